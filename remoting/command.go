@@ -1,0 +1,133 @@
+package remoting
+
+import "strconv"
+
+// SerializeType is the header serialisation named in the high byte of the header-length word.
+type SerializeType byte
+
+const (
+	// JSON is serialize type 0: the header is a JSON object. The Go client always sends it.
+	JSON SerializeType = 0
+	// RocketMQ is serialize type 1: the compact binary header of RocketMQSerializable.java.
+	RocketMQ SerializeType = 1
+)
+
+func (t SerializeType) String() string {
+	switch t {
+	case JSON:
+		return "JSON"
+	case RocketMQ:
+		return "ROCKETMQ"
+	}
+	return "SerializeType(" + strconv.Itoa(int(t)) + ")"
+}
+
+// LanguageCode is the sender's language (LanguageCode.java). JSON headers carry its name,
+// ROCKETMQ headers its byte value.
+type LanguageCode byte
+
+// Language codes, in the order of LanguageCode.java.
+const (
+	Java LanguageCode = iota
+	CPP
+	DotNet
+	Python
+	Delphi
+	Erlang
+	Ruby
+	Other
+	HTTP
+	Go
+	PHP
+	OMS
+	Rust
+	NodeJS
+)
+
+var languageNames = [...]string{"JAVA", "CPP", "DOTNET", "PYTHON", "DELPHI", "ERLANG", "RUBY",
+	"OTHER", "HTTP", "GO", "PHP", "OMS", "RUST", "NODE_JS"}
+
+func (l LanguageCode) String() string {
+	if int(l) < len(languageNames) {
+		return languageNames[l]
+	}
+	return "OTHER"
+}
+
+// ParseLanguage maps a JSON language name to its code; unknown names map to Other.
+func ParseLanguage(s string) LanguageCode {
+	for i, n := range languageNames {
+		if n == s {
+			return LanguageCode(i)
+		}
+	}
+	return Other
+}
+
+// Flag bits of a command (RemotingCommand.java RPC_TYPE and RPC_ONEWAY).
+const (
+	FlagResponse int32 = 1 << 0
+	FlagOneway   int32 = 1 << 1
+)
+
+// Version is the MQVersion ordinal we put in the commands we send: V5_3_3, so Apache
+// nameservers answer with standard JSON (they do for versions >= 401).
+const Version int16 = 479
+
+// Command is one remoting frame: a request or a response. Code is a request code in a
+// request and a response code in a response; remoting does not interpret either.
+type Command struct {
+	Code      int16
+	Language  LanguageCode
+	Version   int16
+	Opaque    int32
+	Flag      int32
+	Remark    string
+	ExtFields map[string]string
+	Body      []byte
+
+	// Serialize is the header serialisation the frame arrived in, or will be written in.
+	Serialize SerializeType
+}
+
+// IsResponse reports whether the RESPONSE flag bit is set.
+func (c *Command) IsResponse() bool { return c.Flag&FlagResponse != 0 }
+
+// IsOneway reports whether the ONEWAY flag bit is set. The Go client never sets it, even for
+// the calls it does not wait on.
+func (c *Command) IsOneway() bool { return c.Flag&FlagOneway != 0 }
+
+// NewRequest returns a request command with our language and version. The opaque is assigned
+// when the request is sent.
+func NewRequest(code int16, ext map[string]string, body []byte) *Command {
+	return &Command{Code: code, Language: Go, Version: Version, ExtFields: ext, Body: body}
+}
+
+// NewResponse returns a response to req: same opaque and serialisation, RESPONSE flag set.
+func NewResponse(req *Command, code int16, remark string) *Command {
+	return &Command{
+		Code:      code,
+		Language:  Go,
+		Version:   Version,
+		Opaque:    req.Opaque,
+		Flag:      FlagResponse,
+		Remark:    remark,
+		Serialize: req.Serialize,
+	}
+}
+
+// Ext returns extFields[key], or "" when absent.
+func (c *Command) Ext(key string) string {
+	if c.ExtFields == nil {
+		return ""
+	}
+	return c.ExtFields[key]
+}
+
+// SetExt sets extFields[key] = value, allocating the map if needed.
+func (c *Command) SetExt(key, value string) {
+	if c.ExtFields == nil {
+		c.ExtFields = make(map[string]string, 4)
+	}
+	c.ExtFields[key] = value
+}
