@@ -1,0 +1,550 @@
+package remoting
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"unicode/utf8"
+)
+
+// appendJSONHeader appends c's header as a compact JSON object with the keys in the order
+// the Go client writes them: code, language, version, opaque, flag, remark, extFields.
+// extFields is always present and its keys are sorted, so the output is deterministic.
+func appendJSONHeader(dst []byte, c *Command) []byte {
+	dst = append(dst, `{"code":`...)
+	dst = strconv.AppendInt(dst, int64(c.Code), 10)
+	dst = append(dst, `,"language":"`...)
+	dst = append(dst, c.Language.String()...)
+	dst = append(dst, `","version":`...)
+	dst = strconv.AppendInt(dst, int64(c.Version), 10)
+	dst = append(dst, `,"opaque":`...)
+	dst = strconv.AppendInt(dst, int64(c.Opaque), 10)
+	dst = append(dst, `,"flag":`...)
+	dst = strconv.AppendInt(dst, int64(c.Flag), 10)
+	dst = append(dst, `,"remark":`...)
+	dst = appendJSONString(dst, c.Remark)
+	dst = append(dst, `,"extFields":{`...)
+	switch len(c.ExtFields) {
+	case 0:
+	case 1:
+		for k, v := range c.ExtFields {
+			dst = appendJSONString(dst, k)
+			dst = append(dst, ':')
+			dst = appendJSONString(dst, v)
+		}
+	default:
+		var arr [32]string
+		keys := sortedKeys(arr[:0], c.ExtFields)
+		for i, k := range keys {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendJSONString(dst, k)
+			dst = append(dst, ':')
+			dst = appendJSONString(dst, c.ExtFields[k])
+		}
+	}
+	return append(dst, "}}"...)
+}
+
+// sortedKeys appends m's keys to dst and sorts them.
+func sortedKeys(dst []string, m map[string]string) []string {
+	for k := range m {
+		dst = append(dst, k)
+	}
+	slices.Sort(dst)
+	return dst
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString appends s as a JSON string. It escapes '"', '\\', control characters and
+// U+2028/U+2029 (as encoding/json does); other bytes, including invalid UTF-8, are copied
+// unchanged so that every string survives a decode/encode round trip.
+func appendJSONString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		b := s[i]
+		if b >= 0x20 && b != '"' && b != '\\' && b != 0xE2 {
+			continue
+		}
+		if b == 0xE2 {
+			// U+2028 / U+2029 are E2 80 A8 / E2 80 A9.
+			if i+2 < len(s) && s[i+1] == 0x80 && (s[i+2] == 0xA8 || s[i+2] == 0xA9) {
+				dst = append(dst, s[start:i]...)
+				dst = append(dst, `\u202`...)
+				dst = append(dst, hexDigits[s[i+2]&0xF])
+				i += 2
+				start = i + 1
+			}
+			continue
+		}
+		dst = append(dst, s[start:i]...)
+		switch b {
+		case '"', '\\':
+			dst = append(dst, '\\', b)
+		case '\n':
+			dst = append(dst, '\\', 'n')
+		case '\r':
+			dst = append(dst, '\\', 'r')
+		case '\t':
+			dst = append(dst, '\\', 't')
+		default:
+			dst = append(dst, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xF])
+		}
+		start = i + 1
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
+
+// interner returns a shared string for b, to avoid allocating the same extFields keys for
+// every frame. A nil interner allocates.
+type interner struct {
+	m map[string]string
+}
+
+const maxInterned = 1024
+
+func (in *interner) str(b []byte) string {
+	if in == nil {
+		return string(b)
+	}
+	if s, ok := in.m[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if len(in.m) < maxInterned {
+		if in.m == nil {
+			in.m = make(map[string]string, 64)
+		}
+		in.m[s] = s
+	}
+	return s
+}
+
+// jsonScanner is a small hand-written JSON reader for headers. It never panics: every
+// index is checked against len(b).
+type jsonScanner struct {
+	b   []byte
+	i   int
+	tmp []byte // scratch for unescaping
+	in  *interner
+}
+
+func (s *jsonScanner) errf(format string, args ...any) error {
+	return fmt.Errorf("%w: json at offset %d: %s", ErrBadHeader, s.i, fmt.Sprintf(format, args...))
+}
+
+func (s *jsonScanner) ws() {
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case ' ', '\t', '\n', '\r':
+			s.i++
+		default:
+			return
+		}
+	}
+}
+
+// peek skips whitespace and returns the next byte, or 0 at the end.
+func (s *jsonScanner) peek() byte {
+	s.ws()
+	if s.i < len(s.b) {
+		return s.b[s.i]
+	}
+	return 0
+}
+
+func (s *jsonScanner) expect(c byte) error {
+	if s.peek() != c {
+		return s.errf("expected %q", c)
+	}
+	s.i++
+	return nil
+}
+
+// literal consumes lit (true, false, null) at the current position.
+func (s *jsonScanner) literal(lit string) bool {
+	if len(s.b)-s.i >= len(lit) && string(s.b[s.i:s.i+len(lit)]) == lit {
+		s.i += len(lit)
+		return true
+	}
+	return false
+}
+
+// rawString reads a JSON string and returns its contents. The result aliases s.b when the
+// string has no escapes, otherwise s.tmp; either way it is only valid until the next call.
+func (s *jsonScanner) rawString() ([]byte, error) {
+	if s.peek() != '"' {
+		return nil, s.errf("expected string")
+	}
+	s.i++
+	start := s.i
+	for s.i < len(s.b) {
+		c := s.b[s.i]
+		if c == '"' {
+			out := s.b[start:s.i]
+			s.i++
+			return out, nil
+		}
+		if c == '\\' {
+			return s.slowString(start)
+		}
+		if c < 0x20 {
+			return nil, s.errf("control character in string")
+		}
+		s.i++
+	}
+	return nil, s.errf("unterminated string")
+}
+
+func (s *jsonScanner) slowString(start int) ([]byte, error) {
+	out := append(s.tmp[:0], s.b[start:s.i]...)
+	for s.i < len(s.b) {
+		c := s.b[s.i]
+		switch {
+		case c == '"':
+			s.i++
+			s.tmp = out
+			return out, nil
+		case c < 0x20:
+			return nil, s.errf("control character in string")
+		case c != '\\':
+			out = append(out, c)
+			s.i++
+			continue
+		}
+		if s.i+1 >= len(s.b) {
+			return nil, s.errf("unterminated escape")
+		}
+		e := s.b[s.i+1]
+		s.i += 2
+		switch e {
+		case '"', '\\', '/':
+			out = append(out, e)
+		case 'b':
+			out = append(out, '\b')
+		case 'f':
+			out = append(out, '\f')
+		case 'n':
+			out = append(out, '\n')
+		case 'r':
+			out = append(out, '\r')
+		case 't':
+			out = append(out, '\t')
+		case 'u':
+			r, ok := s.hex4()
+			if !ok {
+				return nil, s.errf("bad \\u escape")
+			}
+			if utf16IsSurrogate(r) {
+				r2 := rune(-1)
+				if len(s.b)-s.i >= 6 && s.b[s.i] == '\\' && s.b[s.i+1] == 'u' {
+					save := s.i
+					s.i += 2
+					var ok2 bool
+					r2, ok2 = s.hex4()
+					if !ok2 {
+						return nil, s.errf("bad \\u escape")
+					}
+					if dec := decodeSurrogates(r, r2); dec != utf8.RuneError {
+						r = dec
+						r2 = -2
+					} else {
+						s.i = save // second escape decoded on its own
+						r2 = -1
+					}
+				}
+				if r2 != -2 {
+					r = utf8.RuneError
+				}
+			}
+			out = utf8.AppendRune(out, r)
+		default:
+			return nil, s.errf("bad escape \\%c", e)
+		}
+	}
+	return nil, s.errf("unterminated string")
+}
+
+func utf16IsSurrogate(r rune) bool { return r >= 0xD800 && r < 0xE000 }
+
+func decodeSurrogates(r1, r2 rune) rune {
+	if r1 >= 0xD800 && r1 < 0xDC00 && r2 >= 0xDC00 && r2 < 0xE000 {
+		return (r1-0xD800)<<10 | (r2 - 0xDC00) + 0x10000
+	}
+	return utf8.RuneError
+}
+
+func (s *jsonScanner) hex4() (rune, bool) {
+	if len(s.b)-s.i < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range s.b[s.i : s.i+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c = c - 'a' + 10
+		case c >= 'A' && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	s.i += 4
+	return r, true
+}
+
+// int reads a JSON integer in [lo, hi]. Fractions and exponents are rejected.
+func (s *jsonScanner) int(lo, hi int64) (int64, error) {
+	s.ws()
+	neg := false
+	if s.i < len(s.b) && s.b[s.i] == '-' {
+		neg = true
+		s.i++
+	}
+	start := s.i
+	var v int64
+	for s.i < len(s.b) && s.b[s.i] >= '0' && s.b[s.i] <= '9' {
+		if v > math.MaxInt32 {
+			return 0, s.errf("integer out of range")
+		}
+		v = v*10 + int64(s.b[s.i]-'0')
+		s.i++
+	}
+	if s.i == start {
+		return 0, s.errf("expected integer")
+	}
+	if s.i < len(s.b) {
+		switch s.b[s.i] {
+		case '.', 'e', 'E':
+			return 0, s.errf("expected integer")
+		}
+	}
+	if neg {
+		v = -v
+	}
+	if v < lo || v > hi {
+		return 0, s.errf("integer %d out of range", v)
+	}
+	return v, nil
+}
+
+// skipValue skips any JSON value (used for unknown keys). Nesting is tracked with a
+// counter, not recursion.
+func (s *jsonScanner) skipValue() error {
+	depth := 0
+	for {
+		switch c := s.peek(); c {
+		case '"':
+			if _, err := s.rawString(); err != nil {
+				return err
+			}
+		case '{', '[':
+			depth++
+			s.i++
+		case '}', ']':
+			if depth == 0 {
+				return s.errf("unexpected %q", c)
+			}
+			depth--
+			s.i++
+		case ',', ':':
+			if depth == 0 {
+				return s.errf("unexpected %q", c)
+			}
+			s.i++
+		case 0:
+			return s.errf("unexpected end")
+		default:
+			if !s.literal("true") && !s.literal("false") && !s.literal("null") {
+				n := s.i
+				for s.i < len(s.b) && isNumberByte(s.b[s.i]) {
+					s.i++
+				}
+				if s.i == n {
+					return s.errf("unexpected %q", c)
+				}
+			}
+		}
+		if depth == 0 {
+			return nil
+		}
+	}
+}
+
+func isNumberByte(c byte) bool {
+	return c >= '0' && c <= '9' || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E'
+}
+
+// decodeJSONHeader parses a JSON header into c. It accepts both the Go client's form and
+// Java's (alphabetical keys, null/missing remark and extFields, serializeTypeCurrentRPC);
+// unknown keys are ignored. Every extFields value must be a string (or null, which is
+// dropped).
+func decodeJSONHeader(b []byte, c *Command, in *interner) error {
+	s := jsonScanner{b: b, in: in}
+	if err := s.expect('{'); err != nil {
+		return err
+	}
+	if s.peek() == '}' {
+		s.i++
+		return s.end()
+	}
+	for {
+		key, err := s.rawString()
+		if err != nil {
+			return err
+		}
+		if err := s.expect(':'); err != nil {
+			return err
+		}
+		switch string(key) {
+		case "code":
+			v, err := s.int(math.MinInt16, math.MaxInt16)
+			if err != nil {
+				return err
+			}
+			c.Code = int16(v)
+		case "version":
+			v, err := s.int(math.MinInt16, math.MaxInt16)
+			if err != nil {
+				return err
+			}
+			c.Version = int16(v)
+		case "opaque":
+			v, err := s.int(math.MinInt32, math.MaxInt32)
+			if err != nil {
+				return err
+			}
+			c.Opaque = int32(v)
+		case "flag":
+			v, err := s.int(math.MinInt32, math.MaxInt32)
+			if err != nil {
+				return err
+			}
+			c.Flag = int32(v)
+		case "language":
+			if s.peek() == 'n' && s.literal("null") {
+				c.Language = Other
+				break
+			}
+			v, err := s.rawString()
+			if err != nil {
+				return err
+			}
+			c.Language = parseLanguageBytes(v)
+		case "remark":
+			if s.peek() == 'n' && s.literal("null") {
+				c.Remark = ""
+				break
+			}
+			v, err := s.rawString()
+			if err != nil {
+				return err
+			}
+			c.Remark = string(v)
+		case "extFields":
+			if err := s.extFields(c); err != nil {
+				return err
+			}
+		default: // serializeTypeCurrentRPC and anything else
+			if err := s.skipValue(); err != nil {
+				return err
+			}
+		}
+		switch s.peek() {
+		case ',':
+			s.i++
+		case '}':
+			s.i++
+			return s.end()
+		default:
+			return s.errf("expected ',' or '}'")
+		}
+	}
+}
+
+func (s *jsonScanner) end() error {
+	s.ws()
+	if s.i != len(s.b) {
+		return s.errf("trailing data")
+	}
+	return nil
+}
+
+func (s *jsonScanner) extFields(c *Command) error {
+	c.ExtFields = nil
+	switch s.peek() {
+	case 'n':
+		if s.literal("null") {
+			return nil
+		}
+		return s.errf("expected object")
+	case '{':
+		s.i++
+	default:
+		return s.errf("expected object")
+	}
+	if s.peek() == '}' {
+		s.i++
+		return nil
+	}
+	for {
+		kb, err := s.rawString()
+		if err != nil {
+			return err
+		}
+		key := s.in.str(kb)
+		if err := s.expect(':'); err != nil {
+			return err
+		}
+		switch s.peek() {
+		case '"':
+			vb, err := s.rawString()
+			if err != nil {
+				return err
+			}
+			var v string
+			if len(vb) <= 5 {
+				v = s.in.str(vb)
+			} else {
+				v = string(vb)
+			}
+			if c.ExtFields == nil {
+				c.ExtFields = make(map[string]string, 8)
+			}
+			c.ExtFields[key] = v
+		case 'n':
+			if !s.literal("null") {
+				return s.errf("extFields value for %q is not a string", key)
+			}
+			delete(c.ExtFields, key)
+		default:
+			return s.errf("extFields value for %q is not a string", key)
+		}
+		switch s.peek() {
+		case ',':
+			s.i++
+		case '}':
+			s.i++
+			return nil
+		default:
+			return s.errf("expected ',' or '}' in extFields")
+		}
+	}
+}
+
+func parseLanguageBytes(b []byte) LanguageCode {
+	for i, n := range languageNames {
+		if n == string(b) {
+			return LanguageCode(i)
+		}
+	}
+	return Other
+}
