@@ -1,0 +1,123 @@
+package message
+
+import (
+	"bytes"
+	"slices"
+	"strings"
+)
+
+// Separators of the properties string (MessageDecoder.java).
+const (
+	NameValueSeparator byte = 1
+	PropertySeparator  byte = 2
+)
+
+// sortedKeys returns the keys of props in order, using buf when it is big enough.
+func sortedKeys(props map[string]string, buf []string) []string {
+	keys := buf[:0]
+	for k, v := range props {
+		if k == "" || v == "" {
+			continue
+		}
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// PropertiesLen returns the length of the properties string AppendProperties writes for props.
+func PropertiesLen(props map[string]string) int {
+	n := 0
+	for k, v := range props {
+		if k == "" || v == "" {
+			continue
+		}
+		n += len(k) + len(v) + 2
+	}
+	return n
+}
+
+// AppendProperties appends the properties string of props to dst: NAME\x01VALUE\x02 for every
+// pair with a non-empty name and value, names in ascending order so the output is deterministic.
+func AppendProperties(dst []byte, props map[string]string) []byte {
+	var buf [32]string
+	for _, k := range sortedKeys(props, buf[:]) {
+		dst = append(dst, k...)
+		dst = append(dst, NameValueSeparator)
+		dst = append(dst, props[k]...)
+		dst = append(dst, PropertySeparator)
+	}
+	return dst
+}
+
+// EncodeProperties returns the properties string of props.
+func EncodeProperties(props map[string]string) string {
+	return string(AppendProperties(make([]byte, 0, PropertiesLen(props)), props))
+}
+
+// DecodeProperties parses a properties string the way Java's MessageDecoder.string2messageProperties
+// does: pairs are split on \x02, the first \x01 separates name and value, and pairs with an empty
+// name or value are dropped. It never fails; the result holds at most len(s)/3 entries.
+func DecodeProperties(s []byte) map[string]string {
+	m := make(map[string]string, min(bytes.Count(s, []byte{PropertySeparator}), 64))
+	for len(s) > 0 {
+		var pair []byte
+		if i := bytes.IndexByte(s, PropertySeparator); i >= 0 {
+			pair, s = s[:i], s[i+1:]
+		} else {
+			pair, s = s, nil
+		}
+		i := bytes.IndexByte(pair, NameValueSeparator)
+		if i <= 0 || i == len(pair)-1 {
+			continue
+		}
+		m[string(pair[:i])] = string(pair[i+1:])
+	}
+	return m
+}
+
+// PropertyValue finds the value of key in a properties string without allocating.
+// It follows the same rules as DecodeProperties; when a key repeats the last one wins.
+func PropertyValue(props []byte, key string) (value []byte, ok bool) {
+	for len(props) > 0 {
+		var pair []byte
+		if i := bytes.IndexByte(props, PropertySeparator); i >= 0 {
+			pair, props = props[:i], props[i+1:]
+		} else {
+			pair, props = props, nil
+		}
+		i := bytes.IndexByte(pair, NameValueSeparator)
+		if i <= 0 || i == len(pair)-1 {
+			continue
+		}
+		if string(pair[:i]) == key {
+			value, ok = pair[i+1:], true
+		}
+	}
+	return value, ok
+}
+
+// SplitKeys calls fn for every non-empty space-separated key of a KEYS value, without allocating.
+func SplitKeys(keys []byte, fn func(key []byte)) {
+	for len(keys) > 0 {
+		var k []byte
+		if i := bytes.IndexByte(keys, ' '); i >= 0 {
+			k, keys = keys[:i], keys[i+1:]
+		} else {
+			k, keys = keys, nil
+		}
+		if len(k) > 0 {
+			fn(k)
+		}
+	}
+}
+
+// HasKey reports whether key is one of the space-separated keys in a KEYS value.
+func HasKey(keys, key string) bool {
+	for k := range strings.SplitSeq(keys, KeySeparator) {
+		if k != "" && k == key {
+			return true
+		}
+	}
+	return false
+}

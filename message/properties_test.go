@@ -1,0 +1,66 @@
+package message
+
+import (
+	"bytes"
+	"maps"
+	"testing"
+)
+
+func TestProperties(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want map[string]string
+	}{
+		{"case=empty", "", map[string]string{}},
+		{"case=two", "A\x011\x02B\x012\x02", map[string]string{"A": "1", "B": "2"}},
+		{"case=notrailing", "A\x011", map[string]string{"A": "1"}},
+		{"case=emptyvalue", "A\x01\x02B\x01x\x02", map[string]string{"B": "x"}},
+		{"case=emptykey", "\x01v\x02", map[string]string{}},
+		{"case=valuewithsep", "A\x01x\x01y\x02", map[string]string{"A": "x\x01y"}},
+		{"case=garbage", "\x02\x02noseparator\x02", map[string]string{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := DecodeProperties([]byte(tt.in))
+			if !maps.Equal(got, tt.want) {
+				t.Fatalf("got %q want %q", got, tt.want)
+			}
+			for k, v := range tt.want {
+				if pv, ok := PropertyValue([]byte(tt.in), k); !ok || string(pv) != v {
+					t.Fatalf("PropertyValue(%q) = %q %v", k, pv, ok)
+				}
+			}
+		})
+	}
+	m := map[string]string{"KEYS": "k1 k2", "TAGS": "t", "UNIQ_KEY": "X", "": "dropped", "E": ""}
+	s := EncodeProperties(m)
+	if s != "KEYS\x01k1 k2\x02TAGS\x01t\x02UNIQ_KEY\x01X\x02" || PropertiesLen(m) != len(s) {
+		t.Fatalf("encoded %q", s)
+	}
+	var keys []string
+	SplitKeys([]byte(" k1  k2 "), func(k []byte) { keys = append(keys, string(k)) })
+	if len(keys) != 2 || keys[0] != "k1" || keys[1] != "k2" || !HasKey("k1 k2", "k2") || HasKey("k1 k2", "") {
+		t.Fatalf("keys %q", keys)
+	}
+}
+
+func FuzzDecodeProperties(f *testing.F) {
+	f.Add([]byte("A\x011\x02B\x012\x02"))
+	f.Add([]byte("\x01\x02\x01"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m := DecodeProperties(b)
+		if len(m) > len(b)/3+1 {
+			t.Fatalf("%d entries from %d bytes", len(m), len(b))
+		}
+		for k, v := range m {
+			if k == "" || v == "" || bytes.IndexByte([]byte(k), NameValueSeparator) >= 0 {
+				t.Fatalf("bad pair %q=%q", k, v)
+			}
+		}
+		re := DecodeProperties([]byte(EncodeProperties(m)))
+		if !maps.Equal(m, re) {
+			t.Fatalf("round trip %q != %q", re, m)
+		}
+	})
+}
