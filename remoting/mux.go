@@ -1,0 +1,82 @@
+package remoting
+
+import (
+	"context"
+	"log/slog"
+	"maps"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// route is the handler registered for one request code and the pool it runs on.
+type route struct {
+	h    Handler
+	pool *Pool
+}
+
+// mux maps request codes to handlers. The table is copied on write, so the read loops look
+// it up without a lock.
+type mux struct {
+	log    *slog.Logger
+	g      *group
+	def    *Pool
+	mu     sync.Mutex
+	routes atomic.Pointer[map[int16]route]
+
+	lastBusyWarn atomic.Int64 // unix nanos of the last "pool full" warning
+}
+
+func newMux(log *slog.Logger, g *group, def *Pool) *mux {
+	m := &mux{log: log, g: g, def: def}
+	m.routes.Store(&map[int16]route{})
+	return m
+}
+
+func (m *mux) handle(code int16, h Handler, p *Pool) {
+	if p == nil {
+		p = m.def
+	}
+	p.startOnce(m.g, m.log)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	next := maps.Clone(*m.routes.Load())
+	next[code] = route{h: h, pool: p}
+	m.routes.Store(&next)
+}
+
+// The remarks Java's NettyRemotingAbstract answers with.
+const (
+	remarkOverload = "[OVERLOAD]system busy, start flow control for a while"
+)
+
+// dispatch hands a request read on c to its pool. It runs in c's read loop and never
+// blocks on a handler: a full pool is answered with SYSTEM_BUSY, an unknown code with
+// REQUEST_CODE_NOT_SUPPORTED.
+func (m *mux) dispatch(c *Conn, req *Command) {
+	if m.log.Enabled(context.Background(), slog.LevelDebug) {
+		m.log.Debug("request", "remote", c.remote, "code", req.Code, "opaque", req.Opaque, "flag", req.Flag)
+	}
+	r, ok := (*m.routes.Load())[req.Code]
+	if !ok {
+		m.reply(c, req, CodeRequestCodeNotSupported, " request type "+strconv.Itoa(int(req.Code))+" not supported")
+		return
+	}
+	if !r.pool.trySubmit(task{conn: c, req: req, h: r.h}) {
+		if now := time.Now().UnixNano(); now-m.lastBusyWarn.Load() > int64(time.Second) {
+			m.lastBusyWarn.Store(now)
+			m.log.Warn("pool full, request rejected", "remote", c.remote, "code", req.Code, "pool", r.pool.name)
+		}
+		m.reply(c, req, CodeSystemBusy, remarkOverload)
+	}
+}
+
+func (m *mux) reply(c *Conn, req *Command, code int16, remark string) {
+	if req.IsOneway() {
+		return
+	}
+	if err := c.send(NewResponse(req, code, remark), true); err != nil && err != ErrConnClosed {
+		m.log.Warn("send response", "remote", c.remote, "code", req.Code, "err", err)
+	}
+}

@@ -1,0 +1,260 @@
+package remoting
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// ServerConfig configures a Server. Zero values mean the defaults.
+type ServerConfig struct {
+	// Logger receives the server's logs; nil discards them.
+	Logger *slog.Logger
+	// MaxFrameSize is the largest frame accepted, in bytes (default MaxFrameSize, 16 MiB).
+	MaxFrameSize int
+	// OutboundQueue is the number of frames queued for writing per connection before
+	// senders wait (default 4096). A peer whose queue stays full for 10 s is disconnected.
+	OutboundQueue int
+	// IdleTimeout closes connections that send nothing for this long (default 120 s, as
+	// Java's serverChannelMaxIdleTimeSeconds; negative disables).
+	IdleTimeout time.Duration
+}
+
+const (
+	defaultIdleTimeout = 120 * time.Second
+	defaultPoolWorkers = 16
+	defaultPoolQueue   = 4096
+)
+
+// Server accepts remoting connections and serves requests with the handler registered for
+// their code. Requests run on worker pools, never in the read loops.
+type Server struct {
+	log  *slog.Logger
+	g    *group
+	mux  *mux
+	conf connConfig
+
+	opaque atomic.Int32
+	nextID atomic.Uint64
+
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	mu        sync.Mutex
+	ln        net.Listener
+	conns     map[*Conn]struct{}
+	onConnect []func(*Conn)
+	onClose   []func(*Conn)
+
+	shut atomic.Bool
+	done chan struct{}
+}
+
+// HandleOption modifies how Handle registers a handler.
+type HandleOption func(*route)
+
+// WithPool runs the handler on p instead of the server's default pool.
+func WithPool(p *Pool) HandleOption {
+	return func(r *route) { r.pool = p }
+}
+
+// NewServer returns a Server; it starts serving when Serve is called.
+func NewServer(cfg ServerConfig) *Server {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	log = log.With("component", "remoting-server")
+	idle := cfg.IdleTimeout
+	switch {
+	case idle == 0:
+		idle = defaultIdleTimeout
+	case idle < 0:
+		idle = 0
+	}
+	s := &Server{
+		log:   log,
+		g:     newGroup(),
+		conns: make(map[*Conn]struct{}),
+		done:  make(chan struct{}),
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	def := NewPool("default", defaultPoolWorkers, defaultPoolQueue)
+	s.mux = newMux(log, s.g, def)
+	s.conf = connConfig{
+		log:       log,
+		mux:       s.mux,
+		callbacks: def,
+		opaque:    &s.opaque,
+		maxFrame:  cfg.MaxFrameSize,
+		maxQueue:  cfg.OutboundQueue,
+		idle:      idle,
+		stall:     defaultStallTimeout,
+		onOpen:    s.connOpened,
+		onExit:    s.connClosed,
+		parent:    s.ctx,
+	}
+	if s.conf.maxFrame <= 0 {
+		s.conf.maxFrame = MaxFrameSize
+	}
+	if s.conf.maxQueue <= 0 {
+		s.conf.maxQueue = defaultOutboundQueue
+	}
+	return s
+}
+
+// Handle registers h for requests with the given code, replacing any earlier handler. It
+// may be called while serving.
+func (s *Server) Handle(code int16, h Handler, opts ...HandleOption) {
+	var r route
+	for _, o := range opts {
+		o(&r)
+	}
+	s.mux.handle(code, h, r.pool)
+}
+
+// OnConnect registers fn to run when a connection opens, before its first request is read.
+func (s *Server) OnConnect(fn func(*Conn)) {
+	s.mu.Lock()
+	s.onConnect = append(s.onConnect, fn)
+	s.mu.Unlock()
+}
+
+// OnClose registers fn to run once after a connection closed (for any reason, including
+// Shutdown). The NameServer drops brokers, the broker unregisters clients.
+func (s *Server) OnClose(fn func(*Conn)) {
+	s.mu.Lock()
+	s.onClose = append(s.onClose, fn)
+	s.mu.Unlock()
+}
+
+func (s *Server) connOpened(c *Conn) {
+	s.mu.Lock()
+	hooks := s.onConnect
+	s.mu.Unlock()
+	for _, fn := range hooks {
+		fn(c)
+	}
+}
+
+func (s *Server) connClosed(c *Conn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	hooks := s.onClose
+	s.mu.Unlock()
+	for _, fn := range hooks {
+		fn(c)
+	}
+}
+
+// Serve accepts connections on ln until Shutdown, then returns nil. Other accept errors
+// are returned; temporary ones are retried with a backoff.
+func (s *Server) Serve(ln net.Listener) error {
+	s.mu.Lock()
+	s.ln = ln
+	s.mu.Unlock()
+	// Serve runs in the caller's goroutine; count it so Shutdown waits for it to return.
+	s.g.mu.Lock()
+	if s.g.closing {
+		s.g.mu.Unlock()
+		ln.Close()
+		return ErrServerClosed
+	}
+	s.g.wg.Add(1)
+	s.g.mu.Unlock()
+	defer s.g.wg.Done()
+	s.log.Info("listening", "addr", ln.Addr().String())
+	var backoff time.Duration
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			if s.shut.Load() {
+				return nil
+			}
+			if errors.Is(err, net.ErrClosed) {
+				return err
+			}
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			s.log.Warn("accept", "err", err, "retry_in", backoff)
+			select {
+			case <-time.After(backoff):
+				continue
+			case <-s.g.quit:
+				return nil
+			}
+		}
+		backoff = 0
+		s.startConn(nc)
+	}
+}
+
+func (s *Server) startConn(nc net.Conn) {
+	c := newConn(s.nextID.Add(1), nc, &s.conf)
+	s.mu.Lock()
+	s.conns[c] = struct{}{}
+	s.mu.Unlock()
+	if !c.run(s.g) {
+		s.mu.Lock()
+		delete(s.conns, c)
+		s.mu.Unlock()
+	}
+}
+
+// Addr returns the listener's address, or nil before Serve.
+func (s *Server) Addr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ln == nil {
+		return nil
+	}
+	return s.ln.Addr()
+}
+
+// Conns returns the open connections.
+func (s *Server) Conns() []*Conn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]*Conn, 0, len(s.conns))
+	for c := range s.conns {
+		out = append(out, c)
+	}
+	return out
+}
+
+// Shutdown stops accepting, closes every connection, stops the worker pools and waits for
+// all goroutines (OnClose hooks included), or returns ctx's error when ctx is done first.
+// It is safe to call more than once.
+func (s *Server) Shutdown(ctx context.Context) error {
+	if s.shut.CompareAndSwap(false, true) {
+		s.g.close()
+		s.cancel()
+		s.mu.Lock()
+		ln := s.ln
+		conns := make([]*Conn, 0, len(s.conns))
+		for c := range s.conns {
+			conns = append(conns, c)
+		}
+		s.mu.Unlock()
+		if ln != nil {
+			ln.Close()
+		}
+		for _, c := range conns {
+			c.closeWith(ErrConnClosed)
+		}
+		go func() {
+			s.g.wg.Wait()
+			s.log.Info("shutdown complete")
+			close(s.done)
+		}()
+	}
+	select {
+	case <-s.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
