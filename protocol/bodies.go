@@ -193,7 +193,7 @@ type ResetOffsetBody struct {
 // ConsumerOffsetSerializeWrapper is consumerOffset.json and the body of GET_ALL_CONSUMER_OFFSET:
 // "topic@group" → queue id → next offset. Java writes the queue ids bare.
 type ConsumerOffsetSerializeWrapper struct {
-	DataVersion DataVersion                 `json:"dataVersion"`
+	DataVersion DataVersion                `json:"dataVersion"`
 	OffsetTable map[string]map[int32]int64 `json:"offsetTable"`
 }
 

@@ -31,8 +31,8 @@ const (
 	javaConsumerOff = `{"dataVersion":{"counter":1,"stateVersion":0,"timestamp":5},
  "groupTopicMap":{"g1":["TopicTest","%RETRY%g1"]},
  "offsetTable":{"TopicTest@g1":{0:118,1:120},"%RETRY%g1@g1":{0:0}}}`
-	javaDelayOff  = `{"dataVersion":{"counter":1,"stateVersion":0,"timestamp":5},"offsetTable":{1:5,2:0,3:12}}`
-	goCHeartbeat  = `{"clientID":"192.0.2.2@22006","producerDataSet":[{"groupName":"capProducerGroup"}],"consumerDataSet":[{"groupName":"capConsumerGroup","consumeType":"CONSUME_PASSIVELY","messageModel":"CLUSTERING","consumeFromWhere":"CONSUME_FROM_FIRST_OFFSET","subscriptionDataSet":[{"classFilterMode":false,"topic":"%RETRY%capConsumerGroup","subString":"*","tagsSet":[],"codeSet":[],"subVersion":1795817389399293862,"expressionType":"TAG"},{"classFilterMode":false,"topic":"TopicTest","subString":"TagA || TagB","tagsSet":["TagA","TagB"],"codeSet":["2598919","2598920"],"subVersion":1795817389399272094,"expressionType":"TAG"}],"unitMode":false}]}`
+	javaDelayOff   = `{"dataVersion":{"counter":1,"stateVersion":0,"timestamp":5},"offsetTable":{1:5,2:0,3:12}}`
+	goCHeartbeat   = `{"clientID":"192.0.2.2@22006","producerDataSet":[{"groupName":"capProducerGroup"}],"consumerDataSet":[{"groupName":"capConsumerGroup","consumeType":"CONSUME_PASSIVELY","messageModel":"CLUSTERING","consumeFromWhere":"CONSUME_FROM_FIRST_OFFSET","subscriptionDataSet":[{"classFilterMode":false,"topic":"%RETRY%capConsumerGroup","subString":"*","tagsSet":[],"codeSet":[],"subVersion":1795817389399293862,"expressionType":"TAG"},{"classFilterMode":false,"topic":"TopicTest","subString":"TagA || TagB","tagsSet":["TagA","TagB"],"codeSet":["2598919","2598920"],"subVersion":1795817389399272094,"expressionType":"TAG"}],"unitMode":false}]}`
 	goCRunningInfo = `{"properties":{"PROP_CLIENT_VERSION":"v2.1.1","PROP_CONSUME_TYPE":"CONSUME_PASSIVELY"},"statusTable":{"TopicTest":{"pullRT":0,"pullTPS":0}},"subscriptionSet":[],"mqTable":{{"topic":"TopicTest","brokerName":"broker-a","queueId":0}:{"commitOffset":4,"dropped":false}},"jstack":""}`
 )
 

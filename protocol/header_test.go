@@ -13,7 +13,7 @@ func goSendV1() map[string]string {
 		"topic": "TopicTest", "queueId": "1", "reconsumeTimes": "0", "unitMode": "false",
 		"maxReconsumeTimes": "0", "defaultTopic": "TBW102",
 		"properties": "TAGS\x01TagA\x02KEYS\x01k1 k2\x02UNIQ_KEY\x01C000020255F6000000008aa6d3c80001\x02",
-		"sysFlag": "0", "bornTimestamp": "1795817389403", "flag": "0", "defaultTopicQueueNums": "4"}
+		"sysFlag":    "0", "bornTimestamp": "1795817389403", "flag": "0", "defaultTopicQueueNums": "4"}
 }
 
 // goSendV2 is the SEND_BATCH_MESSAGE extFields GoC wrote (Appendix A.4).
