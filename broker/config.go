@@ -1,0 +1,707 @@
+package broker
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mq-project/mq/internal/props"
+)
+
+// BrokerRole is a broker's replication role (BrokerRole.java): ASYNC_MASTER, SYNC_MASTER or
+// SLAVE.
+type BrokerRole string
+
+// Broker roles.
+const (
+	AsyncMaster BrokerRole = "ASYNC_MASTER"
+	SyncMaster  BrokerRole = "SYNC_MASTER"
+	Slave       BrokerRole = "SLAVE"
+)
+
+// UnmarshalText accepts the Java enum names.
+func (r *BrokerRole) UnmarshalText(b []byte) error {
+	switch v := BrokerRole(b); v {
+	case AsyncMaster, SyncMaster, Slave:
+		*r = v
+		return nil
+	}
+	return fmt.Errorf("want one of %s, %s, %s", AsyncMaster, SyncMaster, Slave)
+}
+
+// MarshalText writes the Java enum name.
+func (r BrokerRole) MarshalText() ([]byte, error) { return []byte(r), nil }
+
+func (r BrokerRole) String() string { return string(r) }
+
+// FlushDiskType is the CommitLog flush policy (FlushDiskType.java): ASYNC_FLUSH or SYNC_FLUSH.
+type FlushDiskType string
+
+// Flush policies.
+const (
+	AsyncFlush FlushDiskType = "ASYNC_FLUSH"
+	SyncFlush  FlushDiskType = "SYNC_FLUSH"
+)
+
+// UnmarshalText accepts the Java enum names.
+func (f *FlushDiskType) UnmarshalText(b []byte) error {
+	switch v := FlushDiskType(b); v {
+	case AsyncFlush, SyncFlush:
+		*f = v
+		return nil
+	}
+	return fmt.Errorf("want one of %s, %s", AsyncFlush, SyncFlush)
+}
+
+// MarshalText writes the Java enum name.
+func (f FlushDiskType) MarshalText() ([]byte, error) { return []byte(f), nil }
+
+func (f FlushDiskType) String() string { return string(f) }
+
+// Config is the broker's configuration: the keys of Apache RocketMQ's broker.conf, with the
+// same names (the `prop` tags) and defaults (DefaultConfig). It is composed of the Java
+// classes it mirrors. Many keys are accepted so that existing files load, but only the
+// documented ones change our behaviour; the rest are listed by GET_BROKER_CONFIG as they were
+// set. Durations keep Java's units (the key names say Millis/Mills/Seconds/Interval in ms).
+type Config struct {
+	BrokerConfig
+	StoreConfig
+	NettyConfig
+}
+
+// BrokerConfig holds the keys of BrokerConfig.java and BrokerIdentity.java.
+type BrokerConfig struct {
+	// BrokerClusterName is the cluster this broker registers in (default DefaultCluster).
+	BrokerClusterName string `prop:"brokerClusterName"`
+	// BrokerName names the master/slave set (default: the host name, as Apache).
+	BrokerName string `prop:"brokerName"`
+	// BrokerID is 0 for a master and >= 1 for a slave.
+	BrokerID int64 `prop:"brokerId"`
+	// NamesrvAddr lists the nameservers, ";"-separated. The caller applies NAMESRV_ADDR.
+	NamesrvAddr string `prop:"namesrvAddr"`
+	// ListenPort is the client port (default 10911). 0 means the listener given to Serve.
+	ListenPort int `prop:"listenPort"`
+	// BindAddress is the address listeners bind to (default 0.0.0.0).
+	BindAddress string `prop:"bindAddress"`
+	// BrokerIP1 is the address announced to nameservers and clients. Empty means the
+	// listener's IP when it is a specific one, else 127.0.0.1 (Apache picks the first
+	// non-loopback address; set brokerIP1 for a multi-host cluster).
+	BrokerIP1 string `prop:"brokerIP1"`
+	// BrokerIP2 is the HA address announced to slaves (empty: BrokerIP1).
+	BrokerIP2 string `prop:"brokerIP2"`
+	// RocketmqHome is accepted for compatibility (ROCKETMQ_HOME).
+	RocketmqHome string `prop:"rocketmqHome"`
+
+	// BrokerPermission is the broker-wide permission (6 = read+write).
+	BrokerPermission int `prop:"brokerPermission"`
+	// DefaultTopicQueueNums is the queue count of TBW102 and of auto-created topics (8).
+	DefaultTopicQueueNums int `prop:"defaultTopicQueueNums"`
+	// AutoCreateTopicEnable creates TBW102 so producers can auto-create topics (true).
+	AutoCreateTopicEnable bool `prop:"autoCreateTopicEnable"`
+	// ClusterTopicEnable makes the cluster-name topic readable and writable (true).
+	ClusterTopicEnable bool `prop:"clusterTopicEnable"`
+	// BrokerTopicEnable makes the broker-name topic readable and writable (true).
+	BrokerTopicEnable bool `prop:"brokerTopicEnable"`
+	// AutoCreateSubscriptionGroup creates unknown consumer groups on first use (true).
+	AutoCreateSubscriptionGroup bool `prop:"autoCreateSubscriptionGroup"`
+	// MsgTraceTopicName is the trace topic (RMQ_SYS_TRACE_TOPIC).
+	MsgTraceTopicName string `prop:"msgTraceTopicName"`
+	// TraceTopicEnable creates the trace topic at start. Default true here (Apache: false),
+	// because the Go client's trace dispatcher cannot auto-create it.
+	TraceTopicEnable bool `prop:"traceTopicEnable"`
+	// TraceOn is the TRACE_ON send-response field (true).
+	TraceOn bool `prop:"traceOn"`
+	// RegionID is the MSG_REGION send-response field (DefaultRegion).
+	RegionID string `prop:"regionId"`
+
+	SendMessageThreadPoolNums         int `prop:"sendMessageThreadPoolNums"`
+	PutMessageFutureThreadPoolNums    int `prop:"putMessageFutureThreadPoolNums"`
+	PullMessageThreadPoolNums         int `prop:"pullMessageThreadPoolNums"`
+	LitePullMessageThreadPoolNums     int `prop:"litePullMessageThreadPoolNums"`
+	ProcessReplyMessageThreadPoolNums int `prop:"processReplyMessageThreadPoolNums"`
+	QueryMessageThreadPoolNums        int `prop:"queryMessageThreadPoolNums"`
+	AdminBrokerThreadPoolNums         int `prop:"adminBrokerThreadPoolNums"`
+	ClientManageThreadPoolNums        int `prop:"clientManageThreadPoolNums"`
+	ConsumerManageThreadPoolNums      int `prop:"consumerManageThreadPoolNums"`
+	HeartbeatThreadPoolNums           int `prop:"heartbeatThreadPoolNums"`
+	EndTransactionThreadPoolNums      int `prop:"endTransactionThreadPoolNums"`
+
+	SendThreadPoolQueueCapacity            int `prop:"sendThreadPoolQueueCapacity"`
+	PutThreadPoolQueueCapacity             int `prop:"putThreadPoolQueueCapacity"`
+	PullThreadPoolQueueCapacity            int `prop:"pullThreadPoolQueueCapacity"`
+	LitePullThreadPoolQueueCapacity        int `prop:"litePullThreadPoolQueueCapacity"`
+	ReplyThreadPoolQueueCapacity           int `prop:"replyThreadPoolQueueCapacity"`
+	QueryThreadPoolQueueCapacity           int `prop:"queryThreadPoolQueueCapacity"`
+	ClientManagerThreadPoolQueueCapacity   int `prop:"clientManagerThreadPoolQueueCapacity"`
+	ConsumerManagerThreadPoolQueueCapacity int `prop:"consumerManagerThreadPoolQueueCapacity"`
+	HeartbeatThreadPoolQueueCapacity       int `prop:"heartbeatThreadPoolQueueCapacity"`
+	EndTransactionPoolQueueCapacity        int `prop:"endTransactionPoolQueueCapacity"`
+	AdminBrokerThreadPoolQueueCapacity     int `prop:"adminBrokerThreadPoolQueueCapacity"`
+
+	// FlushConsumerOffsetInterval is how often consumerOffset.json is written, in ms (5000).
+	FlushConsumerOffsetInterval        int `prop:"flushConsumerOffsetInterval"`
+	FlushConsumerOffsetHistoryInterval int `prop:"flushConsumerOffsetHistoryInterval"`
+
+	RejectTransactionMessage        bool `prop:"rejectTransactionMessage"`
+	FetchNamesrvAddrByAddressServer bool `prop:"fetchNamesrvAddrByAddressServer"`
+	FetchNameSrvAddrByDNSLookup     bool `prop:"fetchNameSrvAddrByDnsLookup"`
+	// LongPollingEnable holds pulls that find nothing until a message arrives (true).
+	LongPollingEnable bool `prop:"longPollingEnable"`
+	// ShortPollingTimeMills is the hold time when long polling is off, in ms (1000).
+	ShortPollingTimeMills int64 `prop:"shortPollingTimeMills"`
+	// NotifyConsumerIdsChangedEnable pushes NOTIFY_CONSUMER_IDS_CHANGED on group changes (true).
+	NotifyConsumerIdsChangedEnable     bool  `prop:"notifyConsumerIdsChangedEnable"`
+	HighSpeedMode                      bool  `prop:"highSpeedMode"`
+	SlaveReadEnable                    bool  `prop:"slaveReadEnable"`
+	DisableConsumeIfConsumerReadSlowly bool  `prop:"disableConsumeIfConsumerReadSlowly"`
+	ConsumerFallbehindThreshold        int64 `prop:"consumerFallbehindThreshold"`
+	BrokerFastFailureEnable            bool  `prop:"brokerFastFailureEnable"`
+	WaitTimeMillsInSendQueue           int64 `prop:"waitTimeMillsInSendQueue"`
+	WaitTimeMillsInPullQueue           int64 `prop:"waitTimeMillsInPullQueue"`
+	WaitTimeMillsInHeartbeatQueue      int64 `prop:"waitTimeMillsInHeartbeatQueue"`
+	WaitTimeMillsInTransactionQueue    int64 `prop:"waitTimeMillsInTransactionQueue"`
+
+	// EnablePropertyFilter allows SQL92 subscriptions (false).
+	EnablePropertyFilter   bool `prop:"enablePropertyFilter"`
+	EnableCalcFilterBitMap bool `prop:"enableCalcFilterBitMap"`
+	FilterSupportRetry     bool `prop:"filterSupportRetry"`
+
+	CompressedRegister bool `prop:"compressedRegister"`
+	ForceRegister      bool `prop:"forceRegister"`
+	// RegisterNameServerPeriod is the re-registration period in ms (30000, clamped to
+	// 10000..60000 as Apache does).
+	RegisterNameServerPeriod int `prop:"registerNameServerPeriod"`
+	// RegisterBrokerTimeoutMills bounds one REGISTER_BROKER call, in ms (24000).
+	RegisterBrokerTimeoutMills int `prop:"registerBrokerTimeoutMills"`
+
+	// TransactionTimeOut is the age in ms after which a half message is checked (6000).
+	TransactionTimeOut int64 `prop:"transactionTimeOut"`
+	// TransactionCheckMax is how often a half message is checked before it is dropped (15).
+	TransactionCheckMax int `prop:"transactionCheckMax"`
+	// TransactionCheckInterval is the check service period in ms (30000).
+	TransactionCheckInterval int64 `prop:"transactionCheckInterval"`
+
+	// AclEnable turns on ACL v1 signature checks (false).
+	AclEnable                bool `prop:"aclEnable"`
+	StoreReplyMessageEnable  bool `prop:"storeReplyMessageEnable"`
+	UseServerSideResetOffset bool `prop:"useServerSideResetOffset"`
+	// ChannelExpiredTimeout drops clients silent for this long, in ms (120000).
+	ChannelExpiredTimeout      int64 `prop:"channelExpiredTimeout"`
+	SubscriptionExpiredTimeout int64 `prop:"subscriptionExpiredTimeout"`
+	EnableDetailStat           bool  `prop:"enableDetailStat"`
+
+	// Keys of Apache's controller and DLedger modes: accepted so that such files load;
+	// Validate rejects turning those modes on.
+	EnableSlaveActingMaster      bool   `prop:"enableSlaveActingMaster"`
+	EnableControllerMode         bool   `prop:"enableControllerMode"`
+	ControllerAddr               string `prop:"controllerAddr"`
+	SendHeartbeatTimeoutMillis   int64  `prop:"sendHeartbeatTimeoutMillis"`
+	BrokerHeartbeatInterval      int64  `prop:"brokerHeartbeatInterval"`
+	BrokerNotActiveTimeoutMillis int64  `prop:"brokerNotActiveTimeoutMillis"`
+}
+
+// StoreConfig holds the keys of MessageStoreConfig.java.
+type StoreConfig struct {
+	// StorePathRootDir is the store root (default ~/store).
+	StorePathRootDir string `prop:"storePathRootDir"`
+	// StorePathCommitLog is the CommitLog directory (empty: <storePathRootDir>/commitlog).
+	StorePathCommitLog string `prop:"storePathCommitLog"`
+	// MappedFileSizeCommitLog is the CommitLog segment size in bytes (1 GiB).
+	MappedFileSizeCommitLog int64 `prop:"mappedFileSizeCommitLog"`
+	// MappedFileSizeConsumeQueue is the ConsumeQueue file size in bytes (300000 × 20).
+	MappedFileSizeConsumeQueue int64 `prop:"mappedFileSizeConsumeQueue"`
+	// MapedFileSizeCommitLog and MapedFileSizeConsumeQueue are the RocketMQ 4.0-4.3
+	// spellings; when set (non-zero) they override the new names.
+	MapedFileSizeCommitLog    int64 `prop:"mapedFileSizeCommitLog"`
+	MapedFileSizeConsumeQueue int64 `prop:"mapedFileSizeConsumeQueue"`
+
+	// FlushDiskType is ASYNC_FLUSH (default) or SYNC_FLUSH.
+	FlushDiskType FlushDiskType `prop:"flushDiskType"`
+	// FlushIntervalCommitLog is the async flush period in ms (500).
+	FlushIntervalCommitLog            int  `prop:"flushIntervalCommitLog"`
+	CommitIntervalCommitLog           int  `prop:"commitIntervalCommitLog"`
+	FlushCommitLogTimed               bool `prop:"flushCommitLogTimed"`
+	FlushIntervalConsumeQueue         int  `prop:"flushIntervalConsumeQueue"`
+	FlushCommitLogLeastPages          int  `prop:"flushCommitLogLeastPages"`
+	FlushConsumeQueueLeastPages       int  `prop:"flushConsumeQueueLeastPages"`
+	FlushCommitLogThoroughInterval    int  `prop:"flushCommitLogThoroughInterval"`
+	FlushConsumeQueueThoroughInterval int  `prop:"flushConsumeQueueThoroughInterval"`
+	// SyncFlushTimeout bounds a SYNC_FLUSH wait in ms (5000).
+	SyncFlushTimeout int64 `prop:"syncFlushTimeout"`
+
+	CleanResourceInterval            int `prop:"cleanResourceInterval"`
+	DeleteCommitLogFilesInterval     int `prop:"deleteCommitLogFilesInterval"`
+	DeleteConsumeQueueFilesInterval  int `prop:"deleteConsumeQueueFilesInterval"`
+	DestroyMapedFileIntervalForcibly int `prop:"destroyMapedFileIntervalForcibly"`
+	RedeleteHangedFileInterval       int `prop:"redeleteHangedFileInterval"`
+	// DeleteWhen lists the hours (00-23, ";"-separated) at which expired files are deleted ("04").
+	DeleteWhen string `prop:"deleteWhen"`
+	// DiskMaxUsedSpaceRatio is the disk usage percentage above which old files are deleted (75).
+	DiskMaxUsedSpaceRatio int `prop:"diskMaxUsedSpaceRatio"`
+	// FileReservedTime is how long CommitLog files are kept, in hours (72).
+	FileReservedTime            int  `prop:"fileReservedTime"`
+	CleanFileForciblyEnable     bool `prop:"cleanFileForciblyEnable"`
+	DiskSpaceWarningLevelRatio  int  `prop:"diskSpaceWarningLevelRatio"`
+	DiskSpaceCleanForciblyRatio int  `prop:"diskSpaceCleanForciblyRatio"`
+
+	// MaxMessageSize is the largest accepted body, in bytes (4 MiB).
+	MaxMessageSize    int  `prop:"maxMessageSize"`
+	CheckCRCOnRecover bool `prop:"checkCRCOnRecover"`
+
+	MaxTransferBytesOnMessageInMemory int `prop:"maxTransferBytesOnMessageInMemory"`
+	MaxTransferCountOnMessageInMemory int `prop:"maxTransferCountOnMessageInMemory"`
+	MaxTransferBytesOnMessageInDisk   int `prop:"maxTransferBytesOnMessageInDisk"`
+	MaxTransferCountOnMessageInDisk   int `prop:"maxTransferCountOnMessageInDisk"`
+	AccessMessageInMemoryMaxRatio     int `prop:"accessMessageInMemoryMaxRatio"`
+
+	MessageIndexEnable bool `prop:"messageIndexEnable"`
+	MaxHashSlotNum     int  `prop:"maxHashSlotNum"`
+	MaxIndexNum        int  `prop:"maxIndexNum"`
+	MaxMsgsNumBatch    int  `prop:"maxMsgsNumBatch"`
+	MessageIndexSafe   bool `prop:"messageIndexSafe"`
+	DefaultQueryMaxNum int  `prop:"defaultQueryMaxNum"`
+
+	// HaListenPort is the HA port; 0 (default) means listenPort+1, as Apache's BrokerStartup.
+	HaListenPort            int    `prop:"haListenPort"`
+	HaSendHeartbeatInterval int    `prop:"haSendHeartbeatInterval"`
+	HaHousekeepingInterval  int    `prop:"haHousekeepingInterval"`
+	HaTransferBatchSize     int    `prop:"haTransferBatchSize"`
+	HaMasterAddress         string `prop:"haMasterAddress"`
+	HaMaxGapNotInSync       int    `prop:"haMaxGapNotInSync"`
+	// BrokerRole is ASYNC_MASTER (default), SYNC_MASTER or SLAVE.
+	BrokerRole BrokerRole `prop:"brokerRole"`
+
+	// MessageDelayLevel lists the delay levels, "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m
+	// 20m 30m 1h 2h" (units s, m, h, d). Parse it with DelayLevels.
+	MessageDelayLevel        string `prop:"messageDelayLevel"`
+	FlushDelayOffsetInterval int64  `prop:"flushDelayOffsetInterval"`
+	TimerWheelEnable         bool   `prop:"timerWheelEnable"`
+	TimerPrecisionMs         int    `prop:"timerPrecisionMs"`
+	TimerMaxDelaySec         int    `prop:"timerMaxDelaySec"`
+
+	WarmMapedFileEnable           bool  `prop:"warmMapedFileEnable"`
+	OffsetCheckInSlave            bool  `prop:"offsetCheckInSlave"`
+	DuplicationEnable             bool  `prop:"duplicationEnable"`
+	OsPageCacheBusyTimeOutMills   int64 `prop:"osPageCacheBusyTimeOutMills"`
+	TransientStorePoolEnable      bool  `prop:"transientStorePoolEnable"`
+	TransientStorePoolSize        int   `prop:"transientStorePoolSize"`
+	FastFailIfNoBufferInStorePool bool  `prop:"fastFailIfNoBufferInStorePool"`
+
+	// DLedger and replica keys, accepted for compatibility; Validate rejects
+	// enableDLegerCommitLog=true.
+	EnableDLegerCommitLog    bool   `prop:"enableDLegerCommitLog"`
+	DLegerGroup              string `prop:"dLegerGroup"`
+	DLegerPeers              string `prop:"dLegerPeers"`
+	DLegerSelfID             string `prop:"dLegerSelfId"`
+	TotalReplicas            int    `prop:"totalReplicas"`
+	InSyncReplicas           int    `prop:"inSyncReplicas"`
+	MinInSyncReplicas        int    `prop:"minInSyncReplicas"`
+	AllAckInSyncStateSet     bool   `prop:"allAckInSyncStateSet"`
+	EnableAutoInSyncReplicas bool   `prop:"enableAutoInSyncReplicas"`
+}
+
+// NettyConfig holds the keys of NettyServerConfig.java and NettyClientConfig.java that
+// broker.conf files carry. They are accepted for compatibility; our remoting layer has its
+// own pools.
+type NettyConfig struct {
+	ServerWorkerThreads           int `prop:"serverWorkerThreads"`
+	ServerCallbackExecutorThreads int `prop:"serverCallbackExecutorThreads"`
+	ServerSelectorThreads         int `prop:"serverSelectorThreads"`
+	ServerOnewaySemaphoreValue    int `prop:"serverOnewaySemaphoreValue"`
+	ServerAsyncSemaphoreValue     int `prop:"serverAsyncSemaphoreValue"`
+	// ServerChannelMaxIdleTimeSeconds closes silent client connections (120).
+	ServerChannelMaxIdleTimeSeconds    int  `prop:"serverChannelMaxIdleTimeSeconds"`
+	ServerSocketSndBufSize             int  `prop:"serverSocketSndBufSize"`
+	ServerSocketRcvBufSize             int  `prop:"serverSocketRcvBufSize"`
+	ServerPooledByteBufAllocatorEnable bool `prop:"serverPooledByteBufAllocatorEnable"`
+	UseEpollNativeSelector             bool `prop:"useEpollNativeSelector"`
+
+	ClientWorkerThreads           int `prop:"clientWorkerThreads"`
+	ClientCallbackExecutorThreads int `prop:"clientCallbackExecutorThreads"`
+	ClientOnewaySemaphoreValue    int `prop:"clientOnewaySemaphoreValue"`
+	ClientAsyncSemaphoreValue     int `prop:"clientAsyncSemaphoreValue"`
+	// ConnectTimeoutMillis bounds dialing a nameserver, in ms (3000).
+	ConnectTimeoutMillis               int   `prop:"connectTimeoutMillis"`
+	ChannelNotActiveInterval           int64 `prop:"channelNotActiveInterval"`
+	ClientChannelMaxIdleTimeSeconds    int   `prop:"clientChannelMaxIdleTimeSeconds"`
+	ClientSocketSndBufSize             int   `prop:"clientSocketSndBufSize"`
+	ClientSocketRcvBufSize             int   `prop:"clientSocketRcvBufSize"`
+	ClientPooledByteBufAllocatorEnable bool  `prop:"clientPooledByteBufAllocatorEnable"`
+	ClientCloseSocketIfTimeout         bool  `prop:"clientCloseSocketIfTimeout"`
+	UseTLS                             bool  `prop:"useTLS"`
+}
+
+// DefaultConfig returns Apache RocketMQ's defaults (with the differences documented on the
+// fields: traceTopicEnable true, brokerIP1 empty meaning the listener's or 127.0.0.1).
+func DefaultConfig() Config {
+	cpu := runtime.NumCPU()
+	home, err := os.UserHomeDir()
+	if err != nil {
+		home = "."
+	}
+	name, err := os.Hostname()
+	if err != nil || name == "" {
+		name = "broker-a"
+	}
+	return Config{
+		BrokerConfig: BrokerConfig{
+			BrokerClusterName:                      "DefaultCluster",
+			BrokerName:                             name,
+			ListenPort:                             10911,
+			BindAddress:                            "0.0.0.0",
+			BrokerPermission:                       6,
+			DefaultTopicQueueNums:                  8,
+			AutoCreateTopicEnable:                  true,
+			ClusterTopicEnable:                     true,
+			BrokerTopicEnable:                      true,
+			AutoCreateSubscriptionGroup:            true,
+			MsgTraceTopicName:                      TopicTrace,
+			TraceTopicEnable:                       true,
+			TraceOn:                                true,
+			RegionID:                               "DefaultRegion",
+			SendMessageThreadPoolNums:              min(cpu, 4),
+			PutMessageFutureThreadPoolNums:         min(cpu, 4),
+			PullMessageThreadPoolNums:              16 + 2*cpu,
+			LitePullMessageThreadPoolNums:          16 + 2*cpu,
+			ProcessReplyMessageThreadPoolNums:      16 + 2*cpu,
+			QueryMessageThreadPoolNums:             8 + cpu,
+			AdminBrokerThreadPoolNums:              16,
+			ClientManageThreadPoolNums:             32,
+			ConsumerManageThreadPoolNums:           32,
+			HeartbeatThreadPoolNums:                min(32, cpu),
+			EndTransactionThreadPoolNums:           max(8+2*cpu, 4*min(cpu, 4)),
+			SendThreadPoolQueueCapacity:            10000,
+			PutThreadPoolQueueCapacity:             10000,
+			PullThreadPoolQueueCapacity:            100000,
+			LitePullThreadPoolQueueCapacity:        100000,
+			ReplyThreadPoolQueueCapacity:           10000,
+			QueryThreadPoolQueueCapacity:           20000,
+			ClientManagerThreadPoolQueueCapacity:   1000000,
+			ConsumerManagerThreadPoolQueueCapacity: 1000000,
+			HeartbeatThreadPoolQueueCapacity:       50000,
+			EndTransactionPoolQueueCapacity:        100000,
+			AdminBrokerThreadPoolQueueCapacity:     10000,
+			FlushConsumerOffsetInterval:            5000,
+			FlushConsumerOffsetHistoryInterval:     60000,
+			LongPollingEnable:                      true,
+			ShortPollingTimeMills:                  1000,
+			NotifyConsumerIdsChangedEnable:         true,
+			ConsumerFallbehindThreshold:            16 << 30,
+			BrokerFastFailureEnable:                true,
+			WaitTimeMillsInSendQueue:               200,
+			WaitTimeMillsInPullQueue:               5000,
+			WaitTimeMillsInHeartbeatQueue:          31000,
+			WaitTimeMillsInTransactionQueue:        3000,
+			ForceRegister:                          true,
+			RegisterNameServerPeriod:               30000,
+			RegisterBrokerTimeoutMills:             24000,
+			TransactionTimeOut:                     6000,
+			TransactionCheckMax:                    15,
+			TransactionCheckInterval:               30000,
+			StoreReplyMessageEnable:                true,
+			UseServerSideResetOffset:               true,
+			ChannelExpiredTimeout:                  120000,
+			SubscriptionExpiredTimeout:             600000,
+			EnableDetailStat:                       true,
+			SendHeartbeatTimeoutMillis:             1000,
+			BrokerHeartbeatInterval:                1000,
+			BrokerNotActiveTimeoutMillis:           10000,
+		},
+		StoreConfig: StoreConfig{
+			StorePathRootDir:                  filepath.Join(home, "store"),
+			MappedFileSizeCommitLog:           1 << 30,
+			MappedFileSizeConsumeQueue:        300000 * 20,
+			FlushDiskType:                     AsyncFlush,
+			FlushIntervalCommitLog:            500,
+			CommitIntervalCommitLog:           200,
+			FlushCommitLogTimed:               true,
+			FlushIntervalConsumeQueue:         1000,
+			FlushCommitLogLeastPages:          4,
+			FlushConsumeQueueLeastPages:       2,
+			FlushCommitLogThoroughInterval:    10000,
+			FlushConsumeQueueThoroughInterval: 60000,
+			SyncFlushTimeout:                  5000,
+			CleanResourceInterval:             10000,
+			DeleteCommitLogFilesInterval:      100,
+			DeleteConsumeQueueFilesInterval:   100,
+			DestroyMapedFileIntervalForcibly:  120000,
+			RedeleteHangedFileInterval:        120000,
+			DeleteWhen:                        "04",
+			DiskMaxUsedSpaceRatio:             75,
+			FileReservedTime:                  72,
+			CleanFileForciblyEnable:           true,
+			DiskSpaceWarningLevelRatio:        90,
+			DiskSpaceCleanForciblyRatio:       85,
+			MaxMessageSize:                    4 << 20,
+			CheckCRCOnRecover:                 true,
+			MaxTransferBytesOnMessageInMemory: 256 << 10,
+			MaxTransferCountOnMessageInMemory: 32,
+			MaxTransferBytesOnMessageInDisk:   64 << 10,
+			MaxTransferCountOnMessageInDisk:   8,
+			AccessMessageInMemoryMaxRatio:     40,
+			MessageIndexEnable:                true,
+			MaxHashSlotNum:                    5000000,
+			MaxIndexNum:                       20000000,
+			MaxMsgsNumBatch:                   64,
+			DefaultQueryMaxNum:                32,
+			HaSendHeartbeatInterval:           5000,
+			HaHousekeepingInterval:            20000,
+			HaTransferBatchSize:               32 << 10,
+			HaMaxGapNotInSync:                 256 << 20,
+			BrokerRole:                        AsyncMaster,
+			MessageDelayLevel:                 DefaultMessageDelayLevel,
+			FlushDelayOffsetInterval:          10000,
+			TimerWheelEnable:                  true,
+			TimerPrecisionMs:                  1000,
+			TimerMaxDelaySec:                  3 * 24 * 3600,
+			OsPageCacheBusyTimeOutMills:       1000,
+			TransientStorePoolSize:            5,
+			TotalReplicas:                     1,
+			InSyncReplicas:                    1,
+			MinInSyncReplicas:                 1,
+		},
+		NettyConfig: NettyConfig{
+			ServerWorkerThreads:                8,
+			ServerSelectorThreads:              3,
+			ServerOnewaySemaphoreValue:         256,
+			ServerAsyncSemaphoreValue:          64,
+			ServerChannelMaxIdleTimeSeconds:    120,
+			ServerPooledByteBufAllocatorEnable: true,
+			ClientWorkerThreads:                4,
+			ClientCallbackExecutorThreads:      cpu,
+			ClientOnewaySemaphoreValue:         65535,
+			ClientAsyncSemaphoreValue:          65535,
+			ConnectTimeoutMillis:               3000,
+			ChannelNotActiveInterval:           60000,
+			ClientChannelMaxIdleTimeSeconds:    120,
+			ClientCloseSocketIfTimeout:         true,
+		},
+	}
+}
+
+// DefaultMessageDelayLevel is Apache's messageDelayLevel.
+const DefaultMessageDelayLevel = "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h"
+
+// Load reads a broker.conf (Java properties) over DefaultConfig. Every unknown key and bad
+// value is reported with file and line. It does not validate: call Validate.
+func Load(path string) (Config, error) {
+	cfg := DefaultConfig()
+	err := props.Load(path, &cfg)
+	return cfg, err
+}
+
+// Properties returns the effective configuration as Java properties text (the body of
+// GET_BROKER_CONFIG), sorted by key, without the deprecated alias keys.
+func (c Config) Properties() string {
+	entries := props.List(c)
+	out := entries[:0]
+	for _, e := range entries {
+		if e.Key == "mapedFileSizeCommitLog" || e.Key == "mapedFileSizeConsumeQueue" {
+			continue
+		}
+		out = append(out, e)
+	}
+	return props.Format(out)
+}
+
+// NamesrvAddrs splits NamesrvAddr on ';' (and ','), dropping empty entries.
+func (c Config) NamesrvAddrs() []string {
+	var out []string
+	for _, a := range strings.FieldsFunc(c.NamesrvAddr, func(r rune) bool { return r == ';' || r == ',' }) {
+		if a = strings.TrimSpace(a); a != "" {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// EffectiveHAListenPort is haListenPort, or listenPort+1 when it is 0.
+func (c Config) EffectiveHAListenPort() int {
+	if c.HaListenPort != 0 {
+		return c.HaListenPort
+	}
+	return c.ListenPort + 1
+}
+
+// CommitLogSize is mappedFileSizeCommitLog, or the old mapedFileSizeCommitLog when set.
+func (c Config) CommitLogSize() int64 {
+	if c.MapedFileSizeCommitLog != 0 {
+		return c.MapedFileSizeCommitLog
+	}
+	return c.MappedFileSizeCommitLog
+}
+
+// ConsumeQueueSize is mappedFileSizeConsumeQueue, or the old mapedFileSizeConsumeQueue
+// when set.
+func (c Config) ConsumeQueueSize() int64 {
+	if c.MapedFileSizeConsumeQueue != 0 {
+		return c.MapedFileSizeConsumeQueue
+	}
+	return c.MappedFileSizeConsumeQueue
+}
+
+// CommitLogDir is storePathCommitLog, or <storePathRootDir>/commitlog.
+func (c Config) CommitLogDir() string {
+	if c.StorePathCommitLog != "" {
+		return c.StorePathCommitLog
+	}
+	return filepath.Join(c.StorePathRootDir, "commitlog")
+}
+
+// ConfigDir is <storePathRootDir>/config, where the metadata JSON files live.
+func (c Config) ConfigDir() string { return filepath.Join(c.StorePathRootDir, "config") }
+
+// RegisterPeriod is registerNameServerPeriod clamped to [10 s, 60 s], as Apache does.
+func (c Config) RegisterPeriod() time.Duration {
+	ms := min(max(c.RegisterNameServerPeriod, 10000), 60000)
+	return time.Duration(ms) * time.Millisecond
+}
+
+// DelayLevels parses MessageDelayLevel.
+func (c Config) DelayLevels() ([]time.Duration, error) { return ParseDelayLevels(c.MessageDelayLevel) }
+
+// ParseDelayLevels parses a messageDelayLevel value: space-separated positive integers,
+// each followed by a unit s, m, h or d. Level n (1-based) is the n-th duration.
+func ParseDelayLevels(s string) ([]time.Duration, error) {
+	fields := strings.Fields(s)
+	if len(fields) == 0 {
+		return nil, fmt.Errorf("%w: messageDelayLevel is empty", ErrConfig)
+	}
+	out := make([]time.Duration, 0, len(fields))
+	for i, f := range fields {
+		unit := map[byte]time.Duration{'s': time.Second, 'm': time.Minute, 'h': time.Hour, 'd': 24 * time.Hour}[f[len(f)-1]]
+		if unit == 0 {
+			return nil, fmt.Errorf("%w: messageDelayLevel level %d %q: unit must be s, m, h or d", ErrConfig, i+1, f)
+		}
+		n, err := strconv.ParseInt(f[:len(f)-1], 10, 64)
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("%w: messageDelayLevel level %d %q: want a positive integer before the unit", ErrConfig, i+1, f)
+		}
+		if n > int64(365*24*time.Hour/unit) {
+			return nil, fmt.Errorf("%w: messageDelayLevel level %d %q: longer than a year", ErrConfig, i+1, f)
+		}
+		out = append(out, time.Duration(n)*unit)
+	}
+	return out, nil
+}
+
+// Validate checks the configuration and returns every problem found, joined; each wraps
+// ErrConfig.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrConfig}, args...)...))
+	}
+	if c.BrokerName == "" {
+		bad("brokerName is empty")
+	}
+	if c.BrokerClusterName == "" {
+		bad("brokerClusterName is empty")
+	}
+	if c.BrokerRole == "" {
+		bad("brokerRole is empty")
+	}
+	switch {
+	case c.BrokerRole == Slave && c.BrokerID <= 0:
+		bad("brokerId %d: a SLAVE needs brokerId >= 1", c.BrokerID)
+	case c.BrokerRole != Slave && c.BrokerID != 0:
+		bad("brokerId %d: a %s needs brokerId 0", c.BrokerID, c.BrokerRole)
+	}
+	if c.FlushDiskType == "" {
+		bad("flushDiskType is empty")
+	}
+	port := func(key string, p int, zeroOK bool) {
+		if p < 0 || p > 65535 || (p == 0 && !zeroOK) {
+			bad("%s %d: want 1..65535", key, p)
+		}
+	}
+	port("listenPort", c.ListenPort, true)
+	port("haListenPort", c.HaListenPort, true)
+	if c.ListenPort != 0 && c.EffectiveHAListenPort() > 65535 {
+		bad("haListenPort %d (listenPort+1): want 1..65535", c.EffectiveHAListenPort())
+	}
+	if c.ListenPort != 0 && c.EffectiveHAListenPort() == c.ListenPort {
+		bad("haListenPort %d equals listenPort", c.HaListenPort)
+	}
+	for _, a := range c.NamesrvAddrs() {
+		if _, p, err := net.SplitHostPort(a); err != nil || p == "" {
+			bad("namesrvAddr %q: want host:port", a)
+		}
+	}
+	for key, ip := range map[string]string{"brokerIP1": c.BrokerIP1, "brokerIP2": c.BrokerIP2} {
+		if ip != "" && net.ParseIP(ip) == nil {
+			bad("%s %q: not an IP address", key, ip)
+		}
+	}
+	if c.StorePathRootDir == "" {
+		bad("storePathRootDir is empty")
+	}
+	if c.CommitLogSize() < 4096 {
+		bad("mappedFileSizeCommitLog %d: want at least 4096", c.CommitLogSize())
+	}
+	if c.ConsumeQueueSize() < 20 || c.ConsumeQueueSize()%20 != 0 {
+		bad("mappedFileSizeConsumeQueue %d: want a positive multiple of 20", c.ConsumeQueueSize())
+	}
+	if c.MaxMessageSize <= 0 {
+		bad("maxMessageSize %d: want > 0", c.MaxMessageSize)
+	}
+	if c.DefaultTopicQueueNums <= 0 || c.DefaultTopicQueueNums > 1024 {
+		bad("defaultTopicQueueNums %d: want 1..1024", c.DefaultTopicQueueNums)
+	}
+	if c.BrokerPermission&^7 != 0 {
+		bad("brokerPermission %d: want a combination of 4 (read), 2 (write), 1 (inherit)", c.BrokerPermission)
+	}
+	if c.DiskMaxUsedSpaceRatio < 10 || c.DiskMaxUsedSpaceRatio > 95 {
+		bad("diskMaxUsedSpaceRatio %d: want 10..95", c.DiskMaxUsedSpaceRatio)
+	}
+	if c.FileReservedTime <= 0 {
+		bad("fileReservedTime %d: want hours > 0", c.FileReservedTime)
+	}
+	if err := validateDeleteWhen(c.DeleteWhen); err != nil {
+		bad("%v", err)
+	}
+	if _, err := c.DelayLevels(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.MsgTraceTopicName == "" {
+		bad("msgTraceTopicName is empty")
+	} else if err := ValidateTopic(c.MsgTraceTopicName); err != nil {
+		bad("msgTraceTopicName: %v", err)
+	}
+	if c.FlushConsumerOffsetInterval <= 0 {
+		bad("flushConsumerOffsetInterval %d: want ms > 0", c.FlushConsumerOffsetInterval)
+	}
+	if c.ChannelExpiredTimeout <= 0 {
+		bad("channelExpiredTimeout %d: want ms > 0", c.ChannelExpiredTimeout)
+	}
+	if c.TransactionCheckMax < 0 || c.TransactionTimeOut < 0 || c.TransactionCheckInterval <= 0 {
+		bad("transaction settings must not be negative (transactionCheckInterval > 0)")
+	}
+	if c.EnableDLegerCommitLog {
+		bad("enableDLegerCommitLog=true: DLedger is not supported")
+	}
+	if c.EnableControllerMode {
+		bad("enableControllerMode=true: controller mode is not supported")
+	}
+	if c.FetchNamesrvAddrByAddressServer {
+		bad("fetchNamesrvAddrByAddressServer=true: the address server is not supported; set namesrvAddr")
+	}
+	return errors.Join(errs...)
+}
+
+// validateDeleteWhen checks deleteWhen: hours 00..23 separated by ';'.
+func validateDeleteWhen(s string) error {
+	for _, h := range strings.Split(s, ";") {
+		n, err := strconv.Atoi(strings.TrimSpace(h))
+		if err != nil || n < 0 || n > 23 {
+			return fmt.Errorf("deleteWhen %q: want hours 00..23 separated by ';'", s)
+		}
+	}
+	return nil
+}
