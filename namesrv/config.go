@@ -1,0 +1,310 @@
+package namesrv
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the NameServer configuration: Apache's NamesrvConfig and NettyServerConfig keys (the
+// prop tag is the .properties key) plus brokerChannelExpiredTime. Keys that only tune Java's
+// thread and Netty machinery are accepted and reported but have no effect here; their comment
+// says so.
+type Config struct {
+	// RocketmqHome is ROCKETMQ_HOME (informational).
+	RocketmqHome string `prop:"rocketmqHome"`
+	// KVConfigPath is the KV config file (default $HOME/namesrv/kvConfig.json).
+	KVConfigPath string `prop:"kvConfigPath"`
+	// ConfigStorePath is where UPDATE_NAMESRV_CONFIG persists the configuration
+	// (default $HOME/namesrv/namesrv.properties).
+	ConfigStorePath string `prop:"configStorePath"`
+	// ProductEnvName is informational (default "center").
+	ProductEnvName string `prop:"productEnvName"`
+	// ClusterTest is informational (default false).
+	ClusterTest bool `prop:"clusterTest"`
+	// OrderMessageEnable adds orderTopicConf from the ORDER_TOPIC_CONFIG KV namespace to routes
+	// (default false).
+	OrderMessageEnable bool `prop:"orderMessageEnable"`
+	// ReturnOrderTopicConfigToBroker answers REGISTER_BROKER with the ORDER_TOPIC_CONFIG KV list
+	// (default true).
+	ReturnOrderTopicConfigToBroker bool `prop:"returnOrderTopicConfigToBroker"`
+	// ClientRequestThreadPoolNums is the number of workers for GET_ROUTEINFO_BY_TOPIC (default 8).
+	ClientRequestThreadPoolNums int `prop:"clientRequestThreadPoolNums"`
+	// DefaultThreadPoolNums is the number of workers for the other requests (default 16).
+	DefaultThreadPoolNums int `prop:"defaultThreadPoolNums"`
+	// ClientRequestThreadPoolQueueCapacity bounds queued route requests (default 50000).
+	ClientRequestThreadPoolQueueCapacity int `prop:"clientRequestThreadPoolQueueCapacity"`
+	// DefaultThreadPoolQueueCapacity bounds the other queued requests (default 10000).
+	DefaultThreadPoolQueueCapacity int `prop:"defaultThreadPoolQueueCapacity"`
+	// ScanNotActiveBrokerInterval is the period of the broker expiry scan in ms (default 10000).
+	ScanNotActiveBrokerInterval int64 `prop:"scanNotActiveBrokerInterval"`
+	// UnRegisterBrokerQueueCapacity is accepted for compatibility; unregistration is synchronous
+	// here (default 3000).
+	UnRegisterBrokerQueueCapacity int `prop:"unRegisterBrokerQueueCapacity"`
+	// SupportActingMaster lets a route name the lowest slave as master when the master is gone
+	// and the broker enabled acting master (default false).
+	SupportActingMaster bool `prop:"supportActingMaster"`
+	// EnableAllTopicList allows GET_ALL_TOPIC_LIST_FROM_NAMESERVER (default true).
+	EnableAllTopicList bool `prop:"enableAllTopicList"`
+	// EnableTopicList allows GET_TOPICS_BY_CLUSTER and the unit topic lists (default true).
+	EnableTopicList bool `prop:"enableTopicList"`
+	// NotifyMinBrokerIdChanged is accepted for compatibility; no notification is sent
+	// (default false).
+	NotifyMinBrokerIdChanged bool `prop:"notifyMinBrokerIdChanged"`
+	// EnableControllerInNamesrv is accepted for compatibility; there is no controller
+	// (default false).
+	EnableControllerInNamesrv bool `prop:"enableControllerInNamesrv"`
+	// NeedWaitForService is accepted for compatibility (default false).
+	NeedWaitForService bool `prop:"needWaitForService"`
+	// WaitSecondsForService is accepted for compatibility (default 45).
+	WaitSecondsForService int `prop:"waitSecondsForService"`
+	// DeleteTopicWithBrokerRegistration drops a broker's queue data for topics missing from its
+	// registration (default false).
+	DeleteTopicWithBrokerRegistration bool `prop:"deleteTopicWithBrokerRegistration"`
+	// ConfigBlackList is the ';'-separated keys UPDATE_NAMESRV_CONFIG refuses
+	// (default "configBlackList;configStorePath;kvConfigPath").
+	ConfigBlackList string `prop:"configBlackList"`
+	// BrokerChannelExpiredTime is the broker liveness timeout in ms when REGISTER_BROKER has no
+	// heartbeatTimeoutMillis (default 120000).
+	BrokerChannelExpiredTime int64 `prop:"brokerChannelExpiredTime"`
+
+	// BindAddress is the address to listen on (default 0.0.0.0).
+	BindAddress string `prop:"bindAddress"`
+	// ListenPort is the port to listen on (default 9876).
+	ListenPort int `prop:"listenPort"`
+	// ServerWorkerThreads is accepted for compatibility (default 8).
+	ServerWorkerThreads int `prop:"serverWorkerThreads"`
+	// ServerCallbackExecutorThreads is accepted for compatibility (default 0).
+	ServerCallbackExecutorThreads int `prop:"serverCallbackExecutorThreads"`
+	// ServerSelectorThreads is accepted for compatibility (default 3).
+	ServerSelectorThreads int `prop:"serverSelectorThreads"`
+	// ServerOnewaySemaphoreValue is accepted for compatibility (default 256).
+	ServerOnewaySemaphoreValue int `prop:"serverOnewaySemaphoreValue"`
+	// ServerAsyncSemaphoreValue is accepted for compatibility (default 64).
+	ServerAsyncSemaphoreValue int `prop:"serverAsyncSemaphoreValue"`
+	// ServerChannelMaxIdleTimeSeconds closes connections idle this long, in s (default 120).
+	ServerChannelMaxIdleTimeSeconds int `prop:"serverChannelMaxIdleTimeSeconds"`
+	// ServerSocketSndBufSize is accepted for compatibility (default 0 = OS default).
+	ServerSocketSndBufSize int `prop:"serverSocketSndBufSize"`
+	// ServerSocketRcvBufSize is accepted for compatibility (default 0 = OS default).
+	ServerSocketRcvBufSize int `prop:"serverSocketRcvBufSize"`
+	// WriteBufferHighWaterMark is accepted for compatibility (default 0).
+	WriteBufferHighWaterMark int `prop:"writeBufferHighWaterMark"`
+	// WriteBufferLowWaterMark is accepted for compatibility (default 0).
+	WriteBufferLowWaterMark int `prop:"writeBufferLowWaterMark"`
+	// ServerSocketBacklog is accepted for compatibility (default 1024).
+	ServerSocketBacklog int `prop:"serverSocketBacklog"`
+	// ServerNettyWorkerGroupEnable is accepted for compatibility (default true).
+	ServerNettyWorkerGroupEnable bool `prop:"serverNettyWorkerGroupEnable"`
+	// ServerPooledByteBufAllocatorEnable is accepted for compatibility (default true).
+	ServerPooledByteBufAllocatorEnable bool `prop:"serverPooledByteBufAllocatorEnable"`
+	// EnableShutdownGracefully is accepted for compatibility (default false).
+	EnableShutdownGracefully bool `prop:"enableShutdownGracefully"`
+	// ShutdownWaitTimeSeconds is accepted for compatibility (default 30).
+	ShutdownWaitTimeSeconds int `prop:"shutdownWaitTimeSeconds"`
+	// UseEpollNativeSelector is accepted for compatibility (default false).
+	UseEpollNativeSelector bool `prop:"useEpollNativeSelector"`
+}
+
+// Errors of the configuration.
+var (
+	// ErrUnknownKey is returned (wrapped) by Set for a key Config does not have.
+	ErrUnknownKey = errors.New("namesrv: unknown config key")
+	// ErrBadValue is returned (wrapped) by Set for a value that does not parse.
+	ErrBadValue = errors.New("namesrv: bad config value")
+	// ErrInvalidConfig is returned (wrapped) by Validate.
+	ErrInvalidConfig = errors.New("namesrv: invalid config")
+)
+
+// DefaultConfig returns Apache's defaults, with the scan every 10 s and the KV file under $HOME.
+func DefaultConfig() Config {
+	home, err := os.UserHomeDir()
+	if err != nil {
+		home = "."
+	}
+	return Config{
+		RocketmqHome:                         os.Getenv("ROCKETMQ_HOME"),
+		KVConfigPath:                         filepath.Join(home, "namesrv", "kvConfig.json"),
+		ConfigStorePath:                      filepath.Join(home, "namesrv", "namesrv.properties"),
+		ProductEnvName:                       "center",
+		ReturnOrderTopicConfigToBroker:       true,
+		ClientRequestThreadPoolNums:          8,
+		DefaultThreadPoolNums:                16,
+		ClientRequestThreadPoolQueueCapacity: 50000,
+		DefaultThreadPoolQueueCapacity:       10000,
+		ScanNotActiveBrokerInterval:          10000,
+		UnRegisterBrokerQueueCapacity:        3000,
+		EnableAllTopicList:                   true,
+		EnableTopicList:                      true,
+		WaitSecondsForService:                45,
+		ConfigBlackList:                      "configBlackList;configStorePath;kvConfigPath",
+		BrokerChannelExpiredTime:             120000,
+		BindAddress:                          "0.0.0.0",
+		ListenPort:                           9876,
+		ServerWorkerThreads:                  8,
+		ServerSelectorThreads:                3,
+		ServerOnewaySemaphoreValue:           256,
+		ServerAsyncSemaphoreValue:            64,
+		ServerChannelMaxIdleTimeSeconds:      120,
+		ServerSocketBacklog:                  1024,
+		ServerNettyWorkerGroupEnable:         true,
+		ServerPooledByteBufAllocatorEnable:   true,
+		ShutdownWaitTimeSeconds:              30,
+	}
+}
+
+// Validate reports every out-of-range value.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(key string, v any, why string) {
+		errs = append(errs, fmt.Errorf("%w: %s=%v: %s", ErrInvalidConfig, key, v, why))
+	}
+	if c.ListenPort < 0 || c.ListenPort > 65535 {
+		bad("listenPort", c.ListenPort, "must be 0..65535")
+	}
+	if c.ScanNotActiveBrokerInterval <= 0 {
+		bad("scanNotActiveBrokerInterval", c.ScanNotActiveBrokerInterval, "must be > 0 ms")
+	}
+	if c.BrokerChannelExpiredTime <= 0 {
+		bad("brokerChannelExpiredTime", c.BrokerChannelExpiredTime, "must be > 0 ms")
+	}
+	if c.ClientRequestThreadPoolNums <= 0 {
+		bad("clientRequestThreadPoolNums", c.ClientRequestThreadPoolNums, "must be > 0")
+	}
+	if c.DefaultThreadPoolNums <= 0 {
+		bad("defaultThreadPoolNums", c.DefaultThreadPoolNums, "must be > 0")
+	}
+	if c.ClientRequestThreadPoolQueueCapacity <= 0 {
+		bad("clientRequestThreadPoolQueueCapacity", c.ClientRequestThreadPoolQueueCapacity, "must be > 0")
+	}
+	if c.DefaultThreadPoolQueueCapacity <= 0 {
+		bad("defaultThreadPoolQueueCapacity", c.DefaultThreadPoolQueueCapacity, "must be > 0")
+	}
+	if c.ServerChannelMaxIdleTimeSeconds < 0 {
+		bad("serverChannelMaxIdleTimeSeconds", c.ServerChannelMaxIdleTimeSeconds, "must be >= 0")
+	}
+	if c.KVConfigPath == "" {
+		bad("kvConfigPath", `""`, "must be set")
+	}
+	return errors.Join(errs...)
+}
+
+// ListenAddr is BindAddress:ListenPort.
+func (c Config) ListenAddr() string {
+	return net2HostPort(c.BindAddress, c.ListenPort)
+}
+
+func net2HostPort(host string, port int) string {
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	return host + ":" + strconv.Itoa(port)
+}
+
+func (c Config) scanInterval() time.Duration {
+	return time.Duration(c.ScanNotActiveBrokerInterval) * time.Millisecond
+}
+
+// Keys returns every property key, sorted.
+func Keys() []string {
+	t := reflect.TypeFor[Config]()
+	keys := make([]string, 0, t.NumField())
+	for i := range t.NumField() {
+		keys = append(keys, t.Field(i).Tag.Get("prop"))
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// Properties returns the configuration as key/value pairs sorted by key, values formatted as
+// a .properties file would hold them.
+func (c Config) Properties() [][2]string {
+	v := reflect.ValueOf(c)
+	t := v.Type()
+	out := make([][2]string, 0, t.NumField())
+	for i := range t.NumField() {
+		f := v.Field(i)
+		var s string
+		switch f.Kind() {
+		case reflect.String:
+			s = f.String()
+		case reflect.Bool:
+			s = strconv.FormatBool(f.Bool())
+		case reflect.Int, reflect.Int64:
+			s = strconv.FormatInt(f.Int(), 10)
+		}
+		out = append(out, [2]string{t.Field(i).Tag.Get("prop"), s})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i][0] < out[j][0] })
+	return out
+}
+
+// String returns the properties text: one key=value line per key, sorted.
+func (c Config) String() string {
+	var b strings.Builder
+	for _, kv := range c.Properties() {
+		b.WriteString(kv[0])
+		b.WriteByte('=')
+		b.WriteString(kv[1])
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// Set assigns the value of a property key. Booleans accept true/false (any case), numbers
+// decimal. Unknown keys wrap ErrUnknownKey, bad values ErrBadValue.
+func (c *Config) Set(key, value string) error {
+	v := reflect.ValueOf(c).Elem()
+	t := v.Type()
+	for i := range t.NumField() {
+		if t.Field(i).Tag.Get("prop") != key {
+			continue
+		}
+		f := v.Field(i)
+		value = strings.TrimSpace(value)
+		switch f.Kind() {
+		case reflect.String:
+			f.SetString(value)
+		case reflect.Bool:
+			b, err := strconv.ParseBool(strings.ToLower(value))
+			if err != nil {
+				return fmt.Errorf("%w: %s=%q: want true or false", ErrBadValue, key, value)
+			}
+			f.SetBool(b)
+		case reflect.Int, reflect.Int64:
+			n, err := strconv.ParseInt(value, 10, f.Type().Bits())
+			if err != nil {
+				return fmt.Errorf("%w: %s=%q: want an integer", ErrBadValue, key, value)
+			}
+			f.SetInt(n)
+		}
+		return nil
+	}
+	return fmt.Errorf("%w: %s", ErrUnknownKey, key)
+}
+
+// parseProperties reads the key=value lines of a Java properties text (comments with # or !,
+// separators = or :, surrounding blanks trimmed). Continuation lines and escapes are not
+// interpreted.
+func parseProperties(text string) [][2]string {
+	var out [][2]string
+	for line := range strings.Lines(text) {
+		line = strings.TrimSpace(line)
+		if line == "" || line[0] == '#' || line[0] == '!' {
+			continue
+		}
+		i := strings.IndexAny(line, "=:")
+		if i < 0 {
+			out = append(out, [2]string{line, ""})
+			continue
+		}
+		out = append(out, [2]string{strings.TrimSpace(line[:i]), strings.TrimSpace(line[i+1:])})
+	}
+	return out
+}
