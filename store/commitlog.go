@@ -1,0 +1,200 @@
+package store
+
+import (
+	"encoding/binary"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/mq-project/mq/message"
+)
+
+// blankMinLen is the room always left at a segment's end for the blank filler
+// (Java's END_FILE_MIN_BLANK_LENGTH).
+const blankMinLen = 8
+
+// tqKey names one ConsumeQueue.
+type tqKey struct {
+	topic string
+	qid   int32
+}
+
+// commitLog appends records to a mappedFileQueue under one lock.
+type commitLog struct {
+	cfg *Config
+	mfq *mappedFileQueue
+
+	mu           sync.Mutex // the append lock
+	queueOffsets map[tqKey]int64
+	lastStoreTs  int64
+
+	maxOffset     atomic.Int64 // end of the last complete record
+	flushedOffset atomic.Int64 // everything below is on disk
+	minOffset     atomic.Int64 // start of the first segment kept
+}
+
+// AppendResult describes what Append stored.
+type AppendResult struct {
+	// PhysicalOffset is the CommitLog offset of the first record written.
+	PhysicalOffset int64
+	// WroteBytes is the size of the records written (excluding segment-end fillers).
+	WroteBytes int64
+	// QueueOffset is the queue offset of the first message (0 for prepared/rollback messages).
+	QueueOffset int64
+	// MsgNum is the number of messages written.
+	MsgNum int
+	// StoreTimestamp is the store time (ms) of the last message.
+	StoreTimestamp int64
+}
+
+// assignsQueueOffset reports whether a record of this sysFlag takes a queue offset and is
+// dispatched to a ConsumeQueue (not prepared, not rollback).
+func assignsQueueOffset(sysFlag int32) bool {
+	t := message.TransactionType(sysFlag)
+	return t == message.TransactionNotType || t == message.TransactionCommitType
+}
+
+// prepared is an append request with its size and CRC computed outside the lock.
+type prepared struct {
+	m    *message.MessageExt
+	size int
+}
+
+func (cl *commitLog) prepare(m *message.MessageExt) (prepared, error) {
+	m.StoreHost = cl.cfg.StoreHost
+	size, err := message.StoredLen(m, message.PropertiesLen(m.Properties))
+	if err != nil {
+		return prepared{}, err
+	}
+	if size > cl.cfg.MaxMessageSize {
+		return prepared{}, fmt.Errorf("%w: record %d bytes, limit %d", ErrMessageTooLarge, size, cl.cfg.MaxMessageSize)
+	}
+	m.BodyCRC = message.BodyCRC(m.Body)
+	m.StoreSize = int32(size)
+	return prepared{m: m, size: size}, nil
+}
+
+// appendLocked writes one prepared record, rolling to a new segment when it does not fit.
+// The caller holds cl.mu.
+func (cl *commitLog) appendLocked(p prepared, now int64, res *AppendResult) error {
+	mf := cl.mfq.last()
+	if mf == nil || mf.full() {
+		var start int64
+		if mf != nil {
+			start = mf.start + mf.size
+		} else {
+			start = cl.maxOffset.Load() // empty queue: recovery decided where the log resumes
+		}
+		var err error
+		if mf, err = cl.mfq.newFile(start); err != nil {
+			return err
+		}
+	}
+	pos := mf.wrote.Load()
+	if pos+int64(p.size)+blankMinLen > mf.size {
+		// Blank filler: [int32 remaining][int32 BlankMagic], then continue in the next file.
+		binary.BigEndian.PutUint32(mf.data[pos:], uint32(mf.size-pos))
+		binary.BigEndian.PutUint32(mf.data[pos+4:], message.BlankMagic)
+		mf.wrote.Store(mf.size)
+		next, err := cl.mfq.newFile(mf.start + mf.size)
+		if err != nil {
+			return err
+		}
+		cl.maxOffset.Store(next.start)
+		mf, pos = next, 0
+	}
+	m := p.m
+	key := tqKey{m.Topic, m.QueueID}
+	var qoff int64
+	assign := assignsQueueOffset(m.SysFlag)
+	if assign {
+		qoff = cl.queueOffsets[key]
+	}
+	m.QueueOffset = qoff
+	m.CommitLogOffset = mf.start + pos
+	m.StoreTimestamp = now
+	message.PutStored(mf.data[pos:], m, nil, p.size)
+	end := pos + int64(p.size)
+	mf.wrote.Store(end)
+	cl.maxOffset.Store(mf.start + end)
+	if assign {
+		cl.queueOffsets[key] = qoff + 1
+	}
+	if res.MsgNum == 0 {
+		res.PhysicalOffset = m.CommitLogOffset
+		res.QueueOffset = qoff
+	}
+	res.MsgNum++
+	res.WroteBytes += int64(p.size)
+	res.StoreTimestamp = now
+	return nil
+}
+
+// storeNow returns the store time in ms, never going backwards (the IndexFile relies on it).
+func (cl *commitLog) storeNowLocked() int64 {
+	now := time.Now().UnixMilli()
+	if now < cl.lastStoreTs {
+		now = cl.lastStoreTs
+	}
+	cl.lastStoreTs = now
+	return now
+}
+
+// append stores ms under one acquisition of the append lock; their queue offsets are
+// consecutive per topic-queue.
+func (cl *commitLog) append(ms []*message.MessageExt, one *message.MessageExt) (AppendResult, error) {
+	var res AppendResult
+	if one != nil {
+		p, err := cl.prepare(one)
+		if err != nil {
+			return res, err
+		}
+		cl.mu.Lock()
+		err = cl.appendLocked(p, cl.storeNowLocked(), &res)
+		cl.mu.Unlock()
+		return res, err
+	}
+	ps := make([]prepared, len(ms))
+	for i, m := range ms {
+		p, err := cl.prepare(m)
+		if err != nil {
+			return res, err
+		}
+		ps[i] = p
+	}
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	now := cl.storeNowLocked()
+	for _, p := range ps {
+		if err := cl.appendLocked(p, now, &res); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+// record returns the held file and the record at phys. A blank filler returns ok=false with
+// next set to the start of the following segment.
+func (cl *commitLog) recordAt(phys int64) (rec message.Stored, mf *mappedFile, err error) {
+	if phys < cl.minOffset.Load() {
+		return nil, nil, ErrOffsetTooSmall
+	}
+	if phys >= cl.maxOffset.Load() {
+		return nil, nil, ErrOffsetNotFound
+	}
+	mf = cl.mfq.find(phys)
+	if mf == nil {
+		if phys < cl.minOffset.Load() {
+			return nil, nil, ErrOffsetTooSmall
+		}
+		return nil, nil, ErrOffsetNotFound
+	}
+	pos := phys - mf.start
+	rec, err = message.ParseStored(mf.data[pos:mf.wrote.Load()])
+	if err != nil || rec.PhysicalOffset() != phys {
+		mf.release()
+		return nil, nil, fmt.Errorf("%w: at %d", ErrOffsetNotFound, phys)
+	}
+	return rec, mf, nil
+}

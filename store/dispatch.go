@@ -1,0 +1,141 @@
+package store
+
+import (
+	"encoding/binary"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+
+	"github.com/mq-project/mq/message"
+)
+
+// dispatcher follows the CommitLog and builds the ConsumeQueues and the IndexFile from it
+// (Java's ReputMessageService). It is the only writer of both.
+type dispatcher struct {
+	s    *Store
+	log  *slog.Logger
+	from atomic.Int64 // next CommitLog offset to dispatch
+
+	wake chan struct{}
+	quit chan struct{}
+	wg   sync.WaitGroup
+}
+
+func newDispatcher(s *Store, from int64) *dispatcher {
+	d := &dispatcher{s: s, log: s.log, wake: make(chan struct{}, 1), quit: make(chan struct{})}
+	d.from.Store(from)
+	return d
+}
+
+func (d *dispatcher) start() { d.wg.Go(d.loop) }
+
+func (d *dispatcher) notify() {
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (d *dispatcher) loop() {
+	for {
+		select {
+		case <-d.quit:
+			d.run(d.limit())
+			return
+		case <-d.wake:
+		}
+		d.run(d.limit())
+	}
+}
+
+// limit is how far records may be dispatched: all written records under ASYNC_FLUSH, only
+// flushed ones under SYNC_FLUSH (consumers never see what a crash could take back).
+func (d *dispatcher) limit() int64 {
+	if d.s.cfg.FlushDiskType == SyncFlush {
+		return d.s.cl.flushedOffset.Load()
+	}
+	return d.s.cl.maxOffset.Load()
+}
+
+// run dispatches every record below limit. It returns false if it stopped on a bad record.
+func (d *dispatcher) run(limit int64) bool {
+	cl := d.s.cl
+	for from := d.from.Load(); from < limit; {
+		mf := cl.mfq.find(from)
+		if mf == nil {
+			d.log.Error("dispatch: no segment", "offset", from)
+			return false
+		}
+		end := min(mf.start+mf.wrote.Load(), limit)
+		pos := from - mf.start
+		for from < end {
+			if end-from < 8 {
+				break
+			}
+			total := int64(int32(binary.BigEndian.Uint32(mf.data[pos:])))
+			if binary.BigEndian.Uint32(mf.data[pos+4:]) == message.BlankMagic {
+				from = mf.start + mf.size
+				break
+			}
+			if total < message.MinStoredLen || total > end-from {
+				mf.release()
+				d.log.Error("dispatch: bad record size", "offset", from, "size", total)
+				return false
+			}
+			rec, err := message.ParseStored(mf.data[pos : pos+total])
+			if err != nil || rec.PhysicalOffset() != from {
+				mf.release()
+				d.log.Error("dispatch: bad record", "offset", from, "err", err)
+				return false
+			}
+			if err := d.s.dispatchRecord(rec); err != nil {
+				mf.release()
+				d.log.Error("dispatch failed", "offset", from, "err", err)
+				return false
+			}
+			from += total
+			pos += total
+			d.from.Store(from)
+		}
+		d.from.Store(from)
+		mf.release()
+		if from < limit && from < mf.start+mf.size && from >= mf.start+mf.wrote.Load() {
+			break // caught up with the writer inside this segment
+		}
+	}
+	return true
+}
+
+func (d *dispatcher) close() {
+	close(d.quit)
+	d.wg.Wait()
+}
+
+// dispatchRecord appends the record's ConsumeQueue entry and index entries and notifies the
+// listener.
+func (s *Store) dispatchRecord(rec message.Stored) error {
+	if assignsQueueOffset(rec.SysFlag()) {
+		cq, err := s.consumeQueueFor(rec.Topic(), rec.QueueID())
+		if err != nil {
+			return err
+		}
+		tag := int64(0)
+		if s.cfg.TagsCode != nil {
+			tag = s.cfg.TagsCode(rec)
+		} else if tags, ok := message.PropertyValue(rec.Properties(), message.PropertyTags); ok && len(tags) > 0 {
+			tag = int64(message.JavaHash(0, tags))
+		}
+		if err := cq.put(rec.QueueOffset(), cqEntry{rec.PhysicalOffset(), rec.TotalSize(), tag}); err != nil {
+			return err
+		}
+		if s.cfg.Listener != nil {
+			s.cfg.Listener(cq.topic, cq.qid, cq.maxLogical.Load())
+		}
+	}
+	if s.cfg.MessageIndexEnable {
+		if err := s.index.putRecord(rec); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,109 @@
+package store
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"github.com/mq-project/mq/message"
+)
+
+// RecoveryReport says what Open found and what it dropped.
+type RecoveryReport struct {
+	// Abnormal is true when the abort marker was present (the last run did not Close).
+	Abnormal bool
+	// CommitLogWalkFrom is where record validation began.
+	CommitLogWalkFrom int64
+	// CommitLogEnd is the end of the last valid record: appends continue here.
+	CommitLogEnd int64
+	// StopReason says why validation stopped before a clean end ("" for a clean end).
+	StopReason string
+	// DroppedBytes counts the non-zero CommitLog bytes cleared or deleted past CommitLogEnd.
+	DroppedBytes int64
+	// DroppedSegments counts CommitLog segments deleted past CommitLogEnd.
+	DroppedSegments int
+	// ConsumeQueueEntriesDropped counts ConsumeQueue entries pointing past CommitLogEnd.
+	ConsumeQueueEntriesDropped int
+	// IndexFilesDropped counts IndexFiles deleted because they only indexed dropped records.
+	IndexFilesDropped int
+	// RedispatchedBytes is how much of the CommitLog was dispatched again at open.
+	RedispatchedBytes int64
+}
+
+// recoverCommitLog validates records from a starting segment and cuts the log after the last
+// valid one.
+func (s *Store) recoverCommitLog(abnormal bool, cp checkpoint, haveCP bool, rep *RecoveryReport) {
+	q := s.cl.mfq
+	fs := q.list()
+	if len(fs) == 0 {
+		return
+	}
+	startIdx := max(0, len(fs)-3)
+	if abnormal {
+		startIdx = 0
+		if haveCP {
+			from := min(cp.dispatchedOffset, cp.flushedOffset)
+			if from >= fs[0].start {
+				startIdx = int(min((from-fs[0].start)/q.fileSize, int64(len(fs)-1)))
+			}
+		}
+	}
+	rep.CommitLogWalkFrom = fs[startIdx].start
+	end := fs[startIdx].start
+	stopped := false
+	for i := startIdx; i < len(fs) && !stopped; i++ {
+		mf := fs[i]
+		pos, reason := s.walkSegment(mf)
+		end = mf.start + pos
+		if pos < mf.size {
+			stopped = true
+			rep.StopReason = reason
+		}
+	}
+	maxRun := int64(s.cfg.MaxMessageSize) + 64<<10
+	nBefore := len(q.list())
+	rep.DroppedBytes = q.truncate(end, maxRun)
+	rep.DroppedSegments = nBefore - len(q.list())
+	rep.CommitLogEnd = end
+	for _, mf := range q.list() {
+		mf.flushed.Store(mf.wrote.Load())
+	}
+}
+
+// walkSegment returns the position after the last valid record of mf (mf.size when it ends
+// with a valid blank filler) and, when it stopped on bad data, why.
+func (s *Store) walkSegment(mf *mappedFile) (int64, string) {
+	be := binary.BigEndian
+	d := mf.data
+	var pos int64
+	for {
+		if pos+8 > mf.size {
+			return pos, "no room for a record header"
+		}
+		total := int64(int32(be.Uint32(d[pos:])))
+		magic := be.Uint32(d[pos+4:])
+		switch {
+		case total == 0 && magic == 0:
+			return pos, ""
+		case magic == message.BlankMagic:
+			if total == mf.size-pos {
+				return mf.size, ""
+			}
+			return pos, fmt.Sprintf("bad blank filler size %d at %d", total, mf.start+pos)
+		case magic != message.MagicV1 && magic != message.MagicV2:
+			return pos, fmt.Sprintf("bad magic %#x at %d", magic, mf.start+pos)
+		case total < message.MinStoredLen || total > mf.size-pos-blankMinLen:
+			return pos, fmt.Sprintf("bad size %d at %d", total, mf.start+pos)
+		}
+		rec, err := message.ParseStored(d[pos : pos+total])
+		if err != nil {
+			return pos, fmt.Sprintf("bad record at %d: %v", mf.start+pos, err)
+		}
+		if rec.PhysicalOffset() != mf.start+pos {
+			return pos, fmt.Sprintf("record at %d claims offset %d", mf.start+pos, rec.PhysicalOffset())
+		}
+		if s.cfg.CheckCRCOnRecover && !rec.CheckCRC() {
+			return pos, fmt.Sprintf("body crc mismatch at %d", mf.start+pos)
+		}
+		pos += total
+	}
+}

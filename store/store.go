@@ -1,0 +1,672 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/mq-project/mq/message"
+)
+
+// Store is the message store: one CommitLog, the ConsumeQueues and IndexFiles built from it,
+// flush, checkpoint, recovery and retention. It is safe for concurrent use.
+type Store struct {
+	cfg         Config
+	log         *slog.Logger
+	deleteHours []int
+
+	lockFile *os.File
+	alloc    *allocator
+	cl       *commitLog
+	flusher  *flusher
+	disp     *dispatcher
+	index    *indexService
+	ckpt     *checkpointFile
+	report   RecoveryReport
+
+	cqMu sync.RWMutex
+	cqs  map[string]map[int32]*consumeQueue
+
+	closed   atomic.Bool
+	quit     chan struct{}
+	wg       sync.WaitGroup
+	cleanMu  sync.Mutex
+	lastFull atomic.Bool // disk usage over diskMaxUsedSpaceRatio at the last check
+}
+
+// Open opens (creating if needed) the store under cfg.StorePathRootDir, recovers it and starts
+// its background services. logger may be nil (cfg.Logger is then used, and if that is nil
+// logs are discarded).
+func Open(cfg Config, logger *slog.Logger) (*Store, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if logger == nil {
+		logger = cfg.Logger
+	}
+	if logger == nil {
+		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	s := &Store{cfg: cfg, log: logger.With("component", "store"), quit: make(chan struct{}),
+		cqs: make(map[string]map[int32]*consumeQueue)}
+	s.deleteHours, _ = parseDeleteWhen(cfg.DeleteWhen)
+	if err := s.open(); err != nil {
+		s.closeFiles()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Store) open() error {
+	cfg := &s.cfg
+	if err := os.MkdirAll(cfg.StorePathRootDir, 0o755); err != nil {
+		return err
+	}
+	lf, err := os.OpenFile(cfg.lockPath(), os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
+	}
+	s.lockFile = lf
+	if err := unix.Flock(int(lf.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		return fmt.Errorf("%w: %s", ErrLocked, cfg.StorePathRootDir)
+	}
+	_, err = os.Stat(cfg.abortPath())
+	abnormal := err == nil
+	cp, haveCP, err := readCheckpoint(cfg.checkpointPath())
+	if err != nil {
+		return fmt.Errorf("read checkpoint: %w", err)
+	}
+	rep := &s.report
+	rep.Abnormal = abnormal
+
+	s.alloc = newAllocator(true)
+	s.cl = &commitLog{cfg: cfg, queueOffsets: make(map[tqKey]int64),
+		mfq: newMappedFileQueue(cfg.commitLogDir(), cfg.MappedFileSizeCommitLog, true, s.alloc)}
+	if err := s.cl.mfq.load(); err != nil {
+		return fmt.Errorf("load commitlog: %w", err)
+	}
+	s.recoverCommitLog(abnormal, cp, haveCP, rep)
+	clEnd := rep.CommitLogEnd
+	s.cl.maxOffset.Store(clEnd)
+	s.cl.flushedOffset.Store(clEnd)
+	s.cl.minOffset.Store(s.cl.mfq.minOffset())
+
+	if err := s.loadConsumeQueues(clEnd); err != nil {
+		return err
+	}
+	s.index = newIndexService(cfg.indexDir(), cfg.MaxHashSlotNum, cfg.MaxIndexNum)
+	n, err := s.index.load(clEnd)
+	if err != nil {
+		return fmt.Errorf("load index: %w", err)
+	}
+	rep.IndexFilesDropped = n
+
+	// Re-dispatch what the checkpoint does not cover; dispatch is idempotent.
+	from := s.cl.minOffset.Load()
+	if haveCP && cp.dispatchedOffset >= from && cp.dispatchedOffset <= clEnd {
+		from = cp.dispatchedOffset
+	}
+	s.disp = newDispatcher(s, from)
+	if !s.disp.run(clEnd) {
+		return fmt.Errorf("%w: re-dispatch stopped at %d", ErrCorrupt, s.disp.from.Load())
+	}
+	rep.RedispatchedBytes = clEnd - from
+	s.cqMu.RLock()
+	for _, qs := range s.cqs {
+		for _, cq := range qs {
+			s.cl.queueOffsets[tqKey{cq.topic, cq.qid}] = cq.maxLogical.Load()
+			cq.correctMin(s.cl.minOffset.Load())
+		}
+	}
+	s.cqMu.RUnlock()
+
+	if s.ckpt, err = openCheckpointFile(cfg.checkpointPath()); err != nil {
+		return err
+	}
+	if err := os.WriteFile(cfg.abortPath(), nil, 0o644); err != nil {
+		return err
+	}
+	if abnormal || rep.DroppedBytes > 0 || rep.StopReason != "" {
+		s.log.Warn("recovered", "abnormal", abnormal, "end", clEnd, "reason", rep.StopReason,
+			"droppedBytes", rep.DroppedBytes, "droppedSegments", rep.DroppedSegments,
+			"cqEntriesDropped", rep.ConsumeQueueEntriesDropped, "indexFilesDropped", rep.IndexFilesDropped)
+	} else {
+		s.log.Info("opened", "end", clEnd)
+	}
+
+	s.flusher = newFlusher(s.cl, cfg, s.log, s.disp.notify)
+	s.disp.start()
+	s.wg.Go(s.checkpointLoop)
+	s.wg.Go(s.cleanLoop)
+	return nil
+}
+
+func (s *Store) loadConsumeQueues(clEnd int64) error {
+	root := s.cfg.consumeQueueDir()
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return err
+	}
+	topics, err := os.ReadDir(root)
+	if err != nil {
+		return err
+	}
+	for _, t := range topics {
+		if !t.IsDir() {
+			continue
+		}
+		qs, err := os.ReadDir(filepath.Join(root, t.Name()))
+		if err != nil {
+			return err
+		}
+		for _, q := range qs {
+			qid, err := strconv.ParseInt(q.Name(), 10, 32)
+			if !q.IsDir() || err != nil {
+				continue
+			}
+			cq := newConsumeQueue(root, t.Name(), int32(qid), s.cfg.MappedFileSizeConsumeQueue)
+			n, err := cq.load(clEnd)
+			if err != nil {
+				return fmt.Errorf("load consume queue %s-%d: %w", t.Name(), qid, err)
+			}
+			s.report.ConsumeQueueEntriesDropped += n
+			if s.cqs[cq.topic] == nil {
+				s.cqs[cq.topic] = make(map[int32]*consumeQueue)
+			}
+			s.cqs[cq.topic][cq.qid] = cq
+		}
+	}
+	return nil
+}
+
+// consumeQueueFor returns the queue, creating it (without files) when new.
+func (s *Store) consumeQueueFor(topic []byte, qid int32) (*consumeQueue, error) {
+	s.cqMu.RLock()
+	cq := s.cqs[string(topic)][qid]
+	s.cqMu.RUnlock()
+	if cq != nil {
+		return cq, nil
+	}
+	s.cqMu.Lock()
+	defer s.cqMu.Unlock()
+	t := string(topic)
+	if cq = s.cqs[t][qid]; cq != nil {
+		return cq, nil
+	}
+	cq = newConsumeQueue(s.cfg.consumeQueueDir(), t, qid, s.cfg.MappedFileSizeConsumeQueue)
+	if s.cqs[t] == nil {
+		s.cqs[t] = make(map[int32]*consumeQueue)
+	}
+	s.cqs[t][qid] = cq
+	return cq, nil
+}
+
+func (s *Store) lookupCQ(topic string, qid int32) *consumeQueue {
+	s.cqMu.RLock()
+	defer s.cqMu.RUnlock()
+	return s.cqs[topic][qid]
+}
+
+// Recovery returns what Open found and dropped.
+func (s *Store) Recovery() RecoveryReport { return s.report }
+
+// Append stores m. The caller sets Topic, QueueID, Flag, Properties, Body, SysFlag,
+// BornTimestamp, BornHost, ReconsumeTimes and PreparedTransactionOffset; Append fills
+// QueueOffset, CommitLogOffset, StoreTimestamp, StoreHost, BodyCRC and StoreSize. Under
+// SYNC_FLUSH it returns once the record is on disk, or ErrFlushTimeout (the record is stored
+// and will be flushed).
+func (s *Store) Append(ctx context.Context, m *message.MessageExt) (AppendResult, error) {
+	if s.closed.Load() {
+		return AppendResult{}, ErrClosed
+	}
+	res, err := s.cl.append(nil, m)
+	return s.afterAppend(ctx, res, err)
+}
+
+// AppendBatch stores ms in one acquisition of the append lock, with consecutive queue offsets
+// per topic-queue. Each element is filled as by Append.
+func (s *Store) AppendBatch(ctx context.Context, ms []*message.MessageExt) (AppendResult, error) {
+	if s.closed.Load() {
+		return AppendResult{}, ErrClosed
+	}
+	if len(ms) == 0 {
+		return AppendResult{}, nil
+	}
+	res, err := s.cl.append(ms, nil)
+	return s.afterAppend(ctx, res, err)
+}
+
+func (s *Store) afterAppend(ctx context.Context, res AppendResult, err error) (AppendResult, error) {
+	if err != nil {
+		return res, err
+	}
+	if s.cfg.FlushDiskType == SyncFlush {
+		return res, s.flusher.waitFor(ctx, s.cl.maxOffset.Load())
+	}
+	s.disp.notify()
+	return res, nil
+}
+
+// Record is one stored record read from the mapped CommitLog. Its bytes stay valid until
+// Release.
+type Record struct {
+	message.Stored
+	mf *mappedFile
+}
+
+// Release lets the segment behind the record be unmapped.
+func (r *Record) Release() {
+	if r.mf != nil {
+		r.mf.release()
+		r.mf = nil
+	}
+}
+
+// ReadAt returns the record at CommitLog offset phys (ErrOffsetTooSmall below the minimum,
+// ErrOffsetNotFound if no record starts there).
+func (s *Store) ReadAt(phys int64) (Record, error) {
+	rec, mf, err := s.cl.recordAt(phys)
+	if err != nil {
+		return Record{}, err
+	}
+	return Record{Stored: rec, mf: mf}, nil
+}
+
+// GetStatus classifies a GetMessages answer (Java's GetMessageStatus).
+type GetStatus int
+
+// Statuses of GetMessages.
+const (
+	Found GetStatus = iota
+	NoMatchedMessage
+	OffsetTooSmall
+	OffsetOverflowOne
+	OffsetOverflowBadly
+	NoMessageInQueue
+	OffsetFoundNull
+)
+
+var getStatusNames = [...]string{"FOUND", "NO_MATCHED_MESSAGE", "OFFSET_TOO_SMALL", "OFFSET_OVERFLOW_ONE",
+	"OFFSET_OVERFLOW_BADLY", "NO_MESSAGE_IN_QUEUE", "OFFSET_FOUND_NULL"}
+
+func (g GetStatus) String() string {
+	if int(g) < len(getStatusNames) {
+		return getStatusNames[g]
+	}
+	return "GetStatus(" + strconv.Itoa(int(g)) + ")"
+}
+
+// GetResult is the answer of GetMessages. Messages are slices of the mapped CommitLog, valid
+// until Release.
+type GetResult struct {
+	Status          GetStatus
+	Messages        []message.Stored
+	NextBeginOffset int64
+	MinOffset       int64
+	MaxOffset       int64
+	held            []*mappedFile
+}
+
+// Release lets the segments behind Messages be unmapped.
+func (r *GetResult) Release() {
+	for _, mf := range r.held {
+		mf.release()
+	}
+	r.held = nil
+	r.Messages = nil
+}
+
+// maxScanEntries bounds how many ConsumeQueue entries one GetMessages call examines.
+const maxScanEntries = 800
+
+// GetMessages reads up to maxNum messages of topic/queueID from queue offset offset, keeping
+// those whose tags code passes filter (nil keeps all). At most
+// MaxTransferBytesOnMessageInMemory bytes are returned, but always at least one message.
+// Below the min offset it returns status OffsetTooSmall and ErrOffsetTooSmall.
+func (s *Store) GetMessages(topic string, queueID int32, offset int64, maxNum int, filter func(tagsCode int64) bool) (GetResult, error) {
+	if s.closed.Load() {
+		return GetResult{}, ErrClosed
+	}
+	var r GetResult
+	cq := s.lookupCQ(topic, queueID)
+	if cq == nil {
+		r.Status = NoMessageInQueue
+		return r, nil
+	}
+	r.MinOffset, r.MaxOffset = cq.minLogical.Load(), cq.maxLogical.Load()
+	switch {
+	case r.MaxOffset == 0:
+		r.Status = NoMessageInQueue
+		return r, nil
+	case offset < r.MinOffset:
+		r.Status, r.NextBeginOffset = OffsetTooSmall, r.MinOffset
+		return r, ErrOffsetTooSmall
+	case offset == r.MaxOffset:
+		r.Status, r.NextBeginOffset = OffsetOverflowOne, offset
+		return r, nil
+	case offset > r.MaxOffset:
+		r.Status, r.NextBeginOffset = OffsetOverflowBadly, r.MaxOffset
+		if r.MinOffset == 0 {
+			r.NextBeginOffset = 0
+		}
+		return r, nil
+	}
+	maxNum = max(maxNum, 1)
+	clMin, clMax := s.cl.minOffset.Load(), s.cl.maxOffset.Load()
+	k, scanned, bytes, belowMin := offset, 0, 0, 0
+	var cur *mappedFile // last CommitLog file held
+	r.Messages = make([]message.Stored, 0, min(maxNum, 32))
+scan:
+	for len(r.Messages) < maxNum && k < r.MaxOffset && scanned < maxScanEntries {
+		b, cqf := cq.entriesFrom(k)
+		if cqf == nil {
+			break
+		}
+		for i := 0; i+ConsumeQueueEntrySize <= len(b); i += ConsumeQueueEntrySize {
+			if len(r.Messages) >= maxNum || scanned >= maxScanEntries {
+				cqf.release()
+				break scan
+			}
+			e := readCQEntry(b[i:])
+			if e.size == math.MaxInt32 || e.size <= 0 {
+				k++
+				scanned++
+				continue
+			}
+			if e.phys < clMin {
+				belowMin++
+				k++
+				scanned++
+				continue
+			}
+			if filter != nil && !filter(e.tag) {
+				k++
+				scanned++
+				continue
+			}
+			if len(r.Messages) > 0 && bytes+int(e.size) > s.cfg.MaxTransferBytesOnMessageInMemory {
+				cqf.release()
+				break scan
+			}
+			if e.phys+int64(e.size) > clMax {
+				cqf.release()
+				break scan
+			}
+			if cur == nil || e.phys < cur.start || e.phys >= cur.start+cur.size {
+				cur = s.cl.mfq.find(e.phys)
+				if cur == nil {
+					belowMin++
+					k++
+					scanned++
+					continue
+				}
+				r.held = append(r.held, cur)
+			}
+			pos := e.phys - cur.start
+			r.Messages = append(r.Messages, message.Stored(cur.data[pos:pos+int64(e.size):pos+int64(e.size)]))
+			bytes += int(e.size)
+			k++
+			scanned++
+		}
+		cqf.release()
+	}
+	r.NextBeginOffset = k
+	switch {
+	case len(r.Messages) > 0:
+		r.Status = Found
+	case belowMin > 0:
+		r.Status = OffsetFoundNull
+	default:
+		r.Status = NoMatchedMessage
+	}
+	return r, nil
+}
+
+// QueryResult is the answer of QueryByKey; Messages are valid until Release.
+type QueryResult struct {
+	Messages                 []message.Stored
+	IndexLastUpdateTimestamp int64
+	IndexLastUpdatePhyOffset int64
+	held                     []*mappedFile
+}
+
+// Release lets the segments behind Messages be unmapped.
+func (r *QueryResult) Release() {
+	for _, mf := range r.held {
+		mf.release()
+	}
+	r.held = nil
+	r.Messages = nil
+}
+
+// QueryByKey returns up to maxNum messages of topic whose UNIQ_KEY or one of whose KEYS equals
+// key, stored within [beginMs, endMs], newest first.
+func (s *Store) QueryByKey(topic, key string, maxNum int, beginMs, endMs int64) (QueryResult, error) {
+	if s.closed.Load() {
+		return QueryResult{}, ErrClosed
+	}
+	var r QueryResult
+	if !s.cfg.MessageIndexEnable || maxNum <= 0 {
+		return r, nil
+	}
+	// Ask the index for a few more than maxNum: hash collisions are filtered out below.
+	offs, ts, phy := s.index.query(topic, key, beginMs, endMs, maxNum*2+8)
+	r.IndexLastUpdateTimestamp, r.IndexLastUpdatePhyOffset = ts, phy
+	for _, off := range offs {
+		if len(r.Messages) >= maxNum {
+			break
+		}
+		rec, mf, err := s.cl.recordAt(off)
+		if err != nil {
+			continue
+		}
+		if string(rec.Topic()) != topic || !recordHasKey(rec, key) {
+			mf.release()
+			continue
+		}
+		r.Messages = append(r.Messages, rec)
+		r.held = append(r.held, mf)
+	}
+	return r, nil
+}
+
+func recordHasKey(rec message.Stored, key string) bool {
+	props := rec.Properties()
+	if u, ok := message.PropertyValue(props, message.PropertyUniqClientMessageIDKeyIndex); ok && string(u) == key {
+		return true
+	}
+	keys, ok := message.PropertyValue(props, message.PropertyKeys)
+	if !ok {
+		return false
+	}
+	found := false
+	message.SplitKeys(keys, func(k []byte) {
+		if string(k) == key {
+			found = true
+		}
+	})
+	return found
+}
+
+// MinOffset returns the first readable queue offset of topic/queueID.
+func (s *Store) MinOffset(topic string, queueID int32) int64 {
+	if cq := s.lookupCQ(topic, queueID); cq != nil {
+		return cq.minLogical.Load()
+	}
+	return 0
+}
+
+// MaxOffset returns the next queue offset of topic/queueID (the number of dispatched messages).
+func (s *Store) MaxOffset(topic string, queueID int32) int64 {
+	if cq := s.lookupCQ(topic, queueID); cq != nil {
+		return cq.maxLogical.Load()
+	}
+	return 0
+}
+
+// CommitLogMinOffset returns the first CommitLog offset still kept.
+func (s *Store) CommitLogMinOffset() int64 { return s.cl.minOffset.Load() }
+
+// CommitLogMaxOffset returns the end of the last record written.
+func (s *Store) CommitLogMaxOffset() int64 { return s.cl.maxOffset.Load() }
+
+// FlushedOffset returns the CommitLog offset below which everything is on disk.
+func (s *Store) FlushedOffset() int64 { return s.cl.flushedOffset.Load() }
+
+// DispatchLag returns how many CommitLog bytes are written but not yet in the ConsumeQueues.
+func (s *Store) DispatchLag() int64 { return s.cl.maxOffset.Load() - s.disp.from.Load() }
+
+// DispatchedOffset returns the CommitLog offset the dispatcher has reached.
+func (s *Store) DispatchedOffset() int64 { return s.disp.from.Load() }
+
+// OffsetByTime returns the first queue offset of topic/queueID whose message was stored at or
+// after ms, or the max offset when there is none.
+func (s *Store) OffsetByTime(topic string, queueID int32, ms int64) int64 {
+	cq := s.lookupCQ(topic, queueID)
+	if cq == nil {
+		return 0
+	}
+	lo, hi := cq.minLogical.Load(), cq.maxLogical.Load()
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		ts := int64(math.MinInt64)
+		if e, ok := cq.entry(mid); ok && e.size != math.MaxInt32 {
+			if rec, mf, err := s.cl.recordAt(e.phys); err == nil {
+				ts = rec.StoreTimestamp()
+				mf.release()
+			}
+		}
+		if ts >= ms {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return lo
+}
+
+// Topics returns the topic/queue pairs that have a ConsumeQueue.
+func (s *Store) Topics() map[string][]int32 {
+	s.cqMu.RLock()
+	defer s.cqMu.RUnlock()
+	out := make(map[string][]int32, len(s.cqs))
+	for t, qs := range s.cqs {
+		for q := range qs {
+			out[t] = append(out[t], q)
+		}
+	}
+	return out
+}
+
+// Flush syncs the CommitLog, ConsumeQueues and index and writes the checkpoint now.
+func (s *Store) Flush() error {
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	if err := s.flusher.flushOnce(); err != nil {
+		return err
+	}
+	return s.checkpointNow()
+}
+
+func (s *Store) checkpointLoop() {
+	t := time.NewTicker(time.Duration(s.cfg.FlushIntervalConsumeQueue) * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.quit:
+			return
+		case <-t.C:
+			if err := s.checkpointNow(); err != nil {
+				s.log.Error("checkpoint failed", "err", err)
+			}
+		}
+	}
+}
+
+// checkpointNow flushes the ConsumeQueues and index and records how far they and the
+// CommitLog are on disk.
+func (s *Store) checkpointNow() error {
+	dispatched := s.disp.from.Load()
+	flushed := s.cl.flushedOffset.Load()
+	s.cqMu.RLock()
+	var err error
+	for _, qs := range s.cqs {
+		for _, cq := range qs {
+			if e := cq.mfq.flush(); e != nil && err == nil {
+				err = e
+			}
+		}
+	}
+	s.cqMu.RUnlock()
+	if err != nil {
+		return err
+	}
+	if err := s.index.flush(); err != nil {
+		return err
+	}
+	now := time.Now().UnixMilli()
+	return s.ckpt.write(checkpoint{physicMsgTimestamp: now, logicsMsgTimestamp: now, indexMsgTimestamp: now,
+		dispatchedOffset: dispatched, flushedOffset: flushed})
+}
+
+// Close stops the background services, flushes everything, writes the checkpoint and removes
+// the abort marker. It is idempotent.
+func (s *Store) Close() error {
+	if !s.closed.CompareAndSwap(false, true) {
+		return nil
+	}
+	s.cl.mu.Lock() // wait for appends in flight
+	s.cl.mu.Unlock()
+	close(s.quit)
+	s.wg.Wait()
+	s.flusher.close()
+	s.disp.close()
+	err := s.checkpointNow()
+	s.closeFiles()
+	if err == nil {
+		err = os.Remove(s.cfg.abortPath())
+	}
+	if s.lockFile != nil {
+		_ = unix.Flock(int(s.lockFile.Fd()), unix.LOCK_UN)
+		s.lockFile.Close()
+	}
+	return err
+}
+
+func (s *Store) closeFiles() {
+	if s.alloc != nil {
+		s.alloc.close()
+	}
+	if s.cl != nil {
+		s.cl.mfq.close()
+	}
+	s.cqMu.Lock()
+	for _, qs := range s.cqs {
+		for _, cq := range qs {
+			cq.mfq.close()
+		}
+	}
+	s.cqMu.Unlock()
+	if s.index != nil {
+		s.index.close()
+	}
+	if s.ckpt != nil {
+		_ = s.ckpt.close()
+	}
+	if s.closed.CompareAndSwap(false, true) && s.lockFile != nil { // failed Open
+		s.lockFile.Close()
+	}
+}
+
+var _ = errors.Is
