@@ -103,7 +103,23 @@ func appendJSONString(dst []byte, s string) []byte {
 // interner returns a shared string for b, to avoid allocating the same extFields keys for
 // every frame. A nil interner allocates.
 type interner struct {
-	m map[string]string
+	m    map[string]string
+	hint int // extFields count of the last frame, to size the next map
+}
+
+// mapSize returns the initial size for an extFields map.
+func (in *interner) mapSize() int {
+	if in == nil || in.hint < 8 {
+		return 8
+	}
+	return in.hint
+}
+
+// sized records the extFields count of a decoded frame.
+func (in *interner) sized(n int) {
+	if in != nil {
+		in.hint = min(n, 64)
+	}
 }
 
 const maxInterned = 1024
@@ -517,7 +533,7 @@ func (s *jsonScanner) extFields(c *Command) error {
 				v = string(vb)
 			}
 			if c.ExtFields == nil {
-				c.ExtFields = make(map[string]string, 8)
+				c.ExtFields = make(map[string]string, s.in.mapSize())
 			}
 			c.ExtFields[key] = v
 		case 'n':
@@ -533,6 +549,7 @@ func (s *jsonScanner) extFields(c *Command) error {
 			s.i++
 		case '}':
 			s.i++
+			s.in.sized(len(c.ExtFields))
 			return nil
 		default:
 			return s.errf("expected ',' or '}' in extFields")

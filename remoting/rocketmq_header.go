@@ -107,9 +107,10 @@ func decodeRocketMQHeader(b []byte, c *Command, in *interner) error {
 		}
 		b = b[vl:]
 		if c.ExtFields == nil {
-			c.ExtFields = make(map[string]string, 8)
+			c.ExtFields = make(map[string]string, in.mapSize())
 		}
 		c.ExtFields[key] = v
 	}
+	in.sized(len(c.ExtFields))
 	return nil
 }

@@ -1,0 +1,143 @@
+package remoting
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// sendMessageLike is a SEND_MESSAGE request as the Go client sends it (reference A.3): 14
+// extFields and a 1 KiB body.
+func sendMessageLike(st SerializeType) *Command {
+	c := NewRequest(10, map[string]string{
+		"batch": "false", "bname": "broker-a", "producerGroup": "capProducerGroup", "topic": "TopicTest",
+		"queueId": "1", "reconsumeTimes": "0", "unitMode": "false", "maxReconsumeTimes": "0",
+		"defaultTopic": "TBW102", "properties": "TAGS\x01TagA\x02KEYS\x01k1 k2\x02UNIQ_KEY\x01C000020255F6000000008aa6d3c80001\x02",
+		"sysFlag": "0", "bornTimestamp": "1795817389403", "flag": "0", "defaultTopicQueueNums": "4",
+	}, bytes.Repeat([]byte("m"), 1024))
+	c.Opaque = 31
+	c.Serialize = st
+	return c
+}
+
+func BenchmarkEncode(b *testing.B) {
+	for _, st := range []SerializeType{JSON, RocketMQ} {
+		b.Run("serialize="+st.String(), func(b *testing.B) {
+			c := sendMessageLike(st)
+			buf, _ := AppendFrame(nil, c)
+			b.SetBytes(int64(len(buf)))
+			b.ReportAllocs()
+			for b.Loop() {
+				buf, _ = AppendFrame(buf[:0], c)
+			}
+		})
+	}
+}
+
+// loopReader serves the same bytes forever.
+type loopReader struct {
+	b   []byte
+	off int
+}
+
+func (r *loopReader) Read(p []byte) (int, error) {
+	n := copy(p, r.b[r.off:])
+	r.off = (r.off + n) % len(r.b)
+	return n, nil
+}
+
+func BenchmarkDecode(b *testing.B) {
+	for _, st := range []SerializeType{JSON, RocketMQ} {
+		b.Run("serialize="+st.String(), func(b *testing.B) {
+			frame, _ := AppendFrame(nil, sendMessageLike(st))
+			fr := NewFrameReader(bufio.NewReaderSize(&loopReader{b: frame}, 64<<10), 0)
+			b.SetBytes(int64(len(frame)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := fr.ReadFrame(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkDecodeFrame(b *testing.B) {
+	for _, st := range []SerializeType{JSON, RocketMQ} {
+		b.Run("serialize="+st.String(), func(b *testing.B) {
+			frame, _ := AppendFrame(nil, sendMessageLike(st))
+			b.SetBytes(int64(len(frame)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := DecodeFrame(frame[4:]); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkRoundTrip(b *testing.B) {
+	s := NewServer(ServerConfig{Logger: slog.New(slog.DiscardHandler)})
+	s.Handle(10, HandlerFunc(func(_ context.Context, _ *Conn, req *Command) *Command {
+		resp := NewResponse(req, CodeSuccess, "")
+		resp.ExtFields = map[string]string{"msgId": "7F00000100002A9F0000000000000000", "queueId": "1", "queueOffset": "0"}
+		return resp
+	}))
+	addr := startServer(b, s)
+	// The callers share b.N requests, so b.Loop does not fit; rt/s is the figure to read.
+	for _, callers := range []int{1, 16} {
+		b.Run(fmt.Sprintf("callers=%d", callers), func(b *testing.B) {
+			cl := NewClient(ClientConfig{})
+			defer cl.Close()
+			ctx := context.Background()
+			if _, err := cl.Conn(ctx, addr); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			var (
+				mu   sync.Mutex
+				lats []time.Duration
+			)
+			var issued atomic.Int64
+			more := func() bool { return issued.Add(1) <= int64(b.N) }
+			b.ResetTimer()
+			var wg sync.WaitGroup
+			for range callers {
+				wg.Go(func() {
+					var local []time.Duration
+					for more() {
+						req := sendMessageLike(JSON)
+						start := time.Now()
+						resp, err := cl.InvokeSync(ctx, addr, req)
+						if err != nil || resp.Code != CodeSuccess {
+							b.Error(err)
+							return
+						}
+						local = append(local, time.Since(start))
+					}
+					mu.Lock()
+					lats = append(lats, local...)
+					mu.Unlock()
+				})
+			}
+			wg.Wait()
+			b.StopTimer()
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "rt/s")
+			if len(lats) > 0 {
+				slices.Sort(lats)
+				b.ReportMetric(float64(lats[len(lats)*99/100].Microseconds()), "p99-µs")
+			}
+		})
+	}
+}
+
+var _ io.Reader = (*loopReader)(nil)

@@ -1,0 +1,68 @@
+// Package remoting speaks Apache RocketMQ's classic remoting protocol: the frame codec with
+// both header serialisations, a TCP Server that dispatches requests by code to handlers on
+// bounded worker pools, and a Client that matches responses to requests by opaque. It knows
+// nothing about topics or brokers and imports only the standard library.
+//
+// # Frame
+//
+// Every integer is big-endian.
+//
+//	+--------------+--------------------+----------------------+-------------------+
+//	| length int32 | headerLenWord int32| header               | body              |
+//	|  4 bytes     |  4 bytes           | headerLen bytes      | length-4-headerLen|
+//	+--------------+--------------------+----------------------+-------------------+
+//	length        = 4 + headerLen + bodyLen   (the length word does not count itself)
+//	headerLenWord = serializeType<<24 | headerLen  (24 bits: at most 16 MiB-1)
+//	serializeType = 0 JSON | 1 ROCKETMQ
+//
+// A reader rejects a length that is negative, below 4 or above the maximum frame size
+// (16 MiB by default, as Java's NettyDecoder), a header length beyond the frame, and any
+// other serialize type. No length read off the wire is allocated before it is checked;
+// bodies over 1 MiB grow as their bytes arrive.
+//
+// # JSON header (serialize type 0)
+//
+// We write the Go client's key order, compact, extFields always present and its keys
+// sorted (so frames are deterministic):
+//
+//	{"code":38,"language":"GO","version":479,"opaque":4,"flag":0,"remark":"",
+//	 "extFields":{"consumerGroup":"capConsumerGroup"}}
+//
+// We read any key order (Java writes them alphabetically and adds
+// "serializeTypeCurrentRPC":"JSON"), missing or null remark and extFields, and ignore
+// unknown keys. code and version must fit int16, opaque and flag int32; every extFields
+// value must be a JSON string (null values are dropped), otherwise the frame is rejected.
+//
+// # ROCKETMQ header (serialize type 1, RocketMQSerializable.java)
+//
+//	 0      2    3       5            9           13             17
+//	+------+----+-------+------------+-----------+--------------+--------------+
+//	| code |lang|version| opaque     | flag      | remarkLen    | remark ...   |
+//	|int16 |byte| int16 | int32      | int32     | int32        | remarkLen B  |
+//	+------+----+-------+------------+-----------+--------------+--------------+
+//	| extLen int32 | extFields: extLen bytes of repeated entries               |
+//	+--------------+-----------------------------------------------------------+
+//	entry: | keyLen int16 | key | valLen int32 | value |
+//
+// Each length is checked against the bytes left before it is used, and the entries must
+// fill extLen exactly.
+//
+// # Flags and opaque
+//
+// Bit 0 of flag marks a response, bit 1 a oneway request (no response is sent). A response
+// carries its request's opaque; each Server and Client numbers its requests from its own
+// counter. Responses are sent in the serialisation of their request.
+//
+// # Connections
+//
+// Each connection has one read loop and one write loop. The read loop decodes frames,
+// completes pending calls with responses and hands requests to the worker pool of their
+// code (Server.Handle, WithPool); a full pool is answered with SYSTEM_BUSY, an unknown code
+// with REQUEST_CODE_NOT_SUPPORTED, and malformed input closes that connection with one
+// warning. Senders encode frames into the connection's outbound buffer (bounded in frames);
+// the write loop takes the whole buffer and writes it at once (large bodies by reference,
+// with writev). A peer whose queue stays full is disconnected. Both sides can send
+// requests on a connection: the broker asks clients for their running info or tells them
+// that a group's consumers changed (Conn.InvokeSync, Conn.InvokeOneway), and the Client
+// serves such requests with the handlers given to Client.Handle.
+package remoting
