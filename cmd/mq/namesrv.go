@@ -1,0 +1,142 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/mq-project/mq/internal/props"
+	"github.com/mq-project/mq/namesrv"
+	"github.com/spf13/cobra"
+)
+
+// shutdownTimeout bounds how long a server may take to stop after SIGTERM.
+const shutdownTimeout = 15 * time.Second
+
+type namesrvOptions struct {
+	configFile  string
+	listen      string
+	printConfig bool
+	checkConfig bool
+	portsFile   string
+}
+
+func newNamesrvCmd(streams IOStreams, g *globalOptions) *cobra.Command {
+	opts := &namesrvOptions{}
+	cmd := &cobra.Command{
+		Use:   "namesrv",
+		Short: "Run a NameServer (topic routes and the broker registry)",
+		Long: `Run a RocketMQ-compatible NameServer. It keeps the broker registry and the topic routes
+that clients ask for; brokers register every 30 s and expire 120 s after their last
+registration. The configuration file uses Apache RocketMQ's namesrv keys (see README).`,
+		Example: `  mq namesrv
+  mq namesrv -c namesrv.properties
+  mq namesrv --listen 127.0.0.1:9876
+  mq namesrv -c namesrv.properties -p`,
+		GroupID: "servers",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runNamesrv(cmd.Context(), opts, g, streams)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&opts.configFile, "config", "c", "", "namesrv properties file")
+	f.StringVar(&opts.listen, "listen", "", "listen address host:port (overrides bindAddress and listenPort)")
+	f.BoolVarP(&opts.printConfig, "print-config", "p", false, "print the effective configuration and exit")
+	f.BoolVar(&opts.checkConfig, "check-config", false, "validate the configuration and exit")
+	f.StringVar(&opts.portsFile, "ports-file", "", "write the bound address to this file once listening")
+	return cmd
+}
+
+// loadNamesrvConfig applies defaults, then the file, then the flags.
+func loadNamesrvConfig(opts *namesrvOptions) (namesrv.Config, error) {
+	cfg := namesrv.DefaultConfig()
+	if opts.configFile != "" {
+		if err := props.Load(opts.configFile, &cfg); err != nil {
+			return cfg, err
+		}
+	}
+	if opts.listen != "" {
+		host, port, err := net.SplitHostPort(opts.listen)
+		if err != nil {
+			return cfg, &usageError{fmt.Errorf("--listen %q: %w", opts.listen, err)}
+		}
+		p, err := strconv.Atoi(port)
+		if err != nil || p < 0 || p > 65535 {
+			return cfg, &usageError{fmt.Errorf("--listen %q: bad port", opts.listen)}
+		}
+		cfg.BindAddress = host
+		cfg.ListenPort = p
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, err
+	}
+	return cfg, nil
+}
+
+func runNamesrv(ctx context.Context, opts *namesrvOptions, g *globalOptions, streams IOStreams) error {
+	logger, err := g.logger(streams.ErrOut)
+	if err != nil {
+		return err
+	}
+	cfg, err := loadNamesrvConfig(opts)
+	if err != nil {
+		return err
+	}
+	if opts.printConfig {
+		fmt.Fprint(streams.Out, props.Format(props.List(cfg)))
+		return nil
+	}
+	if opts.checkConfig {
+		fmt.Fprintln(streams.Out, "configuration ok")
+		return nil
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.BindAddress, strconv.Itoa(cfg.ListenPort)))
+	if err != nil {
+		return fmt.Errorf("namesrv: %w", err)
+	}
+	srv, err := namesrv.New(cfg, logger)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	return serveUntilDone(ctx, logger, "namesrv", ln, opts.portsFile, srv.Serve, srv.Shutdown)
+}
+
+// serveUntilDone runs serve on ln until ctx ends (a signal) or serve fails, then shuts down.
+func serveUntilDone(ctx context.Context, logger *slog.Logger, name string, ln net.Listener, portsFile string,
+	serve func(net.Listener) error, shutdown func(context.Context) error) error {
+	if portsFile != "" {
+		if err := os.WriteFile(portsFile, []byte(ln.Addr().String()+"\n"), 0o644); err != nil {
+			ln.Close()
+			return fmt.Errorf("write ports file: %w", err)
+		}
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- serve(ln) }()
+	var serveErr error
+	select {
+	case <-ctx.Done():
+		logger.Info("shutting down", "component", name)
+	case serveErr = <-errc:
+		errc = nil
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	shutErr := shutdown(sctx)
+	if errc != nil {
+		if err := <-errc; err != nil && serveErr == nil {
+			serveErr = err
+		}
+	}
+	if err := errors.Join(serveErr, shutErr); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	logger.Info("stopped", "component", name)
+	return nil
+}

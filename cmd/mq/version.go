@@ -1,0 +1,66 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"runtime/debug"
+
+	"github.com/spf13/cobra"
+)
+
+// version is set at build time with -ldflags "-X main.version=v1.2.3".
+var version = "dev"
+
+type versionInfo struct {
+	Version   string `json:"version"`
+	Commit    string `json:"commit,omitempty"`
+	GoVersion string `json:"goVersion"`
+	Platform  string `json:"platform"`
+	// RocketMQVersion is the MQVersion ordinal mq puts on the wire (V5_3_3).
+	RocketMQVersion int `json:"rocketmqVersion"`
+}
+
+func currentVersion() versionInfo {
+	v := versionInfo{Version: version, GoVersion: runtime.Version(),
+		Platform: runtime.GOOS + "/" + runtime.GOARCH, RocketMQVersion: 479}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" {
+				v.Commit = s.Value
+			}
+		}
+		if v.Version == "dev" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			v.Version = bi.Main.Version
+		}
+	}
+	return v
+}
+
+func newVersionCmd(streams IOStreams) *cobra.Command {
+	var output string
+	cmd := &cobra.Command{
+		Use:   "version",
+		Short: "Print mq's version",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			v := currentVersion()
+			switch output {
+			case "json":
+				enc := json.NewEncoder(streams.Out)
+				enc.SetIndent("", "  ")
+				return enc.Encode(v)
+			case "", "table", "text":
+				fmt.Fprintf(streams.Out, "mq %s", v.Version)
+				if v.Commit != "" {
+					fmt.Fprintf(streams.Out, " (%s)", v.Commit)
+				}
+				fmt.Fprintf(streams.Out, " %s %s, speaks RocketMQ remoting as V5_3_3\n", v.GoVersion, v.Platform)
+				return nil
+			}
+			return &usageError{fmt.Errorf("-o %q: want table or json", output)}
+		},
+	}
+	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table or json")
+	return cmd
+}

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# test.sh: the project's test command (README "Testing"; CI runs exactly this).
+# gofmt, go vet, the import-direction check, then every test with the race detector.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$unformatted" ]; then
+  echo "gofmt needed:" >&2; echo "$unformatted" >&2; exit 1
+fi
+go vet ./...
+scripts/check-deps.sh
+go test -race -timeout 20m "$@" ./...
