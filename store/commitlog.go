@@ -133,7 +133,12 @@ func (cl *commitLog) appendLocked(p prepared, now int64, res *AppendResult) erro
 
 // storeNow returns the store time in ms, never going backwards (the IndexFile relies on it).
 func (cl *commitLog) storeNowLocked() int64 {
-	now := time.Now().UnixMilli()
+	var now int64
+	if cl.cfg.now != nil {
+		now = cl.cfg.now().UnixMilli()
+	} else {
+		now = time.Now().UnixMilli()
+	}
 	if now < cl.lastStoreTs {
 		now = cl.lastStoreTs
 	}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/mq-project/mq/message"
 )
@@ -107,6 +108,8 @@ type Config struct {
 	TagsCode func(rec message.Stored) int64 `prop:"-"`
 	// Logger receives the store's logs (nil discards them).
 	Logger *slog.Logger `prop:"-"`
+
+	now func() time.Time // store clock; tests pin it
 }
 
 // DefaultConfig returns Apache RocketMQ's defaults.

@@ -21,6 +21,8 @@ type mappedFileQueue struct {
 
 	mu    sync.Mutex
 	files atomic.Pointer[[]*mappedFile]
+
+	resized []string // files load found shorter than fileSize
 }
 
 func newMappedFileQueue(dir string, fileSize int64, prealloc bool, alloc *allocator) *mappedFileQueue {
@@ -29,8 +31,8 @@ func newMappedFileQueue(dir string, fileSize int64, prealloc bool, alloc *alloca
 	return q
 }
 
-// load maps the files already in dir. A last file with the wrong size (a pre-allocation cut
-// short by a crash) is removed; any other size mismatch is an error.
+// load maps the files already in dir. Files shorter than fileSize are extended (and listed
+// in resized); longer ones are an error.
 func (q *mappedFileQueue) load() error {
 	if err := os.MkdirAll(q.dir, 0o755); err != nil {
 		return err
@@ -52,18 +54,19 @@ func (q *mappedFileQueue) load() error {
 	}
 	slices.Sort(starts)
 	var files []*mappedFile
-	for i, s := range starts {
+	for _, s := range starts {
 		p := filepath.Join(q.dir, fileName(s))
 		st, err := os.Stat(p)
 		if err != nil {
 			return err
 		}
-		if st.Size() != q.fileSize {
-			if i == len(starts)-1 {
-				_ = os.Remove(p)
-				continue
-			}
+		if st.Size() > q.fileSize {
 			return fmt.Errorf("%w: %s is %d bytes, want %d", ErrCorrupt, p, st.Size(), q.fileSize)
+		}
+		if st.Size() < q.fileSize {
+			// Cut short (a crash during pre-allocation, or a damaged file): map it at full
+			// size; recovery keeps whatever valid records it still holds.
+			q.resized = append(q.resized, p)
 		}
 		if len(files) > 0 && s != files[len(files)-1].start+q.fileSize {
 			return fmt.Errorf("%w: gap before %s", ErrCorrupt, p)

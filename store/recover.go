@@ -19,6 +19,8 @@ type RecoveryReport struct {
 	StopReason string
 	// DroppedBytes counts the non-zero CommitLog bytes cleared or deleted past CommitLogEnd.
 	DroppedBytes int64
+	// ResizedSegments lists CommitLog files that were shorter than the segment size.
+	ResizedSegments []string
 	// DroppedSegments counts CommitLog segments deleted past CommitLogEnd.
 	DroppedSegments int
 	// ConsumeQueueEntriesDropped counts ConsumeQueue entries pointing past CommitLogEnd.
@@ -33,6 +35,7 @@ type RecoveryReport struct {
 // valid one.
 func (s *Store) recoverCommitLog(abnormal bool, cp checkpoint, haveCP bool, rep *RecoveryReport) {
 	q := s.cl.mfq
+	rep.ResizedSegments = q.resized
 	fs := q.list()
 	if len(fs) == 0 {
 		return

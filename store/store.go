@@ -137,9 +137,9 @@ func (s *Store) open() error {
 	if err := os.WriteFile(cfg.abortPath(), nil, 0o644); err != nil {
 		return err
 	}
-	if abnormal || rep.DroppedBytes > 0 || rep.StopReason != "" {
+	if abnormal || rep.DroppedBytes > 0 || rep.StopReason != "" || len(rep.ResizedSegments) > 0 {
 		s.log.Warn("recovered", "abnormal", abnormal, "end", clEnd, "reason", rep.StopReason,
-			"droppedBytes", rep.DroppedBytes, "droppedSegments", rep.DroppedSegments,
+			"droppedBytes", rep.DroppedBytes, "resized", rep.ResizedSegments, "droppedSegments", rep.DroppedSegments,
 			"cqEntriesDropped", rep.ConsumeQueueEntriesDropped, "indexFilesDropped", rep.IndexFilesDropped)
 	} else {
 		s.log.Info("opened", "end", clEnd)
