@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -410,7 +411,7 @@ func BenchmarkGetRouteInfo(b *testing.B) {
 	}
 	defer s.Shutdown(context.Background())
 	for _, brokers := range []int{1, 4} {
-		b.Run("brokers="+string(rune('0'+brokers)), func(b *testing.B) {
+		b.Run("brokers="+strconv.Itoa(brokers), func(b *testing.B) {
 			for i := range brokers {
 				name := "broker-" + string(rune('a'+i))
 				s.routes.register(reg("c", name, name+":10911", 0, uint64(i), defaultTopics()), t0)
