@@ -1,0 +1,414 @@
+package broker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/mq-project/mq/protocol"
+	"github.com/mq-project/mq/remoting"
+)
+
+// clientScanInterval is how often silent clients are looked for (ClientHousekeepingService: 10 s).
+const clientScanInterval = 10 * time.Second
+
+// maxPoolQueue caps Apache's thread-pool queue capacities (up to 1,000,000) so an idle broker
+// stays small.
+const maxPoolQueue = 16384
+
+// Pool names a group of request workers, as Apache's per-kind executors: a slow admin call
+// never stalls sends or heartbeats.
+type Pool int
+
+// Worker pools.
+const (
+	PoolSend Pool = iota
+	PoolPull
+	PoolQuery
+	PoolHeartbeat
+	PoolClientManage
+	PoolConsumerManage
+	PoolEndTransaction
+	PoolAdmin
+	numPools
+)
+
+// QueueStore is what the client and admin processors need from the message store. It is
+// nil until the store-backed slice plugs one in with SetQueueStore.
+type QueueStore interface {
+	// MinOffset returns the first available offset of a queue (0 for an empty queue).
+	MinOffset(topic string, queueID int32) int64
+}
+
+// Broker is the RocketMQ broker without its message store: metadata (topics, subscription
+// groups, consumer offsets), producer and consumer registries, nameserver registration and
+// the processors that need nothing more. The store-backed processors (send, pull, offsets
+// by time, queries) plug in through Handle and SetQueueStore.
+type Broker struct {
+	cfg    Config
+	log    *slog.Logger
+	delays []time.Duration
+
+	topics    *TopicConfigManager
+	subs      *SubscriptionGroupManager
+	offsets   *ConsumerOffsetManager
+	producers *ProducerManager
+	consumers *ConsumerManager
+
+	server *remoting.Server
+	client *remoting.Client
+	reg    *registrar
+	pools  [numPools]*remoting.Pool
+	store  QueueStore
+
+	configVersion protocol.DataVersion
+	scanInterval  time.Duration
+
+	ctx    context.Context // cancelled by Shutdown; parent of background loops
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu       sync.Mutex
+	addr     string // announced brokerIP1:port, "" until Serve
+	haAddr   string
+	started  bool
+	shutting bool
+	done     chan struct{}
+	shutErr  error
+}
+
+// New builds a broker from cfg: it validates cfg, creates <storePathRootDir>/config, loads
+// topics.json, subscriptionGroup.json and consumerOffset.json, creates the system topics and
+// registers the processors. Nothing runs until Serve or Start. A nil logger discards logs.
+func New(cfg Config, logger *slog.Logger) (*Broker, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	log := logger.With("component", "broker", "broker", cfg.BrokerName)
+	delays, _ := cfg.DelayLevels() // validated above
+	dir := cfg.ConfigDir()
+	topics, err := NewTopicConfigManager(cfg, dir, log)
+	if err != nil {
+		return nil, err
+	}
+	subs, err := NewSubscriptionGroupManager(dir, cfg.AutoCreateSubscriptionGroup, log)
+	if err != nil {
+		return nil, err
+	}
+	offsets, err := NewConsumerOffsetManager(dir, log)
+	if err != nil {
+		return nil, err
+	}
+	// Write the tables once so a fresh store has its files, as Apache does at start.
+	if err := topics.Persist(); err != nil {
+		return nil, err
+	}
+	if err := subs.Persist(); err != nil {
+		return nil, err
+	}
+	b := &Broker{
+		cfg:          cfg,
+		log:          log,
+		delays:       delays,
+		topics:       topics,
+		subs:         subs,
+		offsets:      offsets,
+		producers:    NewProducerManager(log),
+		consumers:    NewConsumerManager(cfg.NotifyConsumerIdsChangedEnable, log),
+		scanInterval: clientScanInterval,
+		done:         make(chan struct{}),
+	}
+	b.configVersion = protocol.DataVersion{Timestamp: time.Now().UnixMilli()}
+	b.ctx, b.cancel = context.WithCancel(context.Background())
+	idle := time.Duration(cfg.ServerChannelMaxIdleTimeSeconds) * time.Second
+	if idle <= 0 {
+		idle = -1
+	}
+	b.server = remoting.NewServer(remoting.ServerConfig{Logger: logger, IdleTimeout: idle})
+	b.server.OnClose(b.connClosed)
+	b.client = remoting.NewClient(remoting.ClientConfig{
+		Logger:      logger,
+		DialTimeout: time.Duration(cfg.ConnectTimeoutMillis) * time.Millisecond,
+	})
+	timeout := time.Duration(cfg.RegisterBrokerTimeoutMills) * time.Millisecond
+	if timeout <= 0 {
+		timeout = 6 * time.Second
+	}
+	b.reg = newRegistrar(log, b.client, cfg.NamesrvAddrs(), topics, b.identity, cfg.RegisterPeriod(), timeout)
+	topics.SetOnChange(b.reg.Trigger)
+	b.makePools()
+	b.registerProcessors()
+	return b, nil
+}
+
+func (b *Broker) makePools() {
+	c := b.cfg
+	mk := func(name string, workers, queue int) *remoting.Pool {
+		return remoting.NewPool(name, min(max(workers, 1), 256), min(max(queue, 16), maxPoolQueue))
+	}
+	b.pools[PoolSend] = mk("send", c.SendMessageThreadPoolNums, c.SendThreadPoolQueueCapacity)
+	b.pools[PoolPull] = mk("pull", c.PullMessageThreadPoolNums, c.PullThreadPoolQueueCapacity)
+	b.pools[PoolQuery] = mk("query", c.QueryMessageThreadPoolNums, c.QueryThreadPoolQueueCapacity)
+	b.pools[PoolHeartbeat] = mk("heartbeat", c.HeartbeatThreadPoolNums, c.HeartbeatThreadPoolQueueCapacity)
+	b.pools[PoolClientManage] = mk("client-manage", c.ClientManageThreadPoolNums, c.ClientManagerThreadPoolQueueCapacity)
+	b.pools[PoolConsumerManage] = mk("consumer-manage", c.ConsumerManageThreadPoolNums, c.ConsumerManagerThreadPoolQueueCapacity)
+	b.pools[PoolEndTransaction] = mk("end-transaction", c.EndTransactionThreadPoolNums, c.EndTransactionPoolQueueCapacity)
+	b.pools[PoolAdmin] = mk("admin", c.AdminBrokerThreadPoolNums, c.AdminBrokerThreadPoolQueueCapacity)
+}
+
+// Handle registers h for code on pool, replacing any earlier handler. It is the seam the
+// store-backed processors (send, pull, query, offsets by time) plug into; call it before
+// Serve (it also works while serving).
+func (b *Broker) Handle(code protocol.RequestCode, pool Pool, h remoting.Handler) {
+	b.server.Handle(int16(code), h, remoting.WithPool(b.pools[pool]))
+}
+
+func (b *Broker) handleFunc(code protocol.RequestCode, pool Pool, f func(context.Context, *remoting.Conn, *remoting.Command) *remoting.Command) {
+	b.Handle(code, pool, remoting.HandlerFunc(f))
+}
+
+// SetQueueStore plugs in the message store's queue offsets; call it before Serve.
+func (b *Broker) SetQueueStore(s QueueStore) { b.store = s }
+
+// Config returns the broker's configuration.
+func (b *Broker) Config() Config { return b.cfg }
+
+// DelayLevels returns the parsed messageDelayLevel.
+func (b *Broker) DelayLevels() []time.Duration { return b.delays }
+
+// Topics returns the topic table.
+func (b *Broker) Topics() *TopicConfigManager { return b.topics }
+
+// SubscriptionGroups returns the subscription group table.
+func (b *Broker) SubscriptionGroups() *SubscriptionGroupManager { return b.subs }
+
+// ConsumerOffsets returns the committed consumer offsets.
+func (b *Broker) ConsumerOffsets() *ConsumerOffsetManager { return b.offsets }
+
+// Producers returns the producer registry.
+func (b *Broker) Producers() *ProducerManager { return b.producers }
+
+// Consumers returns the consumer registry.
+func (b *Broker) Consumers() *ConsumerManager { return b.consumers }
+
+// Addr returns the announced address brokerIP1:port, or "" before Serve.
+func (b *Broker) Addr() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.addr
+}
+
+// identity is the registrar's view of the broker; false until Serve set the address.
+func (b *Broker) identity() (brokerIdentity, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.addr == "" {
+		return brokerIdentity{}, false
+	}
+	return brokerIdentity{
+		cluster: b.cfg.BrokerClusterName, name: b.cfg.BrokerName, id: b.cfg.BrokerID,
+		addr: b.addr, haAddr: b.haAddr, permission: int32(b.cfg.BrokerPermission),
+	}, true
+}
+
+// announce computes the announced addresses from the first listener: brokerIP1 or, when
+// empty, the listener's IP if it is a specific one, else 127.0.0.1; the port is listenPort,
+// or the listener's port when listenPort is 0.
+func (b *Broker) announce(ln net.Listener) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.addr != "" {
+		return
+	}
+	ip, port := "127.0.0.1", b.cfg.ListenPort
+	if ta, ok := ln.Addr().(*net.TCPAddr); ok {
+		if port == 0 {
+			port = ta.Port
+		}
+		if !ta.IP.IsUnspecified() && ta.IP != nil {
+			ip = ta.IP.String()
+		}
+	}
+	if b.cfg.BrokerIP1 != "" {
+		ip = b.cfg.BrokerIP1
+	}
+	haIP := ip
+	if b.cfg.BrokerIP2 != "" {
+		haIP = b.cfg.BrokerIP2
+	}
+	haPort := b.cfg.HaListenPort
+	if haPort == 0 {
+		haPort = port + 1
+	}
+	b.addr = net.JoinHostPort(ip, strconv.Itoa(port))
+	b.haAddr = net.JoinHostPort(haIP, strconv.Itoa(haPort))
+}
+
+// Serve serves clients on ln until Shutdown (then it returns nil). The first listener
+// decides the announced address (see BrokerConfig.BrokerIP1 and ListenPort). Serve starts
+// the background services (Start) if they are not running and registers with the
+// nameservers at once.
+func (b *Broker) Serve(ln net.Listener) error {
+	b.announce(ln)
+	if err := b.Start(context.Background()); err != nil {
+		ln.Close()
+		return err
+	}
+	b.reg.Trigger()
+	err := b.server.Serve(ln)
+	if errors.Is(err, remoting.ErrServerClosed) {
+		return ErrShutdown
+	}
+	return err
+}
+
+// Start starts the background services: nameserver registration (at once when the address
+// is known, then every registerNameServerPeriod and whenever topics change), consumer-offset
+// persistence every flushConsumerOffsetInterval, and the expiry of silent clients. It returns
+// at once; calling it again does nothing. ctx is not retained.
+func (b *Broker) Start(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.shutting {
+		return ErrShutdown
+	}
+	if b.started {
+		return nil
+	}
+	b.started = true
+	b.wg.Go(func() { b.reg.run(b.ctx) })
+	flush := time.Duration(b.cfg.FlushConsumerOffsetInterval) * time.Millisecond
+	b.wg.Go(func() { every(b.ctx, flush, flush, b.persistOffsets) })
+	b.wg.Go(func() { every(b.ctx, b.scanInterval, b.scanInterval, b.scanClients) })
+	b.log.Info("broker started", "cluster", b.cfg.BrokerClusterName, "id", b.cfg.BrokerID,
+		"role", b.cfg.BrokerRole, "namesrv", b.cfg.NamesrvAddr, "store", b.cfg.StorePathRootDir)
+	return nil
+}
+
+func (b *Broker) persistOffsets() {
+	if err := b.offsets.Persist(); err != nil {
+		b.log.Error("persist consumer offsets", "err", err)
+	}
+}
+
+// scanClients drops producers and consumers that sent no heartbeat for
+// channelExpiredTimeout and closes their connections (ClientHousekeepingService).
+func (b *Broker) scanClients() {
+	deadline := time.Now().Add(-time.Duration(b.cfg.ChannelExpiredTimeout) * time.Millisecond)
+	expired := append(b.consumers.scanExpired(deadline), b.producers.scanExpired(deadline)...)
+	for _, ch := range expired {
+		ch.conn.Close()
+	}
+}
+
+// connClosed drops the registrations of a closed connection; consumer groups that lost a
+// member are notified.
+func (b *Broker) connClosed(c *remoting.Conn) {
+	b.producers.ConnClosed(c.ID())
+	b.consumers.ConnClosed(c.ID())
+}
+
+// Shutdown stops the broker: background services stop (and are waited for), the broker
+// unregisters from every nameserver, the server stops accepting and closes connections
+// after in-flight requests, then consumer offsets, topics and subscription groups are
+// written. It returns ctx's error if ctx ends first (the shutdown goes on). Safe to call
+// more than once; later calls wait for the first.
+func (b *Broker) Shutdown(ctx context.Context) error {
+	b.mu.Lock()
+	first := !b.shutting
+	b.shutting = true
+	b.mu.Unlock()
+	if first {
+		go b.shutdown()
+	}
+	select {
+	case <-b.done:
+		return b.shutErr
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// shutdownTimeout bounds the whole shutdown sequence when callers give up waiting.
+const shutdownTimeout = 30 * time.Second
+
+func (b *Broker) shutdown() {
+	defer close(b.done)
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	b.cancel()
+	b.wg.Wait()
+	var errs []error
+	uctx, ucancel := context.WithTimeout(ctx, 3*time.Second)
+	if err := b.reg.unregisterAll(uctx); err != nil {
+		b.log.Warn("unregister", "err", err)
+	}
+	ucancel()
+	if err := b.server.Shutdown(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("broker: stop server: %w", err))
+	}
+	if err := b.offsets.Persist(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := b.topics.Persist(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := b.subs.Persist(); err != nil {
+		errs = append(errs, err)
+	}
+	b.client.Close()
+	b.shutErr = errors.Join(errs...)
+	b.log.Info("broker shut down")
+}
+
+// every calls fn after delay and then every interval until ctx is done.
+func every(ctx context.Context, delay, interval time.Duration, fn func()) {
+	t := time.NewTimer(delay)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			fn()
+			t.Reset(interval)
+		}
+	}
+}
+
+// jsonResponse answers SUCCESS with v as a standard-JSON body.
+func jsonResponse(req *remoting.Command, v any) *remoting.Command {
+	body, err := protocol.EncodeBody(v)
+	if err != nil {
+		return errorResponse(req, protocol.SystemError, err.Error())
+	}
+	resp := remoting.NewResponse(req, int16(protocol.Success), "")
+	resp.Body = body
+	return resp
+}
+
+func errorResponse(req *remoting.Command, code protocol.ResponseCode, remark string) *remoting.Command {
+	return remoting.NewResponse(req, int16(code), remark)
+}
+
+func success(req *remoting.Command) *remoting.Command {
+	return remoting.NewResponse(req, int16(protocol.Success), "")
+}
+
+// mustJSON is json.Marshal for values that cannot fail.
+func mustJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
