@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/mq-project/mq/protocol"
@@ -28,10 +27,11 @@ type Server struct {
 	cfgMu sync.RWMutex
 	cfg   Config
 
-	scanOnce sync.Once
+	lifeMu   sync.Mutex // guards scanning and shutting, so wg.Go never races wg.Wait
+	scanning bool
+	shutting bool
 	quit     chan struct{}
 	wg       sync.WaitGroup
-	shut     atomic.Bool
 }
 
 // New returns a NameServer for cfg; it loads the KV config file. A nil logger discards logs.
@@ -75,13 +75,17 @@ func newServer(cfg Config, logger *slog.Logger, now func() time.Time) (*Server, 
 // Serve serves remoting connections accepted on ln and runs the broker expiry scan until
 // Shutdown. It returns nil after Shutdown.
 func (s *Server) Serve(ln net.Listener) error {
-	if s.shut.Load() {
+	s.lifeMu.Lock()
+	if s.shutting {
+		s.lifeMu.Unlock()
 		ln.Close()
 		return ErrClosed
 	}
-	s.scanOnce.Do(func() {
+	if !s.scanning {
+		s.scanning = true
 		s.wg.Go(s.scanLoop)
-	})
+	}
+	s.lifeMu.Unlock()
 	s.log.Info("listening", "addr", ln.Addr().String())
 	return s.rs.Serve(ln)
 }
@@ -100,10 +104,13 @@ func (s *Server) Config() Config {
 // persists the KV config. It is safe to call more than once; it returns ctx's error if ctx
 // ends first.
 func (s *Server) Shutdown(ctx context.Context) error {
-	first := s.shut.CompareAndSwap(false, true)
+	s.lifeMu.Lock()
+	first := !s.shutting
 	if first {
+		s.shutting = true
 		close(s.quit)
 	}
+	s.lifeMu.Unlock()
 	err := s.rs.Shutdown(ctx)
 	done := make(chan struct{})
 	go func() {

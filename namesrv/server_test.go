@@ -431,3 +431,49 @@ func BenchmarkGetRouteInfo(b *testing.B) {
 		})
 	}
 }
+
+func TestLifecycle(t *testing.T) {
+	cfg := testConfig(t)
+	s, err := New(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ln) }()
+	c := newClient(t)
+	checkFor(t, 5*time.Second, 10*time.Millisecond, func() error {
+		if s.Addr() == nil {
+			return errors.New("not listening yet")
+		}
+		return nil
+	})
+	wantCode(t, invoke(t, c, s.Addr().String(), protocol.PutKVConfig, &protocol.PutKVConfigRequestHeader{Namespace: "ns", Key: "k", Value: "v"}, nil), protocol.Success)
+	os.Remove(cfg.KVConfigPath)
+	for range 2 {
+		if err := s.Shutdown(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("serve: %v", err)
+	}
+	if _, err := os.Stat(cfg.KVConfigPath); err != nil {
+		t.Fatalf("kv not persisted on shutdown: %v", err)
+	}
+	ln2, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Serve(ln2); !errors.Is(err, ErrClosed) {
+		t.Fatalf("serve after shutdown: %v", err)
+	}
+	// A corrupt KV file stops New.
+	os.WriteFile(cfg.KVConfigPath, []byte("{"), 0o644)
+	if _, err := New(cfg, nil); err == nil {
+		t.Fatal("corrupt kv file accepted")
+	}
+}
