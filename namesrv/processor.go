@@ -29,7 +29,9 @@ func (s *Server) getRouteInfoByTopic(_ *remoting.Conn, req *remoting.Command) *r
 		}
 	}
 	// Always standard JSON: GoC accepts it, and Java clients do too.
-	return withBody(req, route)
+	resp := ok(req)
+	resp.Body = route.AppendJSON(make([]byte, 0, 256))
+	return resp
 }
 
 func (s *Server) registerBroker(c *remoting.Conn, req *remoting.Command) *remoting.Command {

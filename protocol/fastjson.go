@@ -145,9 +145,18 @@ func FastJSON(std []byte) ([]byte, error) {
 	}
 }
 
+// appendJSONString appends s as a JSON string; plain printable ASCII is copied directly,
+// anything else goes through encoding/json (which escapes <, > and & too).
 func appendJSONString(out []byte, s string) []byte {
-	b, _ := json.Marshal(s) // cannot fail for a string
-	return append(out, b...)
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			b, _ := json.Marshal(s) // cannot fail for a string
+			return append(out, b...)
+		}
+	}
+	out = append(out, '"')
+	out = append(out, s...)
+	return append(out, '"')
 }
 
 type fjParser struct {

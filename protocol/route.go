@@ -3,7 +3,7 @@ package protocol
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
+	"slices"
 	"strconv"
 )
 
@@ -32,13 +32,15 @@ type QueueData struct {
 type BrokerAddrs map[int64]string
 
 // MarshalJSON writes {"0":"addr",...} sorted by id, {} when empty.
-func (a BrokerAddrs) MarshalJSON() ([]byte, error) {
-	ids := make([]int64, 0, len(a))
+func (a BrokerAddrs) MarshalJSON() ([]byte, error) { return a.appendJSON(nil), nil }
+
+func (a BrokerAddrs) appendJSON(out []byte) []byte {
+	var buf [4]int64
+	ids := buf[:0]
 	for id := range a {
 		ids = append(ids, id)
 	}
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-	out := make([]byte, 0, 2+len(a)*24)
+	slices.Sort(ids)
 	out = append(out, '{')
 	for i, id := range ids {
 		if i > 0 {
@@ -49,7 +51,7 @@ func (a BrokerAddrs) MarshalJSON() ([]byte, error) {
 		out = append(out, '"', ':')
 		out = appendJSONString(out, a[id])
 	}
-	return append(out, '}'), nil
+	return append(out, '}')
 }
 
 // UnmarshalJSON reads an object with quoted numeric keys (after StandardJSON for bare ones).
@@ -102,18 +104,72 @@ type TopicRouteData struct {
 }
 
 // MarshalJSON writes the route with empty collections as [] and {} instead of null.
-func (r TopicRouteData) MarshalJSON() ([]byte, error) {
-	type plain TopicRouteData
-	if r.BrokerDatas == nil {
-		r.BrokerDatas = []BrokerData{}
+func (r TopicRouteData) MarshalJSON() ([]byte, error) { return r.AppendJSON(nil), nil }
+
+// AppendJSON appends the route's compact standard JSON (the same text MarshalJSON returns) to
+// dst without reflection; the NameServer answers every route request with it.
+func (r *TopicRouteData) AppendJSON(dst []byte) []byte {
+	dst = append(dst, `{"brokerDatas":[`...)
+	for i := range r.BrokerDatas {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = r.BrokerDatas[i].appendJSON(dst)
 	}
-	if r.QueueDatas == nil {
-		r.QueueDatas = []QueueData{}
+	dst = append(dst, `],"filterServerTable":{`...)
+	for i, addr := range sortedKeys(r.FilterServerTable) {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendJSONString(dst, addr)
+		dst = append(dst, ':', '[')
+		for j, fs := range r.FilterServerTable[addr] {
+			if j > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendJSONString(dst, fs)
+		}
+		dst = append(dst, ']')
 	}
-	if r.FilterServerTable == nil {
-		r.FilterServerTable = map[string][]string{}
+	dst = append(dst, '}')
+	if r.OrderTopicConf != "" {
+		dst = append(dst, `,"orderTopicConf":`...)
+		dst = appendJSONString(dst, r.OrderTopicConf)
 	}
-	return json.Marshal(plain(r))
+	dst = append(dst, `,"queueDatas":[`...)
+	for i, q := range r.QueueDatas {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, `{"brokerName":`...)
+		dst = appendJSONString(dst, q.BrokerName)
+		dst = append(dst, `,"perm":`...)
+		dst = strconv.AppendInt(dst, int64(q.Perm), 10)
+		dst = append(dst, `,"readQueueNums":`...)
+		dst = strconv.AppendInt(dst, int64(q.ReadQueueNums), 10)
+		dst = append(dst, `,"topicSysFlag":`...)
+		dst = strconv.AppendInt(dst, int64(q.TopicSysFlag), 10)
+		dst = append(dst, `,"writeQueueNums":`...)
+		dst = strconv.AppendInt(dst, int64(q.WriteQueueNums), 10)
+		dst = append(dst, '}')
+	}
+	return append(dst, ']', '}')
+}
+
+func (b *BrokerData) appendJSON(dst []byte) []byte {
+	dst = append(dst, `{"brokerAddrs":`...)
+	dst = b.BrokerAddrs.appendJSON(dst)
+	dst = append(dst, `,"brokerName":`...)
+	dst = appendJSONString(dst, b.BrokerName)
+	dst = append(dst, `,"cluster":`...)
+	dst = appendJSONString(dst, b.Cluster)
+	dst = append(dst, `,"enableActingMaster":`...)
+	dst = strconv.AppendBool(dst, b.EnableActingMaster)
+	if b.ZoneName != "" {
+		dst = append(dst, `,"zoneName":`...)
+		dst = appendJSONString(dst, b.ZoneName)
+	}
+	return append(dst, '}')
 }
 
 // ClusterInfo is the body of GET_BROKER_CLUSTER_INFO (ClusterInfo.java). Java writes
