@@ -103,29 +103,103 @@ func appendJSONString(dst []byte, s string) []byte {
 // interner returns a shared string for b, to avoid allocating the same extFields keys for
 // every frame. A nil interner allocates.
 type interner struct {
-	m    map[string]string
-	hint int // extFields count of the last frame, to size the next map
+	m   map[string]string
+	ext extBuilder
 }
 
-// mapSize returns the initial size for an extFields map.
-func (in *interner) mapSize() int {
-	if in == nil || in.hint < 8 {
-		return 8
+// extBuilder collects one frame's extFields and builds the map at the end, with all long
+// values sharing one string allocation.
+type extBuilder struct {
+	ops    []extOp
+	buf    []byte
+	direct map[string]string // without an interner: the map itself, filled as we go
+}
+
+// extOp sets key to val (a < 0) or to buf[a:b], or deletes key.
+type extOp struct {
+	key  string
+	val  string
+	a, b int
+	del  bool
+}
+
+// maxKeptExtBuf is the largest value buffer kept between frames.
+const maxKeptExtBuf = 64 << 10
+
+// builder returns the interner's extFields builder, or a fresh one for a nil interner.
+func (in *interner) builder() *extBuilder {
+	if in == nil {
+		return &extBuilder{direct: make(map[string]string, 8)}
 	}
-	return in.hint
+	in.ext.ops = in.ext.ops[:0]
+	in.ext.buf = in.ext.buf[:0]
+	return &in.ext
 }
 
-// sized records the extFields count of a decoded frame.
-func (in *interner) sized(n int) {
-	if in != nil {
-		in.hint = min(n, 64)
+func (e *extBuilder) set(key string, v []byte, in *interner) {
+	if e.direct != nil {
+		e.direct[key] = string(v)
+		return
 	}
+	if len(v) <= 5 && in != nil {
+		e.ops = append(e.ops, extOp{key: key, val: in.str(v), a: -1})
+		return
+	}
+	a := len(e.buf)
+	e.buf = append(e.buf, v...)
+	e.ops = append(e.ops, extOp{key: key, a: a, b: len(e.buf)})
 }
 
-const maxInterned = 1024
+func (e *extBuilder) del(key string) {
+	if e.direct != nil {
+		delete(e.direct, key)
+		return
+	}
+	e.ops = append(e.ops, extOp{key: key, del: true})
+}
+
+// build returns the map, or nil when it would be empty.
+func (e *extBuilder) build() map[string]string {
+	if e.direct != nil {
+		if len(e.direct) == 0 {
+			return nil
+		}
+		return e.direct
+	}
+	if len(e.ops) == 0 {
+		return nil
+	}
+	all := string(e.buf)
+	m := make(map[string]string, len(e.ops))
+	for _, op := range e.ops {
+		switch {
+		case op.del:
+			delete(m, op.key)
+		case op.a < 0:
+			m[op.key] = op.val
+		default:
+			m[op.key] = all[op.a:op.b]
+		}
+	}
+	clear(e.ops)
+	if cap(e.buf) > maxKeptExtBuf {
+		e.buf = nil
+	}
+	if len(m) == 0 {
+		return nil
+	}
+	return m
+}
+
+// The interner keeps at most maxInterned strings of at most maxInternLen bytes, so a peer
+// sending random keys costs it a bounded amount of memory.
+const (
+	maxInterned  = 1024
+	maxInternLen = 64
+)
 
 func (in *interner) str(b []byte) string {
-	if in == nil {
+	if in == nil || len(b) > maxInternLen {
 		return string(b)
 	}
 	if s, ok := in.m[string(b)]; ok {
@@ -511,6 +585,7 @@ func (s *jsonScanner) extFields(c *Command) error {
 		s.i++
 		return nil
 	}
+	ext := s.in.builder()
 	for {
 		kb, err := s.rawString()
 		if err != nil {
@@ -526,21 +601,12 @@ func (s *jsonScanner) extFields(c *Command) error {
 			if err != nil {
 				return err
 			}
-			var v string
-			if len(vb) <= 5 {
-				v = s.in.str(vb)
-			} else {
-				v = string(vb)
-			}
-			if c.ExtFields == nil {
-				c.ExtFields = make(map[string]string, s.in.mapSize())
-			}
-			c.ExtFields[key] = v
+			ext.set(key, vb, s.in)
 		case 'n':
 			if !s.literal("null") {
 				return s.errf("extFields value for %q is not a string", key)
 			}
-			delete(c.ExtFields, key)
+			ext.del(key)
 		default:
 			return s.errf("extFields value for %q is not a string", key)
 		}
@@ -549,7 +615,7 @@ func (s *jsonScanner) extFields(c *Command) error {
 			s.i++
 		case '}':
 			s.i++
-			s.in.sized(len(c.ExtFields))
+			c.ExtFields = ext.build()
 			return nil
 		default:
 			return s.errf("expected ',' or '}' in extFields")

@@ -83,6 +83,10 @@ func decodeRocketMQHeader(b []byte, c *Command, in *interner) error {
 		return fmt.Errorf("%w: rocketmq header: %d bytes after extFields", ErrBadHeader, int64(len(b))-extLen)
 	}
 	c.ExtFields = nil
+	if len(b) == 0 {
+		return nil
+	}
+	ext := in.builder()
 	for len(b) > 0 {
 		if len(b) < 2 {
 			return truncated("key length", 2, len(b))
@@ -99,18 +103,9 @@ func decodeRocketMQHeader(b []byte, c *Command, in *interner) error {
 		if vl < 0 || vl > int64(len(b)) {
 			return truncated("value", int(vl), len(b))
 		}
-		var v string
-		if vl <= 5 {
-			v = in.str(b[:vl])
-		} else {
-			v = string(b[:vl])
-		}
+		ext.set(key, b[:vl], in)
 		b = b[vl:]
-		if c.ExtFields == nil {
-			c.ExtFields = make(map[string]string, in.mapSize())
-		}
-		c.ExtFields[key] = v
 	}
-	in.sized(len(c.ExtFields))
+	c.ExtFields = ext.build()
 	return nil
 }
