@@ -153,4 +153,3 @@ func (b *Broker) allConsumerOffsets(_ context.Context, _ *remoting.Conn, req *re
 	}
 	return jsonResponse(req, w)
 }
-
