@@ -29,9 +29,6 @@ const (
 	readBufferSize = 64 << 10
 )
 
-// errSlowPeer closes a connection whose outbound queue stayed full.
-var errSlowPeer = errors.New("remoting: slow peer, outbound queue full")
-
 // connConfig is what a Server or Client gives each of its connections.
 type connConfig struct {
 	log       *slog.Logger

@@ -29,6 +29,9 @@ var (
 	ErrClientClosed = errors.New("remoting: client closed")
 	// ErrServerClosed is returned by Serve when it is called after Shutdown.
 	ErrServerClosed = errors.New("remoting: server closed")
+
+	// errSlowPeer is the close reason of a connection whose outbound queue stayed full.
+	errSlowPeer = errors.New("remoting: slow peer, outbound queue full")
 )
 
 // Response codes of the remoting layer itself (RemotingSysResponseCode.java). The protocol
