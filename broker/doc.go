@@ -1,0 +1,101 @@
+// Package broker is the RocketMQ broker: it serves Apache RocketMQ's remoting protocol to the
+// official clients and admin tools, keeps the broker's metadata, and registers with the
+// nameservers. This slice has no message store yet: send, pull and the offset-range
+// processors plug in later through Broker.Handle (and SetQueueStore for the store's queue
+// offsets).
+//
+// # Lifecycle
+//
+//	cfg, err := broker.Load("broker.conf")   // Apache's keys; unknown keys are errors
+//	err = cfg.Validate()
+//	b, err := broker.New(cfg, logger)         // loads config/*.json, creates system topics
+//	go b.Serve(ln)                            // announces brokerIP1:port, starts services
+//	...
+//	b.Shutdown(ctx)                           // stop loops, UNREGISTER_BROKER, close, persist
+//
+// Serve starts the background services (Start): the registrar, the consumer-offset flusher
+// (every flushConsumerOffsetInterval, 5 s) and the client expiry scan (every 10 s,
+// channelExpiredTimeout 120 s). Each is one goroutine owned by the Broker and waited for by
+// Shutdown.
+//
+// # Announced address
+//
+// brokerIP1 when set; otherwise the listener's IP when the listener is bound to a specific
+// address, else 127.0.0.1 (Apache picks the first non-loopback address: a multi-host
+// cluster must set brokerIP1). The port is listenPort, or the listener's port when
+// listenPort is 0. The HA address is brokerIP2 (default brokerIP1) : haListenPort (default
+// listenPort+1).
+//
+// # Nameserver registration
+//
+//	start ──► REGISTER_BROKER ──► +10 s ──► every registerNameServerPeriod (30 s, 10..60 s)
+//	             ▲
+//	topic created/updated/deleted (TopicConfigManager change hook) ── at once
+//	shutdown ──► UNREGISTER_BROKER
+//
+// One goroutine sends every registration, to all nameservers in parallel, so they never
+// overlap. The body is RegisterBrokerBody with the whole topic table (see protocol).
+//
+// # Clients
+//
+// HEART_BEAT registers each producer group and consumer group of the body under the
+// connection it arrived on. A consumer group's subscription group is found or auto-created,
+// and its %RETRY%<group> topic created (retryQueueNums queues, perm RW) so consumers find the
+// retry route early. A group whose members or subscribed topics change is sent
+// NOTIFY_CONSUMER_IDS_CHANGED (flag=2, never awaited) on every member's connection; so is a
+// group that loses a member because its connection closed (the Go client never sends
+// UNREGISTER_CLIENT) or because it was silent for channelExpiredTimeout (the connection is
+// then closed).
+//
+// # Files
+//
+// <storePathRootDir>/config/ holds the metadata as Apache names and shapes it. Every write
+// is atomic: write <name>.tmp, fsync, rename over <name>, fsync the directory, so a crash
+// leaves the old or the new file, never a torn one; a leftover .tmp is ignored.
+//
+//	topics.json               written on every topic change
+//	{"dataVersion":{"counter":3,"stateVersion":0,"timestamp":1700000000000},
+//	 "topicConfigTable":{"TopicTest":{"attributes":{},"order":false,"perm":6,
+//	   "readQueueNums":4,"topicFilterType":"SINGLE_TAG","topicName":"TopicTest",
+//	   "topicSysFlag":0,"writeQueueNums":4}, ...}}
+//
+//	subscriptionGroup.json    written on every group change
+//	{"dataVersion":{...},"forbiddenTable":{},
+//	 "subscriptionGroupTable":{"g":{"groupName":"g","retryMaxTimes":16,"retryQueueNums":1,...}}}
+//
+//	consumerOffset.json       written every 5 s when changed, and at shutdown
+//	{"dataVersion":{...},"offsetTable":{"TopicTest@g":{"0":118,"1":120}}}
+//
+// Apache writes the queue ids of consumerOffset.json bare ({0:118}); both forms are read,
+// standard JSON is written. A file that does not decode stops New with ErrCorruptFile.
+//
+// # System topics (created at start, TopicConfigManager.java#init)
+//
+//	topic                         queues   perm
+//	SELF_TEST_TOPIC               1        6
+//	TBW102                        8 (*)    7   only with autoCreateTopicEnable
+//	<brokerClusterName>           16       7   (1 with clusterTopicEnable=false)
+//	<brokerName>                  1        7   (1 with brokerTopicEnable=false)
+//	OFFSET_MOVED_EVENT            1        6
+//	SCHEDULE_TOPIC_XXXX           18       6
+//	RMQ_SYS_TRACE_TOPIC (**)      1        6   traceTopicEnable, true by default here
+//	<brokerClusterName>_REPLY_TOPIC 1      6
+//	RMQ_SYS_TRANS_HALF_TOPIC      1        6
+//	RMQ_SYS_TRANS_OP_HALF_TOPIC   1        6
+//	(*) defaultTopicQueueNums  (**) msgTraceTopicName
+//
+// Apache's BenchmarkTest (1024 queues) and the 5.x pop revive and broker-member topics are
+// not created. Persisted entries of topics.json override these defaults, as in Java.
+//
+// # Processors
+//
+// HEART_BEAT (34), UNREGISTER_CLIENT (35), GET_CONSUMER_LIST_BY_GROUP (38),
+// QUERY_CONSUMER_OFFSET (14), UPDATE_CONSUMER_OFFSET (15), UPDATE_AND_CREATE_TOPIC (17),
+// DELETE_TOPIC_IN_BROKER (215), GET_ALL_TOPIC_CONFIG (21), GET_TOPIC_CONFIG (351),
+// UPDATE_AND_CREATE_SUBSCRIPTIONGROUP (200), GET_ALL_SUBSCRIPTIONGROUP_CONFIG (201),
+// GET_SUBSCRIPTIONGROUP_CONFIG (352), DELETE_SUBSCRIPTIONGROUP (207), GET_BROKER_CONFIG (26),
+// GET_ALL_CONSUMER_OFFSET (43), GET_PRODUCER_CONNECTION_LIST (204),
+// GET_CONSUMER_CONNECTION_LIST (203). They run on per-kind worker pools (Pool) sized from
+// Apache's *ThreadPoolNums keys, so slow admin work never stalls heartbeats. Unknown codes
+// are answered REQUEST_CODE_NOT_SUPPORTED by remoting.
+package broker
