@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"reflect"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mq-project/mq/internal/props"
 )
 
 // Config is the NameServer configuration: Apache's NamesrvConfig and NettyServerConfig keys (the
@@ -114,10 +114,6 @@ type Config struct {
 
 // Errors of the configuration.
 var (
-	// ErrUnknownKey is returned (wrapped) by Set for a key Config does not have.
-	ErrUnknownKey = errors.New("namesrv: unknown config key")
-	// ErrBadValue is returned (wrapped) by Set for a value that does not parse.
-	ErrBadValue = errors.New("namesrv: bad config value")
 	// ErrInvalidConfig is returned (wrapped) by Validate.
 	ErrInvalidConfig = errors.New("namesrv: invalid config")
 )
@@ -211,100 +207,5 @@ func (c Config) scanInterval() time.Duration {
 	return time.Duration(c.ScanNotActiveBrokerInterval) * time.Millisecond
 }
 
-// Keys returns every property key, sorted.
-func Keys() []string {
-	t := reflect.TypeFor[Config]()
-	keys := make([]string, 0, t.NumField())
-	for i := range t.NumField() {
-		keys = append(keys, t.Field(i).Tag.Get("prop"))
-	}
-	sort.Strings(keys)
-	return keys
-}
-
-// Properties returns the configuration as key/value pairs sorted by key, values formatted as
-// a .properties file would hold them.
-func (c Config) Properties() [][2]string {
-	v := reflect.ValueOf(c)
-	t := v.Type()
-	out := make([][2]string, 0, t.NumField())
-	for i := range t.NumField() {
-		f := v.Field(i)
-		var s string
-		switch f.Kind() {
-		case reflect.String:
-			s = f.String()
-		case reflect.Bool:
-			s = strconv.FormatBool(f.Bool())
-		case reflect.Int, reflect.Int64:
-			s = strconv.FormatInt(f.Int(), 10)
-		}
-		out = append(out, [2]string{t.Field(i).Tag.Get("prop"), s})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i][0] < out[j][0] })
-	return out
-}
-
 // String returns the properties text: one key=value line per key, sorted.
-func (c Config) String() string {
-	var b strings.Builder
-	for _, kv := range c.Properties() {
-		b.WriteString(kv[0])
-		b.WriteByte('=')
-		b.WriteString(kv[1])
-		b.WriteByte('\n')
-	}
-	return b.String()
-}
-
-// Set assigns the value of a property key. Booleans accept true/false (any case), numbers
-// decimal. Unknown keys wrap ErrUnknownKey, bad values ErrBadValue.
-func (c *Config) Set(key, value string) error {
-	v := reflect.ValueOf(c).Elem()
-	t := v.Type()
-	for i := range t.NumField() {
-		if t.Field(i).Tag.Get("prop") != key {
-			continue
-		}
-		f := v.Field(i)
-		value = strings.TrimSpace(value)
-		switch f.Kind() {
-		case reflect.String:
-			f.SetString(value)
-		case reflect.Bool:
-			b, err := strconv.ParseBool(strings.ToLower(value))
-			if err != nil {
-				return fmt.Errorf("%w: %s=%q: want true or false", ErrBadValue, key, value)
-			}
-			f.SetBool(b)
-		case reflect.Int, reflect.Int64:
-			n, err := strconv.ParseInt(value, 10, f.Type().Bits())
-			if err != nil {
-				return fmt.Errorf("%w: %s=%q: want an integer", ErrBadValue, key, value)
-			}
-			f.SetInt(n)
-		}
-		return nil
-	}
-	return fmt.Errorf("%w: %s", ErrUnknownKey, key)
-}
-
-// parseProperties reads the key=value lines of a Java properties text (comments with # or !,
-// separators = or :, surrounding blanks trimmed). Continuation lines and escapes are not
-// interpreted.
-func parseProperties(text string) [][2]string {
-	var out [][2]string
-	for line := range strings.Lines(text) {
-		line = strings.TrimSpace(line)
-		if line == "" || line[0] == '#' || line[0] == '!' {
-			continue
-		}
-		i := strings.IndexAny(line, "=:")
-		if i < 0 {
-			out = append(out, [2]string{line, ""})
-			continue
-		}
-		out = append(out, [2]string{strings.TrimSpace(line[:i]), strings.TrimSpace(line[i+1:])})
-	}
-	return out
-}
+func (c Config) String() string { return props.Format(props.List(c)) }

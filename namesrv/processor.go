@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mq-project/mq/internal/props"
 	"github.com/mq-project/mq/protocol"
 	"github.com/mq-project/mq/remoting"
 )
@@ -251,7 +252,10 @@ func (s *Server) updateNamesrvConfig(c *remoting.Conn, req *remoting.Command) *r
 	if len(req.Body) == 0 {
 		return ok(req)
 	}
-	props := parseProperties(string(req.Body))
+	entries, err := props.Parse("", string(req.Body))
+	if err != nil {
+		return reply(req, protocol.SystemError, err.Error())
+	}
 	s.cfgMu.Lock()
 	defer s.cfgMu.Unlock()
 	black := map[string]bool{}
@@ -261,11 +265,11 @@ func (s *Server) updateNamesrvConfig(c *remoting.Conn, req *remoting.Command) *r
 		}
 	}
 	next := s.cfg
-	for _, kv := range props {
-		if black[kv[0]] {
+	for _, e := range entries {
+		if black[e.Key] {
 			return reply(req, protocol.NoPermission, "Can not update config in black list.")
 		}
-		if err := next.Set(kv[0], kv[1]); err != nil {
+		if err := props.Set(&next, e.Key, e.Value); err != nil {
 			return reply(req, protocol.SystemError, err.Error())
 		}
 	}
@@ -277,7 +281,7 @@ func (s *Server) updateNamesrvConfig(c *remoting.Conn, req *remoting.Command) *r
 	s.routes.deleteTopicWithBrokerRegistration = next.DeleteTopicWithBrokerRegistration
 	s.routes.supportActingMaster = next.SupportActingMaster
 	s.routes.mu.Unlock()
-	s.log.Info("config updated", "remote", c.RemoteAddr(), "keys", strconv.Itoa(len(props)))
+	s.log.Info("config updated", "remote", c.RemoteAddr(), "keys", strconv.Itoa(len(entries)))
 	if next.ConfigStorePath != "" {
 		if err := writeFileAtomic(next.ConfigStorePath, []byte(next.String())); err != nil {
 			s.log.Error("persist config", "err", err)

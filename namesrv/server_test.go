@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mq-project/mq/internal/props"
 	"github.com/mq-project/mq/protocol"
 	"github.com/mq-project/mq/remoting"
 )
@@ -289,9 +290,11 @@ func TestBrokerExpiry(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.ScanNotActiveBrokerInterval = 50
 	_, addr := startServer(t, cfg)
+	// The broker registers on its own connection: expiry closes it, as Apache does.
+	brokerConn := newClient(t)
 	c := newClient(t)
 	body := registerBody(t, 1, tc("TopicTest", 4, 4), tc("TBW102", 8, 8))
-	wantCode(t, invoke(t, c, addr, protocol.RegisterBroker, &protocol.RegisterBrokerRequestHeader{BrokerName: "broker-a",
+	wantCode(t, invoke(t, brokerConn, addr, protocol.RegisterBroker, &protocol.RegisterBrokerRequestHeader{BrokerName: "broker-a",
 		BrokerAddr: "127.0.0.1:10911", ClusterName: "DefaultCluster", HeartbeatTimeoutMillis: 200}, body), protocol.Success)
 	wantCode(t, invoke(t, c, addr, protocol.GetRouteInfoByTopic, &protocol.GetRouteInfoRequestHeader{Topic: "TopicTest"}, nil), protocol.Success)
 	start := time.Now()
@@ -367,13 +370,13 @@ func TestConfig(t *testing.T) {
 	}{
 		{"key=listenPort", "listenPort", "10000", nil},
 		{"key=orderMessageEnable", "orderMessageEnable", "TRUE", nil},
-		{"key=scan", "scanNotActiveBrokerInterval", "x", ErrBadValue},
-		{"key=bool", "clusterTest", "yes", ErrBadValue},
-		{"key=unknown", "nope", "1", ErrUnknownKey},
+		{"key=scan", "scanNotActiveBrokerInterval", "x", props.ErrBadValue},
+		{"key=bool", "clusterTest", "yes", props.ErrBadValue},
+		{"key=unknown", "nope", "1", props.ErrUnknownKey},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if err := cfg.Set(tt.key, tt.value); !errors.Is(err, tt.err) {
+			if err := props.Set(&cfg, tt.key, tt.value); !errors.Is(err, tt.err) {
 				t.Fatalf("err %v, want %v", err, tt.err)
 			}
 		})
@@ -381,22 +384,21 @@ func TestConfig(t *testing.T) {
 	if cfg.ListenPort != 10000 || !cfg.OrderMessageEnable {
 		t.Fatalf("set: %+v", cfg)
 	}
-	props := cfg.Properties()
-	if len(props) != len(Keys()) || props[0][0] > props[1][0] {
-		t.Fatalf("properties not sorted/complete: %v", props[:2])
+	entries, err := props.Parse("", cfg.String())
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, kv := range props {
-		if kv[0] == "" {
-			t.Fatal("field without prop tag")
-		}
-		if err := cfg.Set(kv[0], kv[1]); err != nil {
-			t.Fatalf("round trip %s: %v", kv[0], err)
-		}
+	if len(entries) != len(props.Keys(&cfg)) || entries[0].Key > entries[1].Key {
+		t.Fatalf("properties not sorted/complete: %v", entries[:2])
+	}
+	var back Config
+	if err := props.Apply("", entries, &back); err != nil || back != cfg {
+		t.Fatalf("round trip: %v\n%+v\n%+v", err, back, cfg)
 	}
 	bad := cfg
 	bad.ListenPort = 70000
 	bad.ScanNotActiveBrokerInterval = 0
-	err := bad.Validate()
+	err = bad.Validate()
 	if !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), "listenPort") || !strings.Contains(err.Error(), "scanNotActiveBrokerInterval") {
 		t.Fatalf("validate: %v", err)
 	}

@@ -13,9 +13,9 @@ declare -A allow=(
   [message]=""
   [internal/props]=""
   [store]="message golang.org/x/sys"
-  [namesrv]="protocol remoting"
+  [namesrv]="protocol remoting internal/props"
   [admin]="protocol remoting message"
-  [broker]="broker/ store message protocol remoting golang.org/x/sys"
+  [broker]="broker/ store message protocol remoting internal/props golang.org/x/sys"
   [tui]="admin protocol remoting message charm.land/ github.com/charmbracelet/ github.com/lucasb-eyer/ github.com/rivo/ github.com/mattn/ github.com/clipperhouse/ github.com/muesli/ golang.org/x/"
 )
 
