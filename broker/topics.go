@@ -305,6 +305,9 @@ func (m *TopicConfigManager) CreateIfAbsent(tc protocol.TopicConfig) (protocol.T
 	if err := ValidateTopic(tc.TopicName); err != nil {
 		return protocol.TopicConfig{}, false, err
 	}
+	if cur, ok := m.Get(tc.TopicName); ok { // the common case: every heartbeat asks for %RETRY%<group>
+		return cur, false, nil
+	}
 	if tc.Attributes == nil {
 		tc.Attributes = map[string]string{}
 	}
