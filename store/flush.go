@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"log/slog"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -24,7 +26,8 @@ type flusher struct {
 	round chan struct{} // closed when the flush that started after it was made ends
 	err   error         // last flush error
 
-	timers sync.Pool
+	timers  sync.Pool
+	waiting atomic.Int64 // writers inside waitFor
 }
 
 func newFlusher(cl *commitLog, cfg *Config, log *slog.Logger, onFlush func()) *flusher {
@@ -57,6 +60,7 @@ func (f *flusher) flushOnce() error {
 }
 
 func (f *flusher) groupCommitLoop() {
+	var lastBatch int64
 	for {
 		select {
 		case <-f.quit:
@@ -64,6 +68,12 @@ func (f *flusher) groupCommitLoop() {
 			return
 		case <-f.wake:
 		}
+		// Let writers woken by the previous round append before this round starts, so one
+		// fsync serves all of them: yield until as many writers wait as in the last round.
+		for i := 0; i < 50 && f.waiting.Load() < lastBatch; i++ {
+			runtime.Gosched()
+		}
+		lastBatch = f.waiting.Load()
 		f.mu.Lock()
 		done := f.round
 		f.round = make(chan struct{})
@@ -91,7 +101,9 @@ func (f *flusher) finishRound(err error) {
 // (ErrFlushTimeout), ctx ends or the flusher stops.
 func (f *flusher) waitFor(ctx context.Context, end int64) error {
 	var timer *time.Timer
+	f.waiting.Add(1)
 	defer func() {
+		f.waiting.Add(-1)
 		if timer != nil {
 			timer.Stop()
 			f.timers.Put(timer)
@@ -102,12 +114,8 @@ func (f *flusher) waitFor(ctx context.Context, end int64) error {
 			return nil
 		}
 		f.mu.Lock()
-		ch, err := f.round, f.err
+		ch := f.round
 		f.mu.Unlock()
-		if err != nil && f.cl.flushedOffset.Load() < end {
-			// The previous round failed; try again but report it if it keeps failing.
-			_ = err
-		}
 		select {
 		case f.wake <- struct{}{}:
 		default:
@@ -124,7 +132,7 @@ func (f *flusher) waitFor(ctx context.Context, end int64) error {
 		select {
 		case <-ch:
 			f.mu.Lock()
-			err = f.err
+			err := f.err
 			f.mu.Unlock()
 			if err != nil && f.cl.flushedOffset.Load() < end {
 				return err

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -668,5 +667,3 @@ func (s *Store) closeFiles() {
 		s.lockFile.Close()
 	}
 }
-
-var _ = errors.Is

@@ -1,0 +1,285 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/mq-project/mq/message"
+)
+
+// Benchmarks. Run, for example:
+//
+//	go test ./store/ -run '^$' -bench . -benchtime 1s
+//	MQ_BENCH_BIG=1 go test ./store/ -run '^$' -bench 'Recovery|Heap' -benchtime 1x
+//
+// BenchmarkPlainAppend writes the same record sizes with write(2) to a plain file in the same
+// directory, so store append throughput can be quoted as a ratio of it.
+
+func benchBig() bool { return os.Getenv("MQ_BENCH_BIG") == "1" }
+
+func benchConfig(b *testing.B, flush FlushDiskType) Config {
+	cfg := DefaultConfig()
+	cfg.StorePathRootDir = b.TempDir()
+	cfg.MappedFileSizeCommitLog = 256 << 20
+	cfg.FlushDiskType = flush
+	return cfg
+}
+
+func benchMsg(size int) *message.MessageExt {
+	return &message.MessageExt{
+		Message: message.Message{Topic: "BenchTopic", Body: make([]byte, size),
+			Properties: map[string]string{"KEYS": "bench-key", "TAGS": "TagA", "UNIQ_KEY": "C000020255F6000000008AA6D3C8000F"}},
+		BornHost: benchHost,
+	}
+}
+
+var benchHost = DefaultConfig().StoreHost
+
+func reportRate(b *testing.B, n int64, bytes int64, start time.Time) {
+	el := time.Since(start).Seconds()
+	b.ReportMetric(float64(n)/el, "msgs/s")
+	b.ReportMetric(float64(bytes)/el/1e6, "MB/s")
+}
+
+func BenchmarkAppend(b *testing.B) {
+	cases := []struct {
+		flush   FlushDiskType
+		size    int
+		writers int
+	}{
+		{AsyncFlush, 128, 1}, {AsyncFlush, 1024, 1}, {AsyncFlush, 4096, 1},
+		{AsyncFlush, 128, 4}, {AsyncFlush, 1024, 4}, {AsyncFlush, 4096, 4},
+		{SyncFlush, 1024, 1}, {SyncFlush, 1024, 16},
+	}
+	for _, c := range cases {
+		name := fmt.Sprintf("flush=%s/size=%d/writers=%d", map[FlushDiskType]string{AsyncFlush: "async", SyncFlush: "sync"}[c.flush], c.size, c.writers)
+		b.Run(name, func(b *testing.B) {
+			s, err := Open(benchConfig(b, c.flush), nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			recSize, _ := message.StoredLen(benchMsg(c.size), message.PropertiesLen(benchMsg(c.size).Properties))
+			b.SetBytes(int64(recSize))
+			b.ReportAllocs()
+			ctx := context.Background()
+			var n atomic.Int64
+			start := time.Now()
+			if c.writers == 1 {
+				m := benchMsg(c.size)
+				for b.Loop() {
+					if _, err := s.Append(ctx, m); err != nil {
+						b.Fatal(err)
+					}
+					n.Add(1)
+				}
+			} else {
+				b.SetParallelism((c.writers + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
+				b.RunParallel(func(pb *testing.PB) {
+					m := benchMsg(c.size)
+					for pb.Next() {
+						if _, err := s.Append(ctx, m); err != nil {
+							b.Error(err)
+							return
+						}
+						n.Add(1)
+					}
+				})
+			}
+			reportRate(b, n.Load(), n.Load()*int64(recSize), start)
+		})
+	}
+}
+
+// BenchmarkPlainAppend is the baseline: write(2) of the same record size to a plain file.
+func BenchmarkPlainAppend(b *testing.B) {
+	for _, size := range []int{128, 1024, 4096} {
+		b.Run("size="+strconv.Itoa(size), func(b *testing.B) {
+			recSize, _ := message.StoredLen(benchMsg(size), message.PropertiesLen(benchMsg(size).Properties))
+			f, err := os.Create(filepath.Join(b.TempDir(), "plain"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer f.Close()
+			buf := make([]byte, recSize)
+			b.SetBytes(int64(recSize))
+			b.ReportAllocs()
+			var n, written int64
+			start := time.Now()
+			for b.Loop() {
+				if _, err := f.Write(buf); err != nil {
+					b.Fatal(err)
+				}
+				n++
+				if written += int64(recSize); written > 1<<30 { // stay within 1 GiB of disk
+					_, _ = f.Seek(0, 0)
+					written = 0
+				}
+			}
+			reportRate(b, n, n*int64(recSize), start)
+		})
+	}
+}
+
+func filledStore(b *testing.B, n, size int) *Store {
+	cfg := benchConfig(b, AsyncFlush)
+	s, err := Open(cfg, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := range n {
+		m := benchMsg(size)
+		m.Properties = map[string]string{"KEYS": "key-" + strconv.Itoa(i%1000)}
+		if _, err := s.Append(context.Background(), m); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for s.DispatchLag() != 0 {
+		time.Sleep(time.Millisecond)
+	}
+	return s
+}
+
+func BenchmarkGetMessages(b *testing.B) {
+	const n = 20000
+	s := filledStore(b, n, 1024)
+	defer s.Close()
+	b.ReportAllocs()
+	i := int64(0)
+	start := time.Now()
+	var got int64
+	for b.Loop() {
+		r, err := s.GetMessages("BenchTopic", 0, i%(n-32), 32, nil)
+		if err != nil || len(r.Messages) != 32 {
+			b.Fatal(err, r.Status)
+		}
+		got += int64(len(r.Messages))
+		r.Release()
+		i += 32
+	}
+	reportRate(b, got, got*1024, start)
+}
+
+func BenchmarkReadAt(b *testing.B) {
+	s := filledStore(b, 1000, 1024)
+	defer s.Close()
+	r, _ := s.GetMessages("BenchTopic", 0, 500, 1, nil)
+	phys := r.Messages[0].PhysicalOffset()
+	r.Release()
+	b.ReportAllocs()
+	for b.Loop() {
+		rec, err := s.ReadAt(phys)
+		if err != nil {
+			b.Fatal(err)
+		}
+		rec.Release()
+	}
+}
+
+func BenchmarkQueryByKey(b *testing.B) {
+	s := filledStore(b, 20000, 256)
+	defer s.Close()
+	b.ReportAllocs()
+	i := 0
+	end := time.Now().UnixMilli() + 1000
+	for b.Loop() {
+		q, err := s.QueryByKey("BenchTopic", "key-"+strconv.Itoa(i%1000), 32, 0, end)
+		if err != nil || len(q.Messages) != 20 {
+			b.Fatal(err, len(q.Messages))
+		}
+		q.Release()
+		i++
+	}
+}
+
+// BenchmarkRecovery measures an abnormal open (abort marker, no checkpoint) of a CommitLog of
+// 128 MiB (1 GiB with MQ_BENCH_BIG=1): every record is validated with its CRC and dispatched
+// again (ConsumeQueue and index writes are skipped as already present).
+func BenchmarkRecovery(b *testing.B) {
+	total := int64(128 << 20)
+	if benchBig() {
+		total = 1 << 30
+	}
+	s := filledStore(b, int(total/1200), 1024)
+	cfg := s.cfg
+	if err := s.Close(); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(total)
+	for b.Loop() {
+		_ = os.Remove(cfg.checkpointPath())
+		if err := os.WriteFile(cfg.abortPath(), nil, 0o644); err != nil {
+			b.Fatal(err)
+		}
+		s, err := Open(cfg, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if !s.Recovery().Abnormal || s.Recovery().RedispatchedBytes < total*9/10 {
+			b.Fatalf("recovery %+v", s.Recovery())
+		}
+		s.Close()
+	}
+}
+
+// BenchmarkAppendHeap appends 256 MiB (2 GiB with MQ_BENCH_BIG=1) of 1 KiB messages with 4
+// writers and reports the largest Go heap seen.
+func BenchmarkAppendHeap(b *testing.B) {
+	total := int64(256 << 20)
+	if benchBig() {
+		total = 2 << 30
+	}
+	for b.Loop() {
+		s, err := Open(benchConfig(b, AsyncFlush), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var maxHeap atomic.Uint64
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			var ms runtime.MemStats
+			t := time.NewTicker(20 * time.Millisecond)
+			defer t.Stop()
+			for {
+				runtime.ReadMemStats(&ms)
+				if ms.HeapAlloc > maxHeap.Load() {
+					maxHeap.Store(ms.HeapAlloc)
+				}
+				select {
+				case <-stop:
+					return
+				case <-t.C:
+				}
+			}
+		})
+		per := total / 4 / 1200
+		for range 4 {
+			wg.Go(func() {
+				m := benchMsg(1024)
+				for range per {
+					if _, err := s.Append(context.Background(), m); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		}
+		for s.CommitLogMaxOffset() < total*9/10 && !b.Failed() {
+			time.Sleep(10 * time.Millisecond)
+		}
+		close(stop)
+		wg.Wait()
+		b.ReportMetric(float64(maxHeap.Load())/(1<<20), "maxheap-MiB")
+		b.ReportMetric(float64(s.CommitLogMaxOffset())/(1<<20), "appended-MiB")
+		s.Close()
+	}
+}
