@@ -65,7 +65,7 @@ func NewClient(cfg ClientConfig) *Client {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	log = log.With("component", "remoting-client")
+	// The owner has already named its component on the logger.
 	if cfg.DialTimeout <= 0 {
 		cfg.DialTimeout = defaultDialTimeout
 	}

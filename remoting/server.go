@@ -68,7 +68,7 @@ func NewServer(cfg ServerConfig) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	log = log.With("component", "remoting-server")
+	// The owner (namesrv, broker) has already named its component on the logger.
 	idle := cfg.IdleTimeout
 	switch {
 	case idle == 0:
@@ -167,7 +167,7 @@ func (s *Server) Serve(ln net.Listener) error {
 	s.g.wg.Add(1)
 	s.g.mu.Unlock()
 	defer s.g.wg.Done()
-	s.log.Info("listening", "addr", ln.Addr().String())
+	s.log.Debug("listening", "addr", ln.Addr().String())
 	var backoff time.Duration
 	for {
 		nc, err := ln.Accept()
@@ -247,7 +247,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}
 		go func() {
 			s.g.wg.Wait()
-			s.log.Info("shutdown complete")
+			s.log.Debug("shutdown complete")
 			close(s.done)
 		}()
 	}

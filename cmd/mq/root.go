@@ -137,6 +137,8 @@ remoting protocol, and the admin tool for mq and Apache RocketMQ clusters alike.
 	root.AddGroup(&cobra.Group{ID: "servers", Title: "Servers:"})
 	root.AddCommand(
 		newNamesrvCmd(streams, opts),
+		newBrokerCmd(streams, opts),
+		newStandaloneCmd(streams, opts),
 		newVersionCmd(streams),
 		newExitCodesTopic(),
 	)

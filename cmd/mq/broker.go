@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+
+	"github.com/mq-project/mq/broker"
+	"github.com/mq-project/mq/internal/props"
+	"github.com/spf13/cobra"
+)
+
+type brokerOptions struct {
+	configFile  string
+	namesrv     string
+	listen      string
+	printConfig bool
+	checkConfig bool
+	portsFile   string
+}
+
+// newBrokerCmd is `mq broker`: run with -c it starts a broker; its subcommands (list, status,
+// config) administer brokers.
+func newBrokerCmd(streams IOStreams, g *globalOptions) *cobra.Command {
+	opts := &brokerOptions{}
+	cmd := &cobra.Command{
+		Use:   "broker",
+		Short: "Run a Broker (mq broker -c broker.properties)",
+		Long: `Run a RocketMQ-compatible Broker: CommitLog, ConsumeQueue and IndexFile storage, send and
+long-polling pull, consumer groups and offsets. The configuration file uses Apache RocketMQ's
+broker.conf keys (see README); an unknown key or bad value is an error naming file and line.
+The broker registers with every nameserver in namesrvAddr (or NAMESRV_ADDR, or -n).`,
+		Example: `  mq broker -c broker.properties
+  mq broker -c broker.properties -n 127.0.0.1:9876
+  mq broker -c broker.properties --check
+  mq broker -c broker.properties -p`,
+		GroupID: "servers",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runBroker(cmd.Context(), opts, g, streams)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&opts.configFile, "config", "c", "", "broker properties file (Apache RocketMQ broker.conf keys)")
+	f.StringVarP(&opts.namesrv, "namesrv", "n", "", "nameserver addresses, ';'-separated (overrides namesrvAddr and NAMESRV_ADDR)")
+	f.StringVar(&opts.listen, "listen", "", "listen address host:port (overrides listenPort)")
+	f.BoolVarP(&opts.printConfig, "print-config", "p", false, "print the effective configuration and exit")
+	f.BoolVar(&opts.checkConfig, "check", false, "validate the configuration and exit")
+	f.StringVar(&opts.portsFile, "ports-file", "", "write the bound address to this file once listening")
+	return cmd
+}
+
+// loadBrokerConfig applies defaults, then the file, then env, then flags.
+func loadBrokerConfig(opts *brokerOptions) (broker.Config, error) {
+	cfg := broker.DefaultConfig()
+	if opts.configFile != "" {
+		if err := props.Load(opts.configFile, &cfg); err != nil {
+			return cfg, err
+		}
+	}
+	if v := os.Getenv("NAMESRV_ADDR"); v != "" {
+		cfg.NamesrvAddr = v
+	}
+	if opts.namesrv != "" {
+		cfg.NamesrvAddr = opts.namesrv
+	}
+	if opts.listen != "" {
+		_, p, err := splitListen(opts.listen)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.ListenPort = p
+	}
+	return cfg, cfg.Validate()
+}
+
+// splitListen parses --listen host:port.
+func splitListen(s string) (string, int, error) {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return "", 0, &usageError{fmt.Errorf("--listen %q: %w", s, err)}
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil || p < 0 || p > 65535 {
+		return "", 0, &usageError{fmt.Errorf("--listen %q: bad port", s)}
+	}
+	return host, p, nil
+}
+
+func runBroker(ctx context.Context, opts *brokerOptions, g *globalOptions, streams IOStreams) error {
+	logger, err := g.logger(streams.ErrOut)
+	if err != nil {
+		return err
+	}
+	cfg, err := loadBrokerConfig(opts)
+	if err != nil {
+		return err
+	}
+	if opts.printConfig {
+		fmt.Fprint(streams.Out, cfg.Properties())
+		return nil
+	}
+	if opts.checkConfig {
+		fmt.Fprintln(streams.Out, "configuration ok")
+		return nil
+	}
+	host := ""
+	if opts.listen != "" {
+		host, _, _ = splitListen(opts.listen)
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(cfg.ListenPort)))
+	if err != nil {
+		return fmt.Errorf("broker: %w", err)
+	}
+	b, err := broker.New(cfg, logger)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	return serveUntilDone(ctx, logger, "broker", ln, opts.portsFile, brokerServe(b), b.Shutdown)
+}
+
+// brokerServe adapts Broker.Serve: ErrShutdown after Shutdown is a clean stop.
+func brokerServe(b *broker.Broker) func(net.Listener) error {
+	return func(ln net.Listener) error {
+		if err := b.Serve(ln); err != nil && !errors.Is(err, broker.ErrShutdown) {
+			return err
+		}
+		return nil
+	}
+}
