@@ -1,8 +1,9 @@
-// Command configdoc prints a Markdown table of a config struct's properties keys from its
-// source: key, default and meaning, taken from each field's `prop` tag and doc comment
-// (the default is the "(default X)" part of the comment). README tables are made with it:
+// Command configdoc prints a Markdown table of a server's properties keys: key, default (from
+// the package's DefaultConfig) and meaning (from the field's doc comment, without its
+// "(default …)" part). README tables are made with it:
 //
-//	go run ./scripts/configdoc namesrv/config.go Config
+//	go run ./scripts/configdoc namesrv
+//	go run ./scripts/configdoc broker
 package main
 
 import (
@@ -11,63 +12,102 @@ import (
 	"go/parser"
 	"go/token"
 	"os"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"strings"
+
+	"github.com/mq-project/mq/broker"
+	"github.com/mq-project/mq/internal/props"
+	"github.com/mq-project/mq/namesrv"
 )
 
-var defaultRE = regexp.MustCompile(`\s*\(default ([^)]*)\)\.?`)
+var defaultRE = regexp.MustCompile(`\s*\((default[^)]*|true|false|[0-9][^)]*)\)`)
 
 func main() {
-	if len(os.Args) != 3 {
-		fmt.Fprintln(os.Stderr, "usage: configdoc FILE.go TYPE")
+	if len(os.Args) != 2 {
+		fmt.Fprintln(os.Stderr, "usage: configdoc namesrv|broker")
 		os.Exit(2)
 	}
-	fset := token.NewFileSet()
-	f, err := parser.ParseFile(fset, os.Args[1], nil, parser.ParseComments)
+	var cfg any
+	switch os.Args[1] {
+	case "namesrv":
+		cfg = namesrv.DefaultConfig()
+	case "broker":
+		cfg = broker.DefaultConfig()
+	default:
+		fmt.Fprintln(os.Stderr, "configdoc: want namesrv or broker")
+		os.Exit(2)
+	}
+	docs, err := fieldDocs(os.Args[1])
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
+		fmt.Fprintln(os.Stderr, "configdoc:", err)
 		os.Exit(1)
 	}
-	found := false
-	ast.Inspect(f, func(n ast.Node) bool {
-		ts, ok := n.(*ast.TypeSpec)
-		if !ok || ts.Name.Name != os.Args[2] {
-			return true
+	home, _ := os.UserHomeDir()
+	host, _ := os.Hostname()
+	fmt.Println("| Key | Default | Meaning |")
+	fmt.Println("|---|---|---|")
+	for _, e := range props.List(cfg) {
+		v := e.Value
+		if home != "" {
+			v = strings.ReplaceAll(v, home, "~")
 		}
-		st, ok := ts.Type.(*ast.StructType)
-		if !ok {
-			return false
+		switch {
+		case host != "" && v == host:
+			v = "host name"
+		case v != "":
+			v = "`" + v + "`"
 		}
-		found = true
-		fmt.Println("| Key | Default | Meaning |")
-		fmt.Println("|---|---|---|")
-		for _, field := range st.Fields.List {
-			if field.Tag == nil || len(field.Names) == 0 {
-				continue
+		doc := docs[e.Key]
+		if doc == "" {
+			doc = "Apache RocketMQ key, accepted and shown by GET_BROKER_CONFIG"
+		}
+		fmt.Printf("| `%s` | %s | %s |\n", e.Key, v, strings.ReplaceAll(doc, "|", `\|`))
+	}
+}
+
+// fieldDocs maps each prop key of the package's structs to its cleaned doc comment.
+func fieldDocs(dir string) (map[string]string, error) {
+	fset := token.NewFileSet()
+	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, parser.ParseComments)
+		if err != nil {
+			return nil, err
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			st, ok := n.(*ast.StructType)
+			if !ok {
+				return true
 			}
-			key := reflect.StructTag(strings.Trim(field.Tag.Value, "`")).Get("prop")
-			if key == "" || key == "-" {
-				continue
-			}
-			doc := strings.Join(strings.Fields(field.Doc.Text()), " ")
-			doc = strings.TrimPrefix(doc, field.Names[0].Name+" ")
-			doc = strings.TrimPrefix(strings.TrimPrefix(doc, "is "), "are ")
-			def := ""
-			if m := defaultRE.FindStringSubmatch(doc); m != nil {
-				def = m[1]
+			for _, field := range st.Fields.List {
+				if field.Tag == nil || len(field.Names) == 0 {
+					continue
+				}
+				key := reflect.StructTag(strings.Trim(field.Tag.Value, "`")).Get("prop")
+				if key == "" || key == "-" {
+					continue
+				}
+				doc := strings.Join(strings.Fields(field.Doc.Text()), " ")
+				doc = strings.TrimPrefix(doc, field.Names[0].Name+" ")
+				doc = strings.TrimPrefix(strings.TrimPrefix(doc, "is "), "are ")
 				doc = defaultRE.ReplaceAllString(doc, "")
+				doc = strings.TrimSuffix(strings.TrimSpace(doc), ".")
+				if doc != "" {
+					doc = strings.ToUpper(doc[:1]) + doc[1:]
+				}
+				out[key] = doc
 			}
-			doc = strings.TrimSuffix(strings.TrimSpace(doc), ".")
-			if doc != "" {
-				doc = strings.ToUpper(doc[:1]) + doc[1:]
-			}
-			fmt.Printf("| `%s` | %s | %s |\n", key, def, strings.ReplaceAll(doc, "|", `\|`))
-		}
-		return false
-	})
-	if !found {
-		fmt.Fprintf(os.Stderr, "configdoc: no struct %s in %s\n", os.Args[2], os.Args[1])
-		os.Exit(1)
+			return false
+		})
 	}
+	return out, nil
 }
