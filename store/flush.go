@@ -23,16 +23,24 @@ type flusher struct {
 	wg   sync.WaitGroup
 
 	mu    sync.Mutex
-	round chan struct{} // closed when the flush that started after it was made ends
-	err   error         // last flush error
+	round *flushRound // the round new waiters join; swapped when a flush starts
+	err   error       // last flush error
 
-	timers  sync.Pool
-	waiting atomic.Int64 // writers inside waitFor
+	timers sync.Pool
 }
+
+// flushRound is one group commit: every writer that joins it before the flush starts has
+// appended already, so that flush covers it.
+type flushRound struct {
+	done    chan struct{} // closed when the round's flush ends
+	waiters atomic.Int64  // writers that joined
+}
+
+func newFlushRound() *flushRound { return &flushRound{done: make(chan struct{})} }
 
 func newFlusher(cl *commitLog, cfg *Config, log *slog.Logger, onFlush func()) *flusher {
 	f := &flusher{cl: cl, cfg: cfg, log: log, onFlush: onFlush, wake: make(chan struct{}, 1),
-		quit: make(chan struct{}), round: make(chan struct{})}
+		quit: make(chan struct{}), round: newFlushRound()}
 	if cfg.FlushDiskType == SyncFlush {
 		f.wg.Go(f.groupCommitLoop)
 	} else {
@@ -60,7 +68,14 @@ func (f *flusher) flushOnce() error {
 }
 
 func (f *flusher) groupCommitLoop() {
-	var lastBatch int64
+	// target is how many writers the last round served plus those already waiting for the
+	// next one. In a closed loop the served ones come straight back with their next record,
+	// so a round waits briefly (at most one flush time, capped) for them to join: one fsync
+	// then serves every writer instead of alternating half-size cohorts.
+	var (
+		target    int64
+		lastFlush time.Duration
+	)
 	for {
 		select {
 		case <-f.quit:
@@ -68,32 +83,41 @@ func (f *flusher) groupCommitLoop() {
 			return
 		case <-f.wake:
 		}
-		// Let writers woken by the previous round append before this round starts, so one
-		// fsync serves all of them: yield until as many writers wait as in the last round.
-		for i := 0; i < 50 && f.waiting.Load() < lastBatch; i++ {
-			runtime.Gosched()
+		f.mu.Lock()
+		next := f.round
+		f.mu.Unlock()
+		if target > 1 {
+			deadline := time.Now().Add(min(lastFlush, maxGroupWait))
+			for next.waiters.Load() < target && time.Now().Before(deadline) {
+				runtime.Gosched()
+			}
 		}
-		lastBatch = f.waiting.Load()
 		f.mu.Lock()
 		done := f.round
-		f.round = make(chan struct{})
+		f.round = newFlushRound()
 		f.mu.Unlock()
+		start := time.Now()
 		err := f.flushOnce()
+		lastFlush = time.Since(start)
 		if err != nil {
 			f.log.Error("commitlog flush failed", "err", err)
 		}
 		f.mu.Lock()
 		f.err = err
+		target = done.waiters.Load() + f.round.waiters.Load()
 		f.mu.Unlock()
-		close(done)
+		close(done.done)
 	}
 }
+
+// maxGroupWait bounds how long a group-commit round waits for writers to rejoin it.
+const maxGroupWait = time.Millisecond
 
 func (f *flusher) finishRound(err error) {
 	f.mu.Lock()
 	f.err = err
-	close(f.round)
-	f.round = make(chan struct{})
+	close(f.round.done)
+	f.round = newFlushRound()
 	f.mu.Unlock()
 }
 
@@ -101,9 +125,7 @@ func (f *flusher) finishRound(err error) {
 // (ErrFlushTimeout), ctx ends or the flusher stops.
 func (f *flusher) waitFor(ctx context.Context, end int64) error {
 	var timer *time.Timer
-	f.waiting.Add(1)
 	defer func() {
-		f.waiting.Add(-1)
 		if timer != nil {
 			timer.Stop()
 			f.timers.Put(timer)
@@ -114,7 +136,8 @@ func (f *flusher) waitFor(ctx context.Context, end int64) error {
 			return nil
 		}
 		f.mu.Lock()
-		ch := f.round
+		r := f.round
+		r.waiters.Add(1)
 		f.mu.Unlock()
 		select {
 		case f.wake <- struct{}{}:
@@ -130,7 +153,7 @@ func (f *flusher) waitFor(ctx context.Context, end int64) error {
 			}
 		}
 		select {
-		case <-ch:
+		case <-r.done:
 			f.mu.Lock()
 			err := f.err
 			f.mu.Unlock()
