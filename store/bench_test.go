@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -123,6 +124,36 @@ func BenchmarkPlainAppend(b *testing.B) {
 					_, _ = f.Seek(0, 0)
 					written = 0
 				}
+			}
+			reportRate(b, n, n*int64(recSize), start)
+		})
+	}
+}
+
+// BenchmarkPlainSyncAppend is the SYNC_FLUSH baseline: write(2) plus fdatasync of one 1 KiB
+// record (batch=1), or of 16 records written together (batch=16), to a plain file. Its
+// batch=16 / batch=1 msgs/s ratio is this disk's ceiling for a group commit of 16 writers.
+func BenchmarkPlainSyncAppend(b *testing.B) {
+	for _, batch := range []int{1, 16} {
+		b.Run("batch="+strconv.Itoa(batch), func(b *testing.B) {
+			recSize, _ := message.StoredLen(benchMsg(1024), message.PropertiesLen(benchMsg(1024).Properties))
+			f, err := os.Create(filepath.Join(b.TempDir(), "plain"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer f.Close()
+			buf := make([]byte, recSize*batch)
+			b.SetBytes(int64(len(buf)))
+			var n int64
+			start := time.Now()
+			for b.Loop() {
+				if _, err := f.Write(buf); err != nil {
+					b.Fatal(err)
+				}
+				if err := syscall.Fdatasync(int(f.Fd())); err != nil {
+					b.Fatal(err)
+				}
+				n += int64(batch)
 			}
 			reportRate(b, n, n*int64(recSize), start)
 		})
