@@ -21,6 +21,8 @@ type ClientConfig struct {
 	MaxFrameSize int
 	// OutboundQueue is the number of frames queued for writing per connection (default 4096).
 	OutboundQueue int
+	// Credentials, when set, sign every request the client sends (ACL v1).
+	Credentials *Credentials
 }
 
 const (
@@ -144,6 +146,7 @@ func (c *Client) Conn(ctx context.Context, addr string) (*Conn, error) {
 // InvokeSync sends req to addr and waits for its response until ctx is done. When ctx
 // expires the call is forgotten; a late response is dropped. It sets req.Opaque.
 func (c *Client) InvokeSync(ctx context.Context, addr string, req *Command) (*Command, error) {
+	c.sign(req)
 	conn, err := c.Conn(ctx, addr)
 	if err != nil {
 		return nil, err
@@ -159,6 +162,7 @@ func (c *Client) InvokeSync(ctx context.Context, addr string, req *Command) (*Co
 // worker, with the response or an error (ctx done, connection closed). If InvokeAsync
 // returns an error, cb is not called.
 func (c *Client) InvokeAsync(ctx context.Context, addr string, req *Command, cb func(*Command, error)) error {
+	c.sign(req)
 	conn, err := c.Conn(ctx, addr)
 	if err != nil {
 		return err
@@ -168,11 +172,19 @@ func (c *Client) InvokeAsync(ctx context.Context, addr string, req *Command, cb 
 
 // InvokeOneway sends req to addr with the ONEWAY flag and does not wait for a response.
 func (c *Client) InvokeOneway(ctx context.Context, addr string, req *Command) error {
+	c.sign(req)
 	conn, err := c.Conn(ctx, addr)
 	if err != nil {
 		return err
 	}
 	return conn.InvokeOneway(req)
+}
+
+// sign adds the ACL signature when the client has credentials.
+func (c *Client) sign(req *Command) {
+	if c.cfg.Credentials != nil {
+		c.cfg.Credentials.Sign(req)
+	}
 }
 
 // Close closes every connection (pending calls fail with ErrConnClosed), stops the
