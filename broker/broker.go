@@ -7,16 +7,25 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"time"
 
+	"github.com/mq-project/mq/broker/schedule"
+	"github.com/mq-project/mq/message"
 	"github.com/mq-project/mq/protocol"
 	"github.com/mq-project/mq/remoting"
+	"github.com/mq-project/mq/store"
 )
 
 // clientScanInterval is how often silent clients are looked for (ClientHousekeepingService: 10 s).
 const clientScanInterval = 10 * time.Second
+
+// maxHeldPulls is the least number of pull workers: each held (long-polling) pull occupies one.
+const maxHeldPulls = 256
 
 // maxPoolQueue caps Apache's thread-pool queue capacities (up to 1,000,000) so an idle broker
 // stays small.
@@ -39,17 +48,16 @@ const (
 	numPools
 )
 
-// QueueStore is what the client and admin processors need from the message store. It is
-// nil until the store-backed slice plugs one in with SetQueueStore.
+// QueueStore is what QUERY_CONSUMER_OFFSET needs from the message store (the queue's min
+// offset). New plugs in the broker's own store; SetQueueStore replaces it (tests).
 type QueueStore interface {
 	// MinOffset returns the first available offset of a queue (0 for an empty queue).
 	MinOffset(topic string, queueID int32) int64
 }
 
-// Broker is the RocketMQ broker without its message store: metadata (topics, subscription
-// groups, consumer offsets), producer and consumer registries, nameserver registration and
-// the processors that need nothing more. The store-backed processors (send, pull, offsets
-// by time, queries) plug in through Handle and SetQueueStore.
+// Broker is the RocketMQ broker: the message store, metadata (topics, subscription groups,
+// consumer offsets), producer and consumer registries, nameserver registration, the delay
+// (schedule) service, long polling and the request processors.
 type Broker struct {
 	cfg    Config
 	log    *slog.Logger
@@ -66,8 +74,19 @@ type Broker struct {
 	reg    *registrar
 	pools  [numPools]*remoting.Pool
 	store  QueueStore
+	ms     *store.Store
+	sched  *schedule.Service
+	hold   *pullHold
+	locks  *lockManager
+	stats  *brokerStats
+	boot   time.Time
+	pulled pullOffsets
+	uniq   *message.UniqIDGenerator
+	// storeHost is the STOREHOST of our records and the address in offset message ids.
+	storeHost netip.AddrPort
 
-	configVersion protocol.DataVersion
+	configVersion protocol.DataVersion // guarded by mu
+	published     Config               // what GET_BROKER_CONFIG reports; guarded by mu
 	scanInterval  time.Duration
 
 	ctx    context.Context // cancelled by Shutdown; parent of background loops
@@ -117,6 +136,7 @@ func New(cfg Config, logger *slog.Logger) (*Broker, error) {
 	}
 	b := &Broker{
 		cfg:          cfg,
+		published:    cfg,
 		log:          log,
 		delays:       delays,
 		topics:       topics,
@@ -129,6 +149,30 @@ func New(cfg Config, logger *slog.Logger) (*Broker, error) {
 	}
 	b.configVersion = protocol.DataVersion{Timestamp: time.Now().UnixMilli()}
 	b.ctx, b.cancel = context.WithCancel(context.Background())
+	b.boot = time.Now()
+	b.storeHost = cfg.storeHost()
+	b.uniq = message.NewUniqIDGenerator(b.storeHost.Addr(), os.Getpid(), 0, nil)
+	b.hold = newPullHold(b)
+	b.locks = newLockManager(lockMaxLive)
+	b.stats = newBrokerStats(b.boot)
+	sc := cfg.storeConfig()
+	sc.Listener = b.hold.notify
+	sc.TagsCode = b.tagsCode
+	ms, err := store.Open(sc, logger)
+	if err != nil {
+		return nil, fmt.Errorf("broker: open store: %w", err)
+	}
+	b.ms, b.store = ms, ms
+	b.sched, err = schedule.New(schedule.Config{
+		Store:      ms,
+		Levels:     delays,
+		OffsetPath: filepath.Join(cfg.ConfigDir(), "delayOffset.json"),
+		Logger:     log,
+	})
+	if err != nil {
+		ms.Close()
+		return nil, err
+	}
 	idle := time.Duration(cfg.ServerChannelMaxIdleTimeSeconds) * time.Second
 	if idle <= 0 {
 		idle = -1
@@ -147,6 +191,7 @@ func New(cfg Config, logger *slog.Logger) (*Broker, error) {
 	topics.SetOnChange(b.reg.Trigger)
 	b.makePools()
 	b.registerProcessors()
+	b.registerStoreProcessors()
 	return b, nil
 }
 
@@ -156,7 +201,9 @@ func (b *Broker) makePools() {
 		return remoting.NewPool(name, min(max(workers, 1), 256), min(max(queue, 16), maxPoolQueue))
 	}
 	b.pools[PoolSend] = mk("send", c.SendMessageThreadPoolNums, c.SendThreadPoolQueueCapacity)
-	b.pools[PoolPull] = mk("pull", c.PullMessageThreadPoolNums, c.PullThreadPoolQueueCapacity)
+	// A held pull keeps its worker until it is answered (remoting cannot answer a request
+	// after its handler returned), so the pull pool has room for many held pulls.
+	b.pools[PoolPull] = mk("pull", max(c.PullMessageThreadPoolNums, maxHeldPulls), c.PullThreadPoolQueueCapacity)
 	b.pools[PoolQuery] = mk("query", c.QueryMessageThreadPoolNums, c.QueryThreadPoolQueueCapacity)
 	b.pools[PoolHeartbeat] = mk("heartbeat", c.HeartbeatThreadPoolNums, c.HeartbeatThreadPoolQueueCapacity)
 	b.pools[PoolClientManage] = mk("client-manage", c.ClientManageThreadPoolNums, c.ClientManagerThreadPoolQueueCapacity)
@@ -292,6 +339,8 @@ func (b *Broker) Start(ctx context.Context) error {
 	flush := time.Duration(b.cfg.FlushConsumerOffsetInterval) * time.Millisecond
 	b.wg.Go(func() { every(b.ctx, flush, flush, b.persistOffsets) })
 	b.wg.Go(func() { every(b.ctx, b.scanInterval, b.scanInterval, b.scanClients) })
+	b.wg.Go(func() { b.sched.Run(b.ctx) })
+	b.wg.Go(func() { every(b.ctx, time.Second, time.Second, b.stats.sample) })
 	b.log.Info("broker started", "cluster", b.cfg.BrokerClusterName, "id", b.cfg.BrokerID,
 		"role", b.cfg.BrokerRole, "namesrv", b.cfg.NamesrvAddr, "store", b.cfg.StorePathRootDir)
 	return nil
@@ -368,10 +417,19 @@ func (b *Broker) shutdown() {
 	if err := b.subs.Persist(); err != nil {
 		errs = append(errs, err)
 	}
+	if err := b.sched.Persist(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := b.ms.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("broker: close store: %w", err))
+	}
 	b.client.Close()
 	b.shutErr = errors.Join(errs...)
 	b.log.Info("broker shut down")
 }
+
+// now is the broker's clock.
+func (b *Broker) now() time.Time { return time.Now() }
 
 // every calls fn after delay and then every interval until ctx is done.
 func every(ctx context.Context, delay, interval time.Duration, fn func()) {

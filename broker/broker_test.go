@@ -22,17 +22,19 @@ import (
 // broker before it serves (package-internal knobs such as the scan interval).
 func startBroker(t *testing.T, cfg Config, edit func(*Broker)) (*Broker, string) {
 	t.Helper()
-	cfg.ListenPort = 0
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The real port, so that stored records and offset message ids name this broker.
+	cfg.ListenPort = ln.Addr().(*net.TCPAddr).Port
 	b, err := New(cfg, testLogger(t))
 	if err != nil {
+		ln.Close()
 		t.Fatal(err)
 	}
 	if edit != nil {
 		edit(b)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
 	}
 	served := make(chan error, 1)
 	go func() { served <- b.Serve(ln) }()
@@ -255,13 +257,22 @@ func TestConsumerOffsetProcessors(t *testing.T) {
 	cfg := testConfig(t)
 	b, addr := startBroker(t, cfg, nil)
 	c := newTestClient(t, nil)
+	// Trap §7.17: no committed offset on a queue that still starts at 0 answers 0, unless
+	// setZeroIfNotFound=false, which answers QUERY_NOT_FOUND.
 	q := &protocol.QueryConsumerOffsetRequestHeader{ConsumerGroup: "g1", Topic: "TBW102", QueueID: 1}
-	wantCode(t, call(t, c, addr, protocol.QueryConsumerOffset, q, nil), protocol.QueryNotFound)
+	resp := call(t, c, addr, protocol.QueryConsumerOffset, q, nil)
+	wantCode(t, resp, protocol.Success)
+	if resp.Ext("offset") != "0" {
+		t.Fatalf("offset %q, want 0", resp.Ext("offset"))
+	}
+	no := false
+	wantCode(t, call(t, c, addr, protocol.QueryConsumerOffset, &protocol.QueryConsumerOffsetRequestHeader{
+		ConsumerGroup: "g1", Topic: "TBW102", QueueID: 1, SetZeroIfNotFound: &no}, nil), protocol.QueryNotFound)
 	wantCode(t, call(t, c, addr, protocol.UpdateConsumerOffset, &protocol.UpdateConsumerOffsetRequestHeader{
 		ConsumerGroup: "g1", Topic: "TBW102", QueueID: 1, CommitOffset: 42}, nil), protocol.Success)
 	wantCode(t, call(t, c, addr, protocol.UpdateConsumerOffset, &protocol.UpdateConsumerOffsetRequestHeader{
 		ConsumerGroup: "g1", Topic: "NoSuchTopic", QueueID: 1, CommitOffset: 42}, nil), protocol.TopicNotExist)
-	resp := call(t, c, addr, protocol.QueryConsumerOffset, q, nil)
+	resp = call(t, c, addr, protocol.QueryConsumerOffset, q, nil)
 	wantCode(t, resp, protocol.Success)
 	if resp.Ext("offset") != "42" {
 		t.Fatalf("offset %q", resp.Ext("offset"))

@@ -14,6 +14,12 @@ func testConfig(t *testing.T) Config {
 	c := DefaultConfig()
 	c.BrokerName = "broker-a"
 	c.StorePathRootDir = t.TempDir()
+	// Small files: every test broker opens a real store.
+	c.MappedFileSizeCommitLog = 8 << 20
+	c.MappedFileSizeConsumeQueue = 20 * 4096
+	c.MaxMessageSize = 1 << 20
+	c.MaxHashSlotNum = 4096
+	c.MaxIndexNum = 16384
 	return c
 }
 

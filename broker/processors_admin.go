@@ -172,9 +172,10 @@ func (b *Broker) deleteSubscriptionGroup(_ context.Context, _ *remoting.Conn, re
 // brokerConfig answers GET_BROKER_CONFIG: the effective configuration as properties text and
 // the configuration's DataVersion JSON in the "version" header, as Apache.
 func (b *Broker) brokerConfig(_ context.Context, _ *remoting.Conn, req *remoting.Command) *remoting.Command {
+	cfg, version := b.publishedConfig()
 	resp := success(req)
-	resp.ExtFields = protocol.EncodeHeader(&protocol.GetBrokerConfigResponseHeader{Version: mustJSON(b.configVersion)})
-	resp.Body = []byte(b.cfg.Properties())
+	resp.ExtFields = protocol.EncodeHeader(&protocol.GetBrokerConfigResponseHeader{Version: mustJSON(version)})
+	resp.Body = []byte(cfg.Properties())
 	return resp
 }
 

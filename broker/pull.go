@@ -1,0 +1,336 @@
+package broker
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mq-project/mq/message"
+	"github.com/mq-project/mq/protocol"
+	"github.com/mq-project/mq/remoting"
+	"github.com/mq-project/mq/store"
+)
+
+// PullSysFlag bits of PULL_MESSAGE (PullSysFlag.java).
+const (
+	pullCommitOffset = 0x1
+	pullSuspend      = 0x2
+	pullSubscription = 0x4
+	pullClassFilter  = 0x8
+)
+
+// maxHold caps how long a pull is held (GoC gives up after 30 s, trap §7.14).
+const maxHold = 25 * time.Second
+
+// pullFilter decides from a ConsumeQueue tags code whether a message matches; nil matches all.
+type pullFilter func(tagsCode int64) bool
+
+// tagFilter builds the filter of a TAG subscription: "*" or "" match everything, otherwise
+// the tags split on "||" are hashed with Java's String.hashCode (trap §7.18: GoC's codeSet
+// hashes UTF-8 bytes, so the broker computes its own set from the tags).
+func tagFilter(tags []string) pullFilter {
+	codes := make(map[int64]struct{}, len(tags))
+	for _, t := range tags {
+		t = strings.TrimSpace(t)
+		if t == "" {
+			continue
+		}
+		if t == "*" {
+			return nil
+		}
+		codes[message.TagsHash(t)] = struct{}{}
+	}
+	if len(codes) == 0 {
+		return nil
+	}
+	return func(code int64) bool {
+		_, ok := codes[code]
+		return ok
+	}
+}
+
+// splitTags splits a TAG expression ("TagA || TagB").
+func splitTags(expr string) []string {
+	expr = strings.TrimSpace(expr)
+	if expr == "" || expr == "*" {
+		return nil
+	}
+	return strings.Split(expr, "||")
+}
+
+// pullMessage handles PULL_MESSAGE (11) and LITE_PULL_MESSAGE (361) (PullMessageProcessor).
+// A pull that finds nothing with the SUSPEND flag is held until a message is dispatched to
+// its queue or suspendTimeoutMillis (at most 25 s) passes, then evaluated again.
+//
+// The held request keeps its pool worker: remoting has no way yet to send a response after
+// the handler returned, so the pull pool is sized for the held requests (see makePools).
+func (b *Broker) pullMessage(ctx context.Context, c *remoting.Conn, req *remoting.Command) *remoting.Command {
+	var h protocol.PullMessageRequestHeader
+	if err := h.Decode(req.ExtFields); err != nil {
+		return errorResponse(req, protocol.SystemError, err.Error())
+	}
+	resp, suspend := b.processPull(req, &h, true)
+	if !suspend {
+		return resp
+	}
+	hold := time.Duration(h.SuspendTimeoutMillis) * time.Millisecond
+	if !b.cfg.LongPollingEnable {
+		hold = time.Duration(b.cfg.ShortPollingTimeMills) * time.Millisecond
+	}
+	hold = min(max(hold, 0), maxHold)
+	w := b.hold.add(h.Topic, h.QueueID, h.QueueOffset)
+	defer b.hold.remove(w)
+	t := time.NewTimer(hold)
+	defer t.Stop()
+	select {
+	case <-w.ready:
+	case <-t.C:
+	case <-b.ctx.Done():
+	case <-ctx.Done(): // the connection closed: nobody to answer
+		return nil
+	}
+	resp, _ = b.processPull(req, &h, false)
+	return resp
+}
+
+// processPull evaluates a pull once. suspend is true when the caller should hold the
+// request (nothing new, SUSPEND flag, first evaluation); resp is then nil.
+func (b *Broker) processPull(req *remoting.Command, h *protocol.PullMessageRequestHeader, allowSuspend bool) (resp *remoting.Command, suspend bool) {
+	fail := func(code protocol.ResponseCode, remark string) (*remoting.Command, bool) {
+		return errorResponse(req, code, remark), false
+	}
+	if int32(b.cfg.BrokerPermission)&protocol.PermRead == 0 {
+		return fail(protocol.NoPermission, "the broker["+b.cfg.BrokerName+"] pulling message is forbidden")
+	}
+	sg, _, err := b.subs.FindOrCreate(h.ConsumerGroup)
+	if err != nil {
+		return fail(protocol.SubscriptionGroupNotExist, "subscription group ["+h.ConsumerGroup+"] does not exist")
+	}
+	if !sg.ConsumeEnable {
+		return fail(protocol.NoPermission, "subscription group no permission, "+h.ConsumerGroup)
+	}
+	tc, ok := b.topics.Get(h.Topic)
+	if !ok {
+		return fail(protocol.TopicNotExist, "topic["+h.Topic+"] not exist, apply first please!")
+	}
+	if tc.Perm&protocol.PermRead == 0 {
+		return fail(protocol.NoPermission, "the topic["+h.Topic+"] pulling message is forbidden")
+	}
+	if h.QueueID < 0 || h.QueueID >= tc.ReadQueueNums {
+		return fail(protocol.InvalidParameter, "queueId is illegal, topic:["+h.Topic+"]")
+	}
+	var exprType, expr string
+	var tags []string
+	if h.SysFlag&pullSubscription != 0 {
+		exprType, expr = h.ExpressionType, h.Subscription
+		tags = splitTags(expr)
+	} else {
+		sub, ok := b.consumers.Subscription(h.ConsumerGroup, h.Topic)
+		if !ok {
+			if len(b.consumers.ClientIDs(h.ConsumerGroup)) == 0 {
+				return fail(protocol.SubscriptionNotExist, "the consumer's group info not exist")
+			}
+			return fail(protocol.SubscriptionNotExist, "the consumer's subscription not exist")
+		}
+		if sub.SubVersion < h.SubVersion {
+			return fail(protocol.SubscriptionNotLatest, "the consumer's subscription not latest")
+		}
+		exprType, expr = sub.ExpressionType, sub.SubString
+		tags = sub.TagsSet
+		if len(tags) == 0 {
+			tags = splitTags(expr)
+		}
+	}
+	var filter pullFilter
+	switch strings.ToUpper(exprType) {
+	case "", "TAG":
+		filter = tagFilter(tags)
+	case "SQL92":
+		if !b.cfg.EnablePropertyFilter {
+			return fail(protocol.SystemError, "The broker does not support consumer to filter message by SQL92")
+		}
+		// TODO(filter): evaluate SQL92 on the message properties; until then every message
+		// matches and the client sees them all.
+	default:
+		return fail(protocol.SubscriptionParseFailed, "unknown expression type "+exprType)
+	}
+
+	n := int(h.MaxMsgNums)
+	if n <= 0 {
+		n = 1 // trap §7.21
+	}
+	if lim := b.cfg.MaxTransferCountOnMessageInMemory; lim > 0 {
+		n = min(n, lim)
+	}
+	r, _ := b.ms.GetMessages(h.Topic, h.QueueID, h.QueueOffset, n, filter)
+	rh := protocol.PullMessageResponseHeader{MinOffset: r.MinOffset, MaxOffset: r.MaxOffset, NextBeginOffset: r.NextBeginOffset}
+	code := protocol.Success
+	switch r.Status {
+	case store.Found:
+	case store.NoMessageInQueue:
+		rh.NextBeginOffset = 0
+		code = protocol.PullNotFound
+		if h.QueueOffset != 0 {
+			code = protocol.PullOffsetMoved
+		}
+	case store.OffsetTooSmall, store.OffsetOverflowBadly:
+		code = protocol.PullOffsetMoved
+	case store.OffsetOverflowOne:
+		code = protocol.PullNotFound
+	default: // NoMatchedMessage, OffsetFoundNull
+		code = protocol.PullRetryImmediately
+	}
+	if allowSuspend && h.SysFlag&pullCommitOffset != 0 && b.cfg.BrokerRole != Slave {
+		b.offsets.Commit(h.ConsumerGroup, h.Topic, h.QueueID, h.CommitOffset)
+	}
+	if code == protocol.PullNotFound && allowSuspend && h.SysFlag&pullSuspend != 0 {
+		r.Release()
+		return nil, true
+	}
+	b.pulled.record(h.ConsumerGroup, h.Topic, h.QueueID, rh.NextBeginOffset)
+	resp = remoting.NewResponse(req, int16(code), r.Status.String())
+	resp.ExtFields = make(map[string]string, 4)
+	rh.Encode(resp.ExtFields)
+	if code == protocol.Success {
+		// One copy per response: the records are slices of the mapped CommitLog, and
+		// remoting may write big bodies after this handler returns.
+		size := 0
+		for _, m := range r.Messages {
+			size += len(m)
+		}
+		body := make([]byte, 0, size)
+		for _, m := range r.Messages {
+			body = append(body, m...)
+		}
+		resp.Body = body
+		b.stats.get(len(r.Messages))
+	}
+	r.Release()
+	return resp, false
+}
+
+// queueKey names one queue of a topic.
+type queueKey struct {
+	topic string
+	qid   int32
+}
+
+// heldPull is one suspended pull waiting for a message past offset.
+type heldPull struct {
+	key    queueKey
+	offset int64
+	ready  chan struct{} // closed when the queue's max offset passed offset
+}
+
+// pullHold is the long-polling table (PullRequestHoldService): held pulls by topic and
+// queue, woken by the store's dispatch listener. There is no polling loop.
+type pullHold struct {
+	b       *Broker
+	mu      sync.Mutex
+	waiters map[queueKey][]*heldPull
+}
+
+func newPullHold(b *Broker) *pullHold {
+	return &pullHold{b: b, waiters: make(map[queueKey][]*heldPull)}
+}
+
+// add registers a waiter; it is ready at once if the queue already moved past offset
+// (a message dispatched between the evaluation and now).
+func (p *pullHold) add(topic string, qid int32, offset int64) *heldPull {
+	w := &heldPull{key: queueKey{topic, qid}, offset: offset, ready: make(chan struct{})}
+	p.mu.Lock()
+	p.waiters[w.key] = append(p.waiters[w.key], w)
+	p.mu.Unlock()
+	if p.b.ms.MaxOffset(topic, qid) > offset {
+		p.notify(topic, qid, p.b.ms.MaxOffset(topic, qid))
+	}
+	return w
+}
+
+// remove drops w if it is still waiting.
+func (p *pullHold) remove(w *heldPull) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	ws := p.waiters[w.key]
+	for i, x := range ws {
+		if x == w {
+			ws = append(ws[:i], ws[i+1:]...)
+			break
+		}
+	}
+	if len(ws) == 0 {
+		delete(p.waiters, w.key)
+	} else {
+		p.waiters[w.key] = ws
+	}
+}
+
+// notify is the store's dispatch listener: it wakes the pulls of topic/qid waiting below
+// maxOffset, and the schedule service for SCHEDULE_TOPIC_XXXX. It never blocks.
+func (p *pullHold) notify(topic string, qid int32, maxOffset int64) {
+	if topic == TopicSchedule && p.b.sched != nil {
+		p.b.sched.Notify()
+	}
+	k := queueKey{topic, qid}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	ws := p.waiters[k]
+	if len(ws) == 0 {
+		return
+	}
+	keep := ws[:0]
+	for _, w := range ws {
+		if maxOffset > w.offset {
+			close(w.ready)
+		} else {
+			keep = append(keep, w)
+		}
+	}
+	clear(ws[len(keep):])
+	if len(keep) == 0 {
+		delete(p.waiters, k)
+	} else {
+		p.waiters[k] = keep
+	}
+}
+
+// held returns how many pulls are waiting.
+func (p *pullHold) held() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for _, ws := range p.waiters {
+		n += len(ws)
+	}
+	return n
+}
+
+// pullOffsets remembers the next offset of each group's last pull per queue (the
+// "pullOffset" of GET_CONSUME_STATS).
+type pullOffsets struct {
+	mu sync.Mutex
+	m  map[string]map[int32]int64 // topic@group → queue → next offset
+}
+
+func (p *pullOffsets) record(group, topic string, qid int32, next int64) {
+	k := offsetKey(topic, group)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.m == nil {
+		p.m = make(map[string]map[int32]int64)
+	}
+	q := p.m[k]
+	if q == nil {
+		q = make(map[int32]int64)
+		p.m[k] = q
+	}
+	q[qid] = next
+}
+
+func (p *pullOffsets) get(group, topic string, qid int32) (int64, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	v, ok := p.m[offsetKey(topic, group)][qid]
+	return v, ok
+}

@@ -1,0 +1,321 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/mq-project/mq/message"
+	"github.com/mq-project/mq/protocol"
+	"github.com/mq-project/mq/remoting"
+	"github.com/mq-project/mq/store"
+)
+
+// maxBatchMessages bounds how many messages one SEND_BATCH_MESSAGE body may hold.
+const maxBatchMessages = 10000
+
+// noSendTopics are the system topics producers may not send to (TopicValidator's
+// NOT_ALLOWED_SEND_TOPIC_SET).
+var noSendTopics = map[string]bool{
+	TopicSchedule: true, TopicTransHalf: true, TopicTransOpHalf: true, TopicTransCheckMax: true,
+	TopicSelfTest: true, TopicOffsetMoved: true,
+}
+
+// sendError is a refused send: a response code and its remark.
+type sendError struct {
+	code   protocol.ResponseCode
+	remark string
+}
+
+func (e *sendError) Error() string { return e.remark }
+
+func refuse(code protocol.ResponseCode, format string, args ...any) *sendError {
+	return &sendError{code: code, remark: fmt.Sprintf(format, args...)}
+}
+
+// sendMessage handles SEND_MESSAGE (10), SEND_MESSAGE_V2 (310) and SEND_BATCH_MESSAGE (320)
+// (SendMessageProcessor): checks, topic auto-creation, the retry/DLQ rule for %RETRY%
+// topics, the transaction half and delay-level transformations, then the append. The
+// response carries what GoC parses: msgId (offset message id; comma-joined for a batch),
+// queueId, queueOffset, transactionId, MSG_REGION and TRACE_ON.
+func (b *Broker) sendMessage(ctx context.Context, c *remoting.Conn, req *remoting.Command) *remoting.Command {
+	code := protocol.RequestCode(req.Code)
+	h, err := protocol.DecodeSendMessageRequestHeader(code, req.ExtFields)
+	if err != nil {
+		return errorResponse(req, protocol.SystemError, err.Error())
+	}
+	batch := code == protocol.SendBatchMessage
+	resp, serr := b.doSend(ctx, c, req, &h, batch)
+	if serr != nil {
+		return errorResponse(req, serr.code, serr.remark)
+	}
+	return resp
+}
+
+// checkSend validates the header against the broker and topic configuration and returns the
+// topic's config, creating the topic if needed (AbstractSendMessageProcessor#msgCheck).
+func (b *Broker) checkSend(h *protocol.SendMessageRequestHeader) (protocol.TopicConfig, *sendError) {
+	if int32(b.cfg.BrokerPermission)&protocol.PermWrite == 0 {
+		return protocol.TopicConfig{}, refuse(protocol.NoPermission, "the broker[%s] sending message is forbidden", b.cfg.BrokerName)
+	}
+	limit := maxTopicLength
+	if strings.HasPrefix(h.Topic, RetryGroupTopicPrefix) || strings.HasPrefix(h.Topic, DLQGroupTopicPrefix) {
+		limit = maxRetryTopicLength
+	}
+	if len(h.Topic) > limit {
+		return protocol.TopicConfig{}, refuse(protocol.MessageIllegal, "the topic[%s] is longer than %d characters", h.Topic, limit)
+	}
+	if err := ValidateTopic(h.Topic); err != nil {
+		return protocol.TopicConfig{}, refuse(protocol.InvalidParameter, "%v", err)
+	}
+	if noSendTopics[h.Topic] {
+		return protocol.TopicConfig{}, refuse(protocol.NoPermission, "Sending message to topic[%s] is forbidden.", h.Topic)
+	}
+	tc, ok := b.topics.Get(h.Topic)
+	if !ok {
+		var err error
+		if strings.HasPrefix(h.Topic, RetryGroupTopicPrefix) {
+			nt := protocol.NewTopicConfig(h.Topic)
+			nt.ReadQueueNums, nt.WriteQueueNums = 1, 1
+			nt.Perm = protocol.PermRead | protocol.PermWrite
+			tc, _, err = b.topics.CreateIfAbsent(nt)
+		} else {
+			def := h.DefaultTopic
+			if def == "" {
+				def = TopicAutoCreate
+			}
+			nq := h.DefaultTopicQueueNums
+			if nq <= 0 {
+				nq = int32(b.cfg.DefaultTopicQueueNums)
+			}
+			tc, _, err = b.topics.CreateFromDefault(h.Topic, def, nq, 0)
+		}
+		if err != nil {
+			if errors.Is(err, ErrTopicNotExist) {
+				return tc, refuse(protocol.TopicNotExist, "topic[%s] not exist, apply first please!", h.Topic)
+			}
+			if tc.TopicName == "" {
+				return tc, refuse(protocol.SystemError, "create topic %s: %v", h.Topic, err)
+			}
+			b.log.Error("persist auto-created topic", "topic", h.Topic, "err", err)
+		}
+	}
+	if tc.Perm&protocol.PermWrite == 0 {
+		return tc, refuse(protocol.NoPermission, "the topic[%s] sending message is forbidden", h.Topic)
+	}
+	if limit := max(tc.ReadQueueNums, tc.WriteQueueNums); h.QueueID >= limit {
+		return tc, refuse(protocol.InvalidParameter, "request queueId[%d] is illegal, topic %s has %d queues", h.QueueID, h.Topic, limit)
+	}
+	return tc, nil
+}
+
+func (b *Broker) doSend(ctx context.Context, c *remoting.Conn, req *remoting.Command, h *protocol.SendMessageRequestHeader, batch bool) (*remoting.Command, *sendError) {
+	tc, serr := b.checkSend(h)
+	if serr != nil {
+		return nil, serr
+	}
+	if len(req.Body) > b.cfg.MaxMessageSize {
+		return nil, refuse(protocol.MessageIllegal, "the message body size over max value, MAX: %d", b.cfg.MaxMessageSize)
+	}
+	if len(h.Properties) > message.MaxPropertiesLen {
+		return nil, refuse(protocol.MessageIllegal, "the message properties length %d is over %d", len(h.Properties), message.MaxPropertiesLen)
+	}
+	qid := h.QueueID
+	if qid < 0 {
+		qid = rand.Int32N(max(tc.WriteQueueNums, 1))
+	}
+	bornHost := addrPortOf(c.RemoteAddr())
+	if batch {
+		return b.sendBatch(ctx, req, h, qid, bornHost)
+	}
+	m := &message.MessageExt{
+		Message: message.Message{Topic: h.Topic, Flag: h.Flag, Properties: message.DecodeProperties([]byte(h.Properties)),
+			Body: req.Body},
+		QueueID: qid, SysFlag: h.SysFlag, BornTimestamp: h.BornTimestamp, BornHost: bornHost,
+		ReconsumeTimes: h.ReconsumeTimes,
+	}
+	if strings.HasPrefix(h.Topic, RetryGroupTopicPrefix) {
+		if serr := b.retryOrDLQ(req, h, m); serr != nil {
+			return nil, serr
+		}
+	}
+	if m.Properties[message.PropertyUniqClientMessageIDKeyIndex] == "" {
+		m.SetProperty(message.PropertyUniqClientMessageIDKeyIndex, b.uniq.Next(b.now()))
+	}
+	b.stampProperties(m.Properties)
+	respQID := m.QueueID
+	if message.TransactionType(m.SysFlag) == message.TransactionPreparedType {
+		if b.cfg.RejectTransactionMessage {
+			return nil, refuse(protocol.NoPermission, "the broker[%s] sending transaction message is forbidden", b.cfg.BrokerName)
+		}
+		toHalf(m)
+	}
+	res, err := b.putMessage(ctx, m)
+	rcode := protocol.Success
+	if err != nil {
+		if rcode = storeErrorCode(err); rcode != protocol.FlushDiskTimeout {
+			return nil, refuse(rcode, "%v", err)
+		}
+	}
+	resp := remoting.NewResponse(req, int16(rcode), "")
+	rh := protocol.SendMessageResponseHeader{
+		MsgID:         message.OffsetMsgID(b.storeHost, res.PhysicalOffset),
+		QueueID:       respQID,
+		QueueOffset:   res.QueueOffset,
+		TransactionID: m.Properties[message.PropertyUniqClientMessageIDKeyIndex],
+		MsgRegion:     b.cfg.RegionID,
+		TraceOn:       strconv.FormatBool(b.cfg.TraceOn),
+	}
+	resp.ExtFields = make(map[string]string, 8)
+	rh.Encode(resp.ExtFields)
+	return resp, nil
+}
+
+// sendBatch stores the members of a SEND_BATCH_MESSAGE body in one append.
+func (b *Broker) sendBatch(ctx context.Context, req *remoting.Command, h *protocol.SendMessageRequestHeader, qid int32, bornHost netip.AddrPort) (*remoting.Command, *sendError) {
+	if strings.HasPrefix(h.Topic, RetryGroupTopicPrefix) {
+		return nil, refuse(protocol.MessageIllegal, "batch request does not support retry group %s", h.Topic)
+	}
+	msgs, err := message.DecodeBatch(req.Body, h.Topic, maxBatchMessages)
+	if err != nil {
+		return nil, refuse(protocol.MessageIllegal, "bad batch body: %v", err)
+	}
+	if len(msgs) == 0 {
+		return nil, refuse(protocol.MessageIllegal, "empty batch")
+	}
+	exts := make([]message.MessageExt, len(msgs))
+	ptrs := make([]*message.MessageExt, len(msgs))
+	for i := range msgs {
+		if msgs[i].Properties == nil {
+			msgs[i].Properties = make(map[string]string, 4)
+		}
+		b.stampProperties(msgs[i].Properties)
+		exts[i] = message.MessageExt{Message: msgs[i], QueueID: qid, SysFlag: h.SysFlag &^ message.SysFlagTransactionMask,
+			BornTimestamp: h.BornTimestamp, BornHost: bornHost, ReconsumeTimes: h.ReconsumeTimes}
+		ptrs[i] = &exts[i]
+	}
+	res, err := b.ms.AppendBatch(ctx, ptrs)
+	rcode := protocol.Success
+	if err != nil {
+		if rcode = storeErrorCode(err); rcode != protocol.FlushDiskTimeout {
+			return nil, refuse(rcode, "%v", err)
+		}
+	}
+	b.stats.put(len(ptrs))
+	var ids strings.Builder
+	buf := make([]byte, 0, 56)
+	for i, m := range ptrs {
+		if i > 0 {
+			ids.WriteByte(',')
+		}
+		buf = message.AppendOffsetMsgID(buf[:0], b.storeHost, m.CommitLogOffset)
+		ids.Write(buf)
+	}
+	resp := remoting.NewResponse(req, int16(rcode), "")
+	rh := protocol.SendMessageResponseHeader{
+		MsgID: ids.String(), QueueID: qid, QueueOffset: res.QueueOffset,
+		MsgRegion: b.cfg.RegionID, TraceOn: strconv.FormatBool(b.cfg.TraceOn),
+	}
+	resp.ExtFields = make(map[string]string, 8)
+	rh.Encode(resp.ExtFields)
+	return resp, nil
+}
+
+// stampProperties adds what Apache adds to every stored message: CLUSTER, MSG_REGION and
+// TRACE_ON (trap §7.31).
+func (b *Broker) stampProperties(p map[string]string) {
+	p[message.PropertyCluster] = b.cfg.BrokerClusterName
+	p[message.PropertyMsgRegion] = b.cfg.RegionID
+	p[message.PropertyTraceSwitch] = strconv.FormatBool(b.cfg.TraceOn)
+}
+
+// retryOrDLQ applies the rule of a plain send to %RETRY%<group> (handleRetryAndDLQ): the
+// group must exist; when reconsumeTimes is strictly greater than the max (the header's
+// maxReconsumeTimes when sent, else the group's retryMaxTimes) the message goes to
+// %DLQ%<group> without delay.
+func (b *Broker) retryOrDLQ(req *remoting.Command, h *protocol.SendMessageRequestHeader, m *message.MessageExt) *sendError {
+	group := strings.TrimPrefix(h.Topic, RetryGroupTopicPrefix)
+	sg, _, err := b.subs.FindOrCreate(group)
+	if err != nil {
+		return refuse(protocol.SubscriptionGroupNotExist, "subscription group not exist, %s", group)
+	}
+	maxTimes := sg.RetryMaxTimes
+	if _, ok := req.ExtFields["maxReconsumeTimes"]; ok {
+		maxTimes = h.MaxReconsumeTimes
+	} else if _, ok := req.ExtFields["l"]; ok {
+		maxTimes = h.MaxReconsumeTimes
+	}
+	if h.ReconsumeTimes <= maxTimes {
+		return nil
+	}
+	dlq, serr := b.dlqTopic(group)
+	if serr != nil {
+		return serr
+	}
+	m.Topic = dlq.TopicName
+	m.QueueID = rand.Int32N(max(dlq.WriteQueueNums, 1))
+	delete(m.Properties, message.PropertyDelayTimeLevel)
+	return nil
+}
+
+// dlqTopic returns %DLQ%<group>, creating it with one read-write queue.
+func (b *Broker) dlqTopic(group string) (protocol.TopicConfig, *sendError) {
+	nt := protocol.NewTopicConfig(DLQTopic(group))
+	nt.ReadQueueNums, nt.WriteQueueNums = 1, 1
+	nt.Perm = protocol.PermRead | protocol.PermWrite
+	tc, _, err := b.topics.CreateIfAbsent(nt)
+	if err != nil && tc.TopicName == "" {
+		return tc, refuse(protocol.SystemError, "create topic %s: %v", nt.TopicName, err)
+	}
+	return tc, nil
+}
+
+// toHalf turns a prepared transaction message into its half message
+// (TransactionalMessageBridge#parseHalfMessageInner).
+func toHalf(m *message.MessageExt) {
+	m.SetProperty(message.PropertyRealTopic, m.Topic)
+	m.SetProperty(message.PropertyRealQueueID, strconv.Itoa(int(m.QueueID)))
+	if id := m.Properties[message.PropertyUniqClientMessageIDKeyIndex]; id != "" {
+		m.SetProperty(message.PropertyTransactionID, id)
+	}
+	m.SysFlag = message.SetTransactionType(m.SysFlag, message.TransactionNotType)
+	m.Topic, m.QueueID = TopicTransHalf, 0
+}
+
+// putMessage stores m after the delay-level transformation (HookUtils#handleScheduleMessage):
+// a message with DELAY > 0 (and no transaction or a commit) waits in SCHEDULE_TOPIC_XXXX,
+// queue level-1, with REAL_TOPIC and REAL_QID.
+func (b *Broker) putMessage(ctx context.Context, m *message.MessageExt) (store.AppendResult, error) {
+	t := message.TransactionType(m.SysFlag)
+	if d := m.Properties[message.PropertyDelayTimeLevel]; d != "" && (t == message.TransactionNotType || t == message.TransactionCommitType) {
+		if level, err := strconv.Atoi(d); err == nil && level > 0 {
+			level = min(level, len(b.delays))
+			m.SetProperty(message.PropertyRealTopic, m.Topic)
+			m.SetProperty(message.PropertyRealQueueID, strconv.Itoa(int(m.QueueID)))
+			m.Topic, m.QueueID = TopicSchedule, int32(level-1)
+		}
+	}
+	res, err := b.ms.Append(ctx, m)
+	if err == nil || errors.Is(err, store.ErrFlushTimeout) {
+		b.stats.put(1)
+	}
+	return res, err
+}
+
+// storeErrorCode translates a store error into a send response code.
+func storeErrorCode(err error) protocol.ResponseCode {
+	switch {
+	case errors.Is(err, store.ErrFlushTimeout):
+		return protocol.FlushDiskTimeout
+	case errors.Is(err, store.ErrMessageTooLarge), errors.Is(err, message.ErrPropertiesTooLong),
+		errors.Is(err, message.ErrTopicTooLong), errors.Is(err, message.ErrBadLength):
+		return protocol.MessageIllegal
+	case errors.Is(err, store.ErrClosed):
+		return protocol.ServiceNotAvailable
+	}
+	return protocol.SystemError
+}
