@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -28,7 +29,8 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"waitfile": cmdWaitFile,
+			"waitfile":  cmdWaitFile,
+			"readports": cmdReadPorts,
 		},
 	})
 }
@@ -47,4 +49,19 @@ func cmdWaitFile(ts *testscript.TestScript, neg bool, args []string) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	ts.Fatalf("waitfile %s: timed out", args[0])
+}
+
+// cmdReadPorts reads a ports file and sets $NAMESRV and $BROKER from its lines: `readports
+// ports`. A file of one bare address (mq namesrv --ports-file) sets $NAMESRV.
+func cmdReadPorts(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: readports file")
+	}
+	for _, line := range strings.Split(strings.TrimSpace(ts.ReadFile(args[0])), "\n") {
+		name, addr, ok := strings.Cut(line, " ")
+		if !ok {
+			name, addr = "namesrv", line
+		}
+		ts.Setenv(strings.ToUpper(name), strings.TrimSpace(addr))
+	}
 }
