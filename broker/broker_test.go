@@ -20,7 +20,7 @@ import (
 
 // startBroker runs a broker on 127.0.0.1:0 and shuts it down at cleanup. edit may change the
 // broker before it serves (package-internal knobs such as the scan interval).
-func startBroker(t *testing.T, cfg Config, edit func(*Broker)) (*Broker, string) {
+func startBroker(t testing.TB, cfg Config, edit func(*Broker)) (*Broker, string) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

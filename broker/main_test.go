@@ -14,13 +14,13 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m, goleak.IgnoreAnyFunction("github.com/patrickmn/go-cache.(*janitor).Run"))
 }
 
-func testLogger(t *testing.T) *slog.Logger {
+func testLogger(t testing.TB) *slog.Logger {
 	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
 // checkFor polls fn every step until it returns nil or total elapses, then fails with its
 // last error.
-func checkFor(t *testing.T, total, step time.Duration, fn func() error) {
+func checkFor(t testing.TB, total, step time.Duration, fn func() error) {
 	t.Helper()
 	deadline := time.Now().Add(total)
 	for {

@@ -10,7 +10,7 @@ import (
 	"github.com/mq-project/mq/protocol"
 )
 
-func testConfig(t *testing.T) Config {
+func testConfig(t testing.TB) Config {
 	c := DefaultConfig()
 	c.BrokerName = "broker-a"
 	c.StorePathRootDir = t.TempDir()

@@ -290,6 +290,22 @@ func TestBatchAndPullConsumer(t *testing.T) {
 	if ids := strings.Split(res.OffsetMsgID, ","); res.Status != primitive.SendOK || len(ids) != 10 || res.QueueOffset != 0 {
 		t.Fatalf("batch result %+v", res)
 	}
+	if raceEnabled {
+		// The client's pull consumer races with itself; read the batch with a raw pull.
+		cl := remoting.NewClient(remoting.ClientConfig{})
+		defer cl.Close()
+		h := &protocol.PullMessageRequestHeader{ConsumerGroup: "gPull", Topic: topic, MaxMsgNums: 32,
+			SysFlag: 0x4, Subscription: "*", ExpressionType: "TAG"}
+		resp, err := cl.InvokeSync(t.Context(), c.b.Addr, remoting.NewRequest(int16(protocol.PullMessage), protocol.EncodeHeader(h), nil))
+		if err != nil || resp.Code != 0 {
+			t.Fatalf("pull: %v %+v", err, resp)
+		}
+		ms, err := message.DecodeStoredAll(resp.Body)
+		if err != nil || len(ms) != 10 || string(ms[9].Body) != "b9" || ms[9].QueueOffset != 9 {
+			t.Fatalf("pulled %d messages: %v", len(ms), err)
+		}
+		return
+	}
 	pc, err := consumer.NewPullConsumer(
 		consumer.WithNameServer([]string{c.ns.Addr}),
 		consumer.WithGroupName("gPull"),
