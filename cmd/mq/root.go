@@ -140,6 +140,11 @@ remoting protocol, and the admin tool for mq and Apache RocketMQ clusters alike.
 		newBrokerCmd(streams, opts),
 		newStandaloneCmd(streams, opts),
 		newBenchCmd(streams, opts),
+		newClusterCmd(streams),
+		newTopicCmd(streams),
+		newGroupCmd(streams),
+		newKVCmd(streams),
+		newAdminCmd(streams),
 		newVersionCmd(streams),
 		newExitCodesTopic(),
 	)
