@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -200,7 +201,7 @@ func TestClusterListPartial(t *testing.T) {
 	// command, so the command is built here directly.)
 	var o bytes.Buffer
 	cmd := newBrokerStatusCmd(IOStreams{Out: &o, ErrOut: &o}, nil)
-	if err := parse(t, cmd, "-n", c.ns, "-b", c.live.Addr); err != nil || !strings.Contains(o.String(), "brokerVersionDesc   V5_3_3") {
+	if err := parse(t, cmd, "-n", c.ns, "-b", c.live.Addr); err != nil || !regexp.MustCompile(`(?m)^brokerVersionDesc +V5_3_3$`).MatchString(o.String()) {
 		t.Fatalf("broker status: %v %s", err, o.String())
 	}
 	o.Reset()
