@@ -1,8 +1,7 @@
 // Package broker is the RocketMQ broker: it serves Apache RocketMQ's remoting protocol to the
 // official clients and admin tools, keeps the broker's metadata, and registers with the
-// nameservers. This slice has no message store yet: send, pull and the offset-range
-// processors plug in later through Broker.Handle (and SetQueueStore for the store's queue
-// offsets).
+// nameservers. New opens the message store (package store) under storePathRootDir; Shutdown
+// closes it last.
 //
 // # Lifecycle
 //
@@ -84,6 +83,29 @@
 //	RMQ_SYS_TRANS_OP_HALF_TOPIC   1        6
 //	(*) defaultTopicQueueNums  (**) msgTraceTopicName
 //
+// # Messages
+//
+//	SEND ──► checks (topic name/length, no-send system topics, perm, queueId, body size)
+//	     ──► auto-create from TBW102 (min(client's defaultTopicQueueNums, TBW102's)) ──► re-register
+//	     ──► %RETRY% rule (reconsumeTimes > max ⇒ %DLQ%) ──► UNIQ_KEY, CLUSTER, MSG_REGION, TRACE_ON
+//	     ──► TRAN_MSG prepared ⇒ RMQ_SYS_TRANS_HALF_TOPIC/0 (END_TRANSACTION not handled yet)
+//	     ──► DELAY=n ⇒ SCHEDULE_TOPIC_XXXX/n-1 + REAL_TOPIC/REAL_QID ──► store.Append
+//	store dispatcher ──► listener ──► wakes held pulls of topic@queue (and the schedule service)
+//	PULL ──► group/topic/perm/queue checks ──► subscription (request flag or heartbeat)
+//	     ──► tag filter on ConsumeQueue tags codes (Java String.hashCode of tagsSet)
+//	     ──► store.GetMessages ──► FOUND / 19 / 20 / 21 with next/min/max offsets
+//	     ──► 19 + SUSPEND ⇒ held until dispatch or suspendTimeoutMillis (≤ 25 s)
+//
+// A held pull keeps its pull-pool worker (remoting cannot answer after a handler returned),
+// so the pull pool has at least 256 workers. Bodies are copied out of the mapped CommitLog
+// once per response. SQL92 subscriptions match every message for now (enablePropertyFilter
+// must be true, else SYSTEM_ERROR as Apache).
+//
+// The ConsumeQueue tags code of SCHEDULE_TOPIC_XXXX entries is the delivery time; the
+// schedule service (broker/schedule) moves due messages to their real topic and keeps its
+// offsets in config/delayOffset.json. The store host written into records and offset message
+// ids is brokerIP1 (or 127.0.0.1) and listenPort, so listenPort must be the real port.
+//
 // Apache's BenchmarkTest (1024 queues) and the 5.x pop revive and broker-member topics are
 // not created. Persisted entries of topics.json override these defaults, as in Java.
 //
@@ -95,7 +117,13 @@
 // UPDATE_AND_CREATE_SUBSCRIPTIONGROUP (200), GET_ALL_SUBSCRIPTIONGROUP_CONFIG (201),
 // GET_SUBSCRIPTIONGROUP_CONFIG (352), DELETE_SUBSCRIPTIONGROUP (207), GET_BROKER_CONFIG (26),
 // GET_ALL_CONSUMER_OFFSET (43), GET_PRODUCER_CONNECTION_LIST (204),
-// GET_CONSUMER_CONNECTION_LIST (203). They run on per-kind worker pools (Pool) sized from
+// GET_CONSUMER_CONNECTION_LIST (203); with the store: SEND_MESSAGE (10), SEND_MESSAGE_V2
+// (310), SEND_BATCH_MESSAGE (320), PULL_MESSAGE (11, and 361), CONSUMER_SEND_MSG_BACK (36),
+// QUERY_MESSAGE (12), VIEW_MESSAGE_BY_ID (33), GET_MAX_OFFSET (30), GET_MIN_OFFSET (31),
+// SEARCH_OFFSET_BY_TIMESTAMP (29), GET_EARLIEST_MSG_STORETIME (32), LOCK_BATCH_MQ (41),
+// UNLOCK_BATCH_MQ (42, 60 s lock expiry), GET_BROKER_RUNTIME_INFO (28), GET_TOPIC_STATS_INFO
+// (202), GET_CONSUME_STATS (208), GET_ALL_DELAY_OFFSET (45), UPDATE_BROKER_CONFIG (25:
+// validated and reported by GET_BROKER_CONFIG, effective after a restart). They run on per-kind worker pools (Pool) sized from
 // Apache's *ThreadPoolNums keys, so slow admin work never stalls heartbeats. Unknown codes
 // are answered REQUEST_CODE_NOT_SUPPORTED by remoting.
 package broker
