@@ -30,7 +30,9 @@ func startCluster(t *testing.T, opts ...func(*broker.Config)) *cluster {
 	t.Helper()
 	ns := mqtest.StartNamesrv(t)
 	b := mqtest.StartBroker(t, ns.Addr, opts...)
-	return &cluster{ns: ns, b: b}
+	c := &cluster{ns: ns, b: b}
+	c.waitRoute(t, b.Config.BrokerName) // registered (the broker-name topic is always routed)
+	return c
 }
 
 // createTopic creates topic on the broker and waits until the NameServer routes it.
