@@ -24,8 +24,6 @@ import (
 // clientScanInterval is how often silent clients are looked for (ClientHousekeepingService: 10 s).
 const clientScanInterval = 10 * time.Second
 
-// maxHeldPulls is the least number of pull workers: each held (long-polling) pull occupies one.
-const maxHeldPulls = 256
 
 // maxPoolQueue caps Apache's thread-pool queue capacities (up to 1,000,000) so an idle broker
 // stays small.
@@ -201,9 +199,7 @@ func (b *Broker) makePools() {
 		return remoting.NewPool(name, min(max(workers, 1), 256), min(max(queue, 16), maxPoolQueue))
 	}
 	b.pools[PoolSend] = mk("send", c.SendMessageThreadPoolNums, c.SendThreadPoolQueueCapacity)
-	// A held pull keeps its worker until it is answered (remoting cannot answer a request
-	// after its handler returned), so the pull pool has room for many held pulls.
-	b.pools[PoolPull] = mk("pull", max(c.PullMessageThreadPoolNums, maxHeldPulls), c.PullThreadPoolQueueCapacity)
+	b.pools[PoolPull] = mk("pull", c.PullMessageThreadPoolNums, c.PullThreadPoolQueueCapacity)
 	b.pools[PoolQuery] = mk("query", c.QueryMessageThreadPoolNums, c.QueryThreadPoolQueueCapacity)
 	b.pools[PoolHeartbeat] = mk("heartbeat", c.HeartbeatThreadPoolNums, c.HeartbeatThreadPoolQueueCapacity)
 	b.pools[PoolClientManage] = mk("client-manage", c.ClientManageThreadPoolNums, c.ClientManagerThreadPoolQueueCapacity)
@@ -340,6 +336,9 @@ func (b *Broker) Start(ctx context.Context) error {
 	b.wg.Go(func() { every(b.ctx, flush, flush, b.persistOffsets) })
 	b.wg.Go(func() { every(b.ctx, b.scanInterval, b.scanInterval, b.scanClients) })
 	b.wg.Go(func() { b.sched.Run(b.ctx) })
+	for range holdWorkers {
+		b.wg.Go(func() { b.hold.run(b.ctx) })
+	}
 	b.wg.Go(func() { every(b.ctx, time.Second, time.Second, b.stats.sample) })
 	b.log.Info("broker started", "cluster", b.cfg.BrokerClusterName, "id", b.cfg.BrokerID,
 		"role", b.cfg.BrokerRole, "namesrv", b.cfg.NamesrvAddr, "store", b.cfg.StorePathRootDir)
@@ -408,6 +407,7 @@ func (b *Broker) shutdown() {
 	if err := b.server.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("broker: stop server: %w", err))
 	}
+	b.hold.stop()
 	if err := b.offsets.Persist(); err != nil {
 		errs = append(errs, err)
 	}

@@ -2,8 +2,10 @@ package broker
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mq-project/mq/message"
@@ -60,12 +62,10 @@ func splitTags(expr string) []string {
 }
 
 // pullMessage handles PULL_MESSAGE (11) and LITE_PULL_MESSAGE (361) (PullMessageProcessor).
-// A pull that finds nothing with the SUSPEND flag is held until a message is dispatched to
-// its queue or suspendTimeoutMillis (at most 25 s) passes, then evaluated again.
-//
-// The held request keeps its pool worker: remoting has no way yet to send a response after
-// the handler returned, so the pull pool is sized for the held requests (see makePools).
-func (b *Broker) pullMessage(ctx context.Context, c *remoting.Conn, req *remoting.Command) *remoting.Command {
+// A pull that finds nothing with the SUSPEND flag is held (its worker is freed) until a
+// message is dispatched to its queue or suspendTimeoutMillis (at most 25 s) passes; then it
+// is evaluated again and answered with Conn.Reply.
+func (b *Broker) pullMessage(_ context.Context, c *remoting.Conn, req *remoting.Command) *remoting.Command {
 	var h protocol.PullMessageRequestHeader
 	if err := h.Decode(req.ExtFields); err != nil {
 		return errorResponse(req, protocol.SystemError, err.Error())
@@ -78,20 +78,8 @@ func (b *Broker) pullMessage(ctx context.Context, c *remoting.Conn, req *remotin
 	if !b.cfg.LongPollingEnable {
 		hold = time.Duration(b.cfg.ShortPollingTimeMills) * time.Millisecond
 	}
-	hold = min(max(hold, 0), maxHold)
-	w := b.hold.add(h.Topic, h.QueueID, h.QueueOffset)
-	defer b.hold.remove(w)
-	t := time.NewTimer(hold)
-	defer t.Stop()
-	select {
-	case <-w.ready:
-	case <-t.C:
-	case <-b.ctx.Done():
-	case <-ctx.Done(): // the connection closed: nobody to answer
-		return nil
-	}
-	resp, _ = b.processPull(req, &h, false)
-	return resp
+	b.hold.add(&heldPull{conn: c, req: req, h: h}, min(max(hold, 0), maxHold))
+	return nil
 }
 
 // processPull evaluates a pull once. suspend is true when the caller should hold the
@@ -216,43 +204,134 @@ type queueKey struct {
 	qid   int32
 }
 
-// heldPull is one suspended pull waiting for a message past offset.
+// heldPull is one suspended pull waiting for a message past its offset.
 type heldPull struct {
-	key    queueKey
-	offset int64
-	ready  chan struct{} // closed when the queue's max offset passed offset
+	conn  *remoting.Conn
+	req   *remoting.Command
+	h     protocol.PullMessageRequestHeader
+	timer *time.Timer
+	fired atomic.Bool // set once: by a dispatch, the timeout or shutdown
 }
 
+func (w *heldPull) key() queueKey { return queueKey{w.h.Topic, w.h.QueueID} }
+
 // pullHold is the long-polling table (PullRequestHoldService): held pulls by topic and
-// queue, woken by the store's dispatch listener. There is no polling loop.
+// queue, woken by the store's dispatch listener or their timeout (no polling loop). Woken
+// pulls go to a queue that holdWorkers goroutines evaluate and answer, so neither the
+// dispatcher nor a pool worker waits on a held pull.
 type pullHold struct {
 	b       *Broker
 	mu      sync.Mutex
 	waiters map[queueKey][]*heldPull
+
+	qmu   sync.Mutex
+	ready []*heldPull
+	wake  chan struct{} // 1-slot
 }
+
+// holdWorkers evaluate woken pulls.
+const holdWorkers = 2
 
 func newPullHold(b *Broker) *pullHold {
-	return &pullHold{b: b, waiters: make(map[queueKey][]*heldPull)}
+	return &pullHold{b: b, waiters: make(map[queueKey][]*heldPull), wake: make(chan struct{}, 1)}
 }
 
-// add registers a waiter; it is ready at once if the queue already moved past offset
-// (a message dispatched between the evaluation and now).
-func (p *pullHold) add(topic string, qid int32, offset int64) *heldPull {
-	w := &heldPull{key: queueKey{topic, qid}, offset: offset, ready: make(chan struct{})}
-	p.mu.Lock()
-	p.waiters[w.key] = append(p.waiters[w.key], w)
+// add holds w for at most d. It is woken at once if the queue already moved past its
+// offset (a message dispatched between the evaluation and now).
+func (p *pullHold) add(w *heldPull, d time.Duration) {
+	k := w.key()
+	p.mu.Lock() // the timer is set under mu, so fire and notify always see it
+	w.timer = time.AfterFunc(d, func() { p.fire(w, true) })
+	p.waiters[k] = append(p.waiters[k], w)
 	p.mu.Unlock()
-	if p.b.ms.MaxOffset(topic, qid) > offset {
-		p.notify(topic, qid, p.b.ms.MaxOffset(topic, qid))
+	if max := p.b.ms.MaxOffset(k.topic, k.qid); max > w.h.QueueOffset {
+		p.notify(k.topic, k.qid, max)
 	}
-	return w
+}
+
+// fire queues w for its answer, once. fromTimer says w is still in the waiters table.
+func (p *pullHold) fire(w *heldPull, fromTimer bool) {
+	if !w.fired.CompareAndSwap(false, true) {
+		return
+	}
+	if fromTimer {
+		p.remove(w)
+	} else if w.timer != nil {
+		w.timer.Stop()
+	}
+	p.qmu.Lock()
+	p.ready = append(p.ready, w)
+	p.qmu.Unlock()
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// run answers woken pulls until ctx ends; then held pulls are dropped (clients pull again).
+func (p *pullHold) run(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-p.wake:
+		}
+		for {
+			p.qmu.Lock()
+			if len(p.ready) == 0 {
+				p.qmu.Unlock()
+				break
+			}
+			w := p.ready[0]
+			p.ready[0] = nil
+			p.ready = p.ready[1:]
+			more := len(p.ready) > 0
+			p.qmu.Unlock()
+			if more { // let the other worker share the queue
+				select {
+				case p.wake <- struct{}{}:
+				default:
+				}
+			}
+			p.answer(w)
+		}
+	}
+}
+
+func (p *pullHold) answer(w *heldPull) {
+	select {
+	case <-w.conn.Done():
+		return // the client went away: nobody to answer
+	default:
+	}
+	resp, _ := p.b.processPull(w.req, &w.h, false)
+	if resp == nil {
+		return
+	}
+	if err := w.conn.Reply(w.req, resp); err != nil && !errors.Is(err, remoting.ErrConnClosed) {
+		p.b.log.Warn("answer held pull", "remote", w.conn.RemoteAddr(), "topic", w.h.Topic, "err", err)
+	}
+}
+
+// stop cancels every pending timeout (shutdown).
+func (p *pullHold) stop() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, ws := range p.waiters {
+		for _, w := range ws {
+			if w.timer != nil {
+				w.timer.Stop()
+			}
+		}
+	}
 }
 
 // remove drops w if it is still waiting.
 func (p *pullHold) remove(w *heldPull) {
+	k := w.key()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	ws := p.waiters[w.key]
+	ws := p.waiters[k]
 	for i, x := range ws {
 		if x == w {
 			ws = append(ws[:i], ws[i+1:]...)
@@ -260,9 +339,9 @@ func (p *pullHold) remove(w *heldPull) {
 		}
 	}
 	if len(ws) == 0 {
-		delete(p.waiters, w.key)
+		delete(p.waiters, k)
 	} else {
-		p.waiters[w.key] = ws
+		p.waiters[k] = ws
 	}
 }
 
@@ -274,15 +353,16 @@ func (p *pullHold) notify(topic string, qid int32, maxOffset int64) {
 	}
 	k := queueKey{topic, qid}
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	ws := p.waiters[k]
 	if len(ws) == 0 {
+		p.mu.Unlock()
 		return
 	}
+	var woken []*heldPull
 	keep := ws[:0]
 	for _, w := range ws {
-		if maxOffset > w.offset {
-			close(w.ready)
+		if maxOffset > w.h.QueueOffset {
+			woken = append(woken, w)
 		} else {
 			keep = append(keep, w)
 		}
@@ -292,6 +372,10 @@ func (p *pullHold) notify(topic string, qid int32, maxOffset int64) {
 		delete(p.waiters, k)
 	} else {
 		p.waiters[k] = keep
+	}
+	p.mu.Unlock()
+	for _, w := range woken {
+		p.fire(w, false)
 	}
 }
 

@@ -138,6 +138,48 @@ func TestLongPollWokenBySend(t *testing.T) {
 	}
 }
 
+// TestHeldPullsFreeTheirWorkers: held pulls do not occupy pull workers, so with a 2-worker
+// pull pool, 20 held pulls leave room for other pulls, and each held one is answered when
+// its queue gets a message.
+func TestHeldPullsFreeTheirWorkers(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.PullMessageThreadPoolNums = 2
+	br, addr := startBroker(t, cfg, nil)
+	c := newTestClient(t, nil)
+	const held = 20
+	wantCode(t, sendOne(t, c, addr, "HP", 0, nil, []byte("0")), protocol.Success)
+	done := make(chan *remoting.Command, held)
+	for range held {
+		go func() {
+			h := pullHeader("HP", 0, 1, pullSuspend|pullSubscription, "*")
+			h.SuspendTimeoutMillis = 20000
+			ext := protocol.EncodeHeader(h)
+			resp, err := c.InvokeSync(context.Background(), addr, remoting.NewRequest(int16(protocol.PullMessage), ext, nil))
+			if err != nil {
+				resp = remoting.NewResponse(&remoting.Command{}, -1, err.Error())
+			}
+			done <- resp
+		}()
+	}
+	checkFor(t, 5*time.Second, time.Millisecond, func() error {
+		if br.hold.held() != held {
+			return errNotYet
+		}
+		return nil
+	})
+	// The pool is free: a pull with something to read is answered at once.
+	wantCode(t, call(t, c, addr, protocol.PullMessage, pullHeader("HP", 0, 0, pullSubscription, "*"), nil), protocol.Success)
+	wantCode(t, sendOne(t, c, addr, "HP", 0, nil, []byte("1")), protocol.Success)
+	for range held {
+		select {
+		case r := <-done:
+			wantCode(t, r, protocol.Success)
+		case <-time.After(5 * time.Second):
+			t.Fatal("a held pull was not answered after the message arrived")
+		}
+	}
+}
+
 // TestLongPollTimeout: a held pull with nothing new is answered PULL_NOT_FOUND after its
 // suspend timeout, with the offsets (trap §7.14).
 func TestLongPollTimeout(t *testing.T) {

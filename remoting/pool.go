@@ -145,15 +145,25 @@ func (p *Pool) run(t task, log *slog.Logger) {
 // answered with SYSTEM_ERROR, as Java answers an exception.
 func serveRequest(c *Conn, h Handler, req *Command, log *slog.Logger) {
 	resp := callHandler(c, h, req, log)
-	if resp == nil || req.IsOneway() {
+	if resp == nil {
 		return
+	}
+	if err := c.Reply(req, resp); err != nil && err != ErrConnClosed {
+		log.Warn("send response", "remote", c.remote, "code", req.Code, "opaque", req.Opaque, "err", err)
+	}
+}
+
+// Reply sends resp as the answer to req, which was received on c: the opaque, RESPONSE flag
+// and serialisation come from req. Handlers that answer later (a held long-poll pull) return
+// nil from Serve and call Reply when the answer is ready. A oneway req gets nothing.
+func (c *Conn) Reply(req, resp *Command) error {
+	if req.IsOneway() {
+		return nil
 	}
 	resp.Opaque = req.Opaque
 	resp.Flag |= FlagResponse
 	resp.Serialize = req.Serialize
-	if err := c.send(resp, true); err != nil && err != ErrConnClosed {
-		log.Warn("send response", "remote", c.remote, "code", req.Code, "opaque", req.Opaque, "err", err)
-	}
+	return c.send(resp, true)
 }
 
 func callHandler(c *Conn, h Handler, req *Command, log *slog.Logger) (resp *Command) {
