@@ -24,7 +24,6 @@ import (
 // clientScanInterval is how often silent clients are looked for (ClientHousekeepingService: 10 s).
 const clientScanInterval = 10 * time.Second
 
-
 // maxPoolQueue caps Apache's thread-pool queue capacities (up to 1,000,000) so an idle broker
 // stays small.
 const maxPoolQueue = 16384
