@@ -50,6 +50,7 @@ The broker registers with every nameserver in namesrvAddr (or NAMESRV_ADDR, or -
 	f.BoolVarP(&opts.printConfig, "print-config", "p", false, "print the effective configuration and exit")
 	f.BoolVar(&opts.checkConfig, "check", false, "validate the configuration and exit")
 	f.StringVar(&opts.portsFile, "ports-file", "", "write the bound address to this file once listening")
+	addBrokerAdminCmds(cmd, streams)
 	return cmd
 }
 
