@@ -55,8 +55,9 @@
 // Integer when they fit in 32 bits, else Long; decimals are Double; strings; booleans.
 // Evaluation is three-valued, as in RocketMQ:
 //
-//   - A missing property is NULL. A comparison with NULL is NULL, except "NULL = NULL" (only
-//     reachable through IS NULL) which is TRUE, and "x = NULL" which is FALSE.
+//   - A missing property is NULL. A comparison with a NULL operand is NULL, with one RocketMQ
+//     quirk: "=" (and so "<>") is FALSE, not NULL, when only its right side is NULL
+//     ("a = b" with a present and b missing). IS NULL is TRUE exactly when the value is NULL.
 //   - AND is FALSE if either side is FALSE, OR is TRUE if either side is TRUE, else NULL if
 //     either side is NULL. NOT NULL is NULL. Only a TRUE result matches.
 //   - A property compared with a number is converted to the number's type (Integer.valueOf,
