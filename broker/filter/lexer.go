@@ -16,7 +16,7 @@ const (
 	tokString // '...' with '' as an escaped quote
 	tokEq     // =
 	tokNe     // <>
-	tokGt     // >
+	tokGt     // > (tokGt..tokLe and tokContains..tokEndsWith keep the order of cmpOp and strOp)
 	tokGe     // >=
 	tokLt     // <
 	tokLe     // <=

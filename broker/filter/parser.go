@@ -230,7 +230,7 @@ func (p *parser) comparisonExpr() (node, error) {
 			if err != nil {
 				return nil, err
 			}
-			cop := map[tokKind]cmpOp{tokGt: opGt, tokGe: opGe, tokLt: opLt, tokLe: opLe}[kind]
+			cop := cmpOp(kind - tokGt) // tokGt, tokGe, tokLt, tokLe line up with opGt..opLe
 			if l, err = newCompare(cop, l, r, op); err != nil {
 				return nil, err
 			}
@@ -242,7 +242,7 @@ func (p *parser) comparisonExpr() (node, error) {
 			if err != nil {
 				return nil, err
 			}
-			sop := map[tokKind]strOp{tokContains: opContains, tokStartsWith: opStartsWith, tokEndsWith: opEndsWith}[kind]
+			sop := strOp(kind - tokContains) // tokContains.. line up with opContains..
 			l = &strOpNode{op: sop, not: not, x: l, search: unquote(s.text)}
 		case tokBetween:
 			if err := p.advance(); err != nil {
