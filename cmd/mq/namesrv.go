@@ -48,7 +48,9 @@ registration. The configuration file uses Apache RocketMQ's namesrv keys (see RE
 	f.StringVarP(&opts.configFile, "config", "c", "", "namesrv properties file")
 	f.StringVar(&opts.listen, "listen", "", "listen address host:port (overrides bindAddress and listenPort)")
 	f.BoolVarP(&opts.printConfig, "print-config", "p", false, "print the effective configuration and exit")
-	f.BoolVar(&opts.checkConfig, "check-config", false, "validate the configuration and exit")
+	f.BoolVar(&opts.checkConfig, "check", false, "validate the configuration and exit")
+	f.BoolVar(&opts.checkConfig, "check-config", false, "same as --check")
+	_ = f.MarkHidden("check-config")
 	f.StringVar(&opts.portsFile, "ports-file", "", "write the bound address to this file once listening")
 	return cmd
 }
