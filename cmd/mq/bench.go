@@ -104,8 +104,8 @@ func newBenchProduceCmd(streams IOStreams, g *globalOptions) *cobra.Command {
 func newBenchConsumeCmd(streams IOStreams, g *globalOptions) *cobra.Command {
 	o := &benchOptions{}
 	cmd := &cobra.Command{
-		Use:   "consume",
-		Short: "Pull a topic's backlog from the earliest offset as fast as the broker serves it",
+		Use:     "consume",
+		Short:   "Pull a topic's backlog from the earliest offset as fast as the broker serves it",
 		Example: `  mq bench consume -n 127.0.0.1:9876 -t BenchmarkTopic --count 1000000`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
