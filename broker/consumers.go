@@ -4,9 +4,11 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/mq-project/mq/broker/filter"
 	"github.com/mq-project/mq/protocol"
 	"github.com/mq-project/mq/remoting"
 )
@@ -21,6 +23,7 @@ const (
 type consumerGroup struct {
 	channels         map[uint64]*ClientChannel
 	subs             map[string]protocol.SubscriptionData
+	filters          map[string]compiledSub // by topic, compiled when a subscription changes
 	consumeType      string
 	messageModel     string
 	consumeFromWhere string
@@ -57,7 +60,8 @@ func (m *ConsumerManager) Register(data protocol.ConsumerData, ch ClientChannel,
 	m.mu.Lock()
 	g := m.groups[group]
 	if g == nil {
-		g = &consumerGroup{channels: make(map[uint64]*ClientChannel), subs: make(map[string]protocol.SubscriptionData)}
+		g = &consumerGroup{channels: make(map[uint64]*ClientChannel), subs: make(map[string]protocol.SubscriptionData),
+			filters: make(map[string]compiledSub)}
 		m.groups[group] = g
 	}
 	g.consumeType, g.messageModel, g.consumeFromWhere = data.ConsumeType, data.MessageModel, data.ConsumeFromWhere
@@ -91,13 +95,17 @@ func updateSubscriptions(g *consumerGroup, subs []protocol.SubscriptionData) boo
 		case !ok:
 			g.subs[s.Topic] = s
 			changed = true
-		case s.SubVersion > old.SubVersion:
+		case s.SubVersion > old.SubVersion || s.SubString != old.SubString || s.ExpressionType != old.ExpressionType:
 			g.subs[s.Topic] = s
+		default:
+			continue
 		}
+		g.filters[s.Topic] = compileSub(s.ExpressionType, s.SubString)
 	}
 	for t := range g.subs {
 		if !seen[t] {
 			delete(g.subs, t)
+			delete(g.filters, t)
 			changed = true
 		}
 	}
@@ -256,6 +264,45 @@ func (m *ConsumerManager) Subscription(group, topic string) (protocol.Subscripti
 	}
 	s, ok := g.subs[topic]
 	return s, ok
+}
+
+// compiledSub is a subscription's filter, or why its expression does not compile.
+type compiledSub struct {
+	f   filter.Filter
+	err error
+}
+
+// compileSub compiles a subscription expression; a TAG expression always compiles.
+func compileSub(exprType, expr string) compiledSub {
+	f, err := filter.Compile(normalizeExprType(exprType), expr)
+	return compiledSub{f: f, err: err}
+}
+
+// normalizeExprType maps the expression types clients send ("", "tag", "sql92") to
+// filter's names.
+func normalizeExprType(t string) string {
+	switch u := strings.ToUpper(strings.TrimSpace(t)); u {
+	case "":
+		return filter.TypeTag
+	default:
+		return u
+	}
+}
+
+// subscriptionFilter returns group's subscription to topic with its compiled filter (c.err
+// when the expression does not compile: a bad SQL92 expression sent by a heartbeat).
+func (m *ConsumerManager) subscriptionFilter(group, topic string) (sub protocol.SubscriptionData, c compiledSub, ok bool) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	g := m.groups[group]
+	if g == nil {
+		return sub, c, false
+	}
+	sub, ok = g.subs[topic]
+	if !ok {
+		return sub, c, false
+	}
+	return sub, g.filters[topic], true
 }
 
 // Channel returns the member of group with clientID (for requests forwarded to a client).

@@ -98,8 +98,15 @@
 //
 // A held pull keeps its pull-pool worker (remoting cannot answer after a handler returned),
 // so the pull pool has at least 256 workers. Bodies are copied out of the mapped CommitLog
-// once per response. SQL92 subscriptions match every message for now (enablePropertyFilter
-// must be true, else SYSTEM_ERROR as Apache).
+// once per response.
+//
+// Filters (package broker/filter) are compiled when a heartbeat changes a subscription, or
+// per request for pulls that carry one (sysFlag SUBSCRIPTION). TAG: the store skips entries
+// whose tags code is not in the set, then each record found is re-checked on its exact TAGS
+// value. SQL92 (enablePropertyFilter=true, else SYSTEM_ERROR as Apache) is evaluated on each
+// record's properties. A pull whose records all fail is answered PULL_RETRY_IMMEDIATELY with
+// nextBeginOffset past them; an expression that does not compile is
+// SUBSCRIPTION_PARSE_FAILED (23) with the parse error.
 //
 // The ConsumeQueue tags code of SCHEDULE_TOPIC_XXXX entries is the delivery time; the
 // schedule service (broker/schedule) moves due messages to their real topic and keeps its

@@ -3,11 +3,11 @@ package broker
 import (
 	"context"
 	"errors"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/mq-project/mq/broker/filter"
 	"github.com/mq-project/mq/message"
 	"github.com/mq-project/mq/protocol"
 	"github.com/mq-project/mq/remoting"
@@ -25,40 +25,31 @@ const (
 // maxHold caps how long a pull is held (GoC gives up after 30 s, trap §7.14).
 const maxHold = 25 * time.Second
 
-// pullFilter decides from a ConsumeQueue tags code whether a message matches; nil matches all.
-type pullFilter func(tagsCode int64) bool
-
-// tagFilter builds the filter of a TAG subscription: "*" or "" match everything, otherwise
-// the tags split on "||" are hashed with Java's String.hashCode (trap §7.18: GoC's codeSet
-// hashes UTF-8 bytes, so the broker computes its own set from the tags).
-func tagFilter(tags []string) pullFilter {
-	codes := make(map[int64]struct{}, len(tags))
-	for _, t := range tags {
-		t = strings.TrimSpace(t)
-		if t == "" {
-			continue
-		}
-		if t == "*" {
-			return nil
-		}
-		codes[message.TagsHash(t)] = struct{}{}
-	}
-	if len(codes) == 0 {
-		return nil
-	}
-	return func(code int64) bool {
-		_, ok := codes[code]
-		return ok
-	}
+// pullFilter is a pull's compiled subscription: pre checks ConsumeQueue tags codes in the
+// store (nil: every entry), exact re-checks each record found (tags string or SQL92 over the
+// properties; nil: none needed).
+type pullFilter struct {
+	pre   func(tagsCode int64) bool
+	exact func(rec message.Stored) bool
 }
 
-// splitTags splits a TAG expression ("TagA || TagB").
-func splitTags(expr string) []string {
-	expr = strings.TrimSpace(expr)
-	if expr == "" || expr == "*" {
-		return nil
+// newPullFilter builds the pull filter of a compiled subscription. A TAG subscription is
+// checked by tags code in the store, then by the exact TAGS value (a hash collision must not
+// deliver another tag); SQL92 is evaluated on each record's properties (§5.10).
+func newPullFilter(exprType, expr string, f filter.Filter) pullFilter {
+	if exprType == filter.TypeSQL92 {
+		return pullFilter{exact: func(rec message.Stored) bool {
+			props := message.DecodeProperties(rec.Properties())
+			return f.Match(props[message.PropertyTags], props)
+		}}
 	}
-	return strings.Split(expr, "||")
+	if expr == "" || expr == filter.SubAll {
+		return pullFilter{}
+	}
+	return pullFilter{pre: f.MatchTagsCode, exact: func(rec message.Stored) bool {
+		tags, _ := message.PropertyValue(rec.Properties(), message.PropertyTags)
+		return f.Match(string(tags), nil)
+	}}
 }
 
 // pullMessage handles PULL_MESSAGE (11) and LITE_PULL_MESSAGE (361) (PullMessageProcessor).
@@ -109,40 +100,30 @@ func (b *Broker) processPull(req *remoting.Command, h *protocol.PullMessageReque
 		return fail(protocol.InvalidParameter, "queueId is illegal, topic:["+h.Topic+"]")
 	}
 	var exprType, expr string
-	var tags []string
+	var sub compiledSub
 	if h.SysFlag&pullSubscription != 0 {
-		exprType, expr = h.ExpressionType, h.Subscription
-		tags = splitTags(expr)
+		exprType, expr = normalizeExprType(h.ExpressionType), h.Subscription
+		sub = compileSub(exprType, expr)
 	} else {
-		sub, ok := b.consumers.Subscription(h.ConsumerGroup, h.Topic)
+		sd, cs, ok := b.consumers.subscriptionFilter(h.ConsumerGroup, h.Topic)
 		if !ok {
 			if len(b.consumers.ClientIDs(h.ConsumerGroup)) == 0 {
 				return fail(protocol.SubscriptionNotExist, "the consumer's group info not exist")
 			}
 			return fail(protocol.SubscriptionNotExist, "the consumer's subscription not exist")
 		}
-		if sub.SubVersion < h.SubVersion {
+		if sd.SubVersion < h.SubVersion {
 			return fail(protocol.SubscriptionNotLatest, "the consumer's subscription not latest")
 		}
-		exprType, expr = sub.ExpressionType, sub.SubString
-		tags = sub.TagsSet
-		if len(tags) == 0 {
-			tags = splitTags(expr)
-		}
+		exprType, expr, sub = normalizeExprType(sd.ExpressionType), sd.SubString, cs
 	}
-	var filter pullFilter
-	switch strings.ToUpper(exprType) {
-	case "", "TAG":
-		filter = tagFilter(tags)
-	case "SQL92":
-		if !b.cfg.EnablePropertyFilter {
-			return fail(protocol.SystemError, "The broker does not support consumer to filter message by SQL92")
-		}
-		// TODO(filter): evaluate SQL92 on the message properties; until then every message
-		// matches and the client sees them all.
-	default:
-		return fail(protocol.SubscriptionParseFailed, "unknown expression type "+exprType)
+	if sub.err != nil {
+		return fail(protocol.SubscriptionParseFailed, "parse the consumer's subscription["+expr+"] failed: "+sub.err.Error())
 	}
+	if exprType != filter.TypeTag && !b.cfg.EnablePropertyFilter {
+		return fail(protocol.SystemError, "The broker does not support consumer to filter message by "+exprType)
+	}
+	pf := newPullFilter(exprType, expr, sub.f)
 
 	n := int(h.MaxMsgNums)
 	if n <= 0 {
@@ -151,7 +132,19 @@ func (b *Broker) processPull(req *remoting.Command, h *protocol.PullMessageReque
 	if lim := b.cfg.MaxTransferCountOnMessageInMemory; lim > 0 {
 		n = min(n, lim)
 	}
-	r, _ := b.ms.GetMessages(h.Topic, h.QueueID, h.QueueOffset, n, filter)
+	r, _ := b.ms.GetMessages(h.Topic, h.QueueID, h.QueueOffset, n, pf.pre)
+	if pf.exact != nil && r.Status == store.Found {
+		kept := r.Messages[:0]
+		for _, m := range r.Messages {
+			if pf.exact(m) {
+				kept = append(kept, m)
+			}
+		}
+		if len(kept) == 0 {
+			r.Status = store.NoMatchedMessage
+		}
+		r.Messages = kept
+	}
 	rh := protocol.PullMessageResponseHeader{MinOffset: r.MinOffset, MaxOffset: r.MaxOffset, NextBeginOffset: r.NextBeginOffset}
 	code := protocol.Success
 	switch r.Status {
