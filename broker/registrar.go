@@ -97,10 +97,14 @@ func (r *registrar) registerAll(ctx context.Context) {
 		BrokerName: id.name, BrokerAddr: id.addr, ClusterName: id.cluster, HAServerAddr: id.haAddr,
 		BrokerID: id.id, EnableActingMaster: &f, BodyCrc32: protocol.BodyCRC32(body),
 	})
+	// A registration that was sent is waited for even when ctx ends (up to r.timeout):
+	// otherwise the UNREGISTER_BROKER of a shutdown could overtake it at the nameserver,
+	// whose workers run requests concurrently, and leave the broker registered.
+	callCtx := context.WithoutCancel(ctx)
 	var wg sync.WaitGroup
 	for _, ns := range r.namesrvs {
 		wg.Go(func() {
-			err := r.call(ctx, ns, remoting.NewRequest(int16(protocol.RegisterBroker), maps.Clone(ext), body))
+			err := r.call(callCtx, ns, remoting.NewRequest(int16(protocol.RegisterBroker), maps.Clone(ext), body))
 			r.mu.Lock()
 			was := r.registered[ns]
 			r.registered[ns] = err == nil

@@ -12,6 +12,7 @@ import (
 
 	"github.com/mq-project/mq/internal/props"
 	"github.com/mq-project/mq/namesrv"
+	"github.com/mq-project/mq/remoting"
 	"github.com/spf13/cobra"
 )
 
@@ -132,7 +133,9 @@ func serveUntilDone(ctx context.Context, logger *slog.Logger, name string, ln ne
 	defer cancel()
 	shutErr := shutdown(sctx)
 	if errc != nil {
-		if err := <-errc; err != nil && serveErr == nil {
+		// A signal can arrive before serve has started: serve then finds the server closed,
+		// which is the clean stop we asked for.
+		if err := <-errc; err != nil && serveErr == nil && !errors.Is(err, remoting.ErrServerClosed) {
 			serveErr = err
 		}
 	}
