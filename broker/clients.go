@@ -155,6 +155,25 @@ func (m *ProducerManager) Channels(group string) []ClientChannel {
 	return out
 }
 
+// ChannelByClientID returns a producer connection of the client clientID, in any group
+// (ProducerManager#findChannel: where reply messages go).
+func (m *ProducerManager) ChannelByClientID(clientID string) (ClientChannel, bool) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	var best *ClientChannel
+	for _, g := range m.groups {
+		for _, ch := range g {
+			if ch.ClientID == clientID && (best == nil || ch.LastUpdate.After(best.LastUpdate)) {
+				best = ch
+			}
+		}
+	}
+	if best == nil {
+		return ClientChannel{}, false
+	}
+	return *best, true
+}
+
 // Groups returns the producer group names.
 func (m *ProducerManager) Groups() []string {
 	m.mu.RLock()

@@ -319,6 +319,32 @@ func (m *ConsumerManager) Channel(group, clientID string) (ClientChannel, bool) 
 	return ClientChannel{}, false
 }
 
+// Channels returns the members of group.
+func (m *ConsumerManager) Channels(group string) []ClientChannel {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	g := m.groups[group]
+	if g == nil {
+		return nil
+	}
+	out := make([]ClientChannel, 0, len(g.channels))
+	for _, ch := range g.channels {
+		out = append(out, *ch)
+	}
+	return out
+}
+
+// Topics returns the topics group subscribes to, sorted.
+func (m *ConsumerManager) Topics(group string) []string {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	g := m.groups[group]
+	if g == nil {
+		return nil
+	}
+	return slices.Sorted(maps.Keys(g.subs))
+}
+
 // Groups returns the names of groups with live members.
 func (m *ConsumerManager) Groups() []string {
 	m.mu.RLock()

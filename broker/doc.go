@@ -130,7 +130,14 @@
 // SEARCH_OFFSET_BY_TIMESTAMP (29), GET_EARLIEST_MSG_STORETIME (32), LOCK_BATCH_MQ (41),
 // UNLOCK_BATCH_MQ (42, 60 s lock expiry), GET_BROKER_RUNTIME_INFO (28), GET_TOPIC_STATS_INFO
 // (202), GET_CONSUME_STATS (208), GET_ALL_DELAY_OFFSET (45), UPDATE_BROKER_CONFIG (25:
-// validated and reported by GET_BROKER_CONFIG, effective after a restart). They run on per-kind worker pools (Pool) sized from
+// validated and reported by GET_BROKER_CONFIG, effective after a restart),
+// SEND_REPLY_MESSAGE (324, 325: pushed to the requester with PUSH_REPLY_MESSAGE_TO_CLIENT
+// 326), INVOKE_BROKER_TO_RESET_OFFSET (222: committed offsets moved, members sent
+// RESET_CONSUMER_CLIENT_OFFSET 220), GET_CONSUMER_RUNNING_INFO (307) and
+// CONSUME_MESSAGE_DIRECTLY (309) relayed to the client's connection,
+// QUERY_TOPIC_CONSUME_BY_WHO (300), QUERY_TOPICS_BY_CONSUMER (343), CLONE_GROUP_OFFSET (314),
+// GET_BROKER_CONSUME_STATS (317). DELETE_TOPIC_IN_BROKER drops the config and offsets; the
+// store has no per-topic delete, so the topic's ConsumeQueue files stay until retention. They run on per-kind worker pools (Pool) sized from
 // Apache's *ThreadPoolNums keys, so slow admin work never stalls heartbeats. Unknown codes
 // are answered REQUEST_CODE_NOT_SUPPORTED by remoting.
 package broker

@@ -28,6 +28,7 @@ func (b *Broker) registerProcessors() {
 	b.handleFunc(protocol.GetAllConsumerOffset, PoolAdmin, b.allConsumerOffsets)
 	b.handleFunc(protocol.GetProducerConnectionList, PoolAdmin, b.producerConnections)
 	b.handleFunc(protocol.GetConsumerConnectionList, PoolAdmin, b.consumerConnections)
+	b.registerRelayProcessors()
 }
 
 // decodeHeader decodes req's extFields into h, or returns the SYSTEM_ERROR response Apache
