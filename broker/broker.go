@@ -73,6 +73,7 @@ type Broker struct {
 	store  QueueStore
 	ms     *store.Store
 	sched  *schedule.Service
+	mq     mqServices // timer and transactions (timer_wiring.go)
 	hold   *pullHold
 	locks  *lockManager
 	stats  *brokerStats
@@ -153,7 +154,7 @@ func New(cfg Config, logger *slog.Logger) (*Broker, error) {
 	b.locks = newLockManager(lockMaxLive)
 	b.stats = newBrokerStats(b.boot)
 	sc := cfg.storeConfig()
-	sc.Listener = b.hold.notify
+	sc.Listener = b.storeListener
 	sc.TagsCode = b.tagsCode
 	ms, err := store.Open(sc, logger)
 	if err != nil {
@@ -167,6 +168,10 @@ func New(cfg Config, logger *slog.Logger) (*Broker, error) {
 		Logger:     log,
 	})
 	if err != nil {
+		ms.Close()
+		return nil, err
+	}
+	if err := b.initMQServices(); err != nil {
 		ms.Close()
 		return nil, err
 	}
@@ -189,6 +194,7 @@ func New(cfg Config, logger *slog.Logger) (*Broker, error) {
 	b.makePools()
 	b.registerProcessors()
 	b.registerStoreProcessors()
+	b.registerMQProcessors()
 	return b, nil
 }
 
@@ -335,6 +341,7 @@ func (b *Broker) Start(ctx context.Context) error {
 	b.wg.Go(func() { every(b.ctx, flush, flush, b.persistOffsets) })
 	b.wg.Go(func() { every(b.ctx, b.scanInterval, b.scanInterval, b.scanClients) })
 	b.wg.Go(func() { b.sched.Run(b.ctx) })
+	b.startMQServices()
 	for range holdWorkers {
 		b.wg.Go(func() { b.hold.run(b.ctx) })
 	}
@@ -417,6 +424,9 @@ func (b *Broker) shutdown() {
 		errs = append(errs, err)
 	}
 	if err := b.sched.Persist(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := b.closeMQServices(); err != nil {
 		errs = append(errs, err)
 	}
 	if err := b.ms.Close(); err != nil {

@@ -154,6 +154,9 @@ func (b *Broker) doSend(ctx context.Context, c *remoting.Conn, req *remoting.Com
 		}
 		toHalf(m)
 	}
+	if serr := b.timerRewrite(m); serr != nil {
+		return nil, serr
+	}
 	res, err := b.putMessage(ctx, m)
 	rcode := protocol.Success
 	if err != nil {

@@ -452,6 +452,9 @@ func (c RequestCode) String() string {
 	if n, ok := requestCodeNames[c]; ok {
 		return n
 	}
+	if n, ok := mqRequestCodeNames[c]; ok {
+		return n
+	}
 	return "RequestCode(" + strconv.Itoa(int(c)) + ")"
 }
 

@@ -1,0 +1,103 @@
+package broker
+
+import (
+	"errors"
+	"path/filepath"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/mq-project/mq/broker/timer"
+	"github.com/mq-project/mq/broker/txn"
+	"github.com/mq-project/mq/message"
+	"github.com/mq-project/mq/protocol"
+)
+
+// mqServices are the timer and transaction services, wired by timer_wiring.go and
+// txn_wiring.go.
+type mqServices struct {
+	timer    *timer.Timer
+	timerPtr atomic.Pointer[timer.Timer] // for the store listener, which runs before New ends
+	txn      *txn.Service
+}
+
+// storeListener is the store's dispatch listener: held pulls, and the timer for its topic.
+func (b *Broker) storeListener(topic string, queueID int32, offset int64) {
+	b.hold.notify(topic, queueID, offset)
+	if topic == timer.Topic {
+		if t := b.mq.timerPtr.Load(); t != nil {
+			t.Notify()
+		}
+	}
+}
+
+// initMQServices opens the timer wheel (storePathRootDir/timer) and builds the transaction
+// service; New calls it once the store is open.
+func (b *Broker) initMQServices() error {
+	if b.cfg.TimerWheelEnable {
+		t, err := timer.New(timer.Config{
+			Store:     b.ms,
+			Dir:       filepath.Join(b.cfg.StorePathRootDir, "timer"),
+			Precision: time.Duration(b.cfg.TimerPrecisionMs) * time.Millisecond,
+			MaxDelay:  time.Duration(b.cfg.TimerMaxDelaySec) * time.Second,
+			Logger:    b.log,
+		})
+		if err != nil {
+			return err
+		}
+		b.mq.timer = t
+		b.mq.timerPtr.Store(t)
+	}
+	return b.initTxn()
+}
+
+// startMQServices starts the timer and check loops under the broker's WaitGroup.
+func (b *Broker) startMQServices() {
+	if t := b.mq.timer; t != nil {
+		b.wg.Go(func() { t.Run(b.ctx) })
+		t.Notify() // enqueue what arrived before the start
+	}
+	if s := b.mq.txn; s != nil {
+		b.wg.Go(func() { s.Run(b.ctx) })
+	}
+}
+
+// closeMQServices writes the timer's clean checkpoint; call it after the loops stopped.
+func (b *Broker) closeMQServices() error {
+	if t := b.mq.timer; t != nil {
+		return t.Close()
+	}
+	return nil
+}
+
+// timerRewrite parks a message with TIMER_DELIVER_MS / TIMER_DELAY_SEC / TIMER_DELAY_MS in
+// rmq_sys_wheel_timer (HookUtils#handleTimerMessage): only without a DELAY level and for
+// non-transactional or committed messages; a time further ahead than timerMaxDelaySec is
+// MESSAGE_ILLEGAL; a past time stores the message as is.
+func (b *Broker) timerRewrite(m *message.MessageExt) *sendError {
+	if m.Topic == TopicTransHalf || m.Properties[message.PropertyDelayTimeLevel] != "" {
+		return nil
+	}
+	if t := message.TransactionType(m.SysFlag); t != message.TransactionNotType && t != message.TransactionCommitType {
+		return nil
+	}
+	now := b.now()
+	ms, ok, err := timer.DeliverAt(m.Properties, now, time.Duration(b.cfg.TimerMaxDelaySec)*time.Second)
+	if !ok {
+		return nil
+	}
+	if !b.cfg.TimerWheelEnable {
+		return refuse(protocol.SystemError, "accurate timer message is not enabled, timerWheelEnable is %v", b.cfg.TimerWheelEnable)
+	}
+	if errors.Is(err, timer.ErrTooLate) || errors.Is(err, timer.ErrBadProperty) {
+		return refuse(protocol.MessageIllegal, "%v", err)
+	}
+	if ms <= now.UnixMilli() {
+		return nil
+	}
+	m.SetProperty(message.PropertyTimerOutMs, strconv.FormatInt(ms, 10))
+	m.SetProperty(message.PropertyRealTopic, m.Topic)
+	m.SetProperty(message.PropertyRealQueueID, strconv.Itoa(int(m.QueueID)))
+	m.Topic, m.QueueID = timer.Topic, 0
+	return nil
+}

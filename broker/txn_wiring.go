@@ -1,0 +1,116 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"time"
+
+	"github.com/mq-project/mq/broker/txn"
+	"github.com/mq-project/mq/message"
+	"github.com/mq-project/mq/protocol"
+	"github.com/mq-project/mq/remoting"
+	"github.com/mq-project/mq/store"
+)
+
+// initTxn builds the transaction service: progress in consumerOffset.json under
+// CID_RMQ_SYS_TRANS (as Apache), checks sent to a live producer of the group.
+func (b *Broker) initTxn() error {
+	s, err := txn.New(txn.Config{
+		Store:   b.ms,
+		Offsets: b.offsets,
+		Put: func(ctx context.Context, m *message.MessageExt) error {
+			if serr := b.timerRewrite(m); serr != nil {
+				return serr
+			}
+			_, err := b.putMessage(ctx, m)
+			if errors.Is(err, store.ErrFlushTimeout) {
+				err = nil
+			}
+			return err
+		},
+		Append:     b.appendSystem,
+		Check:      b.sendCheckTransaction,
+		StoreHost:  b.storeHost,
+		BrokerName: b.cfg.BrokerName,
+		Timeout:    time.Duration(b.cfg.TransactionTimeOut) * time.Millisecond,
+		Interval:   time.Duration(b.cfg.TransactionCheckInterval) * time.Millisecond,
+		CheckMax:   b.cfg.TransactionCheckMax,
+		Logger:     b.log,
+	})
+	if err != nil {
+		return err
+	}
+	b.mq.txn = s
+	return nil
+}
+
+// appendSystem stores a system message, creating TRANS_CHECK_MAX_TIME_TOPIC on first use
+// (one queue, perm 6, as Apache).
+func (b *Broker) appendSystem(ctx context.Context, m *message.MessageExt) error {
+	if m.Topic == TopicTransCheckMax {
+		if _, ok := b.topics.Get(m.Topic); !ok {
+			nt := protocol.NewTopicConfig(m.Topic)
+			nt.ReadQueueNums, nt.WriteQueueNums = 1, 1
+			nt.Perm = protocol.PermRead | protocol.PermWrite
+			if _, _, err := b.topics.CreateIfAbsent(nt); err != nil {
+				b.log.Warn("create topic", "topic", m.Topic, "err", err)
+			}
+		}
+	}
+	if !m.BornHost.IsValid() {
+		m.BornHost = b.storeHost
+	}
+	_, err := b.ms.Append(ctx, m)
+	if errors.Is(err, store.ErrFlushTimeout) {
+		err = nil
+	}
+	return err
+}
+
+// sendCheckTransaction sends CHECK_TRANSACTION_STATE oneway (flag 2) to one live producer of
+// group (ProducerManager#getAvailableChannel picks one too).
+func (b *Broker) sendCheckTransaction(group string, h protocol.CheckTransactionStateRequestHeader, body []byte) bool {
+	chans := b.producers.Channels(group)
+	for len(chans) > 0 {
+		i := rand.IntN(len(chans))
+		if c := chans[i].Conn(); c != nil {
+			req := remoting.NewRequest(int16(protocol.CheckTransactionState), protocol.EncodeHeader(&h), body)
+			if err := c.InvokeOneway(req); err == nil {
+				return true
+			}
+		}
+		chans = append(chans[:i], chans[i+1:]...)
+	}
+	return false
+}
+
+// endTransaction handles END_TRANSACTION (37). The Go client sends it without waiting, but
+// a response is written unless the request is oneway.
+func (b *Broker) endTransaction(ctx context.Context, _ *remoting.Conn, req *remoting.Command) *remoting.Command {
+	var h protocol.EndTransactionRequestHeader
+	if r := decodeHeader(req, &h); r != nil {
+		return r
+	}
+	if b.cfg.BrokerRole == Slave {
+		return errorResponse(req, protocol.SlaveNotAvailable, "Can not process transaction message in slave")
+	}
+	if h.CommitOrRollback != txn.Commit && h.CommitOrRollback != txn.Rollback {
+		return nil // UNKNOWN: a later check decides (Apache answers nothing)
+	}
+	err := b.mq.txn.End(ctx, h)
+	switch {
+	case err == nil:
+		return success(req)
+	case errors.Is(err, txn.ErrImmunityOver):
+		return errorResponse(req, protocol.IllegalOperation, err.Error())
+	case errors.Is(err, txn.ErrMismatch):
+		return errorResponse(req, protocol.SystemError, err.Error())
+	default:
+		var se *sendError
+		if errors.As(err, &se) {
+			return errorResponse(req, se.code, se.remark)
+		}
+		return errorResponse(req, protocol.SystemError, err.Error())
+	}
+}
