@@ -45,7 +45,7 @@ type Server struct {
 	cancel context.CancelFunc
 
 	mu        sync.Mutex
-	ln        net.Listener
+	lns       []net.Listener // every listener Serve was called with, in order
 	conns     map[*Conn]struct{}
 	onConnect []func(*Conn)
 	onClose   []func(*Conn)
@@ -152,10 +152,12 @@ func (s *Server) connClosed(c *Conn) {
 }
 
 // Serve accepts connections on ln until Shutdown, then returns nil. Other accept errors
-// are returned; temporary ones are retried with a backoff.
+// are returned; temporary ones are retried with a backoff. Serve may be called on several
+// listeners at once (a broker's main and VIP ports): all share the handlers, and Shutdown
+// closes them all.
 func (s *Server) Serve(ln net.Listener) error {
 	s.mu.Lock()
-	s.ln = ln
+	s.lns = append(s.lns, ln)
 	s.mu.Unlock()
 	// Serve runs in the caller's goroutine; count it so Shutdown waits for it to return.
 	s.g.mu.Lock()
@@ -204,14 +206,14 @@ func (s *Server) startConn(nc net.Conn) {
 	}
 }
 
-// Addr returns the listener's address, or nil before Serve.
+// Addr returns the first listener's address, or nil before Serve.
 func (s *Server) Addr() net.Addr {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.ln == nil {
+	if len(s.lns) == 0 {
 		return nil
 	}
-	return s.ln.Addr()
+	return s.lns[0].Addr()
 }
 
 // Conns returns the open connections.
@@ -233,13 +235,13 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.g.close()
 		s.cancel()
 		s.mu.Lock()
-		ln := s.ln
+		lns := s.lns
 		conns := make([]*Conn, 0, len(s.conns))
 		for c := range s.conns {
 			conns = append(conns, c)
 		}
 		s.mu.Unlock()
-		if ln != nil {
+		for _, ln := range lns {
 			ln.Close()
 		}
 		for _, c := range conns {
