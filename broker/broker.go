@@ -75,6 +75,7 @@ type Broker struct {
 	sched  *schedule.Service
 	mq     mqServices // timer and transactions (timer_wiring.go)
 	hold   *pullHold
+	vip    vipServer
 	locks  *lockManager
 	stats  *brokerStats
 	boot   time.Time
@@ -312,6 +313,7 @@ func (b *Broker) Serve(ln net.Listener) error {
 		return err
 	}
 	b.reg.Trigger()
+	b.serveVIP(ln)
 	err := b.server.Serve(ln)
 	if errors.Is(err, remoting.ErrServerClosed) {
 		return ErrShutdown
@@ -413,6 +415,7 @@ func (b *Broker) shutdown() {
 	if err := b.server.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("broker: stop server: %w", err))
 	}
+	b.vip.wg.Wait()
 	b.hold.stop()
 	if err := b.offsets.Persist(); err != nil {
 		errs = append(errs, err)

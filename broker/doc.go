@@ -25,6 +25,12 @@
 // listenPort is 0. The HA address is brokerIP2 (default brokerIP1) : haListenPort (default
 // listenPort+1).
 //
+// # VIP channel
+//
+// Serve also opens listenPort−2 on the main listener's IP with the same handlers (Apache's
+// fastRemotingServer, used by Java clients with vipChannelEnabled) when listenPort > 2 and
+// the main listener has that port; a busy port is logged, not fatal. VIPAddr reports it.
+//
 // # Nameserver registration
 //
 //	start ──► REGISTER_BROKER ──► +10 s ──► every registerNameServerPeriod (30 s, 10..60 s)
