@@ -130,26 +130,39 @@ func BenchmarkPlainAppend(b *testing.B) {
 	}
 }
 
-// BenchmarkPlainSyncAppend is the SYNC_FLUSH baseline: write(2) plus fdatasync of one 1 KiB
-// record (batch=1), or of 16 records written together (batch=16), to a plain file. Its
-// batch=16 / batch=1 msgs/s ratio is this disk's ceiling for a group commit of 16 writers.
+// BenchmarkPlainSyncAppend is the SYNC_FLUSH baseline on a plain preallocated file:
+//   - batch=1: write(2) plus fdatasync of one 1 KiB record at a time;
+//   - batch=16: 16 records written together, then one fdatasync (the disk's own ceiling);
+//   - writers=16: a minimal group commit: 16 goroutines pwrite under a mutex and wait for one
+//     flusher goroutine's fdatasync, which serves everyone written before it started.
+//
+// The store's flush=sync writers=16 / writers=1 ratio is best read against writers=16 /
+// batch=1 of this benchmark in the same run.
 func BenchmarkPlainSyncAppend(b *testing.B) {
+	recSize, _ := message.StoredLen(benchMsg(1024), message.PropertiesLen(benchMsg(1024).Properties))
+	open := func(b *testing.B) *os.File {
+		f, err := os.Create(filepath.Join(b.TempDir(), "plain"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := syscall.Fallocate(int(f.Fd()), 0, 0, 1<<30); err != nil {
+			b.Fatal(err)
+		}
+		return f
+	}
 	for _, batch := range []int{1, 16} {
 		b.Run("batch="+strconv.Itoa(batch), func(b *testing.B) {
-			recSize, _ := message.StoredLen(benchMsg(1024), message.PropertiesLen(benchMsg(1024).Properties))
-			f, err := os.Create(filepath.Join(b.TempDir(), "plain"))
-			if err != nil {
-				b.Fatal(err)
-			}
+			f := open(b)
 			defer f.Close()
 			buf := make([]byte, recSize*batch)
 			b.SetBytes(int64(len(buf)))
-			var n int64
+			var n, off int64
 			start := time.Now()
 			for b.Loop() {
-				if _, err := f.Write(buf); err != nil {
+				if _, err := f.WriteAt(buf, off%(1<<30-int64(len(buf)))); err != nil {
 					b.Fatal(err)
 				}
+				off += int64(len(buf))
 				if err := syscall.Fdatasync(int(f.Fd())); err != nil {
 					b.Fatal(err)
 				}
@@ -158,6 +171,71 @@ func BenchmarkPlainSyncAppend(b *testing.B) {
 			reportRate(b, n, n*int64(recSize), start)
 		})
 	}
+	b.Run("writers=16", func(b *testing.B) {
+		f := open(b)
+		defer f.Close()
+		b.SetBytes(int64(recSize))
+		var (
+			mu      sync.Mutex // the append lock
+			off     int64
+			flushed atomic.Int64
+			cmu     sync.Mutex
+			cond    = sync.NewCond(&cmu)
+			wake    = make(chan struct{}, 1)
+			quit    = make(chan struct{})
+			n       atomic.Int64
+			fwg     sync.WaitGroup
+		)
+		fwg.Go(func() {
+			for {
+				select {
+				case <-quit:
+					return
+				case <-wake:
+				}
+				mu.Lock()
+				target := off
+				mu.Unlock()
+				if err := syscall.Fdatasync(int(f.Fd())); err != nil {
+					b.Error(err)
+				}
+				flushed.Store(target)
+				cmu.Lock()
+				cond.Broadcast()
+				cmu.Unlock()
+			}
+		})
+		b.SetParallelism((16 + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
+		start := time.Now()
+		b.RunParallel(func(pb *testing.PB) {
+			buf := make([]byte, recSize)
+			for pb.Next() {
+				mu.Lock()
+				pos := off % (1<<30 - int64(recSize))
+				if _, err := f.WriteAt(buf, pos); err != nil {
+					mu.Unlock()
+					b.Error(err)
+					return
+				}
+				off += int64(recSize)
+				end := off
+				mu.Unlock()
+				cmu.Lock()
+				for flushed.Load() < end {
+					select {
+					case wake <- struct{}{}:
+					default:
+					}
+					cond.Wait()
+				}
+				cmu.Unlock()
+				n.Add(1)
+			}
+		})
+		reportRate(b, n.Load(), n.Load()*int64(recSize), start)
+		close(quit)
+		fwg.Wait()
+	})
 }
 
 func filledStore(b *testing.B, n, size int) *Store {

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"log/slog"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -33,14 +32,33 @@ type flusher struct {
 // appended already, so that flush covers it.
 type flushRound struct {
 	done    chan struct{} // closed when the round's flush ends
+	full    chan struct{} // 1-slot: the target number of writers has joined
 	waiters atomic.Int64  // writers that joined
+	target  int64         // writers the flusher waits for; read and written under flusher.mu
 }
 
-func newFlushRound() *flushRound { return &flushRound{done: make(chan struct{})} }
+func newFlushRound(target int64) *flushRound {
+	return &flushRound{done: make(chan struct{}), full: make(chan struct{}, 1), target: target}
+}
+
+// setTarget sets how many writers the flusher waits for; the caller holds flusher.mu.
+func (r *flushRound) setTarget(t int64) {
+	r.target = t
+	if t > 1 && r.waiters.Load() >= t {
+		r.signalFull()
+	}
+}
+
+func (r *flushRound) signalFull() {
+	select {
+	case r.full <- struct{}{}:
+	default:
+	}
+}
 
 func newFlusher(cl *commitLog, cfg *Config, log *slog.Logger, onFlush func()) *flusher {
 	f := &flusher{cl: cl, cfg: cfg, log: log, onFlush: onFlush, wake: make(chan struct{}, 1),
-		quit: make(chan struct{}), round: newFlushRound()}
+		quit: make(chan struct{}), round: newFlushRound(0)}
 	if cfg.FlushDiskType == SyncFlush {
 		f.wg.Go(f.groupCommitLoop)
 	} else {
@@ -68,14 +86,16 @@ func (f *flusher) flushOnce() error {
 }
 
 func (f *flusher) groupCommitLoop() {
-	// target is how many writers the last round served plus those already waiting for the
-	// next one. In a closed loop the served ones come straight back with their next record,
-	// so a round waits briefly (at most one flush time, capped) for them to join: one fsync
-	// then serves every writer instead of alternating half-size cohorts.
-	var (
-		target    int64
-		lastFlush time.Duration
-	)
+	// A round's target is how many writers the last round served plus those already waiting
+	// for the next one. In a closed loop the served ones come straight back with their next
+	// record, so a round waits briefly (at most one flush time, capped) for the target to
+	// join: one fsync then serves every writer instead of alternating half-size cohorts. The
+	// last writer to join signals full; the flusher sleeps meanwhile (spinning would take a
+	// core from the writers it waits for).
+	var lastFlush time.Duration
+	gather := time.NewTimer(time.Hour)
+	gather.Stop()
+	defer gather.Stop()
 	for {
 		select {
 		case <-f.quit:
@@ -86,15 +106,18 @@ func (f *flusher) groupCommitLoop() {
 		f.mu.Lock()
 		next := f.round
 		f.mu.Unlock()
-		if target > 1 {
-			deadline := time.Now().Add(min(lastFlush, maxGroupWait))
-			for next.waiters.Load() < target && time.Now().Before(deadline) {
-				runtime.Gosched()
+		if t := next.target; t > 1 && next.waiters.Load() < t {
+			gather.Reset(min(lastFlush, maxGroupWait))
+			select {
+			case <-next.full:
+			case <-gather.C:
+			case <-f.quit:
 			}
+			gather.Stop()
 		}
 		f.mu.Lock()
 		done := f.round
-		f.round = newFlushRound()
+		f.round = newFlushRound(0)
 		f.mu.Unlock()
 		start := time.Now()
 		err := f.flushOnce()
@@ -104,7 +127,7 @@ func (f *flusher) groupCommitLoop() {
 		}
 		f.mu.Lock()
 		f.err = err
-		target = done.waiters.Load() + f.round.waiters.Load()
+		f.round.setTarget(done.waiters.Load() + f.round.waiters.Load())
 		f.mu.Unlock()
 		close(done.done)
 	}
@@ -117,7 +140,7 @@ func (f *flusher) finishRound(err error) {
 	f.mu.Lock()
 	f.err = err
 	close(f.round.done)
-	f.round = newFlushRound()
+	f.round = newFlushRound(0)
 	f.mu.Unlock()
 }
 
@@ -137,7 +160,9 @@ func (f *flusher) waitFor(ctx context.Context, end int64) error {
 		}
 		f.mu.Lock()
 		r := f.round
-		r.waiters.Add(1)
+		if n := r.waiters.Add(1); r.target > 1 && n >= r.target {
+			r.signalFull()
+		}
 		f.mu.Unlock()
 		select {
 		case f.wake <- struct{}{}:
