@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # test.sh: the project's test command (README "Testing"; CI runs exactly this).
-# gofmt, go vet, the import-direction check, then every test with the race detector.
+# gofmt, go vet, the import-direction check, every test with the race detector, then the
+# short kill -9 chaos run (scripts/chaos.sh --short).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
@@ -10,3 +11,4 @@ fi
 go vet ./...
 scripts/check-deps.sh
 go test -race -timeout 20m "$@" ./...
+scripts/chaos.sh --short
