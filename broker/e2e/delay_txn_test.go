@@ -243,8 +243,8 @@ func TestDelayAndTimerAdminView(t *testing.T) {
 // txListener decides by body: "commit", "rollback", "check-commit" (unknown, then commit on
 // check), "unknown" (unknown forever). Checks are counted per body.
 type txListener struct {
-	mu     sync.Mutex
-	checks map[string]int
+	mu      sync.Mutex
+	checks  map[string]int
 	onCheck func(body string) primitive.LocalTransactionState
 }
 
