@@ -45,6 +45,8 @@ type Options struct {
 	// Concurrency is the largest number of requests in flight during a fan-out to brokers or
 	// nameservers (default 8).
 	Concurrency int
+	// Credentials, when set, sign every request (ACL v1).
+	Credentials *remoting.Credentials
 }
 
 // Admin is an operator client for RocketMQ nameservers and brokers: ours or Apache's. It
@@ -86,6 +88,7 @@ func New(opts Options) (*Admin, error) {
 		client: remoting.NewClient(remoting.ClientConfig{
 			Logger:      log,
 			DialTimeout: opts.Timeout,
+			Credentials: opts.Credentials,
 		}),
 	}, nil
 }

@@ -280,6 +280,13 @@ type QueueProgress struct {
 	Lag int64 `json:"lag"`
 	// LastTimestamp is the store time of the last consumed message in ms, 0 if none.
 	LastTimestamp int64 `json:"lastTimestamp"`
+	// OldestUnconsumed is the store time in ms of the message at the consumer offset (the
+	// oldest one not consumed), 0 when there is no lag or it was not asked for.
+	OldestUnconsumed int64 `json:"oldestUnconsumed,omitempty"`
+	// TimeLagMs is the age of the oldest unconsumed message when the progress was taken.
+	TimeLagMs int64 `json:"timeLagMs"`
+	// Client is the client id that holds the queue, when its running info said so.
+	Client string `json:"client,omitempty"`
 }
 
 // GroupProgress is a consumer group's progress across brokers (mqadmin consumerProgress).

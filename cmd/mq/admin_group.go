@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -24,7 +26,10 @@ func newGroupCmd(streams IOStreams) *cobra.Command {
 		newGroupDeleteCmd(streams, nil),
 		newGroupConnectionsCmd(streams, nil),
 		newGroupProgressCmd(streams, nil),
+		newGroupResetCmd(streams),
+		newGroupSkipCmd(streams),
 	)
+	addNameCompletions(cmd)
 	return cmd
 }
 
@@ -158,6 +163,7 @@ func runGroupCreate(ctx context.Context, opts *groupCreateOptions, streams IOStr
 
 type groupDeleteOptions struct {
 	brokerTargetOptions
+	confirmFlags
 	group       string
 	cleanOffset bool
 }
@@ -176,10 +182,14 @@ func newGroupDeleteCmd(streams IOStreams, runF func(context.Context, *groupDelet
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
+			if err := confirm(streams, &opts.adminFlags, &opts.confirmFlags, "delete group "+opts.group); err != nil {
+				return err
+			}
 			return runGroupDelete(cmd.Context(), opts, streams)
 		},
 	}
 	addAdminFlags(cmd, &opts.adminFlags, "namesrv", true)
+	addConfirmFlags(cmd, &opts.confirmFlags)
 	opts.addFlags(cmd, "broker", "cluster")
 	cmd.Flags().StringVarP(&opts.group, "group", "g", "", "group name (required)")
 	cmd.Flags().BoolVar(&opts.cleanOffset, "clean-offset", false, "also delete the group's consumer offsets")
@@ -340,6 +350,10 @@ func runGroupProgress(ctx context.Context, opts *groupProgressOptions, streams I
 	if err != nil {
 		return err
 	}
+	// Time lag and owners are extras: a failure there is reported, the offsets still shown.
+	if derr := a.ProgressDetails(ctx, &gp, true); derr != nil {
+		fmt.Fprintln(streams.ErrOut, "mq: note: "+derr.Error())
+	}
 	v := groupProgressView{Group: gp.Group, ConsumeTps: gp.ConsumeTps, Lag: gp.Lag, Queues: gp.Queues}
 	if v.Queues == nil {
 		v.Queues = []admin.QueueProgress{}
@@ -348,18 +362,28 @@ func runGroupProgress(ctx context.Context, opts *groupProgressOptions, streams I
 		v.Brokers = append(v.Brokers, brokerOutcome{Kind: admin.KindBroker, BrokerName: it.Name, Addr: it.Addr, OK: it.Err == nil, Error: errText(it.Err)})
 	}
 	err = render(streams, opts.output, v, func() table {
-		t := table{header: []string{"TOPIC", "BROKER", "QUEUE", "BROKER-OFFSET", "CONSUMER-OFFSET", "LAG", "LAST-CONSUMED"},
-			wide: []string{"PULL-OFFSET"}}
+		t := table{header: []string{"TOPIC", "BROKER", "QUEUE", "BROKER-OFFSET", "CONSUMER-OFFSET", "LAG", "TIME-LAG", "LAST-CONSUMED", "CLIENT"},
+			wide: []string{"PULL-OFFSET", "OLDEST-UNCONSUMED"}}
+		var maxLag int64
 		for _, q := range v.Queues {
+			maxLag = max(maxLag, q.TimeLagMs)
 			t.add(q.Topic, q.BrokerName, strconv.Itoa(int(q.QueueID)), strconv.FormatInt(q.BrokerOffset, 10),
-				strconv.FormatInt(q.ConsumerOffset, 10), strconv.FormatInt(q.Lag, 10), millis(q.LastTimestamp),
-				strconv.FormatInt(q.PullOffset, 10))
+				strconv.FormatInt(q.ConsumerOffset, 10), strconv.FormatInt(q.Lag, 10), timeLag(q.TimeLagMs), millis(q.LastTimestamp),
+				q.Client, strconv.FormatInt(q.PullOffset, 10), millisMs(q.OldestUnconsumed))
 		}
-		t.add("TOTAL", "", "", "", "", strconv.FormatInt(v.Lag, 10), "")
+		t.add("TOTAL", "", "", "", "", strconv.FormatInt(v.Lag, 10), timeLag(maxLag), "")
 		return t
 	})
 	if err != nil {
 		return err
 	}
 	return answerErr(gp.Brokers.Err())
+}
+
+// timeLag formats a time lag in ms, "" for none.
+func timeLag(ms int64) string {
+	if ms <= 0 {
+		return ""
+	}
+	return (time.Duration(ms) * time.Millisecond).Round(time.Second / 10).String()
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -14,6 +15,7 @@ import (
 
 type kvOptions struct {
 	adminFlags
+	confirmFlags
 	namespace string
 	key       string
 	value     string
@@ -51,6 +53,9 @@ func kvCmd(use, short, example string, args cobra.PositionalArgs, streams IOStre
 		},
 	}
 	addAdminFlags(cmd, &opts.adminFlags, "namesrv", true)
+	if strings.HasPrefix(use, "delete") {
+		addConfirmFlags(cmd, &opts.confirmFlags)
+	}
 	cmd.Flags().StringVarP(&opts.namespace, "namespace", "s", "", "KV namespace (required)")
 	_ = cmd.MarkFlagRequired("namespace")
 	return cmd
@@ -105,6 +110,11 @@ func runKVGet(ctx context.Context, opts *kvOptions, streams IOStreams) error {
 }
 
 func runKVChange(ctx context.Context, opts *kvOptions, streams IOStreams, put bool) error {
+	if !put {
+		if err := confirm(streams, &opts.adminFlags, &opts.confirmFlags, "delete KV "+opts.namespace+"/"+opts.key); err != nil {
+			return err
+		}
+	}
 	a, err := opts.open()
 	if err != nil {
 		return err

@@ -169,6 +169,9 @@ func newMqadminDeleteTopic(streams IOStreams, runF func(context.Context, *topicD
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
+			if err := guard(streams, &opts.adminFlags, nil, false, "delete topic "+opts.topic); err != nil {
+				return err
+			}
 			return runTopicDelete(cmd.Context(), opts, streams)
 		},
 	}
@@ -236,6 +239,9 @@ func newMqadminWipeWritePerm(streams IOStreams, runF func(context.Context, *wipe
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if runF != nil {
 				return runF(cmd.Context(), opts)
+			}
+			if err := guard(streams, &opts.adminFlags, nil, false, "wipe the write permission of "+opts.brokerName); err != nil {
+				return err
 			}
 			return runWipeWritePerm(cmd.Context(), opts, streams)
 		},

@@ -27,6 +27,7 @@ func newTopicCmd(streams IOStreams) *cobra.Command {
 		newTopicDeleteCmd(streams, nil),
 		newTopicStatusCmd(streams, nil),
 	)
+	addNameCompletions(cmd)
 	return cmd
 }
 
@@ -326,6 +327,7 @@ func runTopicCreate(ctx context.Context, opts *topicCreateOptions, streams IOStr
 
 type topicDeleteOptions struct {
 	adminFlags
+	confirmFlags
 	topic   string
 	cluster string
 }
@@ -341,10 +343,14 @@ func newTopicDeleteCmd(streams IOStreams, runF func(context.Context, *topicDelet
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
+			if err := confirm(streams, &opts.adminFlags, &opts.confirmFlags, "delete topic "+opts.topic+" from cluster "+opts.cluster); err != nil {
+				return err
+			}
 			return runTopicDelete(cmd.Context(), opts, streams)
 		},
 	}
 	addAdminFlags(cmd, &opts.adminFlags, "namesrv", true)
+	addConfirmFlags(cmd, &opts.confirmFlags)
 	cmd.Flags().StringVarP(&opts.topic, "topic", "t", "", "topic name (required)")
 	cmd.Flags().StringVarP(&opts.cluster, "cluster", "c", "", "cluster to delete it from (required)")
 	_ = cmd.MarkFlagRequired("topic")

@@ -38,6 +38,9 @@ type adminFlags struct {
 	namesrv string
 	output  string
 	timeout time.Duration
+	context string
+	// lookup, when set, refreshes namesrv and context from the parsed flags (completion).
+	lookup func()
 }
 
 // addAdminFlags registers -n/--<nsName> (default $NAMESRV_ADDR), -o/--output (or only --output
@@ -52,6 +55,8 @@ func addAdminFlags(cmd *cobra.Command, f *adminFlags, nsName string, outShort bo
 	}
 	fs.StringVarP(&f.output, "output", short, formatTable, "output format: "+strings.Join(outputFormats, "|"))
 	fs.DurationVar(&f.timeout, "timeout", admin.DefaultTimeout, "timeout of each request to a server")
+	fs.StringVar(&f.context, "context", os.Getenv("MQ_CONTEXT"), "use this context of mq ctx (default: the current one; -n wins)")
+	_ = cmd.RegisterFlagCompletionFunc("context", completeContexts)
 	_ = cmd.RegisterFlagCompletionFunc("output", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return outputFormats, cobra.ShellCompDirectiveNoFileComp
 	})
@@ -64,8 +69,12 @@ func (f *adminFlags) check() error {
 	default:
 		return &usageError{fmt.Errorf("-o %q: want one of %s", f.output, strings.Join(outputFormats, ", "))}
 	}
-	if len(admin.SplitAddrs(f.namesrv)) == 0 {
-		return &usageError{errors.New("no nameserver: pass -n host:port or set NAMESRV_ADDR")}
+	r, err := f.resolve()
+	if err != nil {
+		return err
+	}
+	if len(admin.SplitAddrs(r.nameservers)) == 0 {
+		return &usageError{errors.New("no nameserver: pass -n host:port, set NAMESRV_ADDR or add a context (mq ctx add)")}
 	}
 	return nil
 }
@@ -75,7 +84,11 @@ func (f *adminFlags) open() (*admin.Admin, error) {
 	if err := f.check(); err != nil {
 		return nil, err
 	}
-	return admin.New(admin.Options{NameServers: admin.SplitAddrs(f.namesrv), Timeout: f.timeout})
+	r, err := f.resolve()
+	if err != nil {
+		return nil, err
+	}
+	return admin.New(admin.Options{NameServers: admin.SplitAddrs(r.nameservers), Timeout: f.timeout, Credentials: r.creds})
 }
 
 // table is what a command shows in table form. Wide columns are shown only with -o wide; each

@@ -145,6 +145,13 @@ remoting protocol, and the admin tool for mq and Apache RocketMQ clusters alike.
 		newGroupCmd(streams),
 		newKVCmd(streams),
 		newAdminCmd(streams),
+		newMessageCmd(streams),
+		newSendCmd(streams),
+		newConsumeCmd(streams),
+		newDLQCmd(streams),
+		newDelayCmd(streams),
+		newTxnCmd(streams),
+		newCtxCmd(streams),
 		newVersionCmd(streams),
 		newExitCodesTopic(),
 	)

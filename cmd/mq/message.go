@@ -1,0 +1,522 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mq-project/mq/admin"
+	"github.com/mq-project/mq/message"
+)
+
+// The message group: `mq message get|query|browse|trace|resend`.
+
+func newMessageCmd(streams IOStreams) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "message",
+		Aliases: []string{"msg"},
+		Short:   "Find, browse, trace and resend messages",
+		Args:    cobra.NoArgs,
+	}
+	cmd.AddCommand(
+		newMessageGetCmd(streams),
+		newMessageQueryCmd(streams),
+		newMessageBrowseCmd(streams),
+		newMessageTraceCmd(streams),
+		newMessageResendCmd(streams),
+	)
+	return cmd
+}
+
+// --- get
+
+type messageGetOptions struct {
+	adminFlags
+	id    string
+	topic string
+}
+
+func newMessageGetCmd(streams IOStreams) *cobra.Command {
+	opts := &messageGetOptions{}
+	cmd := &cobra.Command{
+		Use:   "get",
+		Short: "Show a message by offset message id or unique key (told apart automatically)",
+		Long: `Show a message by id. An offset message id (32 hex chars naming a broker address and a
+CommitLog offset) is read from that broker; any other id is a unique key (UNIQ_KEY, the id
+clients print as MsgId) looked up through the index of the topic's brokers, which needs -t.`,
+		Example: `  mq message get -i 7F00000100002A9F00000000000007EC
+  mq message get -t Orders -i C0A8010A00002A9F0000000000000001 -o json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runMessageGet(cmd.Context(), opts, streams) },
+	}
+	addAdminFlags(cmd, &opts.adminFlags, "namesrv", true)
+	cmd.Flags().StringVarP(&opts.id, "id", "i", "", "offset message id or unique key (required)")
+	cmd.Flags().StringVarP(&opts.topic, "topic", "t", "", "topic (needed for a unique key)")
+	_ = cmd.MarkFlagRequired("id")
+	registerTopicCompletion(cmd, "topic", &opts.adminFlags)
+	return cmd
+}
+
+func runMessageGet(ctx context.Context, opts *messageGetOptions, streams IOStreams) error {
+	a, err := opts.open()
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	found, _, err := a.MessageByID(ctx, opts.topic, strings.TrimSpace(opts.id))
+	if errors.Is(err, admin.ErrNeedTopic) {
+		return &usageError{fmt.Errorf("%q is not an offset id of a known broker, so it is a unique key: pass -t topic", opts.id)}
+	}
+	if len(found) == 0 {
+		return err
+	}
+	views := viewFound(found)
+	var data any = views
+	if len(views) == 1 && opts.output != formatJSONL {
+		data = views[0]
+	}
+	rerr := render(streams, opts.output, data, func() table {
+		if len(views) == 1 {
+			return messageDetail(views[0])
+		}
+		return messagesTable(views)
+	})
+	if rerr != nil {
+		return rerr
+	}
+	return answerErr(err)
+}
+
+// --- query
+
+type messageQueryOptions struct {
+	adminFlags
+	topic, key, begin, end string
+	limit                  int
+	unique                 bool
+}
+
+func newMessageQueryCmd(streams IOStreams) *cobra.Command {
+	opts := &messageQueryOptions{}
+	cmd := &cobra.Command{
+		Use:   "query",
+		Short: "Find the messages of a topic with a key over a time range, sorted by store time",
+		Long: `Find the messages of a topic whose KEYS contain the key, on every master of the topic, through
+the brokers' index. The broker answers at most 64 messages per call; a window that comes back
+full is split and asked again, so every match is found. The index keeps seconds: a one-second
+window that is still full is read through its queues and filtered.`,
+		Example: `  mq message query -t Orders -k order-42
+  mq message query -t Orders -k order-42 --begin 2h --end 1h -o jsonl`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runMessageQuery(cmd.Context(), opts, streams) },
+	}
+	addAdminFlags(cmd, &opts.adminFlags, "namesrv", true)
+	f := cmd.Flags()
+	f.StringVarP(&opts.topic, "topic", "t", "", "topic (required)")
+	f.StringVarP(&opts.key, "key", "k", "", "message key (required)")
+	f.StringVar(&opts.begin, "begin", "", "stored at or after (RFC 3339, Unix ms or a duration ago; default: the beginning)")
+	f.StringVar(&opts.end, "end", "", "stored at or before (default: now)")
+	f.IntVar(&opts.limit, "limit", 0, "at most this many messages (0: all)")
+	_ = cmd.MarkFlagRequired("topic")
+	_ = cmd.MarkFlagRequired("key")
+	registerTopicCompletion(cmd, "topic", &opts.adminFlags)
+	return cmd
+}
+
+// queryView is `mq message query` as JSON.
+type queryView struct {
+	Topic     string          `json:"topic"`
+	Key       string          `json:"key"`
+	Count     int             `json:"count"`
+	Queries   int             `json:"queries"`
+	Scanned   int             `json:"scanned"`
+	Truncated bool            `json:"truncated"`
+	Messages  []messageView   `json:"messages"`
+	Brokers   []brokerOutcome `json:"brokers"`
+}
+
+func runMessageQuery(ctx context.Context, opts *messageQueryOptions, streams IOStreams) error {
+	now := time.Now()
+	begin, err := parseWhen("begin", opts.begin, now)
+	if err != nil {
+		return err
+	}
+	end, err := parseWhen("end", opts.end, now)
+	if err != nil {
+		return err
+	}
+	a, err := opts.open()
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	kq, qerr := a.QueryByKey(ctx, opts.topic, opts.key, begin, end, opts.limit)
+	if kq.Brokers.Total() == 0 && qerr != nil {
+		return qerr
+	}
+	v := queryView{Topic: opts.topic, Key: opts.key, Count: len(kq.Messages), Queries: kq.Queries, Scanned: kq.Scanned,
+		Truncated: kq.Truncated, Messages: viewFound(kq.Messages), Brokers: resultOutcomes(kq.Brokers)}
+	var data any = v
+	if opts.output == formatJSONL {
+		data = v.Messages
+	}
+	if err := render(streams, opts.output, data, func() table { return messagesTable(v.Messages) }); err != nil {
+		return err
+	}
+	if opts.output == formatTable || opts.output == formatWide {
+		fmt.Fprintf(streams.ErrOut, "%d messages (%d index queries, %d read by scan)\n", v.Count, v.Queries, v.Scanned)
+	}
+	return answerErr(qerr)
+}
+
+// resultOutcomes lists each target's answer of a fan-out.
+func resultOutcomes[T any](r admin.Results[T]) []brokerOutcome {
+	out := []brokerOutcome{}
+	for _, it := range r.Items {
+		out = append(out, brokerOutcome{Kind: r.Kind, BrokerName: it.Name, Addr: it.Addr, OK: it.Err == nil, Error: errText(it.Err)})
+	}
+	return out
+}
+
+// --- browse
+
+type messageBrowseOptions struct {
+	adminFlags
+	topic        string
+	queue        int32
+	offset       int64
+	begin, end   string
+	tag          string
+	props        []string
+	bodyContains string
+	max          int
+}
+
+func newMessageBrowseCmd(streams IOStreams) *cobra.Command {
+	opts := &messageBrowseOptions{}
+	cmd := &cobra.Command{
+		Use:   "browse",
+		Short: "Read a topic's messages by queue and offset or by time range, with filters",
+		Long: `Read messages with raw pulls (nothing is committed): one queue from an offset (--queue and
+--offset), or every queue over a time range (--begin/--end). --tag, --prop k=v and
+--body-contains filter what is shown.`,
+		Example: `  mq message browse -t Orders --queue 0 --offset 100 --max 10
+  mq message browse -t Orders --begin 1h --tag TagA --prop region=eu --body-contains refund`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cmd.Flags().Changed("offset") && !cmd.Flags().Changed("queue") {
+				return &usageError{errors.New("--offset needs --queue")}
+			}
+			if cmd.Flags().Changed("queue") && (opts.begin != "" || opts.end != "") {
+				return &usageError{errors.New("pass either --queue/--offset or --begin/--end")}
+			}
+			return runMessageBrowse(cmd.Context(), opts, streams)
+		},
+	}
+	addAdminFlags(cmd, &opts.adminFlags, "namesrv", true)
+	f := cmd.Flags()
+	f.StringVarP(&opts.topic, "topic", "t", "", "topic (required)")
+	f.Int32VarP(&opts.queue, "queue", "q", -1, "only this queue id")
+	f.Int64Var(&opts.offset, "offset", -1, "start at this queue offset (default: the queue's min offset)")
+	f.StringVar(&opts.begin, "begin", "", "stored at or after (RFC 3339, Unix ms or a duration ago)")
+	f.StringVar(&opts.end, "end", "", "stored at or before (default: now)")
+	f.StringVar(&opts.tag, "tag", "", "only messages with this tag ('a||b' for several)")
+	f.StringArrayVar(&opts.props, "prop", nil, "only messages with property key=value (repeatable)")
+	f.StringVar(&opts.bodyContains, "body-contains", "", "only messages whose body contains this text")
+	f.IntVar(&opts.max, "max", 100, "stop after this many matching messages")
+	_ = cmd.MarkFlagRequired("topic")
+	registerTopicCompletion(cmd, "topic", &opts.adminFlags)
+	return cmd
+}
+
+func runMessageBrowse(ctx context.Context, opts *messageBrowseOptions, streams IOStreams) error {
+	now := time.Now()
+	begin, err := parseWhen("begin", opts.begin, now)
+	if err != nil {
+		return err
+	}
+	end, err := parseWhen("end", opts.end, now)
+	if err != nil {
+		return err
+	}
+	props, err := parseProps("prop", opts.props)
+	if err != nil {
+		return err
+	}
+	a, err := opts.open()
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	rd, err := a.TopicRoute(ctx, opts.topic)
+	if err != nil {
+		return err
+	}
+	tags := map[string]bool{}
+	for _, t := range strings.Split(opts.tag, "||") {
+		if t = strings.TrimSpace(t); t != "" {
+			tags[t] = true
+		}
+	}
+	keep := func(m *message.MessageExt) bool {
+		if len(tags) > 0 && !tags[m.Tags()] {
+			return false
+		}
+		for k, v := range props {
+			if m.Properties[k] != v {
+				return false
+			}
+		}
+		if opts.bodyContains != "" && !strings.Contains(string(m.Body), opts.bodyContains) {
+			return false
+		}
+		return (begin == 0 || m.StoreTimestamp >= begin) && (end == 0 || m.StoreTimestamp <= end)
+	}
+	var out []messageView
+	var errs []error
+	scanned := 0
+	for _, q := range admin.TopicQueues(rd, false) {
+		if opts.queue >= 0 && q.QueueID != opts.queue {
+			continue
+		}
+		if len(out) >= opts.max {
+			break
+		}
+		var off int64
+		switch {
+		case opts.offset >= 0:
+			off = opts.offset
+		case begin > 0:
+			off, err = a.SearchOffset(ctx, q.Addr, opts.topic, q.QueueID, begin)
+		default:
+			off, err = a.MinOffset(ctx, q.Addr, opts.topic, q.QueueID)
+		}
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		maxOff, err := a.MaxOffset(ctx, q.Addr, opts.topic, q.QueueID)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+	queue:
+		for off < maxOff && len(out) < opts.max {
+			pr, err := a.Pull(ctx, q.Addr, admin.PullRequest{BrokerName: q.BrokerName, Topic: opts.topic, QueueID: q.QueueID, Offset: off, Max: 32})
+			if err != nil {
+				errs = append(errs, err)
+				break
+			}
+			if pr.Status != admin.PullFound {
+				if pr.Next > off {
+					off = pr.Next
+					continue
+				}
+				break
+			}
+			for i := range pr.Messages {
+				m := &pr.Messages[i]
+				scanned++
+				if end > 0 && m.StoreTimestamp > end {
+					break queue
+				}
+				if keep(m) {
+					out = append(out, viewMessage(q.BrokerName, m))
+					if len(out) >= opts.max {
+						break queue
+					}
+				}
+			}
+			off = pr.Next
+		}
+	}
+	if out == nil {
+		out = []messageView{}
+	}
+	if err := render(streams, opts.output, out, func() table { return messagesTable(out) }); err != nil {
+		return err
+	}
+	if len(errs) > 0 {
+		err := errors.Join(errs...)
+		if len(out) > 0 {
+			return &partialError{err}
+		}
+		return err
+	}
+	return nil
+}
+
+// --- trace
+
+type messageTraceOptions struct {
+	adminFlags
+	id         string
+	traceTopic string
+}
+
+func newMessageTraceCmd(streams IOStreams) *cobra.Command {
+	opts := &messageTraceOptions{}
+	cmd := &cobra.Command{
+		Use:   "trace",
+		Short: "Show a message's trace: send, store and each group's consume attempts with costs",
+		Long: `Read the trace records clients wrote for a message id (its unique key, as clients print it)
+in RMQ_SYS_TRACE_TOPIC or --trace-topic, and show them as a timeline.`,
+		Example: `  mq message trace -i C0A8010A00002A9F0000000000000001
+  mq message trace -i C0A8010A00002A9F0000000000000001 --trace-topic MyTraces -o json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runMessageTrace(cmd.Context(), opts, streams) },
+	}
+	addAdminFlags(cmd, &opts.adminFlags, "namesrv", true)
+	cmd.Flags().StringVarP(&opts.id, "id", "i", "", "message id (required)")
+	cmd.Flags().StringVar(&opts.traceTopic, "trace-topic", admin.DefaultTraceTopic, "trace topic")
+	_ = cmd.MarkFlagRequired("id")
+	return cmd
+}
+
+func runMessageTrace(ctx context.Context, opts *messageTraceOptions, streams IOStreams) error {
+	a, err := opts.open()
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	tr, terr := a.MessageTrace(ctx, opts.traceTopic, strings.TrimSpace(opts.id))
+	if terr != nil && len(tr.Records) == 0 {
+		return terr
+	}
+	if len(tr.Records) == 0 {
+		return fmt.Errorf("%w: no trace records of %s in %s", admin.ErrMessageNotFound, opts.id, tr.TraceTopic)
+	}
+	err = render(streams, opts.output, tr, func() table {
+		t := table{header: []string{"TIME", "EVENT", "GROUP", "CLIENT", "BROKER", "ATTEMPT", "COST-MS", "STATUS"},
+			wide: []string{"DETAIL"}}
+		for _, e := range tr.Events {
+			attempt := ""
+			if e.Attempt > 0 {
+				attempt = strconv.Itoa(e.Attempt)
+			}
+			status := e.Status
+			if status == "" {
+				status = "OK"
+				if !e.Success {
+					status = "FAILED"
+				}
+			}
+			t.add(millisMs(e.Timestamp), e.Kind, e.Group, e.Client, e.Broker, attempt, strconv.FormatInt(e.CostMs, 10), status, e.Detail)
+		}
+		return t
+	})
+	if err != nil {
+		return err
+	}
+	return answerErr(terr)
+}
+
+// --- resend
+
+type messageResendOptions struct {
+	adminFlags
+	confirmFlags
+	id, topic, group, client string
+}
+
+func newMessageResendCmd(streams IOStreams) *cobra.Command {
+	opts := &messageResendOptions{}
+	cmd := &cobra.Command{
+		Use:   "resend",
+		Short: "Have a consumer of a group consume a message again (CONSUME_MESSAGE_DIRECTLY)",
+		Long: `Ask the broker to hand the message to an online consumer of the group, which consumes it and
+reports the result (mqadmin consumeMessageDirectly). It needs a consumer of the group online;
+without one it fails and says so.`,
+		Example: `  mq message resend -i 7F00000100002A9F00000000000007EC -g orders-consumer --yes`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := confirm(streams, &opts.adminFlags, &opts.confirmFlags, fmt.Sprintf("resend message %s to group %s", opts.id, opts.group)); err != nil {
+				return err
+			}
+			return runMessageResend(cmd.Context(), opts, streams)
+		},
+	}
+	addAdminFlags(cmd, &opts.adminFlags, "namesrv", true)
+	addConfirmFlags(cmd, &opts.confirmFlags)
+	f := cmd.Flags()
+	f.StringVarP(&opts.id, "id", "i", "", "offset message id or unique key (required)")
+	f.StringVarP(&opts.topic, "topic", "t", "", "topic (needed for a unique key)")
+	f.StringVarP(&opts.group, "group", "g", "", "consumer group (required)")
+	f.StringVar(&opts.client, "client", "", "client id (default: the first online consumer of the group)")
+	_ = cmd.MarkFlagRequired("id")
+	_ = cmd.MarkFlagRequired("group")
+	registerGroupCompletion(cmd, "group", &opts.adminFlags)
+	return cmd
+}
+
+// resendView is `mq message resend` as JSON.
+type resendView struct {
+	MsgID       string `json:"msgId"`
+	OffsetMsgID string `json:"offsetMsgId"`
+	Group       string `json:"group"`
+	Client      string `json:"client"`
+	Result      string `json:"result"`
+	SpentMs     int64  `json:"spentMs"`
+	Remark      string `json:"remark,omitempty"`
+}
+
+func runMessageResend(ctx context.Context, opts *messageResendOptions, streams IOStreams) error {
+	a, err := opts.open()
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	v, err := resendDirect(ctx, a, opts.topic, opts.id, opts.group, opts.client)
+	if err != nil {
+		return err
+	}
+	return render(streams, opts.output, v, func() table {
+		t := table{header: []string{"MSG-ID", "GROUP", "CLIENT", "RESULT", "SPENT-MS"}, wide: []string{"OFFSET-MSG-ID", "REMARK"}}
+		t.add(v.MsgID, v.Group, v.Client, v.Result, strconv.FormatInt(v.SpentMs, 10), v.OffsetMsgID, v.Remark)
+		return t
+	})
+}
+
+// resendDirect finds the message and has a consumer of group consume it directly.
+func resendDirect(ctx context.Context, a *admin.Admin, topic, id, group, client string) (resendView, error) {
+	found, _, err := a.MessageByID(ctx, topic, strings.TrimSpace(id))
+	if errors.Is(err, admin.ErrNeedTopic) {
+		return resendView{}, &usageError{fmt.Errorf("%q is a unique key: pass -t topic", id)}
+	}
+	if len(found) == 0 {
+		return resendView{}, err
+	}
+	m := found[len(found)-1]
+	if client == "" {
+		gc, err := a.GroupConnections(ctx, group)
+		if err != nil {
+			return resendView{}, err
+		}
+		if len(gc.Clients) == 0 {
+			return resendView{}, fmt.Errorf("no consumer of group %s is online: resend hands the message to a running consumer (CONSUME_MESSAGE_DIRECTLY); start one or use 'mq send' to send a copy", group)
+		}
+		client = gc.Clients[0].ClientID
+	}
+	r, err := a.ConsumeDirectly(ctx, m.Addr, group, client, m.Topic, m.BrokerName, m.OffsetMsgID())
+	if err != nil {
+		return resendView{}, fmt.Errorf("consume directly by %s: %w", client, err)
+	}
+	return resendView{MsgID: m.MsgID(), OffsetMsgID: m.OffsetMsgID(), Group: group, Client: client,
+		Result: consumeResultName(r.ConsumeResult), SpentMs: r.SpentTimeMills, Remark: r.Remark}, nil
+}
+
+// consumeResultName reads ConsumeMessageDirectlyResult.consumeResult: an enum name from Java,
+// an ordinal from the Go client.
+func consumeResultName(raw []byte) string {
+	s := strings.Trim(string(raw), `"`)
+	names := []string{"CR_SUCCESS", "CR_LATER", "CR_ROLLBACK", "CR_COMMIT", "CR_THROW_EXCEPTION", "CR_RETURN_NULL"}
+	if n, err := strconv.Atoi(s); err == nil && n >= 0 && n < len(names) {
+		return names[n]
+	}
+	return s
+}
