@@ -48,6 +48,17 @@ func StartBroker(t testing.TB, namesrv string, opts ...func(*broker.Config)) *Br
 	for _, o := range opts {
 		o(&cfg)
 	}
+	return StartBrokerConfig(t, cfg, namesrv)
+}
+
+// StartBrokerConfig starts a broker with cfg as given (e.g. broker.DefaultConfig() with a
+// store directory, as `mq standalone` builds it), registering with namesrv when it is not
+// empty. listenPort 0 means a free port on 127.0.0.1, then written into the configuration.
+func StartBrokerConfig(t testing.TB, cfg broker.Config, namesrv string) *Broker {
+	t.Helper()
+	if namesrv != "" {
+		cfg.NamesrvAddr = namesrv
+	}
 	ln, err := listen(cfg.ListenPort)
 	if err != nil {
 		t.Fatalf("mqtest: listen: %v", err)
