@@ -174,7 +174,7 @@ func TestDeliversOnTime(t *testing.T) {
 	for _, m := range delivered(st) {
 		due := dues[string(m.Body)]
 		late := time.UnixMilli(m.StoreTimestamp).Sub(due)
-		if late < 0 || late > 150*time.Millisecond {
+		if late < 0 || late > 400*time.Millisecond { // precision 100 ms plus a loaded machine
 			t.Errorf("%s delivered %v after its time", m.Body, late)
 		}
 		if m.Properties["TIMER_OUT_MS"] != "" || m.Properties["REAL_TOPIC"] != "" || m.Properties["KEYS"] != "k" || m.QueueID != 1 {
