@@ -262,8 +262,11 @@ func (a *Admin) queryByKeyOnBroker(ctx context.Context, addr, brokerName, topic,
 			stack = append(stack, window{w.begin, mid + 999}, window{mid + 1000, w.end})
 			continue
 		}
+		// A full one-second window: read its queues. The index stores the file's begin time
+		// plus whole seconds, so a message it places in [begin, end] was stored in
+		// [begin, end+1000).
 		add(ms)
-		got, n, err := a.scanWindow(ctx, addr, brokerName, topic, nq, w.begin, w.end, func(m *message.MessageExt) bool {
+		got, n, err := a.scanWindow(ctx, addr, brokerName, topic, nq, w.begin, w.end+999, func(m *message.MessageExt) bool {
 			return message.HasKey(m.Keys(), key)
 		})
 		scanned += n

@@ -277,7 +277,7 @@ func TestTopicCommands(t *testing.T) {
 		t.Fatalf("status: %d %s %s", code, out, errOut)
 	}
 
-	code, out, errOut = runMQ(t, "topic", "delete", "-n", ns, "-t", "Orders", "-c", "C1")
+	code, out, errOut = runMQ(t, "topic", "delete", "-n", ns, "-t", "Orders", "-c", "C1", "--yes")
 	if code != exitPartial || !strings.Contains(out, "nameserver") {
 		t.Fatalf("delete: %d %s %s", code, out, errOut)
 	}
@@ -301,7 +301,7 @@ func TestGroupAndKVCommands(t *testing.T) {
 	if code, _, errOut := runMQ(t, "group", "list", "-n", ns, "-c", "C1"); code != exitPartial {
 		t.Fatalf("list -c: %d %s", code, errOut)
 	}
-	if code, _, _ := runMQ(t, "group", "delete", "-n", ns, "-g", "g2", "-b", b); code != 0 {
+	if code, _, _ := runMQ(t, "group", "delete", "-n", ns, "-g", "g2", "-b", b, "--yes"); code != 0 {
 		t.Fatalf("delete: %d", code)
 	}
 
@@ -325,7 +325,7 @@ func TestGroupAndKVCommands(t *testing.T) {
 	if code, out, _ := runMQ(t, "kv", "list", "-n", ns, "--namespace", "NS", "-o", "jsonl"); code != 0 || out != `{"namespace":"NS","key":"k","value":"v=1"}`+"\n" {
 		t.Fatalf("list: %d %q", code, out)
 	}
-	if code, _, _ := runMQ(t, "kv", "delete", "-n", ns, "--namespace", "NS", "k"); code != 0 {
+	if code, _, _ := runMQ(t, "kv", "delete", "-n", ns, "--namespace", "NS", "k", "--yes"); code != 0 {
 		t.Fatalf("delete: %d", code)
 	}
 	if code, _, errOut := runMQ(t, "kv", "get", "-n", ns, "--namespace", "NS", "k"); code != exitError || !strings.Contains(errOut, "22") {

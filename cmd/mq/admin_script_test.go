@@ -32,6 +32,7 @@ func TestAdminScripts(t *testing.T) {
 func adminScriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
 	return map[string]func(ts *testscript.TestScript, neg bool, args []string){
 		"waitfile":   cmdWaitFile,
+		"readports":  cmdReadPorts,
 		"nsaddr":     cmdNsAddr,
 		"fakebroker": cmdFakeBroker,
 		"deadbroker": cmdDeadBroker,

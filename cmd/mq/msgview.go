@@ -78,7 +78,7 @@ func messagesTable(ms []messageView) table {
 	for _, m := range ms {
 		t.add(m.MsgID, m.BrokerName, strconv.Itoa(int(m.QueueID)), strconv.FormatInt(m.QueueOffset, 10), m.Tags, m.Keys,
 			m.StoreTime, shorten(m.Body, 40), m.OffsetMsgID, strconv.Itoa(int(m.ReconsumeTimes)), m.BornHost,
-			message.EncodeProperties(m.Properties))
+			propsText(m.Properties))
 	}
 	return t
 }
@@ -99,7 +99,7 @@ func messageDetail(m messageView) table {
 	t.add("Born host", m.BornHost)
 	t.add("Store host", m.StoreHost)
 	t.add("Reconsume times", strconv.Itoa(int(m.ReconsumeTimes)))
-	t.add("Properties", message.EncodeProperties(m.Properties))
+	t.add("Properties", propsText(m.Properties))
 	t.add("Body length", strconv.Itoa(m.BodyLength))
 	t.add("Body", shorten(m.Body, 200))
 	return t
@@ -152,3 +152,20 @@ func parseProps(flag string, kvs []string) (map[string]string, error) {
 
 // notFound reports whether err says a message was not found (exit 1 with a clear message).
 func notFound(err error) bool { return errors.Is(err, admin.ErrMessageNotFound) }
+
+// propsText shows properties as k=v pairs separated by spaces, sorted by key.
+func propsText(p map[string]string) string {
+	keys := make([]string, 0, len(p))
+	for k := range p {
+		keys = append(keys, k)
+	}
+	sortStrings(keys)
+	var b strings.Builder
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(k + "=" + p[k])
+	}
+	return b.String()
+}
