@@ -102,9 +102,15 @@
 //	     ──► store.GetMessages ──► FOUND / 19 / 20 / 21 with next/min/max offsets
 //	     ──► 19 + SUSPEND ⇒ held until dispatch or suspendTimeoutMillis (≤ 25 s)
 //
-// A held pull keeps its pull-pool worker (remoting cannot answer after a handler returned),
-// so the pull pool has at least 256 workers. Bodies are copied out of the mapped CommitLog
-// once per response.
+// A held pull frees its pull-pool worker: the hold service (two goroutines) evaluates it again
+// when a dispatch or its timeout wakes it and answers with Conn.Reply. Bodies are copied out
+// of the mapped CommitLog once per response.
+//
+// # mq's own admin codes
+//
+// 30001 MQ_GET_DELAY_STATUS, 30002 MQ_GET_TIMER_STATUS, 30003 MQ_GET_TRANSACTION_STATUS
+// (protocol/codes_mq.go): above every Apache code, so an Apache broker answers them
+// REQUEST_CODE_NOT_SUPPORTED and tools fall back to scheduleMessageOffset_N.
 //
 // Filters (package broker/filter) are compiled when a heartbeat changes a subscription, or
 // per request for pulls that carry one (sysFlag SUBSCRIPTION). TAG: the store skips entries
