@@ -38,6 +38,8 @@ against mq and Apache RocketMQ clusters alike. Output is a table, or --output js
 		newMqadminBrokerStatus(streams, nil),
 		newMqadminWipeWritePerm(streams, nil),
 	)
+	addMoreMqadminCmds(cmd, streams)
+	addNameCompletions(cmd)
 	return cmd
 }
 
