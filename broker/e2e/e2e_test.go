@@ -28,6 +28,12 @@ type cluster struct {
 
 func startCluster(t *testing.T, opts ...func(*broker.Config)) *cluster {
 	t.Helper()
+	return startClusterTB(t, opts...)
+}
+
+// startClusterTB is startCluster for tests and benchmarks.
+func startClusterTB(t testing.TB, opts ...func(*broker.Config)) *cluster {
+	t.Helper()
 	ns := mqtest.StartNamesrv(t)
 	b := mqtest.StartBroker(t, ns.Addr, opts...)
 	c := &cluster{ns: ns, b: b}
@@ -36,7 +42,7 @@ func startCluster(t *testing.T, opts ...func(*broker.Config)) *cluster {
 }
 
 // createTopic creates topic on the broker and waits until the NameServer routes it.
-func (c *cluster) createTopic(t *testing.T, topic string, queues int32) {
+func (c *cluster) createTopic(t testing.TB, topic string, queues int32) {
 	t.Helper()
 	tc := protocol.NewTopicConfig(topic)
 	tc.ReadQueueNums, tc.WriteQueueNums = queues, queues
@@ -47,7 +53,7 @@ func (c *cluster) createTopic(t *testing.T, topic string, queues int32) {
 }
 
 // waitRoute waits until the NameServer has a route for topic.
-func (c *cluster) waitRoute(t *testing.T, topic string) {
+func (c *cluster) waitRoute(t testing.TB, topic string) {
 	t.Helper()
 	cl := remoting.NewClient(remoting.ClientConfig{})
 	defer cl.Close()
@@ -69,7 +75,7 @@ var instances atomic.Int64
 
 // instance returns a client instance name unique in the process, so GoC clients of
 // different tests never share state.
-func instance(t *testing.T) string {
+func instance(t testing.TB) string {
 	return fmt.Sprintf("%s-%d", strings.NewReplacer("/", "_", "=", "_").Replace(t.Name()), instances.Add(1))
 }
 

@@ -29,7 +29,7 @@ const sharedMaxMessageSize = 4 << 20
 
 // startProducer starts an official client producer with the full API (SendAsync,
 // SendOneWay, Request).
-func startProducer(t *testing.T, c *cluster, opts ...producer.Option) rocketmq.Producer {
+func startProducer(t testing.TB, c *cluster, opts ...producer.Option) rocketmq.Producer {
 	t.Helper()
 	opts = append([]producer.Option{
 		producer.WithNameServer([]string{c.ns.Addr}),
