@@ -202,7 +202,10 @@ func TestGoClient(t *testing.T) {
 		}
 		var got bodySet
 		startConsumer(t, c, "gAsync", topic, consumer.MessageSelector{Type: consumer.TAG, Expression: "*"},
-			func(m *primitive.MessageExt) consumer.ConsumeResult { got.add(string(m.Body)); return consumer.ConsumeSuccess })
+			func(m *primitive.MessageExt) consumer.ConsumeResult {
+				got.add(string(m.Body))
+				return consumer.ConsumeSuccess
+			})
 		want := append(bodies("async", 20), bodies("oneway", 20)...)
 		mqtest.CheckFor(t, 20*time.Second, 50*time.Millisecond, func() error { return got.has(want) })
 	})
@@ -227,7 +230,10 @@ func TestGoClient(t *testing.T) {
 		}
 		var got bodySet
 		startConsumer(t, c, "gBatch", topic, consumer.MessageSelector{Type: consumer.TAG, Expression: "B"},
-			func(m *primitive.MessageExt) consumer.ConsumeResult { got.add(string(m.Body)); return consumer.ConsumeSuccess })
+			func(m *primitive.MessageExt) consumer.ConsumeResult {
+				got.add(string(m.Body))
+				return consumer.ConsumeSuccess
+			})
 		mqtest.CheckFor(t, 20*time.Second, 50*time.Millisecond, func() error { return got.has(bodies("batch", 16)) })
 	})
 
@@ -244,7 +250,10 @@ func TestGoClient(t *testing.T) {
 		var got [2]bodySet
 		for i := range got {
 			startConsumer(t, c, group, topic, consumer.MessageSelector{Type: consumer.TAG, Expression: "*"},
-				func(m *primitive.MessageExt) consumer.ConsumeResult { got[i].add(string(m.Body)); return consumer.ConsumeSuccess },
+				func(m *primitive.MessageExt) consumer.ConsumeResult {
+					got[i].add(string(m.Body))
+					return consumer.ConsumeSuccess
+				},
 				consumer.WithConsumerModel(consumer.BroadCasting))
 		}
 		for _, b := range want {
@@ -384,7 +393,10 @@ func TestGoClient(t *testing.T) {
 		}
 		var got bodySet
 		startConsumer(t, c, "gTagAC", topic, consumer.MessageSelector{Type: consumer.TAG, Expression: "TagA || TagC"},
-			func(m *primitive.MessageExt) consumer.ConsumeResult { got.add(string(m.Body)); return consumer.ConsumeSuccess })
+			func(m *primitive.MessageExt) consumer.ConsumeResult {
+				got.add(string(m.Body))
+				return consumer.ConsumeSuccess
+			})
 		want := append(bodies("TagA", 10), bodies("TagC", 10)...)
 		mqtest.CheckFor(t, 20*time.Second, 50*time.Millisecond, func() error { return got.has(want) })
 		for _, k := range got.keys() {
@@ -410,7 +422,10 @@ func TestGoClient(t *testing.T) {
 		}
 		var got bodySet
 		startConsumer(t, c, "gSQL", topic, consumer.MessageSelector{Type: consumer.SQL92, Expression: "a BETWEEN 3 AND 8 AND TAGS = 'red'"},
-			func(m *primitive.MessageExt) consumer.ConsumeResult { got.add(string(m.Body)); return consumer.ConsumeSuccess })
+			func(m *primitive.MessageExt) consumer.ConsumeResult {
+				got.add(string(m.Body))
+				return consumer.ConsumeSuccess
+			})
 		want := []string{"sql-4", "sql-6", "sql-8"}
 		mqtest.CheckFor(t, 20*time.Second, 50*time.Millisecond, func() error { return got.has(want) })
 		// The rest of each queue was pulled past (the group's consumed offsets reach the end).
