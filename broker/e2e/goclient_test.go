@@ -328,6 +328,9 @@ func TestGoClient(t *testing.T) {
 	// messages in send order.
 	t.Run("consume=orderly", func(t *testing.T) {
 		t.Parallel()
+		if raceEnabled {
+			t.Skip("the official orderly consumer races with itself (processQueue's treemap: pullMessage vs consumeMessageOrderly)")
+		}
 		const topic, group = "GoOrderly", "gOrderly"
 		c.createTopic(t, topic, 4)
 		p := startProducer(t, c, producer.WithQueueSelector(producer.NewHashQueueSelector()))
