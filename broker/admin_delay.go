@@ -49,8 +49,8 @@ func (b *Broker) mqDelayStatus(_ context.Context, _ *remoting.Conn, req *remotin
 
 // TimerStatus reports the timer wheel: pending messages by due-time bucket.
 func (b *Broker) TimerStatus() (protocol.TimerStatusBody, error) {
-	body := protocol.TimerStatusBody{Enabled: b.mq.timer != nil, PrecisionMillis: int64(b.cfg.TimerPrecisionMs),
-		MaxDelaySec: int64(b.cfg.TimerMaxDelaySec)}
+	body := protocol.TimerStatusBody{Enabled: b.mq.timer != nil, PrecisionMillis: int64(b.conf().TimerPrecisionMs),
+		MaxDelaySec: int64(b.conf().TimerMaxDelaySec)}
 	if b.mq.timer == nil {
 		return body, nil
 	}

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mq-project/mq/broker/schedule"
@@ -84,8 +85,8 @@ type Broker struct {
 	// storeHost is the STOREHOST of our records and the address in offset message ids.
 	storeHost netip.AddrPort
 
-	configVersion protocol.DataVersion // guarded by mu
-	published     Config               // what GET_BROKER_CONFIG reports; guarded by mu
+	configVersion protocol.DataVersion   // guarded by mu
+	live          atomic.Pointer[Config] // the configuration now; UPDATE_BROKER_CONFIG replaces it
 	scanInterval  time.Duration
 
 	ctx    context.Context // cancelled by Shutdown; parent of background loops
@@ -135,7 +136,6 @@ func New(cfg Config, logger *slog.Logger) (*Broker, error) {
 	}
 	b := &Broker{
 		cfg:          cfg,
-		published:    cfg,
 		log:          log,
 		delays:       delays,
 		topics:       topics,
@@ -146,6 +146,7 @@ func New(cfg Config, logger *slog.Logger) (*Broker, error) {
 		scanInterval: clientScanInterval,
 		done:         make(chan struct{}),
 	}
+	b.live.Store(&cfg)
 	b.configVersion = protocol.DataVersion{Timestamp: time.Now().UnixMilli()}
 	b.ctx, b.cancel = context.WithCancel(context.Background())
 	b.boot = time.Now()
@@ -200,7 +201,7 @@ func New(cfg Config, logger *slog.Logger) (*Broker, error) {
 }
 
 func (b *Broker) makePools() {
-	c := b.cfg
+	c := b.cfg // pools are sized once, at start
 	mk := func(name string, workers, queue int) *remoting.Pool {
 		return remoting.NewPool(name, min(max(workers, 1), 256), min(max(queue, 16), maxPoolQueue))
 	}
@@ -229,7 +230,12 @@ func (b *Broker) handleFunc(code protocol.RequestCode, pool Pool, f func(context
 func (b *Broker) SetQueueStore(s QueueStore) { b.store = s }
 
 // Config returns the broker's configuration.
-func (b *Broker) Config() Config { return b.cfg }
+func (b *Broker) Config() Config { return *b.conf() }
+
+// conf is the configuration now. Request handlers read it per request, so the keys they use
+// take effect at once when UPDATE_BROKER_CONFIG changes them; services started by New or
+// Start (store, ports, pools, intervals) keep the values they started with.
+func (b *Broker) conf() *Config { return b.live.Load() }
 
 // DelayLevels returns the parsed messageDelayLevel.
 func (b *Broker) DelayLevels() []time.Duration { return b.delays }
@@ -264,8 +270,8 @@ func (b *Broker) identity() (brokerIdentity, bool) {
 		return brokerIdentity{}, false
 	}
 	return brokerIdentity{
-		cluster: b.cfg.BrokerClusterName, name: b.cfg.BrokerName, id: b.cfg.BrokerID,
-		addr: b.addr, haAddr: b.haAddr, permission: int32(b.cfg.BrokerPermission),
+		cluster: b.conf().BrokerClusterName, name: b.conf().BrokerName, id: b.conf().BrokerID,
+		addr: b.addr, haAddr: b.haAddr, permission: int32(b.conf().BrokerPermission),
 	}, true
 }
 
@@ -278,7 +284,7 @@ func (b *Broker) announce(ln net.Listener) {
 	if b.addr != "" {
 		return
 	}
-	ip, port := "127.0.0.1", b.cfg.ListenPort
+	ip, port := "127.0.0.1", b.conf().ListenPort
 	if ta, ok := ln.Addr().(*net.TCPAddr); ok {
 		if port == 0 {
 			port = ta.Port
@@ -287,14 +293,14 @@ func (b *Broker) announce(ln net.Listener) {
 			ip = ta.IP.String()
 		}
 	}
-	if b.cfg.BrokerIP1 != "" {
-		ip = b.cfg.BrokerIP1
+	if b.conf().BrokerIP1 != "" {
+		ip = b.conf().BrokerIP1
 	}
 	haIP := ip
-	if b.cfg.BrokerIP2 != "" {
-		haIP = b.cfg.BrokerIP2
+	if b.conf().BrokerIP2 != "" {
+		haIP = b.conf().BrokerIP2
 	}
-	haPort := b.cfg.HaListenPort
+	haPort := b.conf().HaListenPort
 	if haPort == 0 {
 		haPort = port + 1
 	}
@@ -339,7 +345,7 @@ func (b *Broker) Start(ctx context.Context) error {
 	}
 	b.started = true
 	b.wg.Go(func() { b.reg.run(b.ctx) })
-	flush := time.Duration(b.cfg.FlushConsumerOffsetInterval) * time.Millisecond
+	flush := time.Duration(b.conf().FlushConsumerOffsetInterval) * time.Millisecond
 	b.wg.Go(func() { every(b.ctx, flush, flush, b.persistOffsets) })
 	b.wg.Go(func() { every(b.ctx, b.scanInterval, b.scanInterval, b.scanClients) })
 	b.wg.Go(func() { b.sched.Run(b.ctx) })
@@ -348,8 +354,8 @@ func (b *Broker) Start(ctx context.Context) error {
 		b.wg.Go(func() { b.hold.run(b.ctx) })
 	}
 	b.wg.Go(func() { every(b.ctx, time.Second, time.Second, b.stats.sample) })
-	b.log.Info("broker started", "cluster", b.cfg.BrokerClusterName, "id", b.cfg.BrokerID,
-		"role", b.cfg.BrokerRole, "namesrv", b.cfg.NamesrvAddr, "store", b.cfg.StorePathRootDir)
+	b.log.Info("broker started", "cluster", b.conf().BrokerClusterName, "id", b.conf().BrokerID,
+		"role", b.conf().BrokerRole, "namesrv", b.conf().NamesrvAddr, "store", b.conf().StorePathRootDir)
 	return nil
 }
 
@@ -362,7 +368,7 @@ func (b *Broker) persistOffsets() {
 // scanClients drops producers and consumers that sent no heartbeat for
 // channelExpiredTimeout and closes their connections (ClientHousekeepingService).
 func (b *Broker) scanClients() {
-	deadline := time.Now().Add(-time.Duration(b.cfg.ChannelExpiredTimeout) * time.Millisecond)
+	deadline := time.Now().Add(-time.Duration(b.conf().ChannelExpiredTimeout) * time.Millisecond)
 	expired := append(b.consumers.scanExpired(deadline), b.producers.scanExpired(deadline)...)
 	for _, ch := range expired {
 		ch.conn.Close()

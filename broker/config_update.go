@@ -4,36 +4,54 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"time"
 
 	"github.com/mq-project/mq/internal/props"
 	"github.com/mq-project/mq/protocol"
 	"github.com/mq-project/mq/remoting"
+	"github.com/mq-project/mq/store"
 )
 
 // updateBrokerConfig handles UPDATE_BROKER_CONFIG: the body is Java properties text. Every
 // key must be known and every value valid, and the resulting configuration must pass
-// Validate, else INVALID_PARAMETER names the problems and nothing changes. Accepted values
-// are what GET_BROKER_CONFIG reports from then on (with a new version); the running
-// services keep the values they started with until a restart, and the change is not
-// written to any file.
-func (b *Broker) updateBrokerConfig(_ context.Context, _ *remoting.Conn, req *remoting.Command) *remoting.Command {
+// Validate, else INVALID_PARAMETER names the problems and nothing changes.
+//
+// An accepted change replaces the live configuration at once: what request handlers read
+// per request takes effect immediately (brokerPermission, autoCreateTopicEnable,
+// autoCreateSubscriptionGroup, defaultTopicQueueNums, maxMessageSize, enablePropertyFilter,
+// longPollingEnable, shortPollingTimeMills, traceOn, regionId, …); services started with
+// the broker (ports, store, flush, pools, intervals) keep their values until a restart, as
+// GET_BROKER_CONFIG's listing does not tell apart. A brokerPermission change bumps the topic
+// data version and re-registers at once, as Apache does, so the routes show it. The whole
+// configuration is also written to <storePathRootDir>/config/broker.properties, where
+// Apache persists it (brokerConfigPath), so an operator can see what was changed.
+func (b *Broker) updateBrokerConfig(_ context.Context, c *remoting.Conn, req *remoting.Command) *remoting.Command {
 	entries, err := props.Parse("UPDATE_BROKER_CONFIG", string(req.Body))
 	if err != nil {
 		return errorResponse(req, protocol.InvalidParameter, err.Error())
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	next := b.published
+	prev := b.conf()
+	next := *prev
 	if err := props.Apply("UPDATE_BROKER_CONFIG", entries, &next); err != nil {
 		return errorResponse(req, protocol.InvalidParameter, err.Error())
 	}
 	if err := next.Validate(); err != nil {
 		return errorResponse(req, protocol.InvalidParameter, errors.Join(err).Error())
 	}
-	b.published = next
+	if err := store.WriteFileAtomic(filepath.Join(next.ConfigDir(), "broker.properties"), []byte(next.Properties())); err != nil {
+		return errorResponse(req, protocol.SystemError, err.Error())
+	}
+	b.live.Store(&next)
 	nextVersion(&b.configVersion, time.Now())
-	b.log.Info("broker config updated (effective after restart)", "keys", len(entries))
+	b.log.Info("broker config updated", "remote", c.RemoteAddr(), "keys", len(entries))
+	if next.BrokerPermission != prev.BrokerPermission {
+		if err := b.topics.BumpVersion(); err != nil { // re-registers through the change hook
+			b.log.Warn("persist topics after a permission change", "err", err)
+		}
+	}
 	return success(req)
 }
 
@@ -41,7 +59,7 @@ func (b *Broker) updateBrokerConfig(_ context.Context, _ *remoting.Conn, req *re
 func (b *Broker) publishedConfig() (Config, protocol.DataVersion) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.published, b.configVersion
+	return *b.conf(), b.configVersion
 }
 
 func secondsDur(n int) time.Duration { return time.Duration(n) * time.Second }

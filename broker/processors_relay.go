@@ -49,8 +49,8 @@ func (b *Broker) sendReplyMessage(ctx context.Context, c *remoting.Conn, req *re
 	if serr != nil {
 		return errorResponse(req, serr.code, serr.remark)
 	}
-	if len(req.Body) > b.cfg.MaxMessageSize {
-		return errorResponse(req, protocol.MessageIllegal, "the message body size over max value, MAX: "+strconv.Itoa(b.cfg.MaxMessageSize))
+	if len(req.Body) > b.conf().MaxMessageSize {
+		return errorResponse(req, protocol.MessageIllegal, "the message body size over max value, MAX: "+strconv.Itoa(b.conf().MaxMessageSize))
 	}
 	qid := h.QueueID
 	if qid < 0 {
@@ -60,7 +60,7 @@ func (b *Broker) sendReplyMessage(ctx context.Context, c *remoting.Conn, req *re
 	if props == nil {
 		props = make(map[string]string, 2)
 	}
-	props[message.PropertyCluster] = b.cfg.BrokerClusterName
+	props[message.PropertyCluster] = b.conf().BrokerClusterName
 	m := &message.MessageExt{
 		Message: message.Message{Topic: h.Topic, Flag: h.Flag, Properties: props, Body: req.Body},
 		QueueID: qid, SysFlag: h.SysFlag, BornTimestamp: h.BornTimestamp, BornHost: addrPortOf(c.RemoteAddr()),
@@ -74,7 +74,7 @@ func (b *Broker) sendReplyMessage(ctx context.Context, c *remoting.Conn, req *re
 		resp.ExtFields = make(map[string]string, 4)
 		(&protocol.SendMessageResponseHeader{MsgID: "0", QueueID: qid}).Encode(resp.ExtFields)
 	}
-	if b.cfg.StoreReplyMessageEnable {
+	if b.conf().StoreReplyMessageEnable {
 		if _, err := b.putMessage(ctx, m); err != nil {
 			b.log.Warn("store reply message", "topic", m.Topic, "err", err)
 		}
@@ -152,7 +152,7 @@ func (b *Broker) resetOffset(_ context.Context, _ *remoting.Conn, req *remoting.
 			target = cur
 		}
 		b.offsets.Commit(h.Group, h.Topic, q, target)
-		table[protocol.MessageQueue{Topic: h.Topic, BrokerName: b.cfg.BrokerName, QueueID: q}] = target
+		table[protocol.MessageQueue{Topic: h.Topic, BrokerName: b.conf().BrokerName, QueueID: q}] = target
 	}
 	body, err := protocol.EncodeFastJSON(protocol.ResetOffsetBody{OffsetTable: table})
 	if err != nil {
@@ -222,7 +222,7 @@ func (b *Broker) consumeMessageDirectly(ctx context.Context, _ *remoting.Conn, r
 	if req.ExtFields == nil {
 		req.ExtFields = map[string]string{}
 	}
-	req.ExtFields["brokerName"] = b.cfg.BrokerName
+	req.ExtFields["brokerName"] = b.conf().BrokerName
 	return b.callConsumer(ctx, req, h.ConsumerGroup, h.ClientID, body)
 }
 
@@ -332,7 +332,7 @@ func (b *Broker) groupConsumeStats(group, topic string, queues int32) protocol.C
 		if ow.ConsumerOffset > 0 {
 			ow.LastTimestamp = max(b.storeTimeAt(topic, q, ow.ConsumerOffset-1), 0)
 		}
-		cs.OffsetTable[protocol.MessageQueue{Topic: topic, BrokerName: b.cfg.BrokerName, QueueID: q}] = ow
+		cs.OffsetTable[protocol.MessageQueue{Topic: topic, BrokerName: b.conf().BrokerName, QueueID: q}] = ow
 	}
 	return cs
 }

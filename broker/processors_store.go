@@ -108,7 +108,7 @@ func (b *Broker) queryMessage(_ context.Context, _ *remoting.Conn, req *remoting
 	}
 	maxNum := int(h.MaxNum)
 	if h.UniqueKeyQuery || maxNum <= 0 {
-		maxNum = b.cfg.DefaultQueryMaxNum
+		maxNum = b.conf().DefaultQueryMaxNum
 	}
 	r, err := b.ms.QueryByKey(h.Topic, h.Key, maxNum, h.BeginTimestamp, h.EndTimestamp)
 	if err != nil {
@@ -170,8 +170,8 @@ func (b *Broker) consumerSendMsgBack(ctx context.Context, c *remoting.Conn, req 
 	if err != nil {
 		return errorResponse(req, protocol.SubscriptionGroupNotExist, "subscription group not exist, "+h.Group)
 	}
-	if int32(b.cfg.BrokerPermission)&protocol.PermWrite == 0 {
-		return errorResponse(req, protocol.NoPermission, "the broker["+b.cfg.BrokerName+"] sending message is forbidden")
+	if int32(b.conf().BrokerPermission)&protocol.PermWrite == 0 {
+		return errorResponse(req, protocol.NoPermission, "the broker["+b.conf().BrokerName+"] sending message is forbidden")
 	}
 	if sg.RetryQueueNums <= 0 {
 		return success(req)
@@ -322,7 +322,7 @@ func (b *Broker) topicStatsInfo(_ context.Context, _ *remoting.Conn, req *remoti
 		if mx > 0 {
 			to.LastUpdateTimestamp = max(b.storeTimeAt(h.Topic, q, mx-1), 0)
 		}
-		st.OffsetTable[protocol.MessageQueue{Topic: h.Topic, BrokerName: b.cfg.BrokerName, QueueID: q}] = to
+		st.OffsetTable[protocol.MessageQueue{Topic: h.Topic, BrokerName: b.conf().BrokerName, QueueID: q}] = to
 	}
 	return fastJSONResponse(req, st)
 }
@@ -374,7 +374,7 @@ func (b *Broker) consumeStats(_ context.Context, _ *remoting.Conn, req *remoting
 			if ow.ConsumerOffset > 0 {
 				ow.LastTimestamp = max(b.storeTimeAt(topic, q, ow.ConsumerOffset-1), 0)
 			}
-			cs.OffsetTable[protocol.MessageQueue{Topic: topic, BrokerName: b.cfg.BrokerName, QueueID: q}] = ow
+			cs.OffsetTable[protocol.MessageQueue{Topic: topic, BrokerName: b.conf().BrokerName, QueueID: q}] = ow
 		}
 	}
 	return fastJSONResponse(req, cs)

@@ -66,8 +66,8 @@ func (b *Broker) pullMessage(_ context.Context, c *remoting.Conn, req *remoting.
 		return resp
 	}
 	hold := time.Duration(h.SuspendTimeoutMillis) * time.Millisecond
-	if !b.cfg.LongPollingEnable {
-		hold = time.Duration(b.cfg.ShortPollingTimeMills) * time.Millisecond
+	if !b.conf().LongPollingEnable {
+		hold = time.Duration(b.conf().ShortPollingTimeMills) * time.Millisecond
 	}
 	b.hold.add(&heldPull{conn: c, req: req, h: h}, min(max(hold, 0), maxHold))
 	return nil
@@ -79,8 +79,8 @@ func (b *Broker) processPull(req *remoting.Command, h *protocol.PullMessageReque
 	fail := func(code protocol.ResponseCode, remark string) (*remoting.Command, bool) {
 		return errorResponse(req, code, remark), false
 	}
-	if int32(b.cfg.BrokerPermission)&protocol.PermRead == 0 {
-		return fail(protocol.NoPermission, "the broker["+b.cfg.BrokerName+"] pulling message is forbidden")
+	if int32(b.conf().BrokerPermission)&protocol.PermRead == 0 {
+		return fail(protocol.NoPermission, "the broker["+b.conf().BrokerName+"] pulling message is forbidden")
 	}
 	sg, _, err := b.subs.FindOrCreate(h.ConsumerGroup)
 	if err != nil {
@@ -120,7 +120,7 @@ func (b *Broker) processPull(req *remoting.Command, h *protocol.PullMessageReque
 	if sub.err != nil {
 		return fail(protocol.SubscriptionParseFailed, "parse the consumer's subscription["+expr+"] failed: "+sub.err.Error())
 	}
-	if exprType != filter.TypeTag && !b.cfg.EnablePropertyFilter {
+	if exprType != filter.TypeTag && !b.conf().EnablePropertyFilter {
 		return fail(protocol.SystemError, "The broker does not support consumer to filter message by "+exprType)
 	}
 	pf := newPullFilter(exprType, expr, sub.f)
@@ -129,7 +129,7 @@ func (b *Broker) processPull(req *remoting.Command, h *protocol.PullMessageReque
 	if n <= 0 {
 		n = 1 // trap §7.21
 	}
-	if lim := b.cfg.MaxTransferCountOnMessageInMemory; lim > 0 {
+	if lim := b.conf().MaxTransferCountOnMessageInMemory; lim > 0 {
 		n = min(n, lim)
 	}
 	r, _ := b.ms.GetMessages(h.Topic, h.QueueID, h.QueueOffset, n, pf.pre)
@@ -162,7 +162,7 @@ func (b *Broker) processPull(req *remoting.Command, h *protocol.PullMessageReque
 	default: // NoMatchedMessage, OffsetFoundNull
 		code = protocol.PullRetryImmediately
 	}
-	if allowSuspend && h.SysFlag&pullCommitOffset != 0 && b.cfg.BrokerRole != Slave {
+	if allowSuspend && h.SysFlag&pullCommitOffset != 0 && b.conf().BrokerRole != Slave {
 		b.offsets.Commit(h.ConsumerGroup, h.Topic, h.QueueID, h.CommitOffset)
 	}
 	if code == protocol.PullNotFound && allowSuspend && h.SysFlag&pullSuspend != 0 {

@@ -59,8 +59,8 @@ func (b *Broker) sendMessage(ctx context.Context, c *remoting.Conn, req *remotin
 // checkSend validates the header against the broker and topic configuration and returns the
 // topic's config, creating the topic if needed (AbstractSendMessageProcessor#msgCheck).
 func (b *Broker) checkSend(h *protocol.SendMessageRequestHeader) (protocol.TopicConfig, *sendError) {
-	if int32(b.cfg.BrokerPermission)&protocol.PermWrite == 0 {
-		return protocol.TopicConfig{}, refuse(protocol.NoPermission, "the broker[%s] sending message is forbidden", b.cfg.BrokerName)
+	if int32(b.conf().BrokerPermission)&protocol.PermWrite == 0 {
+		return protocol.TopicConfig{}, refuse(protocol.NoPermission, "the broker[%s] sending message is forbidden", b.conf().BrokerName)
 	}
 	limit := maxTopicLength
 	if strings.HasPrefix(h.Topic, RetryGroupTopicPrefix) || strings.HasPrefix(h.Topic, DLQGroupTopicPrefix) {
@@ -90,7 +90,7 @@ func (b *Broker) checkSend(h *protocol.SendMessageRequestHeader) (protocol.Topic
 			}
 			nq := h.DefaultTopicQueueNums
 			if nq <= 0 {
-				nq = int32(b.cfg.DefaultTopicQueueNums)
+				nq = int32(b.conf().DefaultTopicQueueNums)
 			}
 			tc, _, err = b.topics.CreateFromDefault(h.Topic, def, nq, 0)
 		}
@@ -118,8 +118,8 @@ func (b *Broker) doSend(ctx context.Context, c *remoting.Conn, req *remoting.Com
 	if serr != nil {
 		return nil, serr
 	}
-	if len(req.Body) > b.cfg.MaxMessageSize {
-		return nil, refuse(protocol.MessageIllegal, "the message body size over max value, MAX: %d", b.cfg.MaxMessageSize)
+	if len(req.Body) > b.conf().MaxMessageSize {
+		return nil, refuse(protocol.MessageIllegal, "the message body size over max value, MAX: %d", b.conf().MaxMessageSize)
 	}
 	if len(h.Properties) > message.MaxPropertiesLen {
 		return nil, refuse(protocol.MessageIllegal, "the message properties length %d is over %d", len(h.Properties), message.MaxPropertiesLen)
@@ -149,8 +149,8 @@ func (b *Broker) doSend(ctx context.Context, c *remoting.Conn, req *remoting.Com
 	b.stampProperties(m.Properties)
 	respQID := m.QueueID
 	if message.TransactionType(m.SysFlag) == message.TransactionPreparedType {
-		if b.cfg.RejectTransactionMessage {
-			return nil, refuse(protocol.NoPermission, "the broker[%s] sending transaction message is forbidden", b.cfg.BrokerName)
+		if b.conf().RejectTransactionMessage {
+			return nil, refuse(protocol.NoPermission, "the broker[%s] sending transaction message is forbidden", b.conf().BrokerName)
 		}
 		toHalf(m)
 	}
@@ -170,8 +170,8 @@ func (b *Broker) doSend(ctx context.Context, c *remoting.Conn, req *remoting.Com
 		QueueID:       respQID,
 		QueueOffset:   res.QueueOffset,
 		TransactionID: m.Properties[message.PropertyUniqClientMessageIDKeyIndex],
-		MsgRegion:     b.cfg.RegionID,
-		TraceOn:       strconv.FormatBool(b.cfg.TraceOn),
+		MsgRegion:     b.conf().RegionID,
+		TraceOn:       strconv.FormatBool(b.conf().TraceOn),
 	}
 	resp.ExtFields = make(map[string]string, 8)
 	rh.Encode(resp.ExtFields)
@@ -221,7 +221,7 @@ func (b *Broker) sendBatch(ctx context.Context, req *remoting.Command, h *protoc
 	resp := remoting.NewResponse(req, int16(rcode), "")
 	rh := protocol.SendMessageResponseHeader{
 		MsgID: ids.String(), QueueID: qid, QueueOffset: res.QueueOffset,
-		MsgRegion: b.cfg.RegionID, TraceOn: strconv.FormatBool(b.cfg.TraceOn),
+		MsgRegion: b.conf().RegionID, TraceOn: strconv.FormatBool(b.conf().TraceOn),
 	}
 	resp.ExtFields = make(map[string]string, 8)
 	rh.Encode(resp.ExtFields)
@@ -231,9 +231,9 @@ func (b *Broker) sendBatch(ctx context.Context, req *remoting.Command, h *protoc
 // stampProperties adds what Apache adds to every stored message: CLUSTER, MSG_REGION and
 // TRACE_ON (trap §7.31).
 func (b *Broker) stampProperties(p map[string]string) {
-	p[message.PropertyCluster] = b.cfg.BrokerClusterName
-	p[message.PropertyMsgRegion] = b.cfg.RegionID
-	p[message.PropertyTraceSwitch] = strconv.FormatBool(b.cfg.TraceOn)
+	p[message.PropertyCluster] = b.conf().BrokerClusterName
+	p[message.PropertyMsgRegion] = b.conf().RegionID
+	p[message.PropertyTraceSwitch] = strconv.FormatBool(b.conf().TraceOn)
 }
 
 // retryOrDLQ applies the rule of a plain send to %RETRY%<group> (handleRetryAndDLQ): the

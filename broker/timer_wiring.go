@@ -34,12 +34,12 @@ func (b *Broker) storeListener(topic string, queueID int32, offset int64) {
 // initMQServices opens the timer wheel (storePathRootDir/timer) and builds the transaction
 // service; New calls it once the store is open.
 func (b *Broker) initMQServices() error {
-	if b.cfg.TimerWheelEnable {
+	if b.conf().TimerWheelEnable {
 		t, err := timer.New(timer.Config{
 			Store:     b.ms,
-			Dir:       filepath.Join(b.cfg.StorePathRootDir, "timer"),
-			Precision: time.Duration(b.cfg.TimerPrecisionMs) * time.Millisecond,
-			MaxDelay:  time.Duration(b.cfg.TimerMaxDelaySec) * time.Second,
+			Dir:       filepath.Join(b.conf().StorePathRootDir, "timer"),
+			Precision: time.Duration(b.conf().TimerPrecisionMs) * time.Millisecond,
+			MaxDelay:  time.Duration(b.conf().TimerMaxDelaySec) * time.Second,
 			Logger:    b.log,
 		})
 		if err != nil {
@@ -82,12 +82,12 @@ func (b *Broker) timerRewrite(m *message.MessageExt) *sendError {
 		return nil
 	}
 	now := b.now()
-	ms, ok, err := timer.DeliverAt(m.Properties, now, time.Duration(b.cfg.TimerMaxDelaySec)*time.Second)
+	ms, ok, err := timer.DeliverAt(m.Properties, now, time.Duration(b.conf().TimerMaxDelaySec)*time.Second)
 	if !ok {
 		return nil
 	}
-	if !b.cfg.TimerWheelEnable {
-		return refuse(protocol.SystemError, "accurate timer message is not enabled, timerWheelEnable is %v", b.cfg.TimerWheelEnable)
+	if !b.conf().TimerWheelEnable {
+		return refuse(protocol.SystemError, "accurate timer message is not enabled, timerWheelEnable is %v", b.conf().TimerWheelEnable)
 	}
 	if errors.Is(err, timer.ErrTooLate) || errors.Is(err, timer.ErrBadProperty) {
 		return refuse(protocol.MessageIllegal, "%v", err)

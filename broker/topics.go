@@ -205,6 +205,18 @@ func (m *TopicConfigManager) Persist() error {
 	return m.persistLocked()
 }
 
+// BumpVersion moves the data version on without changing a topic, so the nameservers take the
+// next registration's queue data (they only replace it when the version changed). Apache does
+// this when brokerPermission is updated. It persists and calls the change hook.
+func (m *TopicConfigManager) BumpVersion() error {
+	m.mu.Lock()
+	nextVersion(&m.version, time.Now())
+	err := m.persistLocked()
+	m.mu.Unlock()
+	m.changed()
+	return err
+}
+
 func (m *TopicConfigManager) changed() {
 	if m.onChange != nil {
 		m.onChange()

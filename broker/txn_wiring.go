@@ -32,10 +32,10 @@ func (b *Broker) initTxn() error {
 		Append:     b.appendSystem,
 		Check:      b.sendCheckTransaction,
 		StoreHost:  b.storeHost,
-		BrokerName: b.cfg.BrokerName,
-		Timeout:    time.Duration(b.cfg.TransactionTimeOut) * time.Millisecond,
-		Interval:   time.Duration(b.cfg.TransactionCheckInterval) * time.Millisecond,
-		CheckMax:   b.cfg.TransactionCheckMax,
+		BrokerName: b.conf().BrokerName,
+		Timeout:    time.Duration(b.conf().TransactionTimeOut) * time.Millisecond,
+		Interval:   time.Duration(b.conf().TransactionCheckInterval) * time.Millisecond,
+		CheckMax:   b.conf().TransactionCheckMax,
 		Logger:     b.log,
 	})
 	if err != nil {
@@ -92,7 +92,7 @@ func (b *Broker) endTransaction(ctx context.Context, _ *remoting.Conn, req *remo
 	if r := decodeHeader(req, &h); r != nil {
 		return r
 	}
-	if b.cfg.BrokerRole == Slave {
+	if b.conf().BrokerRole == Slave {
 		return errorResponse(req, protocol.SlaveNotAvailable, "Can not process transaction message in slave")
 	}
 	if h.CommitOrRollback != txn.Commit && h.CommitOrRollback != txn.Rollback {

@@ -23,7 +23,7 @@ type vipServer struct {
 // serveVIP opens and serves the VIP listener next to main, once.
 func (b *Broker) serveVIP(main net.Listener) {
 	ta, ok := main.Addr().(*net.TCPAddr)
-	port := b.cfg.ListenPort
+	port := b.conf().ListenPort
 	if !ok || port <= 2 || ta.Port != port {
 		return
 	}
