@@ -187,7 +187,8 @@ type BrokerConfig struct {
 	// TransactionCheckInterval is the check service period in ms (30000).
 	TransactionCheckInterval int64 `prop:"transactionCheckInterval"`
 
-	// AclEnable turns on ACL v1 signature checks (false).
+	// AclEnable would turn on ACL v1 (plain_acl.yml) checks; mq does not enforce ACL yet, so
+	// Validate refuses true rather than run an open broker that looks protected (false).
 	AclEnable                bool `prop:"aclEnable"`
 	StoreReplyMessageEnable  bool `prop:"storeReplyMessageEnable"`
 	UseServerSideResetOffset bool `prop:"useServerSideResetOffset"`
@@ -600,6 +601,9 @@ func (c Config) Validate() error {
 	}
 	if c.BrokerName == "" {
 		bad("brokerName is empty")
+	}
+	if c.AclEnable {
+		bad("aclEnable=true: mq does not enforce ACL yet (requests would not be checked)")
 	}
 	if c.BrokerClusterName == "" {
 		bad("brokerClusterName is empty")
