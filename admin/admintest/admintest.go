@@ -8,6 +8,7 @@ package admintest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -100,6 +101,9 @@ func Start(cfg Config) (*Broker, error) {
 		protocol.GetConsumeStats:                  b.consumeStats,
 		protocol.GetConsumerConnectionList:        b.consumerConnections,
 		protocol.GetProducerConnectionList:        b.producerConnections,
+		protocol.ViewBrokerStatsData:              b.statsData,
+		protocol.GetBrokerConsumeStats:            b.brokerConsumeStats,
+		protocol.QueryTopicConsumeByWho:           b.consumeByWho,
 	} {
 		b.srv.Handle(int16(code), remoting.HandlerFunc(func(_ context.Context, _ *remoting.Conn, req *remoting.Command) *remoting.Command {
 			b.mu.Lock()
@@ -446,4 +450,56 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// statsData answers VIEW_BROKER_STATS_DATA like Apache: TOPIC_PUT_NUMS of a known topic puts
+// 2.5/s and 120 today, GROUP_GET_NUMS of topic@group gets 1.5/s and 100 today; anything else
+// is SYSTEM_ERROR "not exist".
+func (b *Broker) statsData(req *remoting.Command) *remoting.Command {
+	var h protocol.ViewBrokerStatsDataRequestHeader
+	if err := protocol.DecodeHeader(req.ExtFields, &h); err != nil {
+		return fail(req, protocol.SystemError, err.Error())
+	}
+	topic, group, _ := strings.Cut(h.StatsKey, "@")
+	b.mu.Lock()
+	_, tknown := b.topics[topic]
+	_, gknown := b.groups[group]
+	b.mu.Unlock()
+	switch {
+	case h.StatsName == "TOPIC_PUT_NUMS" && tknown:
+		return ok(req, `{"statsDay":{"avgpt":0.0,"sum":120,"tps":0.0014},"statsHour":{"avgpt":0.0,"sum":120,"tps":0.03},"statsMinute":{"avgpt":0.0,"sum":150,"tps":2.5}}`)
+	case h.StatsName == "GROUP_GET_NUMS" && tknown && gknown:
+		return ok(req, `{"statsDay":{"avgpt":0.0,"sum":100,"tps":0.0011},"statsHour":{"avgpt":0.0,"sum":100,"tps":0.02},"statsMinute":{"avgpt":0.0,"sum":90,"tps":1.5}}`)
+	}
+	return fail(req, protocol.SystemError, "The stats <"+h.StatsName+"> <"+h.StatsKey+"> not exist")
+}
+
+// consumeByWho answers QUERY_TOPIC_CONSUME_BY_WHO: every known group consumes every topic.
+func (b *Broker) consumeByWho(req *remoting.Command) *remoting.Command {
+	b.mu.Lock()
+	groups := sortedKeys(b.groups)
+	b.mu.Unlock()
+	body, _ := json.Marshal(protocol.GroupList{GroupList: groups})
+	return ok(req, string(body))
+}
+
+// brokerConsumeStats answers GET_BROKER_CONSUME_STATS: every group on queue 0 of every topic,
+// 120 stored and 118 consumed.
+func (b *Broker) brokerConsumeStats(req *remoting.Command) *remoting.Command {
+	b.mu.Lock()
+	groups := sortedKeys(b.groups)
+	topics := sortedKeys(b.topics)
+	b.mu.Unlock()
+	var items []string
+	total := 0
+	for _, g := range groups {
+		var list []string
+		for _, t := range topics {
+			list = append(list, fmt.Sprintf(`{"consumeTps":1.5,"offsetTable":{{"brokerName":%q,"queueId":0,"topic":%q}:{"brokerOffset":120,"consumerOffset":118,"lastTimestamp":1700000000000,"pullOffset":120}}}`,
+				b.cfg.Name, t))
+			total += 2
+		}
+		items = append(items, fmt.Sprintf(`{%q:[%s]}`, g, strings.Join(list, ",")))
+	}
+	return ok(req, fmt.Sprintf(`{"brokerAddr":%q,"consumeStatsList":[%s],"totalDiff":%d}`, b.Addr, strings.Join(items, ","), total))
 }

@@ -151,6 +151,7 @@ func newBrokerConfigCmd(streams IOStreams, runF func(context.Context, *brokerCon
 	}
 	addAdminFlags(cmd, &opts.adminFlags, "namesrv", true)
 	opts.addFlags(cmd, "broker", "cluster")
+	cmd.AddCommand(newBrokerConfigSetCmd(streams))
 	return cmd
 }
 

@@ -39,6 +39,7 @@ against mq and Apache RocketMQ clusters alike. Output is a table, or --output js
 		newMqadminWipeWritePerm(streams, nil),
 	)
 	addMoreMqadminCmds(cmd, streams)
+	addStatsMqadminCmds(cmd, streams)
 	addNameCompletions(cmd)
 	return cmd
 }
