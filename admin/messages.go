@@ -244,11 +244,13 @@ func (a *Admin) queryByKeyOnBroker(ctx context.Context, addr, brokerName, topic,
 	}
 	type window struct{ begin, end int64 }
 	stack := []window{{begin, end}}
+	progressAdd(ctx, 0, 1)
 	for len(stack) > 0 {
 		w := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
 		ms, err := a.QueryMessages(ctx, addr, topic, key, QueryBatch, w.begin, w.end, false)
 		queries++
+		progressAdd(ctx, 1, 0)
 		if err != nil {
 			return out, queries, scanned, err
 		}
@@ -260,6 +262,7 @@ func (a *Admin) queryByKeyOnBroker(ctx context.Context, addr, brokerName, topic,
 		if w.end/1000-w.begin/1000 >= 1 {
 			mid := (w.begin/1000 + (w.end/1000-w.begin/1000)/2) * 1000
 			stack = append(stack, window{w.begin, mid + 999}, window{mid + 1000, w.end})
+			progressAdd(ctx, 0, 2)
 			continue
 		}
 		// A full one-second window: read its queues. The index stores the file's begin time
@@ -292,6 +295,8 @@ func (a *Admin) scanWindow(ctx context.Context, addr, brokerName, topic string, 
 		if err != nil {
 			return out, n, err
 		}
+		progressAdd(ctx, 0, max(maxOff-off, 0))
+		left := max(maxOff-off, 0)
 	queue:
 		for off < maxOff {
 			pr, err := a.Pull(ctx, addr, PullRequest{BrokerName: brokerName, Topic: topic, QueueID: q, Offset: off, Max: 32})
@@ -311,12 +316,17 @@ func (a *Admin) scanWindow(ctx context.Context, addr, brokerName, topic string, 
 					break queue
 				}
 				n++
+				if left > 0 {
+					left--
+					progressAdd(ctx, 1, 0)
+				}
 				if m.StoreTimestamp >= begin && keep(m) {
 					out = append(out, *m)
 				}
 			}
 			off = pr.Next
 		}
+		progressAdd(ctx, left, 0) // the rest of the queue is past end: not read, but done
 	}
 	return out, n, nil
 }

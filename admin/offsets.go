@@ -219,6 +219,7 @@ func (a *Admin) ApplyReset(ctx context.Context, p *ResetPlan) error {
 		bs = append(bs, Broker{Name: name, Addr: p.addrs[name]})
 	}
 	sort.Slice(bs, func(i, j int) bool { return bs[i].Name < bs[j].Name })
+	progressAdd(ctx, 0, int64(len(p.Queues)))
 	res := ForEachBroker(ctx, a, bs, func(ctx context.Context, addr string) (struct{}, error) {
 		var name string
 		for _, b := range bs {
@@ -251,6 +252,7 @@ func (a *Admin) ApplyReset(ctx context.Context, p *ResetPlan) error {
 						q.Applied = off
 					}
 				}
+				progressAdd(ctx, int64(len(idx)), 0)
 				return struct{}{}, nil
 			}
 			if !IsCode(err, protocol.RequestCodeNotSupported) && !IsCode(err, protocol.ConsumerNotOnline) {
@@ -261,7 +263,9 @@ func (a *Admin) ApplyReset(ctx context.Context, p *ResetPlan) error {
 		for _, i := range idx {
 			q := &p.Queues[i]
 			q.Via = "update-offset"
-			if err := a.UpdateConsumerOffset(ctx, addr, p.Group, q.Topic, q.QueueID, q.Target); err != nil {
+			err := a.UpdateConsumerOffset(ctx, addr, p.Group, q.Topic, q.QueueID, q.Target)
+			progressAdd(ctx, 1, 0)
+			if err != nil {
 				q.Error = err.Error()
 				errs = append(errs, err)
 				continue

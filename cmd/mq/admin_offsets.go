@@ -145,7 +145,9 @@ func runGroupReset(ctx context.Context, opts *resetOptions, to admin.ResetTo, st
 		if perr != nil {
 			return fmt.Errorf("not resetting: the preview is incomplete: %w", perr)
 		}
-		perr = a.ApplyReset(ctx, &plan)
+		pctx, bar := withProgress(ctx, streams, &opts.adminFlags, "reset "+opts.group)
+		perr = a.ApplyReset(pctx, &plan)
+		bar.finish()
 	}
 	v := resetView{Group: opts.group, Topic: opts.topic, To: describeReset(to), Preview: opts.preview, Queues: plan.Queues,
 		Brokers: resultOutcomes(plan.Brokers)}
@@ -401,7 +403,10 @@ func runDLQResend(ctx context.Context, opts *dlqResendOptions, streams IOStreams
 	gen := message.NewUniqIDGenerator(netip.AddrFrom4([4]byte{127, 0, 0, 1}), os.Getpid(), 0, nil)
 	rows := []dlqResent{}
 	var errs []error
+	bar := newProgressBar(streams, opts.quiet, "resend "+dlq)
+	bar.add(0, int64(len(msgs)))
 	for i, m := range msgs {
+		bar.add(1, 0)
 		orig := m.Properties[message.PropertyRetryTopic]
 		if orig == "" {
 			orig = m.Properties[message.PropertyRealTopic]
@@ -443,6 +448,7 @@ func runDLQResend(ctx context.Context, opts *dlqResendOptions, streams IOStreams
 		}
 		rows = append(rows, row)
 	}
+	bar.finish()
 	if err := render(streams, opts.output, rows, func() table {
 		t := table{header: []string{"MSG-ID", "TO", "NEW-MSG-ID", "BROKER"}, wide: []string{"ERROR"}}
 		for _, r := range rows {

@@ -155,7 +155,9 @@ func runMessageQuery(ctx context.Context, opts *messageQueryOptions, streams IOS
 		return err
 	}
 	defer a.Close()
-	kq, qerr := a.QueryByKey(ctx, opts.topic, opts.key, begin, end, opts.limit)
+	pctx, bar := withProgress(ctx, streams, &opts.adminFlags, "query "+opts.key)
+	kq, qerr := a.QueryByKey(pctx, opts.topic, opts.key, begin, end, opts.limit)
+	bar.finish()
 	if kq.Brokers.Total() == 0 && qerr != nil {
 		return qerr
 	}
@@ -280,6 +282,8 @@ func runMessageBrowse(ctx context.Context, opts *messageBrowseOptions, streams I
 	var out []messageView
 	var errs []error
 	scanned := 0
+	bar := newProgressBar(streams, opts.quiet, "browse "+opts.topic)
+	defer bar.finish()
 	for _, q := range admin.TopicQueues(rd, false) {
 		if opts.queue >= 0 && q.QueueID != opts.queue {
 			continue
@@ -305,6 +309,7 @@ func runMessageBrowse(ctx context.Context, opts *messageBrowseOptions, streams I
 			errs = append(errs, err)
 			continue
 		}
+		bar.add(0, max(maxOff-off, 0))
 	queue:
 		for off < maxOff && len(out) < opts.max {
 			pr, err := a.Pull(ctx, q.Addr, admin.PullRequest{BrokerName: q.BrokerName, Topic: opts.topic, QueueID: q.QueueID, Offset: off, Max: 32})
@@ -322,6 +327,7 @@ func runMessageBrowse(ctx context.Context, opts *messageBrowseOptions, streams I
 			for i := range pr.Messages {
 				m := &pr.Messages[i]
 				scanned++
+				bar.add(1, 0)
 				if end > 0 && m.StoreTimestamp > end {
 					break queue
 				}
@@ -335,6 +341,7 @@ func runMessageBrowse(ctx context.Context, opts *messageBrowseOptions, streams I
 			off = pr.Next
 		}
 	}
+	bar.finish()
 	if out == nil {
 		out = []messageView{}
 	}

@@ -39,6 +39,8 @@ type adminFlags struct {
 	output  string
 	timeout time.Duration
 	context string
+	// quiet turns progress bars off (they are drawn only on a terminal anyway).
+	quiet bool
 	// lookup, when set, refreshes namesrv and context from the parsed flags (completion).
 	lookup func()
 }
@@ -55,6 +57,7 @@ func addAdminFlags(cmd *cobra.Command, f *adminFlags, nsName string, outShort bo
 	}
 	fs.StringVarP(&f.output, "output", short, formatTable, "output format: "+strings.Join(outputFormats, "|"))
 	fs.DurationVar(&f.timeout, "timeout", admin.DefaultTimeout, "timeout of each request to a server")
+	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar on stderr")
 	fs.StringVar(&f.context, "context", os.Getenv("MQ_CONTEXT"), "use this context of mq ctx (default: the current one; -n wins)")
 	_ = cmd.RegisterFlagCompletionFunc("context", completeContexts)
 	_ = cmd.RegisterFlagCompletionFunc("output", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
