@@ -1,0 +1,40 @@
+// Package ha replicates a master broker's CommitLog to its slaves, byte for byte and at the
+// same physical offsets, over Apache RocketMQ's classic HA protocol (DefaultHAService,
+// HAConnection, DefaultHAClient), so an mq slave can follow an Apache master and back.
+//
+// The master listens on haListenPort (listenPort+1 by default) and announces it to the
+// nameservers as haServerAddr; a slave learns it from REGISTER_BROKER's response (or
+// haMasterAddress) and connects. Each connection carries two streams:
+//
+//	slave -> master: a report, every haSendHeartbeatInterval (5 s) and after each frame
+//	  0                 8
+//	  +-----------------+
+//	  | maxPhyOffset    |   int64 big-endian: the slave's CommitLog end (all below is stored)
+//	  +-----------------+
+//
+//	master -> slave: frames, from the offset of the slave's first report on
+//	  0                 8            12
+//	  +-----------------+------------+---------------------------------------+
+//	  | phyOffset       | bodySize   | body: raw CommitLog bytes              |
+//	  | int64 BE        | int32 BE   | (bodySize bytes, starting at phyOffset)|
+//	  +-----------------+------------+---------------------------------------+
+//	  bodySize 0 is a heartbeat, sent after haSendHeartbeatInterval without data.
+//
+// Our master cuts bodies at record boundaries (whole stored records, and a segment's blank
+// filler which runs to the segment end), at most haTransferBatchSize (32 KiB) unless a
+// single record is larger, and never across a segment. The slave appends a body only when
+// phyOffset equals its CommitLog end (store.AppendReplica); otherwise it drops the connection
+// and reconnects, reporting its end again. Its dispatcher then builds ConsumeQueues and
+// IndexFiles from the replicated records as from local ones.
+//
+//	 master                                           slave
+//	 CommitLog --ReadReplica--> writer goroutine ===frames===> Client --AppendReplica--> CommitLog
+//	                           reader goroutine <==reports===                           |
+//	 SYNC_MASTER send --WaitAck(end)--> waiters (sorted by end,                    dispatch
+//	                                    released by the reader's acks)             CQ, index
+//
+// A first report of 0 from a new slave starts it at the master's first kept offset (Apache
+// starts at the last segment instead). A SYNC_MASTER send waits in WaitAck until some slave
+// reported an offset at or past its record's end: ErrNoSlave when no slave is connected or
+// the best one is more than haMaxGapNotInSync behind, ErrAckTimeout after syncFlushTimeout.
+package ha
