@@ -27,11 +27,11 @@
 // and reconnects, reporting its end again. Its dispatcher then builds ConsumeQueues and
 // IndexFiles from the replicated records as from local ones.
 //
-//	 master                                           slave
-//	 CommitLog --ReadReplica--> writer goroutine ===frames===> Client --AppendReplica--> CommitLog
-//	                           reader goroutine <==reports===                           |
-//	 SYNC_MASTER send --WaitAck(end)--> waiters (sorted by end,                    dispatch
-//	                                    released by the reader's acks)             CQ, index
+//	master                                           slave
+//	CommitLog --ReadReplica--> writer goroutine ===frames===> Client --AppendReplica--> CommitLog
+//	                          reader goroutine <==reports===                           |
+//	SYNC_MASTER send --WaitAck(end)--> waiters (sorted by end,                    dispatch
+//	                                   released by the reader's acks)             CQ, index
 //
 // A first report of 0 from a new slave starts it at the master's first kept offset (Apache
 // starts at the last segment instead). A SYNC_MASTER send waits in WaitAck until some slave
