@@ -89,7 +89,12 @@ const (
 // unique key (a retried send, a message in a retry topic): all are returned.
 func (a *Admin) MessageByID(ctx context.Context, topic, id string) ([]FoundMessage, IDKind, error) {
 	if host, off, err := message.ParseOffsetMsgID(id); err == nil {
-		if b, ok := a.brokerAt(ctx, host); ok {
+		b, ok, err := a.brokerAt(ctx, host)
+		if err != nil {
+			// Without the nameservers the id cannot be told apart: say why.
+			return nil, "", err
+		}
+		if ok {
 			m, err := a.ViewMessage(ctx, b.Addr, off)
 			if err != nil {
 				return nil, IDOffset, err
@@ -120,19 +125,20 @@ func (a *Admin) MessageByID(ctx context.Context, topic, id string) ([]FoundMessa
 	return out, IDUnique, res.Err()
 }
 
-// brokerAt returns the broker the nameservers know at host.
-func (a *Admin) brokerAt(ctx context.Context, host netip.AddrPort) (Broker, bool) {
+// brokerAt returns the broker the nameservers know at host; the error is the nameservers'
+// failure to answer.
+func (a *Admin) brokerAt(ctx context.Context, host netip.AddrPort) (Broker, bool, error) {
 	ci, err := a.ClusterInfo(ctx)
 	if err != nil {
-		return Broker{}, false
+		return Broker{}, false, err
 	}
 	all, _ := Brokers(ci, "")
 	for _, b := range all {
 		if ap, err := netip.ParseAddrPort(b.Addr); err == nil && ap == host {
-			return b, true
+			return b, true, nil
 		}
 	}
-	return Broker{}, false
+	return Broker{}, false, nil
 }
 
 // queryTopic runs one QUERY_MESSAGE on every master of topic's route.

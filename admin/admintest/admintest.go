@@ -102,6 +102,7 @@ func Start(cfg Config) (*Broker, error) {
 		protocol.GetConsumerConnectionList:        b.consumerConnections,
 		protocol.GetProducerConnectionList:        b.producerConnections,
 		protocol.ViewBrokerStatsData:              b.statsData,
+		protocol.UpdateBrokerConfig:               b.updateConfig,
 		protocol.GetBrokerConsumeStats:            b.brokerConsumeStats,
 		protocol.QueryTopicConsumeByWho:           b.consumeByWho,
 	} {
@@ -286,6 +287,17 @@ func (b *Broker) brokerConfig(req *remoting.Command) *remoting.Command {
 		"\nnamesrvAddr=127.0.0.1:9876\nflushDiskType=ASYNC_FLUSH\n")
 	resp.ExtFields = map[string]string{"version": `{"counter":1,"stateVersion":0,"timestamp":1700000000000}`}
 	return resp
+}
+
+// updateConfig accepts UPDATE_BROKER_CONFIG bodies of key=value lines (and changes nothing);
+// a line without '=' is refused with SYSTEM_ERROR, as Apache's properties parser would fail.
+func (b *Broker) updateConfig(req *remoting.Command) *remoting.Command {
+	for _, line := range strings.Split(strings.TrimSpace(string(req.Body)), "\n") {
+		if line != "" && !strings.Contains(line, "=") {
+			return fail(req, protocol.SystemError, "bad properties line "+line)
+		}
+	}
+	return ok(req, "")
 }
 
 func topicConfigJSON(tc protocol.TopicConfig) string {
