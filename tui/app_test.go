@@ -1,0 +1,272 @@
+package tui
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/<TestName>.golden")
+
+func TestMain(m *testing.M) {
+	time.Local = time.UTC // goldens show store times; keep them the same on every machine
+	os.Exit(m.Run())
+}
+
+var refreshedAt = time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+
+// newTestModel returns a model over src sized 120x24, with its first view loaded.
+func newTestModel(t *testing.T, src Source) *Model {
+	t.Helper()
+	m := New(Config{Source: src, NameServers: "127.0.0.1:9876", NoColor: true,
+		Now: func() time.Time { return refreshedAt }, BrowseN: 10, Context: t.Context()})
+	send(t, m, tea.WindowSizeMsg{Width: 120, Height: 24})
+	run(t, m, m.Init())
+	return m
+}
+
+// send feeds msg to Update and runs the commands it returns.
+func send(t *testing.T, m *Model, msg tea.Msg) (quit bool) {
+	t.Helper()
+	_, cmd := m.Update(msg)
+	return run(t, m, cmd)
+}
+
+// run executes cmd (and batches, recursively) and feeds the results back, as the runtime does.
+func run(t *testing.T, m *Model, cmd tea.Cmd) (quit bool) {
+	t.Helper()
+	if cmd == nil {
+		return false
+	}
+	switch msg := cmd().(type) {
+	case nil:
+	case tea.QuitMsg:
+		return true
+	case tea.BatchMsg:
+		for _, c := range msg {
+			quit = run(t, m, c) || quit
+		}
+	default:
+		quit = send(t, m, msg)
+	}
+	return quit
+}
+
+// press types each key: single characters as text, names (enter, esc, down…) as special keys.
+func press(t *testing.T, m *Model, ks ...string) (quit bool) {
+	t.Helper()
+	special := map[string]rune{"enter": tea.KeyEnter, "esc": tea.KeyEscape, "down": tea.KeyDown, "up": tea.KeyUp,
+		"backspace": tea.KeyBackspace}
+	for _, k := range ks {
+		var msg tea.KeyPressMsg
+		switch {
+		case special[k] != 0:
+			msg = tea.KeyPressMsg{Code: special[k]}
+		case k == "ctrl+c":
+			msg = tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl}
+		default:
+			msg = tea.KeyPressMsg{Code: []rune(k)[0], Text: k}
+		}
+		quit = send(t, m, msg) || quit
+	}
+	return quit
+}
+
+// typeText types s one rune at a time.
+func typeText(t *testing.T, m *Model, s string) {
+	t.Helper()
+	for _, r := range s {
+		press(t, m, string(r))
+	}
+}
+
+// screen is View() written through an ASCII colour profile: no colours, decorations kept.
+func screen(t *testing.T, m *Model) string {
+	t.Helper()
+	var b bytes.Buffer
+	w := &colorprofile.Writer{Forward: &b, Profile: colorprofile.Ascii}
+	if _, err := w.WriteString(m.View().Content); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+func golden(t *testing.T, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", t.Name()+".golden")
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("screen differs from %s (rerun with -update after checking):\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
+}
+
+func TestTUIViews(t *testing.T) {
+	tests := []struct {
+		name string
+		do   func(t *testing.T, m *Model)
+	}{
+		{"view=brokers", func(t *testing.T, m *Model) {}},
+		{"view=topics", func(t *testing.T, m *Model) { press(t, m, ":"); typeText(t, m, "topics"); press(t, m, "enter") }},
+		{"view=topics-filter", func(t *testing.T, m *Model) {
+			press(t, m, ":")
+			typeText(t, m, "topics")
+			press(t, m, "enter", "/")
+			typeText(t, m, "bill")
+		}},
+		{"view=topic", func(t *testing.T, m *Model) {
+			press(t, m, ":")
+			typeText(t, m, "topics")
+			press(t, m, "enter", "down", "down", "enter") // Orders: third row, after %DLQ%billing and %RETRY%billing
+		}},
+		{"view=groups", func(t *testing.T, m *Model) { press(t, m, ":"); typeText(t, m, "groups"); press(t, m, "enter") }},
+		{"view=group", func(t *testing.T, m *Model) {
+			press(t, m, ":")
+			typeText(t, m, "groups")
+			press(t, m, "enter", "down", "enter")
+		}},
+		{"view=messages", func(t *testing.T, m *Model) { press(t, m, ":"); typeText(t, m, "msgs Orders"); press(t, m, "enter") }},
+		{"view=message", func(t *testing.T, m *Model) {
+			press(t, m, ":")
+			typeText(t, m, "msgs Orders")
+			press(t, m, "enter", "down", "enter")
+		}},
+		{"view=help", func(t *testing.T, m *Model) { press(t, m, "?") }},
+		{"view=command-prompt", func(t *testing.T, m *Model) { press(t, m, ":"); typeText(t, m, "gro") }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := newTestModel(t, &fakeSource{})
+			tt.do(t, m)
+			golden(t, screen(t, m))
+		})
+	}
+}
+
+func TestTUIPartialAndErrors(t *testing.T) {
+	t.Run("answer=partial", func(t *testing.T) {
+		m := newTestModel(t, &fakeSource{down: map[string]bool{"10.0.0.2:10911": true}})
+		s := screen(t, m)
+		for _, want := range []string{"2/3 brokers answered", "DOWN", "error: 2/3 brokers answered: broker broker-b 10.0.0.2:10911", "dial tcp: connection refused"} {
+			if !strings.Contains(s, want) {
+				t.Errorf("screen lacks %q:\n%s", want, s)
+			}
+		}
+		golden(t, s)
+	})
+	t.Run("answer=namesrv-down", func(t *testing.T) {
+		m := newTestModel(t, &fakeSource{clusterErr: errDown})
+		s := screen(t, m)
+		if !strings.Contains(s, "could not load: dial tcp: connection refused") {
+			t.Errorf("screen lacks the error:\n%s", s)
+		}
+		golden(t, s)
+	})
+	t.Run("answer=refresh-fails-keeps-rows", func(t *testing.T) {
+		src := &fakeSource{}
+		m := newTestModel(t, src)
+		src.clusterErr = errDown
+		send(t, m, tickMsg{})
+		s := screen(t, m)
+		if !strings.Contains(s, "broker-a") || !strings.Contains(s, "error: dial tcp") {
+			t.Errorf("want old rows and the error:\n%s", s)
+		}
+	})
+	t.Run("answer=unknown-topic", func(t *testing.T) {
+		m := newTestModel(t, &fakeSource{})
+		press(t, m, ":")
+		typeText(t, m, "topic Missing")
+		press(t, m, "enter")
+		if s := screen(t, m); !strings.Contains(s, "TOPIC_NOT_EXIST") {
+			t.Errorf("want the route error:\n%s", s)
+		}
+	})
+	t.Run("answer=unknown-command", func(t *testing.T) {
+		m := newTestModel(t, &fakeSource{})
+		press(t, m, ":")
+		typeText(t, m, "nope")
+		press(t, m, "enter")
+		if s := screen(t, m); !strings.Contains(s, `unknown command "nope"`) {
+			t.Errorf("want the command error:\n%s", s)
+		}
+	})
+}
+
+func TestTUINavigation(t *testing.T) {
+	m := newTestModel(t, &fakeSource{})
+	crumbs := func() string {
+		var s []string
+		for _, p := range m.stack {
+			s = append(s, kindTitle[p.key.kind]+"("+p.key.arg+")")
+		}
+		return strings.Join(s, ">")
+	}
+	steps := []struct {
+		keys []string
+		text string
+		want string
+	}{
+		{nil, "", "Brokers()"},
+		{[]string{":"}, "topics", "Brokers()"}, // prompt open, nothing switched yet
+		{[]string{"enter"}, "", "Topics()"},
+		{[]string{"/"}, "Orders", "Topics()"},
+		{[]string{"enter", "enter"}, "", "Topics()>Topic(Orders)"},
+		{[]string{"m"}, "", "Topics()>Topic(Orders)>Messages(Orders)"},
+		{[]string{"enter"}, "", "Topics()>Topic(Orders)>Messages(Orders)>Message(7F00000100a010003)"},
+		{[]string{"esc", "esc", "esc"}, "", "Topics()"},
+		{[]string{"esc"}, "", "Topics()"}, // clears the filter
+		{[]string{":"}, "g", "Topics()"},
+		{[]string{"enter", "enter"}, "", "Groups()>Group(audit)"},
+		{[]string{"?"}, "", "Groups()>Group(audit)"},
+		{[]string{"x", "esc"}, "", "Groups()"}, // x closes help, esc goes back
+	}
+	for i, st := range steps {
+		press(t, m, st.keys...)
+		typeText(t, m, st.text)
+		if got := crumbs(); got != st.want {
+			t.Fatalf("step %d %v %q: stack %s, want %s\n%s", i, st.keys, st.text, got, st.want, screen(t, m))
+		}
+	}
+	if m.top().filter != "" {
+		t.Errorf("filter %q left on groups", m.top().filter)
+	}
+	if !press(t, m, "q") {
+		t.Error("q did not quit")
+	}
+	m2 := newTestModel(t, &fakeSource{})
+	press(t, m2, ":")
+	if !press(t, m2, "ctrl+c") {
+		t.Error("ctrl+c in the prompt did not quit")
+	}
+}
+
+func TestTUIRefreshTick(t *testing.T) {
+	m := New(Config{Source: &fakeSource{}, Refresh: time.Millisecond, Context: context.Background()})
+	_, cmd := m.Update(tickMsg{})
+	if cmd == nil {
+		t.Fatal("tick returned no command")
+	}
+	batch, ok := cmd().(tea.BatchMsg)
+	if !ok || len(batch) != 2 {
+		t.Fatalf("tick: want a batch of fetch and next tick, got %T", cmd())
+	}
+}
