@@ -152,6 +152,7 @@ remoting protocol, and the admin tool for mq and Apache RocketMQ clusters alike.
 		newDelayCmd(streams),
 		newTxnCmd(streams),
 		newCtxCmd(streams),
+		newTUICmd(streams, nil),
 		newVersionCmd(streams),
 		newExitCodesTopic(),
 	)

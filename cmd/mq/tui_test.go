@@ -1,0 +1,85 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestTUIFlags(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     string
+		args    []string
+		want    tuiOptions
+		wantErr string
+	}{
+		{name: "flags=defaults", args: []string{"-n", "127.0.0.1:9876"},
+			want: tuiOptions{adminFlags: adminFlags{namesrv: "127.0.0.1:9876"}, refresh: 2 * time.Second, browseN: 50}},
+		{name: "flags=all", args: []string{"-n", "a:1;b:2", "--refresh", "5s", "--log-file", "/tmp/x.log", "--browse", "7"},
+			want: tuiOptions{adminFlags: adminFlags{namesrv: "a:1;b:2"}, refresh: 5 * time.Second, logFile: "/tmp/x.log", browseN: 7}},
+		{name: "flags=env", env: "10.0.0.1:9876", args: nil,
+			want: tuiOptions{adminFlags: adminFlags{namesrv: "10.0.0.1:9876"}, refresh: 2 * time.Second, browseN: 50}},
+		{name: "flags=negative-refresh", args: []string{"-n", "x:1", "--refresh", "-1s"}, wantErr: "--refresh"},
+		{name: "flags=extra-arg", args: []string{"-n", "x:1", "topics"}, wantErr: "unknown command"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("NAMESRV_ADDR", tt.env)
+			t.Setenv("MQ_CONTEXT", "")
+			t.Setenv("HOME", t.TempDir())
+			t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+			var got *tuiOptions
+			var out bytes.Buffer
+			cmd := newTUICmd(IOStreams{Out: &out, ErrOut: &out}, func(_ context.Context, o *tuiOptions, _ IOStreams) error {
+				got = o
+				return nil
+			})
+			cmd.SetArgs(tt.args)
+			cmd.SetOut(&out)
+			cmd.SetErr(&out)
+			err := cmd.Execute()
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got.adminFlags.timeout, got.adminFlags.lookup = 0, nil
+			if got.namesrv != tt.want.namesrv || got.refresh != tt.want.refresh || got.logFile != tt.want.logFile || got.browseN != tt.want.browseN {
+				t.Errorf("options %+v, want %+v", *got, tt.want)
+			}
+		})
+	}
+}
+
+func TestTUINoNameserverIsUsageError(t *testing.T) {
+	t.Setenv("NAMESRV_ADDR", "")
+	t.Setenv("MQ_CONTEXT", "")
+	t.Setenv("HOME", t.TempDir())
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	cmd := newTUICmd(IOStreams{}, func(context.Context, *tuiOptions, IOStreams) error { t.Fatal("ran"); return nil })
+	cmd.SetArgs(nil)
+	err := cmd.Execute()
+	var ue *usageError
+	if !errors.As(err, &ue) {
+		t.Fatalf("err %v, want a usage error", err)
+	}
+}
+
+func TestTUILogPath(t *testing.T) {
+	if p, _ := tuiLogPath("/x/y.log"); p != "/x/y.log" {
+		t.Errorf("flag path: %s", p)
+	}
+	t.Setenv("XDG_CACHE_HOME", "/cache")
+	if p, err := tuiLogPath(""); err != nil || p != filepath.Join("/cache", "mq", "tui.log") {
+		t.Errorf("default path %s, %v", p, err)
+	}
+}
