@@ -278,7 +278,8 @@ func (b *Broker) runtimeInfo(req *remoting.Command) *remoting.Command {
 	return ok(req, `{"table":{"bootTimestamp":"1700000000000","brokerActive":"true","brokerVersionDesc":"V5_3_3",`+
 		`"commitLogDiskRatio":"0.25","commitLogMaxOffset":"4200","commitLogMinOffset":"0",`+
 		`"getTransferredTps":"0.0 0.0 0.0","msgGetTotalTodayNow":"100","msgPutTotalTodayNow":"120",`+
-		`"putTps":"1.5 2.0 3.0","runtime":"[ 0 days, 1 hours, 0 minutes, 0 seconds ]"}}`)
+		`"putTps":"1.5 2.0 3.0","runtime":"[ 0 days, 1 hours, 0 minutes, 0 seconds ]",`+
+		`"scheduleMessageOffset_2":"5,7","scheduleMessageOffset_10":"3,3"}}`)
 }
 
 func (b *Broker) brokerConfig(req *remoting.Command) *remoting.Command {
