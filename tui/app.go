@@ -143,10 +143,11 @@ func (m *Model) loaded(msg loadedMsg) {
 		if p.key != msg.key {
 			continue
 		}
-		p.err, p.summary, p.partial, p.at = msg.err, msg.summary, msg.partial, m.cfg.Now()
-		// A failed refresh keeps what was shown; a partial or complete one replaces it.
+		p.err, p.summary, p.partial = msg.err, msg.summary, msg.partial
+		// A failed refresh keeps what was shown (and when it was fetched); a partial or
+		// complete one replaces it.
 		if msg.err == nil || msg.table.Header != nil || msg.text != nil {
-			p.table, p.text, p.msgs, p.loaded = msg.table, msg.text, msg.msgs, true
+			p.table, p.text, p.msgs, p.loaded, p.at = msg.table, msg.text, msg.msgs, true, m.cfg.Now()
 		}
 	}
 	m.clamp()

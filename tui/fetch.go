@@ -24,6 +24,9 @@ const (
 	kindMessage
 )
 
+// String names the kind in logs.
+func (k kind) String() string { return kindTitle[k] }
+
 // pageKey names a page: its kind and argument (topic, group or message id).
 type pageKey struct {
 	kind kind

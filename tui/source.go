@@ -57,10 +57,7 @@ func browseNewest(ctx context.Context, src Source, topic string, n int) ([]messa
 		if c := cmp.Compare(b.StoreTimestamp, a.StoreTimestamp); c != 0 {
 			return c
 		}
-		if c := cmp.Compare(a.QueueID, b.QueueID); c != 0 {
-			return c
-		}
-		return cmp.Compare(b.QueueOffset, a.QueueOffset)
+		return cmp.Compare(b.CommitLogOffset, a.CommitLogOffset)
 	})
 	if len(out) > n {
 		out = out[:n]

@@ -55,6 +55,8 @@ func (m *Model) header(p *page) string {
 	parts := []string{"mq tui", "ns " + m.cfg.NameServers}
 	if !p.at.IsZero() {
 		parts = append(parts, "refreshed "+p.at.Format("15:04:05"))
+	} else if p.err != nil {
+		parts = append(parts, "no answer yet")
 	} else {
 		parts = append(parts, "loading…")
 	}
