@@ -96,6 +96,7 @@ type Broker struct {
 	mu       sync.Mutex
 	addr     string // announced brokerIP1:port, "" until Serve
 	haAddr   string
+	ha       haState // replication (ha_wiring.go)
 	started  bool
 	shutting bool
 	done     chan struct{}
@@ -156,7 +157,7 @@ func New(cfg Config, logger *slog.Logger) (*Broker, error) {
 	b.locks = newLockManager(lockMaxLive)
 	b.stats = newBrokerStats(b.boot)
 	sc := cfg.storeConfig()
-	sc.Listener = b.storeListener
+	sc.Listener = b.onDispatch
 	sc.TagsCode = b.tagsCode
 	ms, err := store.Open(sc, logger)
 	if err != nil {
@@ -193,6 +194,7 @@ func New(cfg Config, logger *slog.Logger) (*Broker, error) {
 	}
 	b.reg = newRegistrar(log, b.client, cfg.NamesrvAddrs(), topics, b.identity, cfg.RegisterPeriod(), timeout)
 	topics.SetOnChange(b.reg.Trigger)
+	b.reg.onRegistered = b.learnMaster
 	b.makePools()
 	b.registerProcessors()
 	b.registerStoreProcessors()
@@ -300,10 +302,7 @@ func (b *Broker) announce(ln net.Listener) {
 	if b.conf().BrokerIP2 != "" {
 		haIP = b.conf().BrokerIP2
 	}
-	haPort := b.conf().HaListenPort
-	if haPort == 0 {
-		haPort = port + 1
-	}
+	haPort := b.haPort(port)
 	b.addr = net.JoinHostPort(ip, strconv.Itoa(port))
 	b.haAddr = net.JoinHostPort(haIP, strconv.Itoa(haPort))
 }
@@ -313,6 +312,10 @@ func (b *Broker) announce(ln net.Listener) {
 // the background services (Start) if they are not running and registers with the
 // nameservers at once.
 func (b *Broker) Serve(ln net.Listener) error {
+	if err := b.listenHA(ln); err != nil {
+		ln.Close()
+		return err
+	}
 	b.announce(ln)
 	if err := b.Start(context.Background()); err != nil {
 		ln.Close()
@@ -344,12 +347,15 @@ func (b *Broker) Start(ctx context.Context) error {
 		return nil
 	}
 	b.started = true
+	b.startHA()
 	b.wg.Go(func() { b.reg.run(b.ctx) })
 	flush := time.Duration(b.conf().FlushConsumerOffsetInterval) * time.Millisecond
 	b.wg.Go(func() { every(b.ctx, flush, flush, b.persistOffsets) })
 	b.wg.Go(func() { every(b.ctx, b.scanInterval, b.scanInterval, b.scanClients) })
-	b.wg.Go(func() { b.sched.Run(b.ctx) })
-	b.startMQServices()
+	if !b.isSlave() { // a slave runs no schedule, timer or transaction check
+		b.wg.Go(func() { b.sched.Run(b.ctx) })
+		b.startMQServices()
+	}
 	for range holdWorkers {
 		b.wg.Go(func() { b.hold.run(b.ctx) })
 	}
@@ -412,6 +418,7 @@ func (b *Broker) shutdown() {
 	defer cancel()
 	b.cancel()
 	b.wg.Wait()
+	b.closeHA()
 	var errs []error
 	uctx, ucancel := context.WithTimeout(ctx, 3*time.Second)
 	if err := b.reg.unregisterAll(uctx); err != nil {

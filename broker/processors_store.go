@@ -291,6 +291,7 @@ func (b *Broker) brokerRuntimeInfo(_ context.Context, _ *remoting.Conn, req *rem
 		level := int32(i + 1)
 		t["scheduleMessageOffset_"+strconv.Itoa(int(level))] = i64(offs[level]) + "," + i64(b.ms.MaxOffset(TopicSchedule, level-1))
 	}
+	b.haRuntimeInfo(t)
 	return jsonResponse(req, protocol.KVTable{Table: t})
 }
 

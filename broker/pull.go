@@ -82,6 +82,9 @@ func (b *Broker) processPull(req *remoting.Command, h *protocol.PullMessageReque
 	if int32(b.conf().BrokerPermission)&protocol.PermRead == 0 {
 		return fail(protocol.NoPermission, "the broker["+b.conf().BrokerName+"] pulling message is forbidden")
 	}
+	if resp := b.pullRejected(req); resp != nil {
+		return resp, false
+	}
 	sg, _, err := b.subs.FindOrCreate(h.ConsumerGroup)
 	if err != nil {
 		return fail(protocol.SubscriptionGroupNotExist, "subscription group ["+h.ConsumerGroup+"] does not exist")
@@ -145,7 +148,8 @@ func (b *Broker) processPull(req *remoting.Command, h *protocol.PullMessageReque
 		}
 		r.Messages = kept
 	}
-	rh := protocol.PullMessageResponseHeader{MinOffset: r.MinOffset, MaxOffset: r.MaxOffset, NextBeginOffset: r.NextBeginOffset}
+	rh := protocol.PullMessageResponseHeader{MinOffset: r.MinOffset, MaxOffset: r.MaxOffset, NextBeginOffset: r.NextBeginOffset,
+		SuggestWhichBrokerID: b.suggestBroker(sg, &r)}
 	code := protocol.Success
 	switch r.Status {
 	case store.Found:

@@ -40,6 +40,9 @@ type registrar struct {
 	period   time.Duration
 	timeout  time.Duration
 	trigger  chan struct{}
+	// onRegistered gets each successful REGISTER_BROKER answer (a slave learns its
+	// master's addresses from it); set before run.
+	onRegistered func(protocol.RegisterBrokerResponseHeader)
 
 	mu         sync.Mutex
 	registered map[string]bool // namesrv addr -> last registration succeeded
@@ -104,7 +107,13 @@ func (r *registrar) registerAll(ctx context.Context) {
 	var wg sync.WaitGroup
 	for _, ns := range r.namesrvs {
 		wg.Go(func() {
-			err := r.call(callCtx, ns, remoting.NewRequest(int16(protocol.RegisterBroker), maps.Clone(ext), body))
+			resp, err := r.invoke(callCtx, ns, remoting.NewRequest(int16(protocol.RegisterBroker), maps.Clone(ext), body))
+			if err == nil && r.onRegistered != nil {
+				var h protocol.RegisterBrokerResponseHeader
+				if protocol.DecodeHeader(resp.ExtFields, &h) == nil {
+					r.onRegistered(h)
+				}
+			}
 			r.mu.Lock()
 			was := r.registered[ns]
 			r.registered[ns] = err == nil
@@ -137,13 +146,19 @@ func (r *registrar) body(id brokerIdentity) ([]byte, error) {
 }
 
 func (r *registrar) call(ctx context.Context, addr string, req *remoting.Command) error {
+	_, err := r.invoke(ctx, addr, req)
+	return err
+}
+
+// invoke sends req and returns a successful response.
+func (r *registrar) invoke(ctx context.Context, addr string, req *remoting.Command) (*remoting.Command, error) {
 	ctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
 	resp, err := r.client.InvokeSync(ctx, addr, req)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return resp.Err()
+	return resp, resp.Err()
 }
 
 // unregisterAll sends UNREGISTER_BROKER to every nameserver in parallel and waits.

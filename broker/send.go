@@ -114,6 +114,9 @@ func (b *Broker) checkSend(h *protocol.SendMessageRequestHeader) (protocol.Topic
 }
 
 func (b *Broker) doSend(ctx context.Context, c *remoting.Conn, req *remoting.Command, h *protocol.SendMessageRequestHeader, batch bool) (*remoting.Command, *sendError) {
+	if b.isSlave() {
+		return nil, refuse(protocol.ServiceNotAvailable, slaveRefusedRemark)
+	}
 	tc, serr := b.checkSend(h)
 	if serr != nil {
 		return nil, serr
@@ -164,6 +167,7 @@ func (b *Broker) doSend(ctx context.Context, c *remoting.Conn, req *remoting.Com
 			return nil, refuse(rcode, "%v", err)
 		}
 	}
+	rcode = b.waitSlave(ctx, m.Properties, res, rcode)
 	resp := remoting.NewResponse(req, int16(rcode), "")
 	rh := protocol.SendMessageResponseHeader{
 		MsgID:         message.OffsetMsgID(b.storeHost, res.PhysicalOffset),
@@ -208,6 +212,7 @@ func (b *Broker) sendBatch(ctx context.Context, req *remoting.Command, h *protoc
 			return nil, refuse(rcode, "%v", err)
 		}
 	}
+	rcode = b.waitSlave(ctx, ptrs[0].Properties, res, rcode)
 	b.stats.put(len(ptrs))
 	var ids strings.Builder
 	buf := make([]byte, 0, 56)
@@ -293,6 +298,9 @@ func toHalf(m *message.MessageExt) {
 // a message with DELAY > 0 (and no transaction or a commit) waits in SCHEDULE_TOPIC_XXXX,
 // queue level-1, with REAL_TOPIC and REAL_QID.
 func (b *Broker) putMessage(ctx context.Context, m *message.MessageExt) (store.AppendResult, error) {
+	if b.isSlave() {
+		return store.AppendResult{}, errSlaveRole
+	}
 	t := message.TransactionType(m.SysFlag)
 	if d := m.Properties[message.PropertyDelayTimeLevel]; d != "" && (t == message.TransactionNotType || t == message.TransactionCommitType) {
 		if level, err := strconv.Atoi(d); err == nil && level > 0 {
@@ -317,7 +325,7 @@ func storeErrorCode(err error) protocol.ResponseCode {
 	case errors.Is(err, store.ErrMessageTooLarge), errors.Is(err, message.ErrPropertiesTooLong),
 		errors.Is(err, message.ErrTopicTooLong), errors.Is(err, message.ErrBadLength):
 		return protocol.MessageIllegal
-	case errors.Is(err, store.ErrClosed):
+	case errors.Is(err, store.ErrClosed), errors.Is(err, errSlaveRole):
 		return protocol.ServiceNotAvailable
 	}
 	return protocol.SystemError

@@ -1,0 +1,325 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/mq-project/mq/broker/ha"
+	"github.com/mq-project/mq/message"
+	"github.com/mq-project/mq/protocol"
+	"github.com/mq-project/mq/remoting"
+	"github.com/mq-project/mq/store"
+)
+
+// slaveSyncInterval is how often a slave copies topics, groups and offsets from its master
+// (SlaveSynchronize).
+const slaveSyncInterval = 10 * time.Second
+
+// slaveRefusedRemark is the remark of a send to a slave (SendMessageProcessor's answer to
+// PutMessageStatus.SERVICE_NOT_AVAILABLE).
+const slaveRefusedRemark = "service not available now. It may be caused by one of the following reasons: " +
+	"the broker's disk is full, messages are put to the slave, message store has been shut down, etc."
+
+// errSlaveRole is a put refused because this broker is a slave.
+var errSlaveRole = errors.New("broker: " + slaveRefusedRemark)
+
+// haState is the replication side of the broker: the master's HA server or the slave's HA
+// client and metadata sync.
+type haState struct {
+	server atomic.Pointer[ha.Server] // masters, once Serve listened
+	client *ha.Client                // slaves
+	port   int                       // the HA listener's real port (0: none)
+	// syncInterval overrides slaveSyncInterval (tests); set before Serve.
+	syncInterval time.Duration
+
+	mu         sync.Mutex
+	masterAddr string // the master's broker address (REGISTER_BROKER response), slaves only
+	syncWake   chan struct{}
+	lastSync   time.Time
+	syncErr    error
+}
+
+func (b *Broker) isSlave() bool { return b.cfg.BrokerRole == Slave }
+
+// listenHA opens the master's HA port: haListenPort, or the main port + 1 when it is 0
+// (falling back to a free port when that one is taken; the real port is announced as
+// haServerAddr, so slaves that learn it from the nameserver still find it).
+func (b *Broker) listenHA(main net.Listener) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.shutting {
+		return ErrShutdown
+	}
+	if b.isSlave() || b.ha.server.Load() != nil {
+		return nil
+	}
+	port := b.cfg.HaListenPort
+	if port == 0 {
+		if ta, ok := main.Addr().(*net.TCPAddr); ok {
+			port = ta.Port + 1
+		}
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort("", strconv.Itoa(port)))
+	if err != nil && b.cfg.HaListenPort == 0 {
+		b.log.Warn("HA port taken, using a free one", "port", port, "err", err)
+		ln, err = net.Listen("tcp", ":0")
+	}
+	if err != nil {
+		return fmt.Errorf("broker: listen HA port %d: %w", port, err)
+	}
+	b.ha.port = ln.Addr().(*net.TCPAddr).Port
+	srv := ha.NewServer(ha.ServerConfig{
+		Store:                b.ms,
+		Logger:               b.log,
+		BatchSize:            b.cfg.HaTransferBatchSize,
+		HeartbeatInterval:    time.Duration(b.cfg.HaSendHeartbeatInterval) * time.Millisecond,
+		HousekeepingInterval: time.Duration(b.cfg.HaHousekeepingInterval) * time.Millisecond,
+		MaxGap:               int64(b.cfg.HaMaxGapNotInSync),
+		PollInterval:         10 * time.Millisecond,
+	})
+	b.ha.server.Store(srv)
+	return srv.Start(ln)
+}
+
+// haPort is the HA port to announce: the HA listener's, else haListenPort or port+1.
+func (b *Broker) haPort(port int) int {
+	if b.ha.port > 0 {
+		return b.ha.port
+	}
+	if b.cfg.HaListenPort != 0 {
+		return b.cfg.HaListenPort
+	}
+	return port + 1
+}
+
+// startHA starts a slave's replication client and metadata sync (Start calls it).
+func (b *Broker) startHA() {
+	if !b.isSlave() {
+		return
+	}
+	hb := time.Duration(b.cfg.HaSendHeartbeatInterval) * time.Millisecond
+	b.ha.client = ha.NewClient(ha.ClientConfig{
+		Store:          b.ms,
+		Logger:         b.log,
+		ReportInterval: hb,
+		ReadTimeout:    time.Duration(b.cfg.HaHousekeepingInterval) * time.Millisecond,
+		DialTimeout:    time.Duration(b.cfg.ConnectTimeoutMillis) * time.Millisecond,
+		MaxFrame:       max(b.cfg.HaTransferBatchSize, 0) + b.cfg.MaxMessageSize + recordOverhead + (64 << 10),
+	})
+	if b.cfg.HaMasterAddress != "" {
+		b.ha.client.SetMasterAddr(b.cfg.HaMasterAddress)
+	}
+	b.ha.client.Start()
+	b.ha.syncWake = make(chan struct{}, 1)
+	b.wg.Go(b.slaveSyncLoop)
+}
+
+// closeHA stops replication (Shutdown calls it before the store closes).
+func (b *Broker) closeHA() {
+	if s := b.ha.server.Load(); s != nil {
+		s.Close()
+	}
+	if b.ha.client != nil {
+		b.ha.client.Close()
+	}
+}
+
+// learnMaster takes the master's addresses from a REGISTER_BROKER response (slaves).
+func (b *Broker) learnMaster(h protocol.RegisterBrokerResponseHeader) {
+	if !b.isSlave() || b.ha.client == nil {
+		return
+	}
+	if h.HAServerAddr != "" && b.cfg.HaMasterAddress == "" {
+		b.ha.client.SetMasterAddr(h.HAServerAddr)
+	}
+	if h.MasterAddr == "" {
+		return
+	}
+	b.ha.mu.Lock()
+	changed := b.ha.masterAddr != h.MasterAddr
+	b.ha.masterAddr = h.MasterAddr
+	b.ha.mu.Unlock()
+	if changed {
+		select {
+		case b.ha.syncWake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// onDispatch is the store's dispatch listener: long polls, the timer, and the HA writers.
+func (b *Broker) onDispatch(topic string, queueID int32, offset int64) {
+	b.storeListener(topic, queueID, offset)
+	if s := b.ha.server.Load(); s != nil {
+		s.Notify()
+	}
+}
+
+// waitSlave makes a SYNC_MASTER send wait until a slave has its record (CommitLog#handleHA):
+// SLAVE_NOT_AVAILABLE without a slave, FLUSH_SLAVE_TIMEOUT after syncFlushTimeout. Messages
+// with WAIT=false and other roles do not wait.
+func (b *Broker) waitSlave(ctx context.Context, props map[string]string, res store.AppendResult, rcode protocol.ResponseCode) protocol.ResponseCode {
+	if b.cfg.BrokerRole != SyncMaster || props[message.PropertyWaitStoreMsgOK] == "false" {
+		return rcode
+	}
+	srv := b.ha.server.Load()
+	if srv == nil {
+		return protocol.SlaveNotAvailable
+	}
+	timeout := time.Duration(b.conf().SyncFlushTimeout) * time.Millisecond
+	switch err := srv.WaitAck(ctx, res.PhysicalOffset+res.WroteBytes, timeout); {
+	case err == nil:
+		return rcode
+	case errors.Is(err, ha.ErrNoSlave):
+		return protocol.SlaveNotAvailable
+	default:
+		return protocol.FlushSlaveTimeout
+	}
+}
+
+// totalMemory is the machine's RAM in bytes (0 if unknown).
+func totalMemory() int64 {
+	var si unix.Sysinfo_t
+	if err := unix.Sysinfo(&si); err != nil {
+		return 0
+	}
+	return int64(si.Totalram) * int64(si.Unit)
+}
+
+// suggestBroker fills suggestWhichBrokerId of a PULL answer (PullMessageProcessor): with
+// slaveReadEnable, a consumer whose last message is more than accessMessageInMemoryMaxRatio
+// percent of RAM behind the CommitLog end is sent to whichBrokerWhenConsumeSlowly (1), else
+// to the group's brokerId (0); without it, always to the master.
+func (b *Broker) suggestBroker(sg protocol.SubscriptionGroupConfig, r *store.GetResult) int64 {
+	if !b.conf().SlaveReadEnable {
+		return protocol.MasterID
+	}
+	if n := len(r.Messages); n > 0 {
+		limit := totalMemory() * int64(b.conf().AccessMessageInMemoryMaxRatio) / 100
+		if b.ms.CommitLogMaxOffset()-r.Messages[n-1].PhysicalOffset() > limit {
+			return sg.WhichBrokerWhenConsumeSlowly
+		}
+	}
+	return sg.BrokerID
+}
+
+// pullRejected answers a pull on a slave without slaveReadEnable as Apache 5's
+// PullMessageProcessor#rejectRequest does (the remoting layer's SYSTEM_BUSY).
+func (b *Broker) pullRejected(req *remoting.Command) *remoting.Command {
+	if !b.isSlave() || b.conf().SlaveReadEnable {
+		return nil
+	}
+	return errorResponse(req, protocol.SystemBusy, "[REJECTREQUEST]system busy, start flow control for a while")
+}
+
+// haRuntimeInfo adds the replication keys to GET_BROKER_RUNTIME_INFO.
+func (b *Broker) haRuntimeInfo(t map[string]string) {
+	i64 := func(n int64) string { return strconv.FormatInt(n, 10) }
+	end := b.ms.CommitLogMaxOffset()
+	if s := b.ha.server.Load(); s != nil {
+		slaves := s.Slaves()
+		t["haConnectionCount"] = strconv.Itoa(len(slaves))
+		behind := int64(0)
+		if len(slaves) > 0 {
+			behind = max(end-slaves[0].Acked, 0)
+		}
+		t["slaveFallBehindMuch"] = i64(behind)
+		for i, sl := range slaves {
+			t["haSlaveAckOffset_"+strconv.Itoa(i)] = sl.Addr + "," + i64(sl.Acked)
+		}
+	}
+	if c := b.ha.client; c != nil {
+		t["haMasterAddress"] = c.MasterAddr()
+		t["haConnected"] = strconv.FormatBool(c.Connected())
+		t["slaveFallBehindMuch"] = i64(max(c.MasterOffset()-end, 0))
+		if lr := c.LastReceive(); !lr.IsZero() {
+			t["haLastReceiveTimestamp"] = i64(lr.UnixMilli())
+		}
+	}
+}
+
+// slaveSyncLoop copies the master's metadata every slaveSyncInterval, and at once when the
+// master's address becomes known.
+func (b *Broker) slaveSyncLoop() {
+	every := slaveSyncInterval
+	if b.ha.syncInterval > 0 {
+		every = b.ha.syncInterval
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-b.ctx.Done():
+			return
+		case <-t.C:
+		case <-b.ha.syncWake:
+		}
+		if err := b.syncFromMaster(b.ctx); err != nil && b.ctx.Err() == nil {
+			b.log.Warn("slave sync from master failed", "err", err)
+		}
+	}
+}
+
+// syncFromMaster copies topics.json, subscriptionGroup.json, consumerOffset.json and
+// delayOffset.json from the master (SlaveSynchronize#syncAll) and persists them.
+func (b *Broker) syncFromMaster(ctx context.Context) error {
+	b.ha.mu.Lock()
+	addr := b.ha.masterAddr
+	b.ha.mu.Unlock()
+	if addr == "" {
+		return nil
+	}
+	get := func(code protocol.RequestCode, v any) error {
+		cctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		defer cancel()
+		resp, err := b.client.InvokeSync(cctx, addr, remoting.NewRequest(int16(code), nil, nil))
+		if err != nil {
+			return err
+		}
+		if err := resp.Err(); err != nil {
+			return err
+		}
+		return protocol.DecodeBody(resp.Body, v)
+	}
+	var errs []error
+	var topics protocol.TopicConfigSerializeWrapper
+	if err := get(protocol.GetAllTopicConfig, &topics); err != nil {
+		errs = append(errs, fmt.Errorf("topics: %w", err))
+	} else if err := b.topics.replaceFromMaster(topics); err != nil {
+		errs = append(errs, err)
+	}
+	var offsets protocol.ConsumerOffsetSerializeWrapper
+	if err := get(protocol.GetAllConsumerOffset, &offsets); err != nil {
+		errs = append(errs, fmt.Errorf("consumer offsets: %w", err))
+	} else if err := b.offsets.replaceFromMaster(offsets); err != nil {
+		errs = append(errs, err)
+	}
+	var delay protocol.DelayOffsetSerializeWrapper
+	if err := get(protocol.GetAllDelayOffset, &delay); err != nil {
+		errs = append(errs, fmt.Errorf("delay offsets: %w", err))
+	} else if body, err := protocol.EncodeBody(delay); err != nil {
+		errs = append(errs, err)
+	} else if err := writeFileAtomic(filepath.Join(b.cfg.ConfigDir(), "delayOffset.json"), body); err != nil {
+		errs = append(errs, err)
+	}
+	var groups protocol.SubscriptionGroupWrapper
+	if err := get(protocol.GetAllSubscriptionGroupConfig, &groups); err != nil {
+		errs = append(errs, fmt.Errorf("subscription groups: %w", err))
+	} else if err := b.subs.replaceFromMaster(groups); err != nil {
+		errs = append(errs, err)
+	}
+	err := errors.Join(errs...)
+	b.ha.mu.Lock()
+	b.ha.lastSync, b.ha.syncErr = time.Now(), err
+	b.ha.mu.Unlock()
+	return err
+}
