@@ -12,13 +12,14 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
+	"go.uber.org/goleak"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/<TestName>.golden")
 
 func TestMain(m *testing.M) {
 	time.Local = time.UTC // goldens show store times; keep them the same on every machine
-	os.Exit(m.Run())
+	goleak.VerifyTestMain(m)
 }
 
 var refreshedAt = time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)

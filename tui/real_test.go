@@ -1,0 +1,64 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/mq-project/mq/admin"
+	"github.com/mq-project/mq/internal/mqtest"
+	"github.com/mq-project/mq/message"
+	"github.com/mq-project/mq/protocol"
+)
+
+// TestTUIRealCluster drives the model over the real admin library against a real nameserver
+// and broker: the brokers view lists the broker, the messages view shows what was sent.
+func TestTUIRealCluster(t *testing.T) {
+	ns := mqtest.StartNamesrv(t)
+	b := mqtest.StartBroker(t, ns.Addr)
+	a, err := admin.New(admin.Options{NameServers: []string{ns.Addr}, Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	tc := protocol.NewTopicConfig("TuiOrders")
+	tc.ReadQueueNums, tc.WriteQueueNums = 2, 2
+	if err := a.CreateTopicOnBroker(t.Context(), b.Addr, tc); err != nil {
+		t.Fatal(err)
+	}
+	mqtest.CheckFor(t, 10*time.Second, 20*time.Millisecond, func() error {
+		rd, err := a.TopicRoute(t.Context(), "TuiOrders")
+		if err != nil || len(admin.TopicQueues(rd, true)) != 2 {
+			return fmt.Errorf("route: %v", err)
+		}
+		return nil
+	})
+	for i := range 3 {
+		_, err := a.Send(t.Context(), b.Addr, admin.SendRequest{BrokerName: b.Config.BrokerName, QueueID: int32(i % 2),
+			Message: message.Message{Topic: "TuiOrders", Properties: map[string]string{message.PropertyTags: "tui-tag"},
+				Body: fmt.Appendf(nil, "real-body-%d", i)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	m := New(Config{Source: a, NameServers: ns.Addr, NoColor: true, Context: t.Context()})
+	send(t, m, tea.WindowSizeMsg{Width: 120, Height: 30})
+	run(t, m, m.Init())
+	if s := screen(t, m); !strings.Contains(s, b.Addr) || !strings.Contains(s, "1/1 broker answered") {
+		t.Fatalf("brokers view lacks %s:\n%s", b.Addr, s)
+	}
+	press(t, m, ":")
+	typeText(t, m, "msgs TuiOrders")
+	press(t, m, "enter")
+	s := screen(t, m)
+	if strings.Count(s, "tui-tag") != 3 {
+		t.Fatalf("messages view: want 3 messages:\n%s", s)
+	}
+	press(t, m, "enter")
+	if s := screen(t, m); !strings.Contains(s, "real-body-") || !strings.Contains(s, "topic:        TuiOrders") {
+		t.Fatalf("message view:\n%s", s)
+	}
+}
