@@ -15,11 +15,18 @@ import (
 	"go.uber.org/goleak"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/<TestName>.golden")
+// updateGoldens reports -update, which rewrites testdata/<TestName>.golden. The flag itself is
+// registered by github.com/charmbracelet/x/exp/golden (imported through teatest) with the same
+// meaning, so it is looked up rather than defined twice.
+func updateGoldens() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
 
 func TestMain(m *testing.M) {
 	time.Local = time.UTC // goldens show store times; keep them the same on every machine
-	goleak.VerifyTestMain(m)
+	// teatest leaves one goroutine per program waiting for SIGINT; it is not ours.
+	goleak.VerifyTestMain(m, goleak.IgnoreAnyFunction("github.com/charmbracelet/x/exp/teatest/v2.NewTestModel.func2"))
 }
 
 var refreshedAt = time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
@@ -103,7 +110,7 @@ func screen(t *testing.T, m *Model) string {
 func golden(t *testing.T, got string) {
 	t.Helper()
 	path := filepath.Join("testdata", t.Name()+".golden")
-	if *update {
+	if updateGoldens() {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -150,6 +157,12 @@ func TestTUIViews(t *testing.T) {
 			press(t, m, ":")
 			typeText(t, m, "msgs Orders")
 			press(t, m, "enter", "down", "enter")
+		}},
+		{"view=topics-scrolled", func(t *testing.T, m *Model) {
+			send(t, m, tea.WindowSizeMsg{Width: 60, Height: 8})
+			press(t, m, ":")
+			typeText(t, m, "topics")
+			press(t, m, "enter", "G", "up")
 		}},
 		{"view=help", func(t *testing.T, m *Model) { press(t, m, "?") }},
 		{"view=command-prompt", func(t *testing.T, m *Model) { press(t, m, ":"); typeText(t, m, "gro") }},
