@@ -137,6 +137,23 @@ func TestMasterSlaveReplication(t *testing.T) {
 	if ph.NextBeginOffset != 25 || ph.SuggestWhichBrokerID != 0 {
 		t.Fatalf("slave pull header %+v", ph)
 	}
+	// The master sends a consumer that is far behind (here: any distance, ratio 0) to the
+	// slave when slaveReadEnable is on, and keeps it otherwise.
+	for _, tc := range []struct {
+		readEnable bool
+		want       int64
+	}{{false, 0}, {true, 1}} {
+		mc := m.Config()
+		mc.SlaveReadEnable, mc.AccessMessageInMemoryMaxRatio = tc.readEnable, 0
+		m.live.Store(&mc)
+		resp := call(t, c, maddr, protocol.PullMessage, pullHeader("HaT", 1, 0, pullSubscription, "*"), nil)
+		wantCode(t, resp, protocol.Success)
+		var mh protocol.PullMessageResponseHeader
+		mh.Decode(resp.ExtFields)
+		if mh.SuggestWhichBrokerID != tc.want {
+			t.Errorf("slaveReadEnable=%v: master suggests %d, want %d", tc.readEnable, mh.SuggestWhichBrokerID, tc.want)
+		}
+	}
 	refused := sendOne(t, c, saddr, "HaT", 0, nil, []byte("x"))
 	wantCode(t, refused, protocol.ServiceNotAvailable)
 	if refused.Remark != slaveRefusedRemark {

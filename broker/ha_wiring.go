@@ -29,6 +29,9 @@ const slaveSyncInterval = 10 * time.Second
 const slaveRefusedRemark = "service not available now. It may be caused by one of the following reasons: " +
 	"the broker's disk is full, messages are put to the slave, message store has been shut down, etc."
 
+// errNoOffsets is GET_ALL_CONSUMER_OFFSET's answer when the master has none.
+var errNoOffsets = errors.New("broker: no consumer offset on the master")
+
 // errSlaveRole is a put refused because this broker is a slave.
 var errSlaveRole = errors.New("broker: " + slaveRefusedRemark)
 
@@ -40,6 +43,9 @@ type haState struct {
 	port   int                       // the HA listener's real port (0: none)
 	// syncInterval overrides slaveSyncInterval (tests); set before Serve.
 	syncInterval time.Duration
+
+	memOnce sync.Once
+	mem     int64 // total RAM, for suggestWhichBrokerId
 
 	mu         sync.Mutex
 	masterAddr string // the master's broker address (REGISTER_BROKER response), slaves only
@@ -186,13 +192,15 @@ func (b *Broker) waitSlave(ctx context.Context, props map[string]string, res sto
 	}
 }
 
-// totalMemory is the machine's RAM in bytes (0 if unknown).
-func totalMemory() int64 {
-	var si unix.Sysinfo_t
-	if err := unix.Sysinfo(&si); err != nil {
-		return 0
-	}
-	return int64(si.Totalram) * int64(si.Unit)
+// totalMemory is the machine's RAM in bytes (0 if unknown), read once.
+func (b *Broker) totalMemory() int64 {
+	b.ha.memOnce.Do(func() {
+		var si unix.Sysinfo_t
+		if err := unix.Sysinfo(&si); err == nil {
+			b.ha.mem = int64(si.Totalram) * int64(si.Unit)
+		}
+	})
+	return b.ha.mem
 }
 
 // suggestBroker fills suggestWhichBrokerId of a PULL answer (PullMessageProcessor): with
@@ -204,7 +212,7 @@ func (b *Broker) suggestBroker(sg protocol.SubscriptionGroupConfig, r *store.Get
 		return protocol.MasterID
 	}
 	if n := len(r.Messages); n > 0 {
-		limit := totalMemory() * int64(b.conf().AccessMessageInMemoryMaxRatio) / 100
+		limit := b.totalMemory() * int64(b.conf().AccessMessageInMemoryMaxRatio) / 100
 		if b.ms.CommitLogMaxOffset()-r.Messages[n-1].PhysicalOffset() > limit {
 			return sg.WhichBrokerWhenConsumeSlowly
 		}
@@ -285,6 +293,9 @@ func (b *Broker) syncFromMaster(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		if code == protocol.GetAllConsumerOffset && resp.Code == int16(protocol.SystemError) && resp.Remark == "No consumer offset in this broker" {
+			return errNoOffsets // the master's answer for an empty table
+		}
 		if err := resp.Err(); err != nil {
 			return err
 		}
@@ -298,7 +309,9 @@ func (b *Broker) syncFromMaster(ctx context.Context) error {
 		errs = append(errs, err)
 	}
 	var offsets protocol.ConsumerOffsetSerializeWrapper
-	if err := get(protocol.GetAllConsumerOffset, &offsets); err != nil {
+	if err := get(protocol.GetAllConsumerOffset, &offsets); errors.Is(err, errNoOffsets) {
+		// nothing committed on the master yet
+	} else if err != nil {
 		errs = append(errs, fmt.Errorf("consumer offsets: %w", err))
 	} else if err := b.offsets.replaceFromMaster(offsets); err != nil {
 		errs = append(errs, err)
