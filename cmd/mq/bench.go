@@ -294,6 +294,18 @@ func progress(ctx context.Context, w io.Writer, s *benchStats, total time.Durati
 	}
 }
 
+// startProgress runs progress until runCtx ends or the returned stop is called (and waits
+// for it); with --quiet it does nothing.
+func startProgress(runCtx context.Context, o *benchOptions, w io.Writer, s *benchStats, start time.Time) (stop func()) {
+	if o.quiet {
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(runCtx)
+	var wg sync.WaitGroup
+	wg.Go(func() { progress(ctx, w, s, o.duration, o.count, start) })
+	return func() { cancel(); wg.Wait() }
+}
+
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	if !ok {
@@ -331,12 +343,7 @@ func runBenchProduce(ctx context.Context, o *benchOptions, progressOut io.Writer
 	runCtx, stop := benchContext(ctx, o)
 	defer stop()
 	start := time.Now()
-	var pwg sync.WaitGroup
-	if !o.quiet {
-		pctx, pcancel := context.WithCancel(runCtx)
-		defer func() { pcancel(); pwg.Wait() }()
-		pwg.Go(func() { progress(pctx, progressOut, stats, o.duration, o.count, start) })
-	}
+	defer startProgress(runCtx, o, progressOut, stats, start)()
 	// Requests in flight when the run ends may still finish: they get their own deadline.
 	reqCtx, reqCancel := context.WithTimeout(context.WithoutCancel(ctx), o.duration+30*time.Second)
 	defer reqCancel()
@@ -418,12 +425,7 @@ func runBenchConsume(ctx context.Context, o *benchOptions, progressOut io.Writer
 	runCtx, stop := benchContext(ctx, o)
 	defer stop()
 	start := time.Now()
-	var pwg sync.WaitGroup
-	if !o.quiet {
-		pctx, pcancel := context.WithCancel(runCtx)
-		defer func() { pcancel(); pwg.Wait() }()
-		pwg.Go(func() { progress(pctx, progressOut, stats, o.duration, o.count, start) })
-	}
+	defer startProgress(runCtx, o, progressOut, stats, start)()
 	var wg sync.WaitGroup
 	var drained atomic.Int64
 	for _, t := range targets {

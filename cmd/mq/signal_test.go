@@ -34,6 +34,15 @@ func TestNamesrvSIGTERM(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+	stopWithSIGTERM(t, cmd, &stderr)
+	if !strings.Contains(stderr.String(), "stopped") {
+		t.Errorf("no clean-stop log line:\n%s", stderr.String())
+	}
+}
+
+// stopWithSIGTERM sends SIGTERM to a child mq and fails unless it exits 0 within 15 s.
+func stopWithSIGTERM(t *testing.T, cmd *exec.Cmd, stderr *bytes.Buffer) {
+	t.Helper()
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -45,9 +54,6 @@ func TestNamesrvSIGTERM(t *testing.T) {
 			t.Fatalf("exit after SIGTERM: %v; stderr:\n%s", err, stderr.String())
 		}
 	case <-time.After(15 * time.Second):
-		t.Fatalf("namesrv did not stop within 15 s of SIGTERM; stderr:\n%s", stderr.String())
-	}
-	if !strings.Contains(stderr.String(), "stopped") {
-		t.Errorf("no clean-stop log line:\n%s", stderr.String())
+		t.Fatalf("mq did not stop within 15 s of SIGTERM; stderr:\n%s", stderr.String())
 	}
 }
