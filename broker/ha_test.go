@@ -221,19 +221,73 @@ func TestMasterSlaveReplication(t *testing.T) {
 	})
 	sameRecords(t, m, s2, "HaT", 0)
 
-	// Master killed mid-stream: the slave keeps what it acked.
-	for i := range 20 {
-		sendOne(t, c, maddr, "HaT", 1, nil, bytes.Repeat([]byte{'z'}, 1000+i))
-	}
+	// Master stopped mid-stream (sends still arriving): the slave keeps what it acked, and
+	// its CommitLog is byte for byte the master's up to its end.
+	sent := make(chan struct{})
+	go func() {
+		defer close(sent)
+		for i := 0; ; i++ {
+			resp, err := c.InvokeSync(t.Context(), maddr, sendRequest("HaT", 1, bytes.Repeat([]byte{'z'}, 1000+i%100)))
+			if err != nil || resp.Code != int16(protocol.Success) {
+				return
+			}
+		}
+	}()
+	checkFor(t, 5*time.Second, time.Millisecond, func() error {
+		if m.ms.MaxOffset("HaT", 1) < 100 {
+			return errNotYet
+		}
+		return nil
+	})
 	acked := m.ha.server.Load().Acked()
 	if err := m.Shutdown(ctx); err != nil {
 		t.Fatal(err)
 	}
+	<-sent
 	if got := s2.ms.CommitLogMaxOffset(); got < acked {
 		t.Fatalf("slave at %d after master stop, it had acked %d", got, acked)
 	}
-	resp = call(t, c, s2.Addr(), protocol.PullMessage, pullHeader("HaT", 0, 0, pullSubscription, "*"), nil)
+	end := s2.ms.CommitLogMaxOffset()
+	mb, sb := commitLogPrefix(t, mcfg, end), commitLogPrefix(t, scfg, end)
+	if !bytes.Equal(mb, sb) {
+		t.Fatalf("slave CommitLog differs from the master's below %d", end)
+	}
+	resp = call(t, c, s2.Addr(), protocol.PullMessage, pullHeader("HaT", 1, 0, pullSubscription, "*"), nil)
 	wantCode(t, resp, protocol.Success)
+}
+
+// sendRequest is a SEND_MESSAGE request.
+func sendRequest(topic string, qid int32, body []byte) *remoting.Command {
+	h := &protocol.SendMessageRequestHeader{ProducerGroup: "pg", Topic: topic, DefaultTopic: "TBW102",
+		DefaultTopicQueueNums: 4, QueueID: qid, BornTimestamp: time.Now().UnixMilli()}
+	ext := map[string]string{}
+	h.Encode(ext)
+	return remoting.NewRequest(int16(protocol.SendMessage), ext, body)
+}
+
+// commitLogPrefix reads the first n bytes of a broker's CommitLog files.
+func commitLogPrefix(t *testing.T, cfg Config, n int64) []byte {
+	t.Helper()
+	dir := cfg.CommitLogDir()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all []byte
+	for _, e := range ents {
+		if int64(len(all)) >= n {
+			break
+		}
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, b...)
+	}
+	if int64(len(all)) < n {
+		t.Fatalf("%s holds %d bytes, want %d", dir, len(all), n)
+	}
+	return all[:n]
 }
 
 // TestSlaveReadDisabled: a slave without slaveReadEnable rejects pulls as Apache 5 does.
