@@ -76,9 +76,10 @@ type Client struct {
 	masterEnd   atomic.Int64 // the master's offset in the last frame
 	lastReceive atomic.Int64 // unix ms of the last frame
 
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	ctx       context.Context
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	startOnce sync.Once
 }
 
 // NewClient returns a slave-side client; it connects once Start ran and a master address
@@ -130,8 +131,9 @@ func (c *Client) LastReceive() time.Time {
 	return time.Time{}
 }
 
-// Start runs the connection loop in a goroutine owned by c until Close.
-func (c *Client) Start() { c.wg.Go(c.run) }
+// Start runs the connection loop in a goroutine owned by c until Close; later calls do
+// nothing.
+func (c *Client) Start() { c.startOnce.Do(func() { c.wg.Go(c.run) }) }
 
 func (c *Client) run() {
 	for c.ctx.Err() == nil {

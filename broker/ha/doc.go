@@ -37,4 +37,16 @@
 // starts at the last segment instead). A SYNC_MASTER send waits in WaitAck until some slave
 // reported an offset at or past its record's end: ErrNoSlave when no slave is connected or
 // the best one is more than haMaxGapNotInSync behind, ErrAckTimeout after syncFlushTimeout.
+//
+// How the broker uses it (broker/ha_wiring.go):
+//
+//	ASYNC_MASTER  Server on the HA port; sends never wait.
+//	SYNC_MASTER   Server; each send waits after its flush: SUCCESS, SLAVE_NOT_AVAILABLE (11)
+//	              or FLUSH_SLAVE_TIMEOUT (12); the message is stored in every case.
+//	SLAVE         Client to the master's haServerAddr (REGISTER_BROKER answer) or
+//	              haMasterAddress; sends answer SERVICE_NOT_AVAILABLE (14), end-transaction
+//	              SLAVE_NOT_AVAILABLE (11); pulls are served with slaveReadEnable (else
+//	              SYSTEM_BUSY, as Apache 5's rejectRequest); no schedule, timer or
+//	              transaction check runs; topics, groups, consumer and delay offsets are
+//	              copied from the master every 10 s and persisted.
 package ha
