@@ -3,12 +3,15 @@ package ha
 import (
 	"bufio"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"log/slog"
 	"net"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/mq-project/mq/message"
 )
 
 // SlaveStore is what the slave side needs from the message store (store.Store has it).
@@ -212,7 +215,7 @@ func (c *Client) session(addr string) error {
 		}
 	})
 	r := bufio.NewReaderSize(conn, 64<<10)
-	var buf []byte
+	var buf, pending []byte // pending: the start of a record the master's batch cut
 	for {
 		_ = conn.SetReadDeadline(time.Now().Add(c.cfg.ReadTimeout))
 		phys, body, err := ReadFrame(r, buf, c.cfg.MaxFrame)
@@ -225,16 +228,56 @@ func (c *Client) session(addr string) error {
 		if len(body) == 0 {
 			continue
 		}
-		if end := c.cfg.Store.CommitLogMaxOffset(); phys != end {
-			return fmt.Errorf("%w: master sent %d, slave ends at %d", ErrOffsetMismatch, phys, end)
+		end := c.cfg.Store.CommitLogMaxOffset()
+		if phys != end+int64(len(pending)) {
+			return fmt.Errorf("%w: master sent %d, slave ends at %d (+%d pending)", ErrOffsetMismatch, phys, end, len(pending))
 		}
-		if err := c.cfg.Store.AppendReplica(c.ctx, phys, body); err != nil {
-			return err
+		data := body
+		if len(pending) > 0 {
+			pending = append(pending, body...)
+			data = pending
 		}
-		if err := report(); err != nil {
-			return err
+		n, err := WholeRecords(data)
+		if err != nil {
+			return fmt.Errorf("at %d: %w", end+int64(n), err)
+		}
+		if n > 0 {
+			if err := c.cfg.Store.AppendReplica(c.ctx, end, data[:n]); err != nil {
+				return err
+			}
+		}
+		if len(pending) > 0 {
+			pending = pending[:copy(pending, data[n:])]
+		} else {
+			pending = append(pending[:0], data[n:]...)
+		}
+		if len(pending) > c.cfg.MaxFrame {
+			return fmt.Errorf("%w: %d bytes of an unfinished record", ErrBadFrame, len(pending))
+		}
+		if n > 0 {
+			if err := report(); err != nil {
+				return err
+			}
 		}
 	}
+}
+
+// WholeRecords returns the length of the longest prefix of data made of whole CommitLog
+// records and blank fillers (whose size field runs to the segment end). An Apache master
+// cuts its batches anywhere, so a slave keeps the rest until the next frame completes it.
+func WholeRecords(data []byte) (int, error) {
+	p := 0
+	for len(data)-p >= 8 {
+		size := int(int32(binary.BigEndian.Uint32(data[p:])))
+		if size < 8 || (size < message.MinStoredLen && binary.BigEndian.Uint32(data[p+4:]) != message.BlankMagic) {
+			return p, fmt.Errorf("%w: record size %d", ErrBadFrame, size)
+		}
+		if size > len(data)-p {
+			break
+		}
+		p += size
+	}
+	return p, nil
 }
 
 // Close stops replicating and waits for the connection loop. It is idempotent.

@@ -22,9 +22,11 @@
 //
 // Our master cuts bodies at record boundaries (whole stored records, and a segment's blank
 // filler which runs to the segment end), at most haTransferBatchSize (32 KiB) unless a
-// single record is larger, and never across a segment. The slave appends a body only when
-// phyOffset equals its CommitLog end (store.AppendReplica); otherwise it drops the connection
-// and reconnects, reporting its end again. Its dispatcher then builds ConsumeQueues and
+// single record is larger, and never across a segment. An Apache master cuts batches
+// anywhere, so the slave keeps a cut record's start (WholeRecords) until the next frame
+// completes it. The slave appends whole records only when phyOffset equals its CommitLog end
+// plus what it holds back (store.AppendReplica); otherwise it drops the connection and
+// reconnects, reporting its end again. Its dispatcher then builds ConsumeQueues and
 // IndexFiles from the replicated records as from local ones.
 //
 //	master                                           slave

@@ -3,6 +3,7 @@ package ha
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -337,4 +338,71 @@ func TestClientRefusesMismatch(t *testing.T) {
 	if ss.CommitLogMaxOffset() != 0 {
 		t.Fatal("slave stored mismatched bytes")
 	}
+}
+
+// TestClientJoinsCutRecords: an Apache master cuts its 32 KiB batches anywhere, even inside
+// a record; the slave keeps the cut record until the next frame completes it, and reports
+// only whole-record ends.
+func TestClientJoinsCutRecords(t *testing.T) {
+	ms := openStore(t, storeConfig(t))
+	defer ms.Close()
+	appendN(t, ms, 20, 300)
+	all, err := ms.ReadReplica(0, 1<<20, nil)
+	if err != nil || int64(len(all)) != ms.CommitLogMaxOffset() {
+		t.Fatalf("read %d bytes: %v", len(all), err)
+	}
+	ss := openStore(t, storeConfig(t))
+	defer ss.Close()
+	ln := listen(t)
+	defer ln.Close()
+	cl := NewClient(ClientConfig{Store: ss})
+	defer cl.Close()
+	cl.SetMasterAddr(ln.Addr().String())
+	cl.Start()
+	c, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if off, err := ReadReport(c); err != nil || off != 0 {
+		t.Fatalf("first report %d %v", off, err)
+	}
+	cuts := []int{0, 7, 100, 333, 1000, 1001, len(all)}
+	for i := 1; i < len(cuts); i++ {
+		if _, err := c.Write(AppendFrame(nil, int64(cuts[i-1]), all[cuts[i-1]:cuts[i]])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for {
+		off, err := ReadReport(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if off == int64(len(all)) {
+			break
+		}
+		if n, _ := WholeRecords(all[:off]); n != int(off) {
+			t.Fatalf("slave reported %d, not a record end", off)
+		}
+	}
+	if !bytes.Equal(mustRead(t, ss, 0), mustRead(t, ms, 0)) {
+		t.Fatal("first record differs")
+	}
+}
+
+func FuzzWholeRecords(f *testing.F) {
+	f.Add([]byte{0, 0, 0, 8, 0xcb, 0xd4, 0x34, 0x56})
+	f.Add(make([]byte, 20))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		n, err := WholeRecords(data)
+		if n < 0 || n > len(data) {
+			t.Fatalf("n=%d of %d", n, len(data))
+		}
+		if err == nil && len(data)-n >= 8 {
+			if size := int(int32(binary.BigEndian.Uint32(data[n:]))); size <= len(data)-n {
+				t.Fatalf("stopped at %d before a whole record of %d", n, size)
+			}
+		}
+	})
 }
