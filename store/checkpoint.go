@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"sync"
 )
 
 // checkpoint is the 4 KiB checkpoint file. The first five longs are Java's StoreCheckpoint;
@@ -39,6 +40,7 @@ func readCheckpoint(path string) (checkpoint, bool, error) {
 
 // checkpointFile keeps the file open and rewrites its first page in place.
 type checkpointFile struct {
+	mu  sync.Mutex // Store.Flush and the checkpoint loop both write
 	f   *os.File
 	buf [checkpointSize]byte
 }
@@ -52,6 +54,8 @@ func openCheckpointFile(path string) (*checkpointFile, error) {
 }
 
 func (c *checkpointFile) write(cp checkpoint) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	be := binary.BigEndian
 	b := c.buf[:]
 	be.PutUint64(b, uint64(cp.physicMsgTimestamp))
