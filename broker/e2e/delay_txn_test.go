@@ -210,11 +210,16 @@ func TestDelayAndTimerAdminView(t *testing.T) {
 	if _, err := p.SendSync(t.Context(), m); err != nil {
 		t.Fatal(err)
 	}
+	// Pending counts dispatched messages: poll until the dispatcher has caught up.
 	var ds protocol.DelayStatusBody
-	adminCall(t, c.b.Addr, protocol.MQGetDelayStatus, nil, &ds)
-	if len(ds.Levels) != 3 || ds.Levels[1].Pending != 5 || ds.Levels[1].DelayMillis != 3600000 || ds.Levels[0].Pending != 0 {
-		t.Fatalf("delay status %+v", ds)
-	}
+	mqtest.CheckFor(t, 5*time.Second, 20*time.Millisecond, func() error {
+		ds = protocol.DelayStatusBody{}
+		adminCall(t, c.b.Addr, protocol.MQGetDelayStatus, nil, &ds)
+		if len(ds.Levels) != 3 || ds.Levels[1].Pending != 5 || ds.Levels[1].DelayMillis != 3600000 || ds.Levels[0].Pending != 0 {
+			return fmt.Errorf("delay status %+v", ds)
+		}
+		return nil
+	})
 	if due := ds.Levels[1].NextDueTimestamp; due < now.Add(time.Hour).UnixMilli()-1000 || due > time.Now().Add(time.Hour).UnixMilli() {
 		t.Fatalf("level 2 next due %d", due)
 	}
@@ -234,11 +239,14 @@ func TestDelayAndTimerAdminView(t *testing.T) {
 		return nil
 	})
 	// Apache's view is kept too.
-	var kv protocol.KVTable
-	adminCall(t, c.b.Addr, protocol.GetBrokerRuntimeInfo, nil, &kv)
-	if got := kv.Table["scheduleMessageOffset_2"]; got != "0,5" {
-		t.Fatalf("scheduleMessageOffset_2 = %q, want 0,5", got)
-	}
+	mqtest.CheckFor(t, 5*time.Second, 20*time.Millisecond, func() error {
+		var kv protocol.KVTable
+		adminCall(t, c.b.Addr, protocol.GetBrokerRuntimeInfo, nil, &kv)
+		if got := kv.Table["scheduleMessageOffset_2"]; got != "0,5" {
+			return fmt.Errorf("scheduleMessageOffset_2 = %q, want 0,5", got)
+		}
+		return nil
+	})
 }
 
 // txListener decides by body: "commit", "rollback", "check-commit" (unknown, then commit on
