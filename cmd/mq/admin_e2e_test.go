@@ -35,6 +35,15 @@ func TestMessageLifecycleWithGoClient(t *testing.T) {
 	trace := func() *primitive.TraceConfig {
 		return &primitive.TraceConfig{Access: primitive.Local, Resolver: primitive.NewPassthroughResolver([]string{ns.Addr})}
 	}
+	// Both clients are made before either starts: the official client's constructor writes
+	// what a started client's route goroutine reads (a data race under -race otherwise).
+	var mu sync.Mutex
+	consumed := map[string]int{}
+	c, err := rocketmq.NewPushConsumer(consumer.WithNameServer([]string{ns.Addr}), consumer.WithGroupName(group),
+		consumer.WithConsumeFromWhere(consumer.ConsumeFromFirstOffset), consumer.WithTrace(trace()))
+	if err != nil {
+		t.Fatal(err)
+	}
 	p, err := rocketmq.NewProducer(producer.WithNameServer([]string{ns.Addr}), producer.WithGroupName("life-producer"),
 		producer.WithRetry(2), producer.WithTrace(trace()))
 	if err != nil {
@@ -53,13 +62,6 @@ func TestMessageLifecycleWithGoClient(t *testing.T) {
 	}
 	uniq, offID := res.MsgID, res.OffsetMsgID
 
-	var mu sync.Mutex
-	consumed := map[string]int{}
-	c, err := rocketmq.NewPushConsumer(consumer.WithNameServer([]string{ns.Addr}), consumer.WithGroupName(group),
-		consumer.WithConsumeFromWhere(consumer.ConsumeFromFirstOffset), consumer.WithTrace(trace()))
-	if err != nil {
-		t.Fatal(err)
-	}
 	err = c.Subscribe(topic, consumer.MessageSelector{}, func(_ context.Context, ms ...*primitive.MessageExt) (consumer.ConsumeResult, error) {
 		mu.Lock()
 		defer mu.Unlock()

@@ -22,6 +22,9 @@ func TestAdminScripts(t *testing.T) {
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("HOME", env.WorkDir)
 			env.Setenv("NO_COLOR", "1")
+			// Under -race every exited mq child would sleep 1 s (the race runtime's
+			// atexit_sleep_ms default); the scripts run hundreds of them.
+			env.Setenv("GORACE", strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 			return nil
 		},
 		Cmds: adminScriptCmds(),
