@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -141,6 +142,34 @@ func TestMessageLifecycleWithGoClient(t *testing.T) {
 		mu.Unlock()
 		if n < 2 {
 			t.Fatalf("consumed %d times after resend, want 2", n)
+		}
+		code, out, errOut = runMQ(t, "message", "resend", "-n", ns.Addr, "-i", uniq, "-t", topic, "-g", group, "--yes")
+		if code != 0 || !regexp.MustCompile(`(?m)^MSG-ID +GROUP +CLIENT +RESULT +SPENT-MS$`).MatchString(out) ||
+			!regexp.MustCompile(`(?m)^`+uniq+` +`+group+` +\S+@\S+ +CR_SUCCESS +\d+$`).MatchString(out) {
+			t.Fatalf("resend table: %d\n%s%s", code, out, errOut)
+		}
+	})
+
+	// Live clients of the official client, seen by the connection commands.
+	t.Run("connections=live", func(t *testing.T) {
+		code, out, errOut := runMQ(t, "group", "connections", "-n", ns.Addr, "-g", group, "-o", "json")
+		var v groupConnectionsView
+		if code != 0 || json.Unmarshal([]byte(out), &v) != nil || len(v.Clients) != 1 || v.Clients[0].Language != "GO" ||
+			v.ConsumeType != "CONSUME_PASSIVELY" || len(v.Subscriptions) == 0 {
+			t.Fatalf("group connections: %d %s %s", code, out, errOut)
+		}
+		code, out, errOut = runMQ(t, "group", "connections", "-n", ns.Addr, "-g", group)
+		if code != 0 || !regexp.MustCompile(`(?m)^`+regexp.QuoteMeta(v.Clients[0].ClientID)+` +\S+ +GO +\d+$`).MatchString(out) {
+			t.Fatalf("group connections table: %d\n%s%s", code, out, errOut)
+		}
+		code, out, errOut = runMQ(t, "admin", "producerConnection", "-n", ns.Addr, "-g", "life-producer", "-t", topic, "--output", "json")
+		var pv producerConnectionView
+		if code != 0 || json.Unmarshal([]byte(out), &pv) != nil || len(pv.Clients) == 0 || pv.Clients[0].Language != "GO" {
+			t.Fatalf("producerConnection: %d %s %s", code, out, errOut)
+		}
+		code, out, errOut = runMQ(t, "admin", "producerConnection", "-n", ns.Addr, "-g", "life-producer", "-t", topic)
+		if code != 0 || !strings.Contains(out, pv.Clients[0].ClientID) {
+			t.Fatalf("producerConnection table: %d\n%s%s", code, out, errOut)
 		}
 	})
 
