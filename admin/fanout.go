@@ -181,5 +181,11 @@ func (a *Admin) nameServerTargets() []target {
 	return out
 }
 
-// wrapf is fmt.Errorf with the admin prefix.
-func wrapf(format string, args ...any) error { return fmt.Errorf("admin: "+format, args...) }
+// wrapf is fmt.Errorf with the admin prefix, unless the format starts with a wrapped sentinel
+// of this package (which carries the prefix already).
+func wrapf(format string, args ...any) error {
+	if strings.HasPrefix(format, "%w") {
+		return fmt.Errorf(format, args...)
+	}
+	return fmt.Errorf("admin: "+format, args...)
+}
