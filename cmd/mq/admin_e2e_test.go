@@ -171,6 +171,16 @@ func TestMessageLifecycleWithGoClient(t *testing.T) {
 		if code != 0 || !strings.Contains(out, pv.Clients[0].ClientID) {
 			t.Fatalf("producerConnection table: %d\n%s%s", code, out, errOut)
 		}
+		// An online group shows in the broker-wide consume stats, one row per queue.
+		code, out, errOut = runMQ(t, "admin", "brokerConsumeStats", "-n", ns.Addr, "-b", b.Addr, "--output", "json")
+		var bv brokerConsumeView
+		if code != 0 || json.Unmarshal([]byte(out), &bv) != nil || len(bv.Queues) != 2 || bv.Queues[0].Group != group || bv.Queues[0].Topic != topic {
+			t.Fatalf("brokerConsumeStats: %d %s %s", code, out, errOut)
+		}
+		code, out, errOut = runMQ(t, "admin", "brokerConsumeStats", "-n", ns.Addr, "-b", b.Addr)
+		if code != 0 || !regexp.MustCompile(`(?m)^`+group+` +`+topic+` +broker-a +1 +`).MatchString(out) {
+			t.Fatalf("brokerConsumeStats table: %d\n%s%s", code, out, errOut)
+		}
 	})
 
 	// Stop the consumer (it commits its offsets), then leave a backlog of 5.
