@@ -42,6 +42,12 @@ type benchOptions struct {
 	output    string
 	quiet     bool
 	batch     int
+
+	transaction   bool
+	rollbackRatio float64
+	// onEnd, when set (tests), is called with the UNIQ_KEY of every transaction whose
+	// END_TRANSACTION the broker acknowledged, and whether it was a commit.
+	onEnd func(uniqKey string, commit bool)
 }
 
 func newBenchCmd(streams IOStreams, g *globalOptions) *cobra.Command {
@@ -71,7 +77,8 @@ func newBenchProduceCmd(streams IOStreams, g *globalOptions) *cobra.Command {
 		Use:   "produce",
 		Short: "Send messages as fast as the broker takes them",
 		Example: `  mq bench produce -n 127.0.0.1:9876 -t BenchmarkTopic --producers 4 --inflight 64 --size 1024 -d 10s
-  mq bench produce -n 127.0.0.1:9876 --sync --producers 16 --count 100000 -o json`,
+  mq bench produce -n 127.0.0.1:9876 --sync --producers 16 --count 100000 -o json
+  mq bench produce -n 127.0.0.1:9876 --transaction --rollback-ratio 0.1 --count 100000`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if o.namesrv == "" {
@@ -82,6 +89,12 @@ func newBenchProduceCmd(streams IOStreams, g *globalOptions) *cobra.Command {
 			}
 			if o.sync {
 				o.inflight = 1
+			}
+			if o.rollbackRatio < 0 || o.rollbackRatio > 1 {
+				return &usageError{errors.New("--rollback-ratio must be between 0 and 1")}
+			}
+			if o.rollbackRatio > 0 && !o.transaction {
+				return &usageError{errors.New("--rollback-ratio needs --transaction")}
 			}
 			res, err := runBenchProduce(cmd.Context(), o, streams.ErrOut)
 			if err != nil {
@@ -98,6 +111,9 @@ func newBenchProduceCmd(streams IOStreams, g *globalOptions) *cobra.Command {
 	f.IntVarP(&o.size, "size", "s", 1024, "body size in bytes")
 	f.BoolVar(&o.sync, "sync", false, "synchronous sends: one request in flight per producer")
 	f.IntVar(&o.delay, "delay-level", 0, "send delayed messages at this delay level (1-18)")
+	f.BoolVar(&o.transaction, "transaction", false,
+		"transactional sends: a half message, then END_TRANSACTION on its response (messages counts commits; --count counts transactions)")
+	f.Float64Var(&o.rollbackRatio, "rollback-ratio", 0, "with --transaction: fraction (0..1) of transactions rolled back instead of committed")
 	return cmd
 }
 
@@ -220,11 +236,15 @@ type benchResult struct {
 	P999Ms     float64 `json:"p999Ms"`
 	MaxMs      float64 `json:"maxMs"`
 	FirstError string  `json:"firstError,omitempty"`
+	// RolledBack is the number of transactions rolled back (acknowledged END_TRANSACTION
+	// with ROLLBACK); present only in produce-transaction mode.
+	RolledBack *int64 `json:"rolledBack,omitempty"`
 }
 
 // benchStats collects counts and latencies from many goroutines.
 type benchStats struct {
 	msgs, bytes, errs atomic.Int64
+	rolledBack        atomic.Int64
 	mu                sync.Mutex
 	hist              *hdrhistogram.Histogram // microseconds
 	firstErr          atomic.Pointer[string]
@@ -237,6 +257,14 @@ func newBenchStats() *benchStats {
 func (s *benchStats) record(d time.Duration, n, bytes int64) {
 	s.msgs.Add(n)
 	s.bytes.Add(bytes)
+	s.mu.Lock()
+	_ = s.hist.RecordValue(d.Microseconds())
+	s.mu.Unlock()
+}
+
+// rollback counts a rolled-back transaction and records its latency.
+func (s *benchStats) rollback(d time.Duration) {
+	s.rolledBack.Add(1)
 	s.mu.Lock()
 	_ = s.hist.RecordValue(d.Microseconds())
 	s.mu.Unlock()
@@ -280,7 +308,7 @@ func progress(ctx context.Context, w io.Writer, s *benchStats, total time.Durati
 		n := s.msgs.Load()
 		frac := time.Since(start).Seconds() / total.Seconds()
 		if count > 0 {
-			frac = float64(n) / float64(count)
+			frac = float64(n+s.rolledBack.Load()) / float64(count)
 		}
 		frac = min(max(frac, 0), 1)
 		bar := strings.Repeat("#", int(frac*30)) + strings.Repeat(".", 30-int(frac*30))
@@ -339,6 +367,13 @@ func runBenchProduce(ctx context.Context, o *benchOptions, progressOut io.Writer
 	if o.delay > 0 {
 		props[message.PropertyDelayTimeLevel] = strconv.Itoa(o.delay)
 	}
+	mode := "produce"
+	if o.transaction {
+		// As the Go client's TransactionProducer marks a half message.
+		props[message.PropertyTransactionPrepared] = "true"
+		props[message.PropertyProducerGroup] = o.group
+		mode = "produce-transaction"
+	}
 	stats := newBenchStats()
 	runCtx, stop := benchContext(ctx, o)
 	defer stop()
@@ -357,7 +392,12 @@ func runBenchProduce(ctx context.Context, o *benchOptions, progressOut io.Writer
 		})
 	}
 	wg.Wait()
-	return stats.result("produce", time.Since(start)), nil
+	res := stats.result(mode, time.Since(start))
+	if o.transaction {
+		n := stats.rolledBack.Load()
+		res.RolledBack = &n
+	}
+	return res, nil
 }
 
 func produceLoop(ctx, reqCtx context.Context, stop context.CancelFunc, client *remoting.Client, o *benchOptions, p int,
@@ -374,32 +414,43 @@ func produceLoop(ctx, reqCtx context.Context, stop context.CancelFunc, client *r
 		case <-ctx.Done():
 			return
 		}
-		if o.count > 0 && sent.Add(1) > o.count {
+		seq := sent.Add(1)
+		if o.count > 0 && seq > o.count {
 			<-sem
 			stop()
 			return
 		}
 		t := targets[i%len(targets)]
-		props[message.PropertyUniqClientMessageIDKeyIndex] = gen.Next(time.Now())
+		uniq := gen.Next(time.Now())
+		props[message.PropertyUniqClientMessageIDKeyIndex] = uniq
 		h := protocol.SendMessageRequestHeaderV2{ProducerGroup: o.group, Topic: o.topic, DefaultTopic: "TBW102",
 			DefaultTopicQueueNums: 4, QueueID: t.queue, BornTimestamp: time.Now().UnixMilli(),
 			Properties: message.EncodeProperties(props), BrokerName: t.broker}
+		if o.transaction {
+			h.SysFlag = message.TransactionPreparedType
+		}
 		clear(ext)
 		h.Encode(ext)
 		req := remoting.NewRequest(int16(protocol.SendMessageV2), ext, body)
 		began := time.Now()
 		inflight.Add(1)
+		done := func() { <-sem; inflight.Done() }
 		err := client.InvokeAsync(reqCtx, t.addr, req, func(resp *remoting.Command, err error) {
-			defer inflight.Done()
-			defer func() { <-sem }()
 			if err == nil {
 				err = resp.Err()
 			}
 			if err != nil {
 				stats.fail(err)
+				done()
 				return
 			}
-			stats.record(time.Since(began), 1, int64(len(body)))
+			if !o.transaction {
+				stats.record(time.Since(began), 1, int64(len(body)))
+				done()
+				return
+			}
+			commit := !rollsBack(seq, o.rollbackRatio)
+			endTransaction(reqCtx, client, o, t, uniq, commit, resp, began, len(body), stats, done)
 		})
 		if err != nil {
 			inflight.Done()
@@ -448,6 +499,63 @@ func runBenchConsume(ctx context.Context, o *benchOptions, progressOut io.Writer
 	}()
 	wg.Wait()
 	return stats.result("consume", time.Since(start)), nil
+}
+
+// rollsBack spreads rollbacks evenly over the transaction sequence numbers 1, 2, …: the n-th
+// rolls back when ⌊n·ratio⌋ grows, so the first N transactions hold exactly ⌊N·ratio⌋ rollbacks.
+func rollsBack(n int64, ratio float64) bool {
+	return int64(float64(n)*ratio) > int64(float64(n-1)*ratio)
+}
+
+// endTransaction ends the half message a SUCCESS send response describes, with the header
+// the Go client sends after its local transaction (protocol §2.3.7): the half queue offset,
+// the physical offset from the offset msgId, the UNIQ_KEY and the response's transactionId.
+// The Go client sends it oneway; we wait for the broker's answer so a refused END counts as
+// an error. A commit counts in messages (latency: send start → END answered), a rollback in
+// rolledBack. done is called once at the end.
+func endTransaction(ctx context.Context, client *remoting.Client, o *benchOptions, t benchTarget, uniq string, commit bool,
+	resp *remoting.Command, began time.Time, size int, stats *benchStats, done func()) {
+	var rh protocol.SendMessageResponseHeader
+	if err := rh.Decode(resp.ExtFields); err != nil {
+		stats.fail(fmt.Errorf("send response: %w", err))
+		done()
+		return
+	}
+	_, phys, err := message.ParseOffsetMsgID(rh.MsgID)
+	if err != nil {
+		stats.fail(fmt.Errorf("send response msgId %q: %w", rh.MsgID, err))
+		done()
+		return
+	}
+	h := protocol.EndTransactionRequestHeader{ProducerGroup: o.group, TranStateTableOffset: rh.QueueOffset,
+		CommitLogOffset: phys, CommitOrRollback: message.TransactionCommitType, MsgID: uniq,
+		TransactionID: rh.TransactionID, BrokerName: t.broker}
+	if !commit {
+		h.CommitOrRollback = message.TransactionRollbackType
+	}
+	req := remoting.NewRequest(int16(protocol.EndTransaction), protocol.EncodeHeader(&h), nil)
+	err = client.InvokeAsync(ctx, t.addr, req, func(resp *remoting.Command, err error) {
+		defer done()
+		if err == nil {
+			err = resp.Err()
+		}
+		if err != nil {
+			stats.fail(fmt.Errorf("end transaction: %w", err))
+			return
+		}
+		if commit {
+			stats.record(time.Since(began), 1, int64(size))
+		} else {
+			stats.rollback(time.Since(began))
+		}
+		if o.onEnd != nil {
+			o.onEnd(uniq, commit)
+		}
+	})
+	if err != nil {
+		stats.fail(fmt.Errorf("end transaction: %w", err))
+		done()
+	}
 }
 
 // pullFlagSubscription (PullSysFlag FLAG_SUBSCRIPTION) makes the broker use the request's
@@ -523,6 +631,9 @@ func printBenchResult(w io.Writer, format string, r benchResult) error {
 			fmt.Sprintf("%.2f", r.P999Ms), fmt.Sprintf("%.2f", r.MaxMs))
 		if err := tbl.Render(); err != nil {
 			return err
+		}
+		if r.RolledBack != nil {
+			fmt.Fprintf(w, "rolled back: %d\n", *r.RolledBack)
 		}
 		if r.FirstError != "" {
 			fmt.Fprintf(w, "first error: %s\n", r.FirstError)
