@@ -28,6 +28,7 @@ func newGroupCmd(streams IOStreams) *cobra.Command {
 		newGroupProgressCmd(streams, nil),
 		newGroupResetCmd(streams),
 		newGroupSkipCmd(streams),
+		newGroupCloneCmd(streams, nil),
 	)
 	addNameCompletions(cmd)
 	return cmd
