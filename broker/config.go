@@ -120,34 +120,51 @@ type BrokerConfig struct {
 	// RegionID is the MSG_REGION send-response field (DefaultRegion).
 	RegionID string `prop:"regionId"`
 
-	SendMessageThreadPoolNums         int `prop:"sendMessageThreadPoolNums"`
-	PutMessageFutureThreadPoolNums    int `prop:"putMessageFutureThreadPoolNums"`
+	// SendMessageThreadPoolNums is the number of workers of the send request pool.
+	SendMessageThreadPoolNums      int `prop:"sendMessageThreadPoolNums"`
+	PutMessageFutureThreadPoolNums int `prop:"putMessageFutureThreadPoolNums"`
+	// PullMessageThreadPoolNums is the number of workers of the pull request pool.
 	PullMessageThreadPoolNums         int `prop:"pullMessageThreadPoolNums"`
 	LitePullMessageThreadPoolNums     int `prop:"litePullMessageThreadPoolNums"`
 	ProcessReplyMessageThreadPoolNums int `prop:"processReplyMessageThreadPoolNums"`
-	QueryMessageThreadPoolNums        int `prop:"queryMessageThreadPoolNums"`
-	AdminBrokerThreadPoolNums         int `prop:"adminBrokerThreadPoolNums"`
-	ClientManageThreadPoolNums        int `prop:"clientManageThreadPoolNums"`
-	ConsumerManageThreadPoolNums      int `prop:"consumerManageThreadPoolNums"`
-	HeartbeatThreadPoolNums           int `prop:"heartbeatThreadPoolNums"`
-	EndTransactionThreadPoolNums      int `prop:"endTransactionThreadPoolNums"`
+	// QueryMessageThreadPoolNums is the number of workers of the query request pool.
+	QueryMessageThreadPoolNums int `prop:"queryMessageThreadPoolNums"`
+	// AdminBrokerThreadPoolNums is the number of workers of the admin request pool.
+	AdminBrokerThreadPoolNums int `prop:"adminBrokerThreadPoolNums"`
+	// ClientManageThreadPoolNums is the number of workers of the client-manage request pool.
+	ClientManageThreadPoolNums int `prop:"clientManageThreadPoolNums"`
+	// ConsumerManageThreadPoolNums is the number of workers of the consumer-manage request pool.
+	ConsumerManageThreadPoolNums int `prop:"consumerManageThreadPoolNums"`
+	// HeartbeatThreadPoolNums is the number of workers of the heartbeat request pool.
+	HeartbeatThreadPoolNums int `prop:"heartbeatThreadPoolNums"`
+	// EndTransactionThreadPoolNums is the number of workers of the end-transaction request pool.
+	EndTransactionThreadPoolNums int `prop:"endTransactionThreadPoolNums"`
 
-	SendThreadPoolQueueCapacity            int `prop:"sendThreadPoolQueueCapacity"`
-	PutThreadPoolQueueCapacity             int `prop:"putThreadPoolQueueCapacity"`
-	PullThreadPoolQueueCapacity            int `prop:"pullThreadPoolQueueCapacity"`
-	LitePullThreadPoolQueueCapacity        int `prop:"litePullThreadPoolQueueCapacity"`
-	ReplyThreadPoolQueueCapacity           int `prop:"replyThreadPoolQueueCapacity"`
-	QueryThreadPoolQueueCapacity           int `prop:"queryThreadPoolQueueCapacity"`
-	ClientManagerThreadPoolQueueCapacity   int `prop:"clientManagerThreadPoolQueueCapacity"`
+	// SendThreadPoolQueueCapacity bounds the queued requests of the send pool (at most 16384 here).
+	SendThreadPoolQueueCapacity int `prop:"sendThreadPoolQueueCapacity"`
+	PutThreadPoolQueueCapacity  int `prop:"putThreadPoolQueueCapacity"`
+	// PullThreadPoolQueueCapacity bounds the queued requests of the pull pool (at most 16384 here).
+	PullThreadPoolQueueCapacity     int `prop:"pullThreadPoolQueueCapacity"`
+	LitePullThreadPoolQueueCapacity int `prop:"litePullThreadPoolQueueCapacity"`
+	ReplyThreadPoolQueueCapacity    int `prop:"replyThreadPoolQueueCapacity"`
+	// QueryThreadPoolQueueCapacity bounds the queued requests of the query pool (at most 16384 here).
+	QueryThreadPoolQueueCapacity int `prop:"queryThreadPoolQueueCapacity"`
+	// ClientManagerThreadPoolQueueCapacity bounds the queued requests of the client-manage pool (at most 16384 here).
+	ClientManagerThreadPoolQueueCapacity int `prop:"clientManagerThreadPoolQueueCapacity"`
+	// ConsumerManagerThreadPoolQueueCapacity bounds the queued requests of the consumer-manage pool (at most 16384 here).
 	ConsumerManagerThreadPoolQueueCapacity int `prop:"consumerManagerThreadPoolQueueCapacity"`
-	HeartbeatThreadPoolQueueCapacity       int `prop:"heartbeatThreadPoolQueueCapacity"`
-	EndTransactionPoolQueueCapacity        int `prop:"endTransactionPoolQueueCapacity"`
-	AdminBrokerThreadPoolQueueCapacity     int `prop:"adminBrokerThreadPoolQueueCapacity"`
+	// HeartbeatThreadPoolQueueCapacity bounds the queued requests of the heartbeat pool (at most 16384 here).
+	HeartbeatThreadPoolQueueCapacity int `prop:"heartbeatThreadPoolQueueCapacity"`
+	// EndTransactionPoolQueueCapacity bounds the queued requests of the end-transaction pool (at most 16384 here).
+	EndTransactionPoolQueueCapacity int `prop:"endTransactionPoolQueueCapacity"`
+	// AdminBrokerThreadPoolQueueCapacity bounds the queued requests of the admin pool (at most 16384 here).
+	AdminBrokerThreadPoolQueueCapacity int `prop:"adminBrokerThreadPoolQueueCapacity"`
 
 	// FlushConsumerOffsetInterval is how often consumerOffset.json is written, in ms (5000).
 	FlushConsumerOffsetInterval        int `prop:"flushConsumerOffsetInterval"`
 	FlushConsumerOffsetHistoryInterval int `prop:"flushConsumerOffsetHistoryInterval"`
 
+	// RejectTransactionMessage refuses transactional (half) messages.
 	RejectTransactionMessage        bool `prop:"rejectTransactionMessage"`
 	FetchNamesrvAddrByAddressServer bool `prop:"fetchNamesrvAddrByAddressServer"`
 	FetchNameSrvAddrByDNSLookup     bool `prop:"fetchNameSrvAddrByDnsLookup"`
@@ -156,8 +173,9 @@ type BrokerConfig struct {
 	// ShortPollingTimeMills is the hold time when long polling is off, in ms (1000).
 	ShortPollingTimeMills int64 `prop:"shortPollingTimeMills"`
 	// NotifyConsumerIdsChangedEnable pushes NOTIFY_CONSUMER_IDS_CHANGED on group changes (true).
-	NotifyConsumerIdsChangedEnable     bool  `prop:"notifyConsumerIdsChangedEnable"`
-	HighSpeedMode                      bool  `prop:"highSpeedMode"`
+	NotifyConsumerIdsChangedEnable bool `prop:"notifyConsumerIdsChangedEnable"`
+	HighSpeedMode                  bool `prop:"highSpeedMode"`
+	// SlaveReadEnable lets a slave serve pulls, and a master suggest it to lagging consumers.
 	SlaveReadEnable                    bool  `prop:"slaveReadEnable"`
 	DisableConsumeIfConsumerReadSlowly bool  `prop:"disableConsumeIfConsumerReadSlowly"`
 	ConsumerFallbehindThreshold        int64 `prop:"consumerFallbehindThreshold"`
@@ -189,7 +207,8 @@ type BrokerConfig struct {
 
 	// AclEnable would turn on ACL v1 (plain_acl.yml) checks; mq does not enforce ACL yet, so
 	// Validate refuses true rather than run an open broker that looks protected (false).
-	AclEnable                bool `prop:"aclEnable"`
+	AclEnable bool `prop:"aclEnable"`
+	// StoreReplyMessageEnable stores reply messages as well as pushing them to the requester.
 	StoreReplyMessageEnable  bool `prop:"storeReplyMessageEnable"`
 	UseServerSideResetOffset bool `prop:"useServerSideResetOffset"`
 	// ChannelExpiredTimeout drops clients silent for this long, in ms (120000).
@@ -225,17 +244,21 @@ type StoreConfig struct {
 	// FlushDiskType is ASYNC_FLUSH (default) or SYNC_FLUSH.
 	FlushDiskType FlushDiskType `prop:"flushDiskType"`
 	// FlushIntervalCommitLog is the async flush period in ms (500).
-	FlushIntervalCommitLog            int  `prop:"flushIntervalCommitLog"`
-	CommitIntervalCommitLog           int  `prop:"commitIntervalCommitLog"`
-	FlushCommitLogTimed               bool `prop:"flushCommitLogTimed"`
-	FlushIntervalConsumeQueue         int  `prop:"flushIntervalConsumeQueue"`
-	FlushCommitLogLeastPages          int  `prop:"flushCommitLogLeastPages"`
-	FlushConsumeQueueLeastPages       int  `prop:"flushConsumeQueueLeastPages"`
-	FlushCommitLogThoroughInterval    int  `prop:"flushCommitLogThoroughInterval"`
-	FlushConsumeQueueThoroughInterval int  `prop:"flushConsumeQueueThoroughInterval"`
+	FlushIntervalCommitLog  int  `prop:"flushIntervalCommitLog"`
+	CommitIntervalCommitLog int  `prop:"commitIntervalCommitLog"`
+	FlushCommitLogTimed     bool `prop:"flushCommitLogTimed"`
+	// FlushIntervalConsumeQueue is the period of the ConsumeQueue and index flush and checkpoint, in ms.
+	FlushIntervalConsumeQueue int `prop:"flushIntervalConsumeQueue"`
+	// FlushCommitLogLeastPages is how many dirty pages ASYNC_FLUSH waits for.
+	FlushCommitLogLeastPages    int `prop:"flushCommitLogLeastPages"`
+	FlushConsumeQueueLeastPages int `prop:"flushConsumeQueueLeastPages"`
+	// FlushCommitLogThoroughInterval makes ASYNC_FLUSH flush whatever is dirty at least this often, in ms.
+	FlushCommitLogThoroughInterval    int `prop:"flushCommitLogThoroughInterval"`
+	FlushConsumeQueueThoroughInterval int `prop:"flushConsumeQueueThoroughInterval"`
 	// SyncFlushTimeout bounds a SYNC_FLUSH wait in ms (5000).
 	SyncFlushTimeout int64 `prop:"syncFlushTimeout"`
 
+	// CleanResourceInterval is the period of the retention check, in ms.
 	CleanResourceInterval            int `prop:"cleanResourceInterval"`
 	DeleteCommitLogFilesInterval     int `prop:"deleteCommitLogFilesInterval"`
 	DeleteConsumeQueueFilesInterval  int `prop:"deleteConsumeQueueFilesInterval"`
@@ -252,29 +275,42 @@ type StoreConfig struct {
 	DiskSpaceCleanForciblyRatio int  `prop:"diskSpaceCleanForciblyRatio"`
 
 	// MaxMessageSize is the largest accepted body, in bytes (4 MiB).
-	MaxMessageSize    int  `prop:"maxMessageSize"`
+	MaxMessageSize int `prop:"maxMessageSize"`
+	// CheckCRCOnRecover checks every record's body CRC during recovery.
 	CheckCRCOnRecover bool `prop:"checkCRCOnRecover"`
 
+	// MaxTransferBytesOnMessageInMemory is the largest pull answer, in bytes.
 	MaxTransferBytesOnMessageInMemory int `prop:"maxTransferBytesOnMessageInMemory"`
+	// MaxTransferCountOnMessageInMemory is the most messages in one pull answer.
 	MaxTransferCountOnMessageInMemory int `prop:"maxTransferCountOnMessageInMemory"`
 	MaxTransferBytesOnMessageInDisk   int `prop:"maxTransferBytesOnMessageInDisk"`
 	MaxTransferCountOnMessageInDisk   int `prop:"maxTransferCountOnMessageInDisk"`
-	AccessMessageInMemoryMaxRatio     int `prop:"accessMessageInMemoryMaxRatio"`
+	// AccessMessageInMemoryMaxRatio percent of RAM a consumer may fall behind before a master suggests the slave for its pulls (with slaveReadEnable).
+	AccessMessageInMemoryMaxRatio int `prop:"accessMessageInMemoryMaxRatio"`
 
+	// MessageIndexEnable builds the IndexFile (KEYS and UNIQ_KEY).
 	MessageIndexEnable bool `prop:"messageIndexEnable"`
-	MaxHashSlotNum     int  `prop:"maxHashSlotNum"`
-	MaxIndexNum        int  `prop:"maxIndexNum"`
-	MaxMsgsNumBatch    int  `prop:"maxMsgsNumBatch"`
-	MessageIndexSafe   bool `prop:"messageIndexSafe"`
-	DefaultQueryMaxNum int  `prop:"defaultQueryMaxNum"`
+	// MaxHashSlotNum is the number of hash slots per IndexFile.
+	MaxHashSlotNum int `prop:"maxHashSlotNum"`
+	// MaxIndexNum is the number of entries per IndexFile.
+	MaxIndexNum      int  `prop:"maxIndexNum"`
+	MaxMsgsNumBatch  int  `prop:"maxMsgsNumBatch"`
+	MessageIndexSafe bool `prop:"messageIndexSafe"`
+	// DefaultQueryMaxNum is the most messages QUERY_MESSAGE returns.
+	DefaultQueryMaxNum int `prop:"defaultQueryMaxNum"`
 
 	// HaListenPort is the HA port; 0 (default) means listenPort+1, as Apache's BrokerStartup.
-	HaListenPort            int    `prop:"haListenPort"`
-	HaSendHeartbeatInterval int    `prop:"haSendHeartbeatInterval"`
-	HaHousekeepingInterval  int    `prop:"haHousekeepingInterval"`
-	HaTransferBatchSize     int    `prop:"haTransferBatchSize"`
-	HaMasterAddress         string `prop:"haMasterAddress"`
-	HaMaxGapNotInSync       int    `prop:"haMaxGapNotInSync"`
+	HaListenPort int `prop:"haListenPort"`
+	// HaSendHeartbeatInterval is the slave's offset report and the master's heartbeat period, in ms.
+	HaSendHeartbeatInterval int `prop:"haSendHeartbeatInterval"`
+	// HaHousekeepingInterval drops a slave silent this long, in ms.
+	HaHousekeepingInterval int `prop:"haHousekeepingInterval"`
+	// HaTransferBatchSize is the largest CommitLog chunk in one HA frame, in bytes.
+	HaTransferBatchSize int `prop:"haTransferBatchSize"`
+	// HaMasterAddress is a slave's master HA address; empty means learned from the nameserver.
+	HaMasterAddress string `prop:"haMasterAddress"`
+	// HaMaxGapNotInSync is how many bytes a slave may lag and still count as in sync.
+	HaMaxGapNotInSync int `prop:"haMaxGapNotInSync"`
 	// BrokerRole is ASYNC_MASTER (default), SYNC_MASTER or SLAVE.
 	BrokerRole BrokerRole `prop:"brokerRole"`
 
@@ -282,9 +318,12 @@ type StoreConfig struct {
 	// 20m 30m 1h 2h" (units s, m, h, d). Parse it with DelayLevels.
 	MessageDelayLevel        string `prop:"messageDelayLevel"`
 	FlushDelayOffsetInterval int64  `prop:"flushDelayOffsetInterval"`
-	TimerWheelEnable         bool   `prop:"timerWheelEnable"`
-	TimerPrecisionMs         int    `prop:"timerPrecisionMs"`
-	TimerMaxDelaySec         int    `prop:"timerMaxDelaySec"`
+	// TimerWheelEnable delivers TIMER_DELIVER_MS / TIMER_DELAY_SEC / TIMER_DELAY_MS messages at their time.
+	TimerWheelEnable bool `prop:"timerWheelEnable"`
+	// TimerPrecisionMs is the timer wheel's slot, in ms.
+	TimerPrecisionMs int `prop:"timerPrecisionMs"`
+	// TimerMaxDelaySec is the longest delay of a timer message, in s.
+	TimerMaxDelaySec int `prop:"timerMaxDelaySec"`
 
 	WarmMapedFileEnable           bool  `prop:"warmMapedFileEnable"`
 	OffsetCheckInSlave            bool  `prop:"offsetCheckInSlave"`
