@@ -44,6 +44,21 @@ func TestTUIRealCluster(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Messages are readable once dispatched: wait for both queues' max offsets (2 + 1).
+	mqtest.CheckFor(t, 10*time.Second, 10*time.Millisecond, func() error {
+		var n int64
+		for q := range int32(2) {
+			off, err := a.MaxOffset(t.Context(), b.Addr, "TuiOrders", q)
+			if err != nil {
+				return err
+			}
+			n += off
+		}
+		if n != 3 {
+			return fmt.Errorf("%d of 3 messages dispatched", n)
+		}
+		return nil
+	})
 	m := New(Config{Source: a, NameServers: ns.Addr, NoColor: true, Context: t.Context()})
 	send(t, m, tea.WindowSizeMsg{Width: 120, Height: 30})
 	run(t, m, m.Init())

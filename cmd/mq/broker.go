@@ -10,6 +10,7 @@ import (
 
 	"github.com/mq-project/mq/broker"
 	"github.com/mq-project/mq/internal/props"
+	"github.com/mq-project/mq/remoting"
 	"github.com/spf13/cobra"
 )
 
@@ -127,7 +128,7 @@ func runBroker(ctx context.Context, opts *brokerOptions, g *globalOptions, strea
 // brokerServe adapts Broker.Serve: ErrShutdown after Shutdown is a clean stop.
 func brokerServe(b *broker.Broker) func(net.Listener) error {
 	return func(ln net.Listener) error {
-		if err := b.Serve(ln); err != nil && !errors.Is(err, broker.ErrShutdown) {
+		if err := b.Serve(ln); err != nil && !errors.Is(err, broker.ErrShutdown) && !errors.Is(err, remoting.ErrServerClosed) {
 			return err
 		}
 		return nil

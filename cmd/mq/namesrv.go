@@ -108,7 +108,19 @@ func runNamesrv(ctx context.Context, opts *namesrvOptions, g *globalOptions, str
 		ln.Close()
 		return err
 	}
-	return serveUntilDone(ctx, logger, "namesrv", ln, opts.portsFile, srv.Serve, srv.Shutdown)
+	return serveUntilDone(ctx, logger, "namesrv", ln, opts.portsFile, namesrvServe(srv), srv.Shutdown)
+}
+
+// namesrvServe adapts Server.Serve: a signal can shut the server down before Serve has
+// started, and the "closed" error Serve then returns is the clean stop that was asked for.
+func namesrvServe(srv *namesrv.Server) func(net.Listener) error {
+	return func(ln net.Listener) error {
+		err := srv.Serve(ln)
+		if errors.Is(err, namesrv.ErrClosed) || errors.Is(err, remoting.ErrServerClosed) {
+			return nil
+		}
+		return err
+	}
 }
 
 // serveUntilDone runs serve on ln until ctx ends (a signal) or serve fails, then shuts down.
@@ -133,9 +145,7 @@ func serveUntilDone(ctx context.Context, logger *slog.Logger, name string, ln ne
 	defer cancel()
 	shutErr := shutdown(sctx)
 	if errc != nil {
-		// A signal can arrive before serve has started: serve then finds the server closed,
-		// which is the clean stop we asked for.
-		if err := <-errc; err != nil && serveErr == nil && !errors.Is(err, remoting.ErrServerClosed) {
+		if err := <-errc; err != nil && serveErr == nil {
 			serveErr = err
 		}
 	}

@@ -111,7 +111,7 @@ func runStandalone(ctx context.Context, opts *standaloneOptions, g *globalOption
 		return err
 	}
 	nsErr := make(chan error, 1)
-	go func() { nsErr <- ns.Serve(nsLn) }()
+	go func() { nsErr <- namesrvServe(ns)(nsLn) }()
 	b, err := broker.New(bCfg, logger)
 	if err != nil {
 		bLn.Close()
