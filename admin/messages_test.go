@@ -46,6 +46,14 @@ func sendN(t *testing.T, a *admin.Admin, b *mqtest.Broker, topic string, n int) 
 		}
 		out = append(out, r)
 	}
+	// Queries see a message once the dispatcher has indexed it: wait for the last one.
+	if n > 0 {
+		last := out[n-1].MsgID
+		mqtest.CheckFor(t, 10*time.Second, 5*time.Millisecond, func() error {
+			_, _, err := a.MessageByID(ctxT(t), topic, last)
+			return err
+		})
+	}
 	return out
 }
 

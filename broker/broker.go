@@ -257,6 +257,10 @@ func (b *Broker) Producers() *ProducerManager { return b.producers }
 // Consumers returns the consumer registry.
 func (b *Broker) Consumers() *ConsumerManager { return b.consumers }
 
+// Registered is closed once every nameserver in namesrvAddr has accepted the broker's
+// registration (at once when there are none): from then on clients find its routes.
+func (b *Broker) Registered() <-chan struct{} { return b.reg.allRegistered() }
+
 // Addr returns the announced address brokerIP1:port, or "" before Serve.
 func (b *Broker) Addr() string {
 	b.mu.Lock()

@@ -46,14 +46,21 @@ type registrar struct {
 
 	mu         sync.Mutex
 	registered map[string]bool // namesrv addr -> last registration succeeded
+
+	allOnce sync.Once
+	all     chan struct{} // closed once every nameserver has accepted a registration
 }
+
+// allRegistered is closed once every nameserver has accepted a registration (at once when
+// there are none).
+func (r *registrar) allRegistered() <-chan struct{} { return r.all }
 
 func newRegistrar(log *slog.Logger, client *remoting.Client, namesrvs []string, topics *TopicConfigManager,
 	identity func() (brokerIdentity, bool), period, timeout time.Duration) *registrar {
 	return &registrar{
 		log: log, client: client, namesrvs: namesrvs, topics: topics, identity: identity,
 		first: registerFirstDelay, period: period, timeout: timeout,
-		trigger: make(chan struct{}, 1), registered: make(map[string]bool),
+		trigger: make(chan struct{}, 1), registered: make(map[string]bool), all: make(chan struct{}),
 	}
 }
 
@@ -86,8 +93,12 @@ func (r *registrar) run(ctx context.Context) {
 // registerAll sends REGISTER_BROKER to every nameserver in parallel and waits for all.
 // Failures are logged; they are retried on the next period.
 func (r *registrar) registerAll(ctx context.Context) {
+	if len(r.namesrvs) == 0 {
+		r.allOnce.Do(func() { close(r.all) })
+		return
+	}
 	id, ok := r.identity()
-	if !ok || len(r.namesrvs) == 0 {
+	if !ok {
 		return
 	}
 	body, err := r.body(id)
@@ -129,6 +140,15 @@ func (r *registrar) registerAll(ctx context.Context) {
 		})
 	}
 	wg.Wait()
+	r.mu.Lock()
+	every := len(r.registered) == len(r.namesrvs)
+	for _, ok := range r.registered {
+		every = every && ok
+	}
+	r.mu.Unlock()
+	if every {
+		r.allOnce.Do(func() { close(r.all) })
+	}
 }
 
 // body builds the RegisterBrokerBody. When the broker is not both readable and writable,

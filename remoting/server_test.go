@@ -528,6 +528,13 @@ func TestSlowPeerDisconnected(t *testing.T) {
 	if _, err := nc.Write(reqs); err != nil {
 		t.Fatal(err)
 	}
+	// The connection must have been accepted before its disappearance means anything.
+	checkFor(t, 10*time.Second, time.Millisecond, func() error {
+		if len(s.Conns()) != 1 && len(rec.records(slog.LevelWarn, "slow peer, connection closed")) == 0 {
+			return errNotYet
+		}
+		return nil
+	})
 	checkFor(t, 10*time.Second, 10*time.Millisecond, func() error {
 		if len(s.Conns()) != 0 {
 			return errNotYet

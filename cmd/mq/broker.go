@@ -122,7 +122,8 @@ func runBroker(ctx context.Context, opts *brokerOptions, g *globalOptions, strea
 		ln.Close()
 		return err
 	}
-	return serveUntilDone(ctx, logger, "broker", ln, opts.portsFile, brokerServe(b), b.Shutdown)
+	return serveUntilDone(ctx, logger, "broker", ln, b.Registered(), writePortsFile(opts.portsFile, ln.Addr().String()+"\n"),
+		brokerServe(b), b.Shutdown)
 }
 
 // brokerServe adapts Broker.Serve: ErrShutdown after Shutdown is a clean stop.

@@ -108,7 +108,21 @@ func runNamesrv(ctx context.Context, opts *namesrvOptions, g *globalOptions, str
 		ln.Close()
 		return err
 	}
-	return serveUntilDone(ctx, logger, "namesrv", ln, opts.portsFile, namesrvServe(srv), srv.Shutdown)
+	return serveUntilDone(ctx, logger, "namesrv", ln, nil, writePortsFile(opts.portsFile, ln.Addr().String()+"\n"),
+		namesrvServe(srv), srv.Shutdown)
+}
+
+// writePortsFile returns an onReady that writes text to path (nothing when path is empty).
+func writePortsFile(path, text string) func() error {
+	return func() error {
+		if path == "" {
+			return nil
+		}
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			return fmt.Errorf("write ports file: %w", err)
+		}
+		return nil
+	}
 }
 
 // namesrvServe adapts Server.Serve: a signal can shut the server down before Serve has
@@ -124,18 +138,35 @@ func namesrvServe(srv *namesrv.Server) func(net.Listener) error {
 }
 
 // serveUntilDone runs serve on ln until ctx ends (a signal) or serve fails, then shuts down.
-func serveUntilDone(ctx context.Context, logger *slog.Logger, name string, ln net.Listener, portsFile string,
+// Once ready is closed (nil: at once) it calls onReady (nil: nothing), which writes ports
+// files and says so: a broker is ready when the nameservers have its routes.
+func serveUntilDone(ctx context.Context, logger *slog.Logger, name string, ln net.Listener,
+	ready <-chan struct{}, onReady func() error,
 	serve func(net.Listener) error, shutdown func(context.Context) error) error {
-	if portsFile != "" {
-		if err := os.WriteFile(portsFile, []byte(ln.Addr().String()+"\n"), 0o644); err != nil {
-			ln.Close()
-			return fmt.Errorf("write ports file: %w", err)
-		}
-	}
 	errc := make(chan error, 1)
 	go func() { errc <- serve(ln) }()
+	if ready == nil {
+		c := make(chan struct{})
+		close(c)
+		ready = c
+	}
 	var serveErr error
+	wait := func() {
+		select {
+		case <-ctx.Done():
+			logger.Info("shutting down", "component", name)
+		case serveErr = <-errc:
+			errc = nil
+		}
+	}
 	select {
+	case <-ready:
+		if onReady != nil {
+			serveErr = onReady()
+		}
+		if serveErr == nil {
+			wait()
+		}
 	case <-ctx.Done():
 		logger.Info("shutting down", "component", name)
 	case serveErr = <-errc:

@@ -117,17 +117,18 @@ func runStandalone(ctx context.Context, opts *standaloneOptions, g *globalOption
 		bLn.Close()
 		return errors.Join(err, stopNamesrv(ns, nsErr))
 	}
-	if opts.portsFile != "" {
+	// Ready once the broker's routes are on the nameserver: a client started then finds them.
+	onReady := func() error {
 		text := fmt.Sprintf("namesrv %s\nbroker %s\n", nsLn.Addr(), bLn.Addr())
-		if err := os.WriteFile(opts.portsFile, []byte(text), 0o644); err != nil {
-			bLn.Close()
-			return errors.Join(fmt.Errorf("write ports file: %w", err), stopNamesrv(ns, nsErr))
+		if err := writePortsFile(opts.portsFile, text)(); err != nil {
+			return err
 		}
+		logger.Info("standalone ready", "namesrv", nsLn.Addr().String(), "broker", bLn.Addr().String(),
+			"store", bCfg.StorePathRootDir)
+		return nil
 	}
-	logger.Info("standalone ready", "namesrv", nsLn.Addr().String(), "broker", bLn.Addr().String(),
-		"store", bCfg.StorePathRootDir)
 	// The broker stops first (it unregisters from the nameserver), then the nameserver.
-	bErr := serveUntilDone(ctx, logger, "broker", bLn, "", brokerServe(b), b.Shutdown)
+	bErr := serveUntilDone(ctx, logger, "broker", bLn, b.Registered(), onReady, brokerServe(b), b.Shutdown)
 	return errors.Join(bErr, stopNamesrv(ns, nsErr))
 }
 

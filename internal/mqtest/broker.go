@@ -87,6 +87,12 @@ func StartBrokerConfig(t testing.TB, cfg broker.Config, namesrv string) *Broker 
 		}
 		return nil
 	})
+	// Clients started after this find the broker's routes (as after `mq standalone` is ready).
+	select {
+	case <-b.Registered():
+	case <-time.After(10 * time.Second):
+		t.Fatalf("mqtest: broker not registered with %q after 10 s", cfg.NamesrvAddr)
+	}
 	return &Broker{Broker: b, Addr: ln.Addr().String(), Config: cfg}
 }
 
