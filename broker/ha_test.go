@@ -357,5 +357,12 @@ func TestSyncMaster(t *testing.T) {
 			t.Fatalf("send %d returned with the slave at %d < %d", i, got, want)
 		}
 	}
+	// The slave's ConsumeQueue follows its CommitLog through its own dispatcher.
+	checkFor(t, 5*time.Second, time.Millisecond, func() error {
+		if s.ms.MaxOffset("SyncT", 0) != m.ms.MaxOffset("SyncT", 0) {
+			return errNotYet
+		}
+		return nil
+	})
 	sameRecords(t, m, s, "SyncT", 0)
 }
