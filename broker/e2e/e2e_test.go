@@ -160,38 +160,10 @@ func (r *received) count() (distinct, total int) {
 	return len(r.msgs), r.n
 }
 
+// startPush starts a push consumer of topic with a TAG expression (see startConsumer).
 func startPush(t *testing.T, c *cluster, group, topic, expr string, fn func(*primitive.MessageExt) consumer.ConsumeResult, opts ...consumer.Option) func() {
 	t.Helper()
-	opts = append([]consumer.Option{
-		consumer.WithNameServer([]string{c.ns.Addr}),
-		consumer.WithGroupName(group),
-		consumer.WithInstance(instance(t)),
-		consumer.WithConsumeFromWhere(consumer.ConsumeFromFirstOffset),
-	}, opts...)
-	pc, err := consumer.NewPushConsumer(opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = pc.Subscribe(topic, consumer.MessageSelector{Type: consumer.TAG, Expression: expr},
-		func(_ context.Context, ms ...*primitive.MessageExt) (consumer.ConsumeResult, error) {
-			res := consumer.ConsumeSuccess
-			for _, m := range ms {
-				if r := fn(m); r != consumer.ConsumeSuccess {
-					res = r
-				}
-			}
-			return res, nil
-		})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := pc.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var once sync.Once
-	stop := func() { once.Do(func() { pc.Shutdown() }) }
-	t.Cleanup(stop)
-	return stop
+	return startConsumer(t, c, group, topic, consumer.MessageSelector{Type: consumer.TAG, Expression: expr}, fn, opts...)
 }
 
 // TestSendSyncThenPushConsume: messages sent with SendSync to a topic the broker

@@ -48,7 +48,8 @@ func startProducer(t testing.TB, c *cluster, opts ...producer.Option) rocketmq.P
 	return p
 }
 
-// startConsumer is startPush with a selector of any type.
+// startConsumer starts a push consumer of topic reading from the first offset; fn decides
+// each message's result. The returned stop (also run at cleanup) shuts it down.
 func startConsumer(t *testing.T, c *cluster, group, topic string, sel consumer.MessageSelector, fn func(*primitive.MessageExt) consumer.ConsumeResult, opts ...consumer.Option) func() {
 	t.Helper()
 	opts = append([]consumer.Option{
