@@ -14,6 +14,7 @@ import (
 
 	"github.com/mq-project/mq/admin"
 	"github.com/mq-project/mq/message"
+	"github.com/mq-project/mq/protocol"
 )
 
 // `mq send`: send messages with the lean remoting client (SEND_MESSAGE, the header the Go
@@ -131,6 +132,17 @@ func runSend(ctx context.Context, opts *sendOptions, body []byte, streams IOStre
 	}
 	defer a.Close()
 	rd, err := a.TopicRoute(ctx, opts.topic)
+	if admin.IsCode(err, protocol.TopicNotExist) {
+		// As the official clients do: send through TBW102's brokers, which create the topic
+		// (defaultTopicQueueNums 4) on the first message when autoCreateTopicEnable is on.
+		if rd, err = a.TopicRoute(ctx, "TBW102"); err == nil {
+			for i := range rd.QueueDatas {
+				rd.QueueDatas[i].WriteQueueNums = min(rd.QueueDatas[i].WriteQueueNums, 4)
+			}
+		} else if admin.IsCode(err, protocol.TopicNotExist) {
+			return fmt.Errorf("topic %s does not exist and no broker creates topics automatically (no TBW102 route); create it with mq topic create", opts.topic)
+		}
+	}
 	if err != nil {
 		return err
 	}
