@@ -2,6 +2,7 @@ package message
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"net/netip"
@@ -201,8 +202,18 @@ func FuzzDecodeStored(f *testing.F) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(re) != n {
+			// The encoder picks the magic by topic length (V2 only past 127 bytes), so a V2
+			// record with a short topic re-encodes one byte shorter, as V1.
+			want := n
+			if binary.BigEndian.Uint32(b[4:]) == MagicV2 && len(mm.Topic) <= 127 {
+				want = n - 1
+			}
+			if len(re) != want {
 				t.Fatalf("re-encoded %d bytes, decoded %d", len(re), n)
+			}
+			back, _, err := DecodeStored(re, false)
+			if err != nil || back.Topic != mm.Topic || !bytes.Equal(back.Body, mm.Body) || back.QueueOffset != mm.QueueOffset {
+				t.Fatalf("re-encoded record decodes to %+v (%v), want %+v", back, err, mm)
 			}
 			if _, _, err := DecodeStored(b[:n/2], false); err == nil {
 				t.Fatal("half record decoded")
