@@ -89,6 +89,21 @@ func (o *brokerTargetOptions) addFlags(cmd *cobra.Command, addrName, clusterName
 	cmd.Flags().StringVarP(&o.cluster, clusterName, "c", "", "every master of this cluster")
 }
 
+// openBrokers opens the admin client and resolves -b / -c to brokers; the caller closes
+// the client.
+func (o *brokerTargetOptions) openBrokers(ctx context.Context) (*admin.Admin, []admin.Broker, error) {
+	a, err := o.open()
+	if err != nil {
+		return nil, nil, err
+	}
+	bs, err := a.ResolveBrokers(ctx, o.cluster, o.brokerAddr)
+	if err != nil {
+		a.Close()
+		return nil, nil, err
+	}
+	return a, bs, nil
+}
+
 func (o *brokerTargetOptions) checkOne() error {
 	if (o.brokerAddr == "") == (o.cluster == "") {
 		return &usageError{errors.New("pass either -b broker address or -c cluster")}
@@ -159,15 +174,11 @@ func newBrokerConfigCmd(streams IOStreams, runF func(context.Context, *brokerCon
 // the broker in front when there are several).
 func runBrokerMaps(ctx context.Context, opts *brokerTargetOptions, streams IOStreams,
 	get func(*admin.Admin, context.Context, string) (map[string]string, error)) error {
-	a, err := opts.open()
+	a, bs, err := opts.openBrokers(ctx)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	bs, err := a.ResolveBrokers(ctx, opts.cluster, opts.brokerAddr)
-	if err != nil {
-		return err
-	}
 	res := admin.ForEachBroker(ctx, a, bs, func(ctx context.Context, addr string) (map[string]string, error) {
 		return get(a, ctx, addr)
 	})

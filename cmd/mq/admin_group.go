@@ -62,15 +62,11 @@ func newGroupListCmd(streams IOStreams, runF func(context.Context, *groupListOpt
 }
 
 func runGroupList(ctx context.Context, opts *groupListOptions, streams IOStreams) error {
-	a, err := opts.open()
+	a, bs, err := opts.openBrokers(ctx)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	bs, err := a.ResolveBrokers(ctx, opts.cluster, opts.brokerAddr)
-	if err != nil {
-		return err
-	}
 	gl := a.GroupList(ctx, bs)
 	rows := gl.Groups
 	if rows == nil {
@@ -140,15 +136,11 @@ func newGroupCreateCmd(streams IOStreams, runF func(context.Context, *groupCreat
 }
 
 func runGroupCreate(ctx context.Context, opts *groupCreateOptions, streams IOStreams) error {
-	a, err := opts.open()
+	a, bs, err := opts.openBrokers(ctx)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	bs, err := a.ResolveBrokers(ctx, opts.cluster, opts.brokerAddr)
-	if err != nil {
-		return err
-	}
 	cfg := protocol.NewSubscriptionGroupConfig(opts.group)
 	cfg.RetryMaxTimes, cfg.RetryQueueNums = opts.retryMaxTimes, opts.retryQueueNums
 	cfg.ConsumeBroadcastEnable, cfg.ConsumeEnable, cfg.ConsumeFromMinEnable = opts.broadcast, opts.consumeEnable, opts.fromMin
@@ -199,15 +191,11 @@ func newGroupDeleteCmd(streams IOStreams, runF func(context.Context, *groupDelet
 }
 
 func runGroupDelete(ctx context.Context, opts *groupDeleteOptions, streams IOStreams) error {
-	a, err := opts.open()
+	a, bs, err := opts.openBrokers(ctx)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	bs, err := a.ResolveBrokers(ctx, opts.cluster, opts.brokerAddr)
-	if err != nil {
-		return err
-	}
 	res := a.DeleteGroup(ctx, bs, opts.group, opts.cleanOffset)
 	if err := renderOutcomes(streams, opts.output, outcomes(res)); err != nil {
 		return err

@@ -482,15 +482,11 @@ func newDelayCmd(streams IOStreams) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			a, err := opts.open()
+			a, bs, err := opts.openBrokers(ctx)
 			if err != nil {
 				return err
 			}
 			defer a.Close()
-			bs, err := a.ResolveBrokers(ctx, opts.cluster, opts.brokerAddr)
-			if err != nil {
-				return err
-			}
 			res := admin.ForEachBroker(ctx, a, bs, a.DelayStatus)
 			type row struct {
 				BrokerName string `json:"brokerName"`
@@ -542,15 +538,11 @@ func newTxnCmd(streams IOStreams) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			a, err := opts.open()
+			a, bs, err := opts.openBrokers(ctx)
 			if err != nil {
 				return err
 			}
 			defer a.Close()
-			bs, err := a.ResolveBrokers(ctx, opts.cluster, opts.brokerAddr)
-			if err != nil {
-				return err
-			}
 			res := admin.ForEachBroker(ctx, a, bs, func(ctx context.Context, addr string) (admin.TxnStatus, error) {
 				return a.TransactionStatus(ctx, addr, limit)
 			})

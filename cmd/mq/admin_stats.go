@@ -73,15 +73,11 @@ broker refuses unknown keys and bad values; nothing is changed then.`,
 }
 
 func runBrokerConfigSet(ctx context.Context, opts *brokerConfigSetOptions, streams IOStreams) error {
-	a, err := opts.open()
+	a, bs, err := opts.openBrokers(ctx)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	bs, err := a.ResolveBrokers(ctx, opts.cluster, opts.brokerAddr)
-	if err != nil {
-		return err
-	}
 	res := a.UpdateBrokersConfig(ctx, bs, opts.kv)
 	if err := renderOutcomes(streams, opts.output, outcomes(res)); err != nil {
 		return err

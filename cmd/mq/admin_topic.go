@@ -305,15 +305,11 @@ func renderOutcomes(streams IOStreams, format string, rows []brokerOutcome) erro
 }
 
 func runTopicCreate(ctx context.Context, opts *topicCreateOptions, streams IOStreams) error {
-	a, err := opts.open()
+	a, bs, err := opts.openBrokers(ctx)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	bs, err := a.ResolveBrokers(ctx, opts.cluster, opts.brokerAddr)
-	if err != nil {
-		return err
-	}
 	tc := protocol.NewTopicConfig(opts.topic)
 	tc.ReadQueueNums, tc.WriteQueueNums, tc.Perm, tc.Order = opts.readQueues, opts.writeQueues, opts.perm, opts.order
 	res := a.CreateTopic(ctx, bs, tc)
