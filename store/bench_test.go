@@ -238,6 +238,59 @@ func BenchmarkPlainSyncAppend(b *testing.B) {
 	})
 }
 
+// BenchmarkSyncFlushScaling measures the SYNC_FLUSH group commit as the ratio of 16
+// concurrent writers' rate to one writer's, on one store and with the two alternating in
+// short phases (MQ_BENCH_PHASE, default 250ms; 8 of each), so that both see the same disk:
+// this machine's fsync latency drifts by 2× over minutes, which made the ratio of two
+// separately run sub-benchmarks swing with it. It reports each side's msgs/s and the ratio.
+// Run with -benchtime 1x.
+func BenchmarkSyncFlushScaling(b *testing.B) {
+	phase := 250 * time.Millisecond
+	if d, err := time.ParseDuration(os.Getenv("MQ_BENCH_PHASE")); err == nil && d > 0 {
+		phase = d
+	}
+	s, err := Open(benchConfig(b, SyncFlush), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	run := func(writers int) (n int64, el time.Duration) {
+		var count atomic.Int64
+		var wg sync.WaitGroup
+		start := time.Now()
+		stop := start.Add(phase)
+		for range writers {
+			wg.Go(func() {
+				m := benchMsg(1024)
+				for time.Now().Before(stop) {
+					if _, err := s.Append(ctx, m); err != nil {
+						b.Error(err)
+						return
+					}
+					count.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		return count.Load(), time.Since(start)
+	}
+	var n1, n16 int64
+	var t1, t16 time.Duration
+	for range b.N {
+		for range 8 {
+			n, el := run(1)
+			n1, t1 = n1+n, t1+el
+			n, el = run(16)
+			n16, t16 = n16+n, t16+el
+		}
+	}
+	r1, r16 := float64(n1)/t1.Seconds(), float64(n16)/t16.Seconds()
+	b.ReportMetric(r1, "w1-msgs/s")
+	b.ReportMetric(r16, "w16-msgs/s")
+	b.ReportMetric(r16/r1, "x16/1")
+}
+
 func filledStore(b *testing.B, n, size int) *Store {
 	cfg := benchConfig(b, AsyncFlush)
 	s, err := Open(cfg, nil)

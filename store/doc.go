@@ -26,9 +26,13 @@
 //	+----------+----------+-----+----------+----------------------+---------------+
 //	                                        int32   int32 magic     size = bytes to segment end
 //
-// One append lock serialises appends: queue offsets are assigned per topic-queue under it and
-// records are encoded straight into the mapping. The next segment is created ahead of need by
-// a small allocator goroutine.
+// One append lock serialises appends: queue offsets are assigned per topic-queue under it.
+// Under ASYNC_FLUSH records are encoded straight into the mapping; under SYNC_FLUSH into a
+// stage the flusher writes out with one pwrite per group commit (readers see a record once it
+// is written). The next segment is created ahead of need by a small allocator goroutine; under
+// SYNC_FLUSH a zero filler also writes zeros a few MiB ahead of the append position, so that
+// fsyncs find written rather than fallocated ("unwritten") extents and need no journal commit
+// (see zerofill.go).
 //
 // # ConsumeQueue entry (20 bytes; queue offset k lives at byte k×20)
 //
@@ -65,10 +69,10 @@
 //
 // ASYNC_FLUSH: a flusher msyncs every flushIntervalCommitLog ms once flushCommitLogLeastPages
 // pages are dirty (or flushCommitLogThoroughInterval passed). SYNC_FLUSH: a group commit —
-// writers wait on the current round; one flusher goroutine msyncs everything written so far
-// and wakes the whole round. A writer waiting longer than syncFlushTimeout gets
-// ErrFlushTimeout (its record is stored). Under SYNC_FLUSH the dispatcher only publishes
-// flushed records.
+// writers join the current round; one flusher goroutine waits (briefly, at most one flush
+// time) for the writers the last round served to come back, writes the stage, msyncs, and
+// wakes the whole round. A writer waiting longer than syncFlushTimeout gets ErrFlushTimeout
+// (its record is stored). Under SYNC_FLUSH the dispatcher only publishes flushed records.
 //
 // # Recovery
 //
@@ -90,6 +94,6 @@
 // # Concurrency
 //
 // Goroutines (all started by Open, stopped and waited for by Close): allocator, flusher,
-// dispatcher, checkpoint loop, cleaner. Readers get slices of the mapping; a segment is
+// dispatcher, checkpoint loop, cleaner, and under SYNC_FLUSH the zero filler. Readers get slices of the mapping; a segment is
 // unmapped only after the last reader calls Release.
 package store

@@ -21,29 +21,38 @@ type flusher struct {
 	quit chan struct{}
 	wg   sync.WaitGroup
 
-	mu    sync.Mutex
-	round *flushRound // the round new waiters join; swapped when a flush starts
-	err   error       // last flush error
+	round atomic.Pointer[flushRound] // the round new waiters join; swapped when a flush starts
 
 	timers sync.Pool
 }
 
 // flushRound is one group commit: every writer that joins it before the flush starts has
-// appended already, so that flush covers it.
+// appended already, so that flush covers it. A writer that joins a round whose flush has
+// started is not covered; waitFor then joins the next one.
 type flushRound struct {
 	done    chan struct{} // closed when the round's flush ends
 	full    chan struct{} // 1-slot: the target number of writers has joined
 	waiters atomic.Int64  // writers that joined
-	target  int64         // writers the flusher waits for; read and written under flusher.mu
+	target  atomic.Int64  // writers the flusher waits for
+	err     error         // the flush's error, set before done is closed
 }
 
-func newFlushRound(target int64) *flushRound {
-	return &flushRound{done: make(chan struct{}), full: make(chan struct{}, 1), target: target}
+func newFlushRound() *flushRound {
+	return &flushRound{done: make(chan struct{}), full: make(chan struct{}, 1)}
 }
 
-// setTarget sets how many writers the flusher waits for; the caller holds flusher.mu.
+// join counts a waiting writer. It and setTarget each check the other's counter after
+// writing their own, so whichever comes second signals full.
+func (r *flushRound) join() {
+	n := r.waiters.Add(1)
+	if t := r.target.Load(); t > 1 && n >= t {
+		r.signalFull()
+	}
+}
+
+// setTarget sets how many writers the flusher waits for.
 func (r *flushRound) setTarget(t int64) {
-	r.target = t
+	r.target.Store(t)
 	if t > 1 && r.waiters.Load() >= t {
 		r.signalFull()
 	}
@@ -58,7 +67,8 @@ func (r *flushRound) signalFull() {
 
 func newFlusher(cl *commitLog, cfg *Config, log *slog.Logger, onFlush func()) *flusher {
 	f := &flusher{cl: cl, cfg: cfg, log: log, onFlush: onFlush, wake: make(chan struct{}, 1),
-		quit: make(chan struct{}), round: newFlushRound(0)}
+		quit: make(chan struct{})}
+	f.round.Store(newFlushRound())
 	if cfg.FlushDiskType == SyncFlush {
 		f.wg.Go(f.groupCommitLoop)
 	} else {
@@ -69,20 +79,30 @@ func newFlusher(cl *commitLog, cfg *Config, log *slog.Logger, onFlush func()) *f
 
 // flushOnce syncs everything appended so far.
 func (f *flusher) flushOnce() error {
-	target := f.cl.maxOffset.Load()
-	if target <= f.cl.flushedOffset.Load() {
-		return nil
+	moved, err := f.sync()
+	if moved && f.onFlush != nil {
+		f.onFlush()
 	}
-	if err := f.cl.mfq.flush(); err != nil {
-		return err
+	return err
+}
+
+// sync writes out the stage and syncs the CommitLog up to its end; moved reports whether
+// the flushed offset advanced.
+func (f *flusher) sync() (moved bool, err error) {
+	target, err := f.cl.commit()
+	if err != nil {
+		return false, err
+	}
+	if target <= f.cl.flushedOffset.Load() {
+		return false, nil
+	}
+	if err := f.cl.mfq.flush(target); err != nil {
+		return false, err
 	}
 	if target > f.cl.flushedOffset.Load() {
 		f.cl.flushedOffset.Store(target)
 	}
-	if f.onFlush != nil {
-		f.onFlush()
-	}
-	return nil
+	return true, nil
 }
 
 func (f *flusher) groupCommitLoop() {
@@ -91,57 +111,83 @@ func (f *flusher) groupCommitLoop() {
 	// record, so a round waits briefly (at most one flush time, capped) for the target to
 	// join: one fsync then serves every writer instead of alternating half-size cohorts. The
 	// last writer to join signals full; the flusher sleeps meanwhile (spinning would take a
-	// core from the writers it waits for).
+	// core from the writers it waits for). While rounds keep filling up, the flusher goes
+	// from one straight to waiting for the next, without first being woken by a writer.
+	//
+	// The dispatcher is told about a flush only when the next one starts (or the flusher goes
+	// idle): woken right away it ran first on the processor the released writers were queued
+	// on, and held them back by the time it took to dispatch the round; woken later it works
+	// while the flusher waits for the disk. Consumers see a record at most one gather wait
+	// (≤ maxGroupWait) later.
 	var lastFlush time.Duration
+	var notify bool // a flush moved the flushed offset and onFlush has not run since
 	gather := time.NewTimer(time.Hour)
 	gather.Stop()
 	defer gather.Stop()
 	for {
-		select {
-		case <-f.quit:
-			f.finishRound(f.flushOnce())
-			return
-		case <-f.wake:
+		r := f.round.Load()
+		if r.target.Load() > 1 {
+			select {
+			case <-f.quit:
+				f.finishRound()
+				return
+			default:
+			}
+		} else {
+			if notify {
+				f.onFlush()
+				notify = false
+			}
+			select {
+			case <-f.quit:
+				f.finishRound()
+				return
+			case <-f.wake:
+			}
 		}
-		f.mu.Lock()
-		next := f.round
-		f.mu.Unlock()
-		if t := next.target; t > 1 && next.waiters.Load() < t {
+		if t := r.target.Load(); t > 1 && r.waiters.Load() < t {
 			gather.Reset(min(lastFlush, maxGroupWait))
 			select {
-			case <-next.full:
+			case <-r.full:
 			case <-gather.C:
 			case <-f.quit:
 			}
 			gather.Stop()
+			if r.waiters.Load() == 0 {
+				r.setTarget(0) // nobody came back: sleep until a writer wakes us
+				continue
+			}
 		}
-		f.mu.Lock()
-		done := f.round
-		f.round = newFlushRound(0)
-		f.mu.Unlock()
+		f.round.Store(newFlushRound())
+		if notify {
+			f.onFlush()
+			notify = false
+		}
 		start := time.Now()
-		err := f.flushOnce()
+		moved, err := f.sync()
 		lastFlush = time.Since(start)
 		if err != nil {
 			f.log.Error("commitlog flush failed", "err", err)
 		}
-		f.mu.Lock()
-		f.err = err
-		f.round.setTarget(done.waiters.Load() + f.round.waiters.Load())
-		f.mu.Unlock()
-		close(done.done)
+		r.err = err
+		next := f.round.Load()
+		next.setTarget(r.waiters.Load() + next.waiters.Load())
+		close(r.done)
+		notify = notify || (moved && f.onFlush != nil)
 	}
 }
 
 // maxGroupWait bounds how long a group-commit round waits for writers to rejoin it.
 const maxGroupWait = time.Millisecond
 
-func (f *flusher) finishRound(err error) {
-	f.mu.Lock()
-	f.err = err
-	close(f.round.done)
-	f.round = newFlushRound(0)
-	f.mu.Unlock()
+// finishRound runs a last flush for the waiting round when the flusher stops.
+func (f *flusher) finishRound() {
+	r := f.round.Swap(newFlushRound())
+	_, r.err = f.sync()
+	close(r.done)
+	if f.onFlush != nil {
+		f.onFlush()
+	}
 }
 
 // waitFor blocks until the CommitLog is flushed past end, the sync flush timeout passes
@@ -158,12 +204,8 @@ func (f *flusher) waitFor(ctx context.Context, end int64) error {
 		if f.cl.flushedOffset.Load() >= end {
 			return nil
 		}
-		f.mu.Lock()
-		r := f.round
-		if n := r.waiters.Add(1); r.target > 1 && n >= r.target {
-			r.signalFull()
-		}
-		f.mu.Unlock()
+		r := f.round.Load()
+		r.join()
 		select {
 		case f.wake <- struct{}{}:
 		default:
@@ -179,11 +221,8 @@ func (f *flusher) waitFor(ctx context.Context, end int64) error {
 		}
 		select {
 		case <-r.done:
-			f.mu.Lock()
-			err := f.err
-			f.mu.Unlock()
-			if err != nil && f.cl.flushedOffset.Load() < end {
-				return err
+			if r.err != nil && f.cl.flushedOffset.Load() < end {
+				return r.err
 			}
 		case <-timer.C:
 			return ErrFlushTimeout

@@ -74,14 +74,15 @@ func indexKeyHash(topic, key []byte) int32 {
 }
 
 // put adds an entry; the caller checked !full().
+//
+// The entry is written first, then the slot, then the header with the new count; the
+// header's endPhy is left to the caller (putRecord), which sets it once every key of the
+// record is in, so a crash between two keys makes re-dispatch index the record again.
 func (f *indexFile) put(hash int32, phys, storeTs int64) {
 	be := binary.BigEndian
 	slotPos := indexHeaderSize + int64(int(hash)%f.slots)*indexSlotSize
 	d := f.mf.data
-	prev := int32(be.Uint32(d[slotPos:]))
-	if prev <= 0 || prev > f.hdr.entries {
-		prev = 0
-	}
+	prev := f.slotHead(slotPos)
 	if f.hdr.entries <= 1 {
 		f.hdr.beginTs, f.hdr.beginPhy = storeTs, phys
 	}
@@ -98,9 +99,26 @@ func (f *indexFile) put(hash int32, phys, storeTs int64) {
 		f.hdr.slotCount++
 	}
 	f.hdr.entries++
-	f.hdr.endPhy = phys
 	f.hdr.endTs = storeTs
 	f.writeHeader()
+}
+
+// slotHead returns the newest entry of the slot at slotPos, 0 for none. A slot pointing at
+// the entry just past the header's count was updated by a put that a crash (or a kill) cut
+// short before the header: that entry was written before the slot, so its prev field is the
+// slot's previous head. Taking the slot at face value would cut the chain there, or make the
+// re-dispatched entry point at itself.
+func (f *indexFile) slotHead(slotPos int64) int32 {
+	be := binary.BigEndian
+	d := f.mf.data
+	n := int32(be.Uint32(d[slotPos:]))
+	if n == f.hdr.entries && int(n) < f.maxIndex {
+		n = int32(be.Uint32(d[indexHeaderSize+int64(f.slots)*indexSlotSize+int64(n)*indexEntrySize+16:]))
+	}
+	if n <= 0 || n >= f.hdr.entries {
+		return 0
+	}
+	return n
 }
 
 // query appends to out the physical offsets of entries with hash stored within [begin, end],
@@ -108,7 +126,7 @@ func (f *indexFile) put(hash int32, phys, storeTs int64) {
 func (f *indexFile) query(hash int32, begin, end int64, maxNum int, out []int64) []int64 {
 	be := binary.BigEndian
 	d := f.mf.data
-	n := int32(be.Uint32(d[indexHeaderSize+int64(int(hash)%f.slots)*indexSlotSize:]))
+	n := f.slotHead(indexHeaderSize + int64(int(hash)%f.slots)*indexSlotSize)
 	for steps := 0; n > 0 && n < f.hdr.entries && len(out) < maxNum && steps < f.maxIndex; steps++ {
 		p := indexHeaderSize + int64(f.slots)*indexSlotSize + int64(n)*indexEntrySize
 		h := int32(be.Uint32(d[p:]))
@@ -244,6 +262,8 @@ func (s *indexService) putRecord(rec message.Stored) error {
 	}
 	topic, ts := rec.Topic(), rec.StoreTimestamp()
 	var err error
+	var touched [2]*indexFile // the files this record's keys went to: one, two across a roll
+	var more []*indexFile     // (more only for a record with more keys than a file holds)
 	put := func(key []byte) {
 		if err != nil {
 			return
@@ -255,12 +275,27 @@ func (s *indexService) putRecord(rec message.Stored) error {
 			return
 		}
 		f.put(indexKeyHash(topic, key), phys, ts)
+		switch {
+		case touched[0] == nil || touched[0] == f:
+			touched[0] = f
+		case touched[1] == nil || touched[1] == f:
+			touched[1] = f
+		case !slices.Contains(more, f):
+			more = append(more, f)
+		}
 	}
 	if hasUniq && len(uniq) > 0 {
 		put(uniq)
 	}
 	if hasKeys {
 		message.SplitKeys(keys, put)
+	}
+	// Only now is the record indexed: a crash before this leaves endPhy below it.
+	for _, f := range append(touched[:], more...) {
+		if f != nil {
+			f.hdr.endPhy = phys
+			f.writeHeader()
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("index: %w", err)

@@ -114,9 +114,10 @@ func (mf *mappedFile) destroy() {
 
 func (mf *mappedFile) full() bool { return mf.wrote.Load() >= mf.size }
 
-// flush syncs the written but unflushed range to disk and returns the new flushed position.
-func (mf *mappedFile) flush() (int64, error) {
-	w, fl := mf.wrote.Load(), mf.flushed.Load()
+// flush syncs the written but unflushed range below upTo (a position in the file) to disk
+// and returns the new flushed position.
+func (mf *mappedFile) flush(upTo int64) (int64, error) {
+	w, fl := min(mf.wrote.Load(), upTo), mf.flushed.Load()
 	if w <= fl {
 		return fl, nil
 	}

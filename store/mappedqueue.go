@@ -205,15 +205,15 @@ func (q *mappedFileQueue) deleteFirst(n int) {
 }
 
 // flush syncs files from the one holding from up to the last written byte.
-func (q *mappedFileQueue) flush() error {
+func (q *mappedFileQueue) flush(upTo int64) error {
 	for _, mf := range q.list() {
-		if mf.flushed.Load() >= mf.wrote.Load() {
+		if mf.flushed.Load() >= min(mf.wrote.Load(), upTo-mf.start) {
 			continue
 		}
 		if !mf.hold() {
 			continue
 		}
-		_, err := mf.flush()
+		_, err := mf.flush(upTo - mf.start)
 		mf.release()
 		if err != nil {
 			return err

@@ -23,7 +23,7 @@ func (s *Store) ReadReplica(phys int64, maxBytes int, buf []byte) ([]byte, error
 	if s.closed.Load() {
 		return buf[:0], ErrClosed
 	}
-	end := s.cl.maxOffset.Load()
+	end := s.cl.readableOffset()
 	switch {
 	case phys == end:
 		return buf[:0], nil
@@ -153,6 +153,11 @@ func (s *Store) appendReplicaLocked(phys int64, data []byte) error {
 		phys += n
 		data = data[n:]
 		cl.maxOffset.Store(phys)
+	}
+	if s.cfg.FlushDiskType == SyncFlush {
+		// A slave reports what it holds as its max offset: keep that in the page cache, as
+		// under ASYNC_FLUSH, rather than staged in this process.
+		return cl.commitLocked()
 	}
 	return nil
 }

@@ -73,6 +73,7 @@ func TestReplica(t *testing.T) {
 			t.Fatalf("slave max offset %d, master %d", got, want)
 		}
 		waitDispatched(t, slave)
+		waitDispatched(t, master) // nothing above waited for the master's own dispatcher
 		for q := int32(0); q < 3; q++ {
 			if got, want := slave.MaxOffset("T", q), master.MaxOffset("T", q); got != want {
 				t.Errorf("queue %d: slave max %d, master %d", q, got, want)
