@@ -93,6 +93,9 @@ type Broker struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
+	sendWaits chan struct{}  // finishSend's slots, maxSendWaits of them
+	sendWG    sync.WaitGroup // finishSend goroutines
+
 	mu       sync.Mutex
 	addr     string // announced brokerIP1:port, "" until Serve
 	haAddr   string
@@ -146,6 +149,7 @@ func New(cfg Config, logger *slog.Logger) (*Broker, error) {
 		consumers:    NewConsumerManager(cfg.NotifyConsumerIdsChangedEnable, log),
 		scanInterval: clientScanInterval,
 		done:         make(chan struct{}),
+		sendWaits:    make(chan struct{}, maxSendWaits),
 	}
 	b.live.Store(&cfg)
 	b.configVersion = protocol.DataVersion{Timestamp: time.Now().UnixMilli()}
@@ -432,6 +436,7 @@ func (b *Broker) shutdown() {
 	if err := b.server.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("broker: stop server: %w", err))
 	}
+	b.sendWG.Wait() // sends waiting for a flush: their connections are closed, so they end now
 	b.vip.wg.Wait()
 	b.hold.stop()
 	if err := b.offsets.Persist(); err != nil {

@@ -286,6 +286,10 @@ func (b *Broker) brokerRuntimeInfo(_ context.Context, _ *remoting.Conn, req *rem
 	t["commitLogDiskRatio"] = "0.0"
 	t["consumeQueueDiskRatio"] = "0.0"
 	t["remainHowManyDataToFlush"] = i64(b.ms.CommitLogMaxOffset() - b.ms.FlushedOffset())
+	if b.ms.SyncFlush() { // mq's own keys: how well the SYNC_FLUSH group commit groups
+		rounds, served := b.ms.GroupCommitStats()
+		t["groupCommitRounds"], t["groupCommitWaits"] = i64(rounds), i64(served)
+	}
 	offs := b.sched.Offsets()
 	for i := range b.delays {
 		level := int32(i + 1)

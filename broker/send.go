@@ -53,7 +53,7 @@ func (b *Broker) sendMessage(ctx context.Context, c *remoting.Conn, req *remotin
 	if serr != nil {
 		return errorResponse(req, serr.code, serr.remark)
 	}
-	return resp
+	return resp // nil: finishSend answers once the flush (or the slave) is done
 }
 
 // checkSend validates the header against the broker and topic configuration and returns the
@@ -133,7 +133,7 @@ func (b *Broker) doSend(ctx context.Context, c *remoting.Conn, req *remoting.Com
 	}
 	bornHost := addrPortOf(c.RemoteAddr())
 	if batch {
-		return b.sendBatch(ctx, req, h, qid, bornHost)
+		return b.sendBatch(ctx, c, req, h, qid, bornHost)
 	}
 	m := &message.MessageExt{
 		Message: message.Message{Topic: h.Topic, Flag: h.Flag, Properties: message.DecodeProperties([]byte(h.Properties)),
@@ -160,30 +160,74 @@ func (b *Broker) doSend(ctx context.Context, c *remoting.Conn, req *remoting.Com
 	if serr := b.timerRewrite(m); serr != nil {
 		return nil, serr
 	}
-	res, err := b.putMessage(ctx, m)
-	rcode := protocol.Success
+	res, err := b.putMessageNoWait(m)
 	if err != nil {
-		if rcode = storeErrorCode(err); rcode != protocol.FlushDiskTimeout {
-			return nil, refuse(rcode, "%v", err)
+		return nil, refuse(storeErrorCode(err), "%v", err)
+	}
+	return b.finishSend(ctx, c, req, m.Properties, res, func(rcode protocol.ResponseCode) *remoting.Command {
+		resp := remoting.NewResponse(req, int16(rcode), "")
+		rh := protocol.SendMessageResponseHeader{
+			MsgID:         message.OffsetMsgID(b.storeHost, res.PhysicalOffset),
+			QueueID:       respQID,
+			QueueOffset:   res.QueueOffset,
+			TransactionID: m.Properties[message.PropertyUniqClientMessageIDKeyIndex],
+			MsgRegion:     b.conf().RegionID,
+			TraceOn:       strconv.FormatBool(b.conf().TraceOn),
 		}
-	}
-	rcode = b.waitSlave(ctx, m.Properties, res, rcode)
-	resp := remoting.NewResponse(req, int16(rcode), "")
-	rh := protocol.SendMessageResponseHeader{
-		MsgID:         message.OffsetMsgID(b.storeHost, res.PhysicalOffset),
-		QueueID:       respQID,
-		QueueOffset:   res.QueueOffset,
-		TransactionID: m.Properties[message.PropertyUniqClientMessageIDKeyIndex],
-		MsgRegion:     b.conf().RegionID,
-		TraceOn:       strconv.FormatBool(b.conf().TraceOn),
-	}
-	resp.ExtFields = make(map[string]string, 8)
-	rh.Encode(resp.ExtFields)
-	return resp, nil
+		resp.ExtFields = make(map[string]string, 8)
+		rh.Encode(resp.ExtFields)
+		return resp
+	}), nil
 }
 
+// finishSend answers a stored send. With nothing to wait for (ASYNC_FLUSH and no SYNC_MASTER
+// ack, or the producer's WAIT=false) it builds the response now. Otherwise the request worker
+// is freed and a goroutine waits for the group commit (and the slave) and answers through
+// c.Reply, as Java's asynchronous put does: a worker blocked per send would cap a group
+// commit at the size of the send pool. It then returns nil (the answer comes later).
+func (b *Broker) finishSend(ctx context.Context, c *remoting.Conn, req *remoting.Command, props map[string]string,
+	res store.AppendResult, build func(protocol.ResponseCode) *remoting.Command) *remoting.Command {
+	noWait := props[message.PropertyWaitStoreMsgOK] == "false" || req.IsOneway()
+	waitFlush := b.ms.SyncFlush() && !noWait
+	if b.ms.SyncFlush() && noWait {
+		b.ms.RequestFlush()
+	}
+	waitSlave := b.cfg.BrokerRole == SyncMaster && !noWait
+	if !waitFlush && !waitSlave {
+		return build(protocol.Success)
+	}
+	complete := func() *remoting.Command {
+		rcode := protocol.Success
+		if waitFlush {
+			if err := b.ms.WaitFlushed(ctx, res); err != nil {
+				if rcode = storeErrorCode(err); rcode != protocol.FlushDiskTimeout {
+					return errorResponse(req, rcode, err.Error())
+				}
+			}
+		}
+		return build(b.waitSlave(ctx, props, res, rcode))
+	}
+	select {
+	case b.sendWaits <- struct{}{}:
+	case <-ctx.Done():
+		return nil // the connection is gone: nobody to answer
+	}
+	b.sendWG.Go(func() {
+		defer func() { <-b.sendWaits }()
+		resp := complete()
+		if err := c.Reply(req, resp); err != nil && !errors.Is(err, remoting.ErrConnClosed) {
+			b.log.Warn("answer send", "remote", c.RemoteAddr(), "err", err)
+		}
+	})
+	return nil
+}
+
+// maxSendWaits bounds the sends waiting for a flush or a slave at once; a request worker
+// that finds them all taken waits for one to finish (backpressure on the producers).
+const maxSendWaits = 16384
+
 // sendBatch stores the members of a SEND_BATCH_MESSAGE body in one append.
-func (b *Broker) sendBatch(ctx context.Context, req *remoting.Command, h *protocol.SendMessageRequestHeader, qid int32, bornHost netip.AddrPort) (*remoting.Command, *sendError) {
+func (b *Broker) sendBatch(ctx context.Context, c *remoting.Conn, req *remoting.Command, h *protocol.SendMessageRequestHeader, qid int32, bornHost netip.AddrPort) (*remoting.Command, *sendError) {
 	if strings.HasPrefix(h.Topic, RetryGroupTopicPrefix) {
 		return nil, refuse(protocol.MessageIllegal, "batch request does not support retry group %s", h.Topic)
 	}
@@ -205,14 +249,10 @@ func (b *Broker) sendBatch(ctx context.Context, req *remoting.Command, h *protoc
 			BornTimestamp: h.BornTimestamp, BornHost: bornHost, ReconsumeTimes: h.ReconsumeTimes}
 		ptrs[i] = &exts[i]
 	}
-	res, err := b.ms.AppendBatch(ctx, ptrs)
-	rcode := protocol.Success
+	res, err := b.ms.AppendBatchNoWait(ptrs)
 	if err != nil {
-		if rcode = storeErrorCode(err); rcode != protocol.FlushDiskTimeout {
-			return nil, refuse(rcode, "%v", err)
-		}
+		return nil, refuse(storeErrorCode(err), "%v", err)
 	}
-	rcode = b.waitSlave(ctx, ptrs[0].Properties, res, rcode)
 	b.stats.put(len(ptrs))
 	var ids strings.Builder
 	buf := make([]byte, 0, 56)
@@ -223,14 +263,16 @@ func (b *Broker) sendBatch(ctx context.Context, req *remoting.Command, h *protoc
 		buf = message.AppendOffsetMsgID(buf[:0], b.storeHost, m.CommitLogOffset)
 		ids.Write(buf)
 	}
-	resp := remoting.NewResponse(req, int16(rcode), "")
-	rh := protocol.SendMessageResponseHeader{
-		MsgID: ids.String(), QueueID: qid, QueueOffset: res.QueueOffset,
-		MsgRegion: b.conf().RegionID, TraceOn: strconv.FormatBool(b.conf().TraceOn),
-	}
-	resp.ExtFields = make(map[string]string, 8)
-	rh.Encode(resp.ExtFields)
-	return resp, nil
+	return b.finishSend(ctx, c, req, ptrs[0].Properties, res, func(rcode protocol.ResponseCode) *remoting.Command {
+		resp := remoting.NewResponse(req, int16(rcode), "")
+		rh := protocol.SendMessageResponseHeader{
+			MsgID: ids.String(), QueueID: qid, QueueOffset: res.QueueOffset,
+			MsgRegion: b.conf().RegionID, TraceOn: strconv.FormatBool(b.conf().TraceOn),
+		}
+		resp.ExtFields = make(map[string]string, 8)
+		rh.Encode(resp.ExtFields)
+		return resp
+	}), nil
 }
 
 // stampProperties adds what Apache adds to every stored message: CLUSTER, MSG_REGION and
@@ -298,6 +340,15 @@ func toHalf(m *message.MessageExt) {
 // a message with DELAY > 0 (and no transaction or a commit) waits in SCHEDULE_TOPIC_XXXX,
 // queue level-1, with REAL_TOPIC and REAL_QID.
 func (b *Broker) putMessage(ctx context.Context, m *message.MessageExt) (store.AppendResult, error) {
+	res, err := b.putMessageNoWait(m)
+	if err != nil {
+		return res, err
+	}
+	return res, b.ms.WaitFlushed(ctx, res)
+}
+
+// putMessageNoWait is putMessage without the SYNC_FLUSH wait (see store.AppendNoWait).
+func (b *Broker) putMessageNoWait(m *message.MessageExt) (store.AppendResult, error) {
 	if b.isSlave() {
 		return store.AppendResult{}, errSlaveRole
 	}
@@ -310,8 +361,8 @@ func (b *Broker) putMessage(ctx context.Context, m *message.MessageExt) (store.A
 			m.Topic, m.QueueID = TopicSchedule, int32(level-1)
 		}
 	}
-	res, err := b.ms.Append(ctx, m)
-	if err == nil || errors.Is(err, store.ErrFlushTimeout) {
+	res, err := b.ms.AppendNoWait(m)
+	if err == nil {
 		b.stats.put(1)
 	}
 	return res, err

@@ -50,6 +50,9 @@ type AppendResult struct {
 	MsgNum int
 	// StoreTimestamp is the store time (ms) of the last message.
 	StoreTimestamp int64
+	// End is the CommitLog offset just past the last record written (what WaitFlushed
+	// waits for).
+	End int64
 }
 
 // assignsQueueOffset reports whether a record of this sysFlag takes a queue offset and is
@@ -136,6 +139,7 @@ func (cl *commitLog) appendLocked(p prepared, now int64, res *AppendResult) erro
 		res.QueueOffset = qoff
 	}
 	res.MsgNum++
+	res.End = mf.start + end
 	res.WroteBytes += int64(p.size)
 	res.StoreTimestamp = now
 	return nil

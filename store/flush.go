@@ -23,6 +23,8 @@ type flusher struct {
 
 	round atomic.Pointer[flushRound] // the round new waiters join; swapped when a flush starts
 
+	rounds, served atomic.Int64 // group commits with a waiter, and the waiters they served
+
 	timers sync.Pool
 }
 
@@ -170,10 +172,22 @@ func (f *flusher) groupCommitLoop() {
 			f.log.Error("commitlog flush failed", "err", err)
 		}
 		r.err = err
+		if w := r.waiters.Load(); w > 0 {
+			f.rounds.Add(1)
+			f.served.Add(w)
+		}
 		next := f.round.Load()
 		next.setTarget(r.waiters.Load() + next.waiters.Load())
 		close(r.done)
 		notify = notify || (moved && f.onFlush != nil)
+	}
+}
+
+// poke wakes the group-commit flusher without waiting for it.
+func (f *flusher) poke() {
+	select {
+	case f.wake <- struct{}{}:
+	default:
 	}
 }
 

@@ -262,11 +262,67 @@ func (s *Store) afterAppend(ctx context.Context, res AppendResult, err error) (A
 		return res, err
 	}
 	if s.cfg.FlushDiskType == SyncFlush {
-		return res, s.flusher.waitFor(ctx, s.cl.maxOffset.Load())
+		return res, s.flusher.waitFor(ctx, res.End)
 	}
 	s.disp.notify()
 	return res, nil
 }
+
+// AppendNoWait stores m as Append does but returns without waiting for a SYNC_FLUSH: the
+// caller must then call WaitFlushed with the result before acknowledging the message, or
+// RequestFlush when it will not wait (a producer's WAIT_STORE_MSG_OK=false). A broker uses it
+// to free its request worker while the group commit runs (Java's asynchronous put).
+func (s *Store) AppendNoWait(m *message.MessageExt) (AppendResult, error) {
+	if s.closed.Load() {
+		return AppendResult{}, ErrClosed
+	}
+	res, err := s.cl.append(nil, m)
+	if err == nil && s.cfg.FlushDiskType != SyncFlush {
+		s.disp.notify()
+	}
+	return res, err
+}
+
+// AppendBatchNoWait is AppendBatch without the SYNC_FLUSH wait; see AppendNoWait.
+func (s *Store) AppendBatchNoWait(ms []*message.MessageExt) (AppendResult, error) {
+	if s.closed.Load() {
+		return AppendResult{}, ErrClosed
+	}
+	if len(ms) == 0 {
+		return AppendResult{}, nil
+	}
+	res, err := s.cl.append(ms, nil)
+	if err == nil && s.cfg.FlushDiskType != SyncFlush {
+		s.disp.notify()
+	}
+	return res, err
+}
+
+// WaitFlushed blocks until what res describes is on disk under SYNC_FLUSH, the sync flush
+// timeout passes (ErrFlushTimeout; the records stay stored), ctx ends or the store closes.
+// Under ASYNC_FLUSH it returns nil at once.
+func (s *Store) WaitFlushed(ctx context.Context, res AppendResult) error {
+	if s.cfg.FlushDiskType != SyncFlush || res.MsgNum == 0 {
+		return nil
+	}
+	return s.flusher.waitFor(ctx, res.End)
+}
+
+// RequestFlush asks a SYNC_FLUSH store to flush soon what was appended without a waiter.
+func (s *Store) RequestFlush() {
+	if s.cfg.FlushDiskType == SyncFlush && !s.closed.Load() {
+		s.flusher.poke()
+	}
+}
+
+// GroupCommitStats returns how many SYNC_FLUSH group commits served at least one waiting
+// writer and how many waits they served in all (their ratio is the mean group size).
+func (s *Store) GroupCommitStats() (rounds, served int64) {
+	return s.flusher.rounds.Load(), s.flusher.served.Load()
+}
+
+// SyncFlush reports whether the store acknowledges appends only once they are on disk.
+func (s *Store) SyncFlush() bool { return s.cfg.FlushDiskType == SyncFlush }
 
 // Record is one stored record read from the mapped CommitLog. Its bytes stay valid until
 // Release.

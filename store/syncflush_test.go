@@ -346,3 +346,48 @@ func TestIndexTornPut(t *testing.T) {
 		t.Fatalf("first key of a record cut short: %v", got)
 	}
 }
+
+// TestAppendNoWait: the split append a broker uses to wait for the group commit off its
+// request worker. WaitFlushed returns once the records are on disk; RequestFlush gets records
+// nobody waits for flushed and dispatched anyway; res.End is the end of the last record.
+func TestAppendNoWait(t *testing.T) {
+	forEachFlush(t, func(t *testing.T, flush FlushDiskType) {
+		s := mustOpen(t, testConfig(t, flush))
+		defer s.Close()
+		res, err := s.AppendNoWait(newMsg("N", 0, "one", nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.End != s.CommitLogMaxOffset() || res.End <= res.PhysicalOffset {
+			t.Fatalf("End %d, max offset %d, physical offset %d", res.End, s.CommitLogMaxOffset(), res.PhysicalOffset)
+		}
+		if err := s.WaitFlushed(t.Context(), res); err != nil {
+			t.Fatal(err)
+		}
+		if flush == SyncFlush && s.FlushedOffset() < res.End {
+			t.Fatalf("WaitFlushed returned with %d flushed, record ends at %d", s.FlushedOffset(), res.End)
+		}
+		var ms []*message.MessageExt
+		for i := range 3 {
+			ms = append(ms, newMsg("N", 1, fmt.Sprint("batch-", i), nil))
+		}
+		bres, err := s.AppendBatchNoWait(ms)
+		if err != nil || bres.MsgNum != 3 || bres.End != s.CommitLogMaxOffset() {
+			t.Fatalf("batch: %+v %v (max offset %d)", bres, err, s.CommitLogMaxOffset())
+		}
+		// Nobody waits for the batch: RequestFlush must get it to disk and to the queues.
+		s.RequestFlush()
+		checkFor(t, 5*time.Second, time.Millisecond, func() error {
+			if n := s.MaxOffset("N", 1); n != 3 {
+				return fmt.Errorf("queue N-1 has %d messages", n)
+			}
+			if flush == SyncFlush && s.FlushedOffset() < bres.End {
+				return fmt.Errorf("flushed %d < %d", s.FlushedOffset(), bres.End)
+			}
+			return nil
+		})
+		if s.SyncFlush() != (flush == SyncFlush) {
+			t.Fatalf("SyncFlush() = %v under %v", s.SyncFlush(), flush)
+		}
+	})
+}
