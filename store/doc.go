@@ -32,7 +32,8 @@
 // is written). The next segment is created ahead of need by a small allocator goroutine; under
 // SYNC_FLUSH a zero filler also writes zeros a few MiB ahead of the append position, so that
 // fsyncs find written rather than fallocated ("unwritten") extents and need no journal commit
-// (see zerofill.go).
+// (see zerofill.go); under ASYNC_FLUSH a warmer faults the pages ahead in (warm.go), so that
+// appends copy into the mapping without a page fault inside the append lock.
 //
 // # ConsumeQueue entry (20 bytes; queue offset k lives at byte k×20)
 //
@@ -94,6 +95,7 @@
 // # Concurrency
 //
 // Goroutines (all started by Open, stopped and waited for by Close): allocator, flusher,
-// dispatcher, checkpoint loop, cleaner, and under SYNC_FLUSH the zero filler. Readers get slices of the mapping; a segment is
+// dispatcher, checkpoint loop, cleaner, and the zero filler (SYNC_FLUSH) or the warmer
+// (ASYNC_FLUSH). Readers get slices of the mapping; a segment is
 // unmapped only after the last reader calls Release.
 package store

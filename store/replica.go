@@ -83,7 +83,7 @@ func (s *Store) AppendReplica(ctx context.Context, phys int64, data []byte) erro
 	if s.cfg.FlushDiskType == SyncFlush {
 		return s.flusher.waitFor(ctx, end)
 	}
-	s.disp.notify()
+	s.appendedAsync(end)
 	return nil
 }
 

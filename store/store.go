@@ -29,6 +29,7 @@ type Store struct {
 	lockFile *os.File
 	alloc    *allocator
 	zero     *zeroFiller // SYNC_FLUSH only
+	warm     *warmer     // ASYNC_FLUSH only
 	cl       *commitLog
 	flusher  *flusher
 	disp     *dispatcher
@@ -148,6 +149,10 @@ func (s *Store) open() error {
 	}
 
 	onFlush := s.disp.notify
+	if cfg.FlushDiskType != SyncFlush {
+		s.warm = newWarmer(s.cl, s.log)
+		s.wg.Go(func() { s.warm.loop(s.quit) })
+	}
 	if cfg.FlushDiskType == SyncFlush {
 		s.zero = newZeroFiller(s.cl, s.log)
 		onFlush = func() {
@@ -264,8 +269,17 @@ func (s *Store) afterAppend(ctx context.Context, res AppendResult, err error) (A
 	if s.cfg.FlushDiskType == SyncFlush {
 		return res, s.flusher.waitFor(ctx, res.End)
 	}
-	s.disp.notify()
+	s.appendedAsync(res.End)
 	return res, nil
+}
+
+// appendedAsync tells the dispatcher and the warmer about records appended under
+// ASYNC_FLUSH up to end.
+func (s *Store) appendedAsync(end int64) {
+	s.disp.notify()
+	if s.warm != nil {
+		s.warm.notify(end)
+	}
 }
 
 // AppendNoWait stores m as Append does but returns without waiting for a SYNC_FLUSH: the
@@ -278,7 +292,7 @@ func (s *Store) AppendNoWait(m *message.MessageExt) (AppendResult, error) {
 	}
 	res, err := s.cl.append(nil, m)
 	if err == nil && s.cfg.FlushDiskType != SyncFlush {
-		s.disp.notify()
+		s.appendedAsync(res.End)
 	}
 	return res, err
 }
@@ -293,7 +307,7 @@ func (s *Store) AppendBatchNoWait(ms []*message.MessageExt) (AppendResult, error
 	}
 	res, err := s.cl.append(ms, nil)
 	if err == nil && s.cfg.FlushDiskType != SyncFlush {
-		s.disp.notify()
+		s.appendedAsync(res.End)
 	}
 	return res, err
 }

@@ -391,3 +391,54 @@ func TestAppendNoWait(t *testing.T) {
 		}
 	})
 }
+
+// residentPages counts the pages of b that are in the page cache (mincore).
+func residentPages(t *testing.T, b []byte) int {
+	t.Helper()
+	vec := make([]byte, (len(b)+pageSize-1)/pageSize)
+	if _, _, e := unix.Syscall(unix.SYS_MINCORE, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)), uintptr(unsafe.Pointer(&vec[0]))); e != 0 {
+		t.Skipf("mincore: %v", e)
+	}
+	n := 0
+	for _, v := range vec {
+		n += int(v & 1)
+	}
+	return n
+}
+
+// TestWarmAhead: under ASYNC_FLUSH the pages ahead of the append position are faulted in
+// by the warmer, so appends do not take the page faults inside the append lock.
+func TestWarmAhead(t *testing.T) {
+	cfg := testConfig(t, AsyncFlush)
+	cfg.MappedFileSizeCommitLog = 32 << 20
+	s := mustOpen(t, cfg)
+	defer s.Close()
+	if _, err := s.Append(context.Background(), newMsg("W", 0, "first", nil)); err != nil {
+		t.Fatal(err)
+	}
+	seg := s.cl.mfq.last()
+	checkFor(t, 10*time.Second, 5*time.Millisecond, func() error {
+		if s.warm.off.Load() {
+			t.Skip("MADV_POPULATE_WRITE is not supported by this kernel")
+		}
+		end := s.CommitLogMaxOffset()
+		if to := s.warm.to.Load(); to < end+warmLow {
+			return fmt.Errorf("faulted in up to %d, want at least %d", to, end+warmLow)
+		}
+		ahead := seg.data[end&^(pageSize-1) : end+warmLow]
+		if n, want := residentPages(t, ahead), len(ahead)/pageSize; n < want {
+			return fmt.Errorf("%d of the %d pages ahead of the writer are resident", n, want)
+		}
+		return nil
+	})
+	// Well past the warmed part nothing was touched.
+	if n := residentPages(t, seg.data[24<<20:]); n != 0 {
+		t.Fatalf("%d pages faulted in far ahead of the writer", n)
+	}
+	var sy *Store
+	sy = mustOpen(t, testConfig(t, SyncFlush))
+	defer sy.Close()
+	if sy.warm != nil {
+		t.Fatal("a SYNC_FLUSH store runs the warmer (it has the zero filler)")
+	}
+}
