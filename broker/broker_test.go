@@ -331,6 +331,9 @@ func TestAdminProcessors(t *testing.T) {
 		t.Fatalf("all topics %s %v", resp.Body, err)
 	}
 	b.ConsumerOffsets().Commit("g", "NewTopic", 0, 3)
+	for range 3 {
+		wantCode(t, sendOne(t, c, addr, "NewTopic", 0, nil, []byte("before the delete")), protocol.Success)
+	}
 	wantCode(t, call(t, c, addr, protocol.DeleteTopicInBroker, &protocol.DeleteTopicRequestHeader{Topic: "NewTopic"}, nil), protocol.Success)
 	wantCode(t, call(t, c, addr, protocol.DeleteTopicInBroker, &protocol.DeleteTopicRequestHeader{Topic: "TBW102"}, nil), protocol.InvalidParameter)
 	if _, ok := b.Topics().Get("NewTopic"); ok {
@@ -339,6 +342,14 @@ func TestAdminProcessors(t *testing.T) {
 	if _, ok := b.ConsumerOffsets().Query("g", "NewTopic", 0); ok {
 		t.Fatal("offsets of the deleted topic kept")
 	}
+	// Created again, the topic starts empty at queue offset 0 (its ConsumeQueues went too).
+	wantCode(t, create("NewTopic"), protocol.Success)
+	resp = sendOne(t, c, addr, "NewTopic", 0, nil, []byte("after the delete"))
+	wantCode(t, resp, protocol.Success)
+	if got := resp.ExtFields["queueOffset"]; got != "0" {
+		t.Fatalf("first message of the re-created topic has queue offset %s", got)
+	}
+	wantCode(t, call(t, c, addr, protocol.DeleteTopicInBroker, &protocol.DeleteTopicRequestHeader{Topic: "NewTopic"}, nil), protocol.Success)
 
 	// Subscription groups.
 	sg := protocol.NewSubscriptionGroupConfig("gA")

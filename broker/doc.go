@@ -148,8 +148,9 @@
 // RESET_CONSUMER_CLIENT_OFFSET 220), GET_CONSUMER_RUNNING_INFO (307) and
 // CONSUME_MESSAGE_DIRECTLY (309) relayed to the client's connection,
 // QUERY_TOPIC_CONSUME_BY_WHO (300), QUERY_TOPICS_BY_CONSUMER (343), CLONE_GROUP_OFFSET (314),
-// GET_BROKER_CONSUME_STATS (317). DELETE_TOPIC_IN_BROKER drops the config and offsets; the
-// store has no per-topic delete, so the topic's ConsumeQueue files stay until retention. They run on per-kind worker pools (Pool) sized from
+// GET_BROKER_CONSUME_STATS (317). DELETE_TOPIC_IN_BROKER drops the config, the offsets and
+// the topic's ConsumeQueues (a topic created again starts empty at offset 0); its records stay
+// in the CommitLog until retention. They run on per-kind worker pools (Pool) sized from
 // Apache's *ThreadPoolNums keys, so slow admin work never stalls heartbeats. Unknown codes
 // are answered REQUEST_CODE_NOT_SUPPORTED by remoting.
 package broker

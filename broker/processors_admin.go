@@ -71,8 +71,8 @@ func (b *Broker) updateAndCreateTopic(_ context.Context, _ *remoting.Conn, req *
 	return success(req)
 }
 
-// deleteTopic handles DELETE_TOPIC_IN_BROKER: the topic config and its consumer offsets go;
-// system topics are INVALID_PARAMETER.
+// deleteTopic handles DELETE_TOPIC_IN_BROKER: the topic config, its consumer offsets and its
+// ConsumeQueues go (store.DeleteTopic); system topics are INVALID_PARAMETER.
 func (b *Broker) deleteTopic(_ context.Context, _ *remoting.Conn, req *remoting.Command) *remoting.Command {
 	var h protocol.DeleteTopicRequestHeader
 	if r := decodeHeader(req, &h); r != nil {
@@ -88,6 +88,9 @@ func (b *Broker) deleteTopic(_ context.Context, _ *remoting.Conn, req *remoting.
 		return errorResponse(req, protocol.SystemError, err.Error())
 	}
 	b.offsets.RemoveTopic(h.Topic)
+	if _, err := b.ms.DeleteTopic(h.Topic); err != nil {
+		return errorResponse(req, protocol.SystemError, err.Error())
+	}
 	return success(req)
 }
 

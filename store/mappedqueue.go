@@ -204,6 +204,11 @@ func (q *mappedFileQueue) deleteFirst(n int) {
 	q.files.Store(&rest)
 }
 
+// destroyAll deletes every file (each once its last reader is done).
+func (q *mappedFileQueue) destroyAll() {
+	q.deleteFirst(len(q.list()))
+}
+
 // flush syncs files from the one holding from up to the last written byte.
 func (q *mappedFileQueue) flush(upTo int64) error {
 	for _, mf := range q.list() {

@@ -233,6 +233,46 @@ func (s *Store) lookupCQ(topic string, qid int32) *consumeQueue {
 	return s.cqs[topic][qid]
 }
 
+// DeleteTopic removes topic's ConsumeQueues (files included) and its queue offsets, as
+// Java's deleteTopics does: a topic created again under the name starts at queue offset 0 and
+// does not show the old messages, which stay in the CommitLog until retention. Records of the
+// topic appended before the call are dispatched first (it waits up to syncFlushTimeout for
+// that), so they cannot come back into the new queues. It returns how many queues it removed.
+func (s *Store) DeleteTopic(topic string) (int, error) {
+	if s.closed.Load() {
+		return 0, ErrClosed
+	}
+	end := s.cl.maxOffset.Load()
+	s.RequestFlush() // under SYNC_FLUSH only flushed records are dispatched
+	deadline := time.Now().Add(time.Duration(s.cfg.SyncFlushTimeout) * time.Millisecond)
+	for s.disp.from.Load() < end {
+		if time.Now().After(deadline) {
+			return 0, fmt.Errorf("delete topic %s: dispatch is still at %d of %d", topic, s.disp.from.Load(), end)
+		}
+		s.disp.notify()
+		time.Sleep(time.Millisecond)
+	}
+	s.cl.mu.Lock()
+	for k := range s.cl.queueOffsets {
+		if k.topic == topic {
+			delete(s.cl.queueOffsets, k)
+		}
+	}
+	s.cl.mu.Unlock()
+	s.cqMu.Lock()
+	qs := s.cqs[topic]
+	delete(s.cqs, topic)
+	s.cqMu.Unlock()
+	for _, cq := range qs {
+		cq.mfq.destroyAll()
+	}
+	err := os.RemoveAll(filepath.Join(s.cfg.consumeQueueDir(), topic))
+	if err == nil {
+		err = s.checkpointNow() // a restart must not re-dispatch the old records into new queues
+	}
+	return len(qs), err
+}
+
 // Recovery returns what Open found and dropped.
 func (s *Store) Recovery() RecoveryReport { return s.report }
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -441,4 +442,71 @@ func TestWarmAhead(t *testing.T) {
 	if sy.warm != nil {
 		t.Fatal("a SYNC_FLUSH store runs the warmer (it has the zero filler)")
 	}
+}
+
+// TestDeleteTopic: deleting a topic removes its ConsumeQueue files and queue offsets; sent to
+// again it starts at queue offset 0 without the old messages, also after a restart (normal
+// or after a crash), while other topics are untouched.
+func TestDeleteTopic(t *testing.T) {
+	forEachFlush(t, func(t *testing.T, flush FlushDiskType) {
+		cfg := testConfig(t, flush)
+		s := mustOpen(t, cfg)
+		for i := range 30 {
+			for _, topic := range []string{"Gone", "Kept"} {
+				if _, err := s.Append(context.Background(), newMsg(topic, int32(i%2), fmt.Sprint("old-", i), nil)); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		n, err := s.DeleteTopic("Gone")
+		if err != nil || n != 2 {
+			t.Fatalf("DeleteTopic: %d queues, %v", n, err)
+		}
+		if _, err := os.Stat(filepath.Join(cfg.consumeQueueDir(), "Gone")); !os.IsNotExist(err) {
+			t.Fatalf("ConsumeQueue directory of the deleted topic: %v", err)
+		}
+		if got := s.MaxOffset("Gone", 0); got != 0 {
+			t.Fatalf("deleted topic max offset %d", got)
+		}
+		m := newMsg("Gone", 0, "new", nil)
+		if _, err := s.Append(context.Background(), m); err != nil || m.QueueOffset != 0 {
+			t.Fatalf("first message of the re-created topic: queue offset %d, %v", m.QueueOffset, err)
+		}
+		check := func(s *Store) {
+			t.Helper()
+			waitDispatched(t, s)
+			if got := s.MaxOffset("Gone", 0); got != 1 {
+				t.Fatalf("re-created queue has %d entries, want 1", got)
+			}
+			r, _ := s.GetMessages("Gone", 0, 0, 32, nil)
+			if len(r.Messages) != 1 || string(r.Messages[0].Body()) != "new" {
+				t.Fatalf("re-created queue reads %d messages", len(r.Messages))
+			}
+			r.Release()
+			if got := s.MaxOffset("Kept", 0) + s.MaxOffset("Kept", 1); got != 30 {
+				t.Fatalf("the other topic has %d messages, want 30", got)
+			}
+		}
+		check(s)
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		s = mustOpen(t, cfg)
+		check(s)
+		// A crash (no clean close) re-dispatches from the checkpoint: still not the old ones.
+		s.closed.Store(true)
+		s.flusher.close()
+		s.disp.close()
+		close(s.quit)
+		s.wg.Wait()
+		s.closeFiles()
+		_ = unix.Flock(int(s.lockFile.Fd()), unix.LOCK_UN)
+		s.lockFile.Close()
+		s = mustOpen(t, cfg)
+		defer s.Close()
+		if !s.Recovery().Abnormal {
+			t.Fatal("expected an abnormal recovery")
+		}
+		check(s)
+	})
 }
