@@ -269,10 +269,12 @@ type StoreConfig struct {
 	// DiskMaxUsedSpaceRatio is the disk usage percentage above which old files are deleted (75).
 	DiskMaxUsedSpaceRatio int `prop:"diskMaxUsedSpaceRatio"`
 	// FileReservedTime is how long CommitLog files are kept, in hours (72).
-	FileReservedTime            int  `prop:"fileReservedTime"`
-	CleanFileForciblyEnable     bool `prop:"cleanFileForciblyEnable"`
-	DiskSpaceWarningLevelRatio  int  `prop:"diskSpaceWarningLevelRatio"`
-	DiskSpaceCleanForciblyRatio int  `prop:"diskSpaceCleanForciblyRatio"`
+	FileReservedTime        int  `prop:"fileReservedTime"`
+	CleanFileForciblyEnable bool `prop:"cleanFileForciblyEnable"`
+	// DiskSpaceWarningLevelRatio is the disk usage percentage above which sends are refused
+	// (SERVICE_NOT_AVAILABLE) until retention frees space (90).
+	DiskSpaceWarningLevelRatio  int `prop:"diskSpaceWarningLevelRatio"`
+	DiskSpaceCleanForciblyRatio int `prop:"diskSpaceCleanForciblyRatio"`
 
 	// MaxMessageSize is the largest accepted body, in bytes (4 MiB).
 	MaxMessageSize int `prop:"maxMessageSize"`
@@ -702,6 +704,9 @@ func (c Config) Validate() error {
 	}
 	if c.DiskMaxUsedSpaceRatio < 10 || c.DiskMaxUsedSpaceRatio > 95 {
 		bad("diskMaxUsedSpaceRatio %d: want 10..95", c.DiskMaxUsedSpaceRatio)
+	}
+	if c.DiskSpaceWarningLevelRatio < 1 || c.DiskSpaceWarningLevelRatio > 100 {
+		bad("diskSpaceWarningLevelRatio %d: want 1..100", c.DiskSpaceWarningLevelRatio)
 	}
 	if c.FileReservedTime <= 0 {
 		bad("fileReservedTime %d: want hours > 0", c.FileReservedTime)

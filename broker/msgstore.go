@@ -32,6 +32,7 @@ func (c Config) storeConfig() store.Config {
 	sc.FileReservedTime = c.FileReservedTime
 	sc.DeleteWhen = c.DeleteWhen
 	sc.DiskMaxUsedSpaceRatio = c.DiskMaxUsedSpaceRatio
+	sc.DiskSpaceWarningLevelRatio = c.DiskSpaceWarningLevelRatio
 	sc.CleanResourceInterval = c.CleanResourceInterval
 	// The store limits the whole record; Apache's maxMessageSize limits the body (checked by
 	// the send processor). Leave room for the record's header, topic and properties.

@@ -376,7 +376,7 @@ func storeErrorCode(err error) protocol.ResponseCode {
 	case errors.Is(err, store.ErrMessageTooLarge), errors.Is(err, message.ErrPropertiesTooLong),
 		errors.Is(err, message.ErrTopicTooLong), errors.Is(err, message.ErrBadLength):
 		return protocol.MessageIllegal
-	case errors.Is(err, store.ErrClosed), errors.Is(err, errSlaveRole):
+	case errors.Is(err, store.ErrClosed), errors.Is(err, errSlaveRole), errors.Is(err, store.ErrDiskFull):
 		return protocol.ServiceNotAvailable
 	}
 	return protocol.SystemError

@@ -82,6 +82,9 @@ type Config struct {
 	// DiskMaxUsedSpaceRatio is the disk usage percentage above which segments are deleted
 	// whatever the hour (default 75).
 	DiskMaxUsedSpaceRatio int `prop:"diskMaxUsedSpaceRatio"`
+	// DiskSpaceWarningLevelRatio is the disk usage percentage above which appends are refused
+	// with ErrDiskFull until retention frees space (default 90).
+	DiskSpaceWarningLevelRatio int `prop:"diskSpaceWarningLevelRatio"`
 	// CleanResourceInterval is the retention check period in ms (default 10000).
 	CleanResourceInterval int `prop:"cleanResourceInterval"`
 	// MaxMessageSize is the largest record in bytes (default 4 MiB).
@@ -109,7 +112,8 @@ type Config struct {
 	// Logger receives the store's logs (nil discards them).
 	Logger *slog.Logger `prop:"-"`
 
-	now func() time.Time // store clock; tests pin it
+	now       func() time.Time         // store clock; tests pin it
+	diskUsage func(dir string) float64 // used fraction of the disk holding dir; tests pin it
 }
 
 // DefaultConfig returns Apache RocketMQ's defaults.
@@ -131,6 +135,7 @@ func DefaultConfig() Config {
 		FileReservedTime:                  72,
 		DeleteWhen:                        "04",
 		DiskMaxUsedSpaceRatio:             75,
+		DiskSpaceWarningLevelRatio:        90,
 		CleanResourceInterval:             10_000,
 		MaxMessageSize:                    4 << 20,
 		MaxHashSlotNum:                    5_000_000,
@@ -162,6 +167,7 @@ func (c *Config) Validate() error {
 	check(c.SyncFlushTimeout > 0, "syncFlushTimeout must be > 0")
 	check(c.FileReservedTime > 0, "fileReservedTime must be > 0")
 	check(c.DiskMaxUsedSpaceRatio > 0 && c.DiskMaxUsedSpaceRatio <= 100, "diskMaxUsedSpaceRatio must be in 1..100")
+	check(c.DiskSpaceWarningLevelRatio > 0 && c.DiskSpaceWarningLevelRatio <= 100, "diskSpaceWarningLevelRatio must be in 1..100")
 	check(c.CleanResourceInterval > 0, "cleanResourceInterval must be > 0")
 	check(c.MaxMessageSize >= 1024 && int64(c.MaxMessageSize)+8 <= c.MappedFileSizeCommitLog,
 		"maxMessageSize must be >= 1024 and fit a CommitLog segment")

@@ -2,9 +2,12 @@ package store
 
 import (
 	"encoding/binary"
+	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/mq-project/mq/message"
 )
@@ -37,15 +40,45 @@ func (d *dispatcher) notify() {
 }
 
 func (d *dispatcher) loop() {
+	// ConsumeQueue and IndexFile pages get their disk blocks when first written through the
+	// mapping; with the disk full (or a file cut short underneath) that write faults. Let it
+	// panic instead of crashing the process (the broker keeps serving what it has), and retry
+	// every second until the write goes through.
+	debug.SetPanicOnFault(true)
+	retry := time.NewTicker(time.Second)
+	defer retry.Stop()
+	failed := false
 	for {
 		select {
 		case <-d.quit:
-			d.run(d.limit())
+			d.guardedRun(d.limit())
 			return
 		case <-d.wake:
+		case <-retry.C:
+			if !failed {
+				continue
+			}
 		}
-		d.run(d.limit())
+		failed = !d.guardedRun(d.limit())
 	}
+}
+
+// guardedRun is run with a fault (SIGBUS) writing a mapped file turned into an error.
+func (d *dispatcher) guardedRun(limit int64) (ok bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			// A fault at a real (not near-nil) address: a mapped file's page. Anything
+			// else is a bug and crashes as it would have.
+			f, isFault := r.(interface{ Addr() uintptr })
+			if !isFault || f.Addr() < 1<<16 {
+				panic(r)
+			}
+			d.log.Error("dispatch: fault writing a ConsumeQueue or IndexFile (disk full?), retrying",
+				"offset", d.from.Load(), "addr", fmt.Sprintf("%#x", f.Addr()))
+			ok = false
+		}
+	}()
+	return d.run(limit)
 }
 
 // limit is how far records may be dispatched: all written records under ASYNC_FLUSH, only
@@ -66,44 +99,54 @@ func (d *dispatcher) run(limit int64) bool {
 			d.log.Error("dispatch: no segment", "offset", from)
 			return false
 		}
-		end := min(mf.start+mf.wrote.Load(), limit)
-		pos := from - mf.start
-		for from < end {
-			if end-from < 8 {
-				break
-			}
-			total := int64(int32(binary.BigEndian.Uint32(mf.data[pos:])))
-			if binary.BigEndian.Uint32(mf.data[pos+4:]) == message.BlankMagic {
-				from = mf.start + mf.size
-				break
-			}
-			if total < message.MinStoredLen || total > end-from {
-				mf.release()
-				d.log.Error("dispatch: bad record size", "offset", from, "size", total)
-				return false
-			}
-			rec, err := message.ParseStored(mf.data[pos : pos+total])
-			if err != nil || rec.PhysicalOffset() != from {
-				mf.release()
-				d.log.Error("dispatch: bad record", "offset", from, "err", err)
-				return false
-			}
-			if err := d.s.dispatchRecord(rec); err != nil {
-				mf.release()
-				d.log.Error("dispatch failed", "offset", from, "err", err)
-				return false
-			}
-			from += total
-			pos += total
-			d.from.Store(from)
+		next, ok, caughtUp := d.runSegment(mf, from, limit)
+		if !ok {
+			return false
 		}
-		d.from.Store(from)
-		mf.release()
-		if from < limit && from < mf.start+mf.size && from >= mf.start+mf.wrote.Load() {
-			break // caught up with the writer inside this segment
+		from = next
+		if caughtUp {
+			break
 		}
 	}
 	return true
+}
+
+// runSegment dispatches the records of the held segment mf from offset from, releasing mf
+// however it returns (a fault writing a mapped file panics through here). caughtUp reports
+// that it reached the writer inside this segment.
+func (d *dispatcher) runSegment(mf *mappedFile, from, limit int64) (next int64, ok, caughtUp bool) {
+	defer mf.release()
+	end := min(mf.start+mf.wrote.Load(), limit)
+	pos := from - mf.start
+	for from < end {
+		if end-from < 8 {
+			break
+		}
+		total := int64(int32(binary.BigEndian.Uint32(mf.data[pos:])))
+		if binary.BigEndian.Uint32(mf.data[pos+4:]) == message.BlankMagic {
+			from = mf.start + mf.size
+			break
+		}
+		if total < message.MinStoredLen || total > end-from {
+			d.log.Error("dispatch: bad record size", "offset", from, "size", total)
+			return from, false, false
+		}
+		rec, err := message.ParseStored(mf.data[pos : pos+total])
+		if err != nil || rec.PhysicalOffset() != from {
+			d.log.Error("dispatch: bad record", "offset", from, "err", err)
+			return from, false, false
+		}
+		if err := d.s.dispatchRecord(rec); err != nil {
+			d.log.Error("dispatch failed", "offset", from, "err", err)
+			return from, false, false
+		}
+		from += total
+		pos += total
+		d.from.Store(from)
+	}
+	d.from.Store(from)
+	caughtUp = from < limit && from < mf.start+mf.size && from >= mf.start+mf.wrote.Load()
+	return from, true, caughtUp
 }
 
 func (d *dispatcher) close() {

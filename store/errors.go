@@ -21,6 +21,9 @@ var (
 	ErrCorrupt = errors.New("store: corrupt data")
 	// ErrBadConfig is returned by Config.Validate.
 	ErrBadConfig = errors.New("store: bad config")
+	// ErrDiskFull is returned by appends while the disk holding the CommitLog is used above
+	// Config.DiskSpaceWarningLevelRatio; nothing is stored.
+	ErrDiskFull = errors.New("store: disk full")
 	// ErrLocked is returned by Open when another process holds the store's lock file.
 	ErrLocked = errors.New("store: directory locked by another process")
 )

@@ -72,6 +72,9 @@ func (s *Store) AppendReplica(ctx context.Context, phys int64, data []byte) erro
 	if len(data) == 0 {
 		return nil
 	}
+	if s.diskFull.Load() {
+		return ErrDiskFull
+	}
 	cl := s.cl
 	cl.mu.Lock()
 	err := s.appendReplicaLocked(phys, data)

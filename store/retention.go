@@ -33,6 +33,26 @@ func diskUsage(dir string) float64 {
 	return float64(st.Blocks-st.Bfree) / float64(st.Blocks)
 }
 
+// checkDisk measures the disk holding the CommitLog and refuses appends (ErrDiskFull) while
+// its usage is above diskSpaceWarningLevelRatio, as Java's broker stops writing on a full disk:
+// ConsumeQueue and IndexFile pages are allocated when first written, and with no block left
+// that write would fault. It returns the used fraction.
+func (s *Store) checkDisk() float64 {
+	usage := diskUsage
+	if s.cfg.diskUsage != nil {
+		usage = s.cfg.diskUsage
+	}
+	u := usage(s.cfg.commitLogDir())
+	full := u*100 > float64(s.cfg.DiskSpaceWarningLevelRatio)
+	if was := s.diskFull.Swap(full); full && !was {
+		s.log.Error("disk full: appends refused until retention frees space", "usedPercent", int(u*100),
+			"diskSpaceWarningLevelRatio", s.cfg.DiskSpaceWarningLevelRatio)
+	} else if !full && was {
+		s.log.Warn("disk space back: appends accepted again", "usedPercent", int(u*100))
+	}
+	return u
+}
+
 // DeleteExpired applies retention at time now: when now's hour is in deleteWhen, disk usage is
 // above diskMaxUsedSpaceRatio, or force is set, CommitLog segments last modified more than
 // fileReservedTime hours before now are deleted (oldest first, never the segment being written;
@@ -45,7 +65,8 @@ func (s *Store) DeleteExpired(now time.Time, force bool) int {
 	}
 	s.cleanMu.Lock()
 	defer s.cleanMu.Unlock()
-	full := diskUsage(s.cfg.commitLogDir())*100 > float64(s.cfg.DiskMaxUsedSpaceRatio)
+	usage := s.checkDisk()
+	full := usage*100 > float64(s.cfg.DiskMaxUsedSpaceRatio)
 	if full && !s.lastFull.Load() {
 		s.log.Warn("disk usage above diskMaxUsedSpaceRatio, deleting oldest segments", "ratio", s.cfg.DiskMaxUsedSpaceRatio)
 	}

@@ -45,6 +45,7 @@ type Store struct {
 	wg       sync.WaitGroup
 	cleanMu  sync.Mutex
 	lastFull atomic.Bool // disk usage over diskMaxUsedSpaceRatio at the last check
+	diskFull atomic.Bool // disk usage over diskSpaceWarningLevelRatio: appends are refused
 }
 
 // Open opens (creating if needed) the store under cfg.StorePathRootDir, recovers it and starts
@@ -161,6 +162,7 @@ func (s *Store) open() error {
 		}
 		s.wg.Go(func() { s.zero.loop(s.quit) })
 	}
+	s.checkDisk()
 	s.flusher = newFlusher(s.cl, cfg, s.log, onFlush)
 	s.disp.start()
 	s.wg.Go(s.checkpointLoop)
@@ -285,6 +287,9 @@ func (s *Store) Append(ctx context.Context, m *message.MessageExt) (AppendResult
 	if s.closed.Load() {
 		return AppendResult{}, ErrClosed
 	}
+	if s.diskFull.Load() {
+		return AppendResult{}, ErrDiskFull
+	}
 	res, err := s.cl.append(nil, m)
 	return s.afterAppend(ctx, res, err)
 }
@@ -294,6 +299,9 @@ func (s *Store) Append(ctx context.Context, m *message.MessageExt) (AppendResult
 func (s *Store) AppendBatch(ctx context.Context, ms []*message.MessageExt) (AppendResult, error) {
 	if s.closed.Load() {
 		return AppendResult{}, ErrClosed
+	}
+	if s.diskFull.Load() {
+		return AppendResult{}, ErrDiskFull
 	}
 	if len(ms) == 0 {
 		return AppendResult{}, nil
@@ -330,6 +338,9 @@ func (s *Store) AppendNoWait(m *message.MessageExt) (AppendResult, error) {
 	if s.closed.Load() {
 		return AppendResult{}, ErrClosed
 	}
+	if s.diskFull.Load() {
+		return AppendResult{}, ErrDiskFull
+	}
 	res, err := s.cl.append(nil, m)
 	if err == nil && s.cfg.FlushDiskType != SyncFlush {
 		s.appendedAsync(res.End)
@@ -341,6 +352,9 @@ func (s *Store) AppendNoWait(m *message.MessageExt) (AppendResult, error) {
 func (s *Store) AppendBatchNoWait(ms []*message.MessageExt) (AppendResult, error) {
 	if s.closed.Load() {
 		return AppendResult{}, ErrClosed
+	}
+	if s.diskFull.Load() {
+		return AppendResult{}, ErrDiskFull
 	}
 	if len(ms) == 0 {
 		return AppendResult{}, nil

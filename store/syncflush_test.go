@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unsafe"
@@ -509,4 +510,83 @@ func TestDeleteTopic(t *testing.T) {
 		}
 		check(s)
 	})
+}
+
+// TestDiskFull: above diskSpaceWarningLevelRatio appends of every kind are refused with
+// ErrDiskFull and store nothing; once usage drops they are accepted again.
+func TestDiskFull(t *testing.T) {
+	forEachFlush(t, func(t *testing.T, flush FlushDiskType) {
+		cfg := testConfig(t, flush)
+		var usage atomic.Uint64 // percent
+		usage.Store(50)
+		cfg.diskUsage = func(string) float64 { return float64(usage.Load()) / 100 }
+		s := mustOpen(t, cfg)
+		defer s.Close()
+		if _, err := s.Append(context.Background(), newMsg("D", 0, "ok", nil)); err != nil {
+			t.Fatal(err)
+		}
+		end := s.CommitLogMaxOffset()
+		usage.Store(95)
+		s.checkDisk() // the clean loop does this every cleanResourceInterval
+		if _, err := s.Append(context.Background(), newMsg("D", 0, "refused", nil)); !errors.Is(err, ErrDiskFull) {
+			t.Fatalf("Append on a full disk: %v", err)
+		}
+		if _, err := s.AppendBatch(context.Background(), []*message.MessageExt{newMsg("D", 0, "refused", nil)}); !errors.Is(err, ErrDiskFull) {
+			t.Fatalf("AppendBatch on a full disk: %v", err)
+		}
+		if _, err := s.AppendNoWait(newMsg("D", 0, "refused", nil)); !errors.Is(err, ErrDiskFull) {
+			t.Fatalf("AppendNoWait on a full disk: %v", err)
+		}
+		if err := s.AppendReplica(context.Background(), end, []byte("x")); !errors.Is(err, ErrDiskFull) {
+			t.Fatalf("AppendReplica on a full disk: %v", err)
+		}
+		if s.CommitLogMaxOffset() != end {
+			t.Fatalf("something was stored on a full disk: end %d -> %d", end, s.CommitLogMaxOffset())
+		}
+		usage.Store(80)
+		s.DeleteExpired(time.Now(), false)
+		if _, err := s.Append(context.Background(), newMsg("D", 0, "ok again", nil)); err != nil {
+			t.Fatalf("Append after space came back: %v", err)
+		}
+	})
+}
+
+// TestDispatchFault: a fault writing a mapped ConsumeQueue (what a full disk does to a page
+// first written through the mapping; here the file is cut short underneath) does not crash
+// the process: the dispatcher reports it, retries, and catches up once the file can be
+// written again.
+func TestDispatchFault(t *testing.T) {
+	cfg := testConfig(t, AsyncFlush)
+	s := mustOpen(t, cfg)
+	defer s.Close()
+	if _, err := s.Append(context.Background(), newMsg("F", 0, "first", nil)); err != nil {
+		t.Fatal(err)
+	}
+	waitDispatched(t, s)
+	cq := s.lookupCQ("F", 0)
+	path := cq.mfq.last().path
+	if err := os.Truncate(path, 0); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		if _, err := s.Append(context.Background(), newMsg("F", 0, fmt.Sprint("during-", i), nil)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(50 * time.Millisecond) // the dispatcher faults (and survives) meanwhile
+	if s.DispatchLag() == 0 {
+		t.Fatal("dispatched into a ConsumeQueue file that cannot be written")
+	}
+	if err := os.Truncate(path, cfg.MappedFileSizeConsumeQueue); err != nil {
+		t.Fatal(err)
+	}
+	waitDispatched(t, s) // the retry (every second) gets through
+	if got := s.MaxOffset("F", 0); got != 6 {
+		t.Fatalf("queue max offset %d after recovery, want 6", got)
+	}
+	r, _ := s.GetMessages("F", 0, 1, 32, nil)
+	if len(r.Messages) != 5 || string(r.Messages[4].Body()) != "during-4" {
+		t.Fatalf("read %d messages after the fault", len(r.Messages))
+	}
+	r.Release()
 }
