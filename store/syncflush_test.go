@@ -476,14 +476,7 @@ func TestDeleteTopic(t *testing.T) {
 		check := func(s *Store) {
 			t.Helper()
 			waitDispatched(t, s)
-			if got := s.MaxOffset("Gone", 0); got != 1 {
-				t.Fatalf("re-created queue has %d entries, want 1", got)
-			}
-			r, _ := s.GetMessages("Gone", 0, 0, 32, nil)
-			if len(r.Messages) != 1 || string(r.Messages[0].Body()) != "new" {
-				t.Fatalf("re-created queue reads %d messages", len(r.Messages))
-			}
-			r.Release()
+			wantQueue(t, s, "Gone", 0, 0, "new")
 			if got := s.MaxOffset("Kept", 0) + s.MaxOffset("Kept", 1); got != 30 {
 				t.Fatalf("the other topic has %d messages, want 30", got)
 			}
@@ -581,12 +574,23 @@ func TestDispatchFault(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitDispatched(t, s) // the retry (every second) gets through
-	if got := s.MaxOffset("F", 0); got != 6 {
-		t.Fatalf("queue max offset %d after recovery, want 6", got)
+	wantQueue(t, s, "F", 0, 1, "during-0", "during-1", "during-2", "during-3", "during-4")
+}
+
+// wantQueue checks that topic/qid holds exactly bodies from queue offset from to its end.
+func wantQueue(t *testing.T, s *Store, topic string, qid int32, from int64, bodies ...string) {
+	t.Helper()
+	if got, want := s.MaxOffset(topic, qid), from+int64(len(bodies)); got != want {
+		t.Fatalf("%s-%d: max offset %d, want %d", topic, qid, got, want)
 	}
-	r, _ := s.GetMessages("F", 0, 1, 32, nil)
-	if len(r.Messages) != 5 || string(r.Messages[4].Body()) != "during-4" {
-		t.Fatalf("read %d messages after the fault", len(r.Messages))
+	r, _ := s.GetMessages(topic, qid, from, 32, nil)
+	defer r.Release()
+	if len(r.Messages) != len(bodies) {
+		t.Fatalf("%s-%d: read %d messages from %d, want %d", topic, qid, len(r.Messages), from, len(bodies))
 	}
-	r.Release()
+	for i, m := range r.Messages {
+		if string(m.Body()) != bodies[i] {
+			t.Fatalf("%s-%d: message %d is %q, want %q", topic, qid, from+int64(i), m.Body(), bodies[i])
+		}
+	}
 }
