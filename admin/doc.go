@@ -88,7 +88,7 @@
 // # Statistics and their fallback
 //
 // StatsAll (mqadmin statsAll) reads VIEW_BROKER_STATS_DATA (TOPIC_PUT_NUMS, GROUP_GET_NUMS).
-// A broker without that code (ours) is read through offsets instead, and every row says so:
+// A broker without that code (mq's before 2026-11-28) is read through offsets instead, and every row says so:
 //
 //	source "stats"    inTps, outTps, inMsg24Hour, outMsg24Hour from the broker's counters
 //	source "offsets"  tps 0 (unknown), inMsg24Hour = messages the queues hold (202),

@@ -182,7 +182,7 @@ func dayCount(d protocol.BrokerStatsData) int64 {
 
 // StatsAll computes mqadmin statsAll for topics: per topic the put TPS and day count, and per
 // consuming group its lag, get TPS and day count, summed over the topic's masters. A broker
-// that does not answer VIEW_BROKER_STATS_DATA (ours, for one) is read through offsets instead
+// that does not answer VIEW_BROKER_STATS_DATA (mq's before 2026-11-28) is read through offsets instead
 // (see StatsSourceOffsets). A topic without a route is skipped.
 func (a *Admin) StatsAll(ctx context.Context, topics []string) (StatsAll, error) {
 	var out StatsAll

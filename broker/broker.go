@@ -79,6 +79,7 @@ type Broker struct {
 	vip    vipServer
 	locks  *lockManager
 	stats  *brokerStats
+	items  *statsItems // VIEW_BROKER_STATS_DATA
 	boot   time.Time
 	pulled pullOffsets
 	uniq   *message.UniqIDGenerator
@@ -160,6 +161,7 @@ func New(cfg Config, logger *slog.Logger) (*Broker, error) {
 	b.hold = newPullHold(b)
 	b.locks = newLockManager(lockMaxLive)
 	b.stats = newBrokerStats(b.boot)
+	b.items = newStatsItems(b.boot)
 	sc := cfg.storeConfig()
 	sc.Listener = b.onDispatch
 	sc.TagsCode = b.tagsCode
@@ -368,6 +370,7 @@ func (b *Broker) Start(ctx context.Context) error {
 		b.wg.Go(func() { b.hold.run(b.ctx) })
 	}
 	b.wg.Go(func() { every(b.ctx, time.Second, time.Second, b.stats.sample) })
+	b.wg.Go(func() { every(b.ctx, statsWindows[0].every, statsWindows[0].every, b.items.sample) })
 	b.log.Info("broker started", "cluster", b.conf().BrokerClusterName, "id", b.conf().BrokerID,
 		"role", b.conf().BrokerRole, "namesrv", b.conf().NamesrvAddr, "store", b.conf().StorePathRootDir)
 	return nil

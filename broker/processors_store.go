@@ -35,6 +35,7 @@ func (b *Broker) registerStoreProcessors() {
 	b.handleFunc(protocol.UnlockBatchMQ, PoolConsumerManage, b.unlockBatchMQ)
 
 	b.handleFunc(protocol.GetBrokerRuntimeInfo, PoolAdmin, b.brokerRuntimeInfo)
+	b.handleFunc(protocol.ViewBrokerStatsData, PoolAdmin, b.viewBrokerStatsData)
 	b.handleFunc(protocol.GetTopicStatsInfo, PoolAdmin, b.topicStatsInfo)
 	b.handleFunc(protocol.GetConsumeStats, PoolAdmin, b.consumeStats)
 	b.handleFunc(protocol.GetAllDelayOffset, PoolAdmin, b.allDelayOffset)
@@ -399,4 +400,25 @@ func fastJSONResponse(req *remoting.Command, v any) *remoting.Command {
 	resp := success(req)
 	resp.Body = body
 	return resp
+}
+
+// viewBrokerStatsData answers VIEW_BROKER_STATS_DATA (AdminBrokerProcessor#ViewBrokerStatsData)
+// with the minute, hour and day of one stats item, or SYSTEM_ERROR when it has no data.
+func (b *Broker) viewBrokerStatsData(_ context.Context, _ *remoting.Conn, req *remoting.Command) *remoting.Command {
+	var h protocol.ViewBrokerStatsDataRequestHeader
+	if r := decodeHeader(req, &h); r != nil {
+		return r
+	}
+	d, ok := b.items.data(h.StatsName, h.StatsKey)
+	if !ok {
+		return errorResponse(req, protocol.SystemError, "The stats <"+h.StatsName+"> <"+h.StatsKey+"> not exist")
+	}
+	return jsonResponse(req, d)
+}
+
+// countPut adds n stored messages of size bytes in all to topic's stats items.
+func (b *Broker) countPut(topic string, n, size int) {
+	b.items.add(statsTopicPutNums, topic, int64(n))
+	b.items.add(statsTopicPutSize, topic, int64(size))
+	b.items.add(statsBrokerPutNums, b.conf().BrokerClusterName, int64(n))
 }

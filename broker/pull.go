@@ -190,6 +190,10 @@ func (b *Broker) processPull(req *remoting.Command, h *protocol.PullMessageReque
 		}
 		resp.Body = body
 		b.stats.get(len(r.Messages))
+		key := h.Topic + "@" + h.ConsumerGroup
+		b.items.add(statsGroupGetNums, key, int64(len(r.Messages)))
+		b.items.add(statsGroupGetSize, key, int64(size))
+		b.items.add(statsBrokerGetNums, b.conf().BrokerClusterName, int64(len(r.Messages)))
 	}
 	r.Release()
 	return resp, false

@@ -164,6 +164,7 @@ func (b *Broker) doSend(ctx context.Context, c *remoting.Conn, req *remoting.Com
 	if err != nil {
 		return nil, refuse(storeErrorCode(err), "%v", err)
 	}
+	b.countPut(h.Topic, 1, len(m.Body))
 	return b.finishSend(ctx, c, req, m.Properties, res, func(rcode protocol.ResponseCode) *remoting.Command {
 		resp := remoting.NewResponse(req, int16(rcode), "")
 		rh := protocol.SendMessageResponseHeader{
@@ -254,6 +255,11 @@ func (b *Broker) sendBatch(ctx context.Context, c *remoting.Conn, req *remoting.
 		return nil, refuse(storeErrorCode(err), "%v", err)
 	}
 	b.stats.put(len(ptrs))
+	size := 0
+	for _, m := range ptrs {
+		size += len(m.Body)
+	}
+	b.countPut(h.Topic, len(ptrs), size)
 	var ids strings.Builder
 	buf := make([]byte, 0, 56)
 	for i, m := range ptrs {

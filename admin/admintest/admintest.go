@@ -32,6 +32,9 @@ type Config struct {
 	Topics []protocol.TopicConfig
 	// Groups are the subscription groups it starts with.
 	Groups []string
+	// NoStats makes it answer VIEW_BROKER_STATS_DATA REQUEST_CODE_NOT_SUPPORTED, as a broker
+	// that keeps no traffic stats does (mq's did before 2026-11-28).
+	NoStats bool
 }
 
 // Broker is a running stand-in broker.
@@ -106,6 +109,9 @@ func Start(cfg Config) (*Broker, error) {
 		protocol.GetBrokerConsumeStats:            b.brokerConsumeStats,
 		protocol.QueryTopicConsumeByWho:           b.consumeByWho,
 	} {
+		if code == protocol.ViewBrokerStatsData && cfg.NoStats {
+			continue
+		}
 		b.srv.Handle(int16(code), remoting.HandlerFunc(func(_ context.Context, _ *remoting.Conn, req *remoting.Command) *remoting.Command {
 			b.mu.Lock()
 			b.codes = append(b.codes, code)

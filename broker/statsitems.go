@@ -1,0 +1,149 @@
+package broker
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/mq-project/mq/protocol"
+)
+
+// Stats items of VIEW_BROKER_STATS_DATA (BrokerStatsManager.java) that mq keeps: a topic's
+// stored messages and bytes (key: topic), a group's pulled messages and bytes (key:
+// topic@group), and the broker's totals (key: the cluster name).
+const (
+	statsTopicPutNums  = "TOPIC_PUT_NUMS"
+	statsTopicPutSize  = "TOPIC_PUT_SIZE"
+	statsGroupGetNums  = "GROUP_GET_NUMS"
+	statsGroupGetSize  = "GROUP_GET_SIZE"
+	statsBrokerPutNums = "BROKER_PUT_NUMS"
+	statsBrokerGetNums = "BROKER_GET_NUMS"
+)
+
+// Java's StatsItem snapshots: every 10 s for the minute (7 kept), every 10 min for the hour
+// (7 kept), every hour for the day (25 kept).
+var statsWindows = [3]struct {
+	every time.Duration
+	keep  int
+}{{10 * time.Second, 7}, {10 * time.Minute, 7}, {time.Hour, 25}}
+
+type statsSnap struct {
+	at           time.Time
+	value, times int64
+}
+
+// statsItem counts one key: value is what was added (messages, bytes), times how many adds.
+type statsItem struct {
+	value, times atomic.Int64
+
+	mu    sync.Mutex
+	snaps [3][]statsSnap // per window, oldest first
+}
+
+// statsItems is BrokerStatsManager's table: item name → key → counters.
+type statsItems struct {
+	mu    sync.RWMutex
+	items map[string]map[string]*statsItem
+	boot  time.Time
+	ticks int64 // 10-second samples taken
+}
+
+func newStatsItems(boot time.Time) *statsItems {
+	return &statsItems{items: make(map[string]map[string]*statsItem), boot: boot}
+}
+
+// add counts value (and one operation) under name/key.
+func (s *statsItems) add(name, key string, value int64) {
+	s.mu.RLock()
+	it := s.items[name][key]
+	s.mu.RUnlock()
+	if it == nil {
+		s.mu.Lock()
+		byKey := s.items[name]
+		if byKey == nil {
+			byKey = make(map[string]*statsItem)
+			s.items[name] = byKey
+		}
+		if it = byKey[key]; it == nil {
+			it = &statsItem{}
+			at := time.Now()
+			for w := range it.snaps { // a first snapshot, so the first minute has a base
+				it.snaps[w] = []statsSnap{{at: at}}
+			}
+			byKey[key] = it
+		}
+		s.mu.Unlock()
+	}
+	it.value.Add(value)
+	it.times.Add(1)
+}
+
+// sample takes the 10-second snapshot, and the 10-minute and hourly ones when due.
+func (s *statsItems) sample() { s.sampleAt(time.Now()) }
+
+func (s *statsItems) sampleAt(now time.Time) {
+	s.mu.Lock()
+	s.ticks++
+	tick := s.ticks
+	var all []*statsItem
+	for _, byKey := range s.items {
+		for _, it := range byKey {
+			all = append(all, it)
+		}
+	}
+	s.mu.Unlock()
+	for _, it := range all {
+		snap := statsSnap{at: now, value: it.value.Load(), times: it.times.Load()}
+		it.mu.Lock()
+		for w, win := range statsWindows {
+			if tick%int64(win.every/statsWindows[0].every) != 0 {
+				continue
+			}
+			it.snaps[w] = append(it.snaps[w], snap)
+			if n := len(it.snaps[w]); n > win.keep {
+				it.snaps[w] = append(it.snaps[w][:0], it.snaps[w][n-win.keep:]...)
+			}
+		}
+		it.mu.Unlock()
+	}
+}
+
+// data is the minute, hour and day of name/key (StatsItem#getStatsDataInMinute/Hour/Day):
+// sum over the window, per-second rate and the average added per operation. Unlike Java,
+// which ends each window at its last 10-second snapshot, the window ends now (the live
+// counters), so what was just sent shows at once.
+func (s *statsItems) data(name, key string) (protocol.BrokerStatsData, bool) {
+	return s.dataAt(name, key, time.Now())
+}
+
+func (s *statsItems) dataAt(name, key string, now time.Time) (protocol.BrokerStatsData, bool) {
+	s.mu.RLock()
+	it := s.items[name][key]
+	s.mu.RUnlock()
+	if it == nil {
+		return protocol.BrokerStatsData{}, false
+	}
+	it.mu.Lock()
+	defer it.mu.Unlock()
+	live := statsSnap{at: now, value: it.value.Load(), times: it.times.Load()}
+	window := func(ss []statsSnap) protocol.BrokerStatsItem {
+		if len(ss) == 0 {
+			return protocol.BrokerStatsItem{}
+		}
+		first, last := ss[0], live
+		var r protocol.BrokerStatsItem
+		r.Sum = last.value - first.value
+		if ms := last.at.Sub(first.at).Milliseconds(); ms > 0 {
+			r.Tps = float64(r.Sum) * 1000 / float64(ms)
+		}
+		if t := last.times - first.times; t > 0 {
+			r.Avgpt = float64(r.Sum) / float64(t)
+		}
+		return r
+	}
+	return protocol.BrokerStatsData{
+		StatsMinute: window(it.snaps[0]),
+		StatsHour:   window(it.snaps[1]),
+		StatsDay:    window(it.snaps[2]),
+	}, true
+}
