@@ -161,7 +161,7 @@ func New(cfg Config, logger *slog.Logger) (*Broker, error) {
 	b.hold = newPullHold(b)
 	b.locks = newLockManager(lockMaxLive)
 	b.stats = newBrokerStats(b.boot)
-	b.items = newStatsItems(b.boot)
+	b.items = newStatsItems()
 	sc := cfg.storeConfig()
 	sc.Listener = b.onDispatch
 	sc.TagsCode = b.tagsCode

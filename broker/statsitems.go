@@ -40,40 +40,28 @@ type statsItem struct {
 	snaps [3][]statsSnap // per window, oldest first
 }
 
-// statsItems is BrokerStatsManager's table: item name → key → counters.
+// statsItems is BrokerStatsManager's table. Sends and pulls look items up without a lock.
 type statsItems struct {
-	mu    sync.RWMutex
-	items map[string]map[string]*statsItem
-	boot  time.Time
-	ticks int64 // 10-second samples taken
+	items sync.Map // statsKey → *statsItem
+	ticks atomic.Int64
 }
 
-func newStatsItems(boot time.Time) *statsItems {
-	return &statsItems{items: make(map[string]map[string]*statsItem), boot: boot}
-}
+type statsKey struct{ name, key string }
+
+func newStatsItems() *statsItems { return &statsItems{} }
 
 // add counts value (and one operation) under name/key.
 func (s *statsItems) add(name, key string, value int64) {
-	s.mu.RLock()
-	it := s.items[name][key]
-	s.mu.RUnlock()
-	if it == nil {
-		s.mu.Lock()
-		byKey := s.items[name]
-		if byKey == nil {
-			byKey = make(map[string]*statsItem)
-			s.items[name] = byKey
+	v, ok := s.items.Load(statsKey{name, key})
+	if !ok {
+		it := &statsItem{}
+		at := time.Now()
+		for w := range it.snaps { // a first snapshot, so the first window has a base
+			it.snaps[w] = []statsSnap{{at: at}}
 		}
-		if it = byKey[key]; it == nil {
-			it = &statsItem{}
-			at := time.Now()
-			for w := range it.snaps { // a first snapshot, so the first minute has a base
-				it.snaps[w] = []statsSnap{{at: at}}
-			}
-			byKey[key] = it
-		}
-		s.mu.Unlock()
+		v, _ = s.items.LoadOrStore(statsKey{name, key}, it)
 	}
+	it := v.(*statsItem)
 	it.value.Add(value)
 	it.times.Add(1)
 }
@@ -82,17 +70,9 @@ func (s *statsItems) add(name, key string, value int64) {
 func (s *statsItems) sample() { s.sampleAt(time.Now()) }
 
 func (s *statsItems) sampleAt(now time.Time) {
-	s.mu.Lock()
-	s.ticks++
-	tick := s.ticks
-	var all []*statsItem
-	for _, byKey := range s.items {
-		for _, it := range byKey {
-			all = append(all, it)
-		}
-	}
-	s.mu.Unlock()
-	for _, it := range all {
+	tick := s.ticks.Add(1)
+	s.items.Range(func(_, v any) bool {
+		it := v.(*statsItem)
 		snap := statsSnap{at: now, value: it.value.Load(), times: it.times.Load()}
 		it.mu.Lock()
 		for w, win := range statsWindows {
@@ -105,7 +85,8 @@ func (s *statsItems) sampleAt(now time.Time) {
 			}
 		}
 		it.mu.Unlock()
-	}
+		return true
+	})
 }
 
 // data is the minute, hour and day of name/key (StatsItem#getStatsDataInMinute/Hour/Day):
@@ -117,12 +98,11 @@ func (s *statsItems) data(name, key string) (protocol.BrokerStatsData, bool) {
 }
 
 func (s *statsItems) dataAt(name, key string, now time.Time) (protocol.BrokerStatsData, bool) {
-	s.mu.RLock()
-	it := s.items[name][key]
-	s.mu.RUnlock()
-	if it == nil {
+	v, ok := s.items.Load(statsKey{name, key})
+	if !ok {
 		return protocol.BrokerStatsData{}, false
 	}
+	it := v.(*statsItem)
 	it.mu.Lock()
 	defer it.mu.Unlock()
 	live := statsSnap{at: now, value: it.value.Load(), times: it.times.Load()}

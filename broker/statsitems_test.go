@@ -13,13 +13,13 @@ import (
 // TestStatsItemsWindows: the minute window covers the last 10-second snapshots up to now,
 // the hour and the day fall back to what they have; rates and per-operation averages follow.
 func TestStatsItemsWindows(t *testing.T) {
-	boot := time.Now()
-	s := newStatsItems(boot)
+	s := newStatsItems()
 	if _, ok := s.data(statsTopicPutNums, "T"); ok {
 		t.Fatal("an item with no traffic has data")
 	}
 	s.add(statsTopicPutNums, "T", 10) // one batch of 10
-	t0 := s.items[statsTopicPutNums]["T"].snaps[0][0].at
+	v, _ := s.items.Load(statsKey{statsTopicPutNums, "T"})
+	t0 := v.(*statsItem).snaps[0][0].at
 	for i := 1; i <= 12; i++ { // two minutes of samples, 5 messages every 10 s
 		s.add(statsTopicPutNums, "T", 5)
 		s.sampleAt(t0.Add(time.Duration(i) * 10 * time.Second))

@@ -220,10 +220,7 @@ func (f *flusher) waitFor(ctx context.Context, end int64) error {
 		}
 		r := f.round.Load()
 		r.join()
-		select {
-		case f.wake <- struct{}{}:
-		default:
-		}
+		f.poke()
 		if timer == nil {
 			d := time.Duration(f.cfg.SyncFlushTimeout) * time.Millisecond
 			if t, ok := f.timers.Get().(*time.Timer); ok {

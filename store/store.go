@@ -284,41 +284,21 @@ func (s *Store) Recovery() RecoveryReport { return s.report }
 // SYNC_FLUSH it returns once the record is on disk, or ErrFlushTimeout (the record is stored
 // and will be flushed).
 func (s *Store) Append(ctx context.Context, m *message.MessageExt) (AppendResult, error) {
-	if s.closed.Load() {
-		return AppendResult{}, ErrClosed
+	res, err := s.AppendNoWait(m)
+	if err != nil {
+		return res, err
 	}
-	if s.diskFull.Load() {
-		return AppendResult{}, ErrDiskFull
-	}
-	res, err := s.cl.append(nil, m)
-	return s.afterAppend(ctx, res, err)
+	return res, s.WaitFlushed(ctx, res)
 }
 
 // AppendBatch stores ms in one acquisition of the append lock, with consecutive queue offsets
 // per topic-queue. Each element is filled as by Append.
 func (s *Store) AppendBatch(ctx context.Context, ms []*message.MessageExt) (AppendResult, error) {
-	if s.closed.Load() {
-		return AppendResult{}, ErrClosed
-	}
-	if s.diskFull.Load() {
-		return AppendResult{}, ErrDiskFull
-	}
-	if len(ms) == 0 {
-		return AppendResult{}, nil
-	}
-	res, err := s.cl.append(ms, nil)
-	return s.afterAppend(ctx, res, err)
-}
-
-func (s *Store) afterAppend(ctx context.Context, res AppendResult, err error) (AppendResult, error) {
+	res, err := s.AppendBatchNoWait(ms)
 	if err != nil {
 		return res, err
 	}
-	if s.cfg.FlushDiskType == SyncFlush {
-		return res, s.flusher.waitFor(ctx, res.End)
-	}
-	s.appendedAsync(res.End)
-	return res, nil
+	return res, s.WaitFlushed(ctx, res)
 }
 
 // appendedAsync tells the dispatcher and the warmer about records appended under
@@ -335,31 +315,25 @@ func (s *Store) appendedAsync(end int64) {
 // RequestFlush when it will not wait (a producer's WAIT_STORE_MSG_OK=false). A broker uses it
 // to free its request worker while the group commit runs (Java's asynchronous put).
 func (s *Store) AppendNoWait(m *message.MessageExt) (AppendResult, error) {
-	if s.closed.Load() {
-		return AppendResult{}, ErrClosed
-	}
-	if s.diskFull.Load() {
-		return AppendResult{}, ErrDiskFull
-	}
-	res, err := s.cl.append(nil, m)
-	if err == nil && s.cfg.FlushDiskType != SyncFlush {
-		s.appendedAsync(res.End)
-	}
-	return res, err
+	return s.appendNoWait(nil, m)
 }
 
 // AppendBatchNoWait is AppendBatch without the SYNC_FLUSH wait; see AppendNoWait.
 func (s *Store) AppendBatchNoWait(ms []*message.MessageExt) (AppendResult, error) {
+	if len(ms) == 0 {
+		return AppendResult{}, nil
+	}
+	return s.appendNoWait(ms, nil)
+}
+
+func (s *Store) appendNoWait(ms []*message.MessageExt, one *message.MessageExt) (AppendResult, error) {
 	if s.closed.Load() {
 		return AppendResult{}, ErrClosed
 	}
 	if s.diskFull.Load() {
 		return AppendResult{}, ErrDiskFull
 	}
-	if len(ms) == 0 {
-		return AppendResult{}, nil
-	}
-	res, err := s.cl.append(ms, nil)
+	res, err := s.cl.append(ms, one)
 	if err == nil && s.cfg.FlushDiskType != SyncFlush {
 		s.appendedAsync(res.End)
 	}
