@@ -293,46 +293,17 @@ func (a *Admin) scanWindow(ctx context.Context, addr, brokerName, topic string, 
 	var out []message.MessageExt
 	n := 0
 	for q := range nq {
-		off, err := a.SearchOffset(ctx, addr, topic, q, begin)
-		if err != nil {
-			return out, n, err
-		}
-		maxOff, err := a.MaxOffset(ctx, addr, topic, q)
-		if err != nil {
-			return out, n, err
-		}
-		progressAdd(ctx, 0, max(maxOff-off, 0))
-		left := max(maxOff-off, 0)
-	queue:
-		for off < maxOff {
-			pr, err := a.Pull(ctx, addr, PullRequest{BrokerName: brokerName, Topic: topic, QueueID: q, Offset: off, Max: 32})
-			if err != nil {
-				return out, n, err
-			}
-			if pr.Status != PullFound {
-				if pr.Next > off {
-					off = pr.Next
-					continue
-				}
-				break
-			}
-			for i := range pr.Messages {
-				m := &pr.Messages[i]
-				if m.StoreTimestamp > end {
-					break queue
-				}
-				n++
-				if left > 0 {
-					left--
-					progressAdd(ctx, 1, 0)
-				}
+		got, err := a.ScanQueue(ctx, QueueScan{Addr: addr, BrokerName: brokerName, Topic: topic, QueueID: q, Begin: begin, From: -1, End: end},
+			func(m *message.MessageExt) bool {
 				if m.StoreTimestamp >= begin && keep(m) {
 					out = append(out, *m)
 				}
-			}
-			off = pr.Next
+				return true
+			})
+		n += got
+		if err != nil {
+			return out, n, err
 		}
-		progressAdd(ctx, left, 0) // the rest of the queue is past end: not read, but done
 	}
 	return out, n, nil
 }

@@ -281,8 +281,7 @@ func runMessageBrowse(ctx context.Context, opts *messageBrowseOptions, streams I
 	}
 	var out []messageView
 	var errs []error
-	scanned := 0
-	bar := newProgressBar(streams, opts.quiet, "browse "+opts.topic)
+	pctx, bar := withProgress(ctx, streams, &opts.adminFlags, "browse "+opts.topic)
 	defer bar.finish()
 	for _, q := range admin.TopicQueues(rd, false) {
 		if opts.queue >= 0 && q.QueueID != opts.queue {
@@ -291,54 +290,16 @@ func runMessageBrowse(ctx context.Context, opts *messageBrowseOptions, streams I
 		if len(out) >= opts.max {
 			break
 		}
-		var off int64
-		switch {
-		case opts.offset >= 0:
-			off = opts.offset
-		case begin > 0:
-			off, err = a.SearchOffset(ctx, q.Addr, opts.topic, q.QueueID, begin)
-		default:
-			off, err = a.MinOffset(ctx, q.Addr, opts.topic, q.QueueID)
-		}
+		scan := admin.QueueScan{Addr: q.Addr, BrokerName: q.BrokerName, Topic: opts.topic, QueueID: q.QueueID,
+			From: opts.offset, Begin: begin, End: end}
+		_, err := a.ScanQueue(pctx, scan, func(m *message.MessageExt) bool {
+			if keep(m) {
+				out = append(out, viewMessage(q.BrokerName, m))
+			}
+			return len(out) < opts.max
+		})
 		if err != nil {
 			errs = append(errs, err)
-			continue
-		}
-		maxOff, err := a.MaxOffset(ctx, q.Addr, opts.topic, q.QueueID)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		bar.add(0, max(maxOff-off, 0))
-	queue:
-		for off < maxOff && len(out) < opts.max {
-			pr, err := a.Pull(ctx, q.Addr, admin.PullRequest{BrokerName: q.BrokerName, Topic: opts.topic, QueueID: q.QueueID, Offset: off, Max: 32})
-			if err != nil {
-				errs = append(errs, err)
-				break
-			}
-			if pr.Status != admin.PullFound {
-				if pr.Next > off {
-					off = pr.Next
-					continue
-				}
-				break
-			}
-			for i := range pr.Messages {
-				m := &pr.Messages[i]
-				scanned++
-				bar.add(1, 0)
-				if end > 0 && m.StoreTimestamp > end {
-					break queue
-				}
-				if keep(m) {
-					out = append(out, viewMessage(q.BrokerName, m))
-					if len(out) >= opts.max {
-						break queue
-					}
-				}
-			}
-			off = pr.Next
 		}
 	}
 	bar.finish()
@@ -413,7 +374,7 @@ func runMessageTrace(ctx context.Context, opts *messageTraceOptions, streams IOS
 					status = "FAILED"
 				}
 			}
-			t.add(millisMs(e.Timestamp), e.Kind, e.Group, e.Client, e.Broker, attempt, strconv.FormatInt(e.CostMs, 10), status, e.Detail)
+			t.add(admin.FormatTimeMs(e.Timestamp), e.Kind, e.Group, e.Client, e.Broker, attempt, strconv.FormatInt(e.CostMs, 10), status, e.Detail)
 		}
 		return t
 	})

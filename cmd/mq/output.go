@@ -284,14 +284,6 @@ func answerErr(err error) error {
 	return err
 }
 
-// millis formats a millisecond timestamp as RFC 3339 in UTC, "" for 0.
-func millis(ms int64) string {
-	if ms <= 0 {
-		return ""
-	}
-	return time.UnixMilli(ms).UTC().Format(time.RFC3339)
-}
-
 // errText is the text of err for an "error" column or field, "" when nil.
 func errText(err error) string {
 	if err == nil {

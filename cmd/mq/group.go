@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -357,22 +356,14 @@ func runGroupProgress(ctx context.Context, opts *groupProgressOptions, streams I
 		for _, q := range v.Queues {
 			maxLag = max(maxLag, q.TimeLagMs)
 			t.add(q.Topic, q.BrokerName, strconv.Itoa(int(q.QueueID)), strconv.FormatInt(q.BrokerOffset, 10),
-				strconv.FormatInt(q.ConsumerOffset, 10), strconv.FormatInt(q.Lag, 10), timeLag(q.TimeLagMs), millis(q.LastTimestamp),
-				q.Client, strconv.FormatInt(q.PullOffset, 10), millisMs(q.OldestUnconsumed))
+				strconv.FormatInt(q.ConsumerOffset, 10), strconv.FormatInt(q.Lag, 10), admin.FormatAge(q.TimeLagMs), admin.FormatTime(q.LastTimestamp),
+				q.Client, strconv.FormatInt(q.PullOffset, 10), admin.FormatTimeMs(q.OldestUnconsumed))
 		}
-		t.add("TOTAL", "", "", "", "", strconv.FormatInt(v.Lag, 10), timeLag(maxLag), "")
+		t.add("TOTAL", "", "", "", "", strconv.FormatInt(v.Lag, 10), admin.FormatAge(maxLag), "")
 		return t
 	})
 	if err != nil {
 		return err
 	}
 	return answerErr(gp.Brokers.Err())
-}
-
-// timeLag formats a time lag in ms, "" for none.
-func timeLag(ms int64) string {
-	if ms <= 0 {
-		return ""
-	}
-	return (time.Duration(ms) * time.Millisecond).Round(time.Second / 10).String()
 }

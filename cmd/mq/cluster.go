@@ -114,7 +114,7 @@ func clusterListOnce(ctx context.Context, a *admin.Admin, opts *clusterListOptio
 			r.GetToday = atoi64(rt["msgGetTotalTodayNow"])
 			r.DiskRatio = rt["commitLogDiskRatio"]
 			if boot := atoi64(rt["bootTimestamp"]); boot > 0 {
-				r.BootTime = millis(boot)
+				r.BootTime = admin.FormatTime(boot)
 			}
 		}
 		rows[i] = r

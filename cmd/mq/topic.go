@@ -96,7 +96,7 @@ func runTopicList(ctx context.Context, opts *topicListOptions, streams IOStreams
 				return err
 			}
 			for _, t := range ts {
-				rows = append(rows, topicRow{Cluster: c, Topic: t, Type: topicType(t, system)})
+				rows = append(rows, topicRow{Cluster: c, Topic: t, Type: string(admin.ClassifyTopic(t, system))})
 			}
 		}
 	default:
@@ -110,7 +110,7 @@ func runTopicList(ctx context.Context, opts *topicListOptions, streams IOStreams
 			return err
 		}
 		for _, t := range ts {
-			rows = append(rows, topicRow{Cluster: opts.cluster, Topic: t, Type: topicType(t, system)})
+			rows = append(rows, topicRow{Cluster: opts.cluster, Topic: t, Type: string(admin.ClassifyTopic(t, system))})
 		}
 	}
 	return render(streams, opts.output, rows, func() table {
@@ -127,25 +127,6 @@ func runTopicList(ctx context.Context, opts *topicListOptions, streams IOStreams
 		}
 		return t
 	})
-}
-
-// topicType classifies a topic by its name, as RocketMQ's naming conventions allow.
-func topicType(name string, system map[string]bool) string {
-	switch {
-	case strings.HasPrefix(name, "%RETRY%"):
-		return "retry"
-	case strings.HasPrefix(name, "%DLQ%"):
-		return "dlq"
-	case name == "SCHEDULE_TOPIC_XXXX" || name == "rmq_sys_wheel_timer":
-		return "delay"
-	case name == "RMQ_SYS_TRANS_HALF_TOPIC" || name == "RMQ_SYS_TRANS_OP_HALF_TOPIC" || name == "TRANS_CHECK_MAX_TIME_TOPIC":
-		return "transaction"
-	case system[name], name == "TBW102", name == "SELF_TEST_TOPIC", name == "OFFSET_MOVED_EVENT",
-		name == "BenchmarkTest", strings.HasPrefix(name, "RMQ_SYS_"), strings.HasPrefix(name, "rmq_sys_"),
-		strings.HasSuffix(name, "_REPLY_TOPIC"):
-		return "system"
-	}
-	return "normal"
 }
 
 // --- route
@@ -202,22 +183,10 @@ func runTopicRoute(ctx context.Context, opts *topicRouteOptions, streams IOStrea
 			}
 			sortStrings(slaves)
 			t.add(q.BrokerName, bd.Cluster, bd.MasterAddr(), strconv.Itoa(int(q.ReadQueueNums)),
-				strconv.Itoa(int(q.WriteQueueNums)), permString(q.Perm), strings.Join(slaves, ","))
+				strconv.Itoa(int(q.WriteQueueNums)), admin.PermString(q.Perm), strings.Join(slaves, ","))
 		}
 		return t
 	})
-}
-
-// permString shows permission bits as mqadmin does: RW, R-, -W, --.
-func permString(perm int32) string {
-	b := []byte("--")
-	if perm&protocol.PermRead != 0 {
-		b[0] = 'R'
-	}
-	if perm&protocol.PermWrite != 0 {
-		b[1] = 'W'
-	}
-	return string(b)
 }
 
 // --- create
@@ -431,7 +400,7 @@ func runTopicStatus(ctx context.Context, opts *topicStatusOptions, streams IOStr
 		t := table{header: []string{"BROKER", "QUEUE", "MIN-OFFSET", "MAX-OFFSET", "LAST-UPDATED"}}
 		for _, q := range rows {
 			t.add(q.BrokerName, strconv.Itoa(int(q.QueueID)), strconv.FormatInt(q.MinOffset, 10),
-				strconv.FormatInt(q.MaxOffset, 10), millis(q.LastUpdateTimestamp))
+				strconv.FormatInt(q.MaxOffset, 10), admin.FormatTime(q.LastUpdateTimestamp))
 		}
 		return t
 	})

@@ -223,7 +223,7 @@ func runBrokerConsumeStats(ctx context.Context, opts *brokerConsumeStatsOptions,
 		t := table{header: []string{"GROUP", "TOPIC", "BROKER", "QUEUE", "BROKER-OFFSET", "CONSUMER-OFFSET", "DIFF", "LAST-TIME"}}
 		for _, r := range v.Queues {
 			t.add(r.Group, r.Topic, r.BrokerName, strconv.Itoa(int(r.QueueID)), strconv.FormatInt(r.BrokerOffset, 10),
-				strconv.FormatInt(r.ConsumerOffset, 10), strconv.FormatInt(r.Diff, 10), millis(r.LastTimestamp))
+				strconv.FormatInt(r.ConsumerOffset, 10), strconv.FormatInt(r.Diff, 10), admin.FormatTime(r.LastTimestamp))
 		}
 		t.add("TOTAL", "", "", "", "", "", strconv.FormatInt(v.TotalDiff, 10), "")
 		return t
@@ -314,7 +314,7 @@ func runStatsAll(ctx context.Context, opts *statsAllOptions, streams IOStreams) 
 			}
 		}
 		for _, t := range all {
-			if topicType(t, system) == "normal" {
+			if string(admin.ClassifyTopic(t, system)) == "normal" {
 				topics = append(topics, t)
 			}
 		}
