@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/mq-project/mq/cmd/mq/internal/cmdutil"
 	"github.com/mq-project/mq/message"
 	"github.com/mq-project/mq/protocol"
 	"github.com/mq-project/mq/remoting"
@@ -82,19 +83,19 @@ func newBenchProduceCmd(streams IOStreams, g *globalOptions) *cobra.Command {
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if o.namesrv == "" {
-				return &usageError{errors.New("no nameserver: use -n or NAMESRV_ADDR")}
+				return &usageError{Err: errors.New("no nameserver: use -n or NAMESRV_ADDR")}
 			}
 			if o.producers < 1 || o.inflight < 1 || o.size < 0 {
-				return &usageError{errors.New("--producers and --inflight must be >= 1, --size >= 0")}
+				return &usageError{Err: errors.New("--producers and --inflight must be >= 1, --size >= 0")}
 			}
 			if o.sync {
 				o.inflight = 1
 			}
 			if o.rollbackRatio < 0 || o.rollbackRatio > 1 {
-				return &usageError{errors.New("--rollback-ratio must be between 0 and 1")}
+				return &usageError{Err: errors.New("--rollback-ratio must be between 0 and 1")}
 			}
 			if o.rollbackRatio > 0 && !o.transaction {
-				return &usageError{errors.New("--rollback-ratio needs --transaction")}
+				return &usageError{Err: errors.New("--rollback-ratio needs --transaction")}
 			}
 			res, err := runBenchProduce(cmd.Context(), o, streams.ErrOut)
 			if err != nil {
@@ -104,6 +105,7 @@ func newBenchProduceCmd(streams IOStreams, g *globalOptions) *cobra.Command {
 		},
 	}
 	addBenchFlags(cmd, o)
+	cmdutil.Writes(cmd, "send benchmark messages to {topic}")
 	f := cmd.Flags()
 	f.StringVarP(&o.group, "group", "g", "mq_bench_producer", "producer group")
 	f.IntVar(&o.producers, "producers", 4, "producers (one connection each)")
@@ -126,7 +128,7 @@ func newBenchConsumeCmd(streams IOStreams, g *globalOptions) *cobra.Command {
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if o.namesrv == "" {
-				return &usageError{errors.New("no nameserver: use -n or NAMESRV_ADDR")}
+				return &usageError{Err: errors.New("no nameserver: use -n or NAMESRV_ADDR")}
 			}
 			res, err := runBenchConsume(cmd.Context(), o, streams.ErrOut)
 			if err != nil {
@@ -640,5 +642,5 @@ func printBenchResult(w io.Writer, format string, r benchResult) error {
 		}
 		return nil
 	}
-	return &usageError{fmt.Errorf("-o %q: want table or json", format)}
+	return &usageError{Err: fmt.Errorf("-o %q: want table or json", format)}
 }

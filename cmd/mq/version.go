@@ -58,7 +58,7 @@ func newVersionCmd(streams IOStreams) *cobra.Command {
 				fmt.Fprintf(streams.Out, " %s %s, speaks RocketMQ remoting as V5_3_3\n", v.GoVersion, v.Platform)
 				return nil
 			}
-			return &usageError{fmt.Errorf("-o %q: want table or json", output)}
+			return &usageError{Err: fmt.Errorf("-o %q: want table or json", output)}
 		},
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table or json")
