@@ -137,7 +137,7 @@ remoting protocol, and the admin tool for mq and Apache RocketMQ clusters alike.
 		newNamesrvCmd(streams, opts),
 		newBrokerCmd(streams, opts),
 		newStandaloneCmd(streams, opts),
-		newBenchCmd(streams, opts),
+		newBenchCmd(streams),
 		newClusterCmd(streams),
 		newTopicCmd(streams),
 		newGroupCmd(streams),
