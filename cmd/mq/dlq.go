@@ -24,7 +24,7 @@ func newDLQCmd(streams IOStreams) *cobra.Command {
 		Short: "Dead-letter queues: list, browse, resend",
 		Args:  cobra.NoArgs,
 	}
-	cmd.AddCommand(newDLQListCmd(streams), newDLQBrowseCmd(streams), newDLQResendCmd(streams))
+	cmd.AddCommand(newDLQListCmd(streams, nil), newDLQBrowseCmd(streams, nil), newDLQResendCmd(streams, nil))
 	return cmd
 }
 
@@ -36,82 +36,44 @@ type dlqRow struct {
 	Error    string `json:"error,omitempty"`
 }
 
-func newDLQListCmd(streams IOStreams) *cobra.Command {
-	opts := &adminFlags{}
+// dlqListOptions are the flags of `mq dlq list`.
+type dlqListOptions struct{ adminFlags }
+
+func newDLQListCmd(streams IOStreams, runF func(context.Context, *dlqListOptions) error) *cobra.Command {
+	opts := &dlqListOptions{}
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List dead-letter topics with their message counts",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			a, err := opts.Open()
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			ts, err := a.TopicList(ctx)
-			if err != nil {
-				return err
-			}
-			rows := []dlqRow{}
-			var errs []error
-			for _, t := range ts {
-				g, ok := strings.CutPrefix(t, admin.DLQPrefix)
-				if !ok {
-					continue
-				}
-				r := dlqRow{Group: g, Topic: t}
-				st, err := a.TopicStatus(ctx, t)
-				if err == nil {
-					err = st.Brokers.Err()
-				}
-				var last int64
-				for _, q := range st.Queues {
-					r.Messages += q.MaxOffset - q.MinOffset
-					last = max(last, q.LastUpdateTimestamp)
-				}
-				r.Last = admin.FormatTime(last)
-				if err != nil {
-					r.Error = err.Error()
-					errs = append(errs, err)
-				}
-				rows = append(rows, r)
-			}
-			if err := render(streams, opts.Output, rows, func() table {
-				t := table{header: []string{"GROUP", "DLQ-TOPIC", "MESSAGES", "LAST-STORED"}}
-				for _, r := range rows {
-					t.add(r.Group, r.Topic, strconv.FormatInt(r.Messages, 10), r.Last)
-				}
-				return t
-			}); err != nil {
-				return err
-			}
-			if len(errs) > 0 {
-				return &partialError{Err: errors.Join(errs...)}
-			}
-			return nil
+			return runWith(cmd.Context(), opts, runF, func() error { return runDLQList(cmd.Context(), opts, streams) })
 		},
 	}
 	opts.Register(cmd, cmdutil.Noun)
 	return cmd
 }
 
-func newDLQBrowseCmd(streams IOStreams) *cobra.Command {
-	opts := &messageBrowseOptions{}
-	var group string
+// dlqBrowseOptions are the flags of `mq dlq browse`: message browse's, on the group's DLQ.
+type dlqBrowseOptions struct {
+	messageBrowseOptions
+	group string
+}
+
+func newDLQBrowseCmd(streams IOStreams, runF func(context.Context, *dlqBrowseOptions) error) *cobra.Command {
+	opts := &dlqBrowseOptions{}
 	cmd := &cobra.Command{
 		Use:     "browse",
 		Short:   "Show the messages in a group's dead-letter queue",
 		Example: `  mq dlq browse -g orders-consumer --max 20 -o json`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			opts.topic = admin.DLQTopic(group)
-			return runMessageBrowse(cmd.Context(), opts, streams)
+			opts.topic = admin.DLQTopic(opts.group)
+			return runWith(cmd.Context(), opts, runF, func() error { return runMessageBrowse(cmd.Context(), &opts.messageBrowseOptions, streams) })
 		},
 	}
 	opts.adminFlags.Register(cmd, cmdutil.Noun)
 	f := cmd.Flags()
-	f.StringVarP(&group, "group", "g", "", "consumer group (required)")
+	f.StringVarP(&opts.group, "group", "g", "", "consumer group (required)")
 	f.IntVar(&opts.max, "max", 100, "at most this many messages")
 	f.StringVar(&opts.begin, "begin", "", "stored at or after")
 	f.StringVar(&opts.end, "end", "", "stored at or before")
@@ -129,7 +91,7 @@ type dlqResendOptions struct {
 	max   int
 }
 
-func newDLQResendCmd(streams IOStreams) *cobra.Command {
+func newDLQResendCmd(streams IOStreams, runF func(context.Context, *dlqResendOptions) error) *cobra.Command {
 	opts := &dlqResendOptions{}
 	cmd := &cobra.Command{
 		Use:   "resend",
@@ -145,7 +107,7 @@ retry topic the copy goes to the original topic. Needs no consumer online.`,
 			if (opts.id == "") == !opts.all {
 				return &usageError{Err: errors.New("pass -i ID or --all")}
 			}
-			return runDLQResend(cmd.Context(), opts, streams)
+			return runWith(cmd.Context(), opts, runF, func() error { return runDLQResend(cmd.Context(), opts, streams) })
 		},
 	}
 	opts.adminFlags.Register(cmd, cmdutil.Noun)
@@ -272,6 +234,55 @@ func runDLQResend(ctx context.Context, opts *dlqResendOptions, streams IOStreams
 			return &partialError{Err: errors.Join(errs...)}
 		}
 		return errors.Join(errs...)
+	}
+	return nil
+}
+
+func runDLQList(ctx context.Context, opts *dlqListOptions, streams IOStreams) error {
+	a, err := opts.Open()
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	ts, err := a.TopicList(ctx)
+	if err != nil {
+		return err
+	}
+	rows := []dlqRow{}
+	var errs []error
+	for _, t := range ts {
+		g, ok := strings.CutPrefix(t, admin.DLQPrefix)
+		if !ok {
+			continue
+		}
+		r := dlqRow{Group: g, Topic: t}
+		st, err := a.TopicStatus(ctx, t)
+		if err == nil {
+			err = st.Brokers.Err()
+		}
+		var last int64
+		for _, q := range st.Queues {
+			r.Messages += q.MaxOffset - q.MinOffset
+			last = max(last, q.LastUpdateTimestamp)
+		}
+		r.Last = admin.FormatTime(last)
+		if err != nil {
+			r.Error = err.Error()
+			errs = append(errs, err)
+		}
+		rows = append(rows, r)
+	}
+	if err := render(streams, opts.Output, rows, func() table {
+		t := table{header: []string{"GROUP", "DLQ-TOPIC", "MESSAGES", "LAST-STORED"}}
+		for _, r := range rows {
+			t.add(r.Group, r.Topic, strconv.FormatInt(r.Messages, 10), r.Last)
+		}
+		return t
+	}); err != nil {
+		return err
+	}
+	if len(errs) > 0 {
+		return &partialError{Err: errors.Join(errs...)}
 	}
 	return nil
 }

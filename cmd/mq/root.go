@@ -144,14 +144,14 @@ remoting protocol, and the admin tool for mq and Apache RocketMQ clusters alike.
 		newKVCmd(streams),
 		newAdminCmd(streams),
 		newMessageCmd(streams),
-		newSendCmd(streams),
-		newConsumeCmd(streams),
+		newSendCmd(streams, nil),
+		newConsumeCmd(streams, nil),
 		newDLQCmd(streams),
 		newDelayCmd(streams),
 		newTxnCmd(streams),
 		newCtxCmd(streams),
 		newTUICmd(streams, nil),
-		newVersionCmd(streams),
+		newVersionCmd(streams, nil),
 		newExitCodesTopic(),
 	)
 	return root
