@@ -184,3 +184,14 @@ func (r Report) AtLines(err error) error {
 	}
 	return errors.Join(out...)
 }
+
+// WarningLines returns what an operator should see about a decoded file: one line listing
+// the ignored keys (when there are any), then one line per repeated key.
+func (r Report) WarningLines() []string {
+	var out []string
+	if len(r.Ignored) > 0 {
+		out = append(out, fmt.Sprintf("%s: %d Apache RocketMQ keys accepted and ignored (mq does not implement them): %s",
+			r.File, len(r.Ignored), strings.Join(r.Ignored, ", ")))
+	}
+	return append(out, r.Warnings...)
+}
