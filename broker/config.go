@@ -229,6 +229,11 @@ type BrokerConfig struct {
 	SendHeartbeatTimeoutMillis   int64  `prop:"sendHeartbeatTimeoutMillis"`
 	BrokerHeartbeatInterval      int64  `prop:"brokerHeartbeatInterval"`
 	BrokerNotActiveTimeoutMillis int64  `prop:"brokerNotActiveTimeoutMillis"`
+
+	// ConfigBlackList lists, ';'-separated, keys UPDATE_BROKER_CONFIG refuses besides the
+	// fixed list of paths, identity, addresses and Apache's black list (default
+	// "configBlackList;brokerConfigPath").
+	ConfigBlackList string `prop:"configBlackList"`
 }
 
 // StoreConfig holds the keys of MessageStoreConfig.java.
@@ -459,6 +464,7 @@ func DefaultConfig() Config {
 			SendHeartbeatTimeoutMillis:             1000,
 			BrokerHeartbeatInterval:                1000,
 			BrokerNotActiveTimeoutMillis:           10000,
+			ConfigBlackList:                        "configBlackList;brokerConfigPath",
 		},
 		StoreConfig: StoreConfig{
 			StorePathRootDir:                  filepath.Join(home, "store"),
