@@ -37,6 +37,9 @@ type connConfig struct {
 	opaque    *atomic.Int32
 	maxFrame  int
 	maxQueue  int
+	maxOut    int64         // per-connection outbound bytes (queued + being written); 0 = no limit
+	out       *budget       // all connections' outbound bytes; nil = no limit
+	in        *budget       // frames of reserveFrom bytes or more being received; nil = no limit
 	idle      time.Duration // close after this long without a frame; 0 = never
 	stall     time.Duration
 	onOpen    func(*Conn)
@@ -65,6 +68,11 @@ type Conn struct {
 	osegs     [][]byte
 	osegStart int
 	oframes   int
+	oqueued   int64         // bytes charged for the frames in the queue
+	owriting  int64         // bytes charged for the batch the write loop is writing
+	odone     []func()      // SetBodyParts callbacks of the queued frames
+	oexited   bool          // the write loop returned: send must not queue
+	oundo     undo          // the queue's end before the frame being added
 	wake      chan struct{} // 1-slot: the write loop has work
 	space     chan struct{} // 1-slot: the write loop took the queue
 
@@ -190,6 +198,30 @@ func (c *Conn) readLoop() {
 func (c *Conn) readFrames() error {
 	fr := NewFrameReader(bufio.NewReaderSize(c.nc, readBufferSize), c.cfg.maxFrame)
 	var armed time.Time
+	if in := c.cfg.in; in != nil {
+		fr.reserve = func(n int) (func(), error) {
+			if !in.acquire(int64(n), c.done, c.cfg.stall) {
+				if c.closed() {
+					return nil, ErrConnClosed
+				}
+				return nil, errInboundBudget
+			}
+			// A frame holding a reservation must arrive at minFrameRate; the idle
+			// deadline is re-armed for the next frame.
+			armed = time.Time{}
+			d := c.cfg.stall + time.Duration(n/minFrameRate)*time.Second
+			if err := c.nc.SetReadDeadline(time.Now().Add(d)); err != nil {
+				in.release(int64(n))
+				return nil, err
+			}
+			return func() {
+				in.release(int64(n))
+				if c.cfg.idle <= 0 {
+					_ = c.nc.SetReadDeadline(time.Time{})
+				}
+			}, nil
+		}
+	}
 	for {
 		if idle := c.cfg.idle; idle > 0 {
 			// Re-arm the idle deadline at most every idle/8, to keep timer updates off the
@@ -233,6 +265,10 @@ func (c *Conn) logClose(err error) {
 		log.Warn("malformed frame, connection closed", "remote", c.remote, "err", err)
 	case err == errSlowPeer:
 		log.Warn("slow peer, connection closed", "remote", c.remote, "err", err)
+	case err == errOutboundBudget:
+		log.Warn("outbound memory budget exhausted, connection closed", "remote", c.remote, "err", err)
+	case err == errInboundBudget:
+		log.Warn("inbound memory budget exhausted, connection closed", "remote", c.remote, "err", err)
 	case errors.As(err, &ne) && ne.Timeout() && c.cfg.idle > 0:
 		log.Info("idle connection closed", "remote", c.remote, "idle", c.cfg.idle)
 	case err == io.EOF || err == ErrConnClosed || errors.Is(err, net.ErrClosed):
@@ -245,6 +281,8 @@ func (c *Conn) logClose(err error) {
 func (c *Conn) writeLoop() {
 	var spare []byte
 	var segs net.Buffers
+	var dones []func()
+	defer c.drainOutbound()
 	for {
 		select {
 		case <-c.wake:
@@ -262,11 +300,13 @@ func (c *Conn) writeLoop() {
 		c.osegs = c.osegs[:0]
 		c.osegStart = 0
 		c.oframes = 0
+		charged := c.oqueued
+		c.owriting, c.oqueued = charged, 0
+		dones = append(dones[:0], c.odone...)
+		clear(c.odone)
+		c.odone = c.odone[:0]
 		c.omu.Unlock()
-		select {
-		case c.space <- struct{}{}:
-		default:
-		}
+		c.signalSpace()
 		if len(segs) == 0 {
 			spare = buf
 			continue
@@ -281,10 +321,21 @@ func (c *Conn) writeLoop() {
 			}
 		}
 		clear(segs)
+		for i, fn := range dones {
+			fn()
+			dones[i] = nil
+		}
 		if err != nil {
 			c.closeWith(err)
 			return
 		}
+		c.omu.Lock()
+		c.owriting = 0
+		c.omu.Unlock()
+		if c.cfg.out != nil {
+			c.cfg.out.release(charged)
+		}
+		c.signalSpace()
 		if cap(buf) > maxSpareBuffer {
 			buf = nil
 		}
@@ -292,16 +343,80 @@ func (c *Conn) writeLoop() {
 	}
 }
 
-// send queues cmd for the write loop. When the queue is full, wait decides: false returns
-// ErrQueueFull at once, true waits for room up to the stall timeout and then disconnects
-// the slow peer. Bodies of bigBody bytes or more are referenced, not copied, until written.
+// drainOutbound runs when the write loop returns: frames still queued are dropped, their
+// parts' callbacks called and their bytes given back to the outbound budget.
+func (c *Conn) drainOutbound() {
+	c.omu.Lock()
+	c.oexited = true
+	charged := c.oqueued + c.owriting
+	c.oqueued, c.owriting = 0, 0
+	dones := c.odone
+	c.odone = nil
+	c.obuf, c.osegs = nil, nil
+	c.omu.Unlock()
+	for _, fn := range dones {
+		fn()
+	}
+	if c.cfg.out != nil {
+		c.cfg.out.release(charged)
+	}
+}
+
+func (c *Conn) signalSpace() {
+	select {
+	case c.space <- struct{}{}:
+	default:
+	}
+}
+
+// OutboundBytes returns the bytes of c's responses queued or being written.
+func (c *Conn) OutboundBytes() int64 {
+	c.omu.Lock()
+	defer c.omu.Unlock()
+	return c.oqueued + c.owriting
+}
+
+// send queues cmd for the write loop. When the queue is full (cfg.maxQueue frames, or
+// cfg.maxOut bytes for this connection, or the shared outbound budget), wait decides:
+// false returns ErrQueueFull at once, true waits for room up to the stall timeout and then
+// disconnects the slow peer. Bodies of bigBody bytes or more and body parts are referenced,
+// not copied, until written. A frame always fits an empty queue, whatever its size.
 func (c *Conn) send(cmd *Command, wait bool) error {
 	var timer *time.Timer
 	waited := false
+	var freed <-chan struct{}
+	shared := false // the last try failed on the shared budget
 	c.omu.Lock()
-	for c.oframes >= c.cfg.maxQueue {
+	for {
+		if c.closed() || c.oexited {
+			c.omu.Unlock()
+			cmd.dropParts()
+			return ErrConnClosed
+		}
+		freed = nil
+		if c.oframes < c.cfg.maxQueue {
+			charge, err := c.appendLocked(cmd)
+			if err != nil {
+				c.omu.Unlock()
+				cmd.dropParts()
+				return err
+			}
+			held := c.oqueued + c.owriting
+			fits := c.cfg.maxOut <= 0 || held == 0 || held+charge <= c.cfg.maxOut
+			shared = false
+			if fits && c.cfg.out != nil {
+				fits, freed = c.cfg.out.tryAcquire(charge)
+				shared = !fits
+			}
+			if fits {
+				c.commitLocked(cmd, charge)
+				break
+			}
+			c.rollbackLocked()
+		}
 		c.omu.Unlock()
 		if !wait {
+			cmd.dropParts()
 			return ErrQueueFull
 		}
 		if timer == nil {
@@ -310,50 +425,82 @@ func (c *Conn) send(cmd *Command, wait bool) error {
 		}
 		select {
 		case <-c.space:
+		case <-freed: // nil unless the shared budget was short
 		case <-c.done:
+			cmd.dropParts()
 			return ErrConnClosed
 		case <-timer.C:
-			c.closeWith(errSlowPeer)
+			if shared {
+				c.closeWith(errOutboundBudget)
+			} else {
+				c.closeWith(errSlowPeer)
+			}
+			cmd.dropParts()
 			return ErrConnClosed
 		}
 		waited = true
 		c.omu.Lock()
 	}
-	if c.closed() {
-		c.omu.Unlock()
-		return ErrConnClosed
-	}
-	var err error
-	if len(cmd.Body) >= bigBody {
-		var buf []byte
-		if buf, err = appendFrameHead(c.obuf, cmd, len(cmd.Body)); err == nil {
-			c.osegs = append(c.osegs, buf[c.osegStart:], cmd.Body)
-			c.osegStart = len(buf)
-			c.obuf = buf
-		}
-	} else {
-		c.obuf, err = AppendFrame(c.obuf, cmd)
-	}
-	if err == nil {
-		c.oframes++
-	}
 	room := c.oframes < c.cfg.maxQueue
 	c.omu.Unlock()
-	if err != nil {
-		return err
-	}
 	select {
 	case c.wake <- struct{}{}:
 	default:
 	}
 	if waited && room {
 		// Pass the wake-up on to the next sender waiting for room.
-		select {
-		case c.space <- struct{}{}:
-		default:
-		}
+		c.signalSpace()
 	}
 	return nil
+}
+
+// appendLocked encodes cmd at the end of the outbound queue, tentatively (commitLocked or
+// rollbackLocked follows), and returns the bytes it costs.
+func (c *Conn) appendLocked(cmd *Command) (int64, error) {
+	c.oundo = undo{obuf: len(c.obuf), osegs: len(c.osegs), osegStart: c.osegStart}
+	if len(cmd.Body) < bigBody && len(cmd.parts) == 0 {
+		var err error
+		c.obuf, err = AppendFrame(c.obuf, cmd)
+		return int64(len(c.obuf) - c.oundo.obuf), err
+	}
+	bodyLen := cmd.BodyLen()
+	buf, err := appendFrameHead(c.obuf, cmd, bodyLen)
+	if err != nil {
+		return 0, err
+	}
+	head := len(buf) - c.oundo.obuf
+	c.osegs = append(c.osegs, buf[c.osegStart:])
+	if len(cmd.Body) > 0 {
+		c.osegs = append(c.osegs, cmd.Body)
+	}
+	for _, p := range cmd.parts {
+		if len(p) > 0 {
+			c.osegs = append(c.osegs, p)
+		}
+	}
+	c.osegStart = len(buf)
+	c.obuf = buf
+	return int64(head + bodyLen), nil
+}
+
+// undo is where the outbound queue ended before appendLocked.
+type undo struct{ obuf, osegs, osegStart int }
+
+func (c *Conn) rollbackLocked() {
+	u := c.oundo
+	c.obuf = c.obuf[:u.obuf]
+	clear(c.osegs[u.osegs:])
+	c.osegs = c.osegs[:u.osegs]
+	c.osegStart = u.osegStart
+}
+
+func (c *Conn) commitLocked(cmd *Command, charge int64) {
+	c.oframes++
+	c.oqueued += charge
+	if cmd.written != nil {
+		c.odone = append(c.odone, cmd.written)
+		cmd.written = nil
+	}
 }
 
 func (c *Conn) addPending(opaque int32, cl *call) error {
