@@ -64,7 +64,7 @@ func TestOutboundBudget(t *testing.T) {
 		len(rec.records(slog.LevelWarn, "outbound memory budget exhausted, connection closed")) < 2 {
 		peak = max(peak, s.Stats().OutboundBytes)
 		for _, c := range s.Conns() {
-			if n := c.OutboundBytes(); n > perConn+2<<20 {
+			if n := c.OutboundBytes(); n > 2*perConn+2<<20 { // queued + parked
 				t.Fatalf("connection holds %d outbound bytes, limit %d", n, perConn)
 			}
 		}
@@ -165,7 +165,7 @@ func TestBodyParts(t *testing.T) {
 	c.closeWith(ErrConnClosed)
 	cmd := NewResponse(&Command{}, 0, "")
 	cmd.SetBodyParts([][]byte{[]byte("x")}, func() { done.Add(1) })
-	if err := c.send(cmd, true); err != ErrConnClosed || done.Load() != 2 {
+	if err := c.send(cmd, sendWait); err != ErrConnClosed || done.Load() != 2 {
 		t.Fatalf("send on closed conn: %v, done %d", err, done.Load())
 	}
 }

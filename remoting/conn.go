@@ -63,18 +63,21 @@ type Conn struct {
 	// Outbound queue, guarded by omu: obuf holds encoded frames; osegs holds, in order,
 	// slices of obuf and large bodies written without copying; osegStart is where the part
 	// of obuf not yet in osegs begins.
-	omu       sync.Mutex
-	obuf      []byte
-	osegs     [][]byte
-	osegStart int
-	oframes   int
-	oqueued   int64         // bytes charged for the frames in the queue
-	owriting  int64         // bytes charged for the batch the write loop is writing
-	odone     []func()      // SetBodyParts callbacks of the queued frames
-	oexited   bool          // the write loop returned: send must not queue
-	oundo     undo          // the queue's end before the frame being added
-	wake      chan struct{} // 1-slot: the write loop has work
-	space     chan struct{} // 1-slot: the write loop took the queue
+	omu         sync.Mutex
+	obuf        []byte
+	osegs       [][]byte
+	osegStart   int
+	oframes     int
+	oqueued     int64           // bytes charged for the frames in the queue
+	owriting    int64           // bytes charged for the batch the write loop is writing
+	odone       []func()        // SetBodyParts callbacks of the queued frames
+	oexited     bool            // the write loop returned: send must not queue
+	oundo       undo            // the queue's end before the frame being added
+	parked      []parkedReply   // responses waiting for room in the connection's budget
+	parkedBytes int64           // shared-budget bytes the parked responses hold
+	parkFreed   <-chan struct{} // set when parked responses wait for the shared budget
+	wake        chan struct{}   // 1-slot: the write loop has work
+	space       chan struct{}   // 1-slot: the write loop took the queue
 
 	done      chan struct{}
 	closeOnce sync.Once
@@ -284,12 +287,19 @@ func (c *Conn) writeLoop() {
 	var dones []func()
 	defer c.drainOutbound()
 	for {
-		select {
-		case <-c.wake:
-		case <-c.done:
-			return
-		}
 		c.omu.Lock()
+		c.promoteLocked()
+		if c.oframes == 0 {
+			freed := c.parkFreed
+			c.omu.Unlock()
+			select {
+			case <-c.wake:
+			case <-freed: // nil unless parked responses wait for the shared budget
+			case <-c.done:
+				return
+			}
+			continue
+		}
 		buf := c.obuf
 		segs = append(segs[:0], c.osegs...)
 		if c.osegStart < len(buf) {
@@ -307,10 +317,6 @@ func (c *Conn) writeLoop() {
 		c.odone = c.odone[:0]
 		c.omu.Unlock()
 		c.signalSpace()
-		if len(segs) == 0 {
-			spare = buf
-			continue
-		}
 		var err error
 		if err = c.nc.SetWriteDeadline(time.Now().Add(writeTimeout)); err == nil {
 			if len(segs) == 1 {
@@ -343,19 +349,82 @@ func (c *Conn) writeLoop() {
 	}
 }
 
-// drainOutbound runs when the write loop returns: frames still queued are dropped, their
-// parts' callbacks called and their bytes given back to the outbound budget.
+// parkedReply is a response that did not fit the connection's outbound budget when its
+// handler finished: it waits here, not encoded, so that the handler's worker is free.
+type parkedReply struct {
+	cmd    *Command
+	charge int64 // bytes of its Body already taken from the shared budget
+}
+
+// maxParked bounds the responses parked on one connection.
+const maxParked = 1024
+
+// promoteLocked moves parked responses into the queue while they fit; c.omu is held.
+func (c *Conn) promoteLocked() {
+	c.parkFreed = nil
+	for len(c.parked) > 0 && c.oframes < c.cfg.maxQueue {
+		p := c.parked[0]
+		charge, err := c.appendLocked(p.cmd)
+		if err != nil { // cannot happen: it encoded when it was parked
+			c.rollbackLocked()
+			p.cmd.dropParts()
+		} else {
+			held := c.oqueued + c.owriting
+			if c.cfg.maxOut > 0 && held > 0 && held+charge > c.cfg.maxOut {
+				c.rollbackLocked()
+				return
+			}
+			if extra := charge - p.charge; c.cfg.out != nil && extra > 0 {
+				ok, freed := c.cfg.out.tryAcquire(extra)
+				if !ok {
+					c.rollbackLocked()
+					c.parkFreed = freed
+					return
+				}
+			}
+			c.commitLocked(p.cmd, charge)
+		}
+		c.parkedBytes -= p.charge
+		c.parked[0] = parkedReply{}
+		c.parked = c.parked[1:]
+	}
+}
+
+// parkLocked parks cmd, taking its Body's bytes from the shared budget; it reports false
+// when the connection already has too much parked (the peer reads nothing), or when the
+// shared budget is short (freed is then closed at its next release).
+func (c *Conn) parkLocked(cmd *Command) (ok bool, freed <-chan struct{}) {
+	n := int64(len(cmd.Body))
+	if len(c.parked) >= maxParked || (c.cfg.maxOut > 0 && c.parkedBytes > 0 && c.parkedBytes+n > c.cfg.maxOut) {
+		return false, nil
+	}
+	if c.cfg.out != nil && n > 0 {
+		if ok, freed := c.cfg.out.tryAcquire(n); !ok {
+			return false, freed
+		}
+	}
+	c.parked = append(c.parked, parkedReply{cmd: cmd, charge: n})
+	c.parkedBytes += n
+	return true, nil
+}
+
+// drainOutbound runs when the write loop returns: frames still queued or parked are
+// dropped, their parts' callbacks called and their bytes given back to the shared budget.
 func (c *Conn) drainOutbound() {
 	c.omu.Lock()
 	c.oexited = true
-	charged := c.oqueued + c.owriting
-	c.oqueued, c.owriting = 0, 0
+	charged := c.oqueued + c.owriting + c.parkedBytes
+	c.oqueued, c.owriting, c.parkedBytes = 0, 0, 0
 	dones := c.odone
-	c.odone = nil
+	parked := c.parked
+	c.odone, c.parked = nil, nil
 	c.obuf, c.osegs = nil, nil
 	c.omu.Unlock()
 	for _, fn := range dones {
 		fn()
+	}
+	for _, p := range parked {
+		p.cmd.dropParts()
 	}
 	if c.cfg.out != nil {
 		c.cfg.out.release(charged)
@@ -369,19 +438,30 @@ func (c *Conn) signalSpace() {
 	}
 }
 
-// OutboundBytes returns the bytes of c's responses queued or being written.
+// OutboundBytes returns the bytes of c's responses queued, being written or parked.
 func (c *Conn) OutboundBytes() int64 {
 	c.omu.Lock()
 	defer c.omu.Unlock()
-	return c.oqueued + c.owriting
+	return c.oqueued + c.owriting + c.parkedBytes
 }
 
+// sendMode says what send does when the outbound queue is full.
+type sendMode int
+
+const (
+	sendNoWait sendMode = iota // return ErrQueueFull
+	sendWait                   // wait for room, up to the stall timeout
+	// sendPark parks a response that does not fit this connection's budget, so that the
+	// handler's worker never waits for a slow peer; only the shared budget is waited for.
+	sendPark
+)
+
 // send queues cmd for the write loop. When the queue is full (cfg.maxQueue frames, or
-// cfg.maxOut bytes for this connection, or the shared outbound budget), wait decides:
-// false returns ErrQueueFull at once, true waits for room up to the stall timeout and then
-// disconnects the slow peer. Bodies of bigBody bytes or more and body parts are referenced,
-// not copied, until written. A frame always fits an empty queue, whatever its size.
-func (c *Conn) send(cmd *Command, wait bool) error {
+// cfg.maxOut bytes for this connection, or the shared outbound budget), mode decides; a
+// sender that waited the whole stall timeout disconnects the slow peer (Warn). Bodies of
+// bigBody bytes or more and body parts are referenced, not copied, until written. A frame
+// always fits an empty queue, whatever its size.
+func (c *Conn) send(cmd *Command, mode sendMode) error {
 	var timer *time.Timer
 	waited := false
 	var freed <-chan struct{}
@@ -393,8 +473,8 @@ func (c *Conn) send(cmd *Command, wait bool) error {
 			cmd.dropParts()
 			return ErrConnClosed
 		}
-		freed = nil
-		if c.oframes < c.cfg.maxQueue {
+		freed, shared = nil, false
+		if c.oframes < c.cfg.maxQueue && (mode != sendPark || len(c.parked) == 0) {
 			charge, err := c.appendLocked(cmd)
 			if err != nil {
 				c.omu.Unlock()
@@ -403,7 +483,6 @@ func (c *Conn) send(cmd *Command, wait bool) error {
 			}
 			held := c.oqueued + c.owriting
 			fits := c.cfg.maxOut <= 0 || held == 0 || held+charge <= c.cfg.maxOut
-			shared = false
 			if fits && c.cfg.out != nil {
 				fits, freed = c.cfg.out.tryAcquire(charge)
 				shared = !fits
@@ -414,8 +493,23 @@ func (c *Conn) send(cmd *Command, wait bool) error {
 			}
 			c.rollbackLocked()
 		}
+		if mode == sendPark && !shared {
+			ok, f := c.parkLocked(cmd)
+			if ok {
+				c.omu.Unlock()
+				c.wakeWriter()
+				return nil
+			}
+			if f == nil { // too much parked: the peer is not reading
+				c.omu.Unlock()
+				c.closeWith(errSlowPeer)
+				cmd.dropParts()
+				return ErrConnClosed
+			}
+			freed, shared = f, true
+		}
 		c.omu.Unlock()
-		if !wait {
+		if mode == sendNoWait {
 			cmd.dropParts()
 			return ErrQueueFull
 		}
@@ -443,15 +537,19 @@ func (c *Conn) send(cmd *Command, wait bool) error {
 	}
 	room := c.oframes < c.cfg.maxQueue
 	c.omu.Unlock()
-	select {
-	case c.wake <- struct{}{}:
-	default:
-	}
+	c.wakeWriter()
 	if waited && room {
 		// Pass the wake-up on to the next sender waiting for room.
 		c.signalSpace()
 	}
 	return nil
+}
+
+func (c *Conn) wakeWriter() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
 }
 
 // appendLocked encodes cmd at the end of the outbound queue, tentatively (commitLocked or
@@ -577,7 +675,7 @@ func (c *Conn) InvokeSync(ctx context.Context, req *Command) (*Command, error) {
 		callPool.Put(cl)
 		return nil, err
 	}
-	if err := c.send(req, true); err != nil {
+	if err := c.send(req, sendWait); err != nil {
 		if c.takePending(opaque) != nil {
 			callPool.Put(cl)
 		}
@@ -617,7 +715,7 @@ func (c *Conn) invokeAsync(ctx context.Context, req *Command, cb func(*Command, 
 			}
 		})
 	}
-	if err := c.send(req, true); err != nil {
+	if err := c.send(req, sendWait); err != nil {
 		if c.takePending(opaque) != nil {
 			if cl.stop != nil {
 				cl.stop()
@@ -635,5 +733,5 @@ func (c *Conn) invokeAsync(ctx context.Context, req *Command, cb func(*Command, 
 func (c *Conn) InvokeOneway(req *Command) error {
 	c.prepareRequest(req)
 	req.Flag |= FlagOneway
-	return c.send(req, false)
+	return c.send(req, sendNoWait)
 }
