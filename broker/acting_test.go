@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"strconv"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/mq-project/mq/protocol"
 	"github.com/mq-project/mq/remoting"
@@ -162,4 +165,30 @@ func TestActingMasterOffsetsReconciled(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestRuntimeInfoMeasured: the disk ratios are the file systems' usage, not constants, and
+// the lock time and pool queues are 0 on an idle broker.
+func TestRuntimeInfoMeasured(t *testing.T) {
+	c := newTestClient(t, nil)
+	cfg := testConfig(t)
+	_, addr := startBroker(t, cfg, nil)
+	wantCode(t, sendOne(t, c, addr, "Ratio", 0, nil, []byte("x")), protocol.Success)
+	info := runtimeInfo(t, c, addr)
+	var st unix.Statfs_t
+	if err := unix.Statfs(cfg.StorePathRootDir, &st); err != nil {
+		t.Fatal(err)
+	}
+	want := float64(st.Blocks-st.Bfree) / float64(st.Blocks)
+	for _, k := range []string{"commitLogDiskRatio", "consumeQueueDiskRatio"} {
+		got, err := strconv.ParseFloat(info[k], 64)
+		if err != nil || got <= 0 || math.Abs(got-want) > 0.05 {
+			t.Errorf("%s = %q, want about %.4f", k, info[k], want)
+		}
+	}
+	for _, k := range []string{"pageCacheLockTimeMills", "sendThreadPoolQueueSize", "pullThreadPoolQueueSize"} {
+		if info[k] != "0" {
+			t.Errorf("%s = %q on an idle broker", k, info[k])
+		}
+	}
 }
