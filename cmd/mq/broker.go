@@ -80,7 +80,7 @@ func loadBrokerConfig(opts *brokerOptions) (broker.Config, error) {
 	}
 	if opts.recoverMode != "" {
 		if opts.recoverMode != "salvage" && opts.recoverMode != "strict" {
-			return cfg, &usageError{fmt.Errorf("--recover %q: want salvage or strict", opts.recoverMode)}
+			return cfg, &usageError{Err: fmt.Errorf("--recover %q: want salvage or strict", opts.recoverMode)}
 		}
 		cfg.RecoverMode = opts.recoverMode
 	}
