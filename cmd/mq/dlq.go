@@ -3,17 +3,13 @@ package main
 import (
 	"context"
 	"errors"
-	"net/netip"
-	"os"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/mq-project/mq/admin"
 	"github.com/mq-project/mq/cmd/mq/internal/cmdutil"
-	"github.com/mq-project/mq/message"
 )
 
 // `mq dlq list|browse|resend`.
@@ -121,113 +117,37 @@ retry topic the copy goes to the original topic. Needs no consumer online.`,
 	return cmd
 }
 
-type dlqResent struct {
-	MsgID  string `json:"msgId"`
-	To     string `json:"to"`
-	NewID  string `json:"newMsgId,omitempty"`
-	Broker string `json:"brokerName,omitempty"`
-	Error  string `json:"error,omitempty"`
-}
-
 func runDLQResend(ctx context.Context, opts *dlqResendOptions, streams IOStreams) error {
 	a, err := opts.Open()
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	dlq := admin.DLQTopic(opts.group)
-	var msgs []message.MessageExt
-	if opts.id != "" {
-		found, _, err := a.MessageByID(ctx, dlq, opts.id)
-		if len(found) == 0 {
-			return err
-		}
-		msgs = append(msgs, found[len(found)-1].MessageExt)
-	} else {
-		rd, err := a.TopicRoute(ctx, dlq)
-		if err != nil {
-			return err
-		}
-		for _, q := range admin.TopicQueues(rd, false) {
-			if len(msgs) >= opts.max {
-				break
-			}
-			_, err := a.ScanQueue(ctx, admin.QueueScan{Addr: q.Addr, BrokerName: q.BrokerName, Topic: dlq, QueueID: q.QueueID, From: -1},
-				func(m *message.MessageExt) bool {
-					msgs = append(msgs, *m)
-					return len(msgs) < opts.max
-				})
-			if err != nil {
-				return err
-			}
-		}
+	msgs, err := a.DeadLetters(ctx, opts.group, opts.id, opts.max)
+	if err != nil {
+		return err
 	}
-	retry := admin.RetryTopic(opts.group)
-	var retryQs []admin.WriteQueue
-	if rd, err := a.TopicRoute(ctx, retry); err == nil {
-		retryQs = admin.TopicQueues(rd, true)
-	}
-	gen := message.NewUniqIDGenerator(netip.AddrFrom4([4]byte{127, 0, 0, 1}), os.Getpid(), 0, nil)
-	rows := []dlqResent{}
-	var errs []error
-	bar := newProgressBar(streams, opts.Quiet, "resend "+dlq)
-	bar.add(0, int64(len(msgs)))
-	for i, m := range msgs {
-		bar.add(1, 0)
-		orig := m.Properties[message.PropertyRetryTopic]
-		if orig == "" {
-			orig = m.Properties[message.PropertyRealTopic]
-		}
-		props := clone(m.Properties)
-		for _, k := range []string{message.PropertyDelayTimeLevel, message.PropertyReconsumeTime, message.PropertyMaxReconsumeTimes,
-			message.PropertyRealTopic, message.PropertyRealQueueID, message.PropertyTransactionPrepared} {
-			delete(props, k)
-		}
-		props[message.PropertyUniqClientMessageIDKeyIndex] = gen.Next(time.Now())
-		props[message.PropertyOriginMessageID] = m.MsgID()
-		row := dlqResent{MsgID: m.MsgID()}
-		var qs []admin.WriteQueue
-		topic := retry
-		if len(retryQs) > 0 && orig != "" {
-			qs = retryQs
-			props[message.PropertyRetryTopic] = orig
-		} else if orig != "" {
-			topic = orig
-			if rd, err := a.TopicRoute(ctx, orig); err == nil {
-				qs = admin.TopicQueues(rd, true)
-			}
-		}
-		row.To = topic
-		if len(qs) == 0 {
-			row.Error = "no writable queue for " + topic + " (original topic unknown or gone)"
-			errs = append(errs, errors.New(row.Error))
-			rows = append(rows, row)
-			continue
-		}
-		q := qs[i%len(qs)]
-		r, err := a.Send(ctx, q.Addr, admin.SendRequest{ProducerGroup: "TOOLS_PRODUCER", BrokerName: q.BrokerName, QueueID: q.QueueID,
-			Message: message.Message{Topic: topic, Flag: m.Flag, Properties: props, Body: m.Body}})
-		if err != nil {
-			row.Error = err.Error()
-			errs = append(errs, err)
-		} else {
-			row.NewID, row.Broker = r.MsgID, r.BrokerName
-		}
-		rows = append(rows, row)
-	}
+	pctx, bar := withProgress(ctx, streams, &opts.adminFlags, "resend "+admin.DLQTopic(opts.group))
+	rows := a.ResendDeadLetters(pctx, opts.group, msgs)
 	bar.finish()
+	var errs []error
 	if err := render(streams, opts.Output, rows, func() table {
 		t := table{header: []string{"MSG-ID", "TO", "NEW-MSG-ID", "BROKER"}, wide: []string{"ERROR"}}
 		for _, r := range rows {
 			if r.Error != "" {
 				t.addFailed(r.MsgID, r.To, "", "", r.Error)
 			} else {
-				t.add(r.MsgID, r.To, r.NewID, r.Broker, "")
+				t.add(r.MsgID, r.To, r.NewMsgID, r.BrokerName, "")
 			}
 		}
 		return t
 	}); err != nil {
 		return err
+	}
+	for _, r := range rows {
+		if r.Error != "" {
+			errs = append(errs, errors.New(r.MsgID+": "+r.Error))
+		}
 	}
 	if len(errs) > 0 {
 		if len(errs) < len(rows) {
