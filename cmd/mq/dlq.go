@@ -113,6 +113,9 @@ retry topic the copy goes to the original topic. Needs no consumer online.`,
 	f.StringVarP(&opts.id, "id", "i", "", "the dead letter's offset message id or unique key")
 	f.BoolVar(&opts.all, "all", false, "resend every dead letter")
 	f.IntVar(&opts.max, "max", 10000, "with --all, at most this many")
+	// Checked before the confirmation question.
+	cmd.MarkFlagsOneRequired("id", "all")
+	cmd.MarkFlagsMutuallyExclusive("id", "all")
 	_ = cmd.MarkFlagRequired("group")
 	return cmd
 }

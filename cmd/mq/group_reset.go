@@ -81,6 +81,9 @@ gets the planned offsets written (UPDATE_CONSUMER_OFFSET).`,
 	cmd.Flags().BoolVar(&opts.earliest, "earliest", false, "reset to each queue's min offset")
 	cmd.Flags().BoolVar(&opts.latest, "latest", false, "reset to each queue's max offset (skip the backlog)")
 	cmd.Flags().Int64Var(&opts.offset, "offset", -1, "reset to this offset (clamped to each queue's min..max)")
+	// Checked before the confirmation question.
+	cmd.MarkFlagsOneRequired("to-time", "earliest", "latest", "offset")
+	cmd.MarkFlagsMutuallyExclusive("to-time", "earliest", "latest", "offset")
 	return cmd
 }
 

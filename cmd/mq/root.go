@@ -101,7 +101,8 @@ func isCobraUsageError(err error) bool {
 	msg := err.Error()
 	for _, p := range []string{"unknown flag", "unknown shorthand flag", "unknown command",
 		"flag needs an argument", "invalid argument", "accepts ", "requires at least",
-		"requires at most", "required flag"} {
+		"requires at most", "required flag", "are set none of the others can be",
+		"at least one of the flags in the group"} {
 		if strings.Contains(msg, p) {
 			return true
 		}
