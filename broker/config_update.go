@@ -19,6 +19,9 @@ import (
 // are a large update; a body past this is refused before it is parsed.
 const maxConfigUpdateBody = 64 << 10
 
+// maxReportedProblems bounds the problems a refused config update lists in its remark.
+const maxReportedProblems = 20
+
 // Keys UPDATE_BROKER_CONFIG refuses, whoever asks: Apache's black list (brokerConfigPath,
 // rocketmqHome, configBlackList, plus the configured configBlackList), then what a remote
 // change must never do here — move files (paths), change who the broker is (identity, role,
@@ -98,7 +101,7 @@ func (b *Broker) updateBrokerConfig(_ context.Context, c *remoting.Conn, req *re
 	}
 	entries, err := props.Parse(src, string(req.Body))
 	if err != nil {
-		return errorResponse(req, protocol.InvalidParameter, err.Error())
+		return errorResponse(req, protocol.InvalidParameter, props.Brief(err, maxReportedProblems))
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -114,10 +117,10 @@ func (b *Broker) updateBrokerConfig(_ context.Context, c *remoting.Conn, req *re
 		err = errors.Join(err, fmt.Errorf("%s: %s: Apache RocketMQ keys mq does not implement", src, strings.Join(rep.Ignored, ", ")))
 	}
 	if err != nil {
-		return errorResponse(req, protocol.InvalidParameter, err.Error())
+		return errorResponse(req, protocol.InvalidParameter, props.Brief(err, maxReportedProblems))
 	}
 	if err := next.Validate(); err != nil {
-		return errorResponse(req, protocol.InvalidParameter, rep.AtLines(err).Error())
+		return errorResponse(req, protocol.InvalidParameter, props.Brief(rep.AtLines(err), maxReportedProblems))
 	}
 	if err := b.persistConfig(next, entries); err != nil {
 		return errorResponse(req, protocol.SystemError, err.Error())

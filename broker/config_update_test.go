@@ -125,6 +125,11 @@ func TestUpdateBrokerConfigBounded(t *testing.T) {
 	if !strings.Contains(resp.Remark, "did you mean fileReservedTime?") {
 		t.Fatalf("remark %q", resp.Remark)
 	}
+	resp = call(t, c, addr, protocol.UpdateBrokerConfig, nil, []byte(strings.Repeat("x=1\n", 16000)))
+	wantCode(t, resp, protocol.InvalidParameter)
+	if len(resp.Remark) > 2000 || !strings.HasSuffix(resp.Remark, "… and 15980 more problems") {
+		t.Fatalf("remark of %d bytes: %.300q", len(resp.Remark), resp.Remark)
+	}
 	resp = call(t, c, addr, protocol.UpdateBrokerConfig, nil, []byte("deleteWhen=4am\n"))
 	wantCode(t, resp, protocol.InvalidParameter)
 	if !strings.Contains(resp.Remark, `UPDATE_BROKER_CONFIG:1: deleteWhen "4am"`) {

@@ -247,3 +247,16 @@ func FuzzRewrite(f *testing.F) {
 		}
 	})
 }
+
+func TestBrief(t *testing.T) {
+	var c testConfig
+	_, err := Decode("f", strings.Repeat("x=1\n", 5000), &c, nil)
+	got := Brief(err, 3)
+	want := "f:1: unknown key \"x\"\nf:2: unknown key \"x\"\nf:3: unknown key \"x\"\n… and 4997 more problems"
+	if got != want {
+		t.Fatalf("got %q", got)
+	}
+	if Brief(errors.New("one"), 3) != "one" || Brief(nil, 3) != "" {
+		t.Fatal("single or nil")
+	}
+}
