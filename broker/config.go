@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mq-project/mq/internal/props"
+	"github.com/mq-project/mq/store"
 )
 
 // BrokerRole is a broker's replication role (BrokerRole.java): ASYNC_MASTER, SYNC_MASTER or
@@ -290,6 +291,10 @@ type StoreConfig struct {
 	MaxMessageSize int `prop:"maxMessageSize"`
 	// CheckCRCOnRecover checks every record's body CRC during recovery.
 	CheckCRCOnRecover bool `prop:"checkCRCOnRecover"`
+	// RecoverMode is what recovery does with a damaged CommitLog record (mq only): salvage
+	// (default) skips it and keeps the valid records after it; strict truncates the log
+	// there, as Apache does.
+	RecoverMode string `prop:"recoverMode"`
 
 	// MaxTransferBytesOnMessageInMemory is the largest pull answer, in bytes.
 	MaxTransferBytesOnMessageInMemory int `prop:"maxTransferBytesOnMessageInMemory"`
@@ -368,7 +373,10 @@ type NettyConfig struct {
 	ServerOnewaySemaphoreValue    int `prop:"serverOnewaySemaphoreValue"`
 	ServerAsyncSemaphoreValue     int `prop:"serverAsyncSemaphoreValue"`
 	// ServerChannelMaxIdleTimeSeconds closes silent client connections (120).
-	ServerChannelMaxIdleTimeSeconds    int  `prop:"serverChannelMaxIdleTimeSeconds"`
+	ServerChannelMaxIdleTimeSeconds int `prop:"serverChannelMaxIdleTimeSeconds"`
+	// MaxConnections is the most client connections open at once, more are closed at accept
+	// (mq only; 0: the open-file limit less a fifth, at least 1024, for the store; -1: none).
+	MaxConnections                     int  `prop:"maxConnections"`
 	ServerSocketSndBufSize             int  `prop:"serverSocketSndBufSize"`
 	ServerSocketRcvBufSize             int  `prop:"serverSocketRcvBufSize"`
 	ServerPooledByteBufAllocatorEnable bool `prop:"serverPooledByteBufAllocatorEnable"`
@@ -493,6 +501,7 @@ func DefaultConfig() Config {
 			DiskSpaceCleanForciblyRatio:       85,
 			MaxMessageSize:                    4 << 20,
 			CheckCRCOnRecover:                 true,
+			RecoverMode:                       store.RecoverSalvage,
 			MaxTransferBytesOnMessageInMemory: 256 << 10,
 			MaxTransferCountOnMessageInMemory: 32,
 			MaxTransferBytesOnMessageInDisk:   64 << 10,
@@ -707,6 +716,12 @@ func (c Config) Validate() error {
 	}
 	if c.MaxMessageSize <= 0 {
 		bad("maxMessageSize %d: want > 0", c.MaxMessageSize)
+	}
+	if c.RecoverMode != store.RecoverSalvage && c.RecoverMode != store.RecoverStrict {
+		bad("recoverMode %q: want %s or %s", c.RecoverMode, store.RecoverSalvage, store.RecoverStrict)
+	}
+	if c.MaxConnections < -1 {
+		bad("maxConnections %d: want >= 0, or -1 for no limit", c.MaxConnections)
 	}
 	if c.DefaultTopicQueueNums <= 0 || c.DefaultTopicQueueNums > 1024 {
 		bad("defaultTopicQueueNums %d: want 1..1024", c.DefaultTopicQueueNums)

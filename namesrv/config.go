@@ -91,6 +91,9 @@ type Config struct {
 	ServerAsyncSemaphoreValue int `prop:"serverAsyncSemaphoreValue"`
 	// ServerChannelMaxIdleTimeSeconds closes connections idle this long, in s (default 120).
 	ServerChannelMaxIdleTimeSeconds int `prop:"serverChannelMaxIdleTimeSeconds"`
+	// MaxConnections is the most connections open at once, more are closed at accept (mq
+	// only; default 0: the open-file limit less a fifth, at least 1024; -1: no limit).
+	MaxConnections int `prop:"maxConnections"`
 	// ServerSocketSndBufSize is accepted for compatibility (default 0 = OS default).
 	ServerSocketSndBufSize int `prop:"serverSocketSndBufSize"`
 	// ServerSocketRcvBufSize is accepted for compatibility (default 0 = OS default).
@@ -185,6 +188,9 @@ func (c Config) Validate() error {
 	}
 	if c.ServerChannelMaxIdleTimeSeconds < 0 {
 		bad("serverChannelMaxIdleTimeSeconds", c.ServerChannelMaxIdleTimeSeconds, "must be >= 0")
+	}
+	if c.MaxConnections < -1 {
+		bad("maxConnections", c.MaxConnections, "must be >= 0, or -1 for no limit")
 	}
 	if c.KVConfigPath == "" {
 		bad("kvConfigPath", `""`, "must be set")

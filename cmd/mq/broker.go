@@ -23,6 +23,7 @@ type brokerOptions struct {
 	printConfig bool
 	checkConfig bool
 	portsFile   string
+	recoverMode string
 }
 
 // newBrokerCmd is `mq broker`: run with -c it starts a broker; its subcommands (list, status,
@@ -53,6 +54,7 @@ The broker registers with every nameserver in namesrvAddr (or NAMESRV_ADDR, or -
 	f.BoolVarP(&opts.printConfig, "print-config", "p", false, "print the effective configuration and exit")
 	f.BoolVar(&opts.checkConfig, "check", false, "validate the configuration and exit")
 	f.StringVar(&opts.portsFile, "ports-file", "", "write the bound address to this file once listening")
+	f.StringVar(&opts.recoverMode, "recover", "", "damaged CommitLog record at start: salvage (skip it, keep what follows) or strict (truncate, as Apache) (overrides recoverMode)")
 	addBrokerAdminCmds(cmd, streams)
 	return cmd
 }
@@ -88,6 +90,12 @@ func loadBrokerConfig(opts *brokerOptions, logger *slog.Logger) (broker.Config, 
 		}
 		cfg.ListenPort = p
 	}
+	if opts.recoverMode != "" {
+		if opts.recoverMode != "salvage" && opts.recoverMode != "strict" {
+			return cfg, &usageError{Err: fmt.Errorf("--recover %q: want salvage or strict", opts.recoverMode)}
+		}
+		cfg.RecoverMode = opts.recoverMode
+	}
 	return cfg, errors.Join(fileErr, rep.AtLines(cfg.Validate()))
 }
 
@@ -95,11 +103,11 @@ func loadBrokerConfig(opts *brokerOptions, logger *slog.Logger) (broker.Config, 
 func splitListen(s string) (string, int, error) {
 	host, port, err := net.SplitHostPort(s)
 	if err != nil {
-		return "", 0, &usageError{fmt.Errorf("--listen %q: %w", s, err)}
+		return "", 0, &usageError{Err: fmt.Errorf("--listen %q: %w", s, err)}
 	}
 	p, err := strconv.Atoi(port)
 	if err != nil || p < 0 || p > 65535 {
-		return "", 0, &usageError{fmt.Errorf("--listen %q: bad port", s)}
+		return "", 0, &usageError{Err: fmt.Errorf("--listen %q: bad port", s)}
 	}
 	return host, p, nil
 }
