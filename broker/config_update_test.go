@@ -140,3 +140,22 @@ func TestUpdateBrokerConfigBounded(t *testing.T) {
 		t.Fatalf("refused update applied:\n%s", got.Body)
 	}
 }
+
+// TestUpdateBrokerConfigFileNotWritable: when the -c file cannot be rewritten (here it is
+// gone; a read-only mount is the usual case) the change still applies, as in Apache, and
+// the answer's remark says it was not persisted.
+func TestUpdateBrokerConfigFileNotWritable(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.File = filepath.Join(t.TempDir(), "gone", "broker.conf")
+	_, addr := startBroker(t, cfg, nil)
+	c := newTestClient(t, nil)
+	resp := call(t, c, addr, protocol.UpdateBrokerConfig, nil, []byte("fileReservedTime=12\n"))
+	wantCode(t, resp, protocol.Success)
+	if !strings.Contains(resp.Remark, "applied, but not persisted to "+cfg.File) {
+		t.Fatalf("remark %q", resp.Remark)
+	}
+	got := call(t, c, addr, protocol.GetBrokerConfig, nil, nil)
+	if !strings.Contains(string(got.Body), "fileReservedTime=12\n") {
+		t.Fatalf("not applied:\n%s", got.Body)
+	}
+}
