@@ -10,7 +10,6 @@ import (
 	"strconv"
 
 	"github.com/mq-project/mq/broker"
-	"github.com/mq-project/mq/internal/props"
 	"github.com/mq-project/mq/namesrv"
 	"github.com/spf13/cobra"
 )
@@ -67,12 +66,19 @@ func runStandalone(ctx context.Context, opts *standaloneOptions, g *globalOption
 	}
 	bCfg := broker.DefaultConfig()
 	if opts.configFile != "" {
-		if err := props.Load(opts.configFile, &bCfg); err != nil {
+		rep, err := broker.LoadFile(opts.configFile, &bCfg)
+		if err != nil {
 			return err
+		}
+		for _, w := range rep.WarningLines() {
+			logger.Warn(w)
 		}
 	}
 	if opts.store != "" {
-		bCfg.StorePathRootDir = opts.store
+		// Absolute, as Validate wants: the store must not depend on the working directory.
+		if bCfg.StorePathRootDir, err = filepath.Abs(opts.store); err != nil {
+			return err
+		}
 	} else if opts.configFile == "" {
 		bCfg.StorePathRootDir = filepath.Join(home, "store")
 	}
