@@ -30,13 +30,13 @@ func TestTUIProgramFlow(t *testing.T) {
 	waitFor("3/3 brokers answered", "10.0.0.2:10911")
 	tm.Type(":topics")
 	tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter})
-	waitFor("RMQ_SYS_TRANS_HALF_TOPIC")
+	waitFor("Payments", "normal")
 	tm.Type("q")
 	fm, ok := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(*Model)
 	if !ok {
 		t.Fatal("final model is not *Model")
 	}
-	if k := fm.top().key.kind; k != kindTopics {
-		t.Errorf("final view %v, want Topics", k)
+	if c := fm.top().crumb(); c != "Topics" {
+		t.Errorf("final view %v, want Topics", c)
 	}
 }
