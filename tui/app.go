@@ -309,8 +309,7 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, m.keys.Command):
 		m.mode, m.input, m.histPos = modeCommand, "", len(m.hist)
 	case key.Matches(msg, m.keys.Filter):
-		if t, ok := v.(interface{ setFilter(string) }); ok {
-			_ = t
+		if _, ok := v.(interface{ setFilter(string) }); ok {
 			m.mode, m.input = modeFilter, m.filterOf(v)
 		}
 	case key.Matches(msg, m.keys.Back):
@@ -345,6 +344,18 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, m.keys.Sort), key.Matches(msg, m.keys.SortReverse):
 		if t, ok := v.(interface{ sortNext(bool) string }); ok {
 			m.setStatus(t.sortNext(msg.String() == "O"), nil)
+		}
+	case key.Matches(msg, m.keys.Wide):
+		if t, ok := v.(interface{ toggleWide() string }); ok {
+			m.setStatus(t.toggleWide(), nil)
+		}
+	case key.Matches(msg, m.keys.Left), key.Matches(msg, m.keys.Right):
+		if t, ok := v.(interface{ scrollSide(int) }); ok {
+			d := 8
+			if key.Matches(msg, m.keys.Left) {
+				d = -8
+			}
+			t.scrollSide(d)
 		}
 	case key.Matches(msg, m.keys.YAML):
 		if id, obj := v.selected(); obj != nil {

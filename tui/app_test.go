@@ -73,7 +73,7 @@ func run(t *testing.T, m *Model, cmd tea.Cmd) (quit bool) {
 func press(t *testing.T, m *Model, ks ...string) (quit bool) {
 	t.Helper()
 	special := map[string]rune{"enter": tea.KeyEnter, "esc": tea.KeyEscape, "down": tea.KeyDown, "up": tea.KeyUp,
-		"backspace": tea.KeyBackspace}
+		"backspace": tea.KeyBackspace, "tab": tea.KeyTab}
 	for _, k := range ks {
 		var msg tea.KeyPressMsg
 		switch {
@@ -179,6 +179,7 @@ func TestTUIViews(t *testing.T) {
 			typeText(t, m, "earliest")
 			press(t, m, "enter")
 		}},
+		{"brokers-wide-scrolled", func(t *testing.T, m *Model) { press(t, m, "w", "l", "l", "l", "l", "l", "l") }},
 		{"yaml", func(t *testing.T, m *Model) { cmdKeys(t, m, "topics"); press(t, m, "y") }},
 		{"help", func(t *testing.T, m *Model) { cmdKeys(t, m, "groups billing"); press(t, m, "?") }},
 		{"command-prompt", func(t *testing.T, m *Model) { press(t, m, ":"); typeText(t, m, "gro") }},

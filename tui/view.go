@@ -128,6 +128,29 @@ type tableView struct {
 	vis     render.Table
 	lines   []string // vis laid out at linesW
 	linesW  int
+	wide    bool // w: lines are not cut; hoff scrolls them sideways
+	hoff    int
+}
+
+// toggleWide switches between rows cut to the screen and full rows scrolled sideways.
+func (t *tableView) toggleWide() string {
+	t.wide, t.hoff, t.lines = !t.wide, 0, nil
+	if t.wide {
+		return "wide: ←/→ (h/l) scroll sideways, w cuts rows to the screen again"
+	}
+	return "rows cut to the screen"
+}
+
+// scrollSide moves a wide table sideways by d columns.
+func (t *tableView) scrollSide(d int) {
+	if !t.wide {
+		return
+	}
+	w := 0
+	for _, l := range t.vis.Lines(0)[:1] { // the header is as wide as any row
+		w = len([]rune(l))
+	}
+	t.hoff = max(0, min(t.hoff+d, w-10))
 }
 
 func newTable() tableView { return tableView{sortCol: -1} }
@@ -229,9 +252,20 @@ func (t *tableView) body(m *Model, w, h int) []string {
 		return out
 	}
 	if t.lines == nil || t.linesW != w {
-		t.lines, t.linesW = t.vis.Lines(w-1), w
+		cut := w - 1
+		if t.wide {
+			cut = 0
+		}
+		t.lines, t.linesW = t.vis.Lines(cut), w
 	}
-	out = append(out, m.th.ColHead.Render(" "+t.lines[0]))
+	side := func(l string) string {
+		if !t.wide {
+			return l
+		}
+		r := []rune(l)
+		return render.Cut(string(r[min(t.hoff, len(r)):]), w-1)
+	}
+	out = append(out, m.th.ColHead.Render(" "+side(t.lines[0])))
 	t.rows = max(1, h-len(out))
 	t.clamp()
 	rows := t.lines[1:]
@@ -240,7 +274,7 @@ func (t *tableView) body(m *Model, w, h int) []string {
 	}
 	end := min(len(rows), t.offset+t.rows)
 	for i := t.offset; i < end; i++ {
-		l := " " + rows[i]
+		l := " " + side(rows[i])
 		switch {
 		case i == t.cursor:
 			l = m.th.Selected.Render(l + strings.Repeat(" ", max(0, w-len([]rune(l)))))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -25,7 +26,7 @@ func init() {
 				m.setStatus("", errors.New("usage: :msgs TOPIC"))
 				return nil
 			}
-			return m.push(newMsgsView(t))
+			return m.switchTo(newMsgsView(t))
 		}})
 	register(command{names: []string{"key", "k"}, usage: ":key TOPIC KEY", complete: "topics",
 		open: func(m *Model, args []string) tea.Cmd {
@@ -33,7 +34,7 @@ func init() {
 				m.setStatus("", errors.New("usage: :key TOPIC KEY"))
 				return nil
 			}
-			return m.push(&keyView{messageList: messageList{tableView: newTable()}, topic: args[0], key: args[1]})
+			return m.switchTo(&keyView{messageList: messageList{tableView: newTable()}, topic: args[0], key: args[1]})
 		}})
 	register(command{names: []string{"msg", "id"}, usage: ":msg ID [TOPIC]",
 		open: func(m *Model, args []string) tea.Cmd {
@@ -45,7 +46,7 @@ func init() {
 			if len(args) > 1 {
 				v.topic = args[1]
 			}
-			return m.push(v)
+			return m.switchTo(v)
 		}})
 }
 
@@ -80,7 +81,7 @@ func (l *messageList) actions() []action {
 	return []action{
 		{key: bind("enter", "message detail", "enter"), run: func(m *Model) tea.Cmd {
 			if fm, ok := l.current(); ok {
-				return m.push(newMessageView(fm))
+				return m.push(newMessageView(fm, m.cfg.Now()))
 			}
 			return nil
 		}},
@@ -211,9 +212,9 @@ type messageView struct {
 // detailPreview bounds the body bytes the detail shows.
 const detailPreview = 64 << 10
 
-func newMessageView(fm admin.FoundMessage) *messageView {
+func newMessageView(fm admin.FoundMessage, now time.Time) *messageView {
 	v := &messageView{fm: fm}
-	v.viewState = viewState{loaded: true, static: true}
+	v.viewState = staticState(now)
 	v.lines = render.MessageDetail(fm, false, detailPreview)
 	return v
 }

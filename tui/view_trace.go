@@ -17,7 +17,7 @@ func init() {
 				m.setStatus("usage: :trace MSGID", nil)
 				return nil
 			}
-			return m.push(newTraceView(args[0]))
+			return m.switchTo(newTraceView(args[0]))
 		}})
 }
 

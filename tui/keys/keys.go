@@ -10,6 +10,7 @@ type Map struct {
 	Back, Previous, Quit, Help              key.Binding
 	Command, Filter, Refresh, Pause         key.Binding
 	Sort, SortReverse, YAML, Copy           key.Binding
+	Wide, Left, Right                       key.Binding
 }
 
 // Default returns the k9s-like bindings.
@@ -36,11 +37,14 @@ func Default() Map {
 		SortReverse: b("O", "reverse the sort", "O"),
 		YAML:        b("y", "show the selected object as YAML", "y"),
 		Copy:        b("c", "copy the selected id (OSC 52)", "c"),
+		Wide:        b("w", "wide rows, scrolled sideways", "w"),
+		Left:        b("←/h", "scroll left (wide)", "left", "h"),
+		Right:       b("→/l", "scroll right (wide)", "right", "l"),
 	}
 }
 
 // All returns the bindings in help order.
 func (m Map) All() []key.Binding {
 	return []key.Binding{m.Up, m.Down, m.PageUp, m.PageDown, m.Top, m.Bottom, m.Back, m.Previous,
-		m.Command, m.Filter, m.Sort, m.SortReverse, m.YAML, m.Copy, m.Refresh, m.Pause, m.Help, m.Quit}
+		m.Command, m.Filter, m.Sort, m.SortReverse, m.Wide, m.Left, m.Right, m.YAML, m.Copy, m.Refresh, m.Pause, m.Help, m.Quit}
 }
