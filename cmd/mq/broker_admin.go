@@ -92,8 +92,13 @@ func (o *brokerTargetOptions) addFlags(cmd *cobra.Command, addrName, clusterName
 
 // openBrokers opens the admin client and resolves -b / -c to brokers; the caller closes
 // the client.
+// With -b no nameserver is needed.
 func (o *brokerTargetOptions) openBrokers(ctx context.Context) (*admin.Admin, []admin.Broker, error) {
-	a, err := o.Open()
+	open := o.Open
+	if o.brokerAddr != "" {
+		open = o.OpenDirect
+	}
+	a, err := open()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -167,7 +172,7 @@ func newBrokerConfigCmd(streams IOStreams, runF func(context.Context, *brokerCon
 	}
 	opts.adminFlags.Register(cmd, cmdutil.Noun)
 	opts.addFlags(cmd, "broker", "cluster")
-	cmd.AddCommand(newBrokerConfigSetCmd(streams))
+	cmd.AddCommand(newBrokerConfigSetCmd(streams, nil))
 	return cmd
 }
 

@@ -119,7 +119,7 @@ func runStandalone(ctx context.Context, opts *standaloneOptions, g *globalOption
 	}
 	// Ready once the broker's routes are on the nameserver: a client started then finds them.
 	onReady := func() error {
-		text := fmt.Sprintf("namesrv %s\nbroker %s\n", nsLn.Addr(), bLn.Addr())
+		text := fmt.Sprintf("namesrv %s\nbroker %s\n", dialAddr(nsLn.Addr()), dialAddr(bLn.Addr()))
 		if err := writePortsFile(opts.portsFile, text)(); err != nil {
 			return err
 		}

@@ -173,7 +173,9 @@ var ErrNoNameserver = errors.New("no nameserver: pass -n host:port, set NAMESRV_
 
 // Check validates the flags (an -o value, when the command has -o) and resolves them, with
 // at least one nameserver; its errors are usage errors.
-func (f *AdminFlags) Check() (Resolved, error) {
+func (f *AdminFlags) Check() (Resolved, error) { return f.check(true) }
+
+func (f *AdminFlags) check(needNamesrv bool) (Resolved, error) {
 	if f.Output != "" {
 		if err := CheckOutput(f.Output); err != nil {
 			return Resolved{}, err
@@ -183,24 +185,37 @@ func (f *AdminFlags) Check() (Resolved, error) {
 	if err != nil {
 		return r, err
 	}
-	if len(admin.SplitAddrs(r.NameServers)) == 0 {
+	if needNamesrv && len(admin.SplitAddrs(r.NameServers)) == 0 {
 		return r, &UsageError{ErrNoNameserver}
 	}
 	return r, nil
 }
 
 // AdminOptions checks the flags and returns the options of an admin.Admin for them.
-func (f *AdminFlags) AdminOptions() (admin.Options, error) {
-	r, err := f.Check()
+func (f *AdminFlags) AdminOptions() (admin.Options, error) { return f.adminOptions(true) }
+
+func (f *AdminFlags) adminOptions(needNamesrv bool) (admin.Options, error) {
+	r, err := f.check(needNamesrv)
 	if err != nil {
 		return admin.Options{}, err
 	}
-	return admin.Options{NameServers: admin.SplitAddrs(r.NameServers), Timeout: f.Timeout, Credentials: r.Credentials}, nil
+	ns := admin.SplitAddrs(r.NameServers)
+	return admin.Options{NameServers: ns, Timeout: f.Timeout, Credentials: r.Credentials, BrokersOnly: len(ns) == 0}, nil
 }
 
 // Open checks the flags and returns an Admin; the caller closes it.
 func (f *AdminFlags) Open() (*admin.Admin, error) {
 	o, err := f.AdminOptions()
+	if err != nil {
+		return nil, err
+	}
+	return admin.New(o)
+}
+
+// OpenDirect is Open for a command aimed at a broker address (-b): nameservers are used when
+// given (to name the broker) but not needed.
+func (f *AdminFlags) OpenDirect() (*admin.Admin, error) {
+	o, err := f.adminOptions(false)
 	if err != nil {
 		return nil, err
 	}
