@@ -74,6 +74,11 @@ type Config struct {
 	BrokerConfig
 	StoreConfig
 	NettyConfig
+	// File is the configuration file the broker was started from (`mq broker -c`, set by
+	// LoadFile). UPDATE_BROKER_CONFIG rewrites the keys it changes there, as Apache rewrites
+	// its -c file, so that a change survives a restart; empty means
+	// <storePathRootDir>/config/broker.properties.
+	File string
 }
 
 // BrokerConfig holds the keys of BrokerConfig.java and BrokerIdentity.java.
@@ -225,6 +230,11 @@ type BrokerConfig struct {
 	SendHeartbeatTimeoutMillis   int64  `prop:"sendHeartbeatTimeoutMillis"`
 	BrokerHeartbeatInterval      int64  `prop:"brokerHeartbeatInterval"`
 	BrokerNotActiveTimeoutMillis int64  `prop:"brokerNotActiveTimeoutMillis"`
+
+	// ConfigBlackList lists, ';'-separated, keys UPDATE_BROKER_CONFIG refuses besides the
+	// fixed list of paths, identity, addresses and Apache's black list (default
+	// "configBlackList;brokerConfigPath").
+	ConfigBlackList string `prop:"configBlackList"`
 }
 
 // StoreConfig holds the keys of MessageStoreConfig.java.
@@ -462,6 +472,7 @@ func DefaultConfig() Config {
 			SendHeartbeatTimeoutMillis:             1000,
 			BrokerHeartbeatInterval:                1000,
 			BrokerNotActiveTimeoutMillis:           10000,
+			ConfigBlackList:                        "configBlackList;brokerConfigPath",
 		},
 		StoreConfig: StoreConfig{
 			StorePathRootDir:                  filepath.Join(home, "store"),
@@ -539,12 +550,13 @@ func DefaultConfig() Config {
 // DefaultMessageDelayLevel is Apache's messageDelayLevel.
 const DefaultMessageDelayLevel = "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h"
 
-// Load reads a broker.conf (Java properties) over DefaultConfig. Every unknown key and bad
-// value is reported with file and line. It does not validate: call Validate.
+// Load reads a broker.conf (Java properties) over DefaultConfig (see LoadFile) and validates
+// the result. Every unknown key, bad value and failed check is reported at once, each with
+// file and line when the file set the key.
 func Load(path string) (Config, error) {
 	cfg := DefaultConfig()
-	err := props.Load(path, &cfg)
-	return cfg, err
+	rep, err := LoadFile(path, &cfg)
+	return cfg, errors.Join(err, rep.AtLines(cfg.Validate()))
 }
 
 // Properties returns the effective configuration as Java properties text (the body of
@@ -643,12 +655,15 @@ func ParseDelayLevels(s string) ([]time.Duration, error) {
 }
 
 // Validate checks the configuration and returns every problem found, joined; each wraps
-// ErrConfig.
+// ErrConfig, and is a *props.KeyError when its message starts with the key it is about, so
+// that a loader can name the line (props.Report.AtLines).
 func (c Config) Validate() error {
 	var errs []error
 	bad := func(format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrConfig}, args...)...))
+		msg := fmt.Sprintf(format, args...)
+		errs = append(errs, &props.KeyError{Key: leadingKey(msg), Kind: ErrConfig, Msg: msg})
 	}
+	c.checkBounds(bad)
 	if c.BrokerName == "" {
 		bad("brokerName is empty")
 	}
@@ -696,9 +711,6 @@ func (c Config) Validate() error {
 	if c.StorePathRootDir == "" {
 		bad("storePathRootDir is empty")
 	}
-	if c.CommitLogSize() < 4096 {
-		bad("mappedFileSizeCommitLog %d: want at least 4096", c.CommitLogSize())
-	}
 	if c.ConsumeQueueSize() < 20 || c.ConsumeQueueSize()%20 != 0 {
 		bad("mappedFileSizeConsumeQueue %d: want a positive multiple of 20", c.ConsumeQueueSize())
 	}
@@ -730,7 +742,7 @@ func (c Config) Validate() error {
 		bad("%v", err)
 	}
 	if _, err := c.DelayLevels(); err != nil {
-		errs = append(errs, err)
+		bad("%s", strings.TrimPrefix(err.Error(), ErrConfig.Error()+": "))
 	}
 	if c.MsgTraceTopicName == "" {
 		bad("msgTraceTopicName is empty")

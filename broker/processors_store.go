@@ -281,12 +281,8 @@ func (b *Broker) brokerRuntimeInfo(_ context.Context, _ *remoting.Conn, req *rem
 	t["bootTimestamp"] = i64(b.boot.UnixMilli())
 	t["runtime"] = runtimeString(b.now().Sub(b.boot))
 	t["brokerActive"] = "true"
-	t["pageCacheLockTimeMills"] = "0"
-	t["sendThreadPoolQueueSize"] = "0"
-	t["pullThreadPoolQueueSize"] = "0"
 	t["earliestMessageTimeStamp"] = i64(b.earliestCommitLogTime())
-	t["commitLogDiskRatio"] = "0.0"
-	t["consumeQueueDiskRatio"] = "0.0"
+	b.measuredRuntimeInfo(t)
 	t["remainHowManyDataToFlush"] = i64(b.ms.CommitLogMaxOffset() - b.ms.FlushedOffset())
 	if b.ms.SyncFlush() { // mq's own keys: how well the SYNC_FLUSH group commit groups
 		rounds, served := b.ms.GroupCommitStats()

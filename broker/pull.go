@@ -166,8 +166,8 @@ func (b *Broker) processPull(req *remoting.Command, h *protocol.PullMessageReque
 	default: // NoMatchedMessage, OffsetFoundNull
 		code = protocol.PullRetryImmediately
 	}
-	if allowSuspend && h.SysFlag&pullCommitOffset != 0 && b.conf().BrokerRole != Slave {
-		b.offsets.Commit(h.ConsumerGroup, h.Topic, h.QueueID, h.CommitOffset)
+	if allowSuspend && h.SysFlag&pullCommitOffset != 0 && (!b.isSlave() || b.actingMaster()) {
+		b.commitOffset(h.ConsumerGroup, h.Topic, h.QueueID, h.CommitOffset)
 	}
 	if code == protocol.PullNotFound && allowSuspend && h.SysFlag&pullSuspend != 0 {
 		r.Release()

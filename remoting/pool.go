@@ -68,6 +68,9 @@ func NewPool(name string, workers, queue int) *Pool {
 // Name returns the pool's name.
 func (p *Pool) Name() string { return p.name }
 
+// Queued returns how many requests wait for a worker now.
+func (p *Pool) Queued() int { return len(p.tasks) }
+
 // task is one unit of pool work: a request for a handler, or a response callback.
 type task struct {
 	conn *Conn

@@ -80,7 +80,7 @@ func loadBrokerConfig(opts *brokerOptions) (broker.Config, error) {
 	}
 	if opts.recoverMode != "" {
 		if opts.recoverMode != "salvage" && opts.recoverMode != "strict" {
-			return cfg, &usageError{fmt.Errorf("--recover %q: want salvage or strict", opts.recoverMode)}
+			return cfg, &usageError{Err: fmt.Errorf("--recover %q: want salvage or strict", opts.recoverMode)}
 		}
 		cfg.RecoverMode = opts.recoverMode
 	}
@@ -91,11 +91,11 @@ func loadBrokerConfig(opts *brokerOptions) (broker.Config, error) {
 func splitListen(s string) (string, int, error) {
 	host, port, err := net.SplitHostPort(s)
 	if err != nil {
-		return "", 0, &usageError{fmt.Errorf("--listen %q: %w", s, err)}
+		return "", 0, &usageError{Err: fmt.Errorf("--listen %q: %w", s, err)}
 	}
 	p, err := strconv.Atoi(port)
 	if err != nil || p < 0 || p > 65535 {
-		return "", 0, &usageError{fmt.Errorf("--listen %q: bad port", s)}
+		return "", 0, &usageError{Err: fmt.Errorf("--listen %q: bad port", s)}
 	}
 	return host, p, nil
 }

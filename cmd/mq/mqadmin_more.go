@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mq-project/mq/admin"
+	"github.com/mq-project/mq/cmd/mq/internal/cmdutil"
 )
 
 // More of mqadmin's commands mapped onto the noun-verb runners. mqadmin does not ask for
@@ -24,7 +25,7 @@ func addMoreMqadminCmds(parent *cobra.Command, streams IOStreams) {
 		cmd := mqadminCmd("topicStatus", "Show a topic's queues with min/max offsets (mqadmin topicStatus)", func(c *cobra.Command) error {
 			return runTopicStatus(c.Context(), opts, streams)
 		})
-		mqadminFlags(cmd, &opts.adminFlags)
+		opts.adminFlags.Register(cmd, cmdutil.Mqadmin)
 		cmd.Flags().StringVarP(&opts.topic, "topic", "t", "", "topic (required)")
 		_ = cmd.MarkFlagRequired("topic")
 		parent.AddCommand(cmd)
@@ -37,7 +38,8 @@ func addMoreMqadminCmds(parent *cobra.Command, streams IOStreams) {
 			}
 			return runGroupCreate(c.Context(), opts, streams)
 		})
-		mqadminFlags(cmd, &opts.adminFlags)
+		opts.adminFlags.Register(cmd, cmdutil.Mqadmin)
+		cmdutil.Writes(cmd, "create or update group {groupName}")
 		opts.addFlags(cmd, "brokerAddr", "clusterName")
 		f := cmd.Flags()
 		f.StringVarP(&opts.group, "groupName", "g", "", "group (required)")
@@ -55,12 +57,10 @@ func addMoreMqadminCmds(parent *cobra.Command, streams IOStreams) {
 			if err := opts.checkOne(); err != nil {
 				return err
 			}
-			if err := guard(streams, &opts.adminFlags, nil, false, "delete group "+opts.group); err != nil {
-				return err
-			}
 			return runGroupDelete(c.Context(), opts, streams)
 		})
-		mqadminFlags(cmd, &opts.adminFlags)
+		opts.adminFlags.Register(cmd, cmdutil.Mqadmin)
+		cmdutil.Writes(cmd, "delete group {groupName}")
 		opts.addFlags(cmd, "brokerAddr", "clusterName")
 		cmd.Flags().StringVarP(&opts.group, "groupName", "g", "", "group (required)")
 		cmd.Flags().BoolVarP(&opts.cleanOffset, "removeOffset", "r", false, "also delete the group's offsets")
@@ -72,7 +72,7 @@ func addMoreMqadminCmds(parent *cobra.Command, streams IOStreams) {
 		cmd := mqadminCmd("consumerProgress", "Show a group's progress, lag and time lag (mqadmin consumerProgress)", func(c *cobra.Command) error {
 			return runGroupProgress(c.Context(), opts, streams)
 		})
-		mqadminFlags(cmd, &opts.adminFlags)
+		opts.adminFlags.Register(cmd, cmdutil.Mqadmin)
 		cmd.Flags().StringVarP(&opts.group, "groupName", "g", "", "group (required)")
 		cmd.Flags().StringVarP(&opts.topic, "topicName", "t", "", "only this topic")
 		_ = cmd.MarkFlagRequired("groupName")
@@ -83,7 +83,7 @@ func addMoreMqadminCmds(parent *cobra.Command, streams IOStreams) {
 		cmd := mqadminCmd("consumerConnection", "Show a group's connected consumers (mqadmin consumerConnection)", func(c *cobra.Command) error {
 			return runGroupConnections(c.Context(), opts, streams)
 		})
-		mqadminFlags(cmd, &opts.adminFlags)
+		opts.adminFlags.Register(cmd, cmdutil.Mqadmin)
 		cmd.Flags().StringVarP(&opts.group, "consumerGroup", "g", "", "group (required)")
 		_ = cmd.MarkFlagRequired("consumerGroup")
 		parent.AddCommand(cmd)
@@ -101,9 +101,11 @@ func addMoreMqadminCmds(parent *cobra.Command, streams IOStreams) {
 				}
 				to = admin.ResetTo{Kind: admin.ResetTime, Time: ms}
 			}
-			return runGroupReset(c.Context(), opts, to, streams, false)
+			return runGroupReset(c.Context(), opts, to, streams)
 		})
-		mqadminFlags(cmd, &opts.adminFlags)
+		opts.adminFlags.Register(cmd, cmdutil.Mqadmin)
+		cmdutil.Writes(cmd, "reset the offsets of group {group} on {topic}")
+		cmdutil.ReadOnlyWhen(cmd, "preview")
 		f := cmd.Flags()
 		f.StringVarP(&opts.group, "group", "g", "", "group (required)")
 		f.StringVarP(&opts.topic, "topic", "t", "", "topic (required)")
@@ -118,9 +120,10 @@ func addMoreMqadminCmds(parent *cobra.Command, streams IOStreams) {
 	{
 		opts := &resetOptions{offset: -1}
 		cmd := mqadminCmd("skipAccumulatedMessage", "Skip a group's backlog (mqadmin skipAccumulatedMessage)", func(c *cobra.Command) error {
-			return runGroupReset(c.Context(), opts, admin.ResetTo{Kind: admin.ResetLatest}, streams, false)
+			return runGroupReset(c.Context(), opts, admin.ResetTo{Kind: admin.ResetLatest}, streams)
 		})
-		mqadminFlags(cmd, &opts.adminFlags)
+		opts.adminFlags.Register(cmd, cmdutil.Mqadmin)
+		cmdutil.Writes(cmd, "skip the backlog of group {group} on {topic}")
 		cmd.Flags().StringVarP(&opts.group, "group", "g", "", "group (required)")
 		cmd.Flags().StringVarP(&opts.topic, "topic", "t", "", "topic (required)")
 		_ = cmd.MarkFlagRequired("group")
@@ -132,7 +135,7 @@ func addMoreMqadminCmds(parent *cobra.Command, streams IOStreams) {
 		cmd := mqadminCmd(name, "Show a message by offset id or unique key (mqadmin "+name+")", func(c *cobra.Command) error {
 			return runMessageGet(c.Context(), opts, streams)
 		})
-		mqadminFlags(cmd, &opts.adminFlags)
+		opts.adminFlags.Register(cmd, cmdutil.Mqadmin)
 		cmd.Flags().StringVarP(&opts.id, "msgId", "i", "", "message id (required)")
 		cmd.Flags().StringVarP(&opts.topic, "topic", "t", "", "topic (for a unique key)")
 		_ = cmd.MarkFlagRequired("msgId")
@@ -143,7 +146,7 @@ func addMoreMqadminCmds(parent *cobra.Command, streams IOStreams) {
 		cmd := mqadminCmd("queryMsgByKey", "Find messages by key (mqadmin queryMsgByKey)", func(c *cobra.Command) error {
 			return runMessageQuery(c.Context(), opts, streams)
 		})
-		mqadminFlags(cmd, &opts.adminFlags)
+		opts.adminFlags.Register(cmd, cmdutil.Mqadmin)
 		f := cmd.Flags()
 		f.StringVarP(&opts.topic, "topic", "t", "", "topic (required)")
 		f.StringVarP(&opts.key, "msgKey", "k", "", "key (required)")
@@ -160,7 +163,7 @@ func addMoreMqadminCmds(parent *cobra.Command, streams IOStreams) {
 		cmd := mqadminCmd("queryMsgByOffset", "Show the message at a queue offset (mqadmin queryMsgByOffset)", func(c *cobra.Command) error {
 			return runMessageBrowse(c.Context(), opts, streams)
 		})
-		mqadminFlags(cmd, &opts.adminFlags)
+		opts.adminFlags.Register(cmd, cmdutil.Mqadmin)
 		f := cmd.Flags()
 		f.StringVarP(&opts.topic, "topic", "t", "", "topic (required)")
 		f.StringVarP(&brokerName, "brokerName", "b", "", "broker name (accepted; every broker's queue is read)")
@@ -176,7 +179,7 @@ func addMoreMqadminCmds(parent *cobra.Command, streams IOStreams) {
 		cmd := mqadminCmd("queryMsgTraceById", "Show a message's trace (mqadmin queryMsgTraceById)", func(c *cobra.Command) error {
 			return runMessageTrace(c.Context(), opts, streams)
 		})
-		mqadminFlags(cmd, &opts.adminFlags)
+		opts.adminFlags.Register(cmd, cmdutil.Mqadmin)
 		cmd.Flags().StringVarP(&opts.id, "msgId", "i", "", "message id (required)")
 		cmd.Flags().StringVarP(&opts.traceTopic, "traceTopic", "t", admin.DefaultTraceTopic, "trace topic")
 		_ = cmd.MarkFlagRequired("msgId")
@@ -191,7 +194,8 @@ func addMoreMqadminCmds(parent *cobra.Command, streams IOStreams) {
 			}
 			return runSend(c.Context(), opts, []byte(body), streams)
 		})
-		mqadminFlags(cmd, &opts.adminFlags)
+		opts.adminFlags.Register(cmd, cmdutil.Mqadmin)
+		cmdutil.Writes(cmd, "send to topic {topic}")
 		f := cmd.Flags()
 		f.StringVarP(&opts.topic, "topic", "t", "", "topic (required)")
 		f.StringVarP(&body, "body", "p", "", "body (required)")
@@ -210,7 +214,8 @@ func addMoreMqadminCmds(parent *cobra.Command, streams IOStreams) {
 			}
 			return runConsume(c.Context(), opts, streams)
 		})
-		mqadminFlags(cmd, &opts.adminFlags)
+		opts.adminFlags.Register(cmd, cmdutil.Mqadmin)
+		cmdutil.WritesWhen(cmd, "consumerGroup", "commit the offsets of group {consumerGroup}")
 		f := cmd.Flags()
 		f.StringVarP(&opts.topic, "topic", "t", "", "topic (required)")
 		f.StringVarP(&opts.group, "consumerGroup", "g", "", "group whose offsets are used and committed")

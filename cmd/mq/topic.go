@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mq-project/mq/admin"
+	"github.com/mq-project/mq/cmd/mq/internal/cmdutil"
 	"github.com/mq-project/mq/protocol"
 )
 
@@ -54,7 +55,7 @@ func newTopicListCmd(streams IOStreams, runF func(context.Context, *topicListOpt
 			return runTopicList(cmd.Context(), opts, streams)
 		},
 	}
-	addAdminFlags(cmd, &opts.adminFlags, "namesrv", true)
+	opts.adminFlags.Register(cmd, cmdutil.Noun)
 	cmd.Flags().StringVarP(&opts.cluster, "cluster", "c", "", "only topics with queues in this cluster")
 	return cmd
 }
@@ -67,7 +68,7 @@ type topicRow struct {
 }
 
 func runTopicList(ctx context.Context, opts *topicListOptions, streams IOStreams) error {
-	a, err := opts.open()
+	a, err := opts.Open()
 	if err != nil {
 		return err
 	}
@@ -96,7 +97,7 @@ func runTopicList(ctx context.Context, opts *topicListOptions, streams IOStreams
 				return err
 			}
 			for _, t := range ts {
-				rows = append(rows, topicRow{Cluster: c, Topic: t, Type: topicType(t, system)})
+				rows = append(rows, topicRow{Cluster: c, Topic: t, Type: string(admin.ClassifyTopic(t, system))})
 			}
 		}
 	default:
@@ -110,10 +111,10 @@ func runTopicList(ctx context.Context, opts *topicListOptions, streams IOStreams
 			return err
 		}
 		for _, t := range ts {
-			rows = append(rows, topicRow{Cluster: opts.cluster, Topic: t, Type: topicType(t, system)})
+			rows = append(rows, topicRow{Cluster: opts.cluster, Topic: t, Type: string(admin.ClassifyTopic(t, system))})
 		}
 	}
-	return render(streams, opts.output, rows, func() table {
+	return render(streams, opts.Output, rows, func() table {
 		t := table{header: []string{"TOPIC", "TYPE"}}
 		if opts.byCluster {
 			t.header = []string{"CLUSTER", "TOPIC", "TYPE"}
@@ -127,25 +128,6 @@ func runTopicList(ctx context.Context, opts *topicListOptions, streams IOStreams
 		}
 		return t
 	})
-}
-
-// topicType classifies a topic by its name, as RocketMQ's naming conventions allow.
-func topicType(name string, system map[string]bool) string {
-	switch {
-	case strings.HasPrefix(name, "%RETRY%"):
-		return "retry"
-	case strings.HasPrefix(name, "%DLQ%"):
-		return "dlq"
-	case name == "SCHEDULE_TOPIC_XXXX" || name == "rmq_sys_wheel_timer":
-		return "delay"
-	case name == "RMQ_SYS_TRANS_HALF_TOPIC" || name == "RMQ_SYS_TRANS_OP_HALF_TOPIC" || name == "TRANS_CHECK_MAX_TIME_TOPIC":
-		return "transaction"
-	case system[name], name == "TBW102", name == "SELF_TEST_TOPIC", name == "OFFSET_MOVED_EVENT",
-		name == "BenchmarkTest", strings.HasPrefix(name, "RMQ_SYS_"), strings.HasPrefix(name, "rmq_sys_"),
-		strings.HasSuffix(name, "_REPLY_TOPIC"):
-		return "system"
-	}
-	return "normal"
 }
 
 // --- route
@@ -170,14 +152,14 @@ func newTopicRouteCmd(streams IOStreams, runF func(context.Context, *topicRouteO
 			return runTopicRoute(cmd.Context(), opts, streams)
 		},
 	}
-	addAdminFlags(cmd, &opts.adminFlags, "namesrv", true)
+	opts.adminFlags.Register(cmd, cmdutil.Noun)
 	cmd.Flags().StringVarP(&opts.topic, "topic", "t", "", "topic name (required)")
 	_ = cmd.MarkFlagRequired("topic")
 	return cmd
 }
 
 func runTopicRoute(ctx context.Context, opts *topicRouteOptions, streams IOStreams) error {
-	a, err := opts.open()
+	a, err := opts.Open()
 	if err != nil {
 		return err
 	}
@@ -186,7 +168,7 @@ func runTopicRoute(ctx context.Context, opts *topicRouteOptions, streams IOStrea
 	if err != nil {
 		return err
 	}
-	return render(streams, opts.output, rd, func() table {
+	return render(streams, opts.Output, rd, func() table {
 		t := table{header: []string{"BROKER", "CLUSTER", "MASTER", "READ", "WRITE", "PERM"}, wide: []string{"SLAVES"}}
 		addrs := map[string]protocol.BrokerData{}
 		for _, bd := range rd.BrokerDatas {
@@ -202,22 +184,10 @@ func runTopicRoute(ctx context.Context, opts *topicRouteOptions, streams IOStrea
 			}
 			sortStrings(slaves)
 			t.add(q.BrokerName, bd.Cluster, bd.MasterAddr(), strconv.Itoa(int(q.ReadQueueNums)),
-				strconv.Itoa(int(q.WriteQueueNums)), permString(q.Perm), strings.Join(slaves, ","))
+				strconv.Itoa(int(q.WriteQueueNums)), admin.PermString(q.Perm), strings.Join(slaves, ","))
 		}
 		return t
 	})
-}
-
-// permString shows permission bits as mqadmin does: RW, R-, -W, --.
-func permString(perm int32) string {
-	b := []byte("--")
-	if perm&protocol.PermRead != 0 {
-		b[0] = 'R'
-	}
-	if perm&protocol.PermWrite != 0 {
-		b[1] = 'W'
-	}
-	return string(b)
 }
 
 // --- create
@@ -253,7 +223,8 @@ func newTopicCreateCmd(streams IOStreams, runF func(context.Context, *topicCreat
 			return runTopicCreate(cmd.Context(), opts, streams)
 		},
 	}
-	addAdminFlags(cmd, &opts.adminFlags, "namesrv", true)
+	opts.adminFlags.Register(cmd, cmdutil.Noun)
+	cmdutil.Writes(cmd, "create or update topic {topic}")
 	opts.addFlags(cmd, "broker", "cluster")
 	f := cmd.Flags()
 	f.StringVarP(&opts.topic, "topic", "t", "", "topic name (required)")
@@ -270,7 +241,7 @@ func checkPerm(p int32) error {
 	case protocol.PermWrite, protocol.PermRead, protocol.PermRead | protocol.PermWrite:
 		return nil
 	}
-	return &usageError{errors.New("-p: want 2 (write), 4 (read) or 6 (read+write)")}
+	return &usageError{Err: errors.New("-p: want 2 (write), 4 (read) or 6 (read+write)")}
 }
 
 // brokerOutcome is one server's answer to a change (create, delete).
@@ -313,7 +284,7 @@ func runTopicCreate(ctx context.Context, opts *topicCreateOptions, streams IOStr
 	tc := protocol.NewTopicConfig(opts.topic)
 	tc.ReadQueueNums, tc.WriteQueueNums, tc.Perm, tc.Order = opts.readQueues, opts.writeQueues, opts.perm, opts.order
 	res := a.CreateTopic(ctx, bs, tc)
-	if err := renderOutcomes(streams, opts.output, outcomes(res)); err != nil {
+	if err := renderOutcomes(streams, opts.Output, outcomes(res)); err != nil {
 		return err
 	}
 	return answerErr(res.Err())
@@ -323,7 +294,6 @@ func runTopicCreate(ctx context.Context, opts *topicCreateOptions, streams IOStr
 
 type topicDeleteOptions struct {
 	adminFlags
-	confirmFlags
 	topic   string
 	cluster string
 }
@@ -339,14 +309,11 @@ func newTopicDeleteCmd(streams IOStreams, runF func(context.Context, *topicDelet
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
-			if err := confirm(streams, &opts.adminFlags, &opts.confirmFlags, "delete topic "+opts.topic+" from cluster "+opts.cluster); err != nil {
-				return err
-			}
 			return runTopicDelete(cmd.Context(), opts, streams)
 		},
 	}
-	addAdminFlags(cmd, &opts.adminFlags, "namesrv", true)
-	addConfirmFlags(cmd, &opts.confirmFlags)
+	opts.adminFlags.Register(cmd, cmdutil.Noun)
+	cmdutil.Confirms(cmd, "delete topic {topic} from cluster {cluster}")
 	cmd.Flags().StringVarP(&opts.topic, "topic", "t", "", "topic name (required)")
 	cmd.Flags().StringVarP(&opts.cluster, "cluster", "c", "", "cluster to delete it from (required)")
 	_ = cmd.MarkFlagRequired("topic")
@@ -355,7 +322,7 @@ func newTopicDeleteCmd(streams IOStreams, runF func(context.Context, *topicDelet
 }
 
 func runTopicDelete(ctx context.Context, opts *topicDeleteOptions, streams IOStreams) error {
-	a, err := opts.open()
+	a, err := opts.Open()
 	if err != nil {
 		return err
 	}
@@ -365,7 +332,7 @@ func runTopicDelete(ctx context.Context, opts *topicDeleteOptions, streams IOStr
 		return err
 	}
 	rows := append(outcomes(dr.Brokers), outcomes(dr.NameServers)...)
-	if err := renderOutcomes(streams, opts.output, rows); err != nil {
+	if err := renderOutcomes(streams, opts.Output, rows); err != nil {
 		return err
 	}
 	return changeErr(dr.Brokers.Err(), dr.NameServers.Err())
@@ -380,7 +347,7 @@ func changeErr(errs ...error) error {
 	}
 	for _, e := range errs {
 		if e == nil || admin.IsPartial(e) {
-			return &partialError{err}
+			return &partialError{Err: err}
 		}
 	}
 	return err
@@ -407,14 +374,14 @@ func newTopicStatusCmd(streams IOStreams, runF func(context.Context, *topicStatu
 			return runTopicStatus(cmd.Context(), opts, streams)
 		},
 	}
-	addAdminFlags(cmd, &opts.adminFlags, "namesrv", true)
+	opts.adminFlags.Register(cmd, cmdutil.Noun)
 	cmd.Flags().StringVarP(&opts.topic, "topic", "t", "", "topic name (required)")
 	_ = cmd.MarkFlagRequired("topic")
 	return cmd
 }
 
 func runTopicStatus(ctx context.Context, opts *topicStatusOptions, streams IOStreams) error {
-	a, err := opts.open()
+	a, err := opts.Open()
 	if err != nil {
 		return err
 	}
@@ -427,11 +394,11 @@ func runTopicStatus(ctx context.Context, opts *topicStatusOptions, streams IOStr
 	if rows == nil {
 		rows = []admin.QueueOffsets{}
 	}
-	err = render(streams, opts.output, rows, func() table {
+	err = render(streams, opts.Output, rows, func() table {
 		t := table{header: []string{"BROKER", "QUEUE", "MIN-OFFSET", "MAX-OFFSET", "LAST-UPDATED"}}
 		for _, q := range rows {
 			t.add(q.BrokerName, strconv.Itoa(int(q.QueueID)), strconv.FormatInt(q.MinOffset, 10),
-				strconv.FormatInt(q.MaxOffset, 10), millis(q.LastUpdateTimestamp))
+				strconv.FormatInt(q.MaxOffset, 10), admin.FormatTime(q.LastUpdateTimestamp))
 		}
 		return t
 	})
