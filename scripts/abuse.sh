@@ -13,7 +13,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 short=""
-if [ "${1:-}" = "--short" ]; then short="-short"; fi
+if [ "${1:-}" = "--short" ]; then short="-short"; shift; fi
+# Any further arguments go to scripts/abuse (e.g. -probes unread,query).
 
 work=$(mktemp -d)
 pid=""
@@ -36,7 +37,7 @@ for _ in $(seq 1 200); do [ -s "$work/ports" ] && break; sleep 0.05; done
 broker=$(awk '$1=="broker"{print $2}' "$work/ports")
 
 status=0
-"$work/abuse" $short -broker "$broker" -pid "$pid" || status=$?
+"$work/abuse" $short -broker "$broker" -pid "$pid" "$@" || status=$?
 
 echo "broker warnings and errors (count, message):"
 grep -oE 'level=(WARN|ERROR) msg="[^"]*"' "$work/standalone.log" | sort | uniq -c | sort -rn | head -20 || true

@@ -41,6 +41,7 @@ type options struct {
 	rssBound  int64 // bytes over baseline
 	p99Bound  time.Duration
 	holdPhase time.Duration
+	probes    map[string]bool
 }
 
 func main() {
@@ -51,7 +52,12 @@ func main() {
 	flag.IntVar(&o.conns, "conns", 0, "connections for the many-connections probe (default 5000 short, 15000 full)")
 	rss := flag.Int("rss-bound-mib", 256, "peak RSS over baseline allowed, MiB")
 	flag.DurationVar(&o.p99Bound, "p99-bound", time.Second, "healthy p99 allowed")
+	probes := flag.String("probes", "unread,query,partial,bomb,timer,conns", "probes to run, comma-separated")
 	flag.Parse()
+	o.probes = map[string]bool{}
+	for _, p := range strings.Split(*probes, ",") {
+		o.probes[strings.TrimSpace(p)] = true
+	}
 	o.rssBound = int64(*rss) << 20
 	if o.conns == 0 {
 		o.conns = 15000
@@ -121,32 +127,44 @@ func run(o options) error {
 	if o.short {
 		unreadConns, unreadPulls, bomb = 10, 200, 1<<20
 	}
-	wg.Go(func() {
+	probe := func(name string, fn func()) {
+		if o.probes[name] {
+			wg.Go(fn)
+		}
+	}
+	probe("unread", func() {
 		n := unreadPullsProbe(o.broker, unreadConns, unreadPulls, o.holdPhase)
 		report("unread pulls: %d connections x %d pulls of a 4 MB message, %d closed by the broker", unreadConns, unreadPulls, n)
 	})
-	wg.Go(func() {
+	probe("query", func() {
 		most, err := hugeQueryProbe(cl, o.broker, 10)
 		report("huge query: maxNum=1e9 x 10 answered with at most %d messages (%v)", most, errText(err))
 	})
-	wg.Go(func() {
+	probe("partial", func() {
 		n := partialFramesProbe(o.broker, partialConns, o.holdPhase)
 		report("partial frames: %d connections x 4 MiB of a 15 MiB frame, %d closed by the broker", partialConns, n)
 	})
-	wg.Go(func() {
+	probe("bomb", func() {
 		res := configBombProbe(o.broker, bomb)
 		report("config bomb: UPDATE_BROKER_CONFIG with a %d KiB continuation body: %s", bomb>>10, res)
 	})
 	timerOK := make(chan string, 1)
-	wg.Go(func() { timerOK <- poisonTimerProbe(cl, o.broker) })
+	timerOK <- "not run"
+	probe("timer", func() {
+		<-timerOK
+		timerOK <- poisonTimerProbe(cl, o.broker)
+	})
 	wg.Wait()
+	fmt.Printf("RSS after phase 1: %d MiB (peak so far %d MiB)\n", procKB(o.pid, "VmRSS")>>10, peakRSS.Load()>>10)
 	fmt.Printf("phase 1 took %v\n", time.Since(start).Round(time.Millisecond))
 
 	// Phase 2: many connections.
-	start = time.Now()
-	acc, ref := manyConnsProbe(o.broker, o.conns)
-	fmt.Printf("phase 2: %d connections: %d held open, %d closed at accept (maxConnections) in %v\n",
-		o.conns, acc, ref, time.Since(start).Round(time.Millisecond))
+	if o.probes["conns"] {
+		start = time.Now()
+		acc, ref := manyConnsProbe(o.broker, o.conns)
+		fmt.Printf("phase 2: %d connections: %d held open, %d closed at accept (maxConnections) in %v\n",
+			o.conns, acc, ref, time.Since(start).Round(time.Millisecond))
+	}
 	fmt.Printf("poison timers: %s\n", <-timerOK)
 
 	time.Sleep(time.Second)
@@ -544,14 +562,24 @@ func manyConnsProbe(addr string, n int) (accepted, refused int) {
 			c.Close()
 		}
 	}()
+	var mu sync.Mutex
+	var dials sync.WaitGroup
+	dialSem := make(chan struct{}, 64)
 	for range n {
-		c, err := net.DialTimeout("tcp", addr, 2*time.Second)
-		if err != nil {
-			refused++
-			continue
-		}
-		conns = append(conns, c)
+		dialSem <- struct{}{}
+		dials.Go(func() {
+			defer func() { <-dialSem }()
+			c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				refused++
+				return
+			}
+			conns = append(conns, c)
+		})
 	}
+	dials.Wait()
 	var acc, ref atomic.Int32
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 512)
