@@ -297,7 +297,8 @@ func (cl *commitLog) recordAt(phys int64) (rec message.Stored, mf *mappedFile, e
 	}
 	pos := phys - mf.start
 	rec, err = message.ParseStored(mf.data[pos:min(mf.wrote.Load(), end-mf.start)])
-	if err != nil || rec.PhysicalOffset() != phys {
+	if err != nil || rec.PhysicalOffset() != phys || len(rec.Topic()) == 0 {
+		// (An empty topic is the filler of a range recovery skipped: not a message.)
 		mf.release()
 		return nil, nil, fmt.Errorf("%w: at %d", ErrOffsetNotFound, phys)
 	}
