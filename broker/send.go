@@ -25,6 +25,15 @@ var noSendTopics = map[string]bool{
 	TopicSelfTest: true, TopicOffsetMoved: true,
 }
 
+// isInternalTopic reports whether clients may not send to topic: Apache's
+// NOT_ALLOWED_SEND_TOPIC_SET plus every rmq_sys_ topic (rmq_sys_wheel_timer above all: the
+// timer trusts what it holds). Apache lets clients write rmq_sys_wheel_timer; we do not.
+// RMQ_SYS_TRACE_TOPIC stays writable (clients write their traces there), as do %RETRY% and
+// %DLQ% topics (the retry rule in retryOrDLQ applies).
+func isInternalTopic(topic string) bool {
+	return noSendTopics[topic] || strings.HasPrefix(topic, SystemTopicPrefix)
+}
+
 // sendError is a refused send: a response code and its remark.
 type sendError struct {
 	code   protocol.ResponseCode
@@ -72,7 +81,7 @@ func (b *Broker) checkSend(h *protocol.SendMessageRequestHeader) (protocol.Topic
 	if err := ValidateTopic(h.Topic); err != nil {
 		return protocol.TopicConfig{}, refuse(protocol.InvalidParameter, "%v", err)
 	}
-	if noSendTopics[h.Topic] {
+	if isInternalTopic(h.Topic) {
 		return protocol.TopicConfig{}, refuse(protocol.NoPermission, "Sending message to topic[%s] is forbidden.", h.Topic)
 	}
 	tc, ok := b.topics.Get(h.Topic)

@@ -69,6 +69,9 @@ type prepared struct {
 }
 
 func (cl *commitLog) prepare(m *message.MessageExt) (prepared, error) {
+	if err := checkQueue(m.Topic, m.QueueID); err != nil {
+		return prepared{}, err
+	}
 	m.StoreHost = cl.cfg.StoreHost
 	size, err := message.StoredLen(m, message.PropertiesLen(m.Properties))
 	if err != nil {

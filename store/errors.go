@@ -26,4 +26,7 @@ var (
 	ErrDiskFull = errors.New("store: disk full")
 	// ErrLocked is returned by Open when another process holds the store's lock file.
 	ErrLocked = errors.New("store: directory locked by another process")
+	// ErrInvalidTopic is returned by appends (and DeleteTopic) for a topic name that is not
+	// a safe directory name (see CheckTopic) or a negative queue id; nothing is stored.
+	ErrInvalidTopic = errors.New("store: invalid topic name")
 )
