@@ -241,6 +241,12 @@ func (b *Broker) sendBatch(ctx context.Context, c *remoting.Conn, req *remoting.
 	if strings.HasPrefix(h.Topic, RetryGroupTopicPrefix) {
 		return nil, refuse(protocol.MessageIllegal, "batch request does not support retry group %s", h.Topic)
 	}
+	// CommitLog#asyncPutMessages: a batch with a delay level is MESSAGE_ILLEGAL.
+	if v, ok := message.PropertyValue([]byte(h.Properties), message.PropertyDelayTimeLevel); ok {
+		if d, err := strconv.Atoi(string(v)); err == nil && d > 0 {
+			return nil, refuse(protocol.MessageIllegal, "batch message does not support delay level %d", d)
+		}
+	}
 	msgs, err := message.DecodeBatch(req.Body, h.Topic, maxBatchMessages)
 	if err != nil {
 		return nil, refuse(protocol.MessageIllegal, "bad batch body: %v", err)
@@ -388,10 +394,11 @@ func storeErrorCode(err error) protocol.ResponseCode {
 	switch {
 	case errors.Is(err, store.ErrFlushTimeout):
 		return protocol.FlushDiskTimeout
-	case errors.Is(err, store.ErrMessageTooLarge), errors.Is(err, message.ErrPropertiesTooLong),
+	case errors.Is(err, store.ErrMessageTooLarge), errors.Is(err, message.ErrPropertiesTooLong), errors.Is(err, store.ErrInvalidTopic),
 		errors.Is(err, message.ErrTopicTooLong), errors.Is(err, message.ErrBadLength):
 		return protocol.MessageIllegal
-	case errors.Is(err, store.ErrClosed), errors.Is(err, errSlaveRole), errors.Is(err, store.ErrDiskFull):
+	case errors.Is(err, store.ErrClosed), errors.Is(err, errSlaveRole), errors.Is(err, store.ErrDiskFull),
+		errors.Is(err, store.ErrNoSegment):
 		return protocol.ServiceNotAvailable
 	}
 	return protocol.SystemError

@@ -98,7 +98,7 @@ func (cl *commitLog) appendLocked(p prepared, now int64, res *AppendResult) erro
 		}
 		var err error
 		if mf, err = cl.mfq.newFile(start); err != nil {
-			return err
+			return fmt.Errorf("%w: %w", ErrNoSegment, err)
 		}
 	}
 	pos := mf.wrote.Load()
@@ -113,7 +113,7 @@ func (cl *commitLog) appendLocked(p prepared, now int64, res *AppendResult) erro
 		mf.wrote.Store(mf.size)
 		next, err := cl.mfq.newFile(mf.start + mf.size)
 		if err != nil {
-			return err
+			return fmt.Errorf("%w: %w", ErrNoSegment, err)
 		}
 		cl.maxOffset.Store(next.start)
 		mf, pos = next, 0

@@ -118,3 +118,43 @@ func assertNoPwned(t *testing.T, root string) {
 		return nil
 	})
 }
+
+// TestAppendNoSegment: when the next CommitLog segment cannot be created (here a directory
+// stands where its file goes) the append fails with ErrNoSegment, nothing is acknowledged,
+// and appends work again once the way is clear.
+func TestAppendNoSegment(t *testing.T) {
+	forEachFlush(t, func(t *testing.T, flush FlushDiskType) {
+		cfg := testConfig(t, flush)
+		blocker := filepath.Join(cfg.commitLogDir(), fileName(cfg.MappedFileSizeCommitLog))
+		if err := os.MkdirAll(filepath.Join(blocker, "x"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		s := mustOpen(t, cfg)
+		defer s.Close()
+		body := string(make([]byte, 8<<10))
+		var err error
+		n := 0
+		for ; n < 20; n++ {
+			if _, err = s.Append(context.Background(), newMsg("T", 0, body, nil)); err != nil {
+				break
+			}
+		}
+		if !errors.Is(err, ErrNoSegment) {
+			t.Fatalf("append %d: %v, want ErrNoSegment", n, err)
+		}
+		if err := os.RemoveAll(blocker); err != nil {
+			t.Fatal(err)
+		}
+		res, err := s.Append(context.Background(), newMsg("T", 0, body, nil))
+		if err != nil {
+			t.Fatalf("append after the way is clear: %v", err)
+		}
+		if res.QueueOffset != int64(n) || res.PhysicalOffset != cfg.MappedFileSizeCommitLog {
+			t.Fatalf("appended at queue offset %d, phys %d; want %d, %d", res.QueueOffset, res.PhysicalOffset, n, cfg.MappedFileSizeCommitLog)
+		}
+		waitDispatched(t, s)
+		if got := s.MaxOffset("T", 0); got != int64(n)+1 {
+			t.Fatalf("max offset %d, want %d", got, n+1)
+		}
+	})
+}

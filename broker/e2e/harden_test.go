@@ -26,9 +26,13 @@ import (
 // one, SEND_BATCH_MESSAGE (320), as any client could.
 func rawSend(t *testing.T, cl *remoting.Client, addr string, code protocol.RequestCode, topic string, qid int32, props map[string]string) *remoting.Command {
 	t.Helper()
+	return rawSendBody(t, cl, addr, code, topic, qid, props, []byte("raw"))
+}
+
+func rawSendBody(t *testing.T, cl *remoting.Client, addr string, code protocol.RequestCode, topic string, qid int32, props map[string]string, body []byte) *remoting.Command {
+	t.Helper()
 	h := protocol.SendMessageRequestHeader{ProducerGroup: "pgRaw", Topic: topic, DefaultTopic: "TBW102",
 		DefaultTopicQueueNums: 4, QueueID: qid, BornTimestamp: time.Now().UnixMilli(), Properties: message.EncodeProperties(props)}
-	body := []byte("raw")
 	ext := map[string]string{}
 	switch code {
 	case protocol.SendMessage:
@@ -185,4 +189,39 @@ func TestTimerTrustsNothing(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestSendRefusals: a batch with DELAY is MESSAGE_ILLEGAL (as Apache's
+// CommitLog#asyncPutMessages), and a send that needs a CommitLog segment that cannot be
+// created answers SERVICE_NOT_AVAILABLE (14, the client tries another broker) and stores
+// nothing.
+func TestSendRefusals(t *testing.T) {
+	dir := t.TempDir()
+	// A directory where the second 8 MiB segment's file goes: it cannot be created.
+	if err := os.MkdirAll(filepath.Join(dir, "commitlog", "00000000000008388608", "x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	c := startCluster(t, func(cfg *broker.Config) { cfg.StorePathRootDir = dir })
+	const topic = "HardenRefusals"
+	c.createTopic(t, topic, 1)
+	cl := remoting.NewClient(remoting.ClientConfig{})
+	defer cl.Close()
+	if resp := rawSend(t, cl, c.b.Addr, protocol.SendBatchMessage, topic, 0, map[string]string{"DELAY": "2"}); resp.Code != int16(protocol.MessageIllegal) {
+		t.Errorf("batch with DELAY=2: code %d %q, want MESSAGE_ILLEGAL", resp.Code, resp.Remark)
+	}
+	if resp := rawSend(t, cl, c.b.Addr, protocol.SendBatchMessage, topic, 0, map[string]string{"DELAY": "0"}); resp.Code != 0 {
+		t.Errorf("batch with DELAY=0: code %d %q, want SUCCESS", resp.Code, resp.Remark)
+	}
+	body := make([]byte, 1000<<10)
+	for i := range 12 {
+		resp := rawSendBody(t, cl, c.b.Addr, protocol.SendMessage, topic, 0, nil, body)
+		if resp.Code == 0 {
+			continue
+		}
+		if resp.Code != int16(protocol.ServiceNotAvailable) || i < 7 {
+			t.Fatalf("send %d: code %d %q, want SERVICE_NOT_AVAILABLE once the first segment is full", i, resp.Code, resp.Remark)
+		}
+		return
+	}
+	t.Fatal("every send succeeded past the first segment")
 }
