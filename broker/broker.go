@@ -175,6 +175,7 @@ func New(cfg Config, logger *slog.Logger) (*Broker, error) {
 		Levels:     delays,
 		OffsetPath: filepath.Join(cfg.ConfigDir(), "delayOffset.json"),
 		Logger:     log,
+		Route:      b.routeDelivery,
 	})
 	if err != nil {
 		ms.Close()

@@ -70,6 +70,9 @@ type prepared struct {
 }
 
 func (cl *commitLog) prepare(m *message.MessageExt) (prepared, error) {
+	if err := checkQueue(m.Topic, m.QueueID); err != nil {
+		return prepared{}, err
+	}
 	m.StoreHost = cl.cfg.StoreHost
 	size, err := message.StoredLen(m, message.PropertiesLen(m.Properties))
 	if err != nil {
@@ -96,7 +99,7 @@ func (cl *commitLog) appendLocked(p prepared, now int64, res *AppendResult) erro
 		}
 		var err error
 		if mf, err = cl.mfq.newFile(start); err != nil {
-			return err
+			return fmt.Errorf("%w: %w", ErrNoSegment, err)
 		}
 	}
 	pos := mf.wrote.Load()
@@ -111,7 +114,7 @@ func (cl *commitLog) appendLocked(p prepared, now int64, res *AppendResult) erro
 		mf.wrote.Store(mf.size)
 		next, err := cl.mfq.newFile(mf.start + mf.size)
 		if err != nil {
-			return err
+			return fmt.Errorf("%w: %w", ErrNoSegment, err)
 		}
 		cl.maxOffset.Store(next.start)
 		mf, pos = next, 0

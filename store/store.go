@@ -194,6 +194,10 @@ func (s *Store) loadConsumeQueues(clEnd int64) error {
 		if !t.IsDir() {
 			continue
 		}
+		if err := CheckTopic(t.Name()); err != nil {
+			s.log.Warn("ignoring a consume queue directory that is not a topic name", "dir", t.Name(), "err", err)
+			continue
+		}
 		qs, err := os.ReadDir(filepath.Join(root, t.Name()))
 		if err != nil {
 			return err
@@ -232,6 +236,9 @@ func (s *Store) consumeQueueFor(topic []byte, qid int32) (*consumeQueue, error) 
 	if cq = s.cqs[t][qid]; cq != nil {
 		return cq, nil
 	}
+	if err := checkQueue(t, qid); err != nil {
+		return nil, err
+	}
 	cq = newConsumeQueue(s.cfg.consumeQueueDir(), t, qid, s.cfg.MappedFileSizeConsumeQueue)
 	if s.cqs[t] == nil {
 		s.cqs[t] = make(map[int32]*consumeQueue)
@@ -254,6 +261,9 @@ func (s *Store) lookupCQ(topic string, qid int32) *consumeQueue {
 func (s *Store) DeleteTopic(topic string) (int, error) {
 	if s.closed.Load() {
 		return 0, ErrClosed
+	}
+	if err := CheckTopic(topic); err != nil {
+		return 0, err
 	}
 	end := s.cl.maxOffset.Load()
 	s.RequestFlush() // under SYNC_FLUSH only flushed records are dispatched

@@ -84,6 +84,10 @@ func runStandalone(ctx context.Context, opts *standaloneOptions, g *globalOption
 	}
 	bCfg.ListenPort = opts.brokerPort
 	bCfg.BrokerIP1 = opts.host
+	// The nameserver's KV config lives with this standalone's store, not in ~/namesrv
+	// (shared by every standalone of the user).
+	nsCfg.KVConfigPath = filepath.Join(bCfg.StorePathRootDir, "namesrv", "kvConfig.json")
+	nsCfg.ConfigStorePath = filepath.Join(bCfg.StorePathRootDir, "namesrv", "namesrv.properties")
 	if opts.printConfig {
 		bCfg.NamesrvAddr = net.JoinHostPort(opts.host, strconv.Itoa(opts.namesrvPort))
 		if err := bCfg.Validate(); err != nil {
