@@ -214,19 +214,9 @@ func resendDialog(src Source, parent context.Context, timeout time.Duration, gro
 		ctx, cancel := context.WithTimeout(parent, timeout)
 		defer cancel()
 		rs := src.ResendDeadLetters(ctx, group, msgs)
-		return doneMsg{text: fmt.Sprintf("resent %d of %d dead letters of %s", len(rs)-countErrs(rs), len(msgs), group),
+		return doneMsg{text: fmt.Sprintf("resent %d of %d dead letters of %s", len(rs)-admin.ResendFailures(rs), len(msgs), group),
 			err: admin.ResendErr(rs), refresh: refresh}
 	}}
-}
-
-func countErrs(rs []admin.Resent) int {
-	n := 0
-	for _, r := range rs {
-		if r.Error != "" {
-			n++
-		}
-	}
-	return n
 }
 
 // confirmResendAll reads the whole DLQ (admin.ScanQueue per queue), then confirms.
