@@ -279,7 +279,7 @@ func (f *fakeSource) ResendDeadLetters(_ context.Context, group string, msgs []m
 	var out []admin.Resent
 	for _, m := range msgs {
 		f.record("resend %s %s", group, m.MsgID())
-		out = append(out, admin.Resent{MsgID: m.MsgID(), To: admin.RetryTopic(group), NewID: "NEW" + m.MsgID()})
+		out = append(out, admin.Resent{MsgID: m.MsgID(), To: admin.RetryTopic(group), NewMsgID: "NEW" + m.MsgID()})
 	}
 	return out
 }
