@@ -73,6 +73,7 @@ type Config struct {
 	BrokerConfig
 	StoreConfig
 	NettyConfig
+	MetricsConfig // metrics.go
 }
 
 // BrokerConfig holds the keys of BrokerConfig.java and BrokerIdentity.java.
@@ -216,9 +217,13 @@ type BrokerConfig struct {
 	SubscriptionExpiredTimeout int64 `prop:"subscriptionExpiredTimeout"`
 	EnableDetailStat           bool  `prop:"enableDetailStat"`
 
+	// EnableSlaveActingMaster lets the nameserver (supportActingMaster) present this slave as
+	// its brokerName's master while the master is gone; the slave then takes consumer offset
+	// commits and hands them to the master when it returns (false).
+	EnableSlaveActingMaster bool `prop:"enableSlaveActingMaster"`
+
 	// Keys of Apache's controller and DLedger modes: accepted so that such files load;
 	// Validate rejects turning those modes on.
-	EnableSlaveActingMaster      bool   `prop:"enableSlaveActingMaster"`
 	EnableControllerMode         bool   `prop:"enableControllerMode"`
 	ControllerAddr               string `prop:"controllerAddr"`
 	SendHeartbeatTimeoutMillis   int64  `prop:"sendHeartbeatTimeoutMillis"`
@@ -455,6 +460,7 @@ func DefaultConfig() Config {
 			BrokerHeartbeatInterval:                1000,
 			BrokerNotActiveTimeoutMillis:           10000,
 		},
+		MetricsConfig: defaultMetricsConfig(),
 		StoreConfig: StoreConfig{
 			StorePathRootDir:                  filepath.Join(home, "store"),
 			MappedFileSizeCommitLog:           1 << 30,
