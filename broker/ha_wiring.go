@@ -243,6 +243,7 @@ func (b *Broker) pullRejected(req *remoting.Command) *remoting.Command {
 func (b *Broker) haRuntimeInfo(t map[string]string) {
 	i64 := func(n int64) string { return strconv.FormatInt(n, 10) }
 	end := b.ms.CommitLogMaxOffset()
+	t["brokerRole"] = b.cfg.BrokerRole.String() // mq's key: ASYNC_MASTER, SYNC_MASTER or SLAVE
 	if s := b.ha.server.Load(); s != nil {
 		slaves := s.Slaves()
 		t["haConnectionCount"] = strconv.Itoa(len(slaves))

@@ -30,6 +30,7 @@ func (b *Broker) registerProcessors() {
 	b.handleFunc(protocol.GetProducerConnectionList, PoolAdmin, b.producerConnections)
 	b.handleFunc(protocol.GetConsumerConnectionList, PoolAdmin, b.consumerConnections)
 	b.registerRelayProcessors()
+	b.registerHAProcessors()
 }
 
 // decodeHeader decodes req's extFields into h, or returns the SYSTEM_ERROR response Apache

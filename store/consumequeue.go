@@ -48,6 +48,9 @@ func (cq *consumeQueue) load(clEnd int64) (dropped int, err error) {
 		return 0, err
 	}
 	fs := cq.mfq.list()
+	for _, mf := range fs {
+		adviseRandom(mf)
+	}
 	if len(fs) == 0 {
 		return 0, nil
 	}
@@ -66,6 +69,7 @@ func (cq *consumeQueue) load(clEnd int64) (dropped int, err error) {
 		}
 	}
 	// Drop entries pointing past the recovered CommitLog end.
+	found := end
 	for end > fs[0].start {
 		mf := fs[(end-ConsumeQueueEntrySize-fs[0].start)/cq.mfq.fileSize]
 		e := readCQEntry(mf.data[end-ConsumeQueueEntrySize-mf.start:])
@@ -79,7 +83,7 @@ func (cq *consumeQueue) load(clEnd int64) (dropped int, err error) {
 		end -= ConsumeQueueEntrySize
 		dropped++
 	}
-	cq.mfq.truncate(end, cq.mfq.fileSize)
+	cq.cutTail(end, found)
 	for _, mf := range cq.mfq.list() {
 		if mf.start+mf.size <= end {
 			mf.wrote.Store(mf.size)
@@ -132,6 +136,7 @@ func (cq *consumeQueue) writeEntry(k int64, e cqEntry) error {
 		if mf, err = cq.mfq.newFile(byteOff - byteOff%cq.mfq.fileSize); err != nil {
 			return err
 		}
+		adviseRandom(mf)
 	}
 	pos := byteOff - mf.start
 	for p := mf.wrote.Load(); p < pos; p += ConsumeQueueEntrySize {
