@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mq-project/mq/admin"
+	"github.com/mq-project/mq/protocol"
 )
 
 // Broker config updates (`mq broker config set`, mqadmin updateBrokerConfig), broker-wide
@@ -265,7 +266,7 @@ func runProducerConnection(ctx context.Context, opts *producerConnectionOptions,
 	err = render(streams, opts.output, v, func() table {
 		t := table{header: []string{"CLIENT-ID", "CLIENT-ADDR", "LANGUAGE", "VERSION"}, wide: []string{"BROKER"}}
 		for _, c := range v.Clients {
-			t.add(c.ClientID, c.ClientAddr, c.Language, strconv.Itoa(int(c.Version)), c.BrokerName)
+			t.add(c.ClientID, c.ClientAddr, c.Language, protocol.VersionName(int(c.Version)), c.BrokerName)
 		}
 		return t
 	})
