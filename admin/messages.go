@@ -488,6 +488,13 @@ type SendRequest struct {
 	BrokerName    string
 	QueueID       int32
 	Message       message.Message
+	// MaxReconsumeTimes, when > 0, is sent as the header's maxReconsumeTimes. By default the
+	// field is left out: for a %RETRY% topic the broker then uses the group's retryMaxTimes
+	// (Apache 4.9 moves a message with reconsumeTimes >= maxReconsumeTimes to %DLQ%, so 0
+	// would dead-letter every resend at once).
+	MaxReconsumeTimes int32
+	// SysFlag is the header's sysFlag (message.TransactionPreparedType for a half message).
+	SysFlag int32
 }
 
 // SendResult is a broker's answer to a send.
@@ -506,12 +513,15 @@ func (a *Admin) Send(ctx context.Context, addr string, r SendRequest) (SendResul
 	if group == "" {
 		group = "TOOLS_PRODUCER"
 	}
-	sysFlag := int32(0)
 	h := &protocol.SendMessageRequestHeader{ProducerGroup: group, Topic: r.Message.Topic, DefaultTopic: "TBW102",
-		DefaultTopicQueueNums: 4, QueueID: r.QueueID, SysFlag: sysFlag, BornTimestamp: time.Now().UnixMilli(),
-		Flag: r.Message.Flag, Properties: message.EncodeProperties(r.Message.Properties), BrokerName: r.BrokerName}
+		DefaultTopicQueueNums: 4, QueueID: r.QueueID, SysFlag: r.SysFlag, BornTimestamp: time.Now().UnixMilli(),
+		Flag: r.Message.Flag, Properties: message.EncodeProperties(r.Message.Properties), BrokerName: r.BrokerName,
+		MaxReconsumeTimes: r.MaxReconsumeTimes}
 	ext := make(map[string]string, 16)
 	h.Encode(ext)
+	if r.MaxReconsumeTimes <= 0 {
+		delete(ext, "maxReconsumeTimes")
+	}
 	tctx, cancel := context.WithTimeout(ctx, a.opts.Timeout)
 	defer cancel()
 	resp, err := a.client.InvokeSync(tctx, addr, remoting.NewRequest(int16(protocol.SendMessage), ext, r.Message.Body))
