@@ -1,10 +1,13 @@
 package admin_test
 
 import (
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/mq-project/mq/admin"
 	"github.com/mq-project/mq/admin/admintest"
+	"github.com/mq-project/mq/internal/mqtest"
 	"github.com/mq-project/mq/message"
 	"github.com/mq-project/mq/protocol"
 )
@@ -50,10 +53,13 @@ func TestSendToRetryTopic(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		m, err := a.MessageAt(ctxT(t), b.Addr, b.Config.BrokerName, admin.RetryTopic("G"), r.QueueID, r.QueueOffset)
-		if err != nil || string(m.Body) != "again" {
-			t.Fatalf("retry topic: %v %+v", err, m)
-		}
+		mqtest.CheckFor(t, 5*time.Second, 20*time.Millisecond, func() error {
+			m, err := a.MessageAt(ctxT(t), b.Addr, b.Config.BrokerName, admin.RetryTopic("G"), r.QueueID, r.QueueOffset)
+			if err != nil || string(m.Body) != "again" {
+				return fmt.Errorf("retry topic: %v %+v", err, m)
+			}
+			return nil
+		})
 	})
 }
 

@@ -348,7 +348,7 @@ func (a *Admin) ConsumerOffset(ctx context.Context, addr, group, topic string, q
 	if resp.Code == int16(protocol.QueryNotFound) {
 		return -1, nil
 	}
-	if err := resp.Err(); err != nil {
+	if err := a.refused(addr, protocol.QueryConsumerOffset, map[string]string{"consumerGroup": group, "topic": topic}, resp); err != nil {
 		return 0, err
 	}
 	var oh protocol.QueryConsumerOffsetResponseHeader
@@ -465,7 +465,7 @@ func (a *Admin) Pull(ctx context.Context, addr string, r PullRequest) (PullResul
 	case protocol.PullOffsetMoved:
 		pr.Status = PullMoved
 	default:
-		return pr, resp.Err()
+		return pr, a.refused(addr, protocol.PullMessage, ext, resp)
 	}
 	return pr, nil
 }
@@ -528,7 +528,7 @@ func (a *Admin) Send(ctx context.Context, addr string, r SendRequest) (SendResul
 	if err != nil {
 		return SendResult{}, wrapf("SEND_MESSAGE to %s: %w", addr, err)
 	}
-	if err := resp.Err(); err != nil {
+	if err := a.refused(addr, protocol.SendMessage, ext, resp); err != nil {
 		return SendResult{}, err
 	}
 	var sh protocol.SendMessageResponseHeader

@@ -281,7 +281,7 @@ func TestTopicCommands(t *testing.T) {
 	if code != exitPartial || !strings.Contains(out, "nameserver") {
 		t.Fatalf("delete: %d %s %s", code, out, errOut)
 	}
-	if code, _, errOut := runMQ(t, "topic", "route", "-n", ns, "-t", "Orders"); code != exitError || !strings.Contains(errOut, "17") {
+	if code, _, errOut := runMQ(t, "topic", "route", "-n", ns, "-t", "Orders"); code != exitError || !strings.Contains(errOut, "topic Orders does not exist") {
 		t.Fatalf("route after delete: %d %s", code, errOut)
 	}
 }
@@ -329,7 +329,7 @@ func TestGroupAndKVCommands(t *testing.T) {
 	if code, _, _ := runMQ(t, "kv", "delete", "-n", ns, "--namespace", "NS", "k", "--yes"); code != 0 {
 		t.Fatalf("delete: %d", code)
 	}
-	if code, _, errOut := runMQ(t, "kv", "get", "-n", ns, "--namespace", "NS", "k"); code != exitError || !strings.Contains(errOut, "22") {
+	if code, _, errOut := runMQ(t, "kv", "get", "-n", ns, "--namespace", "NS", "k"); code != exitError || !strings.Contains(errOut, "no key k in namespace NS") {
 		t.Fatalf("get deleted: %d %s", code, errOut)
 	}
 

@@ -12,6 +12,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/mq-project/mq/admin"
 )
 
 // Exit codes; `mq help exit-codes` documents them.
@@ -90,6 +92,12 @@ func run(ctx context.Context, args []string, streams IOStreams) int {
 		return exitOK
 	}
 	fmt.Fprintln(streams.ErrOut, "mq: "+err.Error())
+	if f := root.PersistentFlags().Lookup("log-level"); f != nil && strings.EqualFold(f.Value.String(), "debug") {
+		// The servers' own words behind the sentences above.
+		for _, se := range admin.ServerErrors(err) {
+			fmt.Fprintln(streams.ErrOut, "mq: debug: "+se.Raw())
+		}
+	}
 	var ue *usageError
 	var pe *partialError
 	switch {
