@@ -37,9 +37,9 @@ func TestServerErrorSentences(t *testing.T) {
 	if err == nil || !strings.HasPrefix(err.Error(), "group Nobody is not online") {
 		t.Errorf("connections: %v", err)
 	}
-	_, err = a.ConsumeStats(ctxT(t), fb.Addr, "Nobody", "")
+	_, err = a.Send(ctxT(t), fb.Addr, admin.SendRequest{BrokerName: "broker-a", Message: message.Message{Topic: admin.RetryTopic("Nobody"), Body: []byte("x")}})
 	if err == nil || err.Error() != "group Nobody does not exist on broker "+fb.Addr {
-		t.Errorf("consume stats: %v", err)
+		t.Errorf("send to an unknown group's retry topic: %v", err)
 	}
 
 	// The nameserver's refusals too (mq's nameserver here).

@@ -449,7 +449,9 @@ func (b *Broker) consumeStats(req *remoting.Command) *remoting.Command {
 	topics := b.consumedTopicsLocked()
 	b.mu.Unlock()
 	if !known {
-		return fail(req, protocol.SubscriptionGroupNotExist, "group["+h.ConsumerGroup+"] not exist")
+		// Apache 4.9.8 does not check the group: with no topic it lists the topics the group
+		// has offsets in (none), with one every read queue at consumer offset 0.
+		return b.unknownGroupStats(req, h.Topic)
 	}
 	if h.Topic != "" {
 		topics = []string{h.Topic}

@@ -222,3 +222,17 @@ func (b *Broker) consumedTopicsLocked() []string {
 	}
 	return out
 }
+
+// unknownGroupStats is GET_CONSUME_STATS of a group with no offsets.
+func (b *Broker) unknownGroupStats(req *remoting.Command, topic string) *remoting.Command {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var parts []string
+	if tc, ok := b.topics[topic]; ok {
+		for q := int32(0); q < tc.ReadQueueNums; q++ {
+			parts = append(parts, fmt.Sprintf(`{"brokerName":%q,"queueId":%d,"topic":%q}:{"brokerOffset":%d,"consumerOffset":0,"lastTimestamp":0,"pullOffset":0}`,
+				b.cfg.Name, q, topic, b.queueLocked(topic, q).max))
+		}
+	}
+	return ok(req, `{"consumeTps":0.0,"offsetTable":{`+strings.Join(parts, ",")+`}}`)
+}
