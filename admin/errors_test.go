@@ -61,9 +61,9 @@ func TestServerErrorSentences(t *testing.T) {
 
 func TestCleanRemark(t *testing.T) {
 	for in, want := range map[string]string{
-		"topic[X] not exist, apply first please!\nSee http://rocketmq.apache.org/docs/faq/ for further details.": "topic[X] not exist, apply first please!",
+		"topic[X] not exist, apply first please!\nSee http://rocketmq.apache.org/docs/faq/ for further details.":                            "topic[X] not exist, apply first please!",
 		"No topic route info in name server for the topic: X\nSee https://rocketmq.apache.org/docs/bestPractice/06FAQ for further details.": "No topic route info in name server for the topic: X",
-		"the consumer group[G] not online, For more information, please visit the url, https://rocketmq.apache.org/docs/": "the consumer group[G] not online",
+		"the consumer group[G] not online, For more information, please visit the url, https://rocketmq.apache.org/docs/":                   "the consumer group[G] not online",
 		"plain": "plain",
 	} {
 		if got := admin.CleanRemark(in); got != want {
