@@ -195,7 +195,8 @@ type KeyQuery struct {
 // QueryBatch messages per call: a window that comes back full is split in halves and asked
 // again. The index keeps store times in seconds, so a one-second window that is still full
 // is read through its queues instead (SEARCH_OFFSET_BY_TIMESTAMP, then PULL_MESSAGE) and
-// filtered by key. limit > 0 stops after that many messages.
+// filtered by key. limit > 0 stops the search once that many messages were found on a broker
+// (the messages returned are at most limit, Truncated says whether more may exist).
 func (a *Admin) QueryByKey(ctx context.Context, topic, key string, begin, end int64, limit int) (KeyQuery, error) {
 	var kq KeyQuery
 	if end <= 0 {
@@ -221,7 +222,7 @@ func (a *Admin) QueryByKey(ctx context.Context, topic, key string, begin, end in
 				name = b.Name
 			}
 		}
-		found, queries, scanned, err := a.queryByKeyOnBroker(ctx, addr, name, topic, key, begin, end, queues[name])
+		found, queries, scanned, err := a.queryByKeyOnBroker(ctx, addr, name, topic, key, begin, end, queues[name], limit)
 		mu.Lock()
 		defer mu.Unlock()
 		kq.Queries += queries
@@ -232,13 +233,13 @@ func (a *Admin) QueryByKey(ctx context.Context, topic, key string, begin, end in
 		return struct{}{}, err
 	})
 	sortFound(kq.Messages)
-	if limit > 0 && len(kq.Messages) > limit {
+	if limit > 0 && len(kq.Messages) >= limit {
 		kq.Messages, kq.Truncated = kq.Messages[:limit], true
 	}
 	return kq, kq.Brokers.Err()
 }
 
-func (a *Admin) queryByKeyOnBroker(ctx context.Context, addr, brokerName, topic, key string, begin, end int64, nq int32) (out []message.MessageExt, queries, scanned int, err error) {
+func (a *Admin) queryByKeyOnBroker(ctx context.Context, addr, brokerName, topic, key string, begin, end int64, nq int32, limit int) (out []message.MessageExt, queries, scanned int, err error) {
 	seen := map[int64]bool{}
 	add := func(ms []message.MessageExt) {
 		for _, m := range ms {
@@ -251,7 +252,7 @@ func (a *Admin) queryByKeyOnBroker(ctx context.Context, addr, brokerName, topic,
 	type window struct{ begin, end int64 }
 	stack := []window{{begin, end}}
 	progressAdd(ctx, 0, 1)
-	for len(stack) > 0 {
+	for len(stack) > 0 && (limit <= 0 || len(out) < limit) {
 		w := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
 		ms, err := a.QueryMessages(ctx, addr, topic, key, QueryBatch, w.begin, w.end, false)
@@ -260,7 +261,7 @@ func (a *Admin) queryByKeyOnBroker(ctx context.Context, addr, brokerName, topic,
 		if err != nil {
 			return out, queries, scanned, err
 		}
-		if len(ms) < QueryBatch {
+		if len(ms) < QueryBatch || (limit > 0 && len(out)+len(ms) >= limit) {
 			add(ms)
 			continue
 		}
