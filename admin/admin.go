@@ -152,8 +152,8 @@ func (a *Admin) invokeRaw(ctx context.Context, addr string, code protocol.Reques
 }
 
 // invokeNamesrv sends the request to the nameservers in order, starting with the one that
-// answered last, and moves to the next only on a network error. A nameserver that answers
-// with an error code ends the search.
+// answered last, and moves to the next only on a network error (noted in ctx's
+// NameServerReport). A nameserver that answers with an error code ends the search.
 func (a *Admin) invokeNamesrv(ctx context.Context, code protocol.RequestCode, header any, body []byte) (*remoting.Command, error) {
 	ns := a.opts.NameServers
 	start := int(a.nsStart.Load())
@@ -169,6 +169,13 @@ func (a *Admin) invokeNamesrv(ctx context.Context, code protocol.RequestCode, he
 			continue
 		}
 		a.nsStart.Store(int32(idx))
+		if len(errs) > 0 {
+			down := make(map[string]error, len(errs))
+			for j, err := range errs {
+				down[ns[(start+j)%len(ns)]] = err
+			}
+			noteNameServersDown(ctx, len(ns), down)
+		}
 		if err := a.refused(ns[idx], code, headerExt(header), resp); err != nil {
 			return nil, err
 		}

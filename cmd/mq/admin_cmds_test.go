@@ -230,6 +230,24 @@ func TestWrongNamesrv(t *testing.T) {
 	}
 }
 
+// TestOneNamesrvDown: with one of two nameservers down a read still answers from the other,
+// but the answer is partial: exit 3 and "1/2 nameservers answered" (mq help exit-codes).
+func TestOneNamesrvDown(t *testing.T) {
+	c := startCluster(t)
+	dead, err := admintest.DeadAddr()
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runMQ(t, "topic", "list", "-n", dead+";"+c.ns)
+	if code != exitPartial || !strings.Contains(out, "TopicTest") || !strings.Contains(errOut, "1/2 nameservers answered: nameserver "+dead) {
+		t.Fatalf("exit %d stdout %q stderr %q", code, out, errOut)
+	}
+	// Both up: a complete answer.
+	if code, _, errOut := runMQ(t, "topic", "list", "-n", c.ns+";"+c.ns); code != exitOK {
+		t.Fatalf("both up: exit %d %s", code, errOut)
+	}
+}
+
 func TestTopicCommands(t *testing.T) {
 	c := startCluster(t)
 	ns := c.ns

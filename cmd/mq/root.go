@@ -87,7 +87,14 @@ func signalContext() (context.Context, context.CancelFunc) {
 func run(ctx context.Context, args []string, streams IOStreams) int {
 	root := newRootCmd(streams)
 	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
+	// A nameserver that was down while another answered makes the answer partial (exit 3).
+	nsr := &admin.NameServerReport{}
+	err := root.ExecuteContext(admin.WithNameServerReport(ctx, nsr))
+	if err == nil {
+		if nerr := nsr.Err(); nerr != nil {
+			err = &partialError{nerr}
+		}
+	}
 	if err == nil {
 		return exitOK
 	}
