@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/mq-project/mq/admin"
+	"github.com/mq-project/mq/protocol"
 )
 
 // More of mqadmin's commands mapped onto the noun-verb runners. mqadmin does not ask for
@@ -69,13 +72,15 @@ func addMoreMqadminCmds(parent *cobra.Command, streams IOStreams) {
 	}
 	{
 		opts := &groupProgressOptions{}
-		cmd := mqadminCmd("consumerProgress", "Show a group's progress, lag and time lag (mqadmin consumerProgress)", func(c *cobra.Command) error {
+		cmd := mqadminCmd("consumerProgress", "Show a group's progress, lag and time lag; without -g every group's summary (mqadmin consumerProgress)", func(c *cobra.Command) error {
+			if opts.group == "" {
+				return runAllGroupsProgress(c.Context(), opts, streams)
+			}
 			return runGroupProgress(c.Context(), opts, streams)
 		})
 		mqadminFlags(cmd, &opts.adminFlags)
-		cmd.Flags().StringVarP(&opts.group, "groupName", "g", "", "group (required)")
+		cmd.Flags().StringVarP(&opts.group, "groupName", "g", "", "group (default: every group with a retry topic)")
 		cmd.Flags().StringVarP(&opts.topic, "topicName", "t", "", "only this topic")
-		_ = cmd.MarkFlagRequired("groupName")
 		parent.AddCommand(cmd)
 	}
 	{
@@ -219,4 +224,65 @@ func addMoreMqadminCmds(parent *cobra.Command, streams IOStreams) {
 		_ = cmd.MarkFlagRequired("topic")
 		parent.AddCommand(cmd)
 	}
+}
+
+// runAllGroupsProgress is mqadmin consumerProgress without -g: one line per group.
+func runAllGroupsProgress(ctx context.Context, opts *groupProgressOptions, streams IOStreams) error {
+	if opts.topic != "" {
+		return &usageError{errors.New("-t needs -g")}
+	}
+	a, err := opts.open()
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	rows, err := a.AllGroupsProgress(ctx)
+	if rows == nil && err != nil {
+		return err
+	}
+	if rows == nil {
+		rows = []admin.GroupSummary{}
+	}
+	if rerr := render(streams, opts.output, rows, func() table {
+		t := table{header: []string{"GROUP", "COUNT", "VERSION", "TYPE", "MODEL", "TPS", "DIFF-TOTAL"}, wide: []string{"ERROR"}}
+		for _, r := range rows {
+			version := "OFFLINE"
+			if r.Count > 0 {
+				version = protocol.VersionName(int(r.Version))
+			}
+			cells := []string{r.Group, strconv.Itoa(r.Count), version, consumeTypeDesc(r.ConsumeType), messageModelDesc(r.MessageModel),
+				fmtFloat(r.ConsumeTps), strconv.FormatInt(r.DiffTotal, 10), r.Error}
+			if r.Error != "" {
+				t.addFailed(cells...)
+			} else {
+				t.add(cells...)
+			}
+		}
+		return t
+	}); rerr != nil {
+		return rerr
+	}
+	return answerErr(err)
+}
+
+// consumeTypeDesc and messageModelDesc shorten as GroupConsumeInfo does (PULL/PUSH,
+// BROADCAST/CLUSTER).
+func consumeTypeDesc(t string) string {
+	switch t {
+	case "CONSUME_ACTIVELY":
+		return "PULL"
+	case "CONSUME_PASSIVELY":
+		return "PUSH"
+	}
+	return ""
+}
+
+func messageModelDesc(m string) string {
+	switch m {
+	case "BROADCASTING":
+		return "BROADCAST"
+	case "CLUSTERING":
+		return "CLUSTER"
+	}
+	return ""
 }
