@@ -17,7 +17,8 @@ import (
 // *remoting.ResponseError (errors.As, IsCode); fan-out
 // calls that some targets did not answer return a *FanoutError.
 var (
-	// ErrNoNameServers is returned by New when Options.NameServers is empty.
+	// ErrNoNameServers is returned by New when Options.NameServers is empty (unless
+	// BrokersOnly is set), and by calls that need a nameserver on such an Admin.
 	ErrNoNameServers = errors.New("admin: no nameserver addresses")
 	// ErrClusterNotFound is returned when the nameservers know no cluster of the given name.
 	ErrClusterNotFound = errors.New("admin: cluster not found")
@@ -48,6 +49,9 @@ type Options struct {
 	Concurrency int
 	// Credentials, when set, sign every request (ACL v1).
 	Credentials *remoting.Credentials
+	// BrokersOnly allows New without nameservers, for calls addressed to a broker (e.g.
+	// BrokerConfig); a call that needs a nameserver returns ErrNoNameServers.
+	BrokersOnly bool
 }
 
 // Admin is an operator client for RocketMQ nameservers and brokers: ours or Apache's. It
@@ -68,7 +72,7 @@ func New(opts Options) (*Admin, error) {
 			ns = append(ns, a)
 		}
 	}
-	if len(ns) == 0 {
+	if len(ns) == 0 && !opts.BrokersOnly {
 		return nil, ErrNoNameServers
 	}
 	opts.NameServers = ns
@@ -156,6 +160,9 @@ func (a *Admin) invokeRaw(ctx context.Context, addr string, code protocol.Reques
 // NameServerReport). A nameserver that answers with an error code ends the search.
 func (a *Admin) invokeNamesrv(ctx context.Context, code protocol.RequestCode, header any, body []byte) (*remoting.Command, error) {
 	ns := a.opts.NameServers
+	if len(ns) == 0 {
+		return nil, ErrNoNameServers
+	}
 	start := int(a.nsStart.Load())
 	var errs []error
 	for i := range ns {

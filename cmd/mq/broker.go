@@ -83,11 +83,11 @@ func loadBrokerConfig(opts *brokerOptions) (broker.Config, error) {
 func splitListen(s string) (string, int, error) {
 	host, port, err := net.SplitHostPort(s)
 	if err != nil {
-		return "", 0, &usageError{fmt.Errorf("--listen %q: %w", s, err)}
+		return "", 0, &usageError{Err: fmt.Errorf("--listen %q: %w", s, err)}
 	}
 	p, err := strconv.Atoi(port)
 	if err != nil || p < 0 || p > 65535 {
-		return "", 0, &usageError{fmt.Errorf("--listen %q: bad port", s)}
+		return "", 0, &usageError{Err: fmt.Errorf("--listen %q: bad port", s)}
 	}
 	return host, p, nil
 }

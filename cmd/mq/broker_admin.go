@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mq-project/mq/admin"
+	"github.com/mq-project/mq/cmd/mq/internal/cmdutil"
 )
 
 // Broker administration: `mq broker list|status|config`. The `mq broker` command itself runs
@@ -42,13 +43,13 @@ func newBrokerListCmd(streams IOStreams, runF func(context.Context, *brokerListO
 			return runBrokerList(cmd.Context(), opts, streams)
 		},
 	}
-	addAdminFlags(cmd, &opts.adminFlags, "namesrv", true)
+	opts.adminFlags.Register(cmd, cmdutil.Noun)
 	cmd.Flags().StringVarP(&opts.cluster, "cluster", "c", "", "only this cluster")
 	return cmd
 }
 
 func runBrokerList(ctx context.Context, opts *brokerListOptions, streams IOStreams) error {
-	a, err := opts.open()
+	a, err := opts.Open()
 	if err != nil {
 		return err
 	}
@@ -64,7 +65,7 @@ func runBrokerList(ctx context.Context, opts *brokerListOptions, streams IOStrea
 	if bs == nil {
 		bs = []admin.Broker{}
 	}
-	return render(streams, opts.output, bs, func() table {
+	return render(streams, opts.Output, bs, func() table {
 		t := table{header: []string{"CLUSTER", "BROKER", "ID", "ADDR", "ROLE"}}
 		for _, b := range bs {
 			role := "SLAVE"
@@ -91,8 +92,13 @@ func (o *brokerTargetOptions) addFlags(cmd *cobra.Command, addrName, clusterName
 
 // openBrokers opens the admin client and resolves -b / -c to brokers; the caller closes
 // the client.
+// With -b no nameserver is needed.
 func (o *brokerTargetOptions) openBrokers(ctx context.Context) (*admin.Admin, []admin.Broker, error) {
-	a, err := o.open()
+	open := o.Open
+	if o.brokerAddr != "" {
+		open = o.OpenDirect
+	}
+	a, err := open()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -106,7 +112,7 @@ func (o *brokerTargetOptions) openBrokers(ctx context.Context) (*admin.Admin, []
 
 func (o *brokerTargetOptions) checkOne() error {
 	if (o.brokerAddr == "") == (o.cluster == "") {
-		return &usageError{errors.New("pass either -b broker address or -c cluster")}
+		return &usageError{Err: errors.New("pass either -b broker address or -c cluster")}
 	}
 	return nil
 }
@@ -139,7 +145,7 @@ func newBrokerStatusCmd(streams IOStreams, runF func(context.Context, *brokerSta
 			return runBrokerMaps(cmd.Context(), &opts.brokerTargetOptions, streams, (*admin.Admin).BrokerRuntimeInfo)
 		},
 	}
-	addAdminFlags(cmd, &opts.adminFlags, "namesrv", true)
+	opts.adminFlags.Register(cmd, cmdutil.Noun)
 	opts.addFlags(cmd, "broker", "cluster")
 	return cmd
 }
@@ -164,7 +170,7 @@ func newBrokerConfigCmd(streams IOStreams, runF func(context.Context, *brokerCon
 			return runBrokerMaps(cmd.Context(), &opts.brokerTargetOptions, streams, (*admin.Admin).BrokerConfig)
 		},
 	}
-	addAdminFlags(cmd, &opts.adminFlags, "namesrv", true)
+	opts.adminFlags.Register(cmd, cmdutil.Noun)
 	opts.addFlags(cmd, "broker", "cluster")
 	cmd.AddCommand(newBrokerConfigSetCmd(streams))
 	return cmd
@@ -186,7 +192,7 @@ func runBrokerMaps(ctx context.Context, opts *brokerTargetOptions, streams IOStr
 	for i, it := range res.Items {
 		out[i] = brokerMap{BrokerName: it.Name, Addr: it.Addr, Values: it.Value, Error: errText(it.Err)}
 	}
-	err = render(streams, opts.output, out, func() table {
+	err = render(streams, opts.Output, out, func() table {
 		many := len(out) > 1
 		t := table{header: []string{"KEY", "VALUE"}}
 		if many {

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mq-project/mq/admin"
+	"github.com/mq-project/mq/cmd/mq/internal/cmdutil"
 )
 
 // The cluster group: `mq cluster list`.
@@ -47,7 +48,7 @@ stderr and the command exits 3.`,
 			return runClusterList(cmd.Context(), opts, streams)
 		},
 	}
-	addAdminFlags(cmd, &opts.adminFlags, "namesrv", true)
+	opts.adminFlags.Register(cmd, cmdutil.Noun)
 	cmd.Flags().StringVarP(&opts.cluster, "cluster", "c", "", "only this cluster")
 	return cmd
 }
@@ -70,7 +71,7 @@ type brokerRow struct {
 }
 
 func runClusterList(ctx context.Context, opts *clusterListOptions, streams IOStreams) error {
-	a, err := opts.open()
+	a, err := opts.Open()
 	if err != nil {
 		return err
 	}
@@ -119,7 +120,7 @@ func clusterListOnce(ctx context.Context, a *admin.Admin, opts *clusterListOptio
 		}
 		rows[i] = r
 	}
-	err = render(streams, opts.output, rows, func() table {
+	err = render(streams, opts.Output, rows, func() table {
 		t := table{header: []string{"CLUSTER", "BROKER", "ID", "ADDR", "VERSION", "PUT-TPS", "GET-TPS", "PUT-TODAY", "GET-TODAY"},
 			wide: []string{"DISK-RATIO", "BOOT-TIME"}}
 		for _, r := range rows {

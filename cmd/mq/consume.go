@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mq-project/mq/admin"
+	"github.com/mq-project/mq/cmd/mq/internal/cmdutil"
 )
 
 // `mq consume`: read a topic with raw pulls. Offsets are committed only with --group.
@@ -41,7 +42,8 @@ or --count is reached.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runConsume(cmd.Context(), opts, streams) },
 	}
-	addAdminFlags(cmd, &opts.adminFlags, "namesrv", true)
+	opts.adminFlags.Register(cmd, cmdutil.Noun)
+	cmdutil.WritesWhen(cmd, "group", "commit the offsets of group {group}")
 	f := cmd.Flags()
 	f.StringVarP(&opts.topic, "topic", "t", "", "topic (required)")
 	f.StringVar(&opts.from, "from", "", "earliest|latest|TIME|OFFSET (default: the group's offsets with --group, else earliest)")
@@ -59,7 +61,7 @@ type consumeQueue struct {
 }
 
 func runConsume(ctx context.Context, opts *consumeOptions, streams IOStreams) error {
-	a, err := opts.open()
+	a, err := opts.Open()
 	if err != nil {
 		return err
 	}
@@ -86,7 +88,7 @@ func runConsume(ctx context.Context, opts *consumeOptions, streams IOStreams) er
 			got = append(got, v)
 			return nil
 		}
-		switch opts.output {
+		switch opts.Output {
 		case formatJSON, formatJSONL:
 			return writeJSON(streams.Out, v, false)
 		}
@@ -153,14 +155,14 @@ loop:
 		if got == nil {
 			got = []messageView{}
 		}
-		if err := render(streams, opts.output, got, func() table { return messagesTable(got) }); err != nil {
+		if err := render(streams, opts.Output, got, func() table { return messagesTable(got) }); err != nil {
 			return err
 		}
 	}
 	if len(errs) > 0 {
 		err := errors.Join(errs...)
 		if n > 0 {
-			return &partialError{err}
+			return &partialError{Err: err}
 		}
 		return err
 	}

@@ -1,179 +1,13 @@
 package main
 
 import (
-	"bufio"
-	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strconv"
-	"strings"
 
-	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
-	"go.yaml.in/yaml/v3"
 
-	"github.com/mq-project/mq/remoting"
+	"github.com/mq-project/mq/cmd/mq/internal/cmdutil"
 )
-
-// Contexts: named clusters in <user config dir>/mq/config.yaml (or $MQ_CONFIG), chosen with
-// `mq ctx use`, --context or $MQ_CONTEXT. -n and $NAMESRV_ADDR win over them: with either,
-// no context is used unless --context names one.
-
-// mqContext is one named cluster.
-type mqContext struct {
-	Name        string `yaml:"name" json:"name"`
-	NameServers string `yaml:"nameservers" json:"nameservers"`
-	AccessKey   string `yaml:"accessKey,omitempty" json:"accessKey,omitempty"`
-	SecretKey   string `yaml:"secretKey,omitempty" json:"-"`
-	ReadOnly    bool   `yaml:"readOnly,omitempty" json:"readOnly"`
-}
-
-// mqConfig is config.yaml.
-type mqConfig struct {
-	Current  string      `yaml:"current,omitempty"`
-	Contexts []mqContext `yaml:"contexts"`
-}
-
-func configPath() (string, error) {
-	if p := os.Getenv("MQ_CONFIG"); p != "" {
-		return p, nil
-	}
-	dir, err := os.UserConfigDir()
-	if err != nil {
-		return "", fmt.Errorf("config dir: %w", err)
-	}
-	return filepath.Join(dir, "mq", "config.yaml"), nil
-}
-
-func loadConfig() (mqConfig, string, error) {
-	var c mqConfig
-	p, err := configPath()
-	if err != nil {
-		return c, "", err
-	}
-	b, err := os.ReadFile(p)
-	if errors.Is(err, os.ErrNotExist) {
-		return c, p, nil
-	}
-	if err != nil {
-		return c, p, err
-	}
-	if err := yaml.Unmarshal(b, &c); err != nil {
-		return c, p, fmt.Errorf("%s: %w", p, err)
-	}
-	return c, p, nil
-}
-
-func saveConfig(p string, c mqConfig) error {
-	b, err := yaml.Marshal(c)
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(p), ".config-*.yaml")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), p) // CreateTemp made it 0600: it may hold a secret key
-}
-
-func (c *mqConfig) find(name string) int {
-	for i, x := range c.Contexts {
-		if x.Name == name {
-			return i
-		}
-	}
-	return -1
-}
-
-// resolved is where an admin command goes and what it may do.
-type resolved struct {
-	nameservers string
-	creds       *remoting.Credentials
-	context     string
-	readOnly    bool
-}
-
-// resolve picks the nameservers: -n/$NAMESRV_ADDR when set (and no --context), else the
-// named or current context.
-func (f *adminFlags) resolve() (resolved, error) {
-	if f.namesrv != "" && f.context == "" {
-		return resolved{nameservers: f.namesrv}, nil
-	}
-	c, p, err := loadConfig()
-	if err != nil {
-		return resolved{}, err
-	}
-	name := f.context
-	if name == "" {
-		name = c.Current
-	}
-	if name == "" {
-		return resolved{}, nil
-	}
-	i := c.find(name)
-	if i < 0 {
-		return resolved{}, &usageError{fmt.Errorf("context %q is not in %s (see mq ctx list)", name, p)}
-	}
-	x := c.Contexts[i]
-	r := resolved{nameservers: x.NameServers, context: x.Name, readOnly: x.ReadOnly}
-	if f.namesrv != "" {
-		r.nameservers = f.namesrv
-	}
-	if x.AccessKey != "" {
-		r.creds = &remoting.Credentials{AccessKey: x.AccessKey, SecretKey: x.SecretKey}
-	}
-	return r, nil
-}
-
-// confirmFlags is --yes.
-type confirmFlags struct{ yes bool }
-
-func addConfirmFlags(cmd *cobra.Command, c *confirmFlags) {
-	cmd.Flags().BoolVarP(&c.yes, "yes", "y", false, "do not ask for confirmation")
-}
-
-// guard refuses a destructive command in a read-only context and, when ask is set and --yes
-// is not, asks on a terminal; without a terminal it refuses (exit 2).
-func guard(streams IOStreams, f *adminFlags, c *confirmFlags, ask bool, what string) error {
-	r, err := f.resolve()
-	if err != nil {
-		return err
-	}
-	if r.readOnly {
-		return &usageError{fmt.Errorf("refusing to %s: context %q is read-only", what, r.context)}
-	}
-	if !ask || (c != nil && c.yes) {
-		return nil
-	}
-	in, ok := streams.In.(*os.File)
-	if !ok || !isatty.IsTerminal(in.Fd()) {
-		return &usageError{fmt.Errorf("refusing to %s without confirmation: no terminal to ask on; pass --yes", what)}
-	}
-	fmt.Fprintf(streams.ErrOut, "%s? [y/N] ", what)
-	line, _ := bufio.NewReader(streams.In).ReadString('\n')
-	switch strings.ToLower(strings.TrimSpace(line)) {
-	case "y", "yes":
-		return nil
-	}
-	return errors.New("not confirmed")
-}
-
-// confirm is guard for the noun-verb commands: it asks.
-func confirm(streams IOStreams, f *adminFlags, c *confirmFlags, what string) error {
-	return guard(streams, f, c, true, what)
-}
 
 // --- mq ctx
 
@@ -195,12 +29,12 @@ In a read-only context destructive commands refuse to run.`,
 		Example: `  mq ctx add prod "10.0.0.1:9876;10.0.0.2:9876" --read-only`,
 		Args:    cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, p, err := loadConfig()
+			c, p, err := cmdutil.LoadConfig()
 			if err != nil {
 				return err
 			}
-			x := mqContext{Name: args[0], NameServers: args[1], AccessKey: ak, SecretKey: sk, ReadOnly: ro}
-			if i := c.find(args[0]); i >= 0 {
+			x := cmdutil.ClusterContext{Name: args[0], NameServers: args[1], AccessKey: ak, SecretKey: sk, ReadOnly: ro}
+			if i := c.Find(args[0]); i >= 0 {
 				c.Contexts[i] = x
 			} else {
 				c.Contexts = append(c.Contexts, x)
@@ -208,7 +42,7 @@ In a read-only context destructive commands refuse to run.`,
 			if c.Current == "" {
 				c.Current = x.Name
 			}
-			if err := saveConfig(p, c); err != nil {
+			if err := cmdutil.SaveConfig(p, c); err != nil {
 				return err
 			}
 			fmt.Fprintf(streams.Out, "context %s saved in %s\n", x.Name, p)
@@ -223,21 +57,21 @@ In a read-only context destructive commands refuse to run.`,
 		Short: "Make a context the current one",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, p, err := loadConfig()
+			c, p, err := cmdutil.LoadConfig()
 			if err != nil {
 				return err
 			}
-			if c.find(args[0]) < 0 {
+			if c.Find(args[0]) < 0 {
 				return fmt.Errorf("no context %q (see mq ctx list)", args[0])
 			}
 			c.Current = args[0]
-			if err := saveConfig(p, c); err != nil {
+			if err := cmdutil.SaveConfig(p, c); err != nil {
 				return err
 			}
 			fmt.Fprintf(streams.Out, "current context: %s\n", args[0])
 			return nil
 		},
-		ValidArgsFunction: completeContexts,
+		ValidArgsFunction: cmdutil.CompleteContexts,
 	}
 	var output string
 	list := &cobra.Command{
@@ -245,12 +79,12 @@ In a read-only context destructive commands refuse to run.`,
 		Short: "List contexts; * marks the current one",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, _, err := loadConfig()
+			c, _, err := cmdutil.LoadConfig()
 			if err != nil {
 				return err
 			}
 			type row struct {
-				mqContext
+				cmdutil.ClusterContext
 				Current bool `json:"current"`
 			}
 			rows := []row{}
@@ -270,18 +104,18 @@ In a read-only context destructive commands refuse to run.`,
 			})
 		},
 	}
-	list.Flags().StringVarP(&output, "output", "o", formatTable, "output format: "+strings.Join(outputFormats, "|"))
+	cmdutil.RegisterOutput(list, &output, cmdutil.Noun)
 	remove := &cobra.Command{
 		Use:     "remove NAME",
 		Aliases: []string{"rm"},
 		Short:   "Remove a context",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, p, err := loadConfig()
+			c, p, err := cmdutil.LoadConfig()
 			if err != nil {
 				return err
 			}
-			i := c.find(args[0])
+			i := c.Find(args[0])
 			if i < 0 {
 				return fmt.Errorf("no context %q", args[0])
 			}
@@ -289,22 +123,10 @@ In a read-only context destructive commands refuse to run.`,
 			if c.Current == args[0] {
 				c.Current = ""
 			}
-			return saveConfig(p, c)
+			return cmdutil.SaveConfig(p, c)
 		},
-		ValidArgsFunction: completeContexts,
+		ValidArgsFunction: cmdutil.CompleteContexts,
 	}
 	cmd.AddCommand(add, use, list, remove)
 	return cmd
-}
-
-func completeContexts(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-	c, _, err := loadConfig()
-	if err != nil {
-		return nil, cobra.ShellCompDirectiveNoFileComp
-	}
-	var out []string
-	for _, x := range c.Contexts {
-		out = append(out, x.Name)
-	}
-	return out, cobra.ShellCompDirectiveNoFileComp
 }

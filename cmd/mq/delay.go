@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mq-project/mq/admin"
+	"github.com/mq-project/mq/cmd/mq/internal/cmdutil"
 )
 
 // `mq delay status`.
@@ -36,7 +37,7 @@ func newDelayCmd(streams IOStreams) *cobra.Command {
 			for _, it := range res.Items {
 				rows = append(rows, row{BrokerName: it.Name, Addr: it.Addr, DelayStatus: it.Value, Error: errText(it.Err)})
 			}
-			if err := render(streams, opts.output, rows, func() table {
+			if err := render(streams, opts.Output, rows, func() table {
 				t := table{header: []string{"BROKER", "LEVEL", "DELAY", "DELIVERED", "MAX", "PENDING", "NEXT-DUE"}, wide: []string{"SOURCE"}}
 				for _, r := range rows {
 					if r.Error != "" {
@@ -60,7 +61,7 @@ func newDelayCmd(streams IOStreams) *cobra.Command {
 			return answerErr(res.Err())
 		},
 	}
-	addAdminFlags(status, &opts.adminFlags, "namesrv", true)
+	opts.adminFlags.Register(status, cmdutil.Noun)
 	opts.addFlags(status, "broker", "cluster")
 	cmd.AddCommand(status)
 	return cmd

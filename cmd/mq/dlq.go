@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mq-project/mq/admin"
+	"github.com/mq-project/mq/cmd/mq/internal/cmdutil"
 	"github.com/mq-project/mq/message"
 )
 
@@ -43,7 +44,7 @@ func newDLQListCmd(streams IOStreams) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			a, err := opts.open()
+			a, err := opts.Open()
 			if err != nil {
 				return err
 			}
@@ -76,7 +77,7 @@ func newDLQListCmd(streams IOStreams) *cobra.Command {
 				}
 				rows = append(rows, r)
 			}
-			if err := render(streams, opts.output, rows, func() table {
+			if err := render(streams, opts.Output, rows, func() table {
 				t := table{header: []string{"GROUP", "DLQ-TOPIC", "MESSAGES", "LAST-STORED"}}
 				for _, r := range rows {
 					t.add(r.Group, r.Topic, strconv.FormatInt(r.Messages, 10), r.Last)
@@ -86,12 +87,12 @@ func newDLQListCmd(streams IOStreams) *cobra.Command {
 				return err
 			}
 			if len(errs) > 0 {
-				return &partialError{errors.Join(errs...)}
+				return &partialError{Err: errors.Join(errs...)}
 			}
 			return nil
 		},
 	}
-	addAdminFlags(cmd, opts, "namesrv", true)
+	opts.Register(cmd, cmdutil.Noun)
 	return cmd
 }
 
@@ -108,7 +109,7 @@ func newDLQBrowseCmd(streams IOStreams) *cobra.Command {
 			return runMessageBrowse(cmd.Context(), opts, streams)
 		},
 	}
-	addAdminFlags(cmd, &opts.adminFlags, "namesrv", true)
+	opts.adminFlags.Register(cmd, cmdutil.Noun)
 	f := cmd.Flags()
 	f.StringVarP(&group, "group", "g", "", "consumer group (required)")
 	f.IntVar(&opts.max, "max", 100, "at most this many messages")
@@ -122,7 +123,6 @@ func newDLQBrowseCmd(streams IOStreams) *cobra.Command {
 
 type dlqResendOptions struct {
 	adminFlags
-	confirmFlags
 	group string
 	id    string
 	all   bool
@@ -143,20 +143,13 @@ retry topic the copy goes to the original topic. Needs no consumer online.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if (opts.id == "") == !opts.all {
-				return &usageError{errors.New("pass -i ID or --all")}
-			}
-			what := "resend dead letter " + opts.id + " of group " + opts.group
-			if opts.all {
-				what = "resend every dead letter of group " + opts.group
-			}
-			if err := confirm(streams, &opts.adminFlags, &opts.confirmFlags, what); err != nil {
-				return err
+				return &usageError{Err: errors.New("pass -i ID or --all")}
 			}
 			return runDLQResend(cmd.Context(), opts, streams)
 		},
 	}
-	addAdminFlags(cmd, &opts.adminFlags, "namesrv", true)
-	addConfirmFlags(cmd, &opts.confirmFlags)
+	opts.adminFlags.Register(cmd, cmdutil.Noun)
+	cmdutil.Confirms(cmd, "resend dead letters of group {group}")
 	f := cmd.Flags()
 	f.StringVarP(&opts.group, "group", "g", "", "consumer group (required)")
 	f.StringVarP(&opts.id, "id", "i", "", "the dead letter's offset message id or unique key")
@@ -175,7 +168,7 @@ type dlqResent struct {
 }
 
 func runDLQResend(ctx context.Context, opts *dlqResendOptions, streams IOStreams) error {
-	a, err := opts.open()
+	a, err := opts.Open()
 	if err != nil {
 		return err
 	}
@@ -215,7 +208,7 @@ func runDLQResend(ctx context.Context, opts *dlqResendOptions, streams IOStreams
 	gen := message.NewUniqIDGenerator(netip.AddrFrom4([4]byte{127, 0, 0, 1}), os.Getpid(), 0, nil)
 	rows := []dlqResent{}
 	var errs []error
-	bar := newProgressBar(streams, opts.quiet, "resend "+dlq)
+	bar := newProgressBar(streams, opts.Quiet, "resend "+dlq)
 	bar.add(0, int64(len(msgs)))
 	for i, m := range msgs {
 		bar.add(1, 0)
@@ -261,7 +254,7 @@ func runDLQResend(ctx context.Context, opts *dlqResendOptions, streams IOStreams
 		rows = append(rows, row)
 	}
 	bar.finish()
-	if err := render(streams, opts.output, rows, func() table {
+	if err := render(streams, opts.Output, rows, func() table {
 		t := table{header: []string{"MSG-ID", "TO", "NEW-MSG-ID", "BROKER"}, wide: []string{"ERROR"}}
 		for _, r := range rows {
 			if r.Error != "" {
@@ -276,7 +269,7 @@ func runDLQResend(ctx context.Context, opts *dlqResendOptions, streams IOStreams
 	}
 	if len(errs) > 0 {
 		if len(errs) < len(rows) {
-			return &partialError{errors.Join(errs...)}
+			return &partialError{Err: errors.Join(errs...)}
 		}
 		return errors.Join(errs...)
 	}

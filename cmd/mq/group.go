@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mq-project/mq/admin"
+	"github.com/mq-project/mq/cmd/mq/internal/cmdutil"
 	"github.com/mq-project/mq/protocol"
 )
 
@@ -55,7 +56,7 @@ func newGroupListCmd(streams IOStreams, runF func(context.Context, *groupListOpt
 			return runGroupList(cmd.Context(), opts, streams)
 		},
 	}
-	addAdminFlags(cmd, &opts.adminFlags, "namesrv", true)
+	opts.adminFlags.Register(cmd, cmdutil.Noun)
 	opts.addFlags(cmd, "broker", "cluster")
 	return cmd
 }
@@ -71,7 +72,7 @@ func runGroupList(ctx context.Context, opts *groupListOptions, streams IOStreams
 	if rows == nil {
 		rows = []admin.GroupConfig{}
 	}
-	err = render(streams, opts.output, rows, func() table {
+	err = render(streams, opts.Output, rows, func() table {
 		t := table{header: []string{"GROUP", "BROKER", "CONSUME", "BROADCAST", "ORDERLY", "RETRY-MAX", "RETRY-QUEUES"},
 			wide: []string{"ADDR", "FROM-MIN", "WHICH-BROKER-WHEN-SLOW"}}
 		for _, g := range rows {
@@ -119,13 +120,14 @@ func newGroupCreateCmd(streams IOStreams, runF func(context.Context, *groupCreat
 			return runGroupCreate(cmd.Context(), opts, streams)
 		},
 	}
-	addAdminFlags(cmd, &opts.adminFlags, "namesrv", true)
+	opts.adminFlags.Register(cmd, cmdutil.Noun)
+	cmdutil.Writes(cmd, "create group {group}")
 	opts.addFlags(cmd, "broker", "cluster")
 	def := protocol.NewSubscriptionGroupConfig("")
 	f := cmd.Flags()
 	f.StringVarP(&opts.group, "group", "g", "", "group name (required)")
 	f.Int32VarP(&opts.retryMaxTimes, "retry-max-times", "r", def.RetryMaxTimes, "reconsume attempts before the DLQ")
-	f.Int32VarP(&opts.retryQueueNums, "retry-queues", "q", def.RetryQueueNums, "retry queue count")
+	f.Int32Var(&opts.retryQueueNums, "retry-queues", def.RetryQueueNums, "retry queue count")
 	f.BoolVarP(&opts.broadcast, "broadcast", "d", def.ConsumeBroadcastEnable, "allow broadcast consumption")
 	f.BoolVarP(&opts.consumeEnable, "consume-enable", "s", def.ConsumeEnable, "allow consumption")
 	f.BoolVarP(&opts.fromMin, "from-min", "m", def.ConsumeFromMinEnable, "consume from the min offset")
@@ -145,7 +147,7 @@ func runGroupCreate(ctx context.Context, opts *groupCreateOptions, streams IOStr
 	cfg.ConsumeBroadcastEnable, cfg.ConsumeEnable, cfg.ConsumeFromMinEnable = opts.broadcast, opts.consumeEnable, opts.fromMin
 	cfg.ConsumeMessageOrderly = opts.orderly
 	res := a.CreateGroup(ctx, bs, cfg)
-	if err := renderOutcomes(streams, opts.output, outcomes(res)); err != nil {
+	if err := renderOutcomes(streams, opts.Output, outcomes(res)); err != nil {
 		return err
 	}
 	return answerErr(res.Err())
@@ -155,7 +157,6 @@ func runGroupCreate(ctx context.Context, opts *groupCreateOptions, streams IOStr
 
 type groupDeleteOptions struct {
 	brokerTargetOptions
-	confirmFlags
 	group       string
 	cleanOffset bool
 }
@@ -174,14 +175,11 @@ func newGroupDeleteCmd(streams IOStreams, runF func(context.Context, *groupDelet
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
-			if err := confirm(streams, &opts.adminFlags, &opts.confirmFlags, "delete group "+opts.group); err != nil {
-				return err
-			}
 			return runGroupDelete(cmd.Context(), opts, streams)
 		},
 	}
-	addAdminFlags(cmd, &opts.adminFlags, "namesrv", true)
-	addConfirmFlags(cmd, &opts.confirmFlags)
+	opts.adminFlags.Register(cmd, cmdutil.Noun)
+	cmdutil.Confirms(cmd, "delete group {group}")
 	opts.addFlags(cmd, "broker", "cluster")
 	cmd.Flags().StringVarP(&opts.group, "group", "g", "", "group name (required)")
 	cmd.Flags().BoolVar(&opts.cleanOffset, "clean-offset", false, "also delete the group's consumer offsets")
@@ -196,7 +194,7 @@ func runGroupDelete(ctx context.Context, opts *groupDeleteOptions, streams IOStr
 	}
 	defer a.Close()
 	res := a.DeleteGroup(ctx, bs, opts.group, opts.cleanOffset)
-	if err := renderOutcomes(streams, opts.output, outcomes(res)); err != nil {
+	if err := renderOutcomes(streams, opts.Output, outcomes(res)); err != nil {
 		return err
 	}
 	return answerErr(res.Err())
@@ -223,7 +221,7 @@ func newGroupConnectionsCmd(streams IOStreams, runF func(context.Context, *group
 			return runGroupConnections(cmd.Context(), opts, streams)
 		},
 	}
-	addAdminFlags(cmd, &opts.adminFlags, "namesrv", true)
+	opts.adminFlags.Register(cmd, cmdutil.Noun)
 	cmd.Flags().StringVarP(&opts.group, "group", "g", "", "consumer group (required)")
 	_ = cmd.MarkFlagRequired("group")
 	return cmd
@@ -247,7 +245,7 @@ type subscription struct {
 }
 
 func runGroupConnections(ctx context.Context, opts *groupConnectionsOptions, streams IOStreams) error {
-	a, err := opts.open()
+	a, err := opts.Open()
 	if err != nil {
 		return err
 	}
@@ -268,7 +266,7 @@ func runGroupConnections(ctx context.Context, opts *groupConnectionsOptions, str
 	for _, it := range gc.Brokers.Items {
 		v.Brokers = append(v.Brokers, brokerOutcome{Kind: admin.KindBroker, BrokerName: it.Name, Addr: it.Addr, OK: it.Err == nil, Error: errText(it.Err)})
 	}
-	err = render(streams, opts.output, v, func() table {
+	err = render(streams, opts.Output, v, func() table {
 		t := table{header: []string{"CLIENT-ID", "CLIENT-ADDR", "LANGUAGE", "VERSION"}, wide: []string{"BROKER"}}
 		for _, c := range v.Clients {
 			t.add(c.ClientID, c.ClientAddr, c.Language, protocol.VersionName(int(c.Version)), c.BrokerName)
@@ -312,7 +310,7 @@ func newGroupProgressCmd(streams IOStreams, runF func(context.Context, *groupPro
 			return runGroupProgress(cmd.Context(), opts, streams)
 		},
 	}
-	addAdminFlags(cmd, &opts.adminFlags, "namesrv", true)
+	opts.adminFlags.Register(cmd, cmdutil.Noun)
 	cmd.Flags().StringVarP(&opts.group, "group", "g", "", "consumer group (required)")
 	cmd.Flags().StringVarP(&opts.topic, "topic", "t", "", "only this topic")
 	_ = cmd.MarkFlagRequired("group")
@@ -329,7 +327,7 @@ type groupProgressView struct {
 }
 
 func runGroupProgress(ctx context.Context, opts *groupProgressOptions, streams IOStreams) error {
-	a, err := opts.open()
+	a, err := opts.Open()
 	if err != nil {
 		return err
 	}
@@ -349,7 +347,7 @@ func runGroupProgress(ctx context.Context, opts *groupProgressOptions, streams I
 	for _, it := range gp.Brokers.Items {
 		v.Brokers = append(v.Brokers, brokerOutcome{Kind: admin.KindBroker, BrokerName: it.Name, Addr: it.Addr, OK: it.Err == nil, Error: errText(it.Err)})
 	}
-	err = render(streams, opts.output, v, func() table {
+	err = render(streams, opts.Output, v, func() table {
 		t := table{header: []string{"TOPIC", "BROKER", "QUEUE", "BROKER-OFFSET", "CONSUMER-OFFSET", "LAG", "TIME-LAG", "LAST-CONSUMED", "CLIENT"},
 			wide: []string{"PULL-OFFSET", "OLDEST-UNCONSUMED"}}
 		var maxLag int64

@@ -3,14 +3,14 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/mq-project/mq/cmd/mq/internal/cmdutil"
 )
 
 type groupCloneOptions struct {
 	adminFlags
-	confirmFlags
 	src, dest, topic string
 	offline          bool
 }
@@ -31,8 +31,8 @@ func newGroupCloneCmd(streams IOStreams, runF func(context.Context, *groupCloneO
 			return runGroupClone(cmd.Context(), opts, streams)
 		},
 	}
-	addAdminFlags(cmd, &opts.adminFlags, "namesrv", true)
-	addConfirmFlags(cmd, &opts.confirmFlags)
+	opts.adminFlags.Register(cmd, cmdutil.Noun)
+	cmdutil.Confirms(cmd, "overwrite the offsets of group {dest-group} on {topic} with those of {src-group}")
 	f := cmd.Flags()
 	f.StringVarP(&opts.src, "src-group", "s", "", "group to copy offsets from (required)")
 	f.StringVarP(&opts.dest, "dest-group", "d", "", "group to copy offsets to (required)")
@@ -46,13 +46,9 @@ func newGroupCloneCmd(streams IOStreams, runF func(context.Context, *groupCloneO
 
 func runGroupClone(ctx context.Context, opts *groupCloneOptions, streams IOStreams) error {
 	if opts.src == opts.dest {
-		return &usageError{errors.New("--src-group and --dest-group are the same")}
+		return &usageError{Err: errors.New("--src-group and --dest-group are the same")}
 	}
-	if err := guard(streams, &opts.adminFlags, &opts.confirmFlags, true,
-		fmt.Sprintf("overwrite the offsets of group %s on %s with those of %s", opts.dest, opts.topic, opts.src)); err != nil {
-		return err
-	}
-	a, err := opts.open()
+	a, err := opts.Open()
 	if err != nil {
 		return err
 	}
@@ -61,7 +57,7 @@ func runGroupClone(ctx context.Context, opts *groupCloneOptions, streams IOStrea
 	if err != nil {
 		return err
 	}
-	if err := renderOutcomes(streams, opts.output, outcomes(res)); err != nil {
+	if err := renderOutcomes(streams, opts.Output, outcomes(res)); err != nil {
 		return err
 	}
 	return answerErr(res.Err())

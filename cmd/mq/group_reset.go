@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mq-project/mq/admin"
+	"github.com/mq-project/mq/cmd/mq/internal/cmdutil"
 )
 
 // `mq group reset-offset|skip`.
@@ -18,7 +19,6 @@ import (
 
 type resetOptions struct {
 	adminFlags
-	confirmFlags
 	group, topic string
 	toTime       string
 	earliest     bool
@@ -51,7 +51,7 @@ func (o *resetOptions) target() (admin.ResetTo, error) {
 		to = admin.ResetTo{Kind: admin.ResetOffset, Offset: o.offset}
 	}
 	if n != 1 {
-		return to, &usageError{errors.New("pass exactly one of --to-time, --earliest, --latest, --offset")}
+		return to, &usageError{Err: errors.New("pass exactly one of --to-time, --earliest, --latest, --offset")}
 	}
 	return to, nil
 }
@@ -74,7 +74,7 @@ gets the planned offsets written (UPDATE_CONSUMER_OFFSET).`,
 			if err != nil {
 				return err
 			}
-			return runGroupReset(cmd.Context(), opts, to, streams, true)
+			return runGroupReset(cmd.Context(), opts, to, streams)
 		},
 	}
 	addResetFlags(cmd, opts)
@@ -86,8 +86,9 @@ gets the planned offsets written (UPDATE_CONSUMER_OFFSET).`,
 }
 
 func addResetFlags(cmd *cobra.Command, opts *resetOptions) {
-	addAdminFlags(cmd, &opts.adminFlags, "namesrv", true)
-	addConfirmFlags(cmd, &opts.confirmFlags)
+	opts.adminFlags.Register(cmd, cmdutil.Noun)
+	cmdutil.Confirms(cmd, "reset the offsets of group {group} on {topic}")
+	cmdutil.ReadOnlyWhen(cmd, "preview")
 	f := cmd.Flags()
 	f.StringVarP(&opts.group, "group", "g", "", "consumer group (required)")
 	f.StringVarP(&opts.topic, "topic", "t", "", "topic (required)")
@@ -104,7 +105,7 @@ func newGroupSkipCmd(streams IOStreams) *cobra.Command {
 		Example: `  mq group skip -g audit -t Orders --yes`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runGroupReset(cmd.Context(), opts, admin.ResetTo{Kind: admin.ResetLatest}, streams, true)
+			return runGroupReset(cmd.Context(), opts, admin.ResetTo{Kind: admin.ResetLatest}, streams)
 		},
 	}
 	addResetFlags(cmd, opts)
@@ -121,14 +122,8 @@ type resetView struct {
 	Brokers []brokerOutcome    `json:"brokers"`
 }
 
-func runGroupReset(ctx context.Context, opts *resetOptions, to admin.ResetTo, streams IOStreams, ask bool) error {
-	if !opts.preview {
-		if err := guard(streams, &opts.adminFlags, &opts.confirmFlags, ask,
-			fmt.Sprintf("reset the offsets of group %s on %s to %s", opts.group, opts.topic, describeReset(to))); err != nil {
-			return err
-		}
-	}
-	a, err := opts.open()
+func runGroupReset(ctx context.Context, opts *resetOptions, to admin.ResetTo, streams IOStreams) error {
+	a, err := opts.Open()
 	if err != nil {
 		return err
 	}
@@ -150,7 +145,7 @@ func runGroupReset(ctx context.Context, opts *resetOptions, to admin.ResetTo, st
 	if v.Queues == nil {
 		v.Queues = []admin.ResetQueue{}
 	}
-	err = render(streams, opts.output, v, func() table {
+	err = render(streams, opts.Output, v, func() table {
 		t := table{header: []string{"TOPIC", "BROKER", "QUEUE", "MIN", "MAX", "CURRENT", "NEW"}, wide: []string{"APPLIED", "VIA", "ERROR"}}
 		if !opts.preview {
 			t.header = append(t.header, "APPLIED")

@@ -9,13 +9,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mq-project/mq/admin"
+	"github.com/mq-project/mq/cmd/mq/internal/cmdutil"
 )
 
 // The kv group: the nameservers' KV config, `mq kv get|put|delete|list --namespace NS`.
 
 type kvOptions struct {
 	adminFlags
-	confirmFlags
 	namespace string
 	key       string
 	value     string
@@ -52,9 +52,12 @@ func kvCmd(use, short, example string, args cobra.PositionalArgs, streams IOStre
 			return run(cmd.Context(), opts)
 		},
 	}
-	addAdminFlags(cmd, &opts.adminFlags, "namesrv", true)
-	if strings.HasPrefix(use, "delete") {
-		addConfirmFlags(cmd, &opts.confirmFlags)
+	opts.adminFlags.Register(cmd, cmdutil.Noun)
+	switch {
+	case strings.HasPrefix(use, "delete"):
+		cmdutil.Confirms(cmd, "delete KV {namespace}/{0}")
+	case strings.HasPrefix(use, "put"):
+		cmdutil.Writes(cmd, "put KV {namespace}/{0}")
 	}
 	cmd.Flags().StringVarP(&opts.namespace, "namespace", "s", "", "KV namespace (required)")
 	_ = cmd.MarkFlagRequired("namespace")
@@ -93,7 +96,7 @@ type kvEntry struct {
 }
 
 func runKVGet(ctx context.Context, opts *kvOptions, streams IOStreams) error {
-	a, err := opts.open()
+	a, err := opts.Open()
 	if err != nil {
 		return err
 	}
@@ -102,20 +105,15 @@ func runKVGet(ctx context.Context, opts *kvOptions, streams IOStreams) error {
 	if err != nil {
 		return err
 	}
-	if opts.output == formatTable || opts.output == formatWide {
+	if opts.Output == formatTable || opts.Output == formatWide {
 		_, err := fmt.Fprintln(streams.Out, v)
 		return err
 	}
-	return render(streams, opts.output, kvEntry{Namespace: opts.namespace, Key: opts.key, Value: v}, nil)
+	return render(streams, opts.Output, kvEntry{Namespace: opts.namespace, Key: opts.key, Value: v}, nil)
 }
 
 func runKVChange(ctx context.Context, opts *kvOptions, streams IOStreams, put bool) error {
-	if !put {
-		if err := confirm(streams, &opts.adminFlags, &opts.confirmFlags, "delete KV "+opts.namespace+"/"+opts.key); err != nil {
-			return err
-		}
-	}
-	a, err := opts.open()
+	a, err := opts.Open()
 	if err != nil {
 		return err
 	}
@@ -126,14 +124,14 @@ func runKVChange(ctx context.Context, opts *kvOptions, streams IOStreams, put bo
 	} else {
 		res = a.DeleteKV(ctx, opts.namespace, opts.key)
 	}
-	if err := renderOutcomes(streams, opts.output, outcomes(res)); err != nil {
+	if err := renderOutcomes(streams, opts.Output, outcomes(res)); err != nil {
 		return err
 	}
 	return answerErr(res.Err())
 }
 
 func runKVList(ctx context.Context, opts *kvOptions, streams IOStreams) error {
-	a, err := opts.open()
+	a, err := opts.Open()
 	if err != nil {
 		return err
 	}
@@ -147,7 +145,7 @@ func runKVList(ctx context.Context, opts *kvOptions, streams IOStreams) error {
 		rows = append(rows, kvEntry{Namespace: opts.namespace, Key: k, Value: v})
 	}
 	sort.Slice(rows, func(i, j int) bool { return rows[i].Key < rows[j].Key })
-	return render(streams, opts.output, rows, func() table {
+	return render(streams, opts.Output, rows, func() table {
 		t := table{header: []string{"KEY", "VALUE"}}
 		for _, r := range rows {
 			t.add(r.Key, r.Value)

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mq-project/mq/admin"
+	"github.com/mq-project/mq/cmd/mq/internal/cmdutil"
 	"github.com/mq-project/mq/message"
 )
 
@@ -54,33 +55,33 @@ clients print as MsgId) looked up through the index of the topic's brokers, whic
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runMessageGet(cmd.Context(), opts, streams) },
 	}
-	addAdminFlags(cmd, &opts.adminFlags, "namesrv", true)
+	opts.adminFlags.Register(cmd, cmdutil.Noun)
 	cmd.Flags().StringVarP(&opts.id, "id", "i", "", "offset message id or unique key (required)")
 	cmd.Flags().StringVarP(&opts.topic, "topic", "t", "", "topic (needed for a unique key)")
 	_ = cmd.MarkFlagRequired("id")
-	registerTopicCompletion(cmd, "topic", &opts.adminFlags)
+	registerTopicCompletion(cmd, "topic")
 	return cmd
 }
 
 func runMessageGet(ctx context.Context, opts *messageGetOptions, streams IOStreams) error {
-	a, err := opts.open()
+	a, err := opts.Open()
 	if err != nil {
 		return err
 	}
 	defer a.Close()
 	found, _, err := a.MessageByID(ctx, opts.topic, strings.TrimSpace(opts.id))
 	if errors.Is(err, admin.ErrNeedTopic) {
-		return &usageError{fmt.Errorf("%q is not an offset id of a known broker, so it is a unique key: pass -t topic", opts.id)}
+		return &usageError{Err: fmt.Errorf("%q is not an offset id of a known broker, so it is a unique key: pass -t topic", opts.id)}
 	}
 	if len(found) == 0 {
 		return err
 	}
 	views := viewFound(found)
 	var data any = views
-	if len(views) == 1 && opts.output != formatJSONL {
+	if len(views) == 1 && opts.Output != formatJSONL {
 		data = views[0]
 	}
-	rerr := render(streams, opts.output, data, func() table {
+	rerr := render(streams, opts.Output, data, func() table {
 		if len(views) == 1 {
 			return messageDetail(views[0])
 		}
@@ -115,7 +116,7 @@ window that is still full is read through its queues and filtered.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runMessageQuery(cmd.Context(), opts, streams) },
 	}
-	addAdminFlags(cmd, &opts.adminFlags, "namesrv", true)
+	opts.adminFlags.Register(cmd, cmdutil.Noun)
 	f := cmd.Flags()
 	f.StringVarP(&opts.topic, "topic", "t", "", "topic (required)")
 	f.StringVarP(&opts.key, "key", "k", "", "message key (required)")
@@ -124,7 +125,7 @@ window that is still full is read through its queues and filtered.`,
 	f.IntVar(&opts.limit, "limit", 0, "at most this many messages (0: all)")
 	_ = cmd.MarkFlagRequired("topic")
 	_ = cmd.MarkFlagRequired("key")
-	registerTopicCompletion(cmd, "topic", &opts.adminFlags)
+	registerTopicCompletion(cmd, "topic")
 	return cmd
 }
 
@@ -150,7 +151,7 @@ func runMessageQuery(ctx context.Context, opts *messageQueryOptions, streams IOS
 	if err != nil {
 		return err
 	}
-	a, err := opts.open()
+	a, err := opts.Open()
 	if err != nil {
 		return err
 	}
@@ -164,13 +165,13 @@ func runMessageQuery(ctx context.Context, opts *messageQueryOptions, streams IOS
 	v := queryView{Topic: opts.topic, Key: opts.key, Count: len(kq.Messages), Queries: kq.Queries, Scanned: kq.Scanned,
 		Truncated: kq.Truncated, Messages: viewFound(kq.Messages), Brokers: resultOutcomes(kq.Brokers)}
 	var data any = v
-	if opts.output == formatJSONL {
+	if opts.Output == formatJSONL {
 		data = v.Messages
 	}
-	if err := render(streams, opts.output, data, func() table { return messagesTable(v.Messages) }); err != nil {
+	if err := render(streams, opts.Output, data, func() table { return messagesTable(v.Messages) }); err != nil {
 		return err
 	}
-	if opts.output == formatTable || opts.output == formatWide {
+	if opts.Output == formatTable || opts.Output == formatWide {
 		fmt.Fprintf(streams.ErrOut, "%d messages (%d index queries, %d read by scan)\n", v.Count, v.Queries, v.Scanned)
 	}
 	return answerErr(qerr)
@@ -212,18 +213,18 @@ func newMessageBrowseCmd(streams IOStreams) *cobra.Command {
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if cmd.Flags().Changed("offset") && !cmd.Flags().Changed("queue") {
-				return &usageError{errors.New("--offset needs --queue")}
+				return &usageError{Err: errors.New("--offset needs --queue")}
 			}
 			if cmd.Flags().Changed("queue") && (opts.begin != "" || opts.end != "") {
-				return &usageError{errors.New("pass either --queue/--offset or --begin/--end")}
+				return &usageError{Err: errors.New("pass either --queue/--offset or --begin/--end")}
 			}
 			return runMessageBrowse(cmd.Context(), opts, streams)
 		},
 	}
-	addAdminFlags(cmd, &opts.adminFlags, "namesrv", true)
+	opts.adminFlags.Register(cmd, cmdutil.Noun)
 	f := cmd.Flags()
 	f.StringVarP(&opts.topic, "topic", "t", "", "topic (required)")
-	f.Int32VarP(&opts.queue, "queue", "q", -1, "only this queue id")
+	f.Int32Var(&opts.queue, "queue", -1, "only this queue id")
 	f.Int64Var(&opts.offset, "offset", -1, "start at this queue offset (default: the queue's min offset)")
 	f.StringVar(&opts.begin, "begin", "", "stored at or after (RFC 3339, Unix ms or a duration ago)")
 	f.StringVar(&opts.end, "end", "", "stored at or before (default: now)")
@@ -232,7 +233,7 @@ func newMessageBrowseCmd(streams IOStreams) *cobra.Command {
 	f.StringVar(&opts.bodyContains, "body-contains", "", "only messages whose body contains this text")
 	f.IntVar(&opts.max, "max", 100, "stop after this many matching messages")
 	_ = cmd.MarkFlagRequired("topic")
-	registerTopicCompletion(cmd, "topic", &opts.adminFlags)
+	registerTopicCompletion(cmd, "topic")
 	return cmd
 }
 
@@ -250,7 +251,7 @@ func runMessageBrowse(ctx context.Context, opts *messageBrowseOptions, streams I
 	if err != nil {
 		return err
 	}
-	a, err := opts.open()
+	a, err := opts.Open()
 	if err != nil {
 		return err
 	}
@@ -306,13 +307,13 @@ func runMessageBrowse(ctx context.Context, opts *messageBrowseOptions, streams I
 	if out == nil {
 		out = []messageView{}
 	}
-	if err := render(streams, opts.output, out, func() table { return messagesTable(out) }); err != nil {
+	if err := render(streams, opts.Output, out, func() table { return messagesTable(out) }); err != nil {
 		return err
 	}
 	if len(errs) > 0 {
 		err := errors.Join(errs...)
 		if len(out) > 0 {
-			return &partialError{err}
+			return &partialError{Err: err}
 		}
 		return err
 	}
@@ -339,7 +340,7 @@ in RMQ_SYS_TRACE_TOPIC or --trace-topic, and show them as a timeline.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runMessageTrace(cmd.Context(), opts, streams) },
 	}
-	addAdminFlags(cmd, &opts.adminFlags, "namesrv", true)
+	opts.adminFlags.Register(cmd, cmdutil.Noun)
 	cmd.Flags().StringVarP(&opts.id, "id", "i", "", "message id (required)")
 	cmd.Flags().StringVar(&opts.traceTopic, "trace-topic", admin.DefaultTraceTopic, "trace topic")
 	_ = cmd.MarkFlagRequired("id")
@@ -347,7 +348,7 @@ in RMQ_SYS_TRACE_TOPIC or --trace-topic, and show them as a timeline.`,
 }
 
 func runMessageTrace(ctx context.Context, opts *messageTraceOptions, streams IOStreams) error {
-	a, err := opts.open()
+	a, err := opts.Open()
 	if err != nil {
 		return err
 	}
@@ -359,7 +360,7 @@ func runMessageTrace(ctx context.Context, opts *messageTraceOptions, streams IOS
 	if len(tr.Records) == 0 {
 		return fmt.Errorf("%w: no trace records of %s in %s", admin.ErrMessageNotFound, opts.id, tr.TraceTopic)
 	}
-	err = render(streams, opts.output, tr, func() table {
+	err = render(streams, opts.Output, tr, func() table {
 		t := table{header: []string{"TIME", "EVENT", "GROUP", "CLIENT", "BROKER", "ATTEMPT", "COST-MS", "STATUS"},
 			wide: []string{"DETAIL"}}
 		for _, e := range tr.Events {
@@ -388,7 +389,6 @@ func runMessageTrace(ctx context.Context, opts *messageTraceOptions, streams IOS
 
 type messageResendOptions struct {
 	adminFlags
-	confirmFlags
 	id, topic, group, client string
 }
 
@@ -403,14 +403,11 @@ without one it fails and says so.`,
 		Example: `  mq message resend -i 7F00000100002A9F00000000000007EC -g orders-consumer --yes`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := confirm(streams, &opts.adminFlags, &opts.confirmFlags, fmt.Sprintf("resend message %s to group %s", opts.id, opts.group)); err != nil {
-				return err
-			}
 			return runMessageResend(cmd.Context(), opts, streams)
 		},
 	}
-	addAdminFlags(cmd, &opts.adminFlags, "namesrv", true)
-	addConfirmFlags(cmd, &opts.confirmFlags)
+	opts.adminFlags.Register(cmd, cmdutil.Noun)
+	cmdutil.Confirms(cmd, "resend message {id} to group {group}")
 	f := cmd.Flags()
 	f.StringVarP(&opts.id, "id", "i", "", "offset message id or unique key (required)")
 	f.StringVarP(&opts.topic, "topic", "t", "", "topic (needed for a unique key)")
@@ -418,7 +415,7 @@ without one it fails and says so.`,
 	f.StringVar(&opts.client, "client", "", "client id (default: the first online consumer of the group)")
 	_ = cmd.MarkFlagRequired("id")
 	_ = cmd.MarkFlagRequired("group")
-	registerGroupCompletion(cmd, "group", &opts.adminFlags)
+	registerGroupCompletion(cmd, "group")
 	return cmd
 }
 
@@ -434,7 +431,7 @@ type resendView struct {
 }
 
 func runMessageResend(ctx context.Context, opts *messageResendOptions, streams IOStreams) error {
-	a, err := opts.open()
+	a, err := opts.Open()
 	if err != nil {
 		return err
 	}
@@ -443,7 +440,7 @@ func runMessageResend(ctx context.Context, opts *messageResendOptions, streams I
 	if err != nil {
 		return err
 	}
-	return render(streams, opts.output, v, func() table {
+	return render(streams, opts.Output, v, func() table {
 		t := table{header: []string{"MSG-ID", "GROUP", "CLIENT", "RESULT", "SPENT-MS"}, wide: []string{"OFFSET-MSG-ID", "REMARK"}}
 		t.add(v.MsgID, v.Group, v.Client, v.Result, strconv.FormatInt(v.SpentMs, 10), v.OffsetMsgID, v.Remark)
 		return t
@@ -454,7 +451,7 @@ func runMessageResend(ctx context.Context, opts *messageResendOptions, streams I
 func resendDirect(ctx context.Context, a *admin.Admin, topic, id, group, client string) (resendView, error) {
 	found, _, err := a.MessageByID(ctx, topic, strings.TrimSpace(id))
 	if errors.Is(err, admin.ErrNeedTopic) {
-		return resendView{}, &usageError{fmt.Errorf("%q is a unique key: pass -t topic", id)}
+		return resendView{}, &usageError{Err: fmt.Errorf("%q is a unique key: pass -t topic", id)}
 	}
 	if len(found) == 0 {
 		return resendView{}, err

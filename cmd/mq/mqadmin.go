@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mq-project/mq/admin"
+	"github.com/mq-project/mq/cmd/mq/internal/cmdutil"
 	"github.com/mq-project/mq/protocol"
 )
 
@@ -44,8 +45,6 @@ against mq and Apache RocketMQ clusters alike. Output is a table, or --output js
 	return cmd
 }
 
-func mqadminFlags(cmd *cobra.Command, f *adminFlags) { addAdminFlags(cmd, f, "namesrvAddr", false) }
-
 func newMqadminClusterList(streams IOStreams, runF func(context.Context, *clusterListOptions) error) *cobra.Command {
 	opts := &clusterListOptions{}
 	var more bool
@@ -55,8 +54,8 @@ func newMqadminClusterList(streams IOStreams, runF func(context.Context, *cluste
 		Short: "List brokers by cluster with their traffic (mqadmin clusterList)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if more && opts.output == formatTable {
-				opts.output = formatWide
+			if more && opts.Output == formatTable {
+				opts.Output = formatWide
 			}
 			opts.interval = time.Duration(interval) * time.Second
 			if runF != nil {
@@ -65,7 +64,7 @@ func newMqadminClusterList(streams IOStreams, runF func(context.Context, *cluste
 			return runClusterList(cmd.Context(), opts, streams)
 		},
 	}
-	mqadminFlags(cmd, &opts.adminFlags)
+	opts.adminFlags.Register(cmd, cmdutil.Mqadmin)
 	f := cmd.Flags()
 	f.BoolVarP(&more, "moreStats", "m", false, "print more stats (the wide table)")
 	f.IntVarP(&interval, "interval", "i", 0, "repeat every N seconds until interrupted")
@@ -86,7 +85,7 @@ func newMqadminTopicList(streams IOStreams, runF func(context.Context, *topicLis
 			return runTopicList(cmd.Context(), opts, streams)
 		},
 	}
-	mqadminFlags(cmd, &opts.adminFlags)
+	opts.adminFlags.Register(cmd, cmdutil.Mqadmin)
 	cmd.Flags().BoolVarP(&opts.byCluster, "clusterModel", "c", false, "list every cluster's topics with the cluster name")
 	return cmd
 }
@@ -105,7 +104,7 @@ func newMqadminTopicRoute(streams IOStreams, runF func(context.Context, *topicRo
 			return runTopicRoute(cmd.Context(), opts, streams)
 		},
 	}
-	mqadminFlags(cmd, &opts.adminFlags)
+	opts.adminFlags.Register(cmd, cmdutil.Mqadmin)
 	cmd.Flags().StringVarP(&opts.topic, "topic", "t", "", "topic name (required)")
 	cmd.Flags().BoolVarP(&list, "list", "l", false, "list format (the table is always a list)")
 	_ = cmd.MarkFlagRequired("topic")
@@ -119,7 +118,7 @@ func parseBoolFlag(name, v string) (bool, error) {
 	}
 	b, err := strconv.ParseBool(v)
 	if err != nil {
-		return false, &usageError{fmt.Errorf("-%s %q: want true or false", name, v)}
+		return false, &usageError{Err: fmt.Errorf("-%s %q: want true or false", name, v)}
 	}
 	return b, nil
 }
@@ -148,7 +147,8 @@ func newMqadminUpdateTopic(streams IOStreams, runF func(context.Context, *topicC
 			return runTopicCreate(cmd.Context(), opts, streams)
 		},
 	}
-	mqadminFlags(cmd, &opts.adminFlags)
+	opts.adminFlags.Register(cmd, cmdutil.Mqadmin)
+	cmdutil.Writes(cmd, "create or update topic {topic}")
 	opts.addFlags(cmd, "brokerAddr", "clusterName")
 	f := cmd.Flags()
 	f.StringVarP(&opts.topic, "topic", "t", "", "topic name (required)")
@@ -172,13 +172,11 @@ func newMqadminDeleteTopic(streams IOStreams, runF func(context.Context, *topicD
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
-			if err := guard(streams, &opts.adminFlags, nil, false, "delete topic "+opts.topic); err != nil {
-				return err
-			}
 			return runTopicDelete(cmd.Context(), opts, streams)
 		},
 	}
-	mqadminFlags(cmd, &opts.adminFlags)
+	opts.adminFlags.Register(cmd, cmdutil.Mqadmin)
+	cmdutil.Writes(cmd, "delete topic {topic}")
 	cmd.Flags().StringVarP(&opts.topic, "topic", "t", "", "topic name (required)")
 	cmd.Flags().StringVarP(&opts.cluster, "clusterName", "c", "", "cluster (required)")
 	_ = cmd.MarkFlagRequired("topic")
@@ -202,7 +200,7 @@ func newMqadminGetBrokerConfig(streams IOStreams, runF func(context.Context, *br
 			return runBrokerMaps(cmd.Context(), &opts.brokerTargetOptions, streams, (*admin.Admin).BrokerConfig)
 		},
 	}
-	mqadminFlags(cmd, &opts.adminFlags)
+	opts.adminFlags.Register(cmd, cmdutil.Mqadmin)
 	opts.addFlags(cmd, "brokerAddr", "clusterName")
 	return cmd
 }
@@ -223,7 +221,7 @@ func newMqadminBrokerStatus(streams IOStreams, runF func(context.Context, *broke
 			return runBrokerMaps(cmd.Context(), &opts.brokerTargetOptions, streams, (*admin.Admin).BrokerRuntimeInfo)
 		},
 	}
-	mqadminFlags(cmd, &opts.adminFlags)
+	opts.adminFlags.Register(cmd, cmdutil.Mqadmin)
 	opts.addFlags(cmd, "brokerAddr", "clusterName")
 	return cmd
 }
@@ -243,13 +241,11 @@ func newMqadminWipeWritePerm(streams IOStreams, runF func(context.Context, *wipe
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
-			if err := guard(streams, &opts.adminFlags, nil, false, "wipe the write permission of "+opts.brokerName); err != nil {
-				return err
-			}
 			return runWipeWritePerm(cmd.Context(), opts, streams)
 		},
 	}
-	mqadminFlags(cmd, &opts.adminFlags)
+	opts.adminFlags.Register(cmd, cmdutil.Mqadmin)
+	cmdutil.Writes(cmd, "wipe the write permission of {brokerName}")
 	cmd.Flags().StringVarP(&opts.brokerName, "brokerName", "b", "", "broker name (required)")
 	_ = cmd.MarkFlagRequired("brokerName")
 	return cmd
@@ -263,7 +259,7 @@ type permChange struct {
 }
 
 func runWipeWritePerm(ctx context.Context, opts *wipeWritePermOptions, streams IOStreams) error {
-	a, err := opts.open()
+	a, err := opts.Open()
 	if err != nil {
 		return err
 	}
@@ -273,7 +269,7 @@ func runWipeWritePerm(ctx context.Context, opts *wipeWritePermOptions, streams I
 	for i, it := range res.Items {
 		rows[i] = permChange{Addr: it.Addr, TopicCount: it.Value, Error: errText(it.Err)}
 	}
-	err = render(streams, opts.output, rows, func() table {
+	err = render(streams, opts.Output, rows, func() table {
 		t := table{header: []string{"NAMESERVER", "WIPED-TOPICS"}}
 		for _, r := range rows {
 			if r.Error != "" {

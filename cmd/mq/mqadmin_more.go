@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mq-project/mq/admin"
+	"github.com/mq-project/mq/cmd/mq/internal/cmdutil"
 	"github.com/mq-project/mq/protocol"
 )
 
@@ -27,7 +28,7 @@ func addMoreMqadminCmds(parent *cobra.Command, streams IOStreams) {
 		cmd := mqadminCmd("topicStatus", "Show a topic's queues with min/max offsets (mqadmin topicStatus)", func(c *cobra.Command) error {
 			return runTopicStatus(c.Context(), opts, streams)
 		})
-		mqadminFlags(cmd, &opts.adminFlags)
+		opts.adminFlags.Register(cmd, cmdutil.Mqadmin)
 		cmd.Flags().StringVarP(&opts.topic, "topic", "t", "", "topic (required)")
 		_ = cmd.MarkFlagRequired("topic")
 		parent.AddCommand(cmd)
@@ -40,7 +41,8 @@ func addMoreMqadminCmds(parent *cobra.Command, streams IOStreams) {
 			}
 			return runGroupCreate(c.Context(), opts, streams)
 		})
-		mqadminFlags(cmd, &opts.adminFlags)
+		opts.adminFlags.Register(cmd, cmdutil.Mqadmin)
+		cmdutil.Writes(cmd, "create or update group {groupName}")
 		opts.addFlags(cmd, "brokerAddr", "clusterName")
 		f := cmd.Flags()
 		f.StringVarP(&opts.group, "groupName", "g", "", "group (required)")
@@ -58,12 +60,10 @@ func addMoreMqadminCmds(parent *cobra.Command, streams IOStreams) {
 			if err := opts.checkOne(); err != nil {
 				return err
 			}
-			if err := guard(streams, &opts.adminFlags, nil, false, "delete group "+opts.group); err != nil {
-				return err
-			}
 			return runGroupDelete(c.Context(), opts, streams)
 		})
-		mqadminFlags(cmd, &opts.adminFlags)
+		opts.adminFlags.Register(cmd, cmdutil.Mqadmin)
+		cmdutil.Writes(cmd, "delete group {groupName}")
 		opts.addFlags(cmd, "brokerAddr", "clusterName")
 		cmd.Flags().StringVarP(&opts.group, "groupName", "g", "", "group (required)")
 		cmd.Flags().BoolVarP(&opts.cleanOffset, "removeOffset", "r", false, "also delete the group's offsets")
@@ -78,7 +78,7 @@ func addMoreMqadminCmds(parent *cobra.Command, streams IOStreams) {
 			}
 			return runGroupProgress(c.Context(), opts, streams)
 		})
-		mqadminFlags(cmd, &opts.adminFlags)
+		opts.adminFlags.Register(cmd, cmdutil.Mqadmin)
 		cmd.Flags().StringVarP(&opts.group, "groupName", "g", "", "group (default: every group with a retry topic)")
 		cmd.Flags().StringVarP(&opts.topic, "topicName", "t", "", "only this topic")
 		parent.AddCommand(cmd)
@@ -88,7 +88,7 @@ func addMoreMqadminCmds(parent *cobra.Command, streams IOStreams) {
 		cmd := mqadminCmd("consumerConnection", "Show a group's connected consumers (mqadmin consumerConnection)", func(c *cobra.Command) error {
 			return runGroupConnections(c.Context(), opts, streams)
 		})
-		mqadminFlags(cmd, &opts.adminFlags)
+		opts.adminFlags.Register(cmd, cmdutil.Mqadmin)
 		cmd.Flags().StringVarP(&opts.group, "consumerGroup", "g", "", "group (required)")
 		_ = cmd.MarkFlagRequired("consumerGroup")
 		parent.AddCommand(cmd)
@@ -106,9 +106,11 @@ func addMoreMqadminCmds(parent *cobra.Command, streams IOStreams) {
 				}
 				to = admin.ResetTo{Kind: admin.ResetTime, Time: ms}
 			}
-			return runGroupReset(c.Context(), opts, to, streams, false)
+			return runGroupReset(c.Context(), opts, to, streams)
 		})
-		mqadminFlags(cmd, &opts.adminFlags)
+		opts.adminFlags.Register(cmd, cmdutil.Mqadmin)
+		cmdutil.Writes(cmd, "reset the offsets of group {group} on {topic}")
+		cmdutil.ReadOnlyWhen(cmd, "preview")
 		f := cmd.Flags()
 		f.StringVarP(&opts.group, "group", "g", "", "group (required)")
 		f.StringVarP(&opts.topic, "topic", "t", "", "topic (required)")
@@ -123,9 +125,10 @@ func addMoreMqadminCmds(parent *cobra.Command, streams IOStreams) {
 	{
 		opts := &resetOptions{offset: -1}
 		cmd := mqadminCmd("skipAccumulatedMessage", "Skip a group's backlog (mqadmin skipAccumulatedMessage)", func(c *cobra.Command) error {
-			return runGroupReset(c.Context(), opts, admin.ResetTo{Kind: admin.ResetLatest}, streams, false)
+			return runGroupReset(c.Context(), opts, admin.ResetTo{Kind: admin.ResetLatest}, streams)
 		})
-		mqadminFlags(cmd, &opts.adminFlags)
+		opts.adminFlags.Register(cmd, cmdutil.Mqadmin)
+		cmdutil.Writes(cmd, "skip the backlog of group {group} on {topic}")
 		cmd.Flags().StringVarP(&opts.group, "group", "g", "", "group (required)")
 		cmd.Flags().StringVarP(&opts.topic, "topic", "t", "", "topic (required)")
 		_ = cmd.MarkFlagRequired("group")
@@ -137,7 +140,7 @@ func addMoreMqadminCmds(parent *cobra.Command, streams IOStreams) {
 		cmd := mqadminCmd(name, "Show a message by offset id or unique key (mqadmin "+name+")", func(c *cobra.Command) error {
 			return runMessageGet(c.Context(), opts, streams)
 		})
-		mqadminFlags(cmd, &opts.adminFlags)
+		opts.adminFlags.Register(cmd, cmdutil.Mqadmin)
 		cmd.Flags().StringVarP(&opts.id, "msgId", "i", "", "message id (required)")
 		cmd.Flags().StringVarP(&opts.topic, "topic", "t", "", "topic (for a unique key)")
 		_ = cmd.MarkFlagRequired("msgId")
@@ -148,7 +151,7 @@ func addMoreMqadminCmds(parent *cobra.Command, streams IOStreams) {
 		cmd := mqadminCmd("queryMsgByKey", "Find messages by key (mqadmin queryMsgByKey)", func(c *cobra.Command) error {
 			return runMessageQuery(c.Context(), opts, streams)
 		})
-		mqadminFlags(cmd, &opts.adminFlags)
+		opts.adminFlags.Register(cmd, cmdutil.Mqadmin)
 		f := cmd.Flags()
 		f.StringVarP(&opts.topic, "topic", "t", "", "topic (required)")
 		f.StringVarP(&opts.key, "msgKey", "k", "", "key (required)")
@@ -165,7 +168,7 @@ func addMoreMqadminCmds(parent *cobra.Command, streams IOStreams) {
 		cmd := mqadminCmd("queryMsgByOffset", "Show the message at a queue offset (mqadmin queryMsgByOffset)", func(c *cobra.Command) error {
 			return runMessageBrowse(c.Context(), opts, streams)
 		})
-		mqadminFlags(cmd, &opts.adminFlags)
+		opts.adminFlags.Register(cmd, cmdutil.Mqadmin)
 		f := cmd.Flags()
 		f.StringVarP(&opts.topic, "topic", "t", "", "topic (required)")
 		f.StringVarP(&brokerName, "brokerName", "b", "", "broker name (accepted; every broker's queue is read)")
@@ -181,7 +184,7 @@ func addMoreMqadminCmds(parent *cobra.Command, streams IOStreams) {
 		cmd := mqadminCmd("queryMsgTraceById", "Show a message's trace (mqadmin queryMsgTraceById)", func(c *cobra.Command) error {
 			return runMessageTrace(c.Context(), opts, streams)
 		})
-		mqadminFlags(cmd, &opts.adminFlags)
+		opts.adminFlags.Register(cmd, cmdutil.Mqadmin)
 		cmd.Flags().StringVarP(&opts.id, "msgId", "i", "", "message id (required)")
 		cmd.Flags().StringVarP(&opts.traceTopic, "traceTopic", "t", admin.DefaultTraceTopic, "trace topic")
 		_ = cmd.MarkFlagRequired("msgId")
@@ -196,7 +199,8 @@ func addMoreMqadminCmds(parent *cobra.Command, streams IOStreams) {
 			}
 			return runSend(c.Context(), opts, []byte(body), streams)
 		})
-		mqadminFlags(cmd, &opts.adminFlags)
+		opts.adminFlags.Register(cmd, cmdutil.Mqadmin)
+		cmdutil.Writes(cmd, "send to topic {topic}")
 		f := cmd.Flags()
 		f.StringVarP(&opts.topic, "topic", "t", "", "topic (required)")
 		f.StringVarP(&body, "body", "p", "", "body (required)")
@@ -215,7 +219,8 @@ func addMoreMqadminCmds(parent *cobra.Command, streams IOStreams) {
 			}
 			return runConsume(c.Context(), opts, streams)
 		})
-		mqadminFlags(cmd, &opts.adminFlags)
+		opts.adminFlags.Register(cmd, cmdutil.Mqadmin)
+		cmdutil.WritesWhen(cmd, "consumerGroup", "commit the offsets of group {consumerGroup}")
 		f := cmd.Flags()
 		f.StringVarP(&opts.topic, "topic", "t", "", "topic (required)")
 		f.StringVarP(&opts.group, "consumerGroup", "g", "", "group whose offsets are used and committed")
@@ -229,9 +234,9 @@ func addMoreMqadminCmds(parent *cobra.Command, streams IOStreams) {
 // runAllGroupsProgress is mqadmin consumerProgress without -g: one line per group.
 func runAllGroupsProgress(ctx context.Context, opts *groupProgressOptions, streams IOStreams) error {
 	if opts.topic != "" {
-		return &usageError{errors.New("-t needs -g")}
+		return &usageError{Err: errors.New("-t needs -g")}
 	}
-	a, err := opts.open()
+	a, err := opts.Open()
 	if err != nil {
 		return err
 	}
@@ -243,7 +248,7 @@ func runAllGroupsProgress(ctx context.Context, opts *groupProgressOptions, strea
 	if rows == nil {
 		rows = []admin.GroupSummary{}
 	}
-	if rerr := render(streams, opts.output, rows, func() table {
+	if rerr := render(streams, opts.Output, rows, func() table {
 		t := table{header: []string{"GROUP", "COUNT", "VERSION", "TYPE", "MODEL", "TPS", "DIFF-TOTAL"}, wide: []string{"ERROR"}}
 		for _, r := range rows {
 			version := "OFFLINE"

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mq-project/mq/admin"
+	"github.com/mq-project/mq/cmd/mq/internal/cmdutil"
 	"github.com/mq-project/mq/protocol"
 )
 
@@ -22,7 +23,6 @@ import (
 
 type brokerConfigSetOptions struct {
 	brokerTargetOptions
-	confirmFlags
 	kv map[string]string
 }
 
@@ -32,12 +32,12 @@ func parseKVArgs(args []string) (map[string]string, error) {
 	for _, a := range args {
 		k, v, ok := strings.Cut(a, "=")
 		if !ok || strings.TrimSpace(k) == "" {
-			return nil, &usageError{fmt.Errorf("%q: want key=value", a)}
+			return nil, &usageError{Err: fmt.Errorf("%q: want key=value", a)}
 		}
 		kv[strings.TrimSpace(k)] = v
 	}
 	if len(kv) == 0 {
-		return nil, &usageError{errors.New("no key=value to set")}
+		return nil, &usageError{Err: errors.New("no key=value to set")}
 	}
 	return kv, nil
 }
@@ -61,15 +61,12 @@ broker refuses unknown keys and bad values; nothing is changed then.`,
 				return err
 			}
 			opts.kv = kv
-			if err := confirm(streams, &opts.adminFlags, &opts.confirmFlags, "change broker config "+admin.FormatProperties(kv)); err != nil {
-				return err
-			}
 			return runBrokerConfigSet(cmd.Context(), opts, streams)
 		},
 	}
-	addAdminFlags(cmd, &opts.adminFlags, "namesrv", true)
+	opts.adminFlags.Register(cmd, cmdutil.Noun)
+	cmdutil.Confirms(cmd, "change the config of {broker}{cluster}")
 	opts.addFlags(cmd, "broker", "cluster")
-	addConfirmFlags(cmd, &opts.confirmFlags)
 	return cmd
 }
 
@@ -80,7 +77,7 @@ func runBrokerConfigSet(ctx context.Context, opts *brokerConfigSetOptions, strea
 	}
 	defer a.Close()
 	res := a.UpdateBrokersConfig(ctx, bs, opts.kv)
-	if err := renderOutcomes(streams, opts.output, outcomes(res)); err != nil {
+	if err := renderOutcomes(streams, opts.Output, outcomes(res)); err != nil {
 		return err
 	}
 	return answerErr(res.Err())
@@ -95,12 +92,10 @@ func addStatsMqadminCmds(parent *cobra.Command, streams IOStreams) {
 				return err
 			}
 			opts.kv = map[string]string{key: value}
-			if err := guard(streams, &opts.adminFlags, nil, false, "change broker config "+key); err != nil {
-				return err
-			}
 			return runBrokerConfigSet(c.Context(), opts, streams)
 		})
-		mqadminFlags(cmd, &opts.adminFlags)
+		opts.adminFlags.Register(cmd, cmdutil.Mqadmin)
+		cmdutil.Writes(cmd, "change broker config {key}")
 		opts.addFlags(cmd, "brokerAddr", "clusterName")
 		cmd.Flags().StringVarP(&key, "key", "k", "", "config key (required)")
 		cmd.Flags().StringVarP(&value, "value", "v", "", "config value (required)")
@@ -118,7 +113,7 @@ func addStatsMqadminCmds(parent *cobra.Command, streams IOStreams) {
 			}
 			return runBrokerConsumeStats(c.Context(), opts, streams)
 		})
-		mqadminFlags(cmd, &opts.adminFlags)
+		opts.adminFlags.Register(cmd, cmdutil.Mqadmin)
 		f := cmd.Flags()
 		f.StringVarP(&opts.brokerAddr, "brokerAddr", "b", "", "broker address (required)")
 		f.StringVarP(&order, "order", "o", "", "only ordered topics (true|false)")
@@ -132,7 +127,7 @@ func addStatsMqadminCmds(parent *cobra.Command, streams IOStreams) {
 		cmd := mqadminCmd("producerConnection", "Show a producer group's connections (mqadmin producerConnection)", func(c *cobra.Command) error {
 			return runProducerConnection(c.Context(), opts, streams)
 		})
-		mqadminFlags(cmd, &opts.adminFlags)
+		opts.adminFlags.Register(cmd, cmdutil.Mqadmin)
 		cmd.Flags().StringVarP(&opts.group, "producerGroup", "g", "", "producer group (required)")
 		cmd.Flags().StringVarP(&opts.topic, "topic", "t", "", "topic (required)")
 		_ = cmd.MarkFlagRequired("producerGroup")
@@ -144,7 +139,7 @@ func addStatsMqadminCmds(parent *cobra.Command, streams IOStreams) {
 		cmd := mqadminCmd("statsAll", "Show put/get TPS and day counts per topic and group (mqadmin statsAll)", func(c *cobra.Command) error {
 			return runStatsAll(c.Context(), opts, streams)
 		})
-		mqadminFlags(cmd, &opts.adminFlags)
+		opts.adminFlags.Register(cmd, cmdutil.Mqadmin)
 		cmd.Flags().StringVarP(&opts.topic, "topic", "t", "", "only this topic")
 		cmd.Flags().BoolVarP(&opts.activeOnly, "activeTopic", "a", false, "only topics with traffic")
 		parent.AddCommand(cmd)
@@ -180,7 +175,7 @@ type brokerConsumeView struct {
 }
 
 func runBrokerConsumeStats(ctx context.Context, opts *brokerConsumeStatsOptions, streams IOStreams) error {
-	a, err := opts.open()
+	a, err := opts.Open()
 	if err != nil {
 		return err
 	}
@@ -220,7 +215,7 @@ func runBrokerConsumeStats(ctx context.Context, opts *brokerConsumeStatsOptions,
 		}
 		return x.QueueID < y.QueueID
 	})
-	return render(streams, opts.output, v, func() table {
+	return render(streams, opts.Output, v, func() table {
 		t := table{header: []string{"GROUP", "TOPIC", "BROKER", "QUEUE", "BROKER-OFFSET", "CONSUMER-OFFSET", "DIFF", "LAST-TIME"}}
 		for _, r := range v.Queues {
 			t.add(r.Group, r.Topic, r.BrokerName, strconv.Itoa(int(r.QueueID)), strconv.FormatInt(r.BrokerOffset, 10),
@@ -247,7 +242,7 @@ type producerConnectionView struct {
 }
 
 func runProducerConnection(ctx context.Context, opts *producerConnectionOptions, streams IOStreams) error {
-	a, err := opts.open()
+	a, err := opts.Open()
 	if err != nil {
 		return err
 	}
@@ -263,7 +258,7 @@ func runProducerConnection(ctx context.Context, opts *producerConnectionOptions,
 	for _, it := range pc.Brokers.Items {
 		v.Brokers = append(v.Brokers, brokerOutcome{Kind: admin.KindBroker, BrokerName: it.Name, Addr: it.Addr, OK: it.Err == nil, Error: errText(it.Err)})
 	}
-	err = render(streams, opts.output, v, func() table {
+	err = render(streams, opts.Output, v, func() table {
 		t := table{header: []string{"CLIENT-ID", "CLIENT-ADDR", "LANGUAGE", "VERSION"}, wide: []string{"BROKER"}}
 		for _, c := range v.Clients {
 			t.add(c.ClientID, c.ClientAddr, c.Language, protocol.VersionName(int(c.Version)), c.BrokerName)
@@ -295,7 +290,7 @@ const statsFallbackNote = "broker does not answer VIEW_BROKER_STATS_DATA (315): 
 	"IN/OUT are messages stored (GET_TOPIC_STATS_INFO 202) and consumed (GET_CONSUME_STATS 208), not day counts"
 
 func runStatsAll(ctx context.Context, opts *statsAllOptions, streams IOStreams) error {
-	a, err := opts.open()
+	a, err := opts.Open()
 	if err != nil {
 		return err
 	}
@@ -340,10 +335,10 @@ func runStatsAll(ctx context.Context, opts *statsAllOptions, streams IOStreams) 
 			v.Rows = append(v.Rows, r)
 		}
 	}
-	if v.Note != "" && (opts.output == formatTable || opts.output == formatWide) {
+	if v.Note != "" && (opts.Output == formatTable || opts.Output == formatWide) {
 		fmt.Fprintln(streams.ErrOut, "mq: note: "+v.Note)
 	}
-	err = render(streams, opts.output, v, func() table {
+	err = render(streams, opts.Output, v, func() table {
 		in, out := "IN-MSG-24H", "OUT-MSG-24H"
 		if st.Fallback {
 			in, out = "IN-MSG-STORED", "OUT-MSG-CONSUMED"

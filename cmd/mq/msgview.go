@@ -126,7 +126,7 @@ func parseWhen(flag, s string, now time.Time) (int64, error) {
 			return t.UnixMilli(), nil
 		}
 	}
-	return 0, &usageError{fmt.Errorf("--%s %q: want RFC 3339, \"2006-01-02 15:04:05\", Unix ms or a duration ago like 1h", flag, s)}
+	return 0, &usageError{Err: fmt.Errorf("--%s %q: want RFC 3339, \"2006-01-02 15:04:05\", Unix ms or a duration ago like 1h", flag, s)}
 }
 
 // parseProps reads k=v flags.
@@ -135,7 +135,7 @@ func parseProps(flag string, kvs []string) (map[string]string, error) {
 	for _, kv := range kvs {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok || k == "" {
-			return nil, &usageError{fmt.Errorf("--%s %q: want key=value", flag, kv)}
+			return nil, &usageError{Err: fmt.Errorf("--%s %q: want key=value", flag, kv)}
 		}
 		out[k] = v
 	}

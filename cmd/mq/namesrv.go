@@ -67,11 +67,11 @@ func loadNamesrvConfig(opts *namesrvOptions) (namesrv.Config, error) {
 	if opts.listen != "" {
 		host, port, err := net.SplitHostPort(opts.listen)
 		if err != nil {
-			return cfg, &usageError{fmt.Errorf("--listen %q: %w", opts.listen, err)}
+			return cfg, &usageError{Err: fmt.Errorf("--listen %q: %w", opts.listen, err)}
 		}
 		p, err := strconv.Atoi(port)
 		if err != nil || p < 0 || p > 65535 {
-			return cfg, &usageError{fmt.Errorf("--listen %q: bad port", opts.listen)}
+			return cfg, &usageError{Err: fmt.Errorf("--listen %q: bad port", opts.listen)}
 		}
 		cfg.BindAddress = host
 		cfg.ListenPort = p

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mq-project/mq/admin"
+	"github.com/mq-project/mq/cmd/mq/internal/cmdutil"
 	"github.com/mq-project/mq/message"
 	"github.com/mq-project/mq/protocol"
 )
@@ -52,7 +53,7 @@ argument, the contents of --file, or stdin. Queues are taken in turn, or chosen 
 			var body []byte
 			switch {
 			case len(args) == 1 && opts.file != "":
-				return &usageError{errors.New("pass the body as an argument or --file, not both")}
+				return &usageError{Err: errors.New("pass the body as an argument or --file, not both")}
 			case len(args) == 1:
 				body = []byte(args[0])
 			case opts.file != "":
@@ -69,12 +70,13 @@ argument, the contents of --file, or stdin. Queues are taken in turn, or chosen 
 				body = b
 			}
 			if opts.count < 1 {
-				return &usageError{fmt.Errorf("--count %d: want at least 1", opts.count)}
+				return &usageError{Err: fmt.Errorf("--count %d: want at least 1", opts.count)}
 			}
 			return runSend(cmd.Context(), opts, body, streams)
 		},
 	}
-	addAdminFlags(cmd, &opts.adminFlags, "namesrv", true)
+	opts.adminFlags.Register(cmd, cmdutil.Noun)
+	cmdutil.Writes(cmd, "send to topic {topic}")
 	f := cmd.Flags()
 	f.StringVarP(&opts.topic, "topic", "t", "", "topic (required)")
 	f.StringVarP(&opts.file, "file", "f", "", "read the body from this file")
@@ -126,7 +128,7 @@ func runSend(ctx context.Context, opts *sendOptions, body []byte, streams IOStre
 		props[message.PropertyShardingKey] = opts.shardingKey
 	}
 	props[message.PropertyWaitStoreMsgOK] = "true"
-	a, err := opts.open()
+	a, err := opts.Open()
 	if err != nil {
 		return err
 	}
@@ -188,7 +190,7 @@ func runSend(ctx context.Context, opts *sendOptions, body []byte, streams IOStre
 		v.Results = append(v.Results, r)
 	}
 	v.Seconds = time.Since(start).Seconds()
-	err = render(streams, opts.output, v, func() table {
+	err = render(streams, opts.Output, v, func() table {
 		t := table{header: []string{"MSG-ID", "BROKER", "QUEUE", "QUEUE-OFFSET"}, wide: []string{"OFFSET-MSG-ID"}}
 		if len(v.Results) > 20 {
 			t = table{header: []string{"TOPIC", "SENT", "FAILED", "SECONDS", "MSGS/S"}}
@@ -206,7 +208,7 @@ func runSend(ctx context.Context, opts *sendOptions, body []byte, streams IOStre
 	}
 	if len(errs) > 0 {
 		if v.Sent > 0 {
-			return &partialError{fmt.Errorf("%d of %d sends failed: %w", v.Failed, opts.count, errs[0])}
+			return &partialError{Err: fmt.Errorf("%d of %d sends failed: %w", v.Failed, opts.count, errs[0])}
 		}
 		return errs[0]
 	}

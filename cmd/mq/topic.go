@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mq-project/mq/admin"
+	"github.com/mq-project/mq/cmd/mq/internal/cmdutil"
 	"github.com/mq-project/mq/protocol"
 )
 
@@ -54,7 +55,7 @@ func newTopicListCmd(streams IOStreams, runF func(context.Context, *topicListOpt
 			return runTopicList(cmd.Context(), opts, streams)
 		},
 	}
-	addAdminFlags(cmd, &opts.adminFlags, "namesrv", true)
+	opts.adminFlags.Register(cmd, cmdutil.Noun)
 	cmd.Flags().StringVarP(&opts.cluster, "cluster", "c", "", "only topics with queues in this cluster")
 	return cmd
 }
@@ -67,7 +68,7 @@ type topicRow struct {
 }
 
 func runTopicList(ctx context.Context, opts *topicListOptions, streams IOStreams) error {
-	a, err := opts.open()
+	a, err := opts.Open()
 	if err != nil {
 		return err
 	}
@@ -113,7 +114,7 @@ func runTopicList(ctx context.Context, opts *topicListOptions, streams IOStreams
 			rows = append(rows, topicRow{Cluster: opts.cluster, Topic: t, Type: string(admin.ClassifyTopic(t, system))})
 		}
 	}
-	return render(streams, opts.output, rows, func() table {
+	return render(streams, opts.Output, rows, func() table {
 		t := table{header: []string{"TOPIC", "TYPE"}}
 		if opts.byCluster {
 			t.header = []string{"CLUSTER", "TOPIC", "TYPE"}
@@ -151,14 +152,14 @@ func newTopicRouteCmd(streams IOStreams, runF func(context.Context, *topicRouteO
 			return runTopicRoute(cmd.Context(), opts, streams)
 		},
 	}
-	addAdminFlags(cmd, &opts.adminFlags, "namesrv", true)
+	opts.adminFlags.Register(cmd, cmdutil.Noun)
 	cmd.Flags().StringVarP(&opts.topic, "topic", "t", "", "topic name (required)")
 	_ = cmd.MarkFlagRequired("topic")
 	return cmd
 }
 
 func runTopicRoute(ctx context.Context, opts *topicRouteOptions, streams IOStreams) error {
-	a, err := opts.open()
+	a, err := opts.Open()
 	if err != nil {
 		return err
 	}
@@ -167,7 +168,7 @@ func runTopicRoute(ctx context.Context, opts *topicRouteOptions, streams IOStrea
 	if err != nil {
 		return err
 	}
-	return render(streams, opts.output, rd, func() table {
+	return render(streams, opts.Output, rd, func() table {
 		t := table{header: []string{"BROKER", "CLUSTER", "MASTER", "READ", "WRITE", "PERM"}, wide: []string{"SLAVES"}}
 		addrs := map[string]protocol.BrokerData{}
 		for _, bd := range rd.BrokerDatas {
@@ -222,7 +223,8 @@ func newTopicCreateCmd(streams IOStreams, runF func(context.Context, *topicCreat
 			return runTopicCreate(cmd.Context(), opts, streams)
 		},
 	}
-	addAdminFlags(cmd, &opts.adminFlags, "namesrv", true)
+	opts.adminFlags.Register(cmd, cmdutil.Noun)
+	cmdutil.Writes(cmd, "create or update topic {topic}")
 	opts.addFlags(cmd, "broker", "cluster")
 	f := cmd.Flags()
 	f.StringVarP(&opts.topic, "topic", "t", "", "topic name (required)")
@@ -239,7 +241,7 @@ func checkPerm(p int32) error {
 	case protocol.PermWrite, protocol.PermRead, protocol.PermRead | protocol.PermWrite:
 		return nil
 	}
-	return &usageError{errors.New("-p: want 2 (write), 4 (read) or 6 (read+write)")}
+	return &usageError{Err: errors.New("-p: want 2 (write), 4 (read) or 6 (read+write)")}
 }
 
 // brokerOutcome is one server's answer to a change (create, delete).
@@ -288,7 +290,7 @@ func runTopicCreate(ctx context.Context, opts *topicCreateOptions, streams IOStr
 	if ns != nil {
 		rows, errs = append(rows, outcomes(*ns)...), errors.Join(errs, ns.Err())
 	}
-	if err := renderOutcomes(streams, opts.output, rows); err != nil {
+	if err := renderOutcomes(streams, opts.Output, rows); err != nil {
 		return err
 	}
 	return answerErr(errs)
@@ -298,7 +300,6 @@ func runTopicCreate(ctx context.Context, opts *topicCreateOptions, streams IOStr
 
 type topicDeleteOptions struct {
 	adminFlags
-	confirmFlags
 	topic   string
 	cluster string
 }
@@ -314,14 +315,11 @@ func newTopicDeleteCmd(streams IOStreams, runF func(context.Context, *topicDelet
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
-			if err := confirm(streams, &opts.adminFlags, &opts.confirmFlags, "delete topic "+opts.topic+" from cluster "+opts.cluster); err != nil {
-				return err
-			}
 			return runTopicDelete(cmd.Context(), opts, streams)
 		},
 	}
-	addAdminFlags(cmd, &opts.adminFlags, "namesrv", true)
-	addConfirmFlags(cmd, &opts.confirmFlags)
+	opts.adminFlags.Register(cmd, cmdutil.Noun)
+	cmdutil.Confirms(cmd, "delete topic {topic} from cluster {cluster}")
 	cmd.Flags().StringVarP(&opts.topic, "topic", "t", "", "topic name (required)")
 	cmd.Flags().StringVarP(&opts.cluster, "cluster", "c", "", "cluster to delete it from (required)")
 	_ = cmd.MarkFlagRequired("topic")
@@ -330,7 +328,7 @@ func newTopicDeleteCmd(streams IOStreams, runF func(context.Context, *topicDelet
 }
 
 func runTopicDelete(ctx context.Context, opts *topicDeleteOptions, streams IOStreams) error {
-	a, err := opts.open()
+	a, err := opts.Open()
 	if err != nil {
 		return err
 	}
@@ -340,7 +338,7 @@ func runTopicDelete(ctx context.Context, opts *topicDeleteOptions, streams IOStr
 		return err
 	}
 	rows := append(outcomes(dr.Brokers), outcomes(dr.NameServers)...)
-	if err := renderOutcomes(streams, opts.output, rows); err != nil {
+	if err := renderOutcomes(streams, opts.Output, rows); err != nil {
 		return err
 	}
 	return changeErr(dr.Brokers.Err(), dr.NameServers.Err())
@@ -355,7 +353,7 @@ func changeErr(errs ...error) error {
 	}
 	for _, e := range errs {
 		if e == nil || admin.IsPartial(e) {
-			return &partialError{err}
+			return &partialError{Err: err}
 		}
 	}
 	return err
@@ -382,14 +380,14 @@ func newTopicStatusCmd(streams IOStreams, runF func(context.Context, *topicStatu
 			return runTopicStatus(cmd.Context(), opts, streams)
 		},
 	}
-	addAdminFlags(cmd, &opts.adminFlags, "namesrv", true)
+	opts.adminFlags.Register(cmd, cmdutil.Noun)
 	cmd.Flags().StringVarP(&opts.topic, "topic", "t", "", "topic name (required)")
 	_ = cmd.MarkFlagRequired("topic")
 	return cmd
 }
 
 func runTopicStatus(ctx context.Context, opts *topicStatusOptions, streams IOStreams) error {
-	a, err := opts.open()
+	a, err := opts.Open()
 	if err != nil {
 		return err
 	}
@@ -402,7 +400,7 @@ func runTopicStatus(ctx context.Context, opts *topicStatusOptions, streams IOStr
 	if rows == nil {
 		rows = []admin.QueueOffsets{}
 	}
-	err = render(streams, opts.output, rows, func() table {
+	err = render(streams, opts.Output, rows, func() table {
 		t := table{header: []string{"BROKER", "QUEUE", "MIN-OFFSET", "MAX-OFFSET", "LAST-UPDATED"}}
 		for _, q := range rows {
 			t.add(q.BrokerName, strconv.Itoa(int(q.QueueID)), strconv.FormatInt(q.MinOffset, 10),

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mq-project/mq/admin"
+	"github.com/mq-project/mq/cmd/mq/internal/cmdutil"
 	"github.com/mq-project/mq/tui"
 )
 
@@ -45,23 +46,18 @@ back, '?' shows the keys, q quits. It refreshes every --refresh and logs only to
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if opts.refresh < 0 {
-				return &usageError{errors.New("--refresh must not be negative")}
+				return &usageError{Err: errors.New("--refresh must not be negative")}
 			}
-			r, err := opts.resolve()
+			r, err := opts.Check()
 			if err != nil {
 				return err
 			}
-			if len(admin.SplitAddrs(r.nameservers)) == 0 {
-				return &usageError{errors.New("no nameserver: pass -n host:port, set NAMESRV_ADDR or add a context (mq ctx add)")}
-			}
-			opts.namesrv = r.nameservers
+			opts.Namesrv = r.NameServers
 			return runF(cmd.Context(), opts, streams)
 		},
 	}
+	opts.RegisterConnection(cmd, cmdutil.Noun)
 	fs := cmd.Flags()
-	fs.StringVarP(&opts.namesrv, "namesrv", "n", os.Getenv("NAMESRV_ADDR"), "nameserver addresses, ';'-separated (default $NAMESRV_ADDR)")
-	fs.StringVar(&opts.context, "context", os.Getenv("MQ_CONTEXT"), "use this context of mq ctx (default: the current one; -n wins)")
-	fs.DurationVar(&opts.timeout, "timeout", admin.DefaultTimeout, "timeout of each request to a server")
 	fs.DurationVar(&opts.refresh, "refresh", 2*time.Second, "auto-refresh period (0 turns it off)")
 	fs.StringVar(&opts.logFile, "log-file", "", "log file (default <user cache dir>/mq/tui.log); the TUI never logs to the terminal")
 	fs.IntVar(&opts.browseN, "browse", 50, "how many newest messages the messages view reads")
@@ -94,11 +90,12 @@ func runTUI(ctx context.Context, opts *tuiOptions, streams IOStreams) error {
 	}
 	defer f.Close()
 	log := slog.New(slog.NewTextHandler(f, nil))
-	r, err := opts.resolve()
+	ao, err := opts.AdminOptions()
 	if err != nil {
 		return err
 	}
-	a, err := admin.New(admin.Options{NameServers: admin.SplitAddrs(opts.namesrv), Timeout: opts.timeout, Credentials: r.creds, Logger: log})
+	ao.Logger = log
+	a, err := admin.New(ao)
 	if err != nil {
 		return err
 	}
@@ -108,9 +105,9 @@ func runTUI(ctx context.Context, opts *tuiOptions, streams IOStreams) error {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	m := tui.New(tui.Config{Source: a, NameServers: opts.namesrv, Refresh: opts.refresh, Timeout: 2 * opts.timeout,
-		BrowseN: opts.browseN, NoColor: os.Getenv("NO_COLOR") != "", Logger: log, Context: ctx})
-	log.Info("tui start", "namesrv", opts.namesrv, "refresh", opts.refresh)
+	m := tui.New(tui.Config{Source: a, NameServers: opts.Namesrv, Refresh: opts.refresh, Timeout: 2 * opts.Timeout,
+		BrowseN: opts.browseN, NoColor: cmdutil.NoColor(), Logger: log, Context: ctx})
+	log.Info("tui start", "namesrv", opts.Namesrv, "refresh", opts.refresh)
 	_, err = tea.NewProgram(m, tea.WithContext(ctx), tea.WithInput(streams.In), tea.WithOutput(streams.Out)).Run()
 	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
 		err = nil // interrupted by a signal: a normal way out

@@ -19,11 +19,11 @@ func TestTUIFlags(t *testing.T) {
 		wantErr string
 	}{
 		{name: "flags=defaults", args: []string{"-n", "127.0.0.1:9876"},
-			want: tuiOptions{adminFlags: adminFlags{namesrv: "127.0.0.1:9876"}, refresh: 2 * time.Second, browseN: 50}},
+			want: tuiOptions{adminFlags: adminFlags{Namesrv: "127.0.0.1:9876"}, refresh: 2 * time.Second, browseN: 50}},
 		{name: "flags=all", args: []string{"-n", "a:1;b:2", "--refresh", "5s", "--log-file", "/tmp/x.log", "--browse", "7"},
-			want: tuiOptions{adminFlags: adminFlags{namesrv: "a:1;b:2"}, refresh: 5 * time.Second, logFile: "/tmp/x.log", browseN: 7}},
+			want: tuiOptions{adminFlags: adminFlags{Namesrv: "a:1;b:2"}, refresh: 5 * time.Second, logFile: "/tmp/x.log", browseN: 7}},
 		{name: "flags=env", env: "10.0.0.1:9876", args: nil,
-			want: tuiOptions{adminFlags: adminFlags{namesrv: "10.0.0.1:9876"}, refresh: 2 * time.Second, browseN: 50}},
+			want: tuiOptions{adminFlags: adminFlags{Namesrv: "10.0.0.1:9876"}, refresh: 2 * time.Second, browseN: 50}},
 		{name: "flags=negative-refresh", args: []string{"-n", "x:1", "--refresh", "-1s"}, wantErr: "--refresh"},
 		{name: "flags=extra-arg", args: []string{"-n", "x:1", "topics"}, wantErr: "unknown command"},
 	}
@@ -52,8 +52,8 @@ func TestTUIFlags(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got.adminFlags.timeout, got.adminFlags.lookup = 0, nil
-			if got.namesrv != tt.want.namesrv || got.refresh != tt.want.refresh || got.logFile != tt.want.logFile || got.browseN != tt.want.browseN {
+			got.adminFlags.Timeout = 0
+			if got.Namesrv != tt.want.Namesrv || got.refresh != tt.want.refresh || got.logFile != tt.want.logFile || got.browseN != tt.want.browseN {
 				t.Errorf("options %+v, want %+v", *got, tt.want)
 			}
 		})

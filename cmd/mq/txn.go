@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mq-project/mq/admin"
+	"github.com/mq-project/mq/cmd/mq/internal/cmdutil"
 )
 
 // `mq txn half`.
@@ -40,7 +41,7 @@ func newTxnCmd(streams IOStreams) *cobra.Command {
 			for _, it := range res.Items {
 				rows = append(rows, row{BrokerName: it.Name, Addr: it.Addr, TxnStatus: it.Value, Error: errText(it.Err)})
 			}
-			if err := render(streams, opts.output, rows, func() table {
+			if err := render(streams, opts.Output, rows, func() table {
 				t := table{header: []string{"BROKER", "QUEUE", "HALF-OFFSET", "MAX", "PENDING", "OLDEST-AGE", "CHECKS-SENT"},
 					wide: []string{"OP-OFFSET", "OP-MAX", "SOURCE"}}
 				for _, r := range rows {
@@ -64,7 +65,7 @@ func newTxnCmd(streams IOStreams) *cobra.Command {
 			}
 			for _, r := range rows {
 				for _, m := range r.Messages {
-					if opts.output == formatTable || opts.output == formatWide {
+					if opts.Output == formatTable || opts.Output == formatWide {
 						fmt.Fprintf(streams.Out, "pending %s topic=%s group=%s checks=%d stored=%s\n", m.MsgID, m.Topic, m.ProducerGroup,
 							m.CheckTimes, admin.FormatTimeMs(m.StoreTimestamp))
 					}
@@ -73,7 +74,7 @@ func newTxnCmd(streams IOStreams) *cobra.Command {
 			return answerErr(res.Err())
 		},
 	}
-	addAdminFlags(half, &opts.adminFlags, "namesrv", true)
+	opts.adminFlags.Register(half, cmdutil.Noun)
 	opts.addFlags(half, "broker", "cluster")
 	half.Flags().Int32Var(&limit, "limit", 20, "list up to this many pending half messages (mq brokers)")
 	cmd.AddCommand(half)

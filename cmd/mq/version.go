@@ -1,12 +1,14 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 
 	"github.com/spf13/cobra"
+
+	"github.com/mq-project/mq/cmd/mq/internal/cmdutil"
 )
 
 // version is set at build time with -ldflags "-X main.version=v1.2.3".
@@ -45,12 +47,7 @@ func newVersionCmd(streams IOStreams) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			v := currentVersion()
-			switch output {
-			case "json":
-				enc := json.NewEncoder(streams.Out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(v)
-			case "", "table", "text":
+			if output == formatTable {
 				fmt.Fprintf(streams.Out, "mq %s", v.Version)
 				if v.Commit != "" {
 					fmt.Fprintf(streams.Out, " (%s)", v.Commit)
@@ -58,9 +55,13 @@ func newVersionCmd(streams IOStreams) *cobra.Command {
 				fmt.Fprintf(streams.Out, " %s %s, speaks RocketMQ remoting as V5_3_3\n", v.GoVersion, v.Platform)
 				return nil
 			}
-			return &usageError{fmt.Errorf("-o %q: want table or json", output)}
+			return render(streams, output, v, func() table {
+				t := table{header: []string{"VERSION", "COMMIT", "GO", "PLATFORM", "ROCKETMQ-VERSION"}}
+				t.add(v.Version, v.Commit, v.GoVersion, v.Platform, "V5_3_3 ("+strconv.Itoa(v.RocketMQVersion)+")")
+				return t
+			})
 		},
 	}
-	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table or json")
+	cmdutil.RegisterOutput(cmd, &output, cmdutil.Noun)
 	return cmd
 }

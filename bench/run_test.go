@@ -1,8 +1,8 @@
-package main
+package bench
 
 import (
 	"context"
-	"io"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/mq-project/mq/admin"
 	"github.com/mq-project/mq/internal/mqtest"
+	"github.com/mq-project/mq/protocol"
 )
 
 // storedCount is the sum of the max offsets of topic's queues.
@@ -38,11 +39,23 @@ func storedCount(t *testing.T, ns, topic string) int64 {
 	return n
 }
 
+// benchTopic creates topic with 4 queues on the broker at brokerAddr and waits for its route.
 func benchTopic(t *testing.T, ns, brokerAddr, topic string) {
 	t.Helper()
-	if code, _, errOut := runMQ(t, "topic", "create", "-n", ns, "-t", topic, "-b", brokerAddr, "-r", "4", "-w", "4"); code != 0 {
-		t.Fatalf("topic create: %s", errOut)
+	a, err := admin.New(admin.Options{NameServers: []string{ns}})
+	if err != nil {
+		t.Fatal(err)
 	}
+	defer a.Close()
+	tc := protocol.NewTopicConfig(topic)
+	tc.ReadQueueNums, tc.WriteQueueNums = 4, 4
+	if err := a.CreateTopicOnBroker(context.Background(), brokerAddr, tc); err != nil {
+		t.Fatalf("topic create: %v", err)
+	}
+	mqtest.CheckFor(t, 10*time.Second, 20*time.Millisecond, func() error {
+		_, err := a.TopicRoute(context.Background(), topic)
+		return err
+	})
 }
 
 // TestBenchProduceHonest checks that the count `mq bench produce` reports is what the broker
@@ -53,27 +66,33 @@ func TestBenchProduceHonest(t *testing.T) {
 	benchTopic(t, ns.Addr, b.Addr, "HonestT")
 	for _, tc := range []struct {
 		name string
-		o    benchOptions
+		o    Options
 	}{
-		{"mode=async,count=3000", benchOptions{producers: 4, inflight: 32, size: 100, count: 3000}},
-		{"mode=sync,count=500", benchOptions{producers: 2, inflight: 1, size: 1024, count: 500, sync: true}},
-		{"mode=async,duration=300ms", benchOptions{producers: 2, inflight: 64, size: 512, duration: 300 * time.Millisecond}},
+		{"mode=async,count=3000", Options{Producers: 4, Inflight: 32, Size: 100, Count: 3000}},
+		{"mode=sync,count=500", Options{Producers: 2, Inflight: 1, Size: 1024, Count: 500, Sync: true}},
+		{"mode=async,duration=300ms", Options{Producers: 2, Inflight: 64, Size: 512, Duration: 300 * time.Millisecond}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := tc.o
-			o.namesrv, o.topic, o.group, o.quiet = ns.Addr, "HonestT", "bench-producer", true
-			if o.duration == 0 {
-				o.duration = time.Minute
+			o.Mode, o.NameServers, o.Topic, o.Group = ModeProduce, []string{ns.Addr}, "HonestT", "bench-producer"
+			if o.Duration == 0 {
+				o.Duration = time.Minute
 			}
 			before := storedCount(t, ns.Addr, "HonestT")
-			r, err := runBenchProduce(context.Background(), &o, io.Discard)
+			r, err := Run(context.Background(), o)
 			if err != nil {
 				t.Fatal(err)
 			}
-			stored := storedCount(t, ns.Addr, "HonestT") - before
-			if r.Errors != 0 || r.Messages != stored || (o.count > 0 && r.Messages != o.count) {
-				t.Fatalf("reported %d messages (%d errors), broker stored %d, asked for %d", r.Messages, r.Errors, stored, o.count)
+			if r.Errors != 0 || (o.Count > 0 && r.Messages != o.Count) {
+				t.Fatalf("reported %d messages (%d errors), asked for %d", r.Messages, r.Errors, o.Count)
 			}
+			// Max offsets grow as the dispatcher catches up with the CommitLog: wait for it.
+			mqtest.CheckFor(t, 10*time.Second, 20*time.Millisecond, func() error {
+				if stored := storedCount(t, ns.Addr, "HonestT") - before; stored != r.Messages {
+					return fmt.Errorf("reported %d messages, broker stored %d", r.Messages, stored)
+				}
+				return nil
+			})
 		})
 	}
 }
@@ -91,9 +110,9 @@ func TestBenchVersusGoClient(t *testing.T) {
 	benchTopic(t, ns.Addr, b.Addr, "VersusT")
 	const workers, size, run = 16, 1024, time.Second
 
-	o := benchOptions{namesrv: ns.Addr, topic: "VersusT", group: "bench-producer", producers: workers, inflight: 1, size: size,
-		sync: true, duration: run, quiet: true}
-	r, err := runBenchProduce(context.Background(), &o, io.Discard)
+	o := Options{Mode: ModeProduce, NameServers: []string{ns.Addr}, Topic: "VersusT", Group: "bench-producer", Producers: workers,
+		Inflight: 1, Size: size, Sync: true, Duration: run}
+	r, err := Run(context.Background(), o)
 	if err != nil || r.Errors != 0 {
 		t.Fatalf("mq bench: %v, %d errors (%s)", err, r.Errors, r.FirstError)
 	}
