@@ -505,6 +505,12 @@ type SendResult struct {
 	QueueOffset int64  `json:"queueOffset"`
 	MsgID       string `json:"msgId"`
 	OffsetMsgID string `json:"offsetMsgId"`
+	// RegionID and TraceOn are the broker's MSG_REGION and TRACE_ON: the official clients
+	// write a trace record only when the region is set and tracing is on.
+	RegionID string `json:"regionId,omitempty"`
+	TraceOn  bool   `json:"-"`
+	// TransactionID is the broker's id of a half message.
+	TransactionID string `json:"transactionId,omitempty"`
 }
 
 // Send sends one message to a queue of a broker (SEND_MESSAGE with the V1 header GoC sends).
@@ -537,7 +543,8 @@ func (a *Admin) Send(ctx context.Context, addr string, r SendRequest) (SendResul
 		return SendResult{}, wrapf("SEND_MESSAGE header: %w", err)
 	}
 	res := SendResult{BrokerName: r.BrokerName, QueueID: sh.QueueID, QueueOffset: sh.QueueOffset,
-		MsgID: r.Message.Properties[message.PropertyUniqClientMessageIDKeyIndex], OffsetMsgID: sh.MsgID}
+		MsgID: r.Message.Properties[message.PropertyUniqClientMessageIDKeyIndex], OffsetMsgID: sh.MsgID,
+		RegionID: sh.MsgRegion, TraceOn: sh.TraceOn != "" && sh.TraceOn != "false", TransactionID: sh.TransactionID}
 	if res.MsgID == "" {
 		res.MsgID = sh.MsgID
 	}
