@@ -136,4 +136,3 @@ func localIP() string {
 	}
 	return "127.0.0.1"
 }
-
