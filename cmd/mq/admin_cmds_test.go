@@ -356,6 +356,17 @@ func TestGroupAndKVCommands(t *testing.T) {
 	if code != 0 || json.Unmarshal([]byte(out), &pc) != nil || len(pc) != 1 || pc[0].TopicCount < 1 {
 		t.Fatalf("wipe: %d %s", code, out)
 	}
+	if _, out, _ := runMQ(t, "topic", "route", "-n", ns, "-t", "TopicTest"); !regexp.MustCompile(`(?m)^broker-a .* R--$`).MatchString(out) {
+		t.Fatalf("route after wipe:\n%s", out)
+	}
+	// addWritePerm undoes it.
+	code, out, _ = runMQ(t, "admin", "addWritePerm", "-n", ns, "-b", "broker-a")
+	if code != 0 || !regexp.MustCompile(`(?m)^NAMESERVER +ADDED-TOPICS$`).MatchString(out) || !regexp.MustCompile(`(?m)^127\.0\.0\.1:\d+ +[1-9]\d*$`).MatchString(out) {
+		t.Fatalf("add: %d %s", code, out)
+	}
+	if _, out, _ := runMQ(t, "topic", "route", "-n", ns, "-t", "TopicTest"); !regexp.MustCompile(`(?m)^broker-a .* RW-$`).MatchString(out) {
+		t.Fatalf("route after add:\n%s", out)
+	}
 }
 
 func TestWriteTable(t *testing.T) {
