@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net"
 	"regexp"
 	"testing"
 	"time"
@@ -39,6 +40,25 @@ func TestBrokerPerm(t *testing.T) {
 	for _, bad := range []string{"rwx", "7", "q"} {
 		if code, _, errOut := runMQ(t, "broker", "perm", "-n", ns, "-b", b.Addr, bad, "--yes"); code != exitUsage {
 			t.Errorf("perm %s: %d %s", bad, code, errOut)
+		}
+	}
+}
+
+// TestDialableAddr: the ports file names an address a client can dial, 127.0.0.1:PORT for a
+// wildcard bind, not [::]:PORT or 0.0.0.0:PORT.
+func TestDialableAddr(t *testing.T) {
+	for _, tc := range []struct {
+		addr net.Addr
+		want string
+	}{
+		{&net.TCPAddr{IP: net.IPv6unspecified, Port: 9876}, "127.0.0.1:9876"},
+		{&net.TCPAddr{IP: net.IPv4zero, Port: 10911}, "127.0.0.1:10911"},
+		{&net.TCPAddr{Port: 1}, "127.0.0.1:1"},
+		{&net.TCPAddr{IP: net.IPv4(10, 0, 0, 5), Port: 9876}, "10.0.0.5:9876"},
+		{&net.TCPAddr{IP: net.IPv6loopback, Port: 9876}, "[::1]:9876"},
+	} {
+		if got := dialableAddr(tc.addr); got != tc.want {
+			t.Errorf("dialableAddr(%v) = %q, want %q", tc.addr, got, tc.want)
 		}
 	}
 }
