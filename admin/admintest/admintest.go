@@ -126,6 +126,9 @@ func Start(cfg Config) (*Broker, error) {
 		protocol.SendMessage:                      b.sendMessage,
 		protocol.SendMessageV2:                    b.sendMessage,
 		protocol.QueryConsumerOffset:              b.queryConsumerOffset,
+		protocol.GetMinOffset:                     b.queueOffset,
+		protocol.GetMaxOffset:                     b.queueOffset,
+		protocol.PullMessage:                      b.pullMessage,
 	} {
 		if code == protocol.ViewBrokerStatsData && cfg.NoStats {
 			continue

@@ -2,6 +2,7 @@ package admintest
 
 import (
 	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 
@@ -161,7 +162,8 @@ func (b *Broker) sendMessage(req *remoting.Command) *remoting.Command {
 	}
 	props := message.DecodeProperties([]byte(h.Properties))
 	m := message.MessageExt{Message: message.Message{Topic: topic, Flag: h.Flag, Properties: props, Body: req.Body},
-		QueueID: queueID, SysFlag: h.SysFlag, BornTimestamp: h.BornTimestamp, ReconsumeTimes: h.ReconsumeTimes}
+		QueueID: queueID, SysFlag: h.SysFlag, BornTimestamp: h.BornTimestamp, ReconsumeTimes: h.ReconsumeTimes,
+		StoreHost: netip.MustParseAddrPort(b.Addr), BornHost: netip.MustParseAddrPort("10.0.0.5:53122")}
 	storeTopic, storeQueue := topic, queueID
 	switch {
 	case h.SysFlag&message.SysFlagTransactionMask == message.TransactionPreparedType:
@@ -235,4 +237,76 @@ func (b *Broker) unknownGroupStats(req *remoting.Command, topic string) *remotin
 		}
 	}
 	return ok(req, `{"consumeTps":0.0,"offsetTable":{`+strings.Join(parts, ",")+`}}`)
+}
+
+// Put stores m in topic's queue as if it had been sent there (a dead letter moved to %DLQ%G,
+// say) and returns its queue offset. The topic must be one of the broker's.
+func (b *Broker) Put(topic string, queueID int32, m message.MessageExt) int64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	qs := b.queueLocked(topic, queueID)
+	m.Topic, m.QueueID, m.QueueOffset = topic, queueID, qs.max
+	if m.StoreTimestamp == 0 {
+		m.StoreTimestamp = 1700000000000 + qs.max
+	}
+	if !m.StoreHost.IsValid() {
+		m.StoreHost = netip.MustParseAddrPort(b.Addr)
+	}
+	if !m.BornHost.IsValid() {
+		m.BornHost = netip.MustParseAddrPort("10.0.0.5:53122")
+	}
+	qs.msgs = append(qs.msgs, m)
+	qs.max++
+	qs.last = m.StoreTimestamp
+	return m.QueueOffset
+}
+
+// queueOffset answers GET_MIN_OFFSET and GET_MAX_OFFSET.
+func (b *Broker) queueOffset(req *remoting.Command) *remoting.Command {
+	var h protocol.GetMinOffsetRequestHeader
+	if err := protocol.DecodeHeader(req.ExtFields, &h); err != nil {
+		return fail(req, protocol.SystemError, err.Error())
+	}
+	b.mu.Lock()
+	qs := b.queueLocked(h.Topic, h.QueueID)
+	off := qs.max
+	if req.Code == int16(protocol.GetMinOffset) {
+		off = qs.min
+	}
+	b.mu.Unlock()
+	resp := ok(req, "")
+	resp.ExtFields = protocol.EncodeHeader(&protocol.OffsetResponseHeader{Offset: off})
+	return resp
+}
+
+// pullMessage answers PULL_MESSAGE with the stored messages from the asked offset (the fake
+// offsets of configured topics hold none): FOUND, or PULL_NOT_FOUND at the end.
+func (b *Broker) pullMessage(req *remoting.Command) *remoting.Command {
+	var h protocol.PullMessageRequestHeader
+	if err := h.Decode(req.ExtFields); err != nil {
+		return fail(req, protocol.SystemError, err.Error())
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	qs := b.queueLocked(h.Topic, h.QueueID)
+	first := qs.max - int64(len(qs.msgs)) // offset of msgs[0]
+	rh := protocol.PullMessageResponseHeader{MinOffset: qs.min, MaxOffset: qs.max, NextBeginOffset: max(h.QueueOffset, first)}
+	var body []byte
+	for off := max(h.QueueOffset, first); off < qs.max && int32(off-max(h.QueueOffset, first)) < max(h.MaxMsgNums, 1); off++ {
+		m := qs.msgs[off-first]
+		var err error
+		if body, err = message.EncodeStored(body, &m, nil); err != nil {
+			return fail(req, protocol.SystemError, err.Error())
+		}
+		rh.NextBeginOffset = off + 1
+	}
+	code := protocol.Success
+	if len(body) == 0 {
+		code = protocol.PullNotFound
+	}
+	resp := remoting.NewResponse(req, int16(code), "")
+	resp.ExtFields = map[string]string{}
+	rh.Encode(resp.ExtFields)
+	resp.Body = body
+	return resp
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/mq-project/mq/admin"
 	"github.com/mq-project/mq/admin/admintest"
 	"github.com/mq-project/mq/internal/mqtest"
+	"github.com/mq-project/mq/message"
 	"github.com/mq-project/mq/protocol"
 )
 
@@ -157,5 +158,40 @@ func TestConsumeGroupPullsAsGroup(t *testing.T) {
 	d, err := a.BrokerStats(t.Context(), b.Addr, "GROUP_GET_NUMS", "CG@audit")
 	if err != nil || d.StatsMinute.Sum < 3 {
 		t.Fatalf("GROUP_GET_NUMS CG@audit: %+v %v", d, err)
+	}
+}
+
+// TestDLQResendApache: `mq dlq resend` on Apache puts the dead letter into the group's retry
+// topic and not straight back into %DLQ%: the resend does not carry maxReconsumeTimes=0.
+func TestDLQResendApache(t *testing.T) {
+	n := mqtest.StartNamesrv(t)
+	var topics []protocol.TopicConfig
+	for _, name := range []string{admin.RetryTopic("g1"), admin.DLQTopic("g1"), "Orders"} {
+		tc := protocol.NewTopicConfig(name)
+		tc.ReadQueueNums, tc.WriteQueueNums = 1, 1
+		topics = append(topics, tc)
+	}
+	fb, err := admintest.Start(admintest.Config{Topics: topics, Groups: []string{"g1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { fb.Close() })
+	if err := fb.Register(t.Context(), n.Addr); err != nil {
+		t.Fatal(err)
+	}
+	dead := message.MessageExt{Message: message.Message{Body: []byte("poison"),
+		Properties: map[string]string{message.PropertyRetryTopic: "Orders", message.PropertyUniqClientMessageIDKeyIndex: "AC11000100002A9F0000000000000001"}},
+		ReconsumeTimes: 16}
+	fb.Put(admin.DLQTopic("g1"), 0, dead)
+	code, out, errOut := runMQ(t, "dlq", "resend", "-n", n.Addr, "-g", "g1", "--all", "--yes", "-o", "json")
+	if code != 0 || !strings.Contains(out, `"to": "%RETRY%g1"`) {
+		t.Fatalf("resend: %d %s %s", code, out, errOut)
+	}
+	if got := fb.Messages(admin.DLQTopic("g1")); len(got) != 1 {
+		t.Fatalf("the DLQ holds %d messages (the resend went back into it)", len(got))
+	}
+	got := fb.Messages(admin.RetryTopic("g1"))
+	if len(got) != 1 || string(got[0].Message.Body) != "poison" || got[0].Message.Properties[message.PropertyRetryTopic] != "Orders" {
+		t.Fatalf("retry topic holds %+v", got)
 	}
 }
