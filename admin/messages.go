@@ -141,18 +141,19 @@ func (a *Admin) brokerAt(ctx context.Context, host netip.AddrPort) (Broker, bool
 	return Broker{}, false, nil
 }
 
-// queryTopic runs one QUERY_MESSAGE on every master of topic's route.
+// queryTopic runs one QUERY_MESSAGE on every brokerName of topic's route (its master, or a
+// slave when there is none).
 func (a *Admin) queryTopic(ctx context.Context, topic, key string, begin, end int64, unique bool) ([]FoundMessage, Results[[]message.MessageExt], error) {
 	rd, err := a.TopicRoute(ctx, topic)
 	if err != nil {
 		return nil, Results[[]message.MessageExt]{}, err
 	}
-	ms := RouteMasters(rd)
-	if len(ms) == 0 {
-		return nil, Results[[]message.MessageExt]{}, wrapf("%w: route of %s names no master", ErrNoBrokers, topic)
+	sets := RouteBrokerSets(rd)
+	if len(sets) == 0 {
+		return nil, Results[[]message.MessageExt]{}, wrapf("%w: route of %s names no broker", ErrNoBrokers, topic)
 	}
-	res := ForEachBroker(ctx, a, ms, func(ctx context.Context, addr string) ([]message.MessageExt, error) {
-		return a.QueryMessages(ctx, addr, topic, key, QueryBatch, begin, end, unique)
+	res := ForEachBrokerSet(ctx, a, sets, func(ctx context.Context, b Broker) ([]message.MessageExt, error) {
+		return a.QueryMessages(ctx, b.Addr, topic, key, QueryBatch, begin, end, unique)
 	})
 	var out []FoundMessage
 	for _, it := range res.Items {
@@ -206,22 +207,17 @@ func (a *Admin) QueryByKey(ctx context.Context, topic, key string, begin, end in
 	if err != nil {
 		return kq, err
 	}
-	ms := RouteMasters(rd)
-	if len(ms) == 0 {
-		return kq, wrapf("%w: route of %s names no master", ErrNoBrokers, topic)
+	sets := RouteBrokerSets(rd)
+	if len(sets) == 0 {
+		return kq, wrapf("%w: route of %s names no broker", ErrNoBrokers, topic)
 	}
 	queues := map[string]int32{}
 	for _, qd := range rd.QueueDatas {
 		queues[qd.BrokerName] = max(qd.ReadQueueNums, qd.WriteQueueNums)
 	}
 	var mu sync.Mutex
-	kq.Brokers = ForEachBroker(ctx, a, ms, func(ctx context.Context, addr string) (struct{}, error) {
-		var name string
-		for _, b := range ms {
-			if b.Addr == addr {
-				name = b.Name
-			}
-		}
+	kq.Brokers = ForEachBrokerSet(ctx, a, sets, func(ctx context.Context, b Broker) (struct{}, error) {
+		name, addr := b.Name, b.Addr
 		found, queries, scanned, err := a.queryByKeyOnBroker(ctx, addr, name, topic, key, begin, end, queues[name], limit)
 		mu.Lock()
 		defer mu.Unlock()

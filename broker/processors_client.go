@@ -142,7 +142,7 @@ func (b *Broker) updateConsumerOffset(_ context.Context, _ *remoting.Conn, req *
 	if _, _, err := b.subs.FindOrCreate(h.ConsumerGroup); err != nil {
 		return errorResponse(req, protocol.SubscriptionGroupNotExist, "Subscription group "+h.ConsumerGroup+" not exist!")
 	}
-	b.offsets.Commit(h.ConsumerGroup, h.Topic, h.QueueID, h.CommitOffset)
+	b.commitOffset(h.ConsumerGroup, h.Topic, h.QueueID, h.CommitOffset)
 	return success(req)
 }
 

@@ -197,6 +197,7 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, m.keys.Bottom):
 		m.move(1 << 30)
 	case key.Matches(msg, m.keys.Refresh):
+		delete(m.inflight, p.key) // ctrl+r always asks again, even over a fetch still out
 		return m.fetch(p.key)
 	case key.Matches(msg, m.keys.Enter):
 		return m.open()
@@ -254,14 +255,12 @@ func (m *Model) command(in string) tea.Cmd {
 		return m.reset(pageKey{kind: kindBrokers})
 	case "topics", "topic", "t", "tp":
 		if arg != "" {
-			m.reset(pageKey{kind: kindTopics})
-			return tea.Batch(m.fetch(m.top().key), m.push(pageKey{kind: kindTopic, arg: arg}))
+			return tea.Batch(m.reset(pageKey{kind: kindTopics}), m.push(pageKey{kind: kindTopic, arg: arg}))
 		}
 		return m.reset(pageKey{kind: kindTopics})
 	case "groups", "group", "g", "cg":
 		if arg != "" {
-			m.reset(pageKey{kind: kindGroups})
-			return tea.Batch(m.fetch(m.top().key), m.push(pageKey{kind: kindGroup, arg: arg}))
+			return tea.Batch(m.reset(pageKey{kind: kindGroups}), m.push(pageKey{kind: kindGroup, arg: arg}))
 		}
 		return m.reset(pageKey{kind: kindGroups})
 	case "msgs", "messages", "msg", "m":

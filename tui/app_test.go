@@ -78,8 +78,8 @@ func press(t *testing.T, m *Model, ks ...string) (quit bool) {
 		switch {
 		case special[k] != 0:
 			msg = tea.KeyPressMsg{Code: special[k]}
-		case k == "ctrl+c":
-			msg = tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl}
+		case strings.HasPrefix(k, "ctrl+"):
+			msg = tea.KeyPressMsg{Code: rune(k[len("ctrl+")]), Mod: tea.ModCtrl}
 		default:
 			msg = tea.KeyPressMsg{Code: []rune(k)[0], Text: k}
 		}
@@ -282,5 +282,48 @@ func TestTUIRefreshTick(t *testing.T) {
 	batch, ok := cmd().(tea.BatchMsg)
 	if !ok || len(batch) != 2 {
 		t.Fatalf("tick: want a batch of fetch and next tick, got %T", cmd())
+	}
+}
+
+// TestTUIBugCommandWithArgThenBack is the "loading… forever" bug: `:topics NAME` (or
+// `:groups NAME`) pushed the detail over a list whose fetch was marked in flight and dropped,
+// so esc showed "loading…" for good and ctrl+r did nothing.
+func TestTUIBugCommandWithArgThenBack(t *testing.T) {
+	for _, tc := range []struct{ cmd, want string }{{"topics Orders", "Payments"}, {"groups billing", "audit"}} {
+		t.Run(tc.cmd, func(t *testing.T) {
+			m := newTestModel(t, &fakeSource{})
+			press(t, m, ":")
+			typeText(t, m, tc.cmd)
+			press(t, m, "enter", "esc")
+			if s := screen(t, m); strings.Contains(s, "loading…") || !strings.Contains(s, tc.want) {
+				t.Fatalf("after esc: want the list with %q:\n%s", tc.want, s)
+			}
+		})
+	}
+	t.Run("ctrl+r", func(t *testing.T) {
+		src := &fakeSource{clusterErr: errDown}
+		m := newTestModel(t, src)
+		src.clusterErr = nil
+		press(t, m, "ctrl+r")
+		if s := screen(t, m); !strings.Contains(s, "10.0.0.2:10911") {
+			t.Fatalf("ctrl+r did not reload:\n%s", s)
+		}
+	})
+}
+
+// TestTUIBugNewestMessages is the browse bug: reading from max-N with one pull of at most 32
+// messages never reached the newest messages of a queue holding more than 32.
+func TestTUIBugNewestMessages(t *testing.T) {
+	m := New(Config{Source: &fakeSource{perQueue: 100}, NameServers: "127.0.0.1:9876", NoColor: true,
+		Now: func() time.Time { return refreshedAt }, BrowseN: 50, Context: t.Context()})
+	send(t, m, tea.WindowSizeMsg{Width: 120, Height: 24})
+	run(t, m, m.Init())
+	press(t, m, ":")
+	typeText(t, m, "msgs Orders")
+	press(t, m, "enter")
+	s := screen(t, m)
+	// The newest message is offset 99 of queue 1 (stored last) on either broker.
+	if !strings.Contains(s, "7F00000100a010099") && !strings.Contains(s, "7F00000100b010099") {
+		t.Fatalf("newest message (offset 99) missing:\n%s", s)
 	}
 }

@@ -15,6 +15,7 @@ import (
 type fakeSource struct {
 	down       map[string]bool
 	clusterErr error
+	perQueue   int64 // messages in every queue; 0 means 3+queue id
 }
 
 var _ Source = (*fakeSource)(nil)
@@ -91,7 +92,7 @@ func (f *fakeSource) TopicStatus(_ context.Context, topic string) (admin.TopicSt
 		}
 		for q := int32(0); q < 2; q++ {
 			ts.Queues = append(ts.Queues, admin.QueueOffsets{Topic: topic, BrokerName: it.Name, QueueID: q,
-				MinOffset: 0, MaxOffset: int64(3 + q), LastUpdateTimestamp: t0 + int64(q)*1000})
+				MinOffset: 0, MaxOffset: f.queueLen(q), LastUpdateTimestamp: t0 + int64(q)*1000})
 		}
 	}
 	return ts, nil
@@ -147,21 +148,41 @@ func (f *fakeSource) GroupConnections(_ context.Context, group string) (admin.Gr
 	return gc, nil
 }
 
-func (f *fakeSource) Pull(_ context.Context, addr string, r admin.PullRequest) (admin.PullResult, error) {
-	if f.down[addr] {
-		return admin.PullResult{}, errDown
+// queueLen is how many messages queue q of every fake topic holds.
+func (f *fakeSource) queueLen(q int32) int64 {
+	if f.perQueue > 0 {
+		return f.perQueue
 	}
-	pr := admin.PullResult{Status: admin.PullFound}
-	host := netip.MustParseAddrPort(addr)
-	for off := r.Offset; off < int64(3+r.QueueID); off++ {
-		m := message.MessageExt{QueueID: r.QueueID, QueueOffset: off, CommitLogOffset: 1000*int64(r.QueueID) + off*100,
-			StoreTimestamp: t0 + off*60000 + int64(r.QueueID)*1000, BornTimestamp: t0 + off*60000, StoreHost: host,
-			BornHost: netip.MustParseAddrPort("10.0.0.9:50000")}
-		m.Topic = r.Topic
-		m.Body = fmt.Appendf(nil, `{"order":%d,"queue":%d,"broker":%q}`, off, r.QueueID, r.BrokerName)
-		m.Properties = map[string]string{message.PropertyTags: "TagA", message.PropertyKeys: fmt.Sprintf("k%d-%d", r.QueueID, off),
-			message.PropertyUniqClientMessageIDKeyIndex: fmt.Sprintf("7F00000100%s%02d%04d", r.BrokerName[len(r.BrokerName)-1:], r.QueueID, off)}
-		pr.Messages = append(pr.Messages, m)
+	return int64(3 + q)
+}
+
+// ScanQueue reads the fake queue as admin.ScanQueue reads a real one: [From, To) in order.
+func (f *fakeSource) ScanQueue(_ context.Context, q admin.QueueScan, fn func(*message.MessageExt) bool) (int, error) {
+	if f.down[q.Addr] {
+		return 0, errDown
 	}
-	return pr, nil
+	to := q.To
+	if to <= 0 || to > f.queueLen(q.QueueID) {
+		to = f.queueLen(q.QueueID)
+	}
+	n := 0
+	for off := max(q.From, 0); off < to; off++ {
+		m := f.messageAt(q.Addr, q.BrokerName, q.Topic, q.QueueID, off)
+		n++
+		if !fn(&m) {
+			break
+		}
+	}
+	return n, nil
+}
+
+func (f *fakeSource) messageAt(addr, brokerName, topic string, queueID int32, off int64) message.MessageExt {
+	m := message.MessageExt{QueueID: queueID, QueueOffset: off, CommitLogOffset: 1000*int64(queueID) + off*100,
+		StoreTimestamp: t0 + off*60000 + int64(queueID)*1000, BornTimestamp: t0 + off*60000, StoreHost: netip.MustParseAddrPort(addr),
+		BornHost: netip.MustParseAddrPort("10.0.0.9:50000")}
+	m.Topic = topic
+	m.Body = fmt.Appendf(nil, `{"order":%d,"queue":%d,"broker":%q}`, off, queueID, brokerName)
+	m.Properties = map[string]string{message.PropertyTags: "TagA", message.PropertyKeys: fmt.Sprintf("k%d-%d", queueID, off),
+		message.PropertyUniqClientMessageIDKeyIndex: fmt.Sprintf("7F00000100%s%02d%04d", brokerName[len(brokerName)-1:], queueID, off)}
+	return m
 }

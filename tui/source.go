@@ -22,7 +22,7 @@ type Source interface {
 	GroupList(ctx context.Context, bs []admin.Broker) admin.GroupList
 	GroupProgress(ctx context.Context, group, topic string) (admin.GroupProgress, error)
 	GroupConnections(ctx context.Context, group string) (admin.GroupConnections, error)
-	Pull(ctx context.Context, addr string, r admin.PullRequest) (admin.PullResult, error)
+	ScanQueue(ctx context.Context, q admin.QueueScan, fn func(*message.MessageExt) bool) (int, error)
 }
 
 // browseNewest reads the newest n messages of topic: the last n of every queue, merged and
@@ -45,13 +45,14 @@ func browseNewest(ctx context.Context, src Source, topic string, n int) ([]messa
 			continue
 		}
 		from := max(q.MinOffset, q.MaxOffset-int64(n))
-		pr, err := src.Pull(ctx, addrs[q.BrokerName], admin.PullRequest{BrokerName: q.BrokerName, Topic: topic,
-			QueueID: q.QueueID, Offset: from, Max: int32(min(n, 32))})
+		_, err := src.ScanQueue(ctx, admin.QueueScan{Addr: addrs[q.BrokerName], BrokerName: q.BrokerName, Topic: topic,
+			QueueID: q.QueueID, From: from, To: q.MaxOffset}, func(m *message.MessageExt) bool {
+			out = append(out, *m)
+			return true
+		})
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s queue %d: %w", q.BrokerName, q.QueueID, err))
-			continue
 		}
-		out = append(out, pr.Messages...)
 	}
 	slices.SortStableFunc(out, func(a, b message.MessageExt) int {
 		if c := cmp.Compare(b.StoreTimestamp, a.StoreTimestamp); c != 0 {

@@ -75,6 +75,7 @@ type Client struct {
 	closed bool
 	wake   chan struct{} // 1-slot: the master address changed
 
+	lost        LogLimiter // "replication connection ended": once, then at a falling rate
 	connected   atomic.Bool
 	masterEnd   atomic.Int64 // the master's offset in the last frame
 	lastReceive atomic.Int64 // unix ms of the last frame
@@ -146,7 +147,9 @@ func (c *Client) run() {
 			if c.ctx.Err() != nil {
 				return
 			}
-			c.log.Warn("replication connection ended", "master", addr, "err", err)
+			if ok, n := c.lost.Allow(time.Now()); ok {
+				c.log.Warn("replication connection ended", "master", addr, "err", err, "suppressed", n)
+			}
 		}
 		t := time.NewTimer(c.cfg.RetryInterval)
 		select {
@@ -181,6 +184,7 @@ func (c *Client) session(addr string) error {
 		c.mu.Unlock()
 		conn.Close()
 	}()
+	c.lost.Reset()
 	c.log.Info("connected to master", "master", addr, "offset", c.cfg.Store.CommitLogMaxOffset())
 	var wmu sync.Mutex // reports come from the read loop and the ticker
 	report := func() error {

@@ -21,6 +21,7 @@ type brokerOptions struct {
 	printConfig bool
 	checkConfig bool
 	portsFile   string
+	recoverMode string
 }
 
 // newBrokerCmd is `mq broker`: run with -c it starts a broker; its subcommands (list, status,
@@ -51,6 +52,7 @@ The broker registers with every nameserver in namesrvAddr (or NAMESRV_ADDR, or -
 	f.BoolVarP(&opts.printConfig, "print-config", "p", false, "print the effective configuration and exit")
 	f.BoolVar(&opts.checkConfig, "check", false, "validate the configuration and exit")
 	f.StringVar(&opts.portsFile, "ports-file", "", "write the bound address to this file once listening")
+	f.StringVar(&opts.recoverMode, "recover", "", "damaged CommitLog record at start: salvage (skip it, keep what follows) or strict (truncate, as Apache) (overrides recoverMode)")
 	addBrokerAdminCmds(cmd, streams)
 	return cmd
 }
@@ -75,6 +77,12 @@ func loadBrokerConfig(opts *brokerOptions) (broker.Config, error) {
 			return cfg, err
 		}
 		cfg.ListenPort = p
+	}
+	if opts.recoverMode != "" {
+		if opts.recoverMode != "salvage" && opts.recoverMode != "strict" {
+			return cfg, &usageError{Err: fmt.Errorf("--recover %q: want salvage or strict", opts.recoverMode)}
+		}
+		cfg.RecoverMode = opts.recoverMode
 	}
 	return cfg, cfg.Validate()
 }
@@ -122,7 +130,7 @@ func runBroker(ctx context.Context, opts *brokerOptions, g *globalOptions, strea
 		ln.Close()
 		return err
 	}
-	return serveUntilDone(ctx, logger, "broker", ln, b.Registered(), writePortsFile(opts.portsFile, dialableAddr(ln.Addr())+"\n"),
+	return serveUntilDone(ctx, logger, "broker", ln, b.Registered(), writePortsFile(opts.portsFile, dialAddr(ln.Addr())+"\n"),
 		brokerServe(b), b.Shutdown)
 }
 

@@ -173,7 +173,7 @@ func newBrokerConfigCmd(streams IOStreams, runF func(context.Context, *brokerCon
 	}
 	opts.adminFlags.Register(cmd, cmdutil.Noun)
 	opts.addFlags(cmd, "broker", "cluster")
-	cmd.AddCommand(newBrokerConfigSetCmd(streams))
+	cmd.AddCommand(newBrokerConfigSetCmd(streams, nil))
 	return cmd
 }
 

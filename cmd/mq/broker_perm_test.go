@@ -44,9 +44,9 @@ func TestBrokerPerm(t *testing.T) {
 	}
 }
 
-// TestDialableAddr: the ports file names an address a client can dial, 127.0.0.1:PORT for a
+// TestDialAddr: the ports file names an address a client can dial, 127.0.0.1:PORT for a
 // wildcard bind, not [::]:PORT or 0.0.0.0:PORT.
-func TestDialableAddr(t *testing.T) {
+func TestDialAddr(t *testing.T) {
 	for _, tc := range []struct {
 		addr net.Addr
 		want string
@@ -57,8 +57,8 @@ func TestDialableAddr(t *testing.T) {
 		{&net.TCPAddr{IP: net.IPv4(10, 0, 0, 5), Port: 9876}, "10.0.0.5:9876"},
 		{&net.TCPAddr{IP: net.IPv6loopback, Port: 9876}, "[::1]:9876"},
 	} {
-		if got := dialableAddr(tc.addr); got != tc.want {
-			t.Errorf("dialableAddr(%v) = %q, want %q", tc.addr, got, tc.want)
+		if got := dialAddr(tc.addr); got != tc.want {
+			t.Errorf("dialAddr(%v) = %q, want %q", tc.addr, got, tc.want)
 		}
 	}
 }

@@ -26,8 +26,8 @@ func newGroupCmd(streams IOStreams) *cobra.Command {
 		newGroupDeleteCmd(streams, nil),
 		newGroupConnectionsCmd(streams, nil),
 		newGroupProgressCmd(streams, nil),
-		newGroupResetCmd(streams),
-		newGroupSkipCmd(streams),
+		newGroupResetCmd(streams, nil),
+		newGroupSkipCmd(streams, nil),
 		newGroupCloneCmd(streams, nil),
 	)
 	addNameCompletions(cmd)

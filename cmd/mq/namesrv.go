@@ -108,15 +108,15 @@ func runNamesrv(ctx context.Context, opts *namesrvOptions, g *globalOptions, str
 		ln.Close()
 		return err
 	}
-	return serveUntilDone(ctx, logger, "namesrv", ln, nil, writePortsFile(opts.portsFile, dialableAddr(ln.Addr())+"\n"),
+	return serveUntilDone(ctx, logger, "namesrv", ln, nil, writePortsFile(opts.portsFile, dialAddr(ln.Addr())+"\n"),
 		namesrvServe(srv), srv.Shutdown)
 }
 
-// dialableAddr is a listener's address as a client can dial it: a wildcard bind (0.0.0.0,
-// [::]) is written as 127.0.0.1:PORT, the address every local client can reach.
-func dialableAddr(a net.Addr) string {
-	if ta, ok := a.(*net.TCPAddr); ok && (ta.IP == nil || ta.IP.IsUnspecified()) {
-		return net.JoinHostPort("127.0.0.1", strconv.Itoa(ta.Port))
+// dialAddr is a listener's address as a client dials it: a wildcard bind ([::]:9876,
+// 0.0.0.0:9876) becomes 127.0.0.1:9876.
+func dialAddr(a net.Addr) string {
+	if t, ok := a.(*net.TCPAddr); ok && (t.IP == nil || t.IP.IsUnspecified()) {
+		return net.JoinHostPort("127.0.0.1", strconv.Itoa(t.Port))
 	}
 	return a.String()
 }

@@ -40,7 +40,7 @@ type sendOptions struct {
 	transaction string
 }
 
-func newSendCmd(streams IOStreams) *cobra.Command {
+func newSendCmd(streams IOStreams, runF func(context.Context, *sendOptions) error) *cobra.Command {
 	opts := &sendOptions{}
 	cmd := &cobra.Command{
 		Use:   "send -t TOPIC [BODY]",
@@ -89,7 +89,7 @@ will ask the producer group, which is gone, and in the end roll them back).`,
 			default:
 				return &usageError{Err: fmt.Errorf("--transaction %q: want commit, rollback or unknown", opts.transaction)}
 			}
-			return runSend(cmd.Context(), opts, body, streams)
+			return runWith(cmd.Context(), opts, runF, func() error { return runSend(cmd.Context(), opts, body, streams) })
 		},
 	}
 	opts.adminFlags.Register(cmd, cmdutil.Noun)

@@ -97,7 +97,7 @@ func runStandalone(ctx context.Context, opts *standaloneOptions, g *globalOption
 		return fmt.Errorf("broker: %w", err)
 	}
 	// Ports may be 0 (tests): announce what was bound.
-	bCfg.NamesrvAddr = dialableAddr(nsLn.Addr())
+	bCfg.NamesrvAddr = dialAddr(nsLn.Addr())
 	bCfg.ListenPort = bLn.Addr().(*net.TCPAddr).Port
 	if err := bCfg.Validate(); err != nil {
 		nsLn.Close()
@@ -119,7 +119,7 @@ func runStandalone(ctx context.Context, opts *standaloneOptions, g *globalOption
 	}
 	// Ready once the broker's routes are on the nameserver: a client started then finds them.
 	onReady := func() error {
-		text := fmt.Sprintf("namesrv %s\nbroker %s\n", dialableAddr(nsLn.Addr()), dialableAddr(bLn.Addr()))
+		text := fmt.Sprintf("namesrv %s\nbroker %s\n", dialAddr(nsLn.Addr()), dialAddr(bLn.Addr()))
 		if err := writePortsFile(opts.portsFile, text)(); err != nil {
 			return err
 		}

@@ -44,7 +44,7 @@ func newTopicListCmd(streams IOStreams, runF func(context.Context, *topicListOpt
 	opts := &topicListOptions{}
 	cmd := &cobra.Command{
 		Use:   "list",
-		Short: "List topics with their type (normal, retry, dlq, delay, transaction, system)",
+		Short: "List topics with their type (normal, retry, dlq, delay, transaction, trace, system)",
 		Example: `  mq topic list
   mq topic list -c DefaultCluster -o jsonl`,
 		Args: cobra.NoArgs,
