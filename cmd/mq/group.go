@@ -269,7 +269,7 @@ func runGroupConnections(ctx context.Context, opts *groupConnectionsOptions, str
 	err = render(streams, opts.Output, v, func() table {
 		t := table{header: []string{"CLIENT-ID", "CLIENT-ADDR", "LANGUAGE", "VERSION"}, wide: []string{"BROKER"}}
 		for _, c := range v.Clients {
-			t.add(c.ClientID, c.ClientAddr, c.Language, strconv.Itoa(int(c.Version)), c.BrokerName)
+			t.add(c.ClientID, c.ClientAddr, c.Language, protocol.VersionName(int(c.Version)), c.BrokerName)
 		}
 		return t
 	})

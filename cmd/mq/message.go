@@ -466,7 +466,7 @@ func resendDirect(ctx context.Context, a *admin.Admin, topic, id, group, client 
 	m := found[len(found)-1]
 	if client == "" {
 		gc, err := a.GroupConnections(ctx, group)
-		if err != nil {
+		if err != nil && !errors.Is(err, admin.ErrGroupNotOnline) {
 			return resendView{}, err
 		}
 		if len(gc.Clients) == 0 {

@@ -107,7 +107,7 @@ func runStandalone(ctx context.Context, opts *standaloneOptions, g *globalOption
 		return fmt.Errorf("broker: %w", err)
 	}
 	// Ports may be 0 (tests): announce what was bound.
-	bCfg.NamesrvAddr = nsLn.Addr().String()
+	bCfg.NamesrvAddr = dialAddr(nsLn.Addr())
 	bCfg.ListenPort = bLn.Addr().(*net.TCPAddr).Port
 	if err := bCfg.Validate(); err != nil {
 		nsLn.Close()
