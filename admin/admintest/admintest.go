@@ -123,6 +123,7 @@ func Start(cfg Config) (*Broker, error) {
 		protocol.UpdateBrokerConfig:               b.updateConfig,
 		protocol.GetBrokerConsumeStats:            b.brokerConsumeStats,
 		protocol.QueryTopicConsumeByWho:           b.consumeByWho,
+		protocol.GetBrokerHAStatus:                haStatus,
 		protocol.SendMessage:                      b.sendMessage,
 		protocol.SendMessageV2:                    b.sendMessage,
 		protocol.QueryConsumerOffset:              b.queryConsumerOffset,

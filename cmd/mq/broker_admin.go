@@ -21,6 +21,7 @@ func addBrokerAdminCmds(parent *cobra.Command, streams IOStreams) {
 		newBrokerListCmd(streams, nil),
 		newBrokerStatusCmd(streams, nil),
 		newBrokerConfigCmd(streams, nil),
+		newBrokerHACmd(streams, nil),
 		newBrokerPermCmd(streams, nil),
 	)
 }

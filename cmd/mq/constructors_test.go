@@ -48,6 +48,10 @@ var flagCases = map[string]func(t *testing.T){
 		o := parseInto(t, newBrokerStatusCmd, "-b", "b:1", "-q")
 		want(t, o.brokerAddr == "b:1" && o.Quiet, o)
 	},
+	"broker ha": func(t *testing.T) {
+		o := parseInto(t, newBrokerHACmd, "-c", "C1", "-o", "json")
+		want(t, o.cluster == "C1" && o.Output == "json", o)
+	},
 	"broker config": func(t *testing.T) {
 		o := parseInto(t, newBrokerConfigCmd, "-c", "C1", "--timeout", "3s")
 		want(t, o.cluster == "C1" && o.Timeout == 3*time.Second, o)

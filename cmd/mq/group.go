@@ -336,6 +336,7 @@ func runGroupProgress(ctx context.Context, opts *groupProgressOptions, streams I
 	if err != nil {
 		return err
 	}
+	noteFromSlave(streams.ErrOut, gp.Brokers)
 	// Time lag and owners are extras: a failure there is reported, the offsets still shown.
 	if derr := a.ProgressDetails(ctx, &gp, true); derr != nil {
 		fmt.Fprintln(streams.ErrOut, "mq: note: "+derr.Error())

@@ -396,6 +396,7 @@ func runTopicStatus(ctx context.Context, opts *topicStatusOptions, streams IOStr
 	if err != nil {
 		return err
 	}
+	noteFromSlave(streams.ErrOut, ts.Brokers)
 	rows := ts.Queues
 	if rows == nil {
 		rows = []admin.QueueOffsets{}
