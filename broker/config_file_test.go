@@ -4,7 +4,6 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -305,19 +304,7 @@ func TestInertKeysAreInert(t *testing.T) {
 	for _, k := range strings.Fields(inertKeys) {
 		inert[k] = true
 	}
-	byKey := map[string]string{}
-	var walk func(reflect.Type)
-	walk = func(rt reflect.Type) {
-		for i := 0; i < rt.NumField(); i++ {
-			f := rt.Field(i)
-			if tag := f.Tag.Get("prop"); tag != "" && tag != "-" {
-				byKey[tag] = f.Name
-			} else if f.Type.Kind() == reflect.Struct {
-				walk(f.Type)
-			}
-		}
-	}
-	walk(reflect.TypeOf(Config{}))
+	byKey := props.FieldNames(&Config{})
 	for key, field := range byKey {
 		read := regexp.MustCompile(`\.` + field + `\b`).MatchString(text)
 		switch {
