@@ -108,6 +108,7 @@ func Start(cfg Config) (*Broker, error) {
 		protocol.UpdateBrokerConfig:               b.updateConfig,
 		protocol.GetBrokerConsumeStats:            b.brokerConsumeStats,
 		protocol.QueryTopicConsumeByWho:           b.consumeByWho,
+		protocol.GetBrokerHAStatus:                haStatus,
 	} {
 		if code == protocol.ViewBrokerStatsData && cfg.NoStats {
 			continue

@@ -142,7 +142,7 @@ func runBroker(ctx context.Context, opts *brokerOptions, g *globalOptions, strea
 		ln.Close()
 		return err
 	}
-	return serveUntilDone(ctx, logger, "broker", ln, b.Registered(), writePortsFile(opts.portsFile, ln.Addr().String()+"\n"),
+	return serveUntilDone(ctx, logger, "broker", ln, b.Registered(), writePortsFile(opts.portsFile, dialAddr(ln.Addr())+"\n"),
 		brokerServe(b), b.Shutdown)
 }
 

@@ -21,6 +21,7 @@ func addBrokerAdminCmds(parent *cobra.Command, streams IOStreams) {
 		newBrokerListCmd(streams, nil),
 		newBrokerStatusCmd(streams, nil),
 		newBrokerConfigCmd(streams, nil),
+		newBrokerHACmd(streams, nil),
 	)
 }
 
@@ -172,7 +173,7 @@ func newBrokerConfigCmd(streams IOStreams, runF func(context.Context, *brokerCon
 	}
 	opts.adminFlags.Register(cmd, cmdutil.Noun)
 	opts.addFlags(cmd, "broker", "cluster")
-	cmd.AddCommand(newBrokerConfigSetCmd(streams))
+	cmd.AddCommand(newBrokerConfigSetCmd(streams, nil))
 	return cmd
 }
 

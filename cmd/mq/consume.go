@@ -26,7 +26,7 @@ type consumeOptions struct {
 	tag    string
 }
 
-func newConsumeCmd(streams IOStreams) *cobra.Command {
+func newConsumeCmd(streams IOStreams, runF func(context.Context, *consumeOptions) error) *cobra.Command {
 	opts := &consumeOptions{}
 	cmd := &cobra.Command{
 		Use:   "consume -t TOPIC",
@@ -40,7 +40,9 @@ or --count is reached.`,
   mq consume -t Orders --from 10m -o jsonl
   mq consume -t Orders --group audit --follow`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runConsume(cmd.Context(), opts, streams) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runWith(cmd.Context(), opts, runF, func() error { return runConsume(cmd.Context(), opts, streams) })
+		},
 	}
 	opts.adminFlags.Register(cmd, cmdutil.Noun)
 	cmdutil.WritesWhen(cmd, "group", "commit the offsets of group {group}")

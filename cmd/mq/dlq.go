@@ -3,17 +3,13 @@ package main
 import (
 	"context"
 	"errors"
-	"net/netip"
-	"os"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/mq-project/mq/admin"
 	"github.com/mq-project/mq/cmd/mq/internal/cmdutil"
-	"github.com/mq-project/mq/message"
 )
 
 // `mq dlq list|browse|resend`.
@@ -24,7 +20,7 @@ func newDLQCmd(streams IOStreams) *cobra.Command {
 		Short: "Dead-letter queues: list, browse, resend",
 		Args:  cobra.NoArgs,
 	}
-	cmd.AddCommand(newDLQListCmd(streams), newDLQBrowseCmd(streams), newDLQResendCmd(streams))
+	cmd.AddCommand(newDLQListCmd(streams, nil), newDLQBrowseCmd(streams, nil), newDLQResendCmd(streams, nil))
 	return cmd
 }
 
@@ -36,82 +32,44 @@ type dlqRow struct {
 	Error    string `json:"error,omitempty"`
 }
 
-func newDLQListCmd(streams IOStreams) *cobra.Command {
-	opts := &adminFlags{}
+// dlqListOptions are the flags of `mq dlq list`.
+type dlqListOptions struct{ adminFlags }
+
+func newDLQListCmd(streams IOStreams, runF func(context.Context, *dlqListOptions) error) *cobra.Command {
+	opts := &dlqListOptions{}
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List dead-letter topics with their message counts",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			a, err := opts.Open()
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			ts, err := a.TopicList(ctx)
-			if err != nil {
-				return err
-			}
-			rows := []dlqRow{}
-			var errs []error
-			for _, t := range ts {
-				g, ok := strings.CutPrefix(t, admin.DLQPrefix)
-				if !ok {
-					continue
-				}
-				r := dlqRow{Group: g, Topic: t}
-				st, err := a.TopicStatus(ctx, t)
-				if err == nil {
-					err = st.Brokers.Err()
-				}
-				var last int64
-				for _, q := range st.Queues {
-					r.Messages += q.MaxOffset - q.MinOffset
-					last = max(last, q.LastUpdateTimestamp)
-				}
-				r.Last = admin.FormatTime(last)
-				if err != nil {
-					r.Error = err.Error()
-					errs = append(errs, err)
-				}
-				rows = append(rows, r)
-			}
-			if err := render(streams, opts.Output, rows, func() table {
-				t := table{header: []string{"GROUP", "DLQ-TOPIC", "MESSAGES", "LAST-STORED"}}
-				for _, r := range rows {
-					t.add(r.Group, r.Topic, strconv.FormatInt(r.Messages, 10), r.Last)
-				}
-				return t
-			}); err != nil {
-				return err
-			}
-			if len(errs) > 0 {
-				return &partialError{Err: errors.Join(errs...)}
-			}
-			return nil
+			return runWith(cmd.Context(), opts, runF, func() error { return runDLQList(cmd.Context(), opts, streams) })
 		},
 	}
 	opts.Register(cmd, cmdutil.Noun)
 	return cmd
 }
 
-func newDLQBrowseCmd(streams IOStreams) *cobra.Command {
-	opts := &messageBrowseOptions{}
-	var group string
+// dlqBrowseOptions are the flags of `mq dlq browse`: message browse's, on the group's DLQ.
+type dlqBrowseOptions struct {
+	messageBrowseOptions
+	group string
+}
+
+func newDLQBrowseCmd(streams IOStreams, runF func(context.Context, *dlqBrowseOptions) error) *cobra.Command {
+	opts := &dlqBrowseOptions{}
 	cmd := &cobra.Command{
 		Use:     "browse",
 		Short:   "Show the messages in a group's dead-letter queue",
 		Example: `  mq dlq browse -g orders-consumer --max 20 -o json`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			opts.topic = admin.DLQTopic(group)
-			return runMessageBrowse(cmd.Context(), opts, streams)
+			opts.topic = admin.DLQTopic(opts.group)
+			return runWith(cmd.Context(), opts, runF, func() error { return runMessageBrowse(cmd.Context(), &opts.messageBrowseOptions, streams) })
 		},
 	}
 	opts.adminFlags.Register(cmd, cmdutil.Noun)
 	f := cmd.Flags()
-	f.StringVarP(&group, "group", "g", "", "consumer group (required)")
+	f.StringVarP(&opts.group, "group", "g", "", "consumer group (required)")
 	f.IntVar(&opts.max, "max", 100, "at most this many messages")
 	f.StringVar(&opts.begin, "begin", "", "stored at or after")
 	f.StringVar(&opts.end, "end", "", "stored at or before")
@@ -129,7 +87,7 @@ type dlqResendOptions struct {
 	max   int
 }
 
-func newDLQResendCmd(streams IOStreams) *cobra.Command {
+func newDLQResendCmd(streams IOStreams, runF func(context.Context, *dlqResendOptions) error) *cobra.Command {
 	opts := &dlqResendOptions{}
 	cmd := &cobra.Command{
 		Use:   "resend",
@@ -145,7 +103,7 @@ retry topic the copy goes to the original topic. Needs no consumer online.`,
 			if (opts.id == "") == !opts.all {
 				return &usageError{Err: errors.New("pass -i ID or --all")}
 			}
-			return runDLQResend(cmd.Context(), opts, streams)
+			return runWith(cmd.Context(), opts, runF, func() error { return runDLQResend(cmd.Context(), opts, streams) })
 		},
 	}
 	opts.adminFlags.Register(cmd, cmdutil.Noun)
@@ -155,16 +113,11 @@ retry topic the copy goes to the original topic. Needs no consumer online.`,
 	f.StringVarP(&opts.id, "id", "i", "", "the dead letter's offset message id or unique key")
 	f.BoolVar(&opts.all, "all", false, "resend every dead letter")
 	f.IntVar(&opts.max, "max", 10000, "with --all, at most this many")
+	// Checked before the confirmation question.
+	cmd.MarkFlagsOneRequired("id", "all")
+	cmd.MarkFlagsMutuallyExclusive("id", "all")
 	_ = cmd.MarkFlagRequired("group")
 	return cmd
-}
-
-type dlqResent struct {
-	MsgID  string `json:"msgId"`
-	To     string `json:"to"`
-	NewID  string `json:"newMsgId,omitempty"`
-	Broker string `json:"brokerName,omitempty"`
-	Error  string `json:"error,omitempty"`
 }
 
 func runDLQResend(ctx context.Context, opts *dlqResendOptions, streams IOStreams) error {
@@ -173,86 +126,12 @@ func runDLQResend(ctx context.Context, opts *dlqResendOptions, streams IOStreams
 		return err
 	}
 	defer a.Close()
-	dlq := admin.DLQTopic(opts.group)
-	var msgs []message.MessageExt
-	if opts.id != "" {
-		found, _, err := a.MessageByID(ctx, dlq, opts.id)
-		if len(found) == 0 {
-			return err
-		}
-		msgs = append(msgs, found[len(found)-1].MessageExt)
-	} else {
-		rd, err := a.TopicRoute(ctx, dlq)
-		if err != nil {
-			return err
-		}
-		for _, q := range admin.TopicQueues(rd, false) {
-			if len(msgs) >= opts.max {
-				break
-			}
-			_, err := a.ScanQueue(ctx, admin.QueueScan{Addr: q.Addr, BrokerName: q.BrokerName, Topic: dlq, QueueID: q.QueueID, From: -1},
-				func(m *message.MessageExt) bool {
-					msgs = append(msgs, *m)
-					return len(msgs) < opts.max
-				})
-			if err != nil {
-				return err
-			}
-		}
+	msgs, err := a.DeadLetters(ctx, opts.group, opts.id, opts.max)
+	if err != nil {
+		return err
 	}
-	retry := admin.RetryTopic(opts.group)
-	var retryQs []admin.WriteQueue
-	if rd, err := a.TopicRoute(ctx, retry); err == nil {
-		retryQs = admin.TopicQueues(rd, true)
-	}
-	gen := message.NewUniqIDGenerator(netip.AddrFrom4([4]byte{127, 0, 0, 1}), os.Getpid(), 0, nil)
-	rows := []dlqResent{}
-	var errs []error
-	bar := newProgressBar(streams, opts.Quiet, "resend "+dlq)
-	bar.add(0, int64(len(msgs)))
-	for i, m := range msgs {
-		bar.add(1, 0)
-		orig := m.Properties[message.PropertyRetryTopic]
-		if orig == "" {
-			orig = m.Properties[message.PropertyRealTopic]
-		}
-		props := clone(m.Properties)
-		for _, k := range []string{message.PropertyDelayTimeLevel, message.PropertyReconsumeTime, message.PropertyMaxReconsumeTimes,
-			message.PropertyRealTopic, message.PropertyRealQueueID, message.PropertyTransactionPrepared} {
-			delete(props, k)
-		}
-		props[message.PropertyUniqClientMessageIDKeyIndex] = gen.Next(time.Now())
-		props[message.PropertyOriginMessageID] = m.MsgID()
-		row := dlqResent{MsgID: m.MsgID()}
-		var qs []admin.WriteQueue
-		topic := retry
-		if len(retryQs) > 0 && orig != "" {
-			qs = retryQs
-			props[message.PropertyRetryTopic] = orig
-		} else if orig != "" {
-			topic = orig
-			if rd, err := a.TopicRoute(ctx, orig); err == nil {
-				qs = admin.TopicQueues(rd, true)
-			}
-		}
-		row.To = topic
-		if len(qs) == 0 {
-			row.Error = "no writable queue for " + topic + " (original topic unknown or gone)"
-			errs = append(errs, errors.New(row.Error))
-			rows = append(rows, row)
-			continue
-		}
-		q := qs[i%len(qs)]
-		r, err := a.Send(ctx, q.Addr, admin.SendRequest{ProducerGroup: "TOOLS_PRODUCER", BrokerName: q.BrokerName, QueueID: q.QueueID,
-			Message: message.Message{Topic: topic, Flag: m.Flag, Properties: props, Body: m.Body}})
-		if err != nil {
-			row.Error = err.Error()
-			errs = append(errs, err)
-		} else {
-			row.NewID, row.Broker = r.MsgID, r.BrokerName
-		}
-		rows = append(rows, row)
-	}
+	pctx, bar := withProgress(ctx, streams, &opts.adminFlags, "resend "+admin.DLQTopic(opts.group))
+	rows := a.ResendDeadLetters(pctx, opts.group, msgs)
 	bar.finish()
 	if err := render(streams, opts.Output, rows, func() table {
 		t := table{header: []string{"MSG-ID", "TO", "NEW-MSG-ID", "BROKER"}, wide: []string{"ERROR"}}
@@ -260,18 +139,67 @@ func runDLQResend(ctx context.Context, opts *dlqResendOptions, streams IOStreams
 			if r.Error != "" {
 				t.addFailed(r.MsgID, r.To, "", "", r.Error)
 			} else {
-				t.add(r.MsgID, r.To, r.NewID, r.Broker, "")
+				t.add(r.MsgID, r.To, r.NewMsgID, r.BrokerName, "")
 			}
 		}
 		return t
 	}); err != nil {
 		return err
 	}
-	if len(errs) > 0 {
-		if len(errs) < len(rows) {
-			return &partialError{Err: errors.Join(errs...)}
+	if err := admin.ResendErr(rows); err != nil {
+		if admin.ResendFailures(rows) < len(rows) {
+			return &partialError{Err: err}
 		}
-		return errors.Join(errs...)
+		return err
+	}
+	return nil
+}
+
+func runDLQList(ctx context.Context, opts *dlqListOptions, streams IOStreams) error {
+	a, err := opts.Open()
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	ts, err := a.TopicList(ctx)
+	if err != nil {
+		return err
+	}
+	rows := []dlqRow{}
+	var errs []error
+	for _, t := range ts {
+		g, ok := strings.CutPrefix(t, admin.DLQPrefix)
+		if !ok {
+			continue
+		}
+		r := dlqRow{Group: g, Topic: t}
+		st, err := a.TopicStatus(ctx, t)
+		if err == nil {
+			err = st.Brokers.Err()
+		}
+		var last int64
+		for _, q := range st.Queues {
+			r.Messages += q.MaxOffset - q.MinOffset
+			last = max(last, q.LastUpdateTimestamp)
+		}
+		r.Last = admin.FormatTime(last)
+		if err != nil {
+			r.Error = err.Error()
+			errs = append(errs, err)
+		}
+		rows = append(rows, r)
+	}
+	if err := render(streams, opts.Output, rows, func() table {
+		t := table{header: []string{"GROUP", "DLQ-TOPIC", "MESSAGES", "LAST-STORED"}}
+		for _, r := range rows {
+			t.add(r.Group, r.Topic, strconv.FormatInt(r.Messages, 10), r.Last)
+		}
+		return t
+	}); err != nil {
+		return err
+	}
+	if len(errs) > 0 {
+		return &partialError{Err: errors.Join(errs...)}
 	}
 	return nil
 }

@@ -2,9 +2,12 @@ package main
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/spf13/cobra"
+
+	"github.com/mq-project/mq/cmd/mq/internal/cmdutil"
 )
 
 // noOutputCommands print no data: servers, the TUI, shell completion and the context edits
@@ -42,4 +45,32 @@ func TestFlagsMeanOneThing(t *testing.T) {
 			t.Errorf("%s: --quiet has no -q", name)
 		}
 	})
+}
+
+// TestRenderColour: tables are coloured only on a terminal, and not when NO_COLOR is set and
+// not empty (no-color.org).
+func TestRenderColour(t *testing.T) {
+	tbl := func() table { t := table{header: []string{"A"}}; t.add("x"); return t }
+	for _, tc := range []struct {
+		name    string
+		tty     bool
+		noColor string
+		want    bool
+	}{
+		{"tty", true, "", true},
+		{"tty,NO_COLOR=1", true, "1", false},
+		{"pipe", false, "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("NO_COLOR", tc.noColor)
+			s, out, _ := cmdutil.Test()
+			s.SetTTY(false, tc.tty, false)
+			if err := render(s, formatTable, nil, tbl); err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Contains(out.String(), "\x1b["); got != tc.want {
+				t.Fatalf("colour %v, want %v: %q", got, tc.want, out.String())
+			}
+		})
+	}
 }

@@ -26,8 +26,8 @@ func newGroupCmd(streams IOStreams) *cobra.Command {
 		newGroupDeleteCmd(streams, nil),
 		newGroupConnectionsCmd(streams, nil),
 		newGroupProgressCmd(streams, nil),
-		newGroupResetCmd(streams),
-		newGroupSkipCmd(streams),
+		newGroupResetCmd(streams, nil),
+		newGroupSkipCmd(streams, nil),
 		newGroupCloneCmd(streams, nil),
 	)
 	addNameCompletions(cmd)
@@ -336,6 +336,7 @@ func runGroupProgress(ctx context.Context, opts *groupProgressOptions, streams I
 	if err != nil {
 		return err
 	}
+	noteFromSlave(streams.ErrOut, gp.Brokers)
 	// Time lag and owners are extras: a failure there is reported, the offsets still shown.
 	if derr := a.ProgressDetails(ctx, &gp, true); derr != nil {
 		fmt.Fprintln(streams.ErrOut, "mq: note: "+derr.Error())

@@ -56,7 +56,7 @@ func (o *resetOptions) target() (admin.ResetTo, error) {
 	return to, nil
 }
 
-func newGroupResetCmd(streams IOStreams) *cobra.Command {
+func newGroupResetCmd(streams IOStreams, runF func(context.Context, *resetOptions) error) *cobra.Command {
 	opts := &resetOptions{}
 	cmd := &cobra.Command{
 		Use:   "reset-offset",
@@ -70,11 +70,10 @@ gets the planned offsets written (UPDATE_CONSUMER_OFFSET).`,
   mq group reset-offset -g audit -t Orders --earliest --yes`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			to, err := opts.target()
-			if err != nil {
+			if _, err := opts.target(); err != nil {
 				return err
 			}
-			return runGroupReset(cmd.Context(), opts, to, streams)
+			return runWith(cmd.Context(), opts, runF, func() error { return runGroupReset(cmd.Context(), opts, streams) })
 		},
 	}
 	addResetFlags(cmd, opts)
@@ -82,6 +81,9 @@ gets the planned offsets written (UPDATE_CONSUMER_OFFSET).`,
 	cmd.Flags().BoolVar(&opts.earliest, "earliest", false, "reset to each queue's min offset")
 	cmd.Flags().BoolVar(&opts.latest, "latest", false, "reset to each queue's max offset (skip the backlog)")
 	cmd.Flags().Int64Var(&opts.offset, "offset", -1, "reset to this offset (clamped to each queue's min..max)")
+	// Checked before the confirmation question.
+	cmd.MarkFlagsOneRequired("to-time", "earliest", "latest", "offset")
+	cmd.MarkFlagsMutuallyExclusive("to-time", "earliest", "latest", "offset")
 	return cmd
 }
 
@@ -97,15 +99,15 @@ func addResetFlags(cmd *cobra.Command, opts *resetOptions) {
 	_ = cmd.MarkFlagRequired("topic")
 }
 
-func newGroupSkipCmd(streams IOStreams) *cobra.Command {
-	opts := &resetOptions{offset: -1}
+func newGroupSkipCmd(streams IOStreams, runF func(context.Context, *resetOptions) error) *cobra.Command {
+	opts := &resetOptions{offset: -1, latest: true}
 	cmd := &cobra.Command{
 		Use:     "skip",
 		Short:   "Skip a group's backlog on a topic (reset its offsets to the latest)",
 		Example: `  mq group skip -g audit -t Orders --yes`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runGroupReset(cmd.Context(), opts, admin.ResetTo{Kind: admin.ResetLatest}, streams)
+			return runWith(cmd.Context(), opts, runF, func() error { return runGroupReset(cmd.Context(), opts, streams) })
 		},
 	}
 	addResetFlags(cmd, opts)
@@ -122,7 +124,11 @@ type resetView struct {
 	Brokers []brokerOutcome    `json:"brokers"`
 }
 
-func runGroupReset(ctx context.Context, opts *resetOptions, to admin.ResetTo, streams IOStreams) error {
+func runGroupReset(ctx context.Context, opts *resetOptions, streams IOStreams) error {
+	to, err := opts.target()
+	if err != nil {
+		return err
+	}
 	a, err := opts.Open()
 	if err != nil {
 		return err

@@ -25,11 +25,11 @@ func newMessageCmd(streams IOStreams) *cobra.Command {
 		Args:    cobra.NoArgs,
 	}
 	cmd.AddCommand(
-		newMessageGetCmd(streams),
-		newMessageQueryCmd(streams),
-		newMessageBrowseCmd(streams),
-		newMessageTraceCmd(streams),
-		newMessageResendCmd(streams),
+		newMessageGetCmd(streams, nil),
+		newMessageQueryCmd(streams, nil),
+		newMessageBrowseCmd(streams, nil),
+		newMessageTraceCmd(streams, nil),
+		newMessageResendCmd(streams, nil),
 	)
 	return cmd
 }
@@ -42,7 +42,7 @@ type messageGetOptions struct {
 	topic string
 }
 
-func newMessageGetCmd(streams IOStreams) *cobra.Command {
+func newMessageGetCmd(streams IOStreams, runF func(context.Context, *messageGetOptions) error) *cobra.Command {
 	opts := &messageGetOptions{}
 	cmd := &cobra.Command{
 		Use:   "get",
@@ -53,7 +53,9 @@ clients print as MsgId) looked up through the index of the topic's brokers, whic
 		Example: `  mq message get -i 7F00000100002A9F00000000000007EC
   mq message get -t Orders -i C0A8010A00002A9F0000000000000001 -o json`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runMessageGet(cmd.Context(), opts, streams) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runWith(cmd.Context(), opts, runF, func() error { return runMessageGet(cmd.Context(), opts, streams) })
+		},
 	}
 	opts.adminFlags.Register(cmd, cmdutil.Noun)
 	cmd.Flags().StringVarP(&opts.id, "id", "i", "", "offset message id or unique key (required)")
@@ -102,7 +104,7 @@ type messageQueryOptions struct {
 	unique                 bool
 }
 
-func newMessageQueryCmd(streams IOStreams) *cobra.Command {
+func newMessageQueryCmd(streams IOStreams, runF func(context.Context, *messageQueryOptions) error) *cobra.Command {
 	opts := &messageQueryOptions{}
 	cmd := &cobra.Command{
 		Use:   "query",
@@ -114,7 +116,9 @@ window that is still full is read through its queues and filtered.`,
 		Example: `  mq message query -t Orders -k order-42
   mq message query -t Orders -k order-42 --begin 2h --end 1h -o jsonl`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runMessageQuery(cmd.Context(), opts, streams) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runWith(cmd.Context(), opts, runF, func() error { return runMessageQuery(cmd.Context(), opts, streams) })
+		},
 	}
 	opts.adminFlags.Register(cmd, cmdutil.Noun)
 	f := cmd.Flags()
@@ -162,6 +166,7 @@ func runMessageQuery(ctx context.Context, opts *messageQueryOptions, streams IOS
 	if kq.Brokers.Total() == 0 && qerr != nil {
 		return qerr
 	}
+	noteFromSlave(streams.ErrOut, kq.Brokers)
 	v := queryView{Topic: opts.topic, Key: opts.key, Count: len(kq.Messages), Queries: kq.Queries, Scanned: kq.Scanned,
 		Truncated: kq.Truncated, Messages: viewFound(kq.Messages), Brokers: resultOutcomes(kq.Brokers)}
 	var data any = v
@@ -200,7 +205,7 @@ type messageBrowseOptions struct {
 	max          int
 }
 
-func newMessageBrowseCmd(streams IOStreams) *cobra.Command {
+func newMessageBrowseCmd(streams IOStreams, runF func(context.Context, *messageBrowseOptions) error) *cobra.Command {
 	opts := &messageBrowseOptions{}
 	cmd := &cobra.Command{
 		Use:   "browse",
@@ -218,7 +223,7 @@ func newMessageBrowseCmd(streams IOStreams) *cobra.Command {
 			if cmd.Flags().Changed("queue") && (opts.begin != "" || opts.end != "") {
 				return &usageError{Err: errors.New("pass either --queue/--offset or --begin/--end")}
 			}
-			return runMessageBrowse(cmd.Context(), opts, streams)
+			return runWith(cmd.Context(), opts, runF, func() error { return runMessageBrowse(cmd.Context(), opts, streams) })
 		},
 	}
 	opts.adminFlags.Register(cmd, cmdutil.Noun)
@@ -328,7 +333,7 @@ type messageTraceOptions struct {
 	traceTopic string
 }
 
-func newMessageTraceCmd(streams IOStreams) *cobra.Command {
+func newMessageTraceCmd(streams IOStreams, runF func(context.Context, *messageTraceOptions) error) *cobra.Command {
 	opts := &messageTraceOptions{}
 	cmd := &cobra.Command{
 		Use:   "trace",
@@ -338,7 +343,9 @@ in RMQ_SYS_TRACE_TOPIC or --trace-topic, and show them as a timeline.`,
 		Example: `  mq message trace -i C0A8010A00002A9F0000000000000001
   mq message trace -i C0A8010A00002A9F0000000000000001 --trace-topic MyTraces -o json`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runMessageTrace(cmd.Context(), opts, streams) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runWith(cmd.Context(), opts, runF, func() error { return runMessageTrace(cmd.Context(), opts, streams) })
+		},
 	}
 	opts.adminFlags.Register(cmd, cmdutil.Noun)
 	cmd.Flags().StringVarP(&opts.id, "id", "i", "", "message id (required)")
@@ -392,7 +399,7 @@ type messageResendOptions struct {
 	id, topic, group, client string
 }
 
-func newMessageResendCmd(streams IOStreams) *cobra.Command {
+func newMessageResendCmd(streams IOStreams, runF func(context.Context, *messageResendOptions) error) *cobra.Command {
 	opts := &messageResendOptions{}
 	cmd := &cobra.Command{
 		Use:   "resend",
@@ -403,7 +410,7 @@ without one it fails and says so.`,
 		Example: `  mq message resend -i 7F00000100002A9F00000000000007EC -g orders-consumer --yes`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runMessageResend(cmd.Context(), opts, streams)
+			return runWith(cmd.Context(), opts, runF, func() error { return runMessageResend(cmd.Context(), opts, streams) })
 		},
 	}
 	opts.adminFlags.Register(cmd, cmdutil.Noun)

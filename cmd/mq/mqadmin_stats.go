@@ -41,7 +41,7 @@ func parseKVArgs(args []string) (map[string]string, error) {
 	return kv, nil
 }
 
-func newBrokerConfigSetCmd(streams IOStreams) *cobra.Command {
+func newBrokerConfigSetCmd(streams IOStreams, runF func(context.Context, *brokerConfigSetOptions) error) *cobra.Command {
 	opts := &brokerConfigSetOptions{}
 	cmd := &cobra.Command{
 		Use:   "set key=value...",
@@ -60,7 +60,7 @@ broker refuses unknown keys and bad values; nothing is changed then.`,
 				return err
 			}
 			opts.kv = kv
-			return runBrokerConfigSet(cmd.Context(), opts, streams)
+			return runWith(cmd.Context(), opts, runF, func() error { return runBrokerConfigSet(cmd.Context(), opts, streams) })
 		},
 	}
 	opts.adminFlags.Register(cmd, cmdutil.Noun)
@@ -83,66 +83,76 @@ func runBrokerConfigSet(ctx context.Context, opts *brokerConfigSetOptions, strea
 }
 
 func addStatsMqadminCmds(parent *cobra.Command, streams IOStreams) {
-	{
-		opts := &brokerConfigSetOptions{}
-		var key, value string
-		cmd := mqadminCmd("updateBrokerConfig", "Change a broker configuration key (mqadmin updateBrokerConfig)", func(c *cobra.Command) error {
-			if err := opts.checkOne(); err != nil {
-				return err
-			}
-			opts.kv = map[string]string{key: value}
-			return runBrokerConfigSet(c.Context(), opts, streams)
-		})
-		opts.adminFlags.Register(cmd, cmdutil.Mqadmin)
-		cmdutil.Writes(cmd, "change broker config {key}")
-		opts.addFlags(cmd, "brokerAddr", "clusterName")
-		cmd.Flags().StringVarP(&key, "key", "k", "", "config key (required)")
-		cmd.Flags().StringVarP(&value, "value", "v", "", "config value (required)")
-		_ = cmd.MarkFlagRequired("key")
-		_ = cmd.MarkFlagRequired("value")
-		parent.AddCommand(cmd)
-	}
-	{
-		opts := &brokerConsumeStatsOptions{}
-		var order string
-		cmd := mqadminCmd("brokerConsumeStats", "Show every online group's lag on one broker (mqadmin brokerConsumeStats)", func(c *cobra.Command) error {
-			var err error
-			if opts.order, err = parseBoolFlag("o", order); err != nil {
-				return err
-			}
-			return runBrokerConsumeStats(c.Context(), opts, streams)
-		})
-		opts.adminFlags.Register(cmd, cmdutil.Mqadmin)
-		f := cmd.Flags()
-		f.StringVarP(&opts.brokerAddr, "brokerAddr", "b", "", "broker address (required)")
-		f.StringVarP(&order, "order", "o", "", "only ordered topics (true|false)")
-		f.Int64VarP(&opts.timeoutMillis, "timeoutMillis", "t", 0, "accepted; --timeout bounds each request")
-		f.Int64VarP(&opts.diffLevel, "level", "l", 0, "only queues whose lag is at least this")
-		_ = cmd.MarkFlagRequired("brokerAddr")
-		parent.AddCommand(cmd)
-	}
-	{
-		opts := &producerConnectionOptions{}
-		cmd := mqadminCmd("producerConnection", "Show a producer group's connections (mqadmin producerConnection)", func(c *cobra.Command) error {
-			return runProducerConnection(c.Context(), opts, streams)
-		})
-		opts.adminFlags.Register(cmd, cmdutil.Mqadmin)
-		cmd.Flags().StringVarP(&opts.group, "producerGroup", "g", "", "producer group (required)")
-		cmd.Flags().StringVarP(&opts.topic, "topic", "t", "", "topic (required)")
-		_ = cmd.MarkFlagRequired("producerGroup")
-		_ = cmd.MarkFlagRequired("topic")
-		parent.AddCommand(cmd)
-	}
-	{
-		opts := &statsAllOptions{}
-		cmd := mqadminCmd("statsAll", "Show put/get TPS and day counts per topic and group (mqadmin statsAll)", func(c *cobra.Command) error {
-			return runStatsAll(c.Context(), opts, streams)
-		})
-		opts.adminFlags.Register(cmd, cmdutil.Mqadmin)
-		cmd.Flags().StringVarP(&opts.topic, "topic", "t", "", "only this topic")
-		cmd.Flags().BoolVarP(&opts.activeOnly, "activeTopic", "a", false, "only topics with traffic")
-		parent.AddCommand(cmd)
-	}
+	parent.AddCommand(
+		newMqadminUpdateBrokerConfig(streams, nil),
+		newMqadminBrokerConsumeStats(streams, nil),
+		newMqadminProducerConnection(streams, nil),
+		newMqadminStatsAll(streams, nil),
+	)
+}
+
+func newMqadminUpdateBrokerConfig(streams IOStreams, runF func(context.Context, *brokerConfigSetOptions) error) *cobra.Command {
+	opts := &brokerConfigSetOptions{}
+	var key, value string
+	cmd := mqadminCmd("updateBrokerConfig", "Change a broker configuration key (mqadmin updateBrokerConfig)", func(c *cobra.Command) error {
+		if err := opts.checkOne(); err != nil {
+			return err
+		}
+		opts.kv = map[string]string{key: value}
+		return runWith(c.Context(), opts, runF, func() error { return runBrokerConfigSet(c.Context(), opts, streams) })
+	})
+	opts.adminFlags.Register(cmd, cmdutil.Mqadmin)
+	cmdutil.Writes(cmd, "change broker config {key}")
+	opts.addFlags(cmd, "brokerAddr", "clusterName")
+	cmd.Flags().StringVarP(&key, "key", "k", "", "config key (required)")
+	cmd.Flags().StringVarP(&value, "value", "v", "", "config value (required)")
+	_ = cmd.MarkFlagRequired("key")
+	_ = cmd.MarkFlagRequired("value")
+	return cmd
+}
+
+func newMqadminBrokerConsumeStats(streams IOStreams, runF func(context.Context, *brokerConsumeStatsOptions) error) *cobra.Command {
+	opts := &brokerConsumeStatsOptions{}
+	var order string
+	cmd := mqadminCmd("brokerConsumeStats", "Show every online group's lag on one broker (mqadmin brokerConsumeStats)", func(c *cobra.Command) error {
+		var err error
+		if opts.order, err = parseBoolFlag("o", order); err != nil {
+			return err
+		}
+		return runWith(c.Context(), opts, runF, func() error { return runBrokerConsumeStats(c.Context(), opts, streams) })
+	})
+	opts.adminFlags.Register(cmd, cmdutil.Mqadmin)
+	f := cmd.Flags()
+	f.StringVarP(&opts.brokerAddr, "brokerAddr", "b", "", "broker address (required)")
+	f.StringVarP(&order, "order", "o", "", "only ordered topics (true|false)")
+	f.Int64VarP(&opts.timeoutMillis, "timeoutMillis", "t", 0, "accepted; --timeout bounds each request")
+	f.Int64VarP(&opts.diffLevel, "level", "l", 0, "only queues whose lag is at least this")
+	_ = cmd.MarkFlagRequired("brokerAddr")
+	return cmd
+}
+
+func newMqadminProducerConnection(streams IOStreams, runF func(context.Context, *producerConnectionOptions) error) *cobra.Command {
+	opts := &producerConnectionOptions{}
+	cmd := mqadminCmd("producerConnection", "Show a producer group's connections (mqadmin producerConnection)", func(c *cobra.Command) error {
+		return runWith(c.Context(), opts, runF, func() error { return runProducerConnection(c.Context(), opts, streams) })
+	})
+	opts.adminFlags.Register(cmd, cmdutil.Mqadmin)
+	cmd.Flags().StringVarP(&opts.group, "producerGroup", "g", "", "producer group (required)")
+	cmd.Flags().StringVarP(&opts.topic, "topic", "t", "", "topic (required)")
+	_ = cmd.MarkFlagRequired("producerGroup")
+	_ = cmd.MarkFlagRequired("topic")
+	return cmd
+}
+
+func newMqadminStatsAll(streams IOStreams, runF func(context.Context, *statsAllOptions) error) *cobra.Command {
+	opts := &statsAllOptions{}
+	cmd := mqadminCmd("statsAll", "Show put/get TPS and day counts per topic and group (mqadmin statsAll)", func(c *cobra.Command) error {
+		return runWith(c.Context(), opts, runF, func() error { return runStatsAll(c.Context(), opts, streams) })
+	})
+	opts.adminFlags.Register(cmd, cmdutil.Mqadmin)
+	cmd.Flags().StringVarP(&opts.topic, "topic", "t", "", "only this topic")
+	cmd.Flags().BoolVarP(&opts.activeOnly, "activeTopic", "a", false, "only topics with traffic")
+	return cmd
 }
 
 // --- brokerConsumeStats

@@ -115,8 +115,17 @@ func runNamesrv(ctx context.Context, opts *namesrvOptions, g *globalOptions, str
 		ln.Close()
 		return err
 	}
-	return serveUntilDone(ctx, logger, "namesrv", ln, nil, writePortsFile(opts.portsFile, ln.Addr().String()+"\n"),
+	return serveUntilDone(ctx, logger, "namesrv", ln, nil, writePortsFile(opts.portsFile, dialAddr(ln.Addr())+"\n"),
 		namesrvServe(srv), srv.Shutdown)
+}
+
+// dialAddr is a listener's address as a client dials it: a wildcard bind ([::]:9876,
+// 0.0.0.0:9876) becomes 127.0.0.1:9876.
+func dialAddr(a net.Addr) string {
+	if t, ok := a.(*net.TCPAddr); ok && (t.IP == nil || t.IP.IsUnspecified()) {
+		return net.JoinHostPort("127.0.0.1", strconv.Itoa(t.Port))
+	}
+	return a.String()
 }
 
 // writePortsFile returns an onReady that writes text to path (nothing when path is empty).

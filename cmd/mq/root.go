@@ -101,7 +101,8 @@ func isCobraUsageError(err error) bool {
 	msg := err.Error()
 	for _, p := range []string{"unknown flag", "unknown shorthand flag", "unknown command",
 		"flag needs an argument", "invalid argument", "accepts ", "requires at least",
-		"requires at most", "required flag"} {
+		"requires at most", "required flag", "are set none of the others can be",
+		"at least one of the flags in the group"} {
 		if strings.Contains(msg, p) {
 			return true
 		}
@@ -144,14 +145,14 @@ remoting protocol, and the admin tool for mq and Apache RocketMQ clusters alike.
 		newKVCmd(streams),
 		newAdminCmd(streams),
 		newMessageCmd(streams),
-		newSendCmd(streams),
-		newConsumeCmd(streams),
+		newSendCmd(streams, nil),
+		newConsumeCmd(streams, nil),
 		newDLQCmd(streams),
 		newDelayCmd(streams),
 		newTxnCmd(streams),
 		newCtxCmd(streams),
 		newTUICmd(streams, nil),
-		newVersionCmd(streams),
+		newVersionCmd(streams, nil),
 		newExitCodesTopic(),
 	)
 	return root

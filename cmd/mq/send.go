@@ -36,7 +36,7 @@ type sendOptions struct {
 	group       string
 }
 
-func newSendCmd(streams IOStreams) *cobra.Command {
+func newSendCmd(streams IOStreams, runF func(context.Context, *sendOptions) error) *cobra.Command {
 	opts := &sendOptions{}
 	cmd := &cobra.Command{
 		Use:   "send -t TOPIC [BODY]",
@@ -72,7 +72,7 @@ argument, the contents of --file, or stdin. Queues are taken in turn, or chosen 
 			if opts.count < 1 {
 				return &usageError{Err: fmt.Errorf("--count %d: want at least 1", opts.count)}
 			}
-			return runSend(cmd.Context(), opts, body, streams)
+			return runWith(cmd.Context(), opts, runF, func() error { return runSend(cmd.Context(), opts, body, streams) })
 		},
 	}
 	opts.adminFlags.Register(cmd, cmdutil.Noun)

@@ -84,6 +84,10 @@ func runStandalone(ctx context.Context, opts *standaloneOptions, g *globalOption
 	}
 	bCfg.ListenPort = opts.brokerPort
 	bCfg.BrokerIP1 = opts.host
+	// The nameserver's KV config lives with this standalone's store, not in ~/namesrv
+	// (shared by every standalone of the user).
+	nsCfg.KVConfigPath = filepath.Join(bCfg.StorePathRootDir, "namesrv", "kvConfig.json")
+	nsCfg.ConfigStorePath = filepath.Join(bCfg.StorePathRootDir, "namesrv", "namesrv.properties")
 	if opts.printConfig {
 		bCfg.NamesrvAddr = net.JoinHostPort(opts.host, strconv.Itoa(opts.namesrvPort))
 		if err := bCfg.Validate(); err != nil {
@@ -125,7 +129,7 @@ func runStandalone(ctx context.Context, opts *standaloneOptions, g *globalOption
 	}
 	// Ready once the broker's routes are on the nameserver: a client started then finds them.
 	onReady := func() error {
-		text := fmt.Sprintf("namesrv %s\nbroker %s\n", nsLn.Addr(), bLn.Addr())
+		text := fmt.Sprintf("namesrv %s\nbroker %s\n", dialAddr(nsLn.Addr()), dialAddr(bLn.Addr()))
 		if err := writePortsFile(opts.portsFile, text)(); err != nil {
 			return err
 		}

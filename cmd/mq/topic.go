@@ -44,7 +44,7 @@ func newTopicListCmd(streams IOStreams, runF func(context.Context, *topicListOpt
 	opts := &topicListOptions{}
 	cmd := &cobra.Command{
 		Use:   "list",
-		Short: "List topics with their type (normal, retry, dlq, delay, transaction, system)",
+		Short: "List topics with their type (normal, retry, dlq, delay, transaction, trace, system)",
 		Example: `  mq topic list
   mq topic list -c DefaultCluster -o jsonl`,
 		Args: cobra.NoArgs,
@@ -390,6 +390,7 @@ func runTopicStatus(ctx context.Context, opts *topicStatusOptions, streams IOStr
 	if err != nil {
 		return err
 	}
+	noteFromSlave(streams.ErrOut, ts.Brokers)
 	rows := ts.Queues
 	if rows == nil {
 		rows = []admin.QueueOffsets{}

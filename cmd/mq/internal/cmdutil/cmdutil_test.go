@@ -201,3 +201,17 @@ func TestResolve(t *testing.T) {
 		t.Error("-o xml accepted")
 	}
 }
+
+// TestEnforceChecksFlagsFirst: a missing required flag is reported as such, before any
+// question or read-only refusal.
+func TestEnforceChecksFlagsFirst(t *testing.T) {
+	writeConfig(t, Config{Current: "dev", Contexts: []ClusterContext{{Name: "dev", NameServers: "h:1"}}})
+	err, asked := guarded(t, func(c *cobra.Command) {
+		Confirms(c, "delete {topic}")
+		_ = c.MarkFlagRequired("topic")
+	}, true, "y\n")
+	var ue *UsageError
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), `required flag(s) "topic" not set`) || asked != "" {
+		t.Fatalf("err %v, asked %q", err, asked)
+	}
+}

@@ -88,6 +88,14 @@ func Enforce(cmd *cobra.Command, args []string, streams IOStreams) error {
 	if flag, ok := cmd.Annotations[AnnotWritesWhen]; ok && !cmd.Flags().Changed(flag) {
 		return nil
 	}
+	// Cobra checks required flags and flag groups after the pre-run hooks: check them first,
+	// so a missing flag is reported as such rather than asked about.
+	if err := cmd.ValidateRequiredFlags(); err != nil {
+		return &UsageError{err}
+	}
+	if err := cmd.ValidateFlagGroups(); err != nil {
+		return &UsageError{err}
+	}
 	if flag, ok := cmd.Annotations[AnnotReadOnlyWhen]; ok {
 		if on, err := cmd.Flags().GetBool(flag); err == nil && on {
 			return nil
