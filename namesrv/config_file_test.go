@@ -62,7 +62,7 @@ func TestUpdateNamesrvConfigCannotRedirect(t *testing.T) {
 	cfg := testConfig(t)
 	s, addr := startServer(t, cfg)
 	c := newClient(t)
-	for _, key := range []string{"configStorePath", "kvConfigPath", "configBlackList", "rocketmqHome", "listenPort", "bindAddress", "controllerStorePath"} {
+	for _, key := range []string{"configStorePath", "kvConfigPath", "configBlackList", "rocketmqHome", "listenPort", "bindAddress", "controllerStorePath", "metricsExporterType"} {
 		resp := invoke(t, c, addr, protocol.UpdateNamesrvConfig, nil, []byte("enableAllTopicList=false\n"+key+"=/tmp/evil\n"))
 		wantCode(t, resp, protocol.NoPermission)
 		if !strings.Contains(resp.Remark, "Can not update config in black list: "+key) {
