@@ -256,8 +256,8 @@ func (s *Server) startConn(nc net.Conn) {
 // refuse closes a connection accepted over MaxConnections, with a Warn at most once a
 // second (the count says how many were refused).
 func (s *Server) refuse(nc net.Conn) {
+	n := s.refused.Add(1) // before the close: a peer that sees it closed sees it counted
 	nc.Close()
-	n := s.refused.Add(1)
 	if now := time.Now().UnixNano(); now-s.lastRefusedW.Load() > int64(time.Second) {
 		s.lastRefusedW.Store(now)
 		s.log.Warn("too many connections, new ones closed", "remote", nc.RemoteAddr().String(),
