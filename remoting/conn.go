@@ -338,6 +338,9 @@ func (c *Conn) writeLoop() {
 			dones[i] = nil
 		}
 		if err != nil {
+			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				err = errSlowPeer // the peer read nothing for writeTimeout
+			}
 			c.closeWith(err)
 			return
 		}
