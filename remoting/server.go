@@ -34,7 +34,7 @@ type ServerConfig struct {
 	// OutboundBytes bounds all connections' responses waiting to be written, in bytes
 	// (default DefaultOutboundBytes; negative: no limit).
 	OutboundBytes int64
-	// InboundBytes bounds the frames of 64 KiB or more being received at once, in bytes
+	// InboundBytes bounds the frames of 16 KiB or more being received at once, in bytes
 	// (default DefaultInboundBytes; negative: no limit). Such a frame reserves its length
 	// before its body is read; one that cannot within 10 s closes its connection.
 	InboundBytes int64
