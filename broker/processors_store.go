@@ -154,8 +154,7 @@ func (b *Broker) viewMessageByID(_ context.Context, _ *remoting.Conn, req *remot
 		return errorResponse(req, protocol.SystemError, "can not find message by the offset, "+strconv.FormatInt(h.Offset, 10))
 	}
 	resp := success(req)
-	resp.Body = append([]byte(nil), rec.Stored...)
-	rec.Release()
+	resp.SetBodyParts([][]byte{rec.Stored}, rec.Release) // written from the mapping
 	return resp
 }
 
