@@ -100,7 +100,8 @@ type Broker struct {
 	mu       sync.Mutex
 	addr     string // announced brokerIP1:port, "" until Serve
 	haAddr   string
-	ha       haState // replication (ha_wiring.go)
+	ha       haState      // replication (ha_wiring.go)
+	metrics  metricsState // Prometheus endpoint (metrics.go)
 	started  bool
 	shutting bool
 	done     chan struct{}
@@ -192,7 +193,7 @@ func New(cfg Config, logger *slog.Logger) (*Broker, error) {
 	if idle <= 0 {
 		idle = -1
 	}
-	b.server = remoting.NewServer(remoting.ServerConfig{Logger: logger, IdleTimeout: idle})
+	b.server = remoting.NewServer(remoting.ServerConfig{Logger: logger, IdleTimeout: idle, MaxConnections: cfg.MaxConnections})
 	b.server.OnClose(b.connClosed)
 	b.client = remoting.NewClient(remoting.ClientConfig{
 		Logger:      logger,
@@ -267,9 +268,10 @@ func (b *Broker) Producers() *ProducerManager { return b.producers }
 // Consumers returns the consumer registry.
 func (b *Broker) Consumers() *ConsumerManager { return b.consumers }
 
-// Registered is closed once every nameserver in namesrvAddr has accepted the broker's
-// registration (at once when there are none): from then on clients find its routes.
-func (b *Broker) Registered() <-chan struct{} { return b.reg.allRegistered() }
+// Registered is closed once at least one nameserver in namesrvAddr has accepted the
+// broker's registration (at once when there are none): from then on clients find its
+// routes. Nameservers that refused are retried, and logged while they are missing.
+func (b *Broker) Registered() <-chan struct{} { return b.reg.firstRegistered() }
 
 // Addr returns the announced address brokerIP1:port, or "" before Serve.
 func (b *Broker) Addr() string {
@@ -288,6 +290,7 @@ func (b *Broker) identity() (brokerIdentity, bool) {
 	return brokerIdentity{
 		cluster: b.conf().BrokerClusterName, name: b.conf().BrokerName, id: b.conf().BrokerID,
 		addr: b.addr, haAddr: b.haAddr, permission: int32(b.conf().BrokerPermission),
+		actingMaster: b.conf().EnableSlaveActingMaster,
 	}, true
 }
 
@@ -359,6 +362,9 @@ func (b *Broker) Start(ctx context.Context) error {
 	}
 	if b.started {
 		return nil
+	}
+	if err := b.startMetrics(); err != nil {
+		return fmt.Errorf("broker: metrics endpoint: %w", err)
 	}
 	b.started = true
 	b.startHA()

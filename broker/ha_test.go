@@ -297,7 +297,8 @@ func TestSlaveReadDisabled(t *testing.T) {
 	mcfg, scfg := haConfigs(t, ns, AsyncMaster)
 	scfg.SlaveReadEnable = false
 	startMaster(t, c, ns, mcfg)
-	_, saddr := startBroker(t, scfg, nil)
+	s, saddr := startBroker(t, scfg, nil)
+	checkFor(t, 10*time.Second, 5*time.Millisecond, masterConnected(s))
 	wantCode(t, call(t, c, saddr, protocol.PullMessage, pullHeader("TBW102", 0, 0, pullSubscription, "*"), nil), protocol.SystemBusy)
 }
 

@@ -30,6 +30,7 @@ func (b *Broker) registerProcessors() {
 	b.handleFunc(protocol.GetProducerConnectionList, PoolAdmin, b.producerConnections)
 	b.handleFunc(protocol.GetConsumerConnectionList, PoolAdmin, b.consumerConnections)
 	b.registerRelayProcessors()
+	b.registerHAProcessors()
 }
 
 // decodeHeader decodes req's extFields into h, or returns the SYSTEM_ERROR response Apache
@@ -149,7 +150,7 @@ func (b *Broker) updateConsumerOffset(_ context.Context, _ *remoting.Conn, req *
 	if _, _, err := b.subs.FindOrCreate(h.ConsumerGroup); err != nil {
 		return errorResponse(req, protocol.SubscriptionGroupNotExist, "Subscription group "+h.ConsumerGroup+" not exist!")
 	}
-	b.offsets.Commit(h.ConsumerGroup, h.Topic, h.QueueID, h.CommitOffset)
+	b.commitOffset(h.ConsumerGroup, h.Topic, h.QueueID, h.CommitOffset)
 	return success(req)
 }
 

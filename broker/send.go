@@ -269,7 +269,9 @@ func (b *Broker) sendBatch(ctx context.Context, c *remoting.Conn, req *remoting.
 			BornTimestamp: h.BornTimestamp, BornHost: bornHost, ReconsumeTimes: h.ReconsumeTimes}
 		ptrs[i] = &exts[i]
 	}
+	t0 := b.putStart()
 	res, err := b.ms.AppendBatchNoWait(ptrs)
+	b.putDone(t0)
 	if err != nil {
 		return nil, refuse(storeErrorCode(err), "%v", err)
 	}
@@ -386,7 +388,9 @@ func (b *Broker) putMessageNoWait(m *message.MessageExt) (store.AppendResult, er
 			m.Topic, m.QueueID = TopicSchedule, int32(level-1)
 		}
 	}
+	t0 := b.putStart()
 	res, err := b.ms.AppendNoWait(m)
+	b.putDone(t0)
 	if err == nil {
 		b.stats.put(1)
 	}

@@ -36,6 +36,7 @@ type commitLog struct {
 	writtenOffset atomic.Int64 // SYNC_FLUSH: everything below is in the page cache (readable)
 	flushedOffset atomic.Int64 // everything below is on disk
 	minOffset     atomic.Int64 // start of the first segment kept
+	lockedAt      atomic.Int64 // store time (ms) the append lock was taken at; 0 when free
 }
 
 // AppendResult describes what Append stored.
@@ -252,7 +253,10 @@ func (cl *commitLog) append(ms []*message.MessageExt, one *message.MessageExt) (
 			return res, err
 		}
 		cl.mu.Lock()
-		err = cl.appendLocked(p, cl.storeNowLocked(), &res)
+		now := cl.storeNowLocked()
+		cl.lockedAt.Store(now)
+		err = cl.appendLocked(p, now, &res)
+		cl.lockedAt.Store(0)
 		cl.mu.Unlock()
 		return res, err
 	}
@@ -267,6 +271,8 @@ func (cl *commitLog) append(ms []*message.MessageExt, one *message.MessageExt) (
 	cl.mu.Lock()
 	defer cl.mu.Unlock()
 	now := cl.storeNowLocked()
+	cl.lockedAt.Store(now)
+	defer cl.lockedAt.Store(0)
 	for _, p := range ps {
 		if err := cl.appendLocked(p, now, &res); err != nil {
 			return res, err
@@ -294,7 +300,8 @@ func (cl *commitLog) recordAt(phys int64) (rec message.Stored, mf *mappedFile, e
 	}
 	pos := phys - mf.start
 	rec, err = message.ParseStored(mf.data[pos:min(mf.wrote.Load(), end-mf.start)])
-	if err != nil || rec.PhysicalOffset() != phys {
+	if err != nil || rec.PhysicalOffset() != phys || len(rec.Topic()) == 0 {
+		// (An empty topic is the filler of a range recovery skipped: not a message.)
 		mf.release()
 		return nil, nil, fmt.Errorf("%w: at %d", ErrOffsetNotFound, phys)
 	}

@@ -126,6 +126,9 @@ func (s *Store) open() error {
 		return fmt.Errorf("%w: re-dispatch stopped at %d", ErrCorrupt, s.disp.from.Load())
 	}
 	rep.RedispatchedBytes = clEnd - from
+	if err := s.repairQueuesAfterSalvage(rep); err != nil {
+		return fmt.Errorf("repair consume queues after salvage: %w", err)
+	}
 	s.cqMu.RLock()
 	for _, qs := range s.cqs {
 		for _, cq := range qs {
@@ -140,6 +143,14 @@ func (s *Store) open() error {
 	}
 	if err := os.WriteFile(cfg.abortPath(), nil, 0o644); err != nil {
 		return err
+	}
+	if len(rep.Salvaged) > 0 {
+		var lost int64
+		for _, r := range rep.Salvaged {
+			lost += r.To - r.From
+		}
+		s.log.Error("recovered with damaged CommitLog ranges skipped", "ranges", len(rep.Salvaged), "bytes", lost,
+			"cqEntriesBlanked", rep.ConsumeQueueEntriesBlanked, "saved", s.cfg.damagedDir())
 	}
 	if abnormal || rep.DroppedBytes > 0 || rep.StopReason != "" || len(rep.ResizedSegments) > 0 {
 		s.log.Warn("recovered", "abnormal", abnormal, "end", clEnd, "reason", rep.StopReason,

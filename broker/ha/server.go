@@ -75,6 +75,14 @@ type SlaveInfo struct {
 	Acked int64
 	// Pushed is the offset the master has sent up to.
 	Pushed int64
+	// LastReport is when the slave last reported its offset (zero before).
+	LastReport time.Time
+	// Since is when the slave connected.
+	Since time.Time
+	// BytesPerSecond is what was sent to it during the last whole second.
+	BytesPerSecond int64
+	// From is the offset replication to it started from (its first report).
+	From int64
 }
 
 // Server is the master side of replication (Apache's HAService/AcceptSocketService/
@@ -112,6 +120,10 @@ type slaveConn struct {
 	admitted bool
 	acked    atomic.Int64
 	pushed   atomic.Int64
+	from     atomic.Int64
+	since    time.Time
+	report   atomic.Int64 // unix ms of the last report
+	flow     flowMonitor
 }
 
 // NewServer returns a master-side HA server; nothing runs until Serve.
@@ -146,7 +158,7 @@ func (s *Server) accept(ln net.Listener) {
 			}
 			return
 		}
-		sc := &slaveConn{c: c, wake: make(chan struct{}, 1), first: make(chan struct{}), done: make(chan struct{})}
+		sc := &slaveConn{c: c, wake: make(chan struct{}, 1), first: make(chan struct{}), done: make(chan struct{}), since: time.Now()}
 		s.mu.Lock()
 		if s.closed {
 			s.mu.Unlock()
@@ -235,8 +247,10 @@ func (s *Server) read(sc *slaveConn) {
 			return
 		}
 		sc.acked.Store(off)
+		sc.report.Store(time.Now().UnixMilli())
 		sc.once.Do(func() {
 			sc.pushed.Store(off)
+			sc.from.Store(off)
 			close(sc.first)
 		})
 		s.ack(off)
@@ -290,6 +304,7 @@ func (s *Server) write(sc *slaveConn) {
 		next += int64(len(buf))
 		sc.pushed.Store(next)
 		lastWrite = time.Now()
+		sc.flow.add(HeaderLen+len(buf), lastWrite)
 	}
 }
 
@@ -330,8 +345,14 @@ func (s *Server) Acked() int64 { return s.acked.Load() }
 func (s *Server) Slaves() []SlaveInfo {
 	l := *s.list.Load()
 	out := make([]SlaveInfo, 0, len(l))
+	now := time.Now()
 	for _, c := range l {
-		out = append(out, SlaveInfo{Addr: c.c.RemoteAddr().String(), Acked: c.acked.Load(), Pushed: c.pushed.Load()})
+		si := SlaveInfo{Addr: c.c.RemoteAddr().String(), Acked: c.acked.Load(), Pushed: c.pushed.Load(),
+			Since: c.since, BytesPerSecond: c.flow.PerSecond(now), From: c.from.Load()}
+		if ms := c.report.Load(); ms > 0 {
+			si.LastReport = time.UnixMilli(ms)
+		}
+		out = append(out, si)
 	}
 	slices.SortFunc(out, func(a, b SlaveInfo) int { return int(b.Acked - a.Acked) })
 	return out

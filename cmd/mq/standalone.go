@@ -10,7 +10,6 @@ import (
 	"strconv"
 
 	"github.com/mq-project/mq/broker"
-	"github.com/mq-project/mq/internal/props"
 	"github.com/mq-project/mq/namesrv"
 	"github.com/spf13/cobra"
 )
@@ -67,12 +66,19 @@ func runStandalone(ctx context.Context, opts *standaloneOptions, g *globalOption
 	}
 	bCfg := broker.DefaultConfig()
 	if opts.configFile != "" {
-		if err := props.Load(opts.configFile, &bCfg); err != nil {
+		rep, err := broker.LoadFile(opts.configFile, &bCfg)
+		if err != nil {
 			return err
+		}
+		for _, w := range rep.WarningLines() {
+			logger.Warn(w)
 		}
 	}
 	if opts.store != "" {
-		bCfg.StorePathRootDir = opts.store
+		// Absolute, as Validate wants: the store must not depend on the working directory.
+		if bCfg.StorePathRootDir, err = filepath.Abs(opts.store); err != nil {
+			return err
+		}
 	} else if opts.configFile == "" {
 		bCfg.StorePathRootDir = filepath.Join(home, "store")
 	}
@@ -101,7 +107,7 @@ func runStandalone(ctx context.Context, opts *standaloneOptions, g *globalOption
 		return fmt.Errorf("broker: %w", err)
 	}
 	// Ports may be 0 (tests): announce what was bound.
-	bCfg.NamesrvAddr = nsLn.Addr().String()
+	bCfg.NamesrvAddr = dialAddr(nsLn.Addr())
 	bCfg.ListenPort = bLn.Addr().(*net.TCPAddr).Port
 	if err := bCfg.Validate(); err != nil {
 		nsLn.Close()
@@ -123,7 +129,7 @@ func runStandalone(ctx context.Context, opts *standaloneOptions, g *globalOption
 	}
 	// Ready once the broker's routes are on the nameserver: a client started then finds them.
 	onReady := func() error {
-		text := fmt.Sprintf("namesrv %s\nbroker %s\n", nsLn.Addr(), bLn.Addr())
+		text := fmt.Sprintf("namesrv %s\nbroker %s\n", dialAddr(nsLn.Addr()), dialAddr(bLn.Addr()))
 		if err := writePortsFile(opts.portsFile, text)(); err != nil {
 			return err
 		}
