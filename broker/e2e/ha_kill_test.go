@@ -15,8 +15,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apache/rocketmq-client-go/v2/consumer"
+	"github.com/apache/rocketmq-client-go/v2/primitive"
+
 	"github.com/mq-project/mq/broker"
 	"github.com/mq-project/mq/internal/mqtest"
+	"github.com/mq-project/mq/namesrv"
 	"github.com/mq-project/mq/protocol"
 	"github.com/mq-project/mq/remoting"
 )
@@ -24,10 +28,18 @@ import (
 // childMaster runs a SYNC_MASTER broker-a in a child process (TestChildBroker) on dir, port
 // and haPort, and returns a kill that sends SIGKILL and waits for it.
 func childMaster(t *testing.T, ns, dir string, port, haPort int) (kill func()) {
+	return childBroker(t, ns, dir, port, haPort, broker.SyncMaster, false)
+}
+
+// childBroker runs broker-a with role in a child process; acting sets enableSlaveActingMaster.
+func childBroker(t *testing.T, ns, dir string, port, haPort int, role broker.BrokerRole, acting bool) (kill func()) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestChildBroker$", "-test.v")
-	cmd.Env = append(os.Environ(), childEnv+"="+dir, childNsEnv+"="+ns, childRoleEnv+"="+string(broker.SyncMaster),
+	cmd.Env = append(os.Environ(), childEnv+"="+dir, childNsEnv+"="+ns, childRoleEnv+"="+string(role),
 		childPortEnv+"="+strconv.Itoa(port), childHAPortEnv+"="+strconv.Itoa(haPort))
+	if acting {
+		cmd.Env = append(cmd.Env, childActingEnv+"=1")
+	}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -202,4 +214,112 @@ func TestSyncMasterKill9(t *testing.T) {
 		return nil
 	})
 	t.Logf("10 kills: %d messages acknowledged (%d before the last kill), all on the slave and the master", len(final), total)
+}
+
+// TestGoClientKill9Failover: broker-a's master (a child process, acting master enabled, as
+// is the nameserver's supportActingMaster) is killed with SIGKILL while the official client
+// sends to it. A push consumer that was running and a consumer group started after the kill
+// both receive every acknowledged message from the slave before the master returns; after it
+// returns (same store and ports) neither receives more than a few duplicates.
+func TestGoClientKill9Failover(t *testing.T) {
+	if testing.Short() {
+		t.Skip("child process; waits for the official client's 30 s route refresh")
+	}
+	ns := mqtest.StartNamesrv(t, func(c *namesrv.Config) { c.SupportActingMaster = true })
+	dir := t.TempDir()
+	port, haPort := freePort(t), freePort(t)
+	kill := childBroker(t, ns.Addr, dir, port, haPort, broker.AsyncMaster, true)
+	m := &mqtest.Broker{Addr: "127.0.0.1:" + strconv.Itoa(port)}
+	c := &cluster{ns: ns, b: m}
+	c.waitRoute(t, "broker-a")
+	const topic = "KillFail"
+	p := newProducer(t, c)
+	if _, err := p.SendSync(t.Context(), primitive.NewMessage(topic, []byte("first"))); err != nil { // auto-creates the topic
+		t.Fatal(err)
+	}
+	s := mqtest.StartBroker(t, ns.Addr, func(c *broker.Config) {
+		c.BrokerRole, c.BrokerID, c.HaSendHeartbeatInterval, c.EnableSlaveActingMaster = broker.Slave, 1, 200, true
+	})
+	mqtest.CheckFor(t, 10*time.Second, 10*time.Millisecond, func() error {
+		if runtimeInfo(t, s.Addr)["haConnected"] != "true" {
+			return fmt.Errorf("slave not connected")
+		}
+		return nil
+	})
+	var running bodySet
+	startPush(t, c, "cg-running", topic, "*", func(m *primitive.MessageExt) consumer.ConsumeResult {
+		running.add(string(m.Body))
+		return consumer.ConsumeSuccess
+	})
+	acked := []string{"first"}
+	for i := range 200 {
+		b := "kf-" + strconv.Itoa(i)
+		res, err := p.SendSync(t.Context(), primitive.NewMessage(topic, []byte(b)))
+		if err == nil && res.Status == primitive.SendOK {
+			acked = append(acked, b)
+		}
+		if i == 150 {
+			kill() // mid-load
+			break
+		}
+	}
+	// An ASYNC_MASTER acknowledges before the slave has the message: wait until the slave
+	// holds what it got (the kill may have cut the last few; they are not expected).
+	time.Sleep(500 * time.Millisecond)
+	onSlave := bodySet{}
+	for q := range int32(4) {
+		for _, me := range rawPullAll(t, s.Addr, topic, q) {
+			onSlave.add(string(me.Body))
+		}
+	}
+	var want []string
+	for _, a := range acked {
+		if onSlave.has([]string{a}) == nil {
+			want = append(want, a)
+		}
+	}
+	if len(want) < len(acked)-5 {
+		t.Fatalf("only %d of %d acknowledged messages reached the ASYNC slave", len(want), len(acked))
+	}
+	var late bodySet
+	startPush(t, c, "cg-late", topic, "*", func(m *primitive.MessageExt) consumer.ConsumeResult {
+		late.add(string(m.Body))
+		return consumer.ConsumeSuccess
+	})
+	mqtest.CheckFor(t, 30*time.Second, 50*time.Millisecond, func() error { return late.has(want) })
+	mqtest.CheckFor(t, 60*time.Second, 50*time.Millisecond, func() error { return running.has(want) })
+	t.Logf("%d acknowledged, %d on the slave; both groups got them from the slave", len(acked), len(want))
+
+	childBroker(t, ns.Addr, dir, port, haPort, broker.AsyncMaster, true)
+	mqtest.CheckFor(t, 20*time.Second, 10*time.Millisecond, func() error {
+		if runtimeInfo(t, s.Addr)["haConnected"] != "true" {
+			return fmt.Errorf("slave not connected to the returned master")
+		}
+		return nil
+	})
+	p2 := newProducer(t, c)
+	after := bodies("back", 10)
+	for _, b := range after {
+		if _, err := p2.SendSync(t.Context(), primitive.NewMessage(topic, []byte(b))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mqtest.CheckFor(t, 60*time.Second, 50*time.Millisecond, func() error {
+		if err := late.has(after); err != nil {
+			return err
+		}
+		return running.has(after)
+	})
+	for name, set := range map[string]*bodySet{"running": &running, "late": &late} {
+		set.mu.Lock()
+		dups := 0
+		for _, n := range set.m {
+			dups += n - 1
+		}
+		set.mu.Unlock()
+		t.Logf("%s consumer: %d duplicates", name, dups)
+		if dups > 32 { // at most a pull batch per queue in flight
+			t.Errorf("%s consumer got %d duplicates", name, dups)
+		}
+	}
 }

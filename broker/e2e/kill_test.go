@@ -31,6 +31,7 @@ const (
 	childRoleEnv   = "MQ_E2E_CHILD_ROLE"
 	childPortEnv   = "MQ_E2E_CHILD_PORT"
 	childHAPortEnv = "MQ_E2E_CHILD_HAPORT"
+	childActingEnv = "MQ_E2E_CHILD_ACTING" // "1": enableSlaveActingMaster
 )
 
 // TestChildBroker is the child process of TestKill9DelayAndTimer: a broker on the given
@@ -49,6 +50,7 @@ func TestChildBroker(t *testing.T) {
 		cfg.BrokerRole = broker.BrokerRole(r)
 	}
 	cfg.HaListenPort, _ = strconv.Atoi(os.Getenv(childHAPortEnv))
+	cfg.EnableSlaveActingMaster = os.Getenv(childActingEnv) == "1"
 	ln, err := net.Listen("tcp", "127.0.0.1:"+cmpOr(os.Getenv(childPortEnv), "0"))
 	if err != nil {
 		t.Fatal(err)
