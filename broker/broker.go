@@ -176,6 +176,7 @@ func New(cfg Config, logger *slog.Logger) (*Broker, error) {
 		Levels:     delays,
 		OffsetPath: filepath.Join(cfg.ConfigDir(), "delayOffset.json"),
 		Logger:     log,
+		Route:      b.routeDelivery,
 	})
 	if err != nil {
 		ms.Close()
@@ -189,7 +190,7 @@ func New(cfg Config, logger *slog.Logger) (*Broker, error) {
 	if idle <= 0 {
 		idle = -1
 	}
-	b.server = remoting.NewServer(remoting.ServerConfig{Logger: logger, IdleTimeout: idle})
+	b.server = remoting.NewServer(remoting.ServerConfig{Logger: logger, IdleTimeout: idle, MaxConnections: cfg.MaxConnections})
 	b.server.OnClose(b.connClosed)
 	b.client = remoting.NewClient(remoting.ClientConfig{
 		Logger:      logger,

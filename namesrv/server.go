@@ -66,8 +66,9 @@ func newServer(cfg Config, logger *slog.Logger, now func() time.Time) (*Server, 
 		cfg:    cfg,
 		quit:   make(chan struct{}),
 		rs: remoting.NewServer(remoting.ServerConfig{
-			Logger:      logger,
-			IdleTimeout: idle,
+			Logger:         logger,
+			IdleTimeout:    idle,
+			MaxConnections: cfg.MaxConnections,
 		}),
 	}
 	s.registerHandlers()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"net/netip"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -42,6 +43,10 @@ type ServerConfig struct {
 	// PollInterval is how often an idle connection looks for new data without a Notify
 	// (100 ms).
 	PollInterval time.Duration
+	// Admit decides whether a connection from remote may replicate (the broker's: a slave of
+	// this brokerName registered with the nameservers from that address). A refused
+	// connection is closed before anything is read or sent. Nil admits every connection.
+	Admit func(remote netip.Addr) bool
 }
 
 func (c *ServerConfig) defaults() {
@@ -105,17 +110,20 @@ type ackWaiter struct {
 }
 
 type slaveConn struct {
-	c      net.Conn
-	wake   chan struct{} // 1-slot: new data may be there
-	first  chan struct{} // closed on the first report
-	done   chan struct{} // closed when the reader ended
-	once   sync.Once
-	acked  atomic.Int64
-	pushed atomic.Int64
-	from   atomic.Int64
-	since  time.Time
-	report atomic.Int64 // unix ms of the last report
-	flow   flowMonitor
+	c     net.Conn
+	wake  chan struct{} // 1-slot: new data may be there
+	first chan struct{} // closed on the first report
+	done  chan struct{} // closed when the reader ended
+	once  sync.Once
+	// admitted is set (under Server.mu) once Admit accepted the connection; only admitted
+	// connections count as slaves.
+	admitted bool
+	acked    atomic.Int64
+	pushed   atomic.Int64
+	from     atomic.Int64
+	since    time.Time
+	report   atomic.Int64 // unix ms of the last report
+	flow     flowMonitor
 }
 
 // NewServer returns a master-side HA server; nothing runs until Serve.
@@ -158,24 +166,59 @@ func (s *Server) accept(ln net.Listener) {
 			return
 		}
 		s.conns[sc] = struct{}{}
-		s.snapshotLocked()
 		s.mu.Unlock()
-		s.log.Info("slave connected", "slave", c.RemoteAddr().String())
+		s.log.Debug("HA connection", "remote", c.RemoteAddr().String())
 		s.wg.Go(func() { s.serveConn(sc) })
 	}
+}
+
+// remoteIP is the connection's peer address (the zero Addr when it is not TCP).
+func remoteIP(c net.Conn) netip.Addr {
+	if ta, ok := c.RemoteAddr().(*net.TCPAddr); ok {
+		if a, ok := netip.AddrFromSlice(ta.IP); ok {
+			return a.Unmap()
+		}
+	}
+	return netip.Addr{}
+}
+
+// Addr returns the address the server listens on (nil before Start).
+func (s *Server) Addr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ln == nil {
+		return nil
+	}
+	return s.ln.Addr()
 }
 
 func (s *Server) snapshotLocked() {
 	l := make([]*slaveConn, 0, len(s.conns))
 	for c := range s.conns {
-		l = append(l, c)
+		if c.admitted {
+			l = append(l, c)
+		}
 	}
 	s.list.Store(&l)
 }
 
 // serveConn runs the reader here and the writer in a second goroutine; when either ends,
-// the connection is closed and both are waited for.
+// the connection is closed and both are waited for. A connection Admit refuses is closed
+// at once.
 func (s *Server) serveConn(sc *slaveConn) {
+	if s.cfg.Admit != nil && !s.cfg.Admit(remoteIP(sc.c)) {
+		s.log.Warn("HA connection refused: not a registered slave of this broker", "remote", sc.c.RemoteAddr().String())
+		sc.c.Close()
+		s.mu.Lock()
+		delete(s.conns, sc)
+		s.mu.Unlock()
+		return
+	}
+	s.mu.Lock()
+	sc.admitted = true
+	s.snapshotLocked()
+	s.mu.Unlock()
+	s.log.Info("slave connected", "slave", sc.c.RemoteAddr().String())
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		s.write(sc)

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mq-project/mq/admin"
+	"github.com/mq-project/mq/cmd/mq/internal/cmdutil"
 	"github.com/mq-project/mq/protocol"
 )
 
@@ -28,7 +29,7 @@ func newBrokerHACmd(streams IOStreams, runF func(context.Context, *brokerHAOptio
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if opts.brokerAddr != "" && opts.cluster != "" {
-				return &usageError{fmt.Errorf("pass -b or -c, not both")}
+				return &usageError{Err: fmt.Errorf("pass -b or -c, not both")}
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -36,7 +37,7 @@ func newBrokerHACmd(streams IOStreams, runF func(context.Context, *brokerHAOptio
 			return runBrokerHA(cmd.Context(), opts, streams)
 		},
 	}
-	addAdminFlags(cmd, &opts.adminFlags, "namesrv", true)
+	opts.adminFlags.Register(cmd, cmdutil.Noun)
 	opts.addFlags(cmd, "broker", "cluster")
 	cmd.Flags().Lookup("cluster").Usage = "every broker (masters and slaves) of this cluster; default: all clusters"
 	return cmd
@@ -53,7 +54,7 @@ type brokerHA struct {
 }
 
 func runBrokerHA(ctx context.Context, opts *brokerHAOptions, streams IOStreams) error {
-	a, err := opts.open()
+	a, err := opts.Open()
 	if err != nil {
 		return err
 	}
@@ -78,7 +79,7 @@ func runBrokerHA(ctx context.Context, opts *brokerHAOptions, streams IOStreams) 
 			out[i].Status = &it.Value
 		}
 	}
-	err = render(streams, opts.output, out, func() table { return haTable(out, time.Now()) })
+	err = render(streams, opts.Output, out, func() table { return haTable(out, time.Now()) })
 	if err != nil {
 		return err
 	}
