@@ -275,11 +275,21 @@ func (f *fakeSource) DeleteGroup(_ context.Context, bs []admin.Broker, group str
 	return results(f, bs, func(admin.Broker) struct{} { return struct{}{} })
 }
 
+func (f *fakeSource) DeadLetters(_ context.Context, group, _ string, max int) ([]message.MessageExt, error) {
+	var out []message.MessageExt
+	for _, m := range f.all(admin.DLQTopic(group)) {
+		if len(out) < max {
+			out = append(out, m.MessageExt)
+		}
+	}
+	return out, nil
+}
+
 func (f *fakeSource) ResendDeadLetters(_ context.Context, group string, msgs []message.MessageExt) []admin.Resent {
 	var out []admin.Resent
 	for _, m := range msgs {
 		f.record("resend %s %s", group, m.MsgID())
-		out = append(out, admin.Resent{MsgID: m.MsgID(), To: admin.RetryTopic(group), NewID: "NEW" + m.MsgID()})
+		out = append(out, admin.Resent{MsgID: m.MsgID(), To: admin.RetryTopic(group), NewMsgID: "NEW" + m.MsgID()})
 	}
 	return out
 }

@@ -215,7 +215,7 @@ func resendDialog(src Source, parent context.Context, timeout time.Duration, gro
 		defer cancel()
 		rs := src.ResendDeadLetters(ctx, group, msgs)
 		return doneMsg{text: fmt.Sprintf("resent %d of %d dead letters of %s", len(rs)-countErrs(rs), len(msgs), group),
-			err: admin.ResendErr(rs), refresh: refresh}
+			err: resendErr(rs), refresh: refresh}
 	}}
 }
 
@@ -229,29 +229,30 @@ func countErrs(rs []admin.Resent) int {
 	return n
 }
 
-// confirmResendAll reads the whole DLQ (admin.ScanQueue per queue), then confirms.
+// resendErr joins the failures of a resend; nil when every message went.
+func resendErr(rs []admin.Resent) error {
+	var errs []error
+	for _, r := range rs {
+		if r.Error != "" {
+			errs = append(errs, errors.New(r.MsgID+": "+r.Error))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// confirmResendAll reads the group's dead letters (admin.DeadLetters, as `mq dlq resend
+// --all`), then confirms.
 func confirmResendAll(m *Model, group string, refresh view) tea.Cmd {
 	src, parent, timeout := m.src, m.cfg.Context, m.cfg.Timeout
-	topic := admin.DLQTopic(group)
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(parent, timeout)
 		defer cancel()
-		ts, err := src.TopicStatus(ctx, topic)
+		msgs, err := src.DeadLetters(ctx, group, "", resendMax)
 		if err != nil {
 			return confirmMsg{err: err}
 		}
-		var msgs []message.MessageExt
-		for _, c := range cursors(ts) {
-			if _, err := src.ScanQueue(ctx, admin.QueueScan{Addr: c.Addr, BrokerName: c.BrokerName, Topic: topic, QueueID: c.QueueID,
-				From: c.Min, To: c.Low}, func(x *message.MessageExt) bool {
-				msgs = append(msgs, *x)
-				return len(msgs) < resendMax
-			}); err != nil {
-				return confirmMsg{err: err}
-			}
-		}
 		if len(msgs) == 0 {
-			return confirmMsg{err: fmt.Errorf("%s holds no dead letters", topic)}
+			return confirmMsg{err: fmt.Errorf("%s holds no dead letters", admin.DLQTopic(group))}
 		}
 		return resendDialog(src, parent, timeout, group, msgs, refresh)
 	}
