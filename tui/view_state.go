@@ -14,6 +14,7 @@ import (
 
 	"github.com/mq-project/mq/admin"
 	"github.com/mq-project/mq/message"
+	"github.com/mq-project/mq/protocol"
 	"github.com/mq-project/mq/tui/render"
 )
 
@@ -97,7 +98,13 @@ func (v *halfView) load(ctx context.Context, e env) result {
 		return result{err: err}
 	}
 	res := forEach(ctx, bs, func(ctx context.Context, addr string) (admin.TxnStatus, error) {
-		return e.src.TransactionStatus(ctx, addr, halfListed)
+		ts, err := e.src.TransactionStatus(ctx, addr, halfListed)
+		if admin.IsCode(err, protocol.TopicNotExist) {
+			// An Apache broker that never had a transaction has no half topic yet: nothing
+			// is pending there.
+			return admin.TxnStatus{Source: admin.SourceFallback}, nil
+		}
+		return ts, err
 	})
 	t, text := render.HalfTable(res), render.HalfMessages(res, e.now().UnixMilli())
 	return result{summary: res.Summary(), partial: !res.Complete(), err: res.Err(),
