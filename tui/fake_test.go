@@ -275,6 +275,11 @@ func (f *fakeSource) DeleteGroup(_ context.Context, bs []admin.Broker, group str
 	return results(f, bs, func(admin.Broker) struct{} { return struct{}{} })
 }
 
+func (f *fakeSource) ConsumeAgain(_ context.Context, topic, id, group, _ string) (admin.ConsumedAgain, error) {
+	f.record("consume again %s %s by %s", topic, id, group)
+	return admin.ConsumedAgain{MsgID: id, Group: group, Client: "10.0.0.9@1234", Result: "CR_SUCCESS", SpentMs: 3}, nil
+}
+
 func (f *fakeSource) DeadLetters(_ context.Context, group, _ string, max int) ([]message.MessageExt, error) {
 	var out []message.MessageExt
 	for _, m := range f.all(admin.DLQTopic(group)) {

@@ -41,6 +41,7 @@ type Source interface {
 	CreateTopic(ctx context.Context, bs []admin.Broker, tc protocol.TopicConfig) admin.Results[struct{}]
 	DeleteTopic(ctx context.Context, topic, cluster string) (admin.DeleteTopicResult, error)
 	DeleteGroup(ctx context.Context, bs []admin.Broker, group string, cleanOffset bool) admin.Results[struct{}]
+	ConsumeAgain(ctx context.Context, topic, id, group, client string) (admin.ConsumedAgain, error)
 	DeadLetters(ctx context.Context, group, id string, max int) ([]message.MessageExt, error)
 	ResendDeadLetters(ctx context.Context, group string, msgs []message.MessageExt) []admin.Resent
 }
