@@ -397,6 +397,20 @@ func (f *fakeSource) queueLen(q int32) int64 {
 	return int64(3 + q)
 }
 
+// SearchOffset finds the first offset stored at or after ts (message off of queue q is stored
+// at t0 + off minutes + q seconds).
+func (f *fakeSource) SearchOffset(_ context.Context, addr, _ string, q int32, ts int64) (int64, error) {
+	if f.down[addr] {
+		return 0, errDown
+	}
+	for off := int64(0); off < f.queueLen(q); off++ {
+		if t0+off*60000+int64(q)*1000 >= ts {
+			return off, nil
+		}
+	}
+	return f.queueLen(q), nil
+}
+
 // ScanQueue reads the fake queue as admin.ScanQueue reads a real one: [From, To) in order.
 func (f *fakeSource) ScanQueue(_ context.Context, q admin.QueueScan, fn func(*message.MessageExt) bool) (int, error) {
 	if f.down[q.Addr] {

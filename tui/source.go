@@ -28,6 +28,7 @@ type Source interface {
 	GroupProgress(ctx context.Context, group, topic string) (admin.GroupProgress, error)
 	ProgressDetails(ctx context.Context, gp *admin.GroupProgress, owners bool) error
 	GroupConnections(ctx context.Context, group string) (admin.GroupConnections, error)
+	SearchOffset(ctx context.Context, addr, topic string, queueID int32, ts int64) (int64, error)
 	ScanQueue(ctx context.Context, q admin.QueueScan, fn func(*message.MessageExt) bool) (int, error)
 	QueryByKey(ctx context.Context, topic, key string, begin, end int64, limit int) (admin.KeyQuery, error)
 	MessageByID(ctx context.Context, topic, id string) ([]admin.FoundMessage, admin.IDKind, error)
