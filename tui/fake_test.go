@@ -127,6 +127,19 @@ func (f *fakeSource) TopicConsumers(_ context.Context, addr, topic string) ([]st
 	return nil, nil
 }
 
+func (f *fakeSource) StatsAll(_ context.Context, topics []string) (admin.StatsAll, error) {
+	var sa admin.StatsAll
+	for _, t := range topics {
+		sa.Rows = append(sa.Rows, admin.StatsRow{Topic: t, InTPS: 2.5, Source: admin.StatsSourceBroker})
+		if t == "Orders" {
+			for _, g := range []string{"audit", "billing"} {
+				sa.Rows = append(sa.Rows, admin.StatsRow{Topic: t, Group: g, Accumulation: 2, OutTPS: 1.5, Source: admin.StatsSourceBroker})
+			}
+		}
+	}
+	return sa, nil
+}
+
 func (f *fakeSource) ProgressDetails(_ context.Context, gp *admin.GroupProgress, owners bool) error {
 	for i := range gp.Queues {
 		q := &gp.Queues[i]

@@ -23,6 +23,7 @@ type Source interface {
 	AllTopicConfig(ctx context.Context, addr string) (protocol.TopicConfigSerializeWrapper, error)
 	TopicRoute(ctx context.Context, topic string) (protocol.TopicRouteData, error)
 	TopicStatus(ctx context.Context, topic string) (admin.TopicStatus, error)
+	StatsAll(ctx context.Context, topics []string) (admin.StatsAll, error)
 	TopicConsumers(ctx context.Context, addr, topic string) ([]string, error)
 	GroupList(ctx context.Context, bs []admin.Broker) admin.GroupList
 	GroupProgress(ctx context.Context, group, topic string) (admin.GroupProgress, error)

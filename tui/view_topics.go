@@ -79,19 +79,21 @@ func (v *topicsView) load(ctx context.Context, e env) result {
 			count = append(count, r.Name)
 		}
 	}
-	msgs := countMessages(ctx, e.src, count)
+	figs := topicFigures(ctx, e.src, count)
 	for i := range rows {
-		if n, ok := msgs[rows[i].Name]; ok {
-			rows[i].Messages = n
+		if f, ok := figs[rows[i].Name]; ok {
+			rows[i].Messages, rows[i].InTPS, rows[i].Groups = f.Messages, f.InTPS, f.Groups
 		}
 	}
 	return result{err: errors.Join(errs...), partial: len(errs) > 0, names: map[string][]string{"topics": sortedNames(ts)},
 		apply: func() { v.rows = rows; v.setTable(render.TopicsTable(rows, v.all)) }}
 }
 
-// countMessages sums max-min over the queues of each topic (TopicStatus), eight at a time.
-func countMessages(ctx context.Context, src Source, topics []string) map[string]int64 {
-	out := map[string]int64{}
+// topicFigures counts, for each topic, its messages (max-min over its queues, TopicStatus)
+// and, as mqadmin statsAll does (StatsAll), its put TPS and consuming groups; eight topics at
+// a time. A topic whose figures could not be read is left out.
+func topicFigures(ctx context.Context, src Source, topics []string) map[string]render.TopicFigures {
+	out := map[string]render.TopicFigures{}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 8)
@@ -103,12 +105,22 @@ func countMessages(ctx context.Context, src Source, topics []string) map[string]
 			if err != nil {
 				return
 			}
-			var n int64
+			f := render.TopicFigures{InTPS: -1, Groups: -1}
 			for _, q := range st.Queues {
-				n += q.MaxOffset - q.MinOffset
+				f.Messages += q.MaxOffset - q.MinOffset
+			}
+			if sa, err := src.StatsAll(ctx, []string{t}); err == nil && len(sa.Rows) > 0 {
+				f.InTPS, f.Groups = 0, 0
+				for _, r := range sa.Rows {
+					if r.Group == "" {
+						f.InTPS += r.InTPS
+					} else {
+						f.Groups++
+					}
+				}
 			}
 			mu.Lock()
-			out[t] = n
+			out[t] = f
 			mu.Unlock()
 		})
 	}

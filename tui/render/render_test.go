@@ -77,9 +77,9 @@ func TestTopicsTableKindsAndHiding(t *testing.T) {
 	cfg := protocol.TopicConfigSerializeWrapper{TopicConfigTable: map[string]protocol.TopicConfig{
 		"a": {TopicName: "a", ReadQueueNums: 4, WriteQueueNums: 4, Perm: 6}}}
 	rows := TopicRows([]string{"b", "a", "b", "%DLQ%x", "RMQ_SYS_TRANS_HALF_TOPIC", "SCHEDULE_TOPIC_XXXX"}, nil,
-		[]protocol.TopicConfigSerializeWrapper{cfg, cfg}, map[string]int64{"a": 7})
+		[]protocol.TopicConfigSerializeWrapper{cfg, cfg}, map[string]TopicFigures{"a": {Messages: 7, InTPS: 1.5, Groups: 2}})
 	got := TopicsTable(rows, false)
-	want := [][]string{{"%DLQ%x", "dlq", "0", "-", "-", "-"}, {"a", "normal", "2", "8/8", "RW-", "7"}, {"b", "normal", "0", "-", "-", "-"}}
+	want := [][]string{{"%DLQ%x", "dlq", "0", "-", "-", "-", "-", "-"}, {"a", "normal", "2", "8/8", "RW-", "7", "1.50", "2"}, {"b", "normal", "0", "-", "-", "-", "-", "-"}}
 	if !reflect.DeepEqual(got.Rows, want) || !reflect.DeepEqual(got.Keys, []string{"%DLQ%x", "a", "b"}) {
 		t.Errorf("rows %q keys %q", got.Rows, got.Keys)
 	}
