@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -36,14 +37,18 @@ const countLimit = 200
 // machinery's topics (delay, transaction, trace, system) are hidden unless -a or `a`.
 type topicsView struct {
 	tableView
-	all  bool
+	all  atomic.Bool // read by load, toggled by `a`
 	rows []render.TopicRow
 }
 
-func newTopicsView(all bool) *topicsView { return &topicsView{tableView: newTable(), all: all} }
+func newTopicsView(all bool) *topicsView {
+	v := &topicsView{tableView: newTable()}
+	v.all.Store(all)
+	return v
+}
 
 func (v *topicsView) crumb() string {
-	if v.all {
+	if v.all.Load() {
 		return "Topics(all)"
 	}
 	return "Topics"
@@ -71,7 +76,7 @@ func (v *topicsView) load(ctx context.Context, e env) result {
 	} else {
 		errs = append(errs, err)
 	}
-	all := v.all
+	all := v.all.Load()
 	rows := render.TopicRows(ts, sys, cfgs, nil)
 	var count []string
 	for _, r := range rows {
@@ -86,7 +91,7 @@ func (v *topicsView) load(ctx context.Context, e env) result {
 		}
 	}
 	return result{err: errors.Join(errs...), partial: len(errs) > 0, names: map[string][]string{"topics": sortedNames(ts)},
-		apply: func() { v.rows = rows; v.setTable(render.TopicsTable(rows, v.all)) }}
+		apply: func() { v.rows = rows; v.setTable(render.TopicsTable(rows, v.all.Load())) }}
 }
 
 // topicFigures counts, for each topic, its messages (max-min over its queues, TopicStatus)
@@ -144,8 +149,8 @@ func (v *topicsView) actions() []action {
 			return nil
 		}},
 		{key: bind("a", "all/user topics", "a"), run: func(m *Model) tea.Cmd {
-			v.all = !v.all
-			v.setTable(render.TopicsTable(v.rows, v.all))
+			v.all.Store(!v.all.Load())
+			v.setTable(render.TopicsTable(v.rows, v.all.Load()))
 			return m.fetch(v)
 		}},
 		{key: bind("n", "new topic", "n"), write: "create topic", run: func(m *Model) tea.Cmd {
