@@ -13,7 +13,8 @@ import (
 	"github.com/mq-project/mq/remoting"
 )
 
-// Errors returned by Admin. Server refusals are *remoting.ResponseError (errors.As); fan-out
+// Errors returned by Admin. Server refusals are *ServerError, which unwraps to the
+// *remoting.ResponseError (errors.As, IsCode); fan-out
 // calls that some targets did not answer return a *FanoutError.
 var (
 	// ErrNoNameServers is returned by New when Options.NameServers is empty (unless
@@ -116,16 +117,24 @@ func (a *Admin) NameServers() []string { return append([]string(nil), a.opts.Nam
 func (a *Admin) Close() error { return a.client.Close() }
 
 // invoke sends one request to addr within the per-request timeout and returns the response,
-// or a *remoting.ResponseError when the server answered with a code other than SUCCESS.
+// or a *ServerError when the server answered with a code other than SUCCESS.
 func (a *Admin) invoke(ctx context.Context, addr string, code protocol.RequestCode, header any, body []byte) (*remoting.Command, error) {
 	resp, err := a.invokeRaw(ctx, addr, code, header, body)
 	if err != nil {
 		return nil, err
 	}
-	if err := resp.Err(); err != nil {
+	if err := a.refused(addr, code, headerExt(header), resp); err != nil {
 		return nil, err
 	}
 	return resp, nil
+}
+
+// headerExt is header's extFields, for the sentence of a refusal.
+func headerExt(header any) map[string]string {
+	if header == nil {
+		return nil
+	}
+	return protocol.EncodeHeader(header)
 }
 
 // invokeRaw is invoke without turning a non-zero code into an error.
@@ -147,8 +156,8 @@ func (a *Admin) invokeRaw(ctx context.Context, addr string, code protocol.Reques
 }
 
 // invokeNamesrv sends the request to the nameservers in order, starting with the one that
-// answered last, and moves to the next only on a network error. A nameserver that answers
-// with an error code ends the search.
+// answered last, and moves to the next only on a network error (noted in ctx's
+// NameServerReport). A nameserver that answers with an error code ends the search.
 func (a *Admin) invokeNamesrv(ctx context.Context, code protocol.RequestCode, header any, body []byte) (*remoting.Command, error) {
 	ns := a.opts.NameServers
 	if len(ns) == 0 {
@@ -167,7 +176,14 @@ func (a *Admin) invokeNamesrv(ctx context.Context, code protocol.RequestCode, he
 			continue
 		}
 		a.nsStart.Store(int32(idx))
-		if err := resp.Err(); err != nil {
+		if len(errs) > 0 {
+			down := make(map[string]error, len(errs))
+			for j, err := range errs {
+				down[ns[(start+j)%len(ns)]] = err
+			}
+			noteNameServersDown(ctx, len(ns), down)
+		}
+		if err := a.refused(ns[idx], code, headerExt(header), resp); err != nil {
 			return nil, err
 		}
 		return resp, nil

@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"net/netip"
 	"os"
@@ -121,4 +122,26 @@ func (a *Admin) ResendDeadLetters(ctx context.Context, group string, msgs []mess
 		progressAdd(ctx, 1, 0)
 	}
 	return out
+}
+
+// ResendErr joins the errors of a resend (one per failed message); nil when every message went.
+func ResendErr(rs []Resent) error {
+	var errs []error
+	for _, r := range rs {
+		if r.Error != "" {
+			errs = append(errs, errors.New(r.MsgID+": "+r.Error))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// ResendFailures counts the messages of a resend that did not go.
+func ResendFailures(rs []Resent) int {
+	n := 0
+	for _, r := range rs {
+		if r.Error != "" {
+			n++
+		}
+	}
+	return n
 }

@@ -240,7 +240,9 @@ type GroupConnections struct {
 
 // GroupConnections asks the masters that know group for its consumer connections
 // (GET_CONSUMER_CONNECTION_LIST). A broker without consumers of the group answers
-// CONSUMER_NOT_ONLINE (206), which counts as an answer with no clients.
+// CONSUMER_NOT_ONLINE (206), which counts as an answer with no clients. When every broker
+// answered and none has a client, the error is a *GroupError wrapping ErrGroupNotOnline
+// (the answers are still returned).
 func (a *Admin) GroupConnections(ctx context.Context, group string) (GroupConnections, error) {
 	gc := GroupConnections{Group: group}
 	bs, err := a.groupBrokers(ctx, group)
@@ -270,6 +272,9 @@ func (a *Admin) GroupConnections(ctx context.Context, group string) (GroupConnec
 		}
 	}
 	sort.Slice(gc.Clients, func(i, j int) bool { return gc.Clients[i].ClientID < gc.Clients[j].ClientID })
+	if len(gc.Clients) == 0 && gc.Brokers.Complete() {
+		return gc, &GroupError{Group: group, Err: ErrGroupNotOnline}
+	}
 	return gc, nil
 }
 
@@ -310,7 +315,10 @@ type GroupProgress struct {
 
 // GroupProgress asks the brokerNames that know group for its consume stats
 // (GET_CONSUME_STATS), for topic or, when topic is "", every topic the group consumes: the
-// master, or a slave when there is none (ForEachBrokerSet).
+// master, or a slave when there is none (ForEachBrokerSet). When every broker answered and
+// none holds an offset of the group (Apache answers an unknown group with an empty table, mq
+// with SUBSCRIPTION_GROUP_NOT_EXIST), the error is a *GroupError wrapping ErrGroupNoOffsets,
+// as mqadmin's examineConsumeStats refuses an empty table.
 func (a *Admin) GroupProgress(ctx context.Context, group, topic string) (GroupProgress, error) {
 	gp := GroupProgress{Group: group}
 	sets, err := a.groupBrokerSets(ctx, group)
@@ -318,7 +326,11 @@ func (a *Admin) GroupProgress(ctx context.Context, group, topic string) (GroupPr
 		return gp, err
 	}
 	gp.Brokers = ForEachBrokerSet(ctx, a, sets, func(ctx context.Context, b Broker) (protocol.ConsumeStats, error) {
-		return a.ConsumeStats(ctx, b.Addr, group, topic)
+		cs, err := a.ConsumeStats(ctx, b.Addr, group, topic)
+		if IsCode(err, protocol.SubscriptionGroupNotExist) {
+			return protocol.ConsumeStats{}, nil
+		}
+		return cs, err
 	})
 	for _, it := range gp.Brokers.Items {
 		if it.Err != nil {
@@ -343,5 +355,34 @@ func (a *Admin) GroupProgress(ctx context.Context, group, topic string) (GroupPr
 		}
 		return x.QueueID < y.QueueID
 	})
+	if len(gp.Queues) == 0 && gp.Brokers.Complete() {
+		return gp, &GroupError{Group: group, Topic: topic, Err: ErrGroupNoOffsets}
+	}
 	return gp, nil
 }
+
+// Reasons of a *GroupError.
+var (
+	// ErrGroupNoOffsets: no broker holds an offset of the group (unknown, or never consumed).
+	ErrGroupNoOffsets = errors.New("has no offsets")
+	// ErrGroupNotOnline: no consumer of the group is connected to any broker.
+	ErrGroupNotOnline = errors.New("is not online")
+)
+
+// GroupError says why a group's progress or connections are empty: "group G has no offsets",
+// "group G is not online". errors.Is matches its reason.
+type GroupError struct {
+	Group string
+	Topic string // the topic asked about, if any
+	Err   error
+}
+
+func (e *GroupError) Error() string {
+	s := "group " + e.Group + " " + e.Err.Error()
+	if e.Topic != "" {
+		s += " on topic " + e.Topic
+	}
+	return s
+}
+
+func (e *GroupError) Unwrap() error { return e.Err }

@@ -102,8 +102,8 @@ func TestBenchProduceHonest(t *testing.T) {
 // 1 KiB bodies) and logs both rates. The lean client must not be slower than the official
 // one (with 20% slack for the noise of a shared machine).
 func TestBenchVersusGoClient(t *testing.T) {
-	if testing.Short() {
-		t.Skip("timing comparison")
+	if testing.Short() || raceEnabled {
+		t.Skip("timing comparison (not under -short or the race detector)")
 	}
 	ns := mqtest.StartNamesrv(t)
 	b := mqtest.StartBroker(t, ns.Addr)

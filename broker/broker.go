@@ -100,7 +100,8 @@ type Broker struct {
 	mu       sync.Mutex
 	addr     string // announced brokerIP1:port, "" until Serve
 	haAddr   string
-	ha       haState // replication (ha_wiring.go)
+	ha       haState      // replication (ha_wiring.go)
+	metrics  metricsState // Prometheus endpoint (metrics.go)
 	started  bool
 	shutting bool
 	done     chan struct{}
@@ -175,6 +176,7 @@ func New(cfg Config, logger *slog.Logger) (*Broker, error) {
 		Levels:     delays,
 		OffsetPath: filepath.Join(cfg.ConfigDir(), "delayOffset.json"),
 		Logger:     log,
+		Route:      b.routeDelivery,
 	})
 	if err != nil {
 		ms.Close()
@@ -357,6 +359,9 @@ func (b *Broker) Start(ctx context.Context) error {
 	}
 	if b.started {
 		return nil
+	}
+	if err := b.startMetrics(); err != nil {
+		return fmt.Errorf("broker: metrics endpoint: %w", err)
 	}
 	b.started = true
 	b.startHA()

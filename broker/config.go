@@ -78,7 +78,8 @@ type Config struct {
 	// LoadFile). UPDATE_BROKER_CONFIG rewrites the keys it changes there, as Apache rewrites
 	// its -c file, so that a change survives a restart; empty means
 	// <storePathRootDir>/config/broker.properties.
-	File string
+	File          string
+	MetricsConfig // metrics.go
 }
 
 // BrokerConfig holds the keys of BrokerConfig.java and BrokerIdentity.java.
@@ -222,9 +223,13 @@ type BrokerConfig struct {
 	SubscriptionExpiredTimeout int64 `prop:"subscriptionExpiredTimeout"`
 	EnableDetailStat           bool  `prop:"enableDetailStat"`
 
+	// EnableSlaveActingMaster lets the nameserver (supportActingMaster) present this slave as
+	// its brokerName's master while the master is gone; the slave then takes consumer offset
+	// commits and hands them to the master when it returns (false).
+	EnableSlaveActingMaster bool `prop:"enableSlaveActingMaster"`
+
 	// Keys of Apache's controller and DLedger modes: accepted so that such files load;
 	// Validate rejects turning those modes on.
-	EnableSlaveActingMaster      bool   `prop:"enableSlaveActingMaster"`
 	EnableControllerMode         bool   `prop:"enableControllerMode"`
 	ControllerAddr               string `prop:"controllerAddr"`
 	SendHeartbeatTimeoutMillis   int64  `prop:"sendHeartbeatTimeoutMillis"`
@@ -474,6 +479,7 @@ func DefaultConfig() Config {
 			BrokerNotActiveTimeoutMillis:           10000,
 			ConfigBlackList:                        "configBlackList;brokerConfigPath",
 		},
+		MetricsConfig: defaultMetricsConfig(),
 		StoreConfig: StoreConfig{
 			StorePathRootDir:                  filepath.Join(home, "store"),
 			MappedFileSizeCommitLog:           1 << 30,

@@ -71,8 +71,36 @@ func (c Config) checkBounds(bad func(format string, args ...any)) {
 	case c.MaxMessageSize < minMaxMessageSize || c.MaxMessageSize > remoting.MaxFrameSize:
 		bad("maxMessageSize %d: want %d to %d (16 MiB, the largest frame a client can send)",
 			c.MaxMessageSize, minMaxMessageSize, remoting.MaxFrameSize)
-	case int64(c.MaxMessageSize)+8 > seg:
-		bad("maxMessageSize %d: a message must fit a CommitLog segment (mappedFileSizeCommitLog %d)", c.MaxMessageSize, seg)
+	case int64(c.MaxMessageSize)+recordOverhead+8 > seg:
+		bad("maxMessageSize %d: a message and its record (up to %d bytes more) must fit a CommitLog segment (mappedFileSizeCommitLog %d)",
+			c.MaxMessageSize, recordOverhead, seg)
+	}
+	// An IndexFile is a header, the hash slots and the entries, in one mapped file.
+	if c.MaxHashSlotNum <= 0 || c.MaxIndexNum <= 1 {
+		bad("maxHashSlotNum %d, maxIndexNum %d: want > 0 and > 1", c.MaxHashSlotNum, c.MaxIndexNum)
+	} else if size := 40 + 4*int64(c.MaxHashSlotNum) + 20*int64(c.MaxIndexNum); size > maxSegmentSize {
+		bad("maxIndexNum %d with maxHashSlotNum %d: an IndexFile of %d bytes, want at most %d (2 GiB - 1)",
+			c.MaxIndexNum, c.MaxHashSlotNum, size, int64(maxSegmentSize))
+	}
+	if v := c.MaxTransferBytesOnMessageInMemory; v <= 0 || v > remoting.MaxFrameSize {
+		bad("maxTransferBytesOnMessageInMemory %d: want 1 to %d (16 MiB, the largest frame)", v, remoting.MaxFrameSize)
+	}
+	for _, iv := range []struct {
+		key string
+		v   int64
+	}{
+		{"flushIntervalCommitLog", int64(c.FlushIntervalCommitLog)},
+		{"flushCommitLogThoroughInterval", int64(c.FlushCommitLogThoroughInterval)},
+		{"flushIntervalConsumeQueue", int64(c.FlushIntervalConsumeQueue)},
+		{"syncFlushTimeout", c.SyncFlushTimeout},
+		{"cleanResourceInterval", int64(c.CleanResourceInterval)},
+	} {
+		if iv.v <= 0 {
+			bad("%s %d: want ms > 0", iv.key, iv.v)
+		}
+	}
+	if c.FlushCommitLogLeastPages < 0 {
+		bad("flushCommitLogLeastPages %d: want >= 0", c.FlushCommitLogLeastPages)
 	}
 	for _, p := range []struct {
 		key, path string

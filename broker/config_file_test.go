@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -159,7 +160,7 @@ func TestValidateBounds(t *testing.T) {
 		{"commitlog=0", func(c *Config) { c.MappedFileSizeCommitLog = 0 }, "mappedFileSizeCommitLog 0"},
 		{"commitlog=2GiB", func(c *Config) { c.MappedFileSizeCommitLog = 2 << 30 }, "mappedFileSizeCommitLog 2147483648"},
 		{"commitlog=old", func(c *Config) { c.MapedFileSizeCommitLog = 1 << 40 }, "mappedFileSizeCommitLog 1099511627776"},
-		{"commitlog=64KiB", func(c *Config) { c.MappedFileSizeCommitLog = 64 << 10; c.MaxMessageSize = 32 << 10 }, ""},
+		{"commitlog=64KiB", func(c *Config) { c.MappedFileSizeCommitLog = 64 << 10; c.MaxMessageSize = 16 << 10 }, ""},
 		{"cq=huge", func(c *Config) { c.MappedFileSizeConsumeQueue = 20 << 30 }, "mappedFileSizeConsumeQueue"},
 		{"maxMessageSize=0", func(c *Config) { c.MaxMessageSize = 0 }, "maxMessageSize 0: want > 0"},
 		{"maxMessageSize=100", func(c *Config) { c.MaxMessageSize = 100 }, "maxMessageSize 100: want 1024 to 16777216"},
@@ -188,15 +189,18 @@ func TestValidateBounds(t *testing.T) {
 }
 
 // TestApacheKeysCoverConfig: every key mq has is one Apache knows (or its 4.0-4.3 spelling),
-// so the ignorable set is exactly Apache's keys without a field.
+// or one of mq's own listed here, so the ignorable set is exactly Apache's keys without a
+// field, and a new key is a deliberate choice.
 func TestApacheKeysCoverConfig(t *testing.T) {
-	apache := map[string]bool{"mapedFileSizeCommitLog": true, "mapedFileSizeConsumeQueue": true}
+	apache := map[string]bool{"mapedFileSizeCommitLog": true, "mapedFileSizeConsumeQueue": true,
+		// mq's own keys
+		"maxConnections": true, "recoverMode": true}
 	for _, k := range strings.Fields(apacheBrokerKeys) {
 		apache[k] = true
 	}
 	for _, k := range props.Keys(&Config{}) {
 		if !apache[k] {
-			t.Errorf("key %s is not Apache's", k)
+			t.Errorf("key %s is not Apache's: if mq invents it, list it with mq's own keys here", k)
 		}
 		if ignorableKeys()[k] {
 			t.Errorf("key %s both implemented and ignorable", k)
@@ -205,6 +209,56 @@ func TestApacheKeysCoverConfig(t *testing.T) {
 	for _, k := range []string{"storePathConsumeQueue", "storePathIndex", "storeCheckpoint", "abortFile", "brokerConfigPath", "enableSlaveActingMaster"} {
 		if !ignorableKeys()[k] && !apache[k] {
 			t.Errorf("%s unknown", k)
+		}
+	}
+}
+
+// TestValidateCoversStore: whatever the store would refuse at start, Validate (and so
+// `mq broker --check`) refuses first, naming the key.
+func TestValidateCoversStore(t *testing.T) {
+	edits := map[string]func(*Config){
+		"commitlog=1KiB":        func(c *Config) { c.MappedFileSizeCommitLog = 1 << 10 },
+		"message>segment":       func(c *Config) { c.MappedFileSizeCommitLog = 1 << 20; c.MaxMessageSize = 1<<20 - 100 },
+		"message=512":           func(c *Config) { c.MaxMessageSize = 512 },
+		"cq=odd":                func(c *Config) { c.MappedFileSizeConsumeQueue = 21 },
+		"flushInterval=0":       func(c *Config) { c.FlushIntervalCommitLog = 0 },
+		"leastPages=-1":         func(c *Config) { c.FlushCommitLogLeastPages = -1 },
+		"thorough=0":            func(c *Config) { c.FlushCommitLogThoroughInterval = 0 },
+		"cqFlush=0":             func(c *Config) { c.FlushIntervalConsumeQueue = 0 },
+		"syncFlushTimeout=0":    func(c *Config) { c.SyncFlushTimeout = 0 },
+		"fileReservedTime=0":    func(c *Config) { c.FileReservedTime = 0 },
+		"ratio=0":               func(c *Config) { c.DiskMaxUsedSpaceRatio = 0 },
+		"warning=101":           func(c *Config) { c.DiskSpaceWarningLevelRatio = 101 },
+		"clean=0":               func(c *Config) { c.CleanResourceInterval = 0 },
+		"slots=0":               func(c *Config) { c.MaxHashSlotNum = 0 },
+		"index=1":               func(c *Config) { c.MaxIndexNum = 1 },
+		"index=huge":            func(c *Config) { c.MaxIndexNum = 200_000_000 },
+		"transfer=0":            func(c *Config) { c.MaxTransferBytesOnMessageInMemory = 0 },
+		"transfer=64MiB":        func(c *Config) { c.MaxTransferBytesOnMessageInMemory = 64 << 20 },
+		"deleteWhen=4am":        func(c *Config) { c.DeleteWhen = "4am" },
+		"root=empty":            func(c *Config) { c.StorePathRootDir = "" },
+		"recover=maybe":         func(c *Config) { c.RecoverMode = "maybe" },
+		"defaults (valid)":      func(c *Config) {},
+		"small store (valid)":   func(c *Config) { c.MappedFileSizeCommitLog = 8 << 20; c.MaxMessageSize = 1 << 20 },
+		"minimum store (valid)": func(c *Config) { c.MappedFileSizeCommitLog = 64 << 10; c.MaxMessageSize = 1024 },
+	}
+	for name, edit := range edits {
+		c := DefaultConfig()
+		c.BrokerName = "broker-a"
+		edit(&c)
+		sc := c.storeConfig()
+		storeErr, brokerErr := sc.Validate(), c.Validate()
+		valid := strings.HasSuffix(name, "(valid)")
+		switch {
+		case valid && (storeErr != nil || brokerErr != nil):
+			t.Errorf("%s: store %v, broker %v", name, storeErr, brokerErr)
+		case !valid && brokerErr == nil:
+			t.Errorf("%s: Validate passes (store says %v)", name, storeErr)
+		case brokerErr != nil:
+			var ke *props.KeyError
+			if !errors.As(brokerErr, &ke) || !slices.Contains(props.Keys(&Config{}), ke.Key) {
+				t.Errorf("%s: %v names no key", name, brokerErr)
+			}
 		}
 	}
 }

@@ -19,6 +19,9 @@ import (
 // are a large update; a body past this is refused before it is parsed.
 const maxConfigUpdateBody = 64 << 10
 
+// maxReportedProblems bounds the problems a refused config update lists in its remark.
+const maxReportedProblems = 20
+
 // Keys UPDATE_BROKER_CONFIG refuses, whoever asks: Apache's black list (brokerConfigPath,
 // rocketmqHome, configBlackList, plus the configured configBlackList), then what a remote
 // change must never do here — move files (paths), change who the broker is (identity, role,
@@ -89,7 +92,9 @@ func refusedKeys(entries []props.Entry, blackList string) []string {
 // The change is persisted before it is applied, as Apache persists to its -c file: the keys
 // are rewritten in place in Config.File (comments, order and other keys kept, new keys
 // appended, written atomically), so that they survive a restart; without a file the whole
-// configuration is written to <storePathRootDir>/config/broker.properties.
+// configuration is written to <storePathRootDir>/config/broker.properties. When the -c file
+// cannot be written (a read-only mount) the change is applied anyway, as Apache does, and the
+// SUCCESS answer's remark and a WARN line say it was not persisted.
 func (b *Broker) updateBrokerConfig(_ context.Context, c *remoting.Conn, req *remoting.Command) *remoting.Command {
 	const src = "UPDATE_BROKER_CONFIG"
 	if len(req.Body) > maxConfigUpdateBody {
@@ -98,7 +103,7 @@ func (b *Broker) updateBrokerConfig(_ context.Context, c *remoting.Conn, req *re
 	}
 	entries, err := props.Parse(src, string(req.Body))
 	if err != nil {
-		return errorResponse(req, protocol.InvalidParameter, err.Error())
+		return errorResponse(req, protocol.InvalidParameter, props.Brief(err, maxReportedProblems))
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -114,13 +119,20 @@ func (b *Broker) updateBrokerConfig(_ context.Context, c *remoting.Conn, req *re
 		err = errors.Join(err, fmt.Errorf("%s: %s: Apache RocketMQ keys mq does not implement", src, strings.Join(rep.Ignored, ", ")))
 	}
 	if err != nil {
-		return errorResponse(req, protocol.InvalidParameter, err.Error())
+		return errorResponse(req, protocol.InvalidParameter, props.Brief(err, maxReportedProblems))
 	}
 	if err := next.Validate(); err != nil {
-		return errorResponse(req, protocol.InvalidParameter, rep.AtLines(err).Error())
+		return errorResponse(req, protocol.InvalidParameter, props.Brief(rep.AtLines(err), maxReportedProblems))
 	}
+	remark := ""
 	if err := b.persistConfig(next, entries); err != nil {
-		return errorResponse(req, protocol.SystemError, err.Error())
+		if next.File == "" {
+			return errorResponse(req, protocol.SystemError, err.Error())
+		}
+		// A config file may be read-only (a Kubernetes ConfigMap): apply anyway, as Apache
+		// does when its persist fails, and say so in the answer and the log.
+		b.log.Warn("broker config update applied but not persisted", "file", next.File, "err", err)
+		remark = fmt.Sprintf("applied, but not persisted to %s (lost at a restart): %v", next.File, err)
 	}
 	b.live.Store(&next)
 	nextVersion(&b.configVersion, time.Now())
@@ -130,7 +142,7 @@ func (b *Broker) updateBrokerConfig(_ context.Context, c *remoting.Conn, req *re
 			b.log.Warn("persist topics after a permission change", "err", err)
 		}
 	}
-	return success(req)
+	return remoting.NewResponse(req, int16(protocol.Success), remark)
 }
 
 // persistConfig writes an accepted update where a restart reads it: the keys rewritten in the

@@ -125,6 +125,11 @@ func TestUpdateBrokerConfigBounded(t *testing.T) {
 	if !strings.Contains(resp.Remark, "did you mean fileReservedTime?") {
 		t.Fatalf("remark %q", resp.Remark)
 	}
+	resp = call(t, c, addr, protocol.UpdateBrokerConfig, nil, []byte(strings.Repeat("x=1\n", 16000)))
+	wantCode(t, resp, protocol.InvalidParameter)
+	if len(resp.Remark) > 2000 || !strings.HasSuffix(resp.Remark, "… and 15980 more problems") {
+		t.Fatalf("remark of %d bytes: %.300q", len(resp.Remark), resp.Remark)
+	}
 	resp = call(t, c, addr, protocol.UpdateBrokerConfig, nil, []byte("deleteWhen=4am\n"))
 	wantCode(t, resp, protocol.InvalidParameter)
 	if !strings.Contains(resp.Remark, `UPDATE_BROKER_CONFIG:1: deleteWhen "4am"`) {
@@ -133,5 +138,24 @@ func TestUpdateBrokerConfigBounded(t *testing.T) {
 	got := call(t, c, addr, protocol.GetBrokerConfig, nil, nil)
 	if !strings.Contains(string(got.Body), "brokerPermission=6\n") || !strings.Contains(string(got.Body), "deleteWhen=04\n") {
 		t.Fatalf("refused update applied:\n%s", got.Body)
+	}
+}
+
+// TestUpdateBrokerConfigFileNotWritable: when the -c file cannot be rewritten (here it is
+// gone; a read-only mount is the usual case) the change still applies, as in Apache, and
+// the answer's remark says it was not persisted.
+func TestUpdateBrokerConfigFileNotWritable(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.File = filepath.Join(t.TempDir(), "gone", "broker.conf")
+	_, addr := startBroker(t, cfg, nil)
+	c := newTestClient(t, nil)
+	resp := call(t, c, addr, protocol.UpdateBrokerConfig, nil, []byte("fileReservedTime=12\n"))
+	wantCode(t, resp, protocol.Success)
+	if !strings.Contains(resp.Remark, "applied, but not persisted to "+cfg.File) {
+		t.Fatalf("remark %q", resp.Remark)
+	}
+	got := call(t, c, addr, protocol.GetBrokerConfig, nil, nil)
+	if !strings.Contains(string(got.Body), "fileReservedTime=12\n") {
+		t.Fatalf("not applied:\n%s", got.Body)
 	}
 }

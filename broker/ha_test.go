@@ -319,7 +319,9 @@ func TestSyncMaster(t *testing.T) {
 		return nil
 	})
 
-	// A fake slave that reports 0 and never acks: the wait times out.
+	// A fake slave that reports 0 and never acks: the wait times out. It is registered as a
+	// slave of broker-a, or the master would not admit it (ha_admit.go).
+	registerFakeSlave(t, c, ns, scfg)
 	hc, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(m.ha.port))
 	if err != nil {
 		t.Fatal(err)

@@ -43,6 +43,7 @@ type haState struct {
 	port   int                       // the HA listener's real port (0: none)
 	// syncInterval overrides slaveSyncInterval (tests); set before Serve.
 	syncInterval time.Duration
+	admission    haAdmission // masters: which peers may replicate (ha_admit.go)
 
 	memOnce sync.Once
 	mem     int64 // total RAM, for suggestWhichBrokerId
@@ -72,15 +73,19 @@ func (b *Broker) listenHA(main net.Listener) error {
 		return nil
 	}
 	port := b.cfg.HaListenPort
-	if port == 0 {
-		if ta, ok := main.Addr().(*net.TCPAddr); ok {
+	host := "" // the main listener's host: the HA port listens no wider than the broker
+	if ta, ok := main.Addr().(*net.TCPAddr); ok {
+		if port == 0 {
 			port = ta.Port + 1
 		}
+		if !ta.IP.IsUnspecified() {
+			host = ta.IP.String()
+		}
 	}
-	ln, err := net.Listen("tcp", net.JoinHostPort("", strconv.Itoa(port)))
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
 	if err != nil && b.cfg.HaListenPort == 0 {
 		b.log.Warn("HA port taken, using a free one", "port", port, "err", err)
-		ln, err = net.Listen("tcp", ":0")
+		ln, err = net.Listen("tcp", net.JoinHostPort(host, "0"))
 	}
 	if err != nil {
 		return fmt.Errorf("broker: listen HA port %d: %w", port, err)
@@ -94,6 +99,7 @@ func (b *Broker) listenHA(main net.Listener) error {
 		HousekeepingInterval: time.Duration(b.cfg.HaHousekeepingInterval) * time.Millisecond,
 		MaxGap:               int64(b.cfg.HaMaxGapNotInSync),
 		PollInterval:         10 * time.Millisecond,
+		Admit:                b.admitSlave,
 	})
 	b.ha.server.Store(srv)
 	return srv.Start(ln)
@@ -237,6 +243,7 @@ func (b *Broker) pullRejected(req *remoting.Command) *remoting.Command {
 func (b *Broker) haRuntimeInfo(t map[string]string) {
 	i64 := func(n int64) string { return strconv.FormatInt(n, 10) }
 	end := b.ms.CommitLogMaxOffset()
+	t["brokerRole"] = b.cfg.BrokerRole.String() // mq's key: ASYNC_MASTER, SYNC_MASTER or SLAVE
 	if s := b.ha.server.Load(); s != nil {
 		slaves := s.Slaves()
 		t["haConnectionCount"] = strconv.Itoa(len(slaves))

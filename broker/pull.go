@@ -121,7 +121,8 @@ func (b *Broker) processPull(req *remoting.Command, h *protocol.PullMessageReque
 		exprType, expr, sub = normalizeExprType(sd.ExpressionType), sd.SubString, cs
 	}
 	if sub.err != nil {
-		return fail(protocol.SubscriptionParseFailed, "parse the consumer's subscription["+expr+"] failed: "+sub.err.Error())
+		return fail(protocol.SubscriptionParseFailed, "parse the consumer's subscription["+clip(expr, maxEcho)+"] failed: "+
+			clip(sub.err.Error(), maxEcho))
 	}
 	if exprType != filter.TypeTag && !b.conf().EnablePropertyFilter {
 		return fail(protocol.SystemError, "The broker does not support consumer to filter message by "+exprType)
@@ -413,4 +414,18 @@ func (p *pullOffsets) get(group, topic string, qid int32) (int64, bool) {
 	defer p.mu.Unlock()
 	v, ok := p.m[offsetKey(topic, group)][qid]
 	return v, ok
+}
+
+// maxEcho bounds how much of a client's input (a SQL92 expression) a remark repeats.
+const maxEcho = 200
+
+// clip returns s cut to at most n bytes at a UTF-8 boundary, with "..." when cut.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n] + "..."
 }

@@ -74,6 +74,13 @@ type Config struct {
 	// BrokerChannelExpiredTime is the broker liveness timeout in ms when REGISTER_BROKER has no
 	// heartbeatTimeoutMillis (default 120000).
 	BrokerChannelExpiredTime int64 `prop:"brokerChannelExpiredTime"`
+	// MetricsExporterType PROM serves /metrics and /debug/pprof/ on
+	// metricsPromExporterHost:metricsPromExporterPort (default DISABLE; Apache 5's keys).
+	MetricsExporterType string `prop:"metricsExporterType"`
+	// MetricsPromExporterHost is the metrics listen host ("": every interface).
+	MetricsPromExporterHost string `prop:"metricsPromExporterHost"`
+	// MetricsPromExporterPort is the metrics listen port (default 5557; 0 picks a free one).
+	MetricsPromExporterPort int `prop:"metricsPromExporterPort"`
 
 	// BindAddress is the address to listen on (default 0.0.0.0).
 	BindAddress string `prop:"bindAddress"`
@@ -145,6 +152,8 @@ func DefaultConfig() Config {
 		WaitSecondsForService:                45,
 		ConfigBlackList:                      "configBlackList;configStorePath;kvConfigPath",
 		BrokerChannelExpiredTime:             120000,
+		MetricsExporterType:                  "DISABLE",
+		MetricsPromExporterPort:              5557,
 		BindAddress:                          "0.0.0.0",
 		ListenPort:                           9876,
 		ServerWorkerThreads:                  8,

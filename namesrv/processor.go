@@ -251,6 +251,9 @@ func (s *Server) getNamesrvConfig(_ *remoting.Conn, req *remoting.Command) *remo
 // before it is parsed.
 const maxConfigUpdateBody = 64 << 10
 
+// maxReportedProblems bounds the problems a refused config update lists in its remark.
+const maxReportedProblems = 20
+
 // refusedUpdateKeys are keys UPDATE_NAMESRV_CONFIG refuses whatever configBlackList says:
 // Apache's default black list, paths, and addresses and ports (a change would move files or
 // redirect the nameserver). They are set in the config file and take effect at a restart.
@@ -279,7 +282,7 @@ func (s *Server) updateNamesrvConfig(c *remoting.Conn, req *remoting.Command) *r
 	}
 	entries, err := props.Parse(src, string(req.Body))
 	if err != nil {
-		return reply(req, protocol.SystemError, err.Error())
+		return reply(req, protocol.SystemError, props.Brief(err, maxReportedProblems))
 	}
 	s.cfgMu.Lock()
 	defer s.cfgMu.Unlock()
@@ -308,10 +311,10 @@ func (s *Server) updateNamesrvConfig(c *remoting.Conn, req *remoting.Command) *r
 		err = errors.Join(err, fmt.Errorf("%s: %s: Apache RocketMQ keys mq does not implement", src, strings.Join(rep.Ignored, ", ")))
 	}
 	if err != nil {
-		return reply(req, protocol.SystemError, err.Error())
+		return reply(req, protocol.SystemError, props.Brief(err, maxReportedProblems))
 	}
 	if err := next.Validate(); err != nil {
-		return reply(req, protocol.SystemError, rep.AtLines(err).Error())
+		return reply(req, protocol.SystemError, props.Brief(rep.AtLines(err), maxReportedProblems))
 	}
 	if next.ConfigStorePath != "" {
 		if err := writeFileAtomic(next.ConfigStorePath, []byte(next.String())); err != nil {

@@ -3,11 +3,13 @@ package namesrv
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"sync"
 	"time"
 
+	"github.com/mq-project/mq/internal/promexport"
 	"github.com/mq-project/mq/protocol"
 	"github.com/mq-project/mq/remoting"
 )
@@ -32,6 +34,7 @@ type Server struct {
 	shutting bool
 	quit     chan struct{}
 	wg       sync.WaitGroup
+	metrics  *promexport.Server // metricsExporterType=PROM (metrics.go)
 }
 
 // New returns a NameServer for cfg; it loads the KV config file. A nil logger discards logs.
@@ -85,6 +88,11 @@ func (s *Server) Serve(ln net.Listener) error {
 	if !s.scanning {
 		s.scanning = true
 		s.wg.Go(s.scanLoop)
+		if err := s.startMetrics(); err != nil {
+			s.lifeMu.Unlock()
+			ln.Close()
+			return fmt.Errorf("namesrv: metrics endpoint: %w", err)
+		}
 	}
 	s.lifeMu.Unlock()
 	s.log.Info("listening", "addr", ln.Addr().String())

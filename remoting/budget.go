@@ -79,6 +79,13 @@ func (b *budget) acquire(n int64, done <-chan struct{}, timeout time.Duration) b
 	}
 }
 
+// force takes n bytes even past the limit and reports whether the budget is now over it.
+func (b *budget) force(n int64) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.used.Add(n) > b.limit
+}
+
 func (b *budget) release(n int64) {
 	if n == 0 {
 		return

@@ -94,14 +94,14 @@ func TestOutboundBudget(t *testing.T) {
 	}
 }
 
-// TestOutboundBudgetWaitsForReader: a slow but reading peer gets every response, larger
-// than its per-connection budget in total, without being disconnected.
+// TestOutboundBudgetWaitsForReader: a slow but reading peer gets every response, more than
+// its per-connection and the shared budget in total, without being disconnected.
 func TestOutboundBudgetWaitsForReader(t *testing.T) {
-	s, _ := newTestServer(t, ServerConfig{ConnOutboundBytes: 2 << 20, OutboundBytes: 4 << 20})
-	body := bytes.Repeat([]byte{'y'}, 3<<20) // one frame bigger than both budgets passes alone
+	s, _ := newTestServer(t, ServerConfig{ConnOutboundBytes: 12 << 20, OutboundBytes: 12 << 20})
+	body := bytes.Repeat([]byte{'y'}, 1<<20)
 	s.Handle(1, HandlerFunc(func(_ context.Context, _ *Conn, req *Command) *Command {
 		resp := NewResponse(req, CodeSuccess, "")
-		resp.Body = body
+		resp.Body = append([]byte(nil), body...)
 		return resp
 	}))
 	addr := startServer(t, s)
@@ -129,6 +129,12 @@ func TestOutboundBudgetWaitsForReader(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+	checkFor(t, 5*time.Second, 10*time.Millisecond, func() error {
+		if n := s.Stats().OutboundBytes; n != 0 {
+			return fmt.Errorf("%d outbound bytes still charged", n)
+		}
+		return nil
+	})
 }
 
 // TestBodyParts: parts are written after Body without a copy and their callback runs once,
@@ -291,5 +297,57 @@ func TestMaxConnections(t *testing.T) {
 	cl := newTestClient(t)
 	if _, err := cl.InvokeSync(ctxTimeout(t, 5*time.Second), addr, NewRequest(1, nil, nil)); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestOutboundShedsStalledHolder: when peers that stopped reading hold the shared outbound
+// budget, a response to a healthy peer does not wait for their write timeout: stalled
+// holders are closed, largest first, with a warning.
+func TestOutboundShedsStalledHolder(t *testing.T) {
+	s, rec := newTestServer(t, ServerConfig{ConnOutboundBytes: 4 << 20, OutboundBytes: 16 << 20})
+	body := bytes.Repeat([]byte{'h'}, 8<<20) // more than socket buffers take
+	s.Handle(1, HandlerFunc(func(_ context.Context, _ *Conn, req *Command) *Command {
+		resp := NewResponse(req, CodeSuccess, "")
+		resp.Body = append([]byte(nil), body...) // a heap copy, as an admin answer
+		return resp
+	}))
+	s.Handle(2, echo)
+	addr := startServer(t, s)
+	for range 4 {
+		nc, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+		if tc, ok := nc.(*net.TCPConn); ok {
+			tc.SetReadBuffer(4 << 10)
+		}
+		var reqs []byte
+		for i := range 2 {
+			reqs = mustAppend(t, reqs, &Command{Code: 1, Opaque: int32(i)})
+		}
+		if _, err := nc.Write(reqs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkFor(t, 10*time.Second, 10*time.Millisecond, func() error {
+		shed := len(rec.records(slog.LevelWarn, "outbound memory budget exhausted, connection closed"))
+		if n := s.Stats().OutboundBytes; n <= 16<<20 && shed == 0 {
+			return fmt.Errorf("%d outbound bytes", n)
+		}
+		return nil
+	})
+	time.Sleep(1500 * time.Millisecond) // their writes have been blocked for over a second
+	cl := newTestClient(t)
+	start := time.Now()
+	resp, err := cl.InvokeSync(ctxTimeout(t, 10*time.Second), addr, NewRequest(2, nil, []byte("healthy")))
+	if err != nil || string(resp.Body) != "healthy" {
+		t.Fatalf("healthy request: %v", err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("healthy request waited %v for the budget", d)
+	}
+	if n := len(rec.records(slog.LevelWarn, "outbound memory budget exhausted, connection closed")); n == 0 {
+		t.Fatal("no stalled holder closed")
 	}
 }

@@ -37,14 +37,17 @@ type connConfig struct {
 	opaque    *atomic.Int32
 	maxFrame  int
 	maxQueue  int
-	maxOut    int64         // per-connection outbound bytes (queued + being written); 0 = no limit
-	out       *budget       // all connections' outbound bytes; nil = no limit
-	in        *budget       // frames of reserveFrom bytes or more being received; nil = no limit
-	idle      time.Duration // close after this long without a frame; 0 = never
-	stall     time.Duration
-	onOpen    func(*Conn)
-	onExit    func(*Conn)
-	parent    context.Context
+	maxOut    int64   // per-connection outbound bytes (queued + being written); 0 = no limit
+	out       *budget // all connections' outbound bytes; nil = no limit
+	in        *budget // frames of reserveFrom bytes or more being received; nil = no limit
+	// budgetShort, when set, is called when a response waits for the shared outbound budget
+	// (the server closes the connection holding most of it).
+	budgetShort func()
+	idle        time.Duration // close after this long without a frame; 0 = never
+	stall       time.Duration
+	onOpen      func(*Conn)
+	onExit      func(*Conn)
+	parent      context.Context
 }
 
 // Conn is one TCP connection, on the server or the client side. It has one read loop and
@@ -63,21 +66,23 @@ type Conn struct {
 	// Outbound queue, guarded by omu: obuf holds encoded frames; osegs holds, in order,
 	// slices of obuf and large bodies written without copying; osegStart is where the part
 	// of obuf not yet in osegs begins.
-	omu         sync.Mutex
-	obuf        []byte
-	osegs       [][]byte
-	osegStart   int
-	oframes     int
-	oqueued     int64           // bytes charged for the frames in the queue
-	owriting    int64           // bytes charged for the batch the write loop is writing
-	odone       []func()        // SetBodyParts callbacks of the queued frames
-	oexited     bool            // the write loop returned: send must not queue
-	oundo       undo            // the queue's end before the frame being added
-	parked      []parkedReply   // responses waiting for room in the connection's budget
-	parkedBytes int64           // shared-budget bytes the parked responses hold
-	parkFreed   <-chan struct{} // set when parked responses wait for the shared budget
-	wake        chan struct{}   // 1-slot: the write loop has work
-	space       chan struct{}   // 1-slot: the write loop took the queue
+	omu          sync.Mutex
+	obuf         []byte
+	osegs        [][]byte
+	osegStart    int
+	oframes      int
+	oqueued      int64         // bytes of the frames in the queue
+	owriting     int64         // bytes of the batch the write loop is writing
+	oshared      int64         // of those queued, the bytes charged to the shared budget
+	oshWriting   int64         // of those being written, the bytes charged to the shared budget
+	odone        []func()      // SetBodyParts callbacks of the queued frames
+	oexited      bool          // the write loop returned: send must not queue
+	oundo        undo          // the queue's end before the frame being added
+	parked       []parkedReply // responses waiting for room in the connection's budget
+	parkedBytes  int64         // shared-budget bytes the parked responses hold
+	writingSince atomic.Int64  // unix nanos the current write began; 0 between writes
+	wake         chan struct{} // 1-slot: the write loop has work
+	space        chan struct{} // 1-slot: the write loop took the queue
 
 	done      chan struct{}
 	closeOnce sync.Once
@@ -290,11 +295,9 @@ func (c *Conn) writeLoop() {
 		c.omu.Lock()
 		c.promoteLocked()
 		if c.oframes == 0 {
-			freed := c.parkFreed
 			c.omu.Unlock()
 			select {
 			case <-c.wake:
-			case <-freed: // nil unless parked responses wait for the shared budget
 			case <-c.done:
 				return
 			}
@@ -310,14 +313,16 @@ func (c *Conn) writeLoop() {
 		c.osegs = c.osegs[:0]
 		c.osegStart = 0
 		c.oframes = 0
-		charged := c.oqueued
-		c.owriting, c.oqueued = charged, 0
+		charged := c.oshared
+		c.owriting, c.oqueued = c.oqueued, 0
+		c.oshWriting, c.oshared = charged, 0
 		dones = append(dones[:0], c.odone...)
 		clear(c.odone)
 		c.odone = c.odone[:0]
 		c.omu.Unlock()
 		c.signalSpace()
 		var err error
+		c.writingSince.Store(time.Now().UnixNano())
 		if err = c.nc.SetWriteDeadline(time.Now().Add(writeTimeout)); err == nil {
 			if len(segs) == 1 {
 				_, err = c.nc.Write(segs[0])
@@ -326,6 +331,7 @@ func (c *Conn) writeLoop() {
 				_, err = w.WriteTo(c.nc)
 			}
 		}
+		c.writingSince.Store(0)
 		clear(segs)
 		for i, fn := range dones {
 			fn()
@@ -336,7 +342,7 @@ func (c *Conn) writeLoop() {
 			return
 		}
 		c.omu.Lock()
-		c.owriting = 0
+		c.owriting, c.oshWriting = 0, 0
 		c.omu.Unlock()
 		if c.cfg.out != nil {
 			c.cfg.out.release(charged)
@@ -361,28 +367,27 @@ const maxParked = 1024
 
 // promoteLocked moves parked responses into the queue while they fit; c.omu is held.
 func (c *Conn) promoteLocked() {
-	c.parkFreed = nil
 	for len(c.parked) > 0 && c.oframes < c.cfg.maxQueue {
 		p := c.parked[0]
-		charge, err := c.appendLocked(p.cmd)
+		charge, shared, err := c.appendLocked(p.cmd)
 		if err != nil { // cannot happen: it encoded when it was parked
 			c.rollbackLocked()
 			p.cmd.dropParts()
+			if c.cfg.out != nil {
+				c.cfg.out.release(p.charge)
+			}
 		} else {
 			held := c.oqueued + c.owriting
 			if c.cfg.maxOut > 0 && held > 0 && held+charge > c.cfg.maxOut {
 				c.rollbackLocked()
 				return
 			}
-			if extra := charge - p.charge; c.cfg.out != nil && extra > 0 {
-				ok, freed := c.cfg.out.tryAcquire(extra)
-				if !ok {
-					c.rollbackLocked()
-					c.parkFreed = freed
-					return
-				}
+			if extra := shared - p.charge; c.cfg.out != nil && extra > 0 {
+				// Its body is charged already; the header may pass the limit too
+				// (the server sheds stalled holders when it is over).
+				c.cfg.out.force(extra)
 			}
-			c.commitLocked(p.cmd, charge)
+			c.commitLocked(p.cmd, charge, shared)
 		}
 		c.parkedBytes -= p.charge
 		c.parked[0] = parkedReply{}
@@ -390,22 +395,21 @@ func (c *Conn) promoteLocked() {
 	}
 }
 
-// parkLocked parks cmd, taking its Body's bytes from the shared budget; it reports false
-// when the connection already has too much parked (the peer reads nothing), or when the
-// shared budget is short (freed is then closed at its next release).
-func (c *Conn) parkLocked(cmd *Command) (ok bool, freed <-chan struct{}) {
+// parkLocked parks cmd, charging its Body's bytes to the shared budget even past its limit
+// (the handler already allocated them: waiting would free nothing and hold a worker); over
+// reports that the budget is now over its limit. It reports false when the connection
+// already has too much parked: the peer reads nothing.
+func (c *Conn) parkLocked(cmd *Command) (ok, over bool) {
 	n := int64(len(cmd.Body))
 	if len(c.parked) >= maxParked || (c.cfg.maxOut > 0 && c.parkedBytes > 0 && c.parkedBytes+n > c.cfg.maxOut) {
-		return false, nil
+		return false, false
 	}
 	if c.cfg.out != nil && n > 0 {
-		if ok, freed := c.cfg.out.tryAcquire(n); !ok {
-			return false, freed
-		}
+		over = c.cfg.out.force(n)
 	}
 	c.parked = append(c.parked, parkedReply{cmd: cmd, charge: n})
 	c.parkedBytes += n
-	return true, nil
+	return true, over
 }
 
 // drainOutbound runs when the write loop returns: frames still queued or parked are
@@ -413,8 +417,8 @@ func (c *Conn) parkLocked(cmd *Command) (ok bool, freed <-chan struct{}) {
 func (c *Conn) drainOutbound() {
 	c.omu.Lock()
 	c.oexited = true
-	charged := c.oqueued + c.owriting + c.parkedBytes
-	c.oqueued, c.owriting, c.parkedBytes = 0, 0, 0
+	charged := c.oshared + c.oshWriting + c.parkedBytes
+	c.oqueued, c.owriting, c.oshared, c.oshWriting, c.parkedBytes = 0, 0, 0, 0, 0
 	dones := c.odone
 	parked := c.parked
 	c.odone, c.parked = nil, nil
@@ -443,6 +447,13 @@ func (c *Conn) OutboundBytes() int64 {
 	c.omu.Lock()
 	defer c.omu.Unlock()
 	return c.oqueued + c.owriting + c.parkedBytes
+}
+
+// sharedBytes returns what c holds of the shared outbound budget.
+func (c *Conn) sharedBytes() int64 {
+	c.omu.Lock()
+	defer c.omu.Unlock()
+	return c.oshared + c.oshWriting + c.parkedBytes
 }
 
 // sendMode says what send does when the outbound queue is full.
@@ -475,7 +486,7 @@ func (c *Conn) send(cmd *Command, mode sendMode) error {
 		}
 		freed, shared = nil, false
 		if c.oframes < c.cfg.maxQueue && (mode != sendPark || len(c.parked) == 0) {
-			charge, err := c.appendLocked(cmd)
+			charge, sh, err := c.appendLocked(cmd)
 			if err != nil {
 				c.omu.Unlock()
 				cmd.dropParts()
@@ -484,31 +495,33 @@ func (c *Conn) send(cmd *Command, mode sendMode) error {
 			held := c.oqueued + c.owriting
 			fits := c.cfg.maxOut <= 0 || held == 0 || held+charge <= c.cfg.maxOut
 			if fits && c.cfg.out != nil {
-				fits, freed = c.cfg.out.tryAcquire(charge)
+				fits, freed = c.cfg.out.tryAcquire(sh)
 				shared = !fits
 			}
 			if fits {
-				c.commitLocked(cmd, charge)
+				c.commitLocked(cmd, charge, sh)
 				break
 			}
 			c.rollbackLocked()
 		}
-		if mode == sendPark && !shared {
-			ok, f := c.parkLocked(cmd)
-			if ok {
-				c.omu.Unlock()
-				c.wakeWriter()
-				return nil
-			}
-			if f == nil { // too much parked: the peer is not reading
-				c.omu.Unlock()
+		if mode == sendPark {
+			ok, over := c.parkLocked(cmd)
+			c.omu.Unlock()
+			if !ok { // too much parked: the peer is not reading
 				c.closeWith(errSlowPeer)
 				cmd.dropParts()
 				return ErrConnClosed
 			}
-			freed, shared = f, true
+			c.wakeWriter()
+			if (over || shared) && c.cfg.budgetShort != nil {
+				c.cfg.budgetShort()
+			}
+			return nil
 		}
 		c.omu.Unlock()
+		if shared && c.cfg.budgetShort != nil {
+			c.cfg.budgetShort()
+		}
 		if mode == sendNoWait {
 			cmd.dropParts()
 			return ErrQueueFull
@@ -554,17 +567,17 @@ func (c *Conn) wakeWriter() {
 
 // appendLocked encodes cmd at the end of the outbound queue, tentatively (commitLocked or
 // rollbackLocked follows), and returns the bytes it costs.
-func (c *Conn) appendLocked(cmd *Command) (int64, error) {
+func (c *Conn) appendLocked(cmd *Command) (charge, shared int64, err error) {
 	c.oundo = undo{obuf: len(c.obuf), osegs: len(c.osegs), osegStart: c.osegStart}
 	if len(cmd.Body) < bigBody && len(cmd.parts) == 0 {
-		var err error
 		c.obuf, err = AppendFrame(c.obuf, cmd)
-		return int64(len(c.obuf) - c.oundo.obuf), err
+		n := int64(len(c.obuf) - c.oundo.obuf)
+		return n, n, err
 	}
 	bodyLen := cmd.BodyLen()
 	buf, err := appendFrameHead(c.obuf, cmd, bodyLen)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	head := len(buf) - c.oundo.obuf
 	c.osegs = append(c.osegs, buf[c.osegStart:])
@@ -578,7 +591,9 @@ func (c *Conn) appendLocked(cmd *Command) (int64, error) {
 	}
 	c.osegStart = len(buf)
 	c.obuf = buf
-	return int64(head + bodyLen), nil
+	// Parts are mapped memory: they count against the connection's budget, not the shared
+	// one, which bounds the heap.
+	return int64(head + bodyLen), int64(head + len(cmd.Body)), nil
 }
 
 // undo is where the outbound queue ended before appendLocked.
@@ -592,9 +607,10 @@ func (c *Conn) rollbackLocked() {
 	c.osegStart = u.osegStart
 }
 
-func (c *Conn) commitLocked(cmd *Command, charge int64) {
+func (c *Conn) commitLocked(cmd *Command, charge, shared int64) {
 	c.oframes++
 	c.oqueued += charge
+	c.oshared += shared
 	if cmd.written != nil {
 		c.odone = append(c.odone, cmd.written)
 		cmd.written = nil

@@ -1,10 +1,12 @@
 package remoting
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
 	"net"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -79,6 +81,7 @@ type Server struct {
 	done chan struct{}
 
 	maxConns     int
+	lastShed     atomic.Int64 // unix nanos of the last shedOutbound scan
 	refused      atomic.Int64
 	lastRefusedW atomic.Int64 // unix nanos of the last "too many connections" warning
 }
@@ -136,6 +139,9 @@ func NewServer(cfg ServerConfig) *Server {
 	s.conf.maxOut = orDefault(cfg.ConnOutboundBytes, DefaultConnOutboundBytes)
 	s.conf.out = newBudget(orDefault(cfg.OutboundBytes, DefaultOutboundBytes))
 	s.conf.in = newBudget(orDefault(cfg.InboundBytes, DefaultInboundBytes))
+	if s.conf.out != nil {
+		s.conf.budgetShort = s.shedOutbound
+	}
 	s.maxConns = cfg.MaxConnections
 	if s.maxConns == 0 {
 		s.maxConns = DefaultMaxConnections()
@@ -256,6 +262,43 @@ func (s *Server) refuse(nc net.Conn) {
 		s.lastRefusedW.Store(now)
 		s.log.Warn("too many connections, new ones closed", "remote", nc.RemoteAddr().String(),
 			"max_connections", s.maxConns, "refused_total", n)
+	}
+}
+
+// shedOutbound runs when a response finds the shared outbound budget short. Connections
+// whose current write has been blocked for a second (the peer stopped reading) are closed,
+// largest holder first, until the budget would be back under 7/8 of its limit; it scans at
+// most every 100 ms. Peers that stopped reading cannot keep the budget from the others.
+func (s *Server) shedOutbound() {
+	now := time.Now().UnixNano()
+	last := s.lastShed.Load()
+	if now-last < int64(100*time.Millisecond) || !s.lastShed.CompareAndSwap(last, now) {
+		return
+	}
+	type holder struct {
+		c *Conn
+		n int64
+	}
+	var stalled []holder
+	s.mu.Lock()
+	for c := range s.conns {
+		if since := c.writingSince.Load(); since == 0 || now-since < int64(time.Second) {
+			continue
+		}
+		if n := c.sharedBytes(); n > 0 {
+			stalled = append(stalled, holder{c, n})
+		}
+	}
+	s.mu.Unlock()
+	slices.SortFunc(stalled, func(a, b holder) int { return cmp.Compare(b.n, a.n) })
+	b := s.conf.out
+	excess := b.used.Load() - b.limit*7/8
+	for _, h := range stalled {
+		if excess <= 0 {
+			break
+		}
+		h.c.closeWith(errOutboundBudget)
+		excess -= h.n
 	}
 }
 

@@ -13,14 +13,16 @@ declare -A allow=(
   [message]=""
   [internal/props]=""
   [store]="message golang.org/x/sys"
-  [namesrv]="protocol remoting internal/props"
+  [namesrv]="protocol remoting internal/props internal/promexport"
   [admin]="protocol remoting message"
-  [broker]="broker/ store message protocol remoting internal/props golang.org/x/sys"
+  [broker]="broker/ store message protocol remoting internal/props internal/promexport golang.org/x/sys"
+  [internal/promexport]=""
   [tui]="admin protocol remoting message"
   [bench]="admin protocol remoting message github.com/HdrHistogram/hdrhistogram-go"
 )
-# packages whose third-party imports are not restricted (only their module imports are)
-declare -A anyThirdParty=([tui]=1 [broker]=1)
+# packages whose third-party imports are not restricted (only their module imports are);
+# namesrv and internal/promexport: the Prometheus client
+declare -A anyThirdParty=([tui]=1 [broker]=1 [namesrv]=1 [internal/promexport]=1)
 
 fail=0
 for pkg in "${!allow[@]}"; do

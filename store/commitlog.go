@@ -70,6 +70,9 @@ type prepared struct {
 }
 
 func (cl *commitLog) prepare(m *message.MessageExt) (prepared, error) {
+	if err := checkQueue(m.Topic, m.QueueID); err != nil {
+		return prepared{}, err
+	}
 	m.StoreHost = cl.cfg.StoreHost
 	size, err := message.StoredLen(m, message.PropertiesLen(m.Properties))
 	if err != nil {
@@ -96,7 +99,7 @@ func (cl *commitLog) appendLocked(p prepared, now int64, res *AppendResult) erro
 		}
 		var err error
 		if mf, err = cl.mfq.newFile(start); err != nil {
-			return err
+			return fmt.Errorf("%w: %w", ErrNoSegment, err)
 		}
 	}
 	pos := mf.wrote.Load()
@@ -111,7 +114,7 @@ func (cl *commitLog) appendLocked(p prepared, now int64, res *AppendResult) erro
 		mf.wrote.Store(mf.size)
 		next, err := cl.mfq.newFile(mf.start + mf.size)
 		if err != nil {
-			return err
+			return fmt.Errorf("%w: %w", ErrNoSegment, err)
 		}
 		cl.maxOffset.Store(next.start)
 		mf, pos = next, 0
@@ -297,7 +300,8 @@ func (cl *commitLog) recordAt(phys int64) (rec message.Stored, mf *mappedFile, e
 	}
 	pos := phys - mf.start
 	rec, err = message.ParseStored(mf.data[pos:min(mf.wrote.Load(), end-mf.start)])
-	if err != nil || rec.PhysicalOffset() != phys {
+	if err != nil || rec.PhysicalOffset() != phys || len(rec.Topic()) == 0 {
+		// (An empty topic is the filler of a range recovery skipped: not a message.)
 		mf.release()
 		return nil, nil, fmt.Errorf("%w: at %d", ErrOffsetNotFound, phys)
 	}

@@ -221,30 +221,9 @@ func resendDialog(src Source, parent context.Context, timeout time.Duration, gro
 		ctx, cancel := context.WithTimeout(parent, timeout)
 		defer cancel()
 		rs := src.ResendDeadLetters(ctx, group, msgs)
-		return doneMsg{text: fmt.Sprintf("resent %d of %d dead letters of %s", len(rs)-countErrs(rs), len(msgs), group),
-			err: resendErr(rs), refresh: refresh}
+		return doneMsg{text: fmt.Sprintf("resent %d of %d dead letters of %s", len(rs)-admin.ResendFailures(rs), len(msgs), group),
+			err: admin.ResendErr(rs), refresh: refresh}
 	}}
-}
-
-func countErrs(rs []admin.Resent) int {
-	n := 0
-	for _, r := range rs {
-		if r.Error != "" {
-			n++
-		}
-	}
-	return n
-}
-
-// resendErr joins the failures of a resend; nil when every message went.
-func resendErr(rs []admin.Resent) error {
-	var errs []error
-	for _, r := range rs {
-		if r.Error != "" {
-			errs = append(errs, errors.New(r.MsgID+": "+r.Error))
-		}
-	}
-	return errors.Join(errs...)
 }
 
 // confirmResendAll reads the group's dead letters (admin.DeadLetters, as `mq dlq resend

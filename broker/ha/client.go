@@ -79,6 +79,8 @@ type Client struct {
 	connected   atomic.Bool
 	masterEnd   atomic.Int64 // the master's offset in the last frame
 	lastReceive atomic.Int64 // unix ms of the last frame
+	lastReport  atomic.Int64 // unix ms of the last offset report
+	flow        flowMonitor  // bytes received per second
 
 	ctx       context.Context
 	cancel    context.CancelFunc
@@ -134,6 +136,17 @@ func (c *Client) LastReceive() time.Time {
 	}
 	return time.Time{}
 }
+
+// LastReport returns when the slave last reported its offset to the master (zero before).
+func (c *Client) LastReport() time.Time {
+	if ms := c.lastReport.Load(); ms > 0 {
+		return time.UnixMilli(ms)
+	}
+	return time.Time{}
+}
+
+// BytesPerSecond returns what was received from the master during the last whole second.
+func (c *Client) BytesPerSecond() int64 { return c.flow.PerSecond(time.Now()) }
 
 // Start runs the connection loop in a goroutine owned by c until Close; later calls do
 // nothing.
@@ -194,6 +207,9 @@ func (c *Client) session(addr string) error {
 		PutReport(rep[:], c.cfg.Store.CommitLogMaxOffset())
 		_ = conn.SetWriteDeadline(time.Now().Add(c.cfg.ReadTimeout))
 		_, err := conn.Write(rep[:])
+		if err == nil {
+			c.lastReport.Store(time.Now().UnixMilli())
+		}
 		return err
 	}
 	if err := report(); err != nil {
@@ -227,7 +243,9 @@ func (c *Client) session(addr string) error {
 			return err
 		}
 		buf = body
-		c.lastReceive.Store(time.Now().UnixMilli())
+		now := time.Now()
+		c.lastReceive.Store(now.UnixMilli())
+		c.flow.add(HeaderLen+len(body), now)
 		c.masterEnd.Store(phys + int64(len(body)))
 		if len(body) == 0 {
 			continue

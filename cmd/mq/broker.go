@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"log/slog"
 	"net"
 	"os"
 	"strconv"
@@ -57,12 +59,22 @@ The broker registers with every nameserver in namesrvAddr (or NAMESRV_ADDR, or -
 	return cmd
 }
 
-// loadBrokerConfig applies defaults, then the file, then env, then flags.
-func loadBrokerConfig(opts *brokerOptions) (broker.Config, error) {
+// loadBrokerConfig applies defaults, then the file, then env, then flags, and validates. The
+// file's warnings (Apache keys mq ignores, repeated keys) are logged; every problem of the file
+// and of the result is returned at once, at its file:line where the file set the key.
+func loadBrokerConfig(opts *brokerOptions, logger *slog.Logger) (broker.Config, error) {
 	cfg := broker.DefaultConfig()
+	var (
+		rep     props.Report
+		fileErr error
+	)
 	if opts.configFile != "" {
-		if err := props.Load(opts.configFile, &cfg); err != nil {
-			return cfg, err
+		rep, fileErr = broker.LoadFile(opts.configFile, &cfg)
+		if errors.Is(fileErr, fs.ErrNotExist) {
+			return cfg, fileErr
+		}
+		for _, w := range rep.WarningLines() {
+			logger.Warn(w)
 		}
 	}
 	if v := os.Getenv("NAMESRV_ADDR"); v != "" {
@@ -84,7 +96,7 @@ func loadBrokerConfig(opts *brokerOptions) (broker.Config, error) {
 		}
 		cfg.RecoverMode = opts.recoverMode
 	}
-	return cfg, cfg.Validate()
+	return cfg, errors.Join(fileErr, rep.AtLines(cfg.Validate()))
 }
 
 // splitListen parses --listen host:port.
@@ -105,7 +117,7 @@ func runBroker(ctx context.Context, opts *brokerOptions, g *globalOptions, strea
 	if err != nil {
 		return err
 	}
-	cfg, err := loadBrokerConfig(opts)
+	cfg, err := loadBrokerConfig(opts, logger)
 	if err != nil {
 		return err
 	}

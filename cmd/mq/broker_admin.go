@@ -12,7 +12,7 @@ import (
 	"github.com/mq-project/mq/cmd/mq/internal/cmdutil"
 )
 
-// Broker administration: `mq broker list|status|config`. The `mq broker` command itself runs
+// Broker administration: `mq broker list|status|config|perm`. The `mq broker` command itself runs
 // a broker (broker.go); addBrokerAdminCmds hangs these under it.
 
 // addBrokerAdminCmds adds list, status and config to the `mq broker` command.
@@ -21,6 +21,8 @@ func addBrokerAdminCmds(parent *cobra.Command, streams IOStreams) {
 		newBrokerListCmd(streams, nil),
 		newBrokerStatusCmd(streams, nil),
 		newBrokerConfigCmd(streams, nil),
+		newBrokerHACmd(streams, nil),
+		newBrokerPermCmd(streams, nil),
 	)
 }
 

@@ -59,6 +59,8 @@ type brokerRow struct {
 	BrokerName string  `json:"brokerName"`
 	BrokerID   int64   `json:"brokerId"`
 	Addr       string  `json:"addr"`
+	Role       string  `json:"role,omitempty"`
+	SlaveLag   *int64  `json:"slaveLagBytes,omitempty"`
 	Version    string  `json:"version,omitempty"`
 	PutTps     float64 `json:"putTps"`
 	GetTps     float64 `json:"getTps"`
@@ -114,6 +116,7 @@ func clusterListOnce(ctx context.Context, a *admin.Admin, opts *clusterListOptio
 			r.PutToday = atoi64(rt["msgPutTotalTodayNow"])
 			r.GetToday = atoi64(rt["msgGetTotalTodayNow"])
 			r.DiskRatio = rt["commitLogDiskRatio"]
+			r.Role, r.SlaveLag = brokerRoleLag(b, rt)
 			if boot := atoi64(rt["bootTimestamp"]); boot > 0 {
 				r.BootTime = admin.FormatTime(boot)
 			}
@@ -121,7 +124,7 @@ func clusterListOnce(ctx context.Context, a *admin.Admin, opts *clusterListOptio
 		rows[i] = r
 	}
 	err = render(streams, opts.Output, rows, func() table {
-		t := table{header: []string{"CLUSTER", "BROKER", "ID", "ADDR", "VERSION", "PUT-TPS", "GET-TPS", "PUT-TODAY", "GET-TODAY"},
+		t := table{header: []string{"CLUSTER", "BROKER", "ID", "ADDR", "ROLE", "SLAVE-LAG", "VERSION", "PUT-TPS", "GET-TPS", "PUT-TODAY", "GET-TODAY"},
 			wide: []string{"DISK-RATIO", "BOOT-TIME"}}
 		for _, r := range rows {
 			cells := []string{r.Cluster, r.BrokerName, strconv.FormatInt(r.BrokerID, 10), r.Addr}
@@ -129,7 +132,7 @@ func clusterListOnce(ctx context.Context, a *admin.Admin, opts *clusterListOptio
 				t.addFailed(cells...)
 				continue
 			}
-			t.add(append(cells, r.Version, fmtFloat(r.PutTps), fmtFloat(r.GetTps),
+			t.add(append(cells, r.Role, lagText(r.SlaveLag), r.Version, fmtFloat(r.PutTps), fmtFloat(r.GetTps),
 				strconv.FormatInt(r.PutToday, 10), strconv.FormatInt(r.GetToday, 10), r.DiskRatio, r.BootTime)...)
 		}
 		return t

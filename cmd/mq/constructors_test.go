@@ -48,9 +48,17 @@ var flagCases = map[string]func(t *testing.T){
 		o := parseInto(t, newBrokerStatusCmd, "-b", "b:1", "-q")
 		want(t, o.brokerAddr == "b:1" && o.Quiet, o)
 	},
+	"broker ha": func(t *testing.T) {
+		o := parseInto(t, newBrokerHACmd, "-c", "C1", "-o", "json")
+		want(t, o.cluster == "C1" && o.Output == "json", o)
+	},
 	"broker config": func(t *testing.T) {
 		o := parseInto(t, newBrokerConfigCmd, "-c", "C1", "--timeout", "3s")
 		want(t, o.cluster == "C1" && o.Timeout == 3*time.Second, o)
+	},
+	"broker perm": func(t *testing.T) {
+		o := parseInto(t, newBrokerPermCmd, "-b", "b:1", "r-", "--yes")
+		want(t, o.brokerAddr == "b:1" && o.perm == 4, o)
 	},
 	"broker config set": func(t *testing.T) {
 		o := parseInto(t, newBrokerConfigSetCmd, "-b", "b:1", "a=1", "b=2")
@@ -145,8 +153,9 @@ var flagCases = map[string]func(t *testing.T){
 		want(t, o.id == "ID" && o.group == "G" && o.topic == "T", o)
 	},
 	"send": func(t *testing.T) {
-		o := parseInto(t, newSendCmd, "-t", "T", "--key", "k1", "--tag", "A", "--count", "3", "body")
-		want(t, o.topic == "T" && slices.Equal(o.keys, []string{"k1"}) && o.tag == "A" && o.count == 3, o)
+		o := parseInto(t, newSendCmd, "-t", "T", "--key", "k1", "--tag", "A", "--count", "3", "--trace", "--transaction", "unknown", "body")
+		want(t, o.topic == "T" && slices.Equal(o.keys, []string{"k1"}) && o.tag == "A" && o.count == 3 && o.trace &&
+			o.traceTopic == "RMQ_SYS_TRACE_TOPIC" && o.transaction == "unknown", o)
 	},
 	"consume": func(t *testing.T) {
 		o := parseInto(t, newConsumeCmd, "-t", "T", "--group", "G", "--count", "4", "-o", "jsonl")
@@ -231,7 +240,11 @@ var flagCases = map[string]func(t *testing.T){
 	},
 	"admin wipeWritePerm": func(t *testing.T) {
 		o := parseInto(t, newMqadminWipeWritePerm, "-b", "broker-a")
-		want(t, o.brokerName == "broker-a", o)
+		want(t, o.brokerName == "broker-a" && !o.add, o)
+	},
+	"admin addWritePerm": func(t *testing.T) {
+		o := parseInto(t, newMqadminAddWritePerm, "-b", "broker-a")
+		want(t, o.brokerName == "broker-a" && o.add, o)
 	},
 	"admin topicStatus": func(t *testing.T) {
 		o := parseInto(t, newMqadminTopicStatus, "-t", "T")

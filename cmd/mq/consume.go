@@ -104,7 +104,8 @@ loop:
 	for ctx.Err() == nil {
 		idle := true
 		for _, q := range qs {
-			pr, err := a.Pull(ctx, q.Addr, admin.PullRequest{BrokerName: q.BrokerName, Topic: opts.topic, QueueID: q.QueueID,
+			// With --group the pull is the group's (the broker counts its gets, statsAll shows them).
+			pr, err := a.Pull(ctx, q.Addr, admin.PullRequest{Group: opts.group, BrokerName: q.BrokerName, Topic: opts.topic, QueueID: q.QueueID,
 				Offset: q.offset, Max: 32, Subscription: opts.tag})
 			if err != nil {
 				if ctx.Err() != nil {

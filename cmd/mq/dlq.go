@@ -133,7 +133,6 @@ func runDLQResend(ctx context.Context, opts *dlqResendOptions, streams IOStreams
 	pctx, bar := withProgress(ctx, streams, &opts.adminFlags, "resend "+admin.DLQTopic(opts.group))
 	rows := a.ResendDeadLetters(pctx, opts.group, msgs)
 	bar.finish()
-	var errs []error
 	if err := render(streams, opts.Output, rows, func() table {
 		t := table{header: []string{"MSG-ID", "TO", "NEW-MSG-ID", "BROKER"}, wide: []string{"ERROR"}}
 		for _, r := range rows {
@@ -147,16 +146,11 @@ func runDLQResend(ctx context.Context, opts *dlqResendOptions, streams IOStreams
 	}); err != nil {
 		return err
 	}
-	for _, r := range rows {
-		if r.Error != "" {
-			errs = append(errs, errors.New(r.MsgID+": "+r.Error))
+	if err := admin.ResendErr(rows); err != nil {
+		if admin.ResendFailures(rows) < len(rows) {
+			return &partialError{Err: err}
 		}
-	}
-	if len(errs) > 0 {
-		if len(errs) < len(rows) {
-			return &partialError{Err: errors.Join(errs...)}
-		}
-		return errors.Join(errs...)
+		return err
 	}
 	return nil
 }

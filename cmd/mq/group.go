@@ -269,7 +269,7 @@ func runGroupConnections(ctx context.Context, opts *groupConnectionsOptions, str
 	err = render(streams, opts.Output, v, func() table {
 		t := table{header: []string{"CLIENT-ID", "CLIENT-ADDR", "LANGUAGE", "VERSION"}, wide: []string{"BROKER"}}
 		for _, c := range v.Clients {
-			t.add(c.ClientID, c.ClientAddr, c.Language, strconv.Itoa(int(c.Version)), c.BrokerName)
+			t.add(c.ClientID, c.ClientAddr, c.Language, protocol.VersionName(int(c.Version)), c.BrokerName)
 		}
 		return t
 	})
@@ -336,6 +336,7 @@ func runGroupProgress(ctx context.Context, opts *groupProgressOptions, streams I
 	if err != nil {
 		return err
 	}
+	noteFromSlave(streams.ErrOut, gp.Brokers)
 	// Time lag and owners are extras: a failure there is reported, the offsets still shown.
 	if derr := a.ProgressDetails(ctx, &gp, true); derr != nil {
 		fmt.Fprintln(streams.ErrOut, "mq: note: "+derr.Error())

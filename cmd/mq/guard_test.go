@@ -24,7 +24,7 @@ var readOnlyCommands = []string{
 	"admin consumerProgress", "admin getBrokerConfig", "admin producerConnection", "admin queryMsgByKey",
 	"admin queryMsgById", "admin queryMsgByOffset", "admin queryMsgByUniqueKey", "admin queryMsgTraceById",
 	"admin statsAll", "admin topicList", "admin topicRoute", "admin topicStatus",
-	"bench consume", "broker config", "broker list", "broker status", "cluster list",
+	"bench consume", "broker config", "broker ha", "broker list", "broker status", "cluster list",
 	"delay status", "dlq browse", "kv get", "kv list", "dlq list", "group connections", "group list", "group progress",
 	"message browse", "message get", "message query", "message trace",
 	"topic list", "topic route", "topic status", "tui", "txn half",

@@ -166,6 +166,7 @@ func runMessageQuery(ctx context.Context, opts *messageQueryOptions, streams IOS
 	if kq.Brokers.Total() == 0 && qerr != nil {
 		return qerr
 	}
+	noteFromSlave(streams.ErrOut, kq.Brokers)
 	v := queryView{Topic: opts.topic, Key: opts.key, Count: len(kq.Messages), Queries: kq.Queries, Scanned: kq.Scanned,
 		Truncated: kq.Truncated, Messages: viewFound(kq.Messages), Brokers: resultOutcomes(kq.Brokers)}
 	var data any = v
@@ -465,7 +466,7 @@ func resendDirect(ctx context.Context, a *admin.Admin, topic, id, group, client 
 	m := found[len(found)-1]
 	if client == "" {
 		gc, err := a.GroupConnections(ctx, group)
-		if err != nil {
+		if err != nil && !errors.Is(err, admin.ErrGroupNotOnline) {
 			return resendView{}, err
 		}
 		if len(gc.Clients) == 0 {

@@ -38,6 +38,7 @@ against mq and Apache RocketMQ clusters alike. Output is a table, or --output js
 		newMqadminGetBrokerConfig(streams, nil),
 		newMqadminBrokerStatus(streams, nil),
 		newMqadminWipeWritePerm(streams, nil),
+		newMqadminAddWritePerm(streams, nil),
 	)
 	addMoreMqadminCmds(cmd, streams)
 	addStatsMqadminCmds(cmd, streams)
@@ -229,6 +230,8 @@ func newMqadminBrokerStatus(streams IOStreams, runF func(context.Context, *broke
 type wipeWritePermOptions struct {
 	adminFlags
 	brokerName string
+	// add gives the write permission back (addWritePerm) instead of removing it.
+	add bool
 }
 
 func newMqadminWipeWritePerm(streams IOStreams, runF func(context.Context, *wipeWritePermOptions) error) *cobra.Command {
@@ -264,13 +267,17 @@ func runWipeWritePerm(ctx context.Context, opts *wipeWritePermOptions, streams I
 		return err
 	}
 	defer a.Close()
-	res := a.WipeWritePerm(ctx, opts.brokerName)
+	change, header := a.WipeWritePerm, "WIPED-TOPICS"
+	if opts.add {
+		change, header = a.AddWritePerm, "ADDED-TOPICS"
+	}
+	res := change(ctx, opts.brokerName)
 	rows := make([]permChange, len(res.Items))
 	for i, it := range res.Items {
 		rows[i] = permChange{Addr: it.Addr, TopicCount: it.Value, Error: errText(it.Err)}
 	}
 	err = render(streams, opts.Output, rows, func() table {
-		t := table{header: []string{"NAMESERVER", "WIPED-TOPICS"}}
+		t := table{header: []string{"NAMESERVER", header}}
 		for _, r := range rows {
 			if r.Error != "" {
 				t.addFailed(r.Addr, "")

@@ -110,13 +110,17 @@ func newMqadminDeleteSubGroup(streams IOStreams, runF func(context.Context, *gro
 
 func newMqadminConsumerProgress(streams IOStreams, runF func(context.Context, *groupProgressOptions) error) *cobra.Command {
 	opts := &groupProgressOptions{}
-	cmd := mqadminCmd("consumerProgress", "Show a group's progress, lag and time lag (mqadmin consumerProgress)", func(c *cobra.Command) error {
-		return runWith(c.Context(), opts, runF, func() error { return runGroupProgress(c.Context(), opts, streams) })
+	cmd := mqadminCmd("consumerProgress", "Show a group's progress, lag and time lag; without -g every group's summary (mqadmin consumerProgress)", func(c *cobra.Command) error {
+		return runWith(c.Context(), opts, runF, func() error {
+			if opts.group == "" {
+				return runAllGroupsProgress(c.Context(), opts, streams)
+			}
+			return runGroupProgress(c.Context(), opts, streams)
+		})
 	})
 	opts.adminFlags.Register(cmd, cmdutil.Mqadmin)
-	cmd.Flags().StringVarP(&opts.group, "groupName", "g", "", "group (required)")
+	cmd.Flags().StringVarP(&opts.group, "groupName", "g", "", "group (default: every group with a retry topic)")
 	cmd.Flags().StringVarP(&opts.topic, "topicName", "t", "", "only this topic")
-	_ = cmd.MarkFlagRequired("groupName")
 	return cmd
 }
 

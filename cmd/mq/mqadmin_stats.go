@@ -12,6 +12,7 @@ import (
 
 	"github.com/mq-project/mq/admin"
 	"github.com/mq-project/mq/cmd/mq/internal/cmdutil"
+	"github.com/mq-project/mq/protocol"
 )
 
 // Broker config updates (`mq broker config set`, mqadmin updateBrokerConfig), broker-wide
@@ -270,7 +271,7 @@ func runProducerConnection(ctx context.Context, opts *producerConnectionOptions,
 	err = render(streams, opts.Output, v, func() table {
 		t := table{header: []string{"CLIENT-ID", "CLIENT-ADDR", "LANGUAGE", "VERSION"}, wide: []string{"BROKER"}}
 		for _, c := range v.Clients {
-			t.add(c.ClientID, c.ClientAddr, c.Language, strconv.Itoa(int(c.Version)), c.BrokerName)
+			t.add(c.ClientID, c.ClientAddr, c.Language, protocol.VersionName(int(c.Version)), c.BrokerName)
 		}
 		return t
 	})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"os"
@@ -56,12 +57,21 @@ registration. The configuration file uses Apache RocketMQ's namesrv keys (see RE
 	return cmd
 }
 
-// loadNamesrvConfig applies defaults, then the file, then the flags.
-func loadNamesrvConfig(opts *namesrvOptions) (namesrv.Config, error) {
+// loadNamesrvConfig applies defaults, then the file, then the flags, and validates. The
+// file's warnings are logged; every problem is returned at once, at its file:line.
+func loadNamesrvConfig(opts *namesrvOptions, logger *slog.Logger) (namesrv.Config, error) {
 	cfg := namesrv.DefaultConfig()
+	var (
+		rep     props.Report
+		fileErr error
+	)
 	if opts.configFile != "" {
-		if err := props.Load(opts.configFile, &cfg); err != nil {
-			return cfg, err
+		rep, fileErr = namesrv.LoadFile(opts.configFile, &cfg)
+		if errors.Is(fileErr, fs.ErrNotExist) {
+			return cfg, fileErr
+		}
+		for _, w := range rep.WarningLines() {
+			logger.Warn(w)
 		}
 	}
 	if opts.listen != "" {
@@ -76,10 +86,7 @@ func loadNamesrvConfig(opts *namesrvOptions) (namesrv.Config, error) {
 		cfg.BindAddress = host
 		cfg.ListenPort = p
 	}
-	if err := cfg.Validate(); err != nil {
-		return cfg, err
-	}
-	return cfg, nil
+	return cfg, errors.Join(fileErr, rep.AtLines(cfg.Validate()))
 }
 
 func runNamesrv(ctx context.Context, opts *namesrvOptions, g *globalOptions, streams IOStreams) error {
@@ -87,7 +94,7 @@ func runNamesrv(ctx context.Context, opts *namesrvOptions, g *globalOptions, str
 	if err != nil {
 		return err
 	}
-	cfg, err := loadNamesrvConfig(opts)
+	cfg, err := loadNamesrvConfig(opts, logger)
 	if err != nil {
 		return err
 	}

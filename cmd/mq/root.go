@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mq-project/mq/admin"
 	"github.com/mq-project/mq/cmd/mq/internal/cmdutil"
 )
 
@@ -80,11 +81,24 @@ func signalContext() (context.Context, context.CancelFunc) {
 func run(ctx context.Context, args []string, streams IOStreams) int {
 	root := newRootCmd(streams)
 	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
+	// A nameserver that was down while another answered makes the answer partial (exit 3).
+	nsr := &admin.NameServerReport{}
+	err := root.ExecuteContext(admin.WithNameServerReport(ctx, nsr))
+	if err == nil {
+		if nerr := nsr.Err(); nerr != nil {
+			err = &partialError{Err: nerr}
+		}
+	}
 	if err == nil {
 		return exitOK
 	}
 	fmt.Fprintln(streams.ErrOut, "mq: "+err.Error())
+	if f := root.PersistentFlags().Lookup("log-level"); f != nil && strings.EqualFold(f.Value.String(), "debug") {
+		// The servers' own words behind the sentences above.
+		for _, se := range admin.ServerErrors(err) {
+			fmt.Fprintln(streams.ErrOut, "mq: debug: "+se.Raw())
+		}
+	}
 	var ue *usageError
 	var pe *partialError
 	switch {

@@ -10,7 +10,6 @@ import (
 	"strconv"
 
 	"github.com/mq-project/mq/broker"
-	"github.com/mq-project/mq/internal/props"
 	"github.com/mq-project/mq/namesrv"
 	"github.com/spf13/cobra"
 )
@@ -67,17 +66,28 @@ func runStandalone(ctx context.Context, opts *standaloneOptions, g *globalOption
 	}
 	bCfg := broker.DefaultConfig()
 	if opts.configFile != "" {
-		if err := props.Load(opts.configFile, &bCfg); err != nil {
+		rep, err := broker.LoadFile(opts.configFile, &bCfg)
+		if err != nil {
 			return err
+		}
+		for _, w := range rep.WarningLines() {
+			logger.Warn(w)
 		}
 	}
 	if opts.store != "" {
-		bCfg.StorePathRootDir = opts.store
+		// Absolute, as Validate wants: the store must not depend on the working directory.
+		if bCfg.StorePathRootDir, err = filepath.Abs(opts.store); err != nil {
+			return err
+		}
 	} else if opts.configFile == "" {
 		bCfg.StorePathRootDir = filepath.Join(home, "store")
 	}
 	bCfg.ListenPort = opts.brokerPort
 	bCfg.BrokerIP1 = opts.host
+	// The nameserver's KV config lives with this standalone's store, not in ~/namesrv
+	// (shared by every standalone of the user).
+	nsCfg.KVConfigPath = filepath.Join(bCfg.StorePathRootDir, "namesrv", "kvConfig.json")
+	nsCfg.ConfigStorePath = filepath.Join(bCfg.StorePathRootDir, "namesrv", "namesrv.properties")
 	if opts.printConfig {
 		bCfg.NamesrvAddr = net.JoinHostPort(opts.host, strconv.Itoa(opts.namesrvPort))
 		if err := bCfg.Validate(); err != nil {
@@ -97,7 +107,7 @@ func runStandalone(ctx context.Context, opts *standaloneOptions, g *globalOption
 		return fmt.Errorf("broker: %w", err)
 	}
 	// Ports may be 0 (tests): announce what was bound.
-	bCfg.NamesrvAddr = nsLn.Addr().String()
+	bCfg.NamesrvAddr = dialAddr(nsLn.Addr())
 	bCfg.ListenPort = bLn.Addr().(*net.TCPAddr).Port
 	if err := bCfg.Validate(); err != nil {
 		nsLn.Close()

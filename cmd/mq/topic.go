@@ -283,11 +283,17 @@ func runTopicCreate(ctx context.Context, opts *topicCreateOptions, streams IOStr
 	defer a.Close()
 	tc := protocol.NewTopicConfig(opts.topic)
 	tc.ReadQueueNums, tc.WriteQueueNums, tc.Perm, tc.Order = opts.readQueues, opts.writeQueues, opts.perm, opts.order
-	res := a.CreateTopic(ctx, bs, tc)
-	if err := renderOutcomes(streams, opts.Output, outcomes(res)); err != nil {
+	// An ordered topic is also recorded in the nameservers' ORDER_TOPIC_CONFIG, as mqadmin
+	// does: Apache's broker ignores the order flag.
+	res, ns := a.CreateOrderedTopic(ctx, bs, tc, opts.cluster != "")
+	rows, errs := outcomes(res), res.Err()
+	if ns != nil {
+		rows, errs = append(rows, outcomes(*ns)...), errors.Join(errs, ns.Err())
+	}
+	if err := renderOutcomes(streams, opts.Output, rows); err != nil {
 		return err
 	}
-	return answerErr(res.Err())
+	return answerErr(errs)
 }
 
 // --- delete
@@ -390,6 +396,7 @@ func runTopicStatus(ctx context.Context, opts *topicStatusOptions, streams IOStr
 	if err != nil {
 		return err
 	}
+	noteFromSlave(streams.ErrOut, ts.Brokers)
 	rows := ts.Queues
 	if rows == nil {
 		rows = []admin.QueueOffsets{}

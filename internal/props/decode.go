@@ -195,3 +195,37 @@ func (r Report) WarningLines() []string {
 	}
 	return append(out, r.Warnings...)
 }
+
+// Brief returns err's message with at most n of its joined problems, then how many more there
+// were: for answers that travel in a response header, where a hostile body of 64 KiB could
+// otherwise produce a remark of megabytes.
+func Brief(err error, n int) string {
+	if err == nil {
+		return ""
+	}
+	j, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return err.Error()
+	}
+	var list []error
+	var flatten func([]error)
+	flatten = func(es []error) {
+		for _, e := range es {
+			if jj, ok := e.(interface{ Unwrap() []error }); ok {
+				flatten(jj.Unwrap())
+			} else if e != nil {
+				list = append(list, e)
+			}
+		}
+	}
+	flatten(j.Unwrap())
+	if len(list) <= n {
+		return err.Error()
+	}
+	msgs := make([]string, 0, n+1)
+	for _, e := range list[:n] {
+		msgs = append(msgs, e.Error())
+	}
+	msgs = append(msgs, fmt.Sprintf("… and %d more problems", len(list)-n))
+	return strings.Join(msgs, "\n")
+}

@@ -204,3 +204,59 @@ func TestRewrite(t *testing.T) {
 		t.Errorf("empty: %q", got)
 	}
 }
+
+// FuzzRewrite checks that Rewrite sets the updated keys and leaves every other key's value as
+// it was, whatever the text (comments, continuations, escapes, duplicates, CRLF).
+func FuzzRewrite(f *testing.F) {
+	for _, s := range []string{
+		"a=1\nb=2\n", "# c\nb=x\\\n  y\na=1", "a=1\r\nb=2", "b=1\nb=2\n", "a\\=b=c\nb:9", "", "b=\\\n",
+	} {
+		f.Add(s, "v", "w")
+	}
+	f.Fuzz(func(t *testing.T, text, v1, v2 string) {
+		before, err := Parse("f", text)
+		if err != nil {
+			return
+		}
+		updates := []Entry{{Key: "b", Value: v1}, {Key: "new.key", Value: v2}}
+		out := Rewrite(text, updates)
+		after, err := Parse("f", out)
+		if err != nil {
+			t.Fatalf("rewritten text does not parse: %v\n%q", err, out)
+		}
+		final := func(es []Entry) map[string]string {
+			m := map[string]string{}
+			for _, e := range es {
+				m[e.Key] = e.Value
+			}
+			return m
+		}
+		b, a := final(before), final(after)
+		for _, u := range updates {
+			if a[u.Key] != strings.TrimSpace(u.Value) {
+				t.Fatalf("key %s = %q, want %q\n%q", u.Key, a[u.Key], u.Value, out)
+			}
+		}
+		for k, v := range b {
+			if k != "b" && k != "new.key" && a[k] != v {
+				t.Fatalf("key %s changed from %q to %q\n%q", k, v, a[k], out)
+			}
+		}
+		if len(a) != len(b)+1 && len(a) != len(b)+2 {
+			t.Fatalf("%d keys before, %d after\n%q", len(b), len(a), out)
+		}
+	})
+}
+
+func TestBrief(t *testing.T) {
+	var c testConfig
+	_, err := Decode("f", strings.Repeat("x=1\n", 5000), &c, nil)
+	got := Brief(err, 3)
+	want := "f:1: unknown key \"x\"\nf:2: unknown key \"x\"\nf:3: unknown key \"x\"\n… and 4997 more problems"
+	if got != want {
+		t.Fatalf("got %q", got)
+	}
+	if Brief(errors.New("one"), 3) != "one" || Brief(nil, 3) != "" {
+		t.Fatal("single or nil")
+	}
+}

@@ -56,8 +56,17 @@ func Rewrite(text string, updates []Entry) string {
 		}
 		b.WriteString(line)
 	}
-	if b.Len() > 0 && !strings.HasSuffix(b.String(), "\n") {
-		b.WriteString(eol)
+	if b.Len() > 0 {
+		// End the last line; a last line continued at the end of the text would swallow the
+		// first appended key, so end it with an empty line too (harmless after a comment).
+		out := strings.TrimSuffix(strings.TrimSuffix(b.String(), "\n"), "\r")
+		tail := out[strings.LastIndexByte(out, '\n')+1:]
+		if !strings.HasSuffix(b.String(), "\n") {
+			b.WriteString(eol)
+		}
+		if endsWithContinuation(tail) {
+			b.WriteString(eol)
+		}
 	}
 	for i, u := range updates {
 		if _, ok := last[u.Key]; ok || want[u.Key] != i {
