@@ -145,6 +145,7 @@ func TestTUIViews(t *testing.T) {
 	}{
 		{"brokers", func(t *testing.T, m *Model) {}},
 		{"broker", func(t *testing.T, m *Model) { press(t, m, "enter") }},
+		{"broker-slave", func(t *testing.T, m *Model) { press(t, m, "down", "enter") }},
 		{"topics", func(t *testing.T, m *Model) { cmdKeys(t, m, "topics") }},
 		{"topics-all", func(t *testing.T, m *Model) { cmdKeys(t, m, "topics -a") }},
 		{"topics-filter", func(t *testing.T, m *Model) {

@@ -103,6 +103,23 @@ func (f *fakeSource) BrokerConfig(_ context.Context, addr string) (map[string]st
 	return map[string]string{"brokerRole": role, "flushDiskType": "ASYNC_FLUSH", "listenPort": "10911"}, nil
 }
 
+func (f *fakeSource) HAStatus(_ context.Context, addr string) (protocol.HARuntimeInfo, error) {
+	if f.down[addr] {
+		return protocol.HARuntimeInfo{}, errDown
+	}
+	if addr == "10.0.0.3:10911" {
+		return protocol.HARuntimeInfo{HAClientRuntimeInfo: protocol.HAClientRuntimeInfo{MasterAddr: "10.0.0.1:10912", MaxOffset: 999000,
+			MasterMaxOffset: 1000000, Diff: 1000, Connected: true, TransferredByteInSecond: 2048, LastReadTimestamp: t0}}, nil
+	}
+	info := protocol.HARuntimeInfo{Master: true, MasterCommitLogMaxOffset: 1000000}
+	if addr == "10.0.0.1:10911" {
+		info.InSyncSlaveNums = 1
+		info.HAConnectionInfo = []protocol.HAConnectionRuntimeInfo{{Addr: "10.0.0.3:40000", SlaveAckOffset: 999000, Diff: 1000, InSync: true,
+			TransferredByteInSecond: 2048}}
+	}
+	return info, nil
+}
+
 func (f *fakeSource) AllTopicConfig(_ context.Context, addr string) (protocol.TopicConfigSerializeWrapper, error) {
 	if f.down[addr] {
 		return protocol.TopicConfigSerializeWrapper{}, errDown

@@ -18,6 +18,7 @@ type Source interface {
 	RuntimeInfos(ctx context.Context, bs []admin.Broker) admin.Results[map[string]string]
 	BrokerRuntimeInfo(ctx context.Context, addr string) (map[string]string, error)
 	BrokerConfig(ctx context.Context, addr string) (map[string]string, error)
+	HAStatus(ctx context.Context, addr string) (protocol.HARuntimeInfo, error)
 	TopicList(ctx context.Context) ([]string, error)
 	SystemTopics(ctx context.Context) ([]string, error)
 	AllTopicConfig(ctx context.Context, addr string) (protocol.TopicConfigSerializeWrapper, error)

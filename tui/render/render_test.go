@@ -246,3 +246,18 @@ func TestMillis(t *testing.T) {
 		t.Errorf("Millis: %q %q", Millis(0), Millis(1767225600000))
 	}
 }
+
+func TestHAText(t *testing.T) {
+	m := HAText(protocol.HARuntimeInfo{Master: true, MasterCommitLogMaxOffset: 10, InSyncSlaveNums: 1,
+		HAConnectionInfo: []protocol.HAConnectionRuntimeInfo{{Addr: "s:1", SlaveAckOffset: 8, Diff: 2, InSync: true}}}, nil)
+	if !reflect.DeepEqual(m, []string{"replication: master, CommitLog end 10, 1 slave(s) in sync", "  slave s:1  acked 8  behind 2B  in sync  0 B/s"}) {
+		t.Errorf("master: %q", m)
+	}
+	s := HAText(protocol.HARuntimeInfo{HAClientRuntimeInfo: protocol.HAClientRuntimeInfo{MasterAddr: "m:1", MaxOffset: 7}}, nil)
+	if !reflect.DeepEqual(s, []string{"replication: slave of m:1, CommitLog end 7, 0 B/s, last read -"}) {
+		t.Errorf("slave: %q", s)
+	}
+	if e := HAText(protocol.HARuntimeInfo{}, errors.New("code 3")); !reflect.DeepEqual(e, []string{"replication: not reported (code 3)"}) {
+		t.Errorf("error: %q", e)
+	}
+}
