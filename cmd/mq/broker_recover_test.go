@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"log/slog"
 	"testing"
 )
 
@@ -15,7 +16,7 @@ func TestBrokerRecoverFlag(t *testing.T) {
 	}{{"", "salvage", false}, {"strict", "strict", false}, {"salvage", "salvage", false}, {"truncate", "", true}} {
 		t.Run("recover="+tt.flag, func(t *testing.T) {
 			opts := &brokerOptions{recoverMode: tt.flag}
-			cfg, err := loadBrokerConfig(opts)
+			cfg, err := loadBrokerConfig(opts, slog.New(slog.DiscardHandler))
 			var ue *usageError
 			if tt.usage {
 				if !errors.As(err, &ue) {
