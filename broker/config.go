@@ -205,9 +205,18 @@ type BrokerConfig struct {
 	// TransactionCheckInterval is the check service period in ms (30000).
 	TransactionCheckInterval int64 `prop:"transactionCheckInterval"`
 
-	// AclEnable would turn on ACL v1 (plain_acl.yml) checks; mq does not enforce ACL yet, so
-	// Validate refuses true rather than run an open broker that looks protected (false).
+	// AclEnable checks every request against the plain ACL accounts in AclConfigFile
+	// (false).
 	AclEnable bool `prop:"aclEnable"`
+	// AclConfigFile is the plain_acl.yml accounts file (default: plain_acl.yml beside the
+	// broker.properties Load read; a relative path is relative to that file's directory).
+	AclConfigFile string `prop:"aclConfigFile"`
+	// AccessKey and SecretKey sign the broker's own requests (registration, slave sync)
+	// when the nameservers or the master check ACL (empty: unsigned).
+	AccessKey string `prop:"accessKey"`
+	SecretKey string `prop:"secretKey"`
+	// AuditLogPath, when set, appends one JSON line per admin or config request (empty: off).
+	AuditLogPath string `prop:"auditLogPath"`
 	// StoreReplyMessageEnable stores reply messages as well as pushing them to the requester.
 	StoreReplyMessageEnable  bool `prop:"storeReplyMessageEnable"`
 	UseServerSideResetOffset bool `prop:"useServerSideResetOffset"`
@@ -535,6 +544,12 @@ const DefaultMessageDelayLevel = "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 2
 func Load(path string) (Config, error) {
 	cfg := DefaultConfig()
 	err := props.Load(path, &cfg)
+	switch {
+	case cfg.AclConfigFile == "":
+		cfg.AclConfigFile = filepath.Join(filepath.Dir(path), "plain_acl.yml")
+	case !filepath.IsAbs(cfg.AclConfigFile):
+		cfg.AclConfigFile = filepath.Join(filepath.Dir(path), cfg.AclConfigFile)
+	}
 	return cfg, err
 }
 
@@ -545,6 +560,9 @@ func (c Config) Properties() string {
 	out := entries[:0]
 	for _, e := range entries {
 		if e.Key == "mapedFileSizeCommitLog" || e.Key == "mapedFileSizeConsumeQueue" {
+			continue
+		}
+		if e.Key == "secretKey" { // never shown to GET_BROKER_CONFIG
 			continue
 		}
 		out = append(out, e)
@@ -643,8 +661,8 @@ func (c Config) Validate() error {
 	if c.BrokerName == "" {
 		bad("brokerName is empty")
 	}
-	if c.AclEnable {
-		bad("aclEnable=true: mq does not enforce ACL yet (requests would not be checked)")
+	if c.AclEnable && c.AclConfigFile == "" {
+		bad("aclEnable=true needs aclConfigFile")
 	}
 	if c.BrokerClusterName == "" {
 		bad("brokerClusterName is empty")

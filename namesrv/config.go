@@ -50,6 +50,12 @@ type Config struct {
 	// SupportActingMaster lets a route name the lowest slave as master when the master is gone
 	// and the broker enabled acting master (default false).
 	SupportActingMaster bool `prop:"supportActingMaster"`
+	// AclEnable makes the write requests (broker registration, KV, config, write perms,
+	// topic deletion) need an admin account of AclConfigFile; routes stay readable (false).
+	AclEnable bool `prop:"aclEnable"`
+	// AclConfigFile is the plain_acl.yml accounts file (default: plain_acl.yml beside
+	// namesrv.properties; relative paths are relative to it).
+	AclConfigFile string `prop:"aclConfigFile"`
 	// EnableAllTopicList allows GET_ALL_TOPIC_LIST_FROM_NAMESERVER (default true).
 	EnableAllTopicList bool `prop:"enableAllTopicList"`
 	// EnableTopicList allows GET_TOPICS_BY_CLUSTER and the unit topic lists (default true).

@@ -3,11 +3,13 @@ package namesrv
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"sync"
 	"time"
 
+	"github.com/mq-project/mq/broker/acl"
 	"github.com/mq-project/mq/protocol"
 	"github.com/mq-project/mq/remoting"
 )
@@ -26,6 +28,8 @@ type Server struct {
 
 	cfgMu sync.RWMutex
 	cfg   Config
+
+	acl *acl.Checker // aclEnable=true (acl.go)
 
 	lifeMu   sync.Mutex // guards scanning and shutting, so wg.Go never races wg.Wait
 	scanning bool
@@ -67,6 +71,14 @@ func newServer(cfg Config, logger *slog.Logger, now func() time.Time) (*Server, 
 			IdleTimeout: idle,
 		}),
 	}
+	if cfg.AclEnable {
+		if cfg.AclConfigFile == "" {
+			return nil, fmt.Errorf("%w: aclEnable=true needs aclConfigFile", ErrInvalidConfig)
+		}
+		if s.acl, err = acl.Open(cfg.AclConfigFile, logger); err != nil {
+			return nil, fmt.Errorf("namesrv: aclEnable=true: %w", err)
+		}
+	}
 	s.registerHandlers()
 	s.rs.OnClose(s.connClosed)
 	return s, nil
@@ -84,6 +96,9 @@ func (s *Server) Serve(ln net.Listener) error {
 	if !s.scanning {
 		s.scanning = true
 		s.wg.Go(s.scanLoop)
+		if s.acl != nil {
+			s.wg.Go(s.aclLoop)
+		}
 	}
 	s.lifeMu.Unlock()
 	s.log.Info("listening", "addr", ln.Addr().String())
@@ -178,6 +193,7 @@ func (s *Server) registerHandlers() {
 	def := remoting.NewPool("namesrv-default", cfg.DefaultThreadPoolNums, cfg.DefaultThreadPoolQueueCapacity)
 	client := remoting.NewPool("namesrv-client", cfg.ClientRequestThreadPoolNums, cfg.ClientRequestThreadPoolQueueCapacity)
 	handle := func(code protocol.RequestCode, fn func(*remoting.Conn, *remoting.Command) *remoting.Command, p *remoting.Pool) {
+		fn = s.guard(code, fn)
 		s.rs.Handle(int16(code), remoting.HandlerFunc(func(_ context.Context, c *remoting.Conn, req *remoting.Command) *remoting.Command {
 			return fn(c, req)
 		}), remoting.WithPool(p))

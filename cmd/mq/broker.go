@@ -9,7 +9,6 @@ import (
 	"strconv"
 
 	"github.com/mq-project/mq/broker"
-	"github.com/mq-project/mq/internal/props"
 	"github.com/mq-project/mq/remoting"
 	"github.com/spf13/cobra"
 )
@@ -59,7 +58,8 @@ The broker registers with every nameserver in namesrvAddr (or NAMESRV_ADDR, or -
 func loadBrokerConfig(opts *brokerOptions) (broker.Config, error) {
 	cfg := broker.DefaultConfig()
 	if opts.configFile != "" {
-		if err := props.Load(opts.configFile, &cfg); err != nil {
+		var err error
+		if cfg, err = broker.Load(opts.configFile); err != nil {
 			return cfg, err
 		}
 	}

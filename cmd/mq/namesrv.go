@@ -63,6 +63,7 @@ func loadNamesrvConfig(opts *namesrvOptions) (namesrv.Config, error) {
 		if err := props.Load(opts.configFile, &cfg); err != nil {
 			return cfg, err
 		}
+		cfg.ResolveACLFile(opts.configFile)
 	}
 	if opts.listen != "" {
 		host, port, err := net.SplitHostPort(opts.listen)

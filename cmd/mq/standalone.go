@@ -10,7 +10,6 @@ import (
 	"strconv"
 
 	"github.com/mq-project/mq/broker"
-	"github.com/mq-project/mq/internal/props"
 	"github.com/mq-project/mq/namesrv"
 	"github.com/spf13/cobra"
 )
@@ -67,7 +66,7 @@ func runStandalone(ctx context.Context, opts *standaloneOptions, g *globalOption
 	}
 	bCfg := broker.DefaultConfig()
 	if opts.configFile != "" {
-		if err := props.Load(opts.configFile, &bCfg); err != nil {
+		if bCfg, err = broker.Load(opts.configFile); err != nil {
 			return err
 		}
 	}

@@ -1,0 +1,68 @@
+package namesrv
+
+import (
+	"errors"
+	"path/filepath"
+	"time"
+
+	"github.com/mq-project/mq/broker/acl"
+	"github.com/mq-project/mq/protocol"
+	"github.com/mq-project/mq/remoting"
+)
+
+// adminCodes are the requests that change the nameserver: with aclEnable=true they need an
+// admin account. Everything else (routes, cluster info, KV reads) stays readable.
+var adminCodes = map[protocol.RequestCode]bool{
+	protocol.RegisterBroker:         true,
+	protocol.UnregisterBroker:       true,
+	protocol.PutKVConfig:            true,
+	protocol.DeleteKVConfig:         true,
+	protocol.WipeWritePermOfBroker:  true,
+	protocol.AddWritePermOfBroker:   true,
+	protocol.DeleteTopicInNamesrv:   true,
+	protocol.RegisterTopicInNamesrv: true,
+	protocol.UpdateNamesrvConfig:    true,
+	protocol.GetNamesrvConfig:       true,
+}
+
+// ResolveACLFile sets AclConfigFile relative to the namesrv.properties at path (default
+// plain_acl.yml beside it).
+func (c *Config) ResolveACLFile(path string) {
+	switch {
+	case c.AclConfigFile == "":
+		c.AclConfigFile = filepath.Join(filepath.Dir(path), "plain_acl.yml")
+	case !filepath.IsAbs(c.AclConfigFile):
+		c.AclConfigFile = filepath.Join(filepath.Dir(path), c.AclConfigFile)
+	}
+}
+
+// guard wraps fn with the admin check for adminCodes when ACL is on.
+func (s *Server) guard(code protocol.RequestCode, fn func(*remoting.Conn, *remoting.Command) *remoting.Command) func(*remoting.Conn, *remoting.Command) *remoting.Command {
+	if s.acl == nil || !adminCodes[code] {
+		return fn
+	}
+	return func(c *remoting.Conn, req *remoting.Command) *remoting.Command {
+		if _, err := s.acl.Check(req, c.RemoteAddr(), acl.Need{Admin: true}); err != nil {
+			s.log.Warn("request refused by acl", "remote", c.RemoteAddr(), "code", code, "err", err)
+			if errors.Is(err, acl.ErrAuthentication) {
+				return reply(req, protocol.SystemError, "AclException: "+err.Error())
+			}
+			return reply(req, protocol.NoPermission, err.Error())
+		}
+		return fn(c, req)
+	}
+}
+
+// aclLoop re-reads the accounts file when it changes, until Shutdown.
+func (s *Server) aclLoop() {
+	t := time.NewTicker(acl.DefaultPollInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.quit:
+			return
+		case <-t.C:
+			s.acl.Reload() //nolint:errcheck // logged by Reload
+		}
+	}
+}
