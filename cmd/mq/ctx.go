@@ -108,6 +108,14 @@ type resolved struct {
 // resolve picks the nameservers: -n/$NAMESRV_ADDR when set (and no --context), else the
 // named or current context.
 func (f *adminFlags) resolve() (resolved, error) {
+	r, err := f.resolveContext()
+	if f.accessKey != "" {
+		r.creds = &remoting.Credentials{AccessKey: f.accessKey, SecretKey: f.secretKey}
+	}
+	return r, err
+}
+
+func (f *adminFlags) resolveContext() (resolved, error) {
 	if f.namesrv != "" && f.context == "" {
 		return resolved{nameservers: f.namesrv}, nil
 	}

@@ -41,6 +41,8 @@ type adminFlags struct {
 	context string
 	// quiet turns progress bars off (they are drawn only on a terminal anyway).
 	quiet bool
+	// accessKey and secretKey sign every request (ACL); they override the context's.
+	accessKey, secretKey string
 	// lookup, when set, refreshes namesrv and context from the parsed flags (completion).
 	lookup func()
 }
@@ -58,6 +60,8 @@ func addAdminFlags(cmd *cobra.Command, f *adminFlags, nsName string, outShort bo
 	fs.StringVarP(&f.output, "output", short, formatTable, "output format: "+strings.Join(outputFormats, "|"))
 	fs.DurationVar(&f.timeout, "timeout", admin.DefaultTimeout, "timeout of each request to a server")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar on stderr")
+	fs.StringVar(&f.accessKey, "access-key", os.Getenv("MQ_ACCESS_KEY"), "ACL access key to sign requests with (default $MQ_ACCESS_KEY, else the context's)")
+	fs.StringVar(&f.secretKey, "secret-key", os.Getenv("MQ_SECRET_KEY"), "ACL secret key (default $MQ_SECRET_KEY)")
 	fs.StringVar(&f.context, "context", os.Getenv("MQ_CONTEXT"), "use this context of mq ctx (default: the current one; -n wins)")
 	_ = cmd.RegisterFlagCompletionFunc("context", completeContexts)
 	_ = cmd.RegisterFlagCompletionFunc("output", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {

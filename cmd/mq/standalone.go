@@ -86,6 +86,9 @@ func runStandalone(ctx context.Context, opts *standaloneOptions, g *globalOption
 		return nil
 	}
 
+	if exposedWithoutACL(opts.host, bCfg.AclEnable) {
+		logger.Warn("standalone listens on " + opts.host + " without ACL: anyone who reaches these ports has admin rights (set aclEnable=true in -c broker.properties, or bind 127.0.0.1)")
+	}
 	nsLn, err := net.Listen("tcp", net.JoinHostPort(opts.host, strconv.Itoa(opts.namesrvPort)))
 	if err != nil {
 		return fmt.Errorf("namesrv: %w", err)
@@ -142,4 +145,14 @@ func stopNamesrv(ns *namesrv.Server, serveErr <-chan error) error {
 		return fmt.Errorf("namesrv: %w", err)
 	}
 	return nil
+}
+
+// exposedWithoutACL reports whether host is reachable from other machines (not a loopback
+// address or localhost) while ACL is off.
+func exposedWithoutACL(host string, aclEnable bool) bool {
+	if aclEnable || host == "localhost" {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip == nil || !ip.IsLoopback()
 }
