@@ -1,11 +1,14 @@
 package e2e
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -57,7 +60,7 @@ type aclCluster struct {
 
 // startACLCluster starts a NameServer and a broker, both with aclEnable=true on one
 // accounts file; the broker signs its registration as brokerAdmin.
-func startACLCluster(t *testing.T) *aclCluster {
+func startACLCluster(t *testing.T, opts ...func(*broker.Config)) *aclCluster {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "plain_acl.yml")
 	if err := os.WriteFile(path, []byte(aclAccounts), 0o600); err != nil {
@@ -68,6 +71,9 @@ func startACLCluster(t *testing.T) *aclCluster {
 		c.AclEnable, c.AclConfigFile = true, path
 		c.AccessKey, c.SecretKey = credAdmin.AccessKey, credAdmin.SecretKey
 		c.AutoCreateTopicEnable = false
+		for _, o := range opts {
+			o(c)
+		}
 	})
 	c := &aclCluster{cluster: &cluster{ns: ns, b: b}, path: path}
 	c.waitRoute(t, b.Config.BrokerName) // the signed registration was accepted
@@ -304,5 +310,57 @@ func TestACLFileReload(t *testing.T) {
 	})
 	if resp := invoke(t, baddr, nil, white); resp.Code != 0 {
 		t.Fatalf("white-listed address after reload: %d %s", resp.Code, resp.Remark)
+	}
+}
+
+// TestACLAuditLogAndUndeclaredRight: admin requests, allowed and refused, are audited as
+// JSON lines; a handler registered without a declared right is refused while ACL is on.
+func TestACLAuditLogAndUndeclaredRight(t *testing.T) {
+	audit := filepath.Join(t.TempDir(), "audit.log")
+	c := startACLCluster(t, func(cfg *broker.Config) { cfg.AuditLogPath = audit })
+	baddr := c.b.Addr
+	wantRefused(t, "non-admin", invoke(t, baddr, credProducer, request(protocol.UpdateAndCreateTopic, topicHeader("AuditNo"), nil)), protocol.NoPermission, "admin")
+	if resp := invoke(t, baddr, credAdmin, request(protocol.UpdateAndCreateTopic, topicHeader("AuditYes"), nil)); resp.Code != 0 {
+		t.Fatalf("admin create: %d %s", resp.Code, resp.Remark)
+	}
+	// A send is not an admin request: not audited.
+	if resp := invoke(t, baddr, credProducer, sendReq("AclTopic", "pgAcl", "x")); resp.Code != 0 {
+		t.Fatalf("send: %d %s", resp.Code, resp.Remark)
+	}
+	f, err := os.Open(audit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	type line struct {
+		Time, Remote, AccessKey, Request, Resource string
+		Code                                       int16
+		Allowed                                    bool
+	}
+	var lines []line
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var l line
+		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+			t.Fatalf("audit line %q: %v", sc.Text(), err)
+		}
+		lines = append(lines, l)
+	}
+	if len(lines) != 2 ||
+		lines[0].AccessKey != "producer1" || lines[0].Allowed || lines[0].Code != 17 || lines[0].Resource != "topic=AuditNo" ||
+		lines[1].AccessKey != "brokerAdmin" || !lines[1].Allowed || lines[1].Request != "UPDATE_AND_CREATE_TOPIC" ||
+		!strings.HasPrefix(lines[1].Remote, "127.0.0.1:") || lines[1].Time == "" {
+		t.Fatalf("audit lines: %+v", lines)
+	}
+
+	const undeclared = protocol.RequestCode(31999)
+	var ran atomic.Bool
+	c.b.Handle(undeclared, broker.PoolAdmin, remoting.HandlerFunc(func(_ context.Context, _ *remoting.Conn, req *remoting.Command) *remoting.Command {
+		ran.Store(true)
+		return remoting.NewResponse(req, 0, "")
+	}))
+	wantRefused(t, "undeclared right", invoke(t, baddr, credAdmin, request(undeclared, nil, nil)), protocol.NoPermission, "declares no right")
+	if ran.Load() {
+		t.Fatal("handler without a declared right ran")
 	}
 }
