@@ -2,6 +2,7 @@ package remoting
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"log/slog"
 	"net"
@@ -22,6 +23,9 @@ type ServerConfig struct {
 	// IdleTimeout closes connections that send nothing for this long (default 120 s, as
 	// Java's serverChannelMaxIdleTimeSeconds; negative disables).
 	IdleTimeout time.Duration
+	// TLS, when set, is used as TLSMode says (tls.go); nil serves plain connections.
+	TLS     *tls.Config
+	TLSMode TLSMode
 }
 
 const (
@@ -37,6 +41,9 @@ type Server struct {
 	g    *group
 	mux  *mux
 	conf connConfig
+
+	tls     *tls.Config
+	tlsMode TLSMode
 
 	opaque atomic.Int32
 	nextID atomic.Uint64
@@ -82,6 +89,7 @@ func NewServer(cfg ServerConfig) *Server {
 		conns: make(map[*Conn]struct{}),
 		done:  make(chan struct{}),
 	}
+	s.tls, s.tlsMode = cfg.TLS, cfg.TLSMode
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	def := NewPool("default", defaultPoolWorkers, defaultPoolQueue)
 	s.mux = newMux(log, s.g, def)
@@ -195,7 +203,7 @@ func (s *Server) Serve(ln net.Listener) error {
 }
 
 func (s *Server) startConn(nc net.Conn) {
-	c := newConn(s.nextID.Add(1), nc, &s.conf)
+	c := newConn(s.nextID.Add(1), s.wrapTLS(nc), &s.conf)
 	s.mu.Lock()
 	s.conns[c] = struct{}{}
 	s.mu.Unlock()
