@@ -198,12 +198,23 @@ func New(cfg Config, logger *slog.Logger) (*Broker, error) {
 	if idle <= 0 {
 		idle = -1
 	}
-	b.server = remoting.NewServer(remoting.ServerConfig{Logger: logger, IdleTimeout: idle})
+	stls, smode, err := cfg.serverTLS()
+	if err != nil {
+		ms.Close()
+		return nil, err
+	}
+	ctls, err := cfg.clientTLS()
+	if err != nil {
+		ms.Close()
+		return nil, err
+	}
+	b.server = remoting.NewServer(remoting.ServerConfig{Logger: logger, IdleTimeout: idle, TLS: stls, TLSMode: smode})
 	b.server.OnClose(b.connClosed)
 	b.client = remoting.NewClient(remoting.ClientConfig{
 		Logger:      logger,
 		DialTimeout: time.Duration(cfg.ConnectTimeoutMillis) * time.Millisecond,
 		Credentials: cfg.credentials(),
+		TLS:         ctls,
 	})
 	timeout := time.Duration(cfg.RegisterBrokerTimeoutMills) * time.Millisecond
 	if timeout <= 0 {

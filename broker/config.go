@@ -217,6 +217,26 @@ type BrokerConfig struct {
 	SecretKey string `prop:"secretKey"`
 	// AuditLogPath, when set, appends one JSON line per admin or config request (empty: off).
 	AuditLogPath string `prop:"auditLogPath"`
+	// TlsServerMode is TLS on the remoting port: disabled, permissive (TLS and plain on one
+	// port) or enforcing (TLS only) (default disabled).
+	TlsServerMode string `prop:"tlsServerMode"`
+	// TlsServerCertPath and TlsServerKeyPath are the PEM certificate chain and key.
+	TlsServerCertPath string `prop:"tlsServerCertPath"`
+	TlsServerKeyPath  string `prop:"tlsServerKeyPath"`
+	// TlsServerKeyPassword would decrypt an encrypted key; not supported (must be empty).
+	TlsServerKeyPassword string `prop:"tlsServerKeyPassword"`
+	// TlsServerNeedClientAuth is none, optional or require (default none).
+	TlsServerNeedClientAuth string `prop:"tlsServerNeedClientAuth"`
+	// TlsServerTrustCertPath is the CA file client certificates are checked against.
+	TlsServerTrustCertPath string `prop:"tlsServerTrustCertPath"`
+	// TlsEnable makes the broker's own connections (nameservers, master) use TLS (false).
+	TlsEnable bool `prop:"tlsEnable"`
+	// TlsClientTrustCertPath verifies servers when TlsEnable (empty: not verified, as
+	// Apache's default test mode); TlsClientCertPath and TlsClientKeyPath are the broker's
+	// client certificate, when servers require one.
+	TlsClientTrustCertPath string `prop:"tlsClientTrustCertPath"`
+	TlsClientCertPath      string `prop:"tlsClientCertPath"`
+	TlsClientKeyPath       string `prop:"tlsClientKeyPath"`
 	// StoreReplyMessageEnable stores reply messages as well as pushing them to the requester.
 	StoreReplyMessageEnable  bool `prop:"storeReplyMessageEnable"`
 	UseServerSideResetOffset bool `prop:"useServerSideResetOffset"`
@@ -562,7 +582,7 @@ func (c Config) Properties() string {
 		if e.Key == "mapedFileSizeCommitLog" || e.Key == "mapedFileSizeConsumeQueue" {
 			continue
 		}
-		if e.Key == "secretKey" { // never shown to GET_BROKER_CONFIG
+		if e.Key == "secretKey" || e.Key == "tlsServerKeyPassword" { // never shown to GET_BROKER_CONFIG
 			continue
 		}
 		out = append(out, e)

@@ -1,7 +1,9 @@
 package namesrv
 
 import (
+	"crypto/tls"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"time"
 
@@ -65,4 +67,18 @@ func (s *Server) aclLoop() {
 			s.acl.Reload() //nolint:errcheck // logged by Reload
 		}
 	}
+}
+
+// serverTLS is the port's TLS (tlsServerMode and the tlsServer* keys); nil when disabled.
+func (c Config) serverTLS() (*tls.Config, remoting.TLSMode, error) {
+	mode, err := remoting.ParseTLSMode(c.TlsServerMode)
+	if err != nil || mode == remoting.TLSDisabled {
+		return nil, mode, err
+	}
+	cfg, err := remoting.ServerTLS(c.TlsServerCertPath, c.TlsServerKeyPath, c.TlsServerKeyPassword,
+		c.TlsServerNeedClientAuth, c.TlsServerTrustCertPath)
+	if err != nil {
+		return nil, mode, fmt.Errorf("namesrv: tlsServerMode=%s: %w", c.TlsServerMode, err)
+	}
+	return cfg, mode, nil
 }

@@ -56,6 +56,18 @@ type Config struct {
 	// AclConfigFile is the plain_acl.yml accounts file (default: plain_acl.yml beside
 	// namesrv.properties; relative paths are relative to it).
 	AclConfigFile string `prop:"aclConfigFile"`
+	// TlsServerMode is TLS on the remoting port: disabled, permissive (TLS and plain on one
+	// port) or enforcing (TLS only) (default disabled).
+	TlsServerMode string `prop:"tlsServerMode"`
+	// TlsServerCertPath and TlsServerKeyPath are the PEM certificate chain and key.
+	TlsServerCertPath string `prop:"tlsServerCertPath"`
+	TlsServerKeyPath  string `prop:"tlsServerKeyPath"`
+	// TlsServerKeyPassword would decrypt an encrypted key; not supported (must be empty).
+	TlsServerKeyPassword string `prop:"tlsServerKeyPassword"`
+	// TlsServerNeedClientAuth is none, optional or require (default none).
+	TlsServerNeedClientAuth string `prop:"tlsServerNeedClientAuth"`
+	// TlsServerTrustCertPath is the CA file client certificates are checked against.
+	TlsServerTrustCertPath string `prop:"tlsServerTrustCertPath"`
 	// EnableAllTopicList allows GET_ALL_TOPIC_LIST_FROM_NAMESERVER (default true).
 	EnableAllTopicList bool `prop:"enableAllTopicList"`
 	// EnableTopicList allows GET_TOPICS_BY_CLUSTER and the unit topic lists (default true).

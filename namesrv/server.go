@@ -59,6 +59,10 @@ func newServer(cfg Config, logger *slog.Logger, now func() time.Time) (*Server, 
 	if idle == 0 {
 		idle = -1
 	}
+	stls, smode, err := cfg.serverTLS()
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{
 		log:    logger,
 		routes: newRouteTable(cfg),
@@ -69,6 +73,8 @@ func newServer(cfg Config, logger *slog.Logger, now func() time.Time) (*Server, 
 		rs: remoting.NewServer(remoting.ServerConfig{
 			Logger:      logger,
 			IdleTimeout: idle,
+			TLS:         stls,
+			TLSMode:     smode,
 		}),
 	}
 	if cfg.AclEnable {
