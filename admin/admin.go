@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -47,6 +48,8 @@ type Options struct {
 	Concurrency int
 	// Credentials, when set, sign every request (ACL v1).
 	Credentials *remoting.Credentials
+	// TLS, when set, wraps every connection in TLS (remoting.ClientTLS builds one).
+	TLS *tls.Config
 }
 
 // Admin is an operator client for RocketMQ nameservers and brokers: ours or Apache's. It
@@ -89,6 +92,7 @@ func New(opts Options) (*Admin, error) {
 			Logger:      log,
 			DialTimeout: opts.Timeout,
 			Credentials: opts.Credentials,
+			TLS:         opts.TLS,
 		}),
 	}, nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -79,5 +80,30 @@ func TestStandaloneExposedWithoutACL(t *testing.T) {
 		if got := exposedWithoutACL(tc.host, tc.acl); got != tc.want {
 			t.Errorf("exposedWithoutACL(%q, %v) = %v", tc.host, tc.acl, got)
 		}
+	}
+}
+
+// TestTLSContext: a context with --tls reaches a broker whose port enforces TLS; without
+// TLS the broker's part of the answer fails.
+func TestTLSContext(t *testing.T) {
+	cert, key := mqtest.TLSCert(t)
+	ns := mqtest.StartNamesrv(t, func(c *namesrv.Config) {
+		c.TlsServerMode, c.TlsServerCertPath, c.TlsServerKeyPath = "permissive", cert, key
+	})
+	mqtest.StartBroker(t, ns.Addr, func(c *broker.Config) {
+		c.TlsServerMode, c.TlsServerCertPath, c.TlsServerKeyPath = "enforcing", cert, key
+		c.TlsEnable = true
+	})
+	t.Setenv("MQ_CONFIG", filepath.Join(t.TempDir(), "config.yaml"))
+	if code, _, errOut := runMQ(t, "cluster", "list", "-n", ns.Addr); code == 0 {
+		t.Fatalf("plain admin reached an enforcing broker: %s", errOut)
+	}
+	var out, errOut bytes.Buffer
+	if code := run(t.Context(), []string{"ctx", "add", "secure", ns.Addr, "--tls", "--tls-ca", cert},
+		IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}); code != 0 {
+		t.Fatalf("ctx add: %d %s%s", code, out.String(), errOut.String())
+	}
+	if code, out, errOut := runMQ(t, "cluster", "list", "-o", "json"); code != 0 || !strings.Contains(out, "broker-a") {
+		t.Fatalf("cluster list over TLS: exit %d\n%s%s", code, out, errOut)
 	}
 }

@@ -25,7 +25,7 @@ func completionAdmin(f *adminFlags) (*admin.Admin, context.Context, context.Canc
 	if err != nil || len(admin.SplitAddrs(r.nameservers)) == 0 {
 		return nil, nil, nil, false
 	}
-	a, err := admin.New(admin.Options{NameServers: admin.SplitAddrs(r.nameservers), Timeout: completionTimeout, Credentials: r.creds})
+	a, err := admin.New(admin.Options{NameServers: admin.SplitAddrs(r.nameservers), Timeout: completionTimeout, Credentials: r.creds, TLS: r.tls})
 	if err != nil {
 		return nil, nil, nil, false
 	}

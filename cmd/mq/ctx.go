@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"os"
@@ -27,6 +28,12 @@ type mqContext struct {
 	AccessKey   string `yaml:"accessKey,omitempty" json:"accessKey,omitempty"`
 	SecretKey   string `yaml:"secretKey,omitempty" json:"-"`
 	ReadOnly    bool   `yaml:"readOnly,omitempty" json:"readOnly"`
+	// TLS connects with TLS; TLSCAFile verifies the servers (empty: not verified);
+	// TLSCertFile and TLSKeyFile are a client certificate.
+	TLS         bool   `yaml:"tls,omitempty" json:"tls,omitempty"`
+	TLSCAFile   string `yaml:"tlsCAFile,omitempty" json:"tlsCAFile,omitempty"`
+	TLSCertFile string `yaml:"tlsCertFile,omitempty" json:"tlsCertFile,omitempty"`
+	TLSKeyFile  string `yaml:"tlsKeyFile,omitempty" json:"tlsKeyFile,omitempty"`
 }
 
 // mqConfig is config.yaml.
@@ -101,6 +108,7 @@ func (c *mqConfig) find(name string) int {
 type resolved struct {
 	nameservers string
 	creds       *remoting.Credentials
+	tls         *tls.Config
 	context     string
 	readOnly    bool
 }
@@ -108,31 +116,45 @@ type resolved struct {
 // resolve picks the nameservers: -n/$NAMESRV_ADDR when set (and no --context), else the
 // named or current context.
 func (f *adminFlags) resolve() (resolved, error) {
-	r, err := f.resolveContext()
+	r, x, err := f.resolveContext()
+	if err != nil {
+		return r, err
+	}
 	if f.accessKey != "" {
 		r.creds = &remoting.Credentials{AccessKey: f.accessKey, SecretKey: f.secretKey}
 	}
-	return r, err
+	if f.tls {
+		x.TLS = true
+	}
+	if f.tlsCA != "" {
+		x.TLSCAFile = f.tlsCA
+	}
+	if x.TLS {
+		if r.tls, err = remoting.ClientTLS(x.TLSCAFile, x.TLSCertFile, x.TLSKeyFile); err != nil {
+			return r, err
+		}
+	}
+	return r, nil
 }
 
-func (f *adminFlags) resolveContext() (resolved, error) {
+func (f *adminFlags) resolveContext() (resolved, mqContext, error) {
 	if f.namesrv != "" && f.context == "" {
-		return resolved{nameservers: f.namesrv}, nil
+		return resolved{nameservers: f.namesrv}, mqContext{}, nil
 	}
 	c, p, err := loadConfig()
 	if err != nil {
-		return resolved{}, err
+		return resolved{}, mqContext{}, err
 	}
 	name := f.context
 	if name == "" {
 		name = c.Current
 	}
 	if name == "" {
-		return resolved{}, nil
+		return resolved{}, mqContext{}, nil
 	}
 	i := c.find(name)
 	if i < 0 {
-		return resolved{}, &usageError{fmt.Errorf("context %q is not in %s (see mq ctx list)", name, p)}
+		return resolved{}, mqContext{}, &usageError{fmt.Errorf("context %q is not in %s (see mq ctx list)", name, p)}
 	}
 	x := c.Contexts[i]
 	r := resolved{nameservers: x.NameServers, context: x.Name, readOnly: x.ReadOnly}
@@ -142,7 +164,7 @@ func (f *adminFlags) resolveContext() (resolved, error) {
 	if x.AccessKey != "" {
 		r.creds = &remoting.Credentials{AccessKey: x.AccessKey, SecretKey: x.SecretKey}
 	}
-	return r, nil
+	return r, x, nil
 }
 
 // confirmFlags is --yes.
@@ -197,6 +219,7 @@ In a read-only context destructive commands refuse to run.`,
 	}
 	var ro bool
 	var ak, sk string
+	var tlsCtx mqContext
 	add := &cobra.Command{
 		Use:     "add NAME NAMESRV",
 		Short:   "Add or replace a context",
@@ -207,7 +230,8 @@ In a read-only context destructive commands refuse to run.`,
 			if err != nil {
 				return err
 			}
-			x := mqContext{Name: args[0], NameServers: args[1], AccessKey: ak, SecretKey: sk, ReadOnly: ro}
+			x := mqContext{Name: args[0], NameServers: args[1], AccessKey: ak, SecretKey: sk, ReadOnly: ro,
+				TLS: tlsCtx.TLS, TLSCAFile: tlsCtx.TLSCAFile, TLSCertFile: tlsCtx.TLSCertFile, TLSKeyFile: tlsCtx.TLSKeyFile}
 			if i := c.find(args[0]); i >= 0 {
 				c.Contexts[i] = x
 			} else {
@@ -226,6 +250,10 @@ In a read-only context destructive commands refuse to run.`,
 	add.Flags().BoolVar(&ro, "read-only", false, "refuse destructive commands in this context")
 	add.Flags().StringVar(&ak, "access-key", "", "ACL access key")
 	add.Flags().StringVar(&sk, "secret-key", "", "ACL secret key")
+	add.Flags().BoolVar(&tlsCtx.TLS, "tls", false, "connect with TLS")
+	add.Flags().StringVar(&tlsCtx.TLSCAFile, "tls-ca", "", "CA file that verifies the servers (default: not verified)")
+	add.Flags().StringVar(&tlsCtx.TLSCertFile, "tls-cert", "", "client certificate (PEM), for servers that require one")
+	add.Flags().StringVar(&tlsCtx.TLSKeyFile, "tls-key", "", "client key (PEM)")
 	use := &cobra.Command{
 		Use:   "use NAME",
 		Short: "Make a context the current one",

@@ -43,6 +43,9 @@ type adminFlags struct {
 	quiet bool
 	// accessKey and secretKey sign every request (ACL); they override the context's.
 	accessKey, secretKey string
+	// tls connects with TLS (also when the context says so); tlsCA verifies the servers.
+	tls   bool
+	tlsCA string
 	// lookup, when set, refreshes namesrv and context from the parsed flags (completion).
 	lookup func()
 }
@@ -62,6 +65,8 @@ func addAdminFlags(cmd *cobra.Command, f *adminFlags, nsName string, outShort bo
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar on stderr")
 	fs.StringVar(&f.accessKey, "access-key", os.Getenv("MQ_ACCESS_KEY"), "ACL access key to sign requests with (default $MQ_ACCESS_KEY, else the context's)")
 	fs.StringVar(&f.secretKey, "secret-key", os.Getenv("MQ_SECRET_KEY"), "ACL secret key (default $MQ_SECRET_KEY)")
+	fs.BoolVar(&f.tls, "tls", false, "connect with TLS (default: the context's setting)")
+	fs.StringVar(&f.tlsCA, "tls-ca", "", "CA file that verifies the servers with --tls (default: not verified)")
 	fs.StringVar(&f.context, "context", os.Getenv("MQ_CONTEXT"), "use this context of mq ctx (default: the current one; -n wins)")
 	_ = cmd.RegisterFlagCompletionFunc("context", completeContexts)
 	_ = cmd.RegisterFlagCompletionFunc("output", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
@@ -95,7 +100,7 @@ func (f *adminFlags) open() (*admin.Admin, error) {
 	if err != nil {
 		return nil, err
 	}
-	return admin.New(admin.Options{NameServers: admin.SplitAddrs(r.nameservers), Timeout: f.timeout, Credentials: r.creds})
+	return admin.New(admin.Options{NameServers: admin.SplitAddrs(r.nameservers), Timeout: f.timeout, Credentials: r.creds, TLS: r.tls})
 }
 
 // table is what a command shows in table form. Wide columns are shown only with -o wide; each

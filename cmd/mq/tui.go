@@ -98,7 +98,7 @@ func runTUI(ctx context.Context, opts *tuiOptions, streams IOStreams) error {
 	if err != nil {
 		return err
 	}
-	a, err := admin.New(admin.Options{NameServers: admin.SplitAddrs(opts.namesrv), Timeout: opts.timeout, Credentials: r.creds, Logger: log})
+	a, err := admin.New(admin.Options{NameServers: admin.SplitAddrs(opts.namesrv), Timeout: opts.timeout, Credentials: r.creds, TLS: r.tls, Logger: log})
 	if err != nil {
 		return err
 	}
