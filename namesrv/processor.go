@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mq-project/mq/broker/acl"
 	"github.com/mq-project/mq/internal/props"
 	"github.com/mq-project/mq/protocol"
 	"github.com/mq-project/mq/remoting"
@@ -268,6 +269,9 @@ func (s *Server) updateNamesrvConfig(c *remoting.Conn, req *remoting.Command) *r
 	for _, e := range entries {
 		if black[e.Key] {
 			return reply(req, protocol.NoPermission, "Can not update config in black list.")
+		}
+		if acl.StartOnlyKeys[e.Key] {
+			return reply(req, protocol.NoPermission, e.Key+" can only be set in namesrv.properties (read at start)")
 		}
 		if err := props.Set(&next, e.Key, e.Value); err != nil {
 			return reply(req, protocol.SystemError, err.Error())

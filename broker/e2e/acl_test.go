@@ -257,6 +257,15 @@ func TestACLMatrix(t *testing.T) {
 		}
 	})
 
+	t.Run("security keys are start-only", func(t *testing.T) {
+		off := request(protocol.UpdateBrokerConfig, nil, []byte("aclEnable=false\n"))
+		wantRefused(t, "broker aclEnable=false", invoke(t, baddr, credAdmin, off), protocol.NoPermission, "only be set in broker.properties")
+		nsOff := request(protocol.UpdateNamesrvConfig, nil, []byte("aclConfigFile=/tmp/open.yml\n"))
+		wantRefused(t, "namesrv aclConfigFile", invoke(t, ns, credAdmin, nsOff), protocol.NoPermission, "only be set in namesrv.properties")
+		if !c.b.Broker.Config().AclEnable || c.ns.Server.Config().AclConfigFile != c.path {
+			t.Fatal("security settings changed over the wire")
+		}
+	})
 	t.Run("permitted producer consumer and admin", func(t *testing.T) {
 		p := newProducer(t, c.cluster, producer.WithCredentials(primitive.Credentials{AccessKey: "producer1", SecretKey: "producerSecret"}), producer.WithGroupName("pgAcl"))
 		ids := sendN(t, p, "AclTopic", "", 4)
