@@ -100,14 +100,14 @@ func (b *Broker) guard(code protocol.RequestCode, r right, fn handlerFunc) handl
 			}
 			if err != nil {
 				if audited {
-					b.audit.record(c.RemoteAddr(), req, code, false, err.Error())
+					b.auditRecord(c.RemoteAddr(), req, code, false, err.Error())
 				}
 				b.refusals.warn(b.log, c.RemoteAddr(), code, err)
 				return refusal(req, err)
 			}
 		}
 		if audited {
-			b.audit.record(c.RemoteAddr(), req, code, true, "")
+			b.auditRecord(c.RemoteAddr(), req, code, true, "")
 		}
 		return fn(ctx, c, req)
 	}

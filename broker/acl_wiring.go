@@ -2,12 +2,8 @@ package broker
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"os"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/mq-project/mq/broker/acl"
 	"github.com/mq-project/mq/protocol"
@@ -35,73 +31,24 @@ func (b *Broker) initSecurity() error {
 		b.log.Info("acl enabled", "file", cfg.AclConfigFile, "accounts", len(c.Table().File().Accounts))
 	}
 	if cfg.AuditLogPath != "" {
-		a, err := openAuditLog(cfg.AuditLogPath)
+		a, err := acl.OpenAudit(cfg.AuditLogPath)
 		if err != nil {
-			return err
+			return fmt.Errorf("broker: %w", err)
 		}
 		b.audit = a
 	}
 	return nil
 }
 
-// auditLog appends one JSON line per admin or config request.
-type auditLog struct {
-	mu sync.Mutex
-	f  *os.File
+// auditRecord writes one audit line for req.
+func (b *Broker) auditRecord(remote string, req *remoting.Command, code protocol.RequestCode, allowed bool, reason string) {
+	b.audit.Record(acl.AuditRecord{
+		Remote: remote, AccessKey: req.Ext(remoting.ExtAccessKey), Code: int16(code), Request: code.String(),
+		Resource: acl.ResourceOf(req.ExtFields), Allowed: allowed, Reason: reason,
+	})
 }
 
-// auditRecord is one line of the audit log.
-type auditRecord struct {
-	Time      string `json:"time"`
-	Remote    string `json:"remote"`
-	AccessKey string `json:"accessKey"`
-	Code      int16  `json:"code"`
-	Request   string `json:"request"`
-	Resource  string `json:"resource,omitempty"`
-	Allowed   bool   `json:"allowed"`
-	Reason    string `json:"reason,omitempty"`
-}
-
-func openAuditLog(path string) (*auditLog, error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("broker: auditLogPath: %w", err)
-	}
-	return &auditLog{f: f}, nil
-}
-
-// auditResourceKeys are the header fields that name what an admin request acts on.
-var auditResourceKeys = []string{"topic", "groupName", "group", "consumerGroup", "accessKey", "brokerName", "key"}
-
-func (a *auditLog) record(remote string, req *remoting.Command, code protocol.RequestCode, allowed bool, reason string) {
-	rec := auditRecord{
-		Time: time.Now().UTC().Format(time.RFC3339Nano), Remote: remote,
-		AccessKey: req.Ext(remoting.ExtAccessKey), Code: int16(code), Request: code.String(),
-		Allowed: allowed, Reason: reason,
-	}
-	for _, k := range auditResourceKeys {
-		if v := req.Ext(k); v != "" {
-			rec.Resource = k + "=" + v
-			break
-		}
-	}
-	line, _ := json.Marshal(rec)
-	line = append(line, '\n')
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.f.Write(line) //nolint:errcheck // an audit write error must not fail the request
-}
-
-func (a *auditLog) close() error {
-	if a == nil {
-		return nil
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.f.Close()
-}
-
-// errACLDisabled answers the ACL admin codes on a broker without aclEnable (Apache:
+// remarkACLDisabled answers the ACL admin codes on a broker without aclEnable (Apache:
 // "The broker does not enable acl").
 const remarkACLDisabled = "The broker does not enable acl"
 

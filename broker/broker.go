@@ -84,7 +84,7 @@ type Broker struct {
 	// acl checks requests when aclEnable=true (nil otherwise); audit records admin
 	// requests when auditLogPath is set (acl_wiring.go).
 	acl      *acl.Checker
-	audit    *auditLog
+	audit    *acl.Audit
 	refusals refusalLog
 	boot     time.Time
 	pulled   pullOffsets
@@ -473,7 +473,7 @@ func (b *Broker) shutdown() {
 		errs = append(errs, fmt.Errorf("broker: close store: %w", err))
 	}
 	b.client.Close()
-	if err := b.audit.close(); err != nil {
+	if err := b.audit.Close(); err != nil {
 		errs = append(errs, err)
 	}
 	b.shutErr = errors.Join(errs...)

@@ -38,19 +38,27 @@ func (c *Config) ResolveACLFile(path string) {
 	}
 }
 
-// guard wraps fn with the admin check for adminCodes when ACL is on.
+// guard wraps the adminCodes with the admin check (aclEnable=true) and the audit log
+// (auditLogPath).
 func (s *Server) guard(code protocol.RequestCode, fn func(*remoting.Conn, *remoting.Command) *remoting.Command) func(*remoting.Conn, *remoting.Command) *remoting.Command {
-	if s.acl == nil || !adminCodes[code] {
+	if (s.acl == nil && s.audit == nil) || !adminCodes[code] {
 		return fn
 	}
 	return func(c *remoting.Conn, req *remoting.Command) *remoting.Command {
-		if _, err := s.acl.Check(req, c.RemoteAddr(), acl.Need{Admin: true}); err != nil {
-			s.log.Warn("request refused by acl", "remote", c.RemoteAddr(), "code", code, "err", err)
-			if errors.Is(err, acl.ErrAuthentication) {
-				return reply(req, protocol.SystemError, "AclException: "+err.Error())
+		rec := acl.AuditRecord{Remote: c.RemoteAddr(), AccessKey: req.Ext(remoting.ExtAccessKey), Code: int16(code),
+			Request: code.String(), Resource: acl.ResourceOf(req.ExtFields), Allowed: true}
+		if s.acl != nil {
+			if _, err := s.acl.Check(req, c.RemoteAddr(), acl.Need{Admin: true}); err != nil {
+				rec.Allowed, rec.Reason = false, err.Error()
+				s.audit.Record(rec)
+				s.log.Warn("request refused by acl", "remote", c.RemoteAddr(), "code", code, "err", err)
+				if errors.Is(err, acl.ErrAuthentication) {
+					return reply(req, protocol.SystemError, "AclException: "+err.Error())
+				}
+				return reply(req, protocol.NoPermission, err.Error())
 			}
-			return reply(req, protocol.NoPermission, err.Error())
 		}
+		s.audit.Record(rec)
 		return fn(c, req)
 	}
 }

@@ -56,6 +56,8 @@ type Config struct {
 	// AclConfigFile is the plain_acl.yml accounts file (default: plain_acl.yml beside
 	// namesrv.properties; relative paths are relative to it).
 	AclConfigFile string `prop:"aclConfigFile"`
+	// AuditLogPath, when set, appends one JSON line per write or config request (empty: off).
+	AuditLogPath string `prop:"auditLogPath"`
 	// TlsServerMode is TLS on the remoting port: disabled, permissive (TLS and plain on one
 	// port) or enforcing (TLS only) (default disabled).
 	TlsServerMode string `prop:"tlsServerMode"`

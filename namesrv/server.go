@@ -29,7 +29,8 @@ type Server struct {
 	cfgMu sync.RWMutex
 	cfg   Config
 
-	acl *acl.Checker // aclEnable=true (acl.go)
+	acl   *acl.Checker // aclEnable=true (acl.go)
+	audit *acl.Audit   // auditLogPath
 
 	lifeMu   sync.Mutex // guards scanning and shutting, so wg.Go never races wg.Wait
 	scanning bool
@@ -83,6 +84,11 @@ func newServer(cfg Config, logger *slog.Logger, now func() time.Time) (*Server, 
 		}
 		if s.acl, err = acl.Open(cfg.AclConfigFile, logger); err != nil {
 			return nil, fmt.Errorf("namesrv: aclEnable=true: %w", err)
+		}
+	}
+	if cfg.AuditLogPath != "" {
+		if s.audit, err = acl.OpenAudit(cfg.AuditLogPath); err != nil {
+			return nil, fmt.Errorf("namesrv: %w", err)
 		}
 	}
 	s.registerHandlers()
@@ -146,6 +152,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if first {
 		if perr := s.kv.persist(); perr != nil {
 			err = errors.Join(err, perr)
+		}
+		if aerr := s.audit.Close(); aerr != nil {
+			err = errors.Join(err, aerr)
 		}
 		s.log.Info("shutdown")
 	}

@@ -373,3 +373,30 @@ func TestACLAuditLogAndUndeclaredRight(t *testing.T) {
 		t.Fatal("handler without a declared right ran")
 	}
 }
+
+// TestNamesrvAudit: the NameServer audits its write requests, allowed and refused.
+func TestNamesrvAudit(t *testing.T) {
+	dir := t.TempDir()
+	path, audit := filepath.Join(dir, "plain_acl.yml"), filepath.Join(dir, "audit.log")
+	if err := os.WriteFile(path, []byte(aclAccounts), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ns := mqtest.StartNamesrv(t, func(c *namesrv.Config) { c.AclEnable, c.AclConfigFile, c.AuditLogPath = true, path, audit })
+	kv := request(protocol.PutKVConfig, &protocol.PutKVConfigRequestHeader{Namespace: "ns1", Key: "k", Value: "v"}, nil)
+	wantRefused(t, "kv put", invoke(t, ns.Addr, credProducer, kv), protocol.NoPermission, "admin")
+	kv = request(protocol.PutKVConfig, &protocol.PutKVConfigRequestHeader{Namespace: "ns1", Key: "k", Value: "v"}, nil)
+	if resp := invoke(t, ns.Addr, credAdmin, kv); resp.Code != 0 {
+		t.Fatalf("admin kv put: %d %s", resp.Code, resp.Remark)
+	}
+	invoke(t, ns.Addr, nil, request(protocol.GetBrokerClusterInfo, nil, nil)) // a read: not audited
+	data, err := os.ReadFile(audit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Split(strings.TrimSpace(string(data)), "\n")
+	if len(got) != 2 || !strings.Contains(got[0], `"accessKey":"producer1"`) || !strings.Contains(got[0], `"allowed":false`) ||
+		!strings.Contains(got[1], `"accessKey":"brokerAdmin"`) || !strings.Contains(got[1], `"allowed":true`) ||
+		!strings.Contains(got[1], `"request":"PUT_KV_CONFIG"`) || !strings.Contains(got[1], `"resource":"namespace=ns1"`) {
+		t.Fatalf("namesrv audit:\n%s", data)
+	}
+}
