@@ -211,32 +211,36 @@ type BrokerConfig struct {
 	// AclConfigFile is the plain_acl.yml accounts file (default: plain_acl.yml beside the
 	// broker.properties Load read; a relative path is relative to that file's directory).
 	AclConfigFile string `prop:"aclConfigFile"`
-	// AccessKey and SecretKey sign the broker's own requests (registration, slave sync)
-	// when the nameservers or the master check ACL (empty: unsigned).
+	// AccessKey signs the broker's own requests (registration, slave sync) when the
+	// nameservers or the master check ACL (empty: unsigned).
 	AccessKey string `prop:"accessKey"`
+	// SecretKey is AccessKey's secret; GET_BROKER_CONFIG never shows it.
 	SecretKey string `prop:"secretKey"`
-	// AuditLogPath, when set, appends one JSON line per admin or config request (empty: off).
+	// AuditLogPath is a file that gets one JSON line per admin or config request (empty: off).
 	AuditLogPath string `prop:"auditLogPath"`
 	// TlsServerMode is TLS on the remoting port: disabled, permissive (TLS and plain on one
 	// port) or enforcing (TLS only) (default disabled).
 	TlsServerMode string `prop:"tlsServerMode"`
-	// TlsServerCertPath and TlsServerKeyPath are the PEM certificate chain and key.
+	// TlsServerCertPath is the server's PEM certificate chain.
 	TlsServerCertPath string `prop:"tlsServerCertPath"`
-	TlsServerKeyPath  string `prop:"tlsServerKeyPath"`
+	// TlsServerKeyPath is the server's PEM private key (unencrypted).
+	TlsServerKeyPath string `prop:"tlsServerKeyPath"`
 	// TlsServerKeyPassword would decrypt an encrypted key; not supported (must be empty).
 	TlsServerKeyPassword string `prop:"tlsServerKeyPassword"`
-	// TlsServerNeedClientAuth is none, optional or require (default none).
+	// TlsServerNeedClientAuth says whether clients must present a certificate: none,
+	// optional or require (default none).
 	TlsServerNeedClientAuth string `prop:"tlsServerNeedClientAuth"`
 	// TlsServerTrustCertPath is the CA file client certificates are checked against.
 	TlsServerTrustCertPath string `prop:"tlsServerTrustCertPath"`
 	// TlsEnable makes the broker's own connections (nameservers, master) use TLS (false).
 	TlsEnable bool `prop:"tlsEnable"`
-	// TlsClientTrustCertPath verifies servers when TlsEnable (empty: not verified, as
-	// Apache's default test mode); TlsClientCertPath and TlsClientKeyPath are the broker's
-	// client certificate, when servers require one.
+	// TlsClientTrustCertPath is the CA file that verifies servers when TlsEnable (empty: not
+	// verified, as Apache's default test mode).
 	TlsClientTrustCertPath string `prop:"tlsClientTrustCertPath"`
-	TlsClientCertPath      string `prop:"tlsClientCertPath"`
-	TlsClientKeyPath       string `prop:"tlsClientKeyPath"`
+	// TlsClientCertPath is the broker's client certificate, for servers that require one.
+	TlsClientCertPath string `prop:"tlsClientCertPath"`
+	// TlsClientKeyPath is the key of TlsClientCertPath.
+	TlsClientKeyPath string `prop:"tlsClientKeyPath"`
 	// StoreReplyMessageEnable stores reply messages as well as pushing them to the requester.
 	StoreReplyMessageEnable  bool `prop:"storeReplyMessageEnable"`
 	UseServerSideResetOffset bool `prop:"useServerSideResetOffset"`

@@ -56,17 +56,19 @@ type Config struct {
 	// AclConfigFile is the plain_acl.yml accounts file (default: plain_acl.yml beside
 	// namesrv.properties; relative paths are relative to it).
 	AclConfigFile string `prop:"aclConfigFile"`
-	// AuditLogPath, when set, appends one JSON line per write or config request (empty: off).
+	// AuditLogPath is a file that gets one JSON line per write or config request (empty: off).
 	AuditLogPath string `prop:"auditLogPath"`
 	// TlsServerMode is TLS on the remoting port: disabled, permissive (TLS and plain on one
 	// port) or enforcing (TLS only) (default disabled).
 	TlsServerMode string `prop:"tlsServerMode"`
-	// TlsServerCertPath and TlsServerKeyPath are the PEM certificate chain and key.
+	// TlsServerCertPath is the server's PEM certificate chain.
 	TlsServerCertPath string `prop:"tlsServerCertPath"`
-	TlsServerKeyPath  string `prop:"tlsServerKeyPath"`
+	// TlsServerKeyPath is the server's PEM private key (unencrypted).
+	TlsServerKeyPath string `prop:"tlsServerKeyPath"`
 	// TlsServerKeyPassword would decrypt an encrypted key; not supported (must be empty).
 	TlsServerKeyPassword string `prop:"tlsServerKeyPassword"`
-	// TlsServerNeedClientAuth is none, optional or require (default none).
+	// TlsServerNeedClientAuth says whether clients must present a certificate: none,
+	// optional or require (default none).
 	TlsServerNeedClientAuth string `prop:"tlsServerNeedClientAuth"`
 	// TlsServerTrustCertPath is the CA file client certificates are checked against.
 	TlsServerTrustCertPath string `prop:"tlsServerTrustCertPath"`
