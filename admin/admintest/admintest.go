@@ -108,6 +108,10 @@ func Start(cfg Config) (*Broker, error) {
 		protocol.UpdateBrokerConfig:               b.updateConfig,
 		protocol.GetBrokerConsumeStats:            b.brokerConsumeStats,
 		protocol.QueryTopicConsumeByWho:           b.consumeByWho,
+		protocol.GetBrokerClusterACLConfig:        b.aclConfig, // acl.go
+		protocol.UpdateAndCreateACLConfig:         b.aclOK,
+		protocol.DeleteACLConfig:                  b.aclOK,
+		protocol.UpdateGlobalWhiteAddrsConfig:     b.aclOK,
 	} {
 		if code == protocol.ViewBrokerStatsData && cfg.NoStats {
 			continue
