@@ -77,6 +77,14 @@ func runStandalone(ctx context.Context, opts *standaloneOptions, g *globalOption
 	}
 	bCfg.ListenPort = opts.brokerPort
 	bCfg.BrokerIP1 = opts.host
+	if bCfg.AclEnable {
+		// One accounts file protects both servers; the broker signs its registration.
+		nsCfg.AclEnable, nsCfg.AclConfigFile = true, bCfg.AclConfigFile
+		if bCfg.AccessKey == "" {
+			return errors.New("standalone: aclEnable=true needs accessKey and secretKey of an admin account in " +
+				"broker.properties (the broker signs its registration with the nameserver)")
+		}
+	}
 	if opts.printConfig {
 		bCfg.NamesrvAddr = net.JoinHostPort(opts.host, strconv.Itoa(opts.namesrvPort))
 		if err := bCfg.Validate(); err != nil {
