@@ -51,7 +51,9 @@ func (s *Server) guard(code protocol.RequestCode, fn func(*remoting.Conn, *remot
 			if _, err := s.acl.Check(req, c.RemoteAddr(), acl.Need{Admin: true}); err != nil {
 				rec.Allowed, rec.Reason = false, err.Error()
 				s.audit.Record(rec)
-				s.log.Warn("request refused by acl", "remote", c.RemoteAddr(), "code", code, "err", err)
+				if now, last := time.Now().UnixNano(), s.lastRefusal.Load(); now-last >= int64(time.Second) && s.lastRefusal.CompareAndSwap(last, now) {
+					s.log.Warn("request refused by acl", "remote", c.RemoteAddr(), "code", code, "err", err) // at most one a second
+				}
 				if errors.Is(err, acl.ErrAuthentication) {
 					return reply(req, protocol.SystemError, "AclException: "+err.Error())
 				}

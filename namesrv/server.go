@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mq-project/mq/broker/acl"
@@ -31,6 +32,8 @@ type Server struct {
 
 	acl   *acl.Checker // aclEnable=true (acl.go)
 	audit *acl.Audit   // auditLogPath
+
+	lastRefusal atomic.Int64 // unix nanos of the last refusal warning
 
 	lifeMu   sync.Mutex // guards scanning and shutting, so wg.Go never races wg.Wait
 	scanning bool
