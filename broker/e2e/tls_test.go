@@ -20,6 +20,15 @@ import (
 // port; a broker in enforcing mode registers with it over TLS (tlsEnable) and refuses plain
 // clients; the official client with WithTls produces and consumes.
 func TestTLSGoClient(t *testing.T) {
+	// GoC trap: every client's RemotingClientConfig points at one package-level default
+	// (internal.DefaultClientOptions), so WithTls(true) turns TLS on for every client the
+	// process creates later. Switch it back when the test ends (cleanups run last-first, so
+	// this runs after the clients below shut down).
+	t.Cleanup(func() {
+		if _, err := producer.NewDefaultProducer(producer.WithTls(false), producer.WithNameServer([]string{"127.0.0.1:1"}), producer.WithInstanceName(instance(t))); err != nil {
+			t.Errorf("reset GoC's TLS default: %v", err)
+		}
+	})
 	cert, key := mqtest.TLSCert(t)
 	ns := mqtest.StartNamesrv(t, func(c *namesrv.Config) {
 		c.TlsServerMode, c.TlsServerCertPath, c.TlsServerKeyPath = "permissive", cert, key
