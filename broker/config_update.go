@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mq-project/mq/broker/acl"
 	"github.com/mq-project/mq/internal/props"
 	"github.com/mq-project/mq/protocol"
 	"github.com/mq-project/mq/remoting"
@@ -104,6 +105,11 @@ func (b *Broker) updateBrokerConfig(_ context.Context, c *remoting.Conn, req *re
 	entries, err := props.Parse(src, string(req.Body))
 	if err != nil {
 		return errorResponse(req, protocol.InvalidParameter, props.Brief(err, maxReportedProblems))
+	}
+	for _, e := range entries {
+		if acl.StartOnlyKeys[e.Key] {
+			return errorResponse(req, protocol.NoPermission, e.Key+" can only be set in broker.properties (read at start)")
+		}
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()

@@ -3,6 +3,7 @@ package remoting
 import (
 	"cmp"
 	"context"
+	"crypto/tls"
 	"errors"
 	"log/slog"
 	"net"
@@ -38,6 +39,9 @@ type ServerConfig struct {
 	// (default DefaultInboundBytes; negative: no limit). Such a frame reserves its length
 	// before its body is read; one that cannot within 10 s closes its connection.
 	InboundBytes int64
+	// TLS, when set, is used as TLSMode says (tls.go); nil serves plain connections.
+	TLS     *tls.Config
+	TLSMode TLSMode
 }
 
 // orDefault maps 0 to def and negative values to 0 (no limit).
@@ -64,6 +68,9 @@ type Server struct {
 	g    *group
 	mux  *mux
 	conf connConfig
+
+	tls     *tls.Config
+	tlsMode TLSMode
 
 	opaque atomic.Int32
 	nextID atomic.Uint64
@@ -114,6 +121,7 @@ func NewServer(cfg ServerConfig) *Server {
 		conns: make(map[*Conn]struct{}),
 		done:  make(chan struct{}),
 	}
+	s.tls, s.tlsMode = cfg.TLS, cfg.TLSMode
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	def := NewPool("default", defaultPoolWorkers, defaultPoolQueue)
 	s.mux = newMux(log, s.g, def)
@@ -243,7 +251,7 @@ func (s *Server) startConn(nc net.Conn) {
 		s.refuse(nc)
 		return
 	}
-	c := newConn(s.nextID.Add(1), nc, &s.conf)
+	c := newConn(s.nextID.Add(1), s.wrapTLS(nc), &s.conf)
 	s.conns[c] = struct{}{}
 	s.mu.Unlock()
 	if !c.run(s.g) {
