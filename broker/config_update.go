@@ -48,6 +48,11 @@ var refusedUpdateKeys = func() map[string]string {
 	add("the geometry of the existing store", "mappedFileSizeCommitLog mappedFileSizeConsumeQueue "+
 		"mapedFileSizeCommitLog mapedFileSizeConsumeQueue")
 	add("a security switch", "aclEnable authenticationEnabled authorizationEnabled")
+	for k := range acl.StartOnlyKeys { // credentials, TLS material, audit log: read at start
+		if _, ok := m[k]; !ok {
+			m[k] = "a security setting, read at start"
+		}
+	}
 	return m
 }()
 
@@ -105,11 +110,6 @@ func (b *Broker) updateBrokerConfig(_ context.Context, c *remoting.Conn, req *re
 	entries, err := props.Parse(src, string(req.Body))
 	if err != nil {
 		return errorResponse(req, protocol.InvalidParameter, props.Brief(err, maxReportedProblems))
-	}
-	for _, e := range entries {
-		if acl.StartOnlyKeys[e.Key] {
-			return errorResponse(req, protocol.NoPermission, e.Key+" can only be set in broker.properties (read at start)")
-		}
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
