@@ -10,8 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/mq-project/mq/internal/promexport"
 	"github.com/mq-project/mq/broker/acl"
+	"github.com/mq-project/mq/internal/promexport"
 	"github.com/mq-project/mq/protocol"
 	"github.com/mq-project/mq/remoting"
 )
