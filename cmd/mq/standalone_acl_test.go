@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,13 +21,13 @@ import (
 
 // startStandaloneProc runs `mq standalone args…` as a child process and returns its ports-file
 // addresses and its stderr.
-func startStandaloneProc(t *testing.T, dir string, args ...string) (ns, brk string, stderr *bytes.Buffer) {
+func startStandaloneProc(t *testing.T, dir string, args ...string) (ns, brk string, stderr *lockedBuffer) {
 	t.Helper()
 	ports := filepath.Join(dir, "ports")
 	cmd := exec.Command(os.Args[0], append([]string{"standalone", "--namesrv-port", "0", "--broker-port", "0",
 		"--store", filepath.Join(dir, "store"), "--ports-file", ports}, args...)...)
 	cmd.Env = append(os.Environ(), "MQ_TEST_RUN_MAIN=1", "HOME="+dir)
-	stderr = &bytes.Buffer{}
+	stderr = &lockedBuffer{}
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -50,6 +51,24 @@ func startStandaloneProc(t *testing.T, dir string, args ...string) (ns, brk stri
 		time.Sleep(10 * time.Millisecond)
 	}
 	return ns, brk, stderr
+}
+
+// lockedBuffer is a bytes.Buffer a child process's output copier writes while the test reads.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // TestStandaloneACL: `mq standalone -c broker.properties` with aclEnable=true protects its
