@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mq-project/mq/broker/acl"
 	"github.com/mq-project/mq/internal/props"
 	"github.com/mq-project/mq/protocol"
 	"github.com/mq-project/mq/remoting"
@@ -295,7 +296,7 @@ func (s *Server) updateNamesrvConfig(c *remoting.Conn, req *remoting.Command) *r
 	var refused []string
 	seen := map[string]bool{}
 	for _, e := range entries {
-		if (black[e.Key] || refusedUpdateKeys[e.Key]) && !seen[e.Key] {
+		if (black[e.Key] || refusedUpdateKeys[e.Key] || acl.StartOnlyKeys[e.Key]) && !seen[e.Key] {
 			seen[e.Key] = true
 			refused = append(refused, e.Key)
 		}

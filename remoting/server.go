@@ -3,6 +3,7 @@ package remoting
 import (
 	"cmp"
 	"context"
+	"crypto/tls"
 	"errors"
 	"log/slog"
 	"net"
@@ -39,6 +40,9 @@ type ServerConfig struct {
 	// before its body is read; connections whose reserved frame stalled for a second are
 	// closed while others wait, and one that cannot reserve within 10 s closes its own.
 	InboundBytes int64
+	// TLS, when set, is used as TLSMode says (tls.go); nil serves plain connections.
+	TLS     *tls.Config
+	TLSMode TLSMode
 }
 
 // orDefault maps 0 to def and negative values to 0 (no limit).
@@ -65,6 +69,9 @@ type Server struct {
 	g    *group
 	mux  *mux
 	conf connConfig
+
+	tls     *tls.Config
+	tlsMode TLSMode
 
 	opaque atomic.Int32
 	nextID atomic.Uint64
@@ -116,6 +123,7 @@ func NewServer(cfg ServerConfig) *Server {
 		conns: make(map[*Conn]struct{}),
 		done:  make(chan struct{}),
 	}
+	s.tls, s.tlsMode = cfg.TLS, cfg.TLSMode
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	def := NewPool("default", defaultPoolWorkers, defaultPoolQueue)
 	s.mux = newMux(log, s.g, def)
@@ -248,7 +256,7 @@ func (s *Server) startConn(nc net.Conn) {
 		s.refuse(nc)
 		return
 	}
-	c := newConn(s.nextID.Add(1), nc, &s.conf)
+	c := newConn(s.nextID.Add(1), s.wrapTLS(nc), &s.conf)
 	s.conns[c] = struct{}{}
 	s.mu.Unlock()
 	if !c.run(s.g) {
