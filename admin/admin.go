@@ -14,10 +14,12 @@ import (
 	"github.com/mq-project/mq/remoting"
 )
 
-// Errors returned by Admin. Server refusals are *remoting.ResponseError (errors.As); fan-out
+// Errors returned by Admin. Server refusals are *ServerError, which unwraps to the
+// *remoting.ResponseError (errors.As, IsCode); fan-out
 // calls that some targets did not answer return a *FanoutError.
 var (
-	// ErrNoNameServers is returned by New when Options.NameServers is empty.
+	// ErrNoNameServers is returned by New when Options.NameServers is empty (unless
+	// BrokersOnly is set), and by calls that need a nameserver on such an Admin.
 	ErrNoNameServers = errors.New("admin: no nameserver addresses")
 	// ErrClusterNotFound is returned when the nameservers know no cluster of the given name.
 	ErrClusterNotFound = errors.New("admin: cluster not found")
@@ -50,6 +52,9 @@ type Options struct {
 	Credentials *remoting.Credentials
 	// TLS, when set, wraps every connection in TLS (remoting.ClientTLS builds one).
 	TLS *tls.Config
+	// BrokersOnly allows New without nameservers, for calls addressed to a broker (e.g.
+	// BrokerConfig); a call that needs a nameserver returns ErrNoNameServers.
+	BrokersOnly bool
 }
 
 // Admin is an operator client for RocketMQ nameservers and brokers: ours or Apache's. It
@@ -70,7 +75,7 @@ func New(opts Options) (*Admin, error) {
 			ns = append(ns, a)
 		}
 	}
-	if len(ns) == 0 {
+	if len(ns) == 0 && !opts.BrokersOnly {
 		return nil, ErrNoNameServers
 	}
 	opts.NameServers = ns
@@ -116,16 +121,24 @@ func (a *Admin) NameServers() []string { return append([]string(nil), a.opts.Nam
 func (a *Admin) Close() error { return a.client.Close() }
 
 // invoke sends one request to addr within the per-request timeout and returns the response,
-// or a *remoting.ResponseError when the server answered with a code other than SUCCESS.
+// or a *ServerError when the server answered with a code other than SUCCESS.
 func (a *Admin) invoke(ctx context.Context, addr string, code protocol.RequestCode, header any, body []byte) (*remoting.Command, error) {
 	resp, err := a.invokeRaw(ctx, addr, code, header, body)
 	if err != nil {
 		return nil, err
 	}
-	if err := resp.Err(); err != nil {
+	if err := a.refused(addr, code, headerExt(header), resp); err != nil {
 		return nil, err
 	}
 	return resp, nil
+}
+
+// headerExt is header's extFields, for the sentence of a refusal.
+func headerExt(header any) map[string]string {
+	if header == nil {
+		return nil
+	}
+	return protocol.EncodeHeader(header)
 }
 
 // invokeRaw is invoke without turning a non-zero code into an error.
@@ -147,10 +160,13 @@ func (a *Admin) invokeRaw(ctx context.Context, addr string, code protocol.Reques
 }
 
 // invokeNamesrv sends the request to the nameservers in order, starting with the one that
-// answered last, and moves to the next only on a network error. A nameserver that answers
-// with an error code ends the search.
+// answered last, and moves to the next only on a network error (noted in ctx's
+// NameServerReport). A nameserver that answers with an error code ends the search.
 func (a *Admin) invokeNamesrv(ctx context.Context, code protocol.RequestCode, header any, body []byte) (*remoting.Command, error) {
 	ns := a.opts.NameServers
+	if len(ns) == 0 {
+		return nil, ErrNoNameServers
+	}
 	start := int(a.nsStart.Load())
 	var errs []error
 	for i := range ns {
@@ -164,7 +180,14 @@ func (a *Admin) invokeNamesrv(ctx context.Context, code protocol.RequestCode, he
 			continue
 		}
 		a.nsStart.Store(int32(idx))
-		if err := resp.Err(); err != nil {
+		if len(errs) > 0 {
+			down := make(map[string]error, len(errs))
+			for j, err := range errs {
+				down[ns[(start+j)%len(ns)]] = err
+			}
+			noteNameServersDown(ctx, len(ns), down)
+		}
+		if err := a.refused(ns[idx], code, headerExt(header), resp); err != nil {
 			return nil, err
 		}
 		return resp, nil

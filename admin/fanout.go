@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -188,4 +189,60 @@ func wrapf(format string, args ...any) error {
 		return fmt.Errorf(format, args...)
 	}
 	return fmt.Errorf("admin: "+format, args...)
+}
+
+// NameServerReport collects the nameservers that could not be reached while calls failed
+// over to another one (a read asks one nameserver and moves on only when it is down), so a
+// command can say its answer came from fewer nameservers than configured. Safe for
+// concurrent use.
+type NameServerReport struct {
+	mu    sync.Mutex
+	total int
+	down  map[string]error
+}
+
+type nsReportKey struct{}
+
+// WithNameServerReport returns a ctx under which calls record in r the nameservers they found
+// down.
+func WithNameServerReport(ctx context.Context, r *NameServerReport) context.Context {
+	return context.WithValue(ctx, nsReportKey{}, r)
+}
+
+// noteNameServersDown records, in ctx's report if any, the nameservers that failed (errs by
+// address) before another of total answered.
+func noteNameServersDown(ctx context.Context, total int, errs map[string]error) {
+	r, ok := ctx.Value(nsReportKey{}).(*NameServerReport)
+	if !ok || len(errs) == 0 {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.total = max(r.total, total)
+	if r.down == nil {
+		r.down = map[string]error{}
+	}
+	for addr, err := range errs {
+		r.down[addr] = err
+	}
+}
+
+// Err is nil when no nameserver was found down, else a partial *FanoutError ("1/2
+// nameservers answered: nameserver 10.0.0.1:9876: …").
+func (r *NameServerReport) Err() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.down) == 0 {
+		return nil
+	}
+	addrs := make([]string, 0, len(r.down))
+	for addr := range r.down {
+		addrs = append(addrs, addr)
+	}
+	sort.Strings(addrs)
+	fe := &FanoutError{Kind: KindNameServer, Total: r.total, Answered: r.total - len(addrs)}
+	for _, addr := range addrs {
+		fe.Errs = append(fe.Errs, &TargetError{Kind: KindNameServer, Addr: addr, Err: r.down[addr]})
+	}
+	return fe
 }

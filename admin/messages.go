@@ -141,18 +141,19 @@ func (a *Admin) brokerAt(ctx context.Context, host netip.AddrPort) (Broker, bool
 	return Broker{}, false, nil
 }
 
-// queryTopic runs one QUERY_MESSAGE on every master of topic's route.
+// queryTopic runs one QUERY_MESSAGE on every brokerName of topic's route (its master, or a
+// slave when there is none).
 func (a *Admin) queryTopic(ctx context.Context, topic, key string, begin, end int64, unique bool) ([]FoundMessage, Results[[]message.MessageExt], error) {
 	rd, err := a.TopicRoute(ctx, topic)
 	if err != nil {
 		return nil, Results[[]message.MessageExt]{}, err
 	}
-	ms := RouteMasters(rd)
-	if len(ms) == 0 {
-		return nil, Results[[]message.MessageExt]{}, wrapf("%w: route of %s names no master", ErrNoBrokers, topic)
+	sets := RouteBrokerSets(rd)
+	if len(sets) == 0 {
+		return nil, Results[[]message.MessageExt]{}, wrapf("%w: route of %s names no broker", ErrNoBrokers, topic)
 	}
-	res := ForEachBroker(ctx, a, ms, func(ctx context.Context, addr string) ([]message.MessageExt, error) {
-		return a.QueryMessages(ctx, addr, topic, key, QueryBatch, begin, end, unique)
+	res := ForEachBrokerSet(ctx, a, sets, func(ctx context.Context, b Broker) ([]message.MessageExt, error) {
+		return a.QueryMessages(ctx, b.Addr, topic, key, QueryBatch, begin, end, unique)
 	})
 	var out []FoundMessage
 	for _, it := range res.Items {
@@ -195,7 +196,8 @@ type KeyQuery struct {
 // QueryBatch messages per call: a window that comes back full is split in halves and asked
 // again. The index keeps store times in seconds, so a one-second window that is still full
 // is read through its queues instead (SEARCH_OFFSET_BY_TIMESTAMP, then PULL_MESSAGE) and
-// filtered by key. limit > 0 stops after that many messages.
+// filtered by key. limit > 0 stops the search once that many messages were found on a broker
+// (the messages returned are at most limit, Truncated says whether more may exist).
 func (a *Admin) QueryByKey(ctx context.Context, topic, key string, begin, end int64, limit int) (KeyQuery, error) {
 	var kq KeyQuery
 	if end <= 0 {
@@ -205,23 +207,18 @@ func (a *Admin) QueryByKey(ctx context.Context, topic, key string, begin, end in
 	if err != nil {
 		return kq, err
 	}
-	ms := RouteMasters(rd)
-	if len(ms) == 0 {
-		return kq, wrapf("%w: route of %s names no master", ErrNoBrokers, topic)
+	sets := RouteBrokerSets(rd)
+	if len(sets) == 0 {
+		return kq, wrapf("%w: route of %s names no broker", ErrNoBrokers, topic)
 	}
 	queues := map[string]int32{}
 	for _, qd := range rd.QueueDatas {
 		queues[qd.BrokerName] = max(qd.ReadQueueNums, qd.WriteQueueNums)
 	}
 	var mu sync.Mutex
-	kq.Brokers = ForEachBroker(ctx, a, ms, func(ctx context.Context, addr string) (struct{}, error) {
-		var name string
-		for _, b := range ms {
-			if b.Addr == addr {
-				name = b.Name
-			}
-		}
-		found, queries, scanned, err := a.queryByKeyOnBroker(ctx, addr, name, topic, key, begin, end, queues[name])
+	kq.Brokers = ForEachBrokerSet(ctx, a, sets, func(ctx context.Context, b Broker) (struct{}, error) {
+		name, addr := b.Name, b.Addr
+		found, queries, scanned, err := a.queryByKeyOnBroker(ctx, addr, name, topic, key, begin, end, queues[name], limit)
 		mu.Lock()
 		defer mu.Unlock()
 		kq.Queries += queries
@@ -232,13 +229,13 @@ func (a *Admin) QueryByKey(ctx context.Context, topic, key string, begin, end in
 		return struct{}{}, err
 	})
 	sortFound(kq.Messages)
-	if limit > 0 && len(kq.Messages) > limit {
+	if limit > 0 && len(kq.Messages) >= limit {
 		kq.Messages, kq.Truncated = kq.Messages[:limit], true
 	}
 	return kq, kq.Brokers.Err()
 }
 
-func (a *Admin) queryByKeyOnBroker(ctx context.Context, addr, brokerName, topic, key string, begin, end int64, nq int32) (out []message.MessageExt, queries, scanned int, err error) {
+func (a *Admin) queryByKeyOnBroker(ctx context.Context, addr, brokerName, topic, key string, begin, end int64, nq int32, limit int) (out []message.MessageExt, queries, scanned int, err error) {
 	seen := map[int64]bool{}
 	add := func(ms []message.MessageExt) {
 		for _, m := range ms {
@@ -251,7 +248,7 @@ func (a *Admin) queryByKeyOnBroker(ctx context.Context, addr, brokerName, topic,
 	type window struct{ begin, end int64 }
 	stack := []window{{begin, end}}
 	progressAdd(ctx, 0, 1)
-	for len(stack) > 0 {
+	for len(stack) > 0 && (limit <= 0 || len(out) < limit) {
 		w := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
 		ms, err := a.QueryMessages(ctx, addr, topic, key, QueryBatch, w.begin, w.end, false)
@@ -260,7 +257,7 @@ func (a *Admin) queryByKeyOnBroker(ctx context.Context, addr, brokerName, topic,
 		if err != nil {
 			return out, queries, scanned, err
 		}
-		if len(ms) < QueryBatch {
+		if len(ms) < QueryBatch || (limit > 0 && len(out)+len(ms) >= limit) {
 			add(ms)
 			continue
 		}
@@ -293,46 +290,17 @@ func (a *Admin) scanWindow(ctx context.Context, addr, brokerName, topic string, 
 	var out []message.MessageExt
 	n := 0
 	for q := range nq {
-		off, err := a.SearchOffset(ctx, addr, topic, q, begin)
-		if err != nil {
-			return out, n, err
-		}
-		maxOff, err := a.MaxOffset(ctx, addr, topic, q)
-		if err != nil {
-			return out, n, err
-		}
-		progressAdd(ctx, 0, max(maxOff-off, 0))
-		left := max(maxOff-off, 0)
-	queue:
-		for off < maxOff {
-			pr, err := a.Pull(ctx, addr, PullRequest{BrokerName: brokerName, Topic: topic, QueueID: q, Offset: off, Max: 32})
-			if err != nil {
-				return out, n, err
-			}
-			if pr.Status != PullFound {
-				if pr.Next > off {
-					off = pr.Next
-					continue
-				}
-				break
-			}
-			for i := range pr.Messages {
-				m := &pr.Messages[i]
-				if m.StoreTimestamp > end {
-					break queue
-				}
-				n++
-				if left > 0 {
-					left--
-					progressAdd(ctx, 1, 0)
-				}
+		got, err := a.ScanQueue(ctx, QueueScan{Addr: addr, BrokerName: brokerName, Topic: topic, QueueID: q, Begin: begin, From: -1, End: end},
+			func(m *message.MessageExt) bool {
 				if m.StoreTimestamp >= begin && keep(m) {
 					out = append(out, *m)
 				}
-			}
-			off = pr.Next
+				return true
+			})
+		n += got
+		if err != nil {
+			return out, n, err
 		}
-		progressAdd(ctx, left, 0) // the rest of the queue is past end: not read, but done
 	}
 	return out, n, nil
 }
@@ -377,7 +345,7 @@ func (a *Admin) ConsumerOffset(ctx context.Context, addr, group, topic string, q
 	if resp.Code == int16(protocol.QueryNotFound) {
 		return -1, nil
 	}
-	if err := resp.Err(); err != nil {
+	if err := a.refused(addr, protocol.QueryConsumerOffset, map[string]string{"consumerGroup": group, "topic": topic}, resp); err != nil {
 		return 0, err
 	}
 	var oh protocol.QueryConsumerOffsetResponseHeader
@@ -494,7 +462,7 @@ func (a *Admin) Pull(ctx context.Context, addr string, r PullRequest) (PullResul
 	case protocol.PullOffsetMoved:
 		pr.Status = PullMoved
 	default:
-		return pr, resp.Err()
+		return pr, a.refused(addr, protocol.PullMessage, ext, resp)
 	}
 	return pr, nil
 }
@@ -517,6 +485,13 @@ type SendRequest struct {
 	BrokerName    string
 	QueueID       int32
 	Message       message.Message
+	// MaxReconsumeTimes, when > 0, is sent as the header's maxReconsumeTimes. By default the
+	// field is left out: for a %RETRY% topic the broker then uses the group's retryMaxTimes
+	// (Apache 4.9 moves a message with reconsumeTimes >= maxReconsumeTimes to %DLQ%, so 0
+	// would dead-letter every resend at once).
+	MaxReconsumeTimes int32
+	// SysFlag is the header's sysFlag (message.TransactionPreparedType for a half message).
+	SysFlag int32
 }
 
 // SendResult is a broker's answer to a send.
@@ -526,6 +501,12 @@ type SendResult struct {
 	QueueOffset int64  `json:"queueOffset"`
 	MsgID       string `json:"msgId"`
 	OffsetMsgID string `json:"offsetMsgId"`
+	// RegionID and TraceOn are the broker's MSG_REGION and TRACE_ON: the official clients
+	// write a trace record only when the region is set and tracing is on.
+	RegionID string `json:"regionId,omitempty"`
+	TraceOn  bool   `json:"-"`
+	// TransactionID is the broker's id of a half message.
+	TransactionID string `json:"transactionId,omitempty"`
 }
 
 // Send sends one message to a queue of a broker (SEND_MESSAGE with the V1 header GoC sends).
@@ -535,19 +516,22 @@ func (a *Admin) Send(ctx context.Context, addr string, r SendRequest) (SendResul
 	if group == "" {
 		group = "TOOLS_PRODUCER"
 	}
-	sysFlag := int32(0)
 	h := &protocol.SendMessageRequestHeader{ProducerGroup: group, Topic: r.Message.Topic, DefaultTopic: "TBW102",
-		DefaultTopicQueueNums: 4, QueueID: r.QueueID, SysFlag: sysFlag, BornTimestamp: time.Now().UnixMilli(),
-		Flag: r.Message.Flag, Properties: message.EncodeProperties(r.Message.Properties), BrokerName: r.BrokerName}
+		DefaultTopicQueueNums: 4, QueueID: r.QueueID, SysFlag: r.SysFlag, BornTimestamp: time.Now().UnixMilli(),
+		Flag: r.Message.Flag, Properties: message.EncodeProperties(r.Message.Properties), BrokerName: r.BrokerName,
+		MaxReconsumeTimes: r.MaxReconsumeTimes}
 	ext := make(map[string]string, 16)
 	h.Encode(ext)
+	if r.MaxReconsumeTimes <= 0 {
+		delete(ext, "maxReconsumeTimes")
+	}
 	tctx, cancel := context.WithTimeout(ctx, a.opts.Timeout)
 	defer cancel()
 	resp, err := a.client.InvokeSync(tctx, addr, remoting.NewRequest(int16(protocol.SendMessage), ext, r.Message.Body))
 	if err != nil {
 		return SendResult{}, wrapf("SEND_MESSAGE to %s: %w", addr, err)
 	}
-	if err := resp.Err(); err != nil {
+	if err := a.refused(addr, protocol.SendMessage, ext, resp); err != nil {
 		return SendResult{}, err
 	}
 	var sh protocol.SendMessageResponseHeader
@@ -555,7 +539,8 @@ func (a *Admin) Send(ctx context.Context, addr string, r SendRequest) (SendResul
 		return SendResult{}, wrapf("SEND_MESSAGE header: %w", err)
 	}
 	res := SendResult{BrokerName: r.BrokerName, QueueID: sh.QueueID, QueueOffset: sh.QueueOffset,
-		MsgID: r.Message.Properties[message.PropertyUniqClientMessageIDKeyIndex], OffsetMsgID: sh.MsgID}
+		MsgID: r.Message.Properties[message.PropertyUniqClientMessageIDKeyIndex], OffsetMsgID: sh.MsgID,
+		RegionID: sh.MsgRegion, TraceOn: sh.TraceOn != "" && sh.TraceOn != "false", TransactionID: sh.TransactionID}
 	if res.MsgID == "" {
 		res.MsgID = sh.MsgID
 	}

@@ -174,3 +174,23 @@ func TestPlanAndApplyReset(t *testing.T) {
 		}
 	})
 }
+
+// TestQueryByKeyLimit: more messages with the key than one QUERY_MESSAGE returns are all
+// found (the full window is narrowed); with a limit the search stops once it has that many.
+func TestQueryByKeyLimit(t *testing.T) {
+	a, b := realCluster(t, "QLimit")
+	sendN(t, a, b, "QLimit", admin.QueryBatch+6)
+	var kq admin.KeyQuery
+	mqtest.CheckFor(t, 10*time.Second, 50*time.Millisecond, func() error {
+		var err error
+		kq, err = a.QueryByKey(ctxT(t), "QLimit", "k", 0, 0, 0)
+		if err != nil || len(kq.Messages) != admin.QueryBatch+6 || kq.Truncated {
+			return fmt.Errorf("all: %v %d truncated=%v", err, len(kq.Messages), kq.Truncated)
+		}
+		return nil
+	})
+	kq, err := a.QueryByKey(ctxT(t), "QLimit", "k", 0, 0, 5)
+	if err != nil || len(kq.Messages) != 5 || !kq.Truncated || kq.Queries != 1 || kq.Scanned != 0 {
+		t.Fatalf("limit 5: %v %d truncated=%v queries=%d scanned=%d", err, len(kq.Messages), kq.Truncated, kq.Queries, kq.Scanned)
+	}
+}

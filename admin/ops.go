@@ -97,6 +97,9 @@ type QueueOffsets struct {
 	MaxOffset  int64  `json:"maxOffset"`
 	// LastUpdateTimestamp is the store time of the last message in ms, 0 when empty.
 	LastUpdateTimestamp int64 `json:"lastUpdateTimestamp"`
+	// FromSlave is set when a slave answered for the brokerName (no master, or it did not
+	// answer).
+	FromSlave bool `json:"fromSlave,omitempty"`
 }
 
 // TopicStatus is a topic's queues across the masters of its route (mqadmin topicStatus).
@@ -108,19 +111,20 @@ type TopicStatus struct {
 	Brokers Results[protocol.TopicStatsTable]
 }
 
-// TopicStatus asks every master of topic's route for its queue offsets (GET_TOPIC_STATS_INFO).
+// TopicStatus asks every brokerName of topic's route for its queue offsets
+// (GET_TOPIC_STATS_INFO): the master, or a slave when there is none (ForEachBrokerSet).
 func (a *Admin) TopicStatus(ctx context.Context, topic string) (TopicStatus, error) {
 	ts := TopicStatus{Topic: topic}
 	rd, err := a.TopicRoute(ctx, topic)
 	if err != nil {
 		return ts, err
 	}
-	ms := RouteMasters(rd)
-	if len(ms) == 0 {
-		return ts, wrapf("%w: route of %s names no master", ErrNoBrokers, topic)
+	sets := RouteBrokerSets(rd)
+	if len(sets) == 0 {
+		return ts, wrapf("%w: route of %s names no broker", ErrNoBrokers, topic)
 	}
-	ts.Brokers = ForEachBroker(ctx, a, ms, func(ctx context.Context, addr string) (protocol.TopicStatsTable, error) {
-		return a.TopicStats(ctx, addr, topic)
+	ts.Brokers = ForEachBrokerSet(ctx, a, sets, func(ctx context.Context, b Broker) (protocol.TopicStatsTable, error) {
+		return a.TopicStats(ctx, b.Addr, topic)
 	})
 	for _, it := range ts.Brokers.Items {
 		if it.Err != nil {
@@ -128,7 +132,8 @@ func (a *Admin) TopicStatus(ctx context.Context, topic string) (TopicStatus, err
 		}
 		for q, off := range it.Value.OffsetTable {
 			ts.Queues = append(ts.Queues, QueueOffsets{Topic: q.Topic, BrokerName: q.BrokerName, QueueID: q.QueueID,
-				MinOffset: off.MinOffset, MaxOffset: off.MaxOffset, LastUpdateTimestamp: off.LastUpdateTimestamp})
+				MinOffset: off.MinOffset, MaxOffset: off.MaxOffset, LastUpdateTimestamp: off.LastUpdateTimestamp,
+				FromSlave: it.FromSlave()})
 		}
 	}
 	sort.Slice(ts.Queues, func(i, j int) bool {
@@ -235,7 +240,9 @@ type GroupConnections struct {
 
 // GroupConnections asks the masters that know group for its consumer connections
 // (GET_CONSUMER_CONNECTION_LIST). A broker without consumers of the group answers
-// CONSUMER_NOT_ONLINE (206), which counts as an answer with no clients.
+// CONSUMER_NOT_ONLINE (206), which counts as an answer with no clients. When every broker
+// answered and none has a client, the error is a *GroupError wrapping ErrGroupNotOnline
+// (the answers are still returned).
 func (a *Admin) GroupConnections(ctx context.Context, group string) (GroupConnections, error) {
 	gc := GroupConnections{Group: group}
 	bs, err := a.groupBrokers(ctx, group)
@@ -265,6 +272,9 @@ func (a *Admin) GroupConnections(ctx context.Context, group string) (GroupConnec
 		}
 	}
 	sort.Slice(gc.Clients, func(i, j int) bool { return gc.Clients[i].ClientID < gc.Clients[j].ClientID })
+	if len(gc.Clients) == 0 && gc.Brokers.Complete() {
+		return gc, &GroupError{Group: group, Err: ErrGroupNotOnline}
+	}
 	return gc, nil
 }
 
@@ -287,6 +297,9 @@ type QueueProgress struct {
 	TimeLagMs int64 `json:"timeLagMs"`
 	// Client is the client id that holds the queue, when its running info said so.
 	Client string `json:"client,omitempty"`
+	// FromSlave is set when a slave answered for the brokerName (no master, or it did not
+	// answer): offsets are the slave's copy, at most one sync (10 s) old.
+	FromSlave bool `json:"fromSlave,omitempty"`
 }
 
 // GroupProgress is a consumer group's progress across brokers (mqadmin consumerProgress).
@@ -300,16 +313,24 @@ type GroupProgress struct {
 	Brokers Results[protocol.ConsumeStats]
 }
 
-// GroupProgress asks the masters that know group for its consume stats (GET_CONSUME_STATS),
-// for topic or, when topic is "", every topic the group consumes.
+// GroupProgress asks the brokerNames that know group for its consume stats
+// (GET_CONSUME_STATS), for topic or, when topic is "", every topic the group consumes: the
+// master, or a slave when there is none (ForEachBrokerSet). When every broker answered and
+// none holds an offset of the group (Apache answers an unknown group with an empty table, mq
+// with SUBSCRIPTION_GROUP_NOT_EXIST), the error is a *GroupError wrapping ErrGroupNoOffsets,
+// as mqadmin's examineConsumeStats refuses an empty table.
 func (a *Admin) GroupProgress(ctx context.Context, group, topic string) (GroupProgress, error) {
 	gp := GroupProgress{Group: group}
-	bs, err := a.groupBrokers(ctx, group)
+	sets, err := a.groupBrokerSets(ctx, group)
 	if err != nil {
 		return gp, err
 	}
-	gp.Brokers = ForEachBroker(ctx, a, bs, func(ctx context.Context, addr string) (protocol.ConsumeStats, error) {
-		return a.ConsumeStats(ctx, addr, group, topic)
+	gp.Brokers = ForEachBrokerSet(ctx, a, sets, func(ctx context.Context, b Broker) (protocol.ConsumeStats, error) {
+		cs, err := a.ConsumeStats(ctx, b.Addr, group, topic)
+		if IsCode(err, protocol.SubscriptionGroupNotExist) {
+			return protocol.ConsumeStats{}, nil
+		}
+		return cs, err
 	})
 	for _, it := range gp.Brokers.Items {
 		if it.Err != nil {
@@ -321,7 +342,7 @@ func (a *Admin) GroupProgress(ctx context.Context, group, topic string) (GroupPr
 			gp.Lag += lag
 			gp.Queues = append(gp.Queues, QueueProgress{Topic: q.Topic, BrokerName: q.BrokerName, QueueID: q.QueueID,
 				BrokerOffset: w.BrokerOffset, ConsumerOffset: w.ConsumerOffset, PullOffset: w.PullOffset,
-				Lag: lag, LastTimestamp: w.LastTimestamp})
+				Lag: lag, LastTimestamp: w.LastTimestamp, FromSlave: it.FromSlave()})
 		}
 	}
 	sort.Slice(gp.Queues, func(i, j int) bool {
@@ -334,5 +355,34 @@ func (a *Admin) GroupProgress(ctx context.Context, group, topic string) (GroupPr
 		}
 		return x.QueueID < y.QueueID
 	})
+	if len(gp.Queues) == 0 && gp.Brokers.Complete() {
+		return gp, &GroupError{Group: group, Topic: topic, Err: ErrGroupNoOffsets}
+	}
 	return gp, nil
 }
+
+// Reasons of a *GroupError.
+var (
+	// ErrGroupNoOffsets: no broker holds an offset of the group (unknown, or never consumed).
+	ErrGroupNoOffsets = errors.New("has no offsets")
+	// ErrGroupNotOnline: no consumer of the group is connected to any broker.
+	ErrGroupNotOnline = errors.New("is not online")
+)
+
+// GroupError says why a group's progress or connections are empty: "group G has no offsets",
+// "group G is not online". errors.Is matches its reason.
+type GroupError struct {
+	Group string
+	Topic string // the topic asked about, if any
+	Err   error
+}
+
+func (e *GroupError) Error() string {
+	s := "group " + e.Group + " " + e.Err.Error()
+	if e.Topic != "" {
+		s += " on topic " + e.Topic
+	}
+	return s
+}
+
+func (e *GroupError) Unwrap() error { return e.Err }

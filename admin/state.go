@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/mq-project/mq/protocol"
 )
@@ -16,11 +17,14 @@ import (
 
 // Topics of the delay and transaction machinery.
 const (
-	ScheduleTopic  = "SCHEDULE_TOPIC_XXXX"
-	HalfTopic      = "RMQ_SYS_TRANS_HALF_TOPIC"
-	OpHalfTopic    = "RMQ_SYS_TRANS_OP_HALF_TOPIC"
-	SourceMQ       = "mq"
-	SourceFallback = "apache-fallback"
+	ScheduleTopic = "SCHEDULE_TOPIC_XXXX"
+	HalfTopic     = "RMQ_SYS_TRANS_HALF_TOPIC"
+	OpHalfTopic   = "RMQ_SYS_TRANS_OP_HALF_TOPIC"
+	// TransactionCheckGroup is the group whose offsets on HalfTopic are Apache's transaction
+	// checker's position (MixAll.CID_SYS_RMQ_TRANS).
+	TransactionCheckGroup = "CID_RMQ_SYS_TRANS"
+	SourceMQ              = "mq"
+	SourceFallback        = "apache-fallback"
 )
 
 // DelayStatus is one broker's delay levels (and timer wheel when it has one).
@@ -33,8 +37,11 @@ type DelayStatus struct {
 }
 
 // DelayStatus asks one broker for its delay and timer state (MQ_GET_DELAY_STATUS,
-// MQ_GET_TIMER_STATUS), or reads scheduleMessageOffset_<level> ("delivered,max") from its
-// runtime info when it does not know those codes.
+// MQ_GET_TIMER_STATUS). A broker that does not know those codes (Apache) is read the way its
+// ScheduleMessageService works: the levels of messageDelayLevel (broker config), each level's
+// queue (level-1) of SCHEDULE_TOPIC_XXXX for the max offset, and scheduleMessageOffset_<level>
+// of runtime info for the delivered offset, which Apache reports only after the level's first
+// delivery (absent = 0).
 func (a *Admin) DelayStatus(ctx context.Context, addr string) (DelayStatus, error) {
 	ds := DelayStatus{Source: SourceMQ}
 	resp, err := a.invoke(ctx, addr, protocol.MQGetDelayStatus, nil, nil)
@@ -56,28 +63,59 @@ func (a *Admin) DelayStatus(ctx context.Context, addr string) (DelayStatus, erro
 		return ds, err
 	}
 	ds.Source = SourceFallback
+	conf, err := a.BrokerConfig(ctx, addr)
+	if err != nil {
+		return ds, err
+	}
+	delays, err := ParseDelayLevels(conf["messageDelayLevel"])
+	if err != nil {
+		return ds, err
+	}
 	info, err := a.BrokerRuntimeInfo(ctx, addr)
 	if err != nil {
 		return ds, err
 	}
-	for k, v := range info {
-		lv, ok := strings.CutPrefix(k, "scheduleMessageOffset_")
-		if !ok {
-			continue
+	maxByQueue := map[int32]int64{}
+	stats, err := a.TopicStats(ctx, addr, ScheduleTopic)
+	if err != nil && !IsCode(err, protocol.TopicNotExist) {
+		return ds, err
+	}
+	for q, off := range stats.OffsetTable {
+		maxByQueue[q.QueueID] = off.MaxOffset
+	}
+	for i, d := range delays {
+		level := i + 1
+		st := protocol.DelayLevelStatus{Level: int32(level), DelayMillis: d.Milliseconds(), MaxOffset: maxByQueue[int32(i)]}
+		if v, ok := info["scheduleMessageOffset_"+strconv.Itoa(level)]; ok {
+			d, _, _ := strings.Cut(v, ",")
+			st.DeliveredOffset, _ = strconv.ParseInt(strings.TrimSpace(d), 10, 64)
 		}
-		level, err := strconv.Atoi(lv)
-		if err != nil {
-			continue
-		}
-		d, m, _ := strings.Cut(v, ",")
-		st := protocol.DelayLevelStatus{Level: int32(level)}
-		st.DeliveredOffset, _ = strconv.ParseInt(strings.TrimSpace(d), 10, 64)
-		st.MaxOffset, _ = strconv.ParseInt(strings.TrimSpace(m), 10, 64)
 		st.Pending = max(st.MaxOffset-st.DeliveredOffset, 0)
 		ds.Levels = append(ds.Levels, st)
 	}
-	sort.Slice(ds.Levels, func(i, j int) bool { return ds.Levels[i].Level < ds.Levels[j].Level })
 	return ds, nil
+}
+
+// DefaultDelayLevels is messageDelayLevel's default in Apache's MessageStoreConfig.
+const DefaultDelayLevels = "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h"
+
+// ParseDelayLevels reads a messageDelayLevel value ("1s 5s … 2h"; units s, m, h, d, as
+// ScheduleMessageService.parseDelayLevel); "" is the default.
+func ParseDelayLevels(s string) ([]time.Duration, error) {
+	if strings.TrimSpace(s) == "" {
+		s = DefaultDelayLevels
+	}
+	units := map[byte]time.Duration{'s': time.Second, 'm': time.Minute, 'h': time.Hour, 'd': 24 * time.Hour}
+	var out []time.Duration
+	for _, f := range strings.Fields(s) {
+		unit, ok := units[f[len(f)-1]]
+		n, err := strconv.ParseInt(f[:len(f)-1], 10, 64)
+		if !ok || err != nil || n < 0 {
+			return nil, wrapf("bad messageDelayLevel %q: %q is not a number followed by s, m, h or d", s, f)
+		}
+		out = append(out, time.Duration(n)*unit)
+	}
+	return out, nil
 }
 
 // TxnStatus is one broker's pending transactions.
@@ -87,9 +125,12 @@ type TxnStatus struct {
 }
 
 // TransactionStatus asks one broker for its half-message state and up to limit pending half
-// messages (MQ_GET_TRANSACTION_STATUS). An Apache broker only gives the queue offsets of the
-// half and op topics (GET_TOPIC_STATS_INFO): Pending is then -1 (unknown) and no messages
-// are listed.
+// messages (MQ_GET_TRANSACTION_STATUS). An Apache broker is read the way its transaction
+// checker works: the checker commits its position in RMQ_SYS_TRANS_HALF_TOPIC as group
+// CID_RMQ_SYS_TRANS (none yet: the queue's min offset), so Pending is max − position; no
+// messages are listed. A broker that never saw a transaction has no half topic and no queues.
+// RMQ_SYS_TRANS_OP_HALF_TOPIC, which Apache creates on the first commit or rollback, adds the
+// op offsets when it exists.
 func (a *Admin) TransactionStatus(ctx context.Context, addr string, limit int32) (TxnStatus, error) {
 	ts := TxnStatus{Source: SourceMQ}
 	resp, err := a.invoke(ctx, addr, protocol.MQGetTransactionStatus, &protocol.MQGetTransactionStatusRequestHeader{Limit: limit}, nil)
@@ -101,22 +142,30 @@ func (a *Admin) TransactionStatus(ctx context.Context, addr string, limit int32)
 		return ts, err
 	}
 	ts.Source = SourceFallback
+	ts.Queues = []protocol.HalfQueueStatus{}
 	half, err := a.TopicStats(ctx, addr, HalfTopic)
+	if IsCode(err, protocol.TopicNotExist) {
+		return ts, nil
+	}
 	if err != nil {
 		return ts, err
 	}
 	op, _ := a.TopicStats(ctx, addr, OpHalfTopic)
-	byQueue := map[int32]*protocol.HalfQueueStatus{}
 	for q, off := range half.OffsetTable {
-		byQueue[q.QueueID] = &protocol.HalfQueueStatus{QueueID: q.QueueID, HalfOffset: off.MinOffset, MaxOffset: off.MaxOffset, Pending: -1}
-	}
-	for q, off := range op.OffsetTable {
-		if s := byQueue[q.QueueID]; s != nil {
-			s.OpOffset, s.OpMaxOffset = off.MinOffset, off.MaxOffset
+		pos, err := a.ConsumerOffset(ctx, addr, TransactionCheckGroup, HalfTopic, q.QueueID)
+		if err != nil {
+			return ts, err
 		}
-	}
-	for _, s := range byQueue {
-		ts.Queues = append(ts.Queues, *s)
+		if pos < 0 {
+			pos = off.MinOffset
+		}
+		s := protocol.HalfQueueStatus{QueueID: q.QueueID, HalfOffset: pos, MaxOffset: off.MaxOffset, Pending: max(off.MaxOffset-pos, 0)}
+		for oq, ooff := range op.OffsetTable {
+			if oq.QueueID == q.QueueID {
+				s.OpOffset, s.OpMaxOffset = ooff.MinOffset, ooff.MaxOffset
+			}
+		}
+		ts.Queues = append(ts.Queues, s)
 	}
 	sort.Slice(ts.Queues, func(i, j int) bool { return ts.Queues[i].QueueID < ts.Queues[j].QueueID })
 	return ts, nil

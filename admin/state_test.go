@@ -6,13 +6,12 @@ import (
 	"time"
 
 	"github.com/mq-project/mq/admin"
-	"github.com/mq-project/mq/admin/admintest"
 	"github.com/mq-project/mq/internal/mqtest"
 	"github.com/mq-project/mq/message"
 )
 
 // TestDelayStatus: our broker answers its own code with every level (a pending level-3
-// message shows), an Apache broker is read from runtime info's scheduleMessageOffset_N.
+// message shows). Apache: TestDelayStatusApache.
 func TestDelayStatus(t *testing.T) {
 	t.Run("broker=mq", func(t *testing.T) {
 		a, b := realCluster(t, "DelayS")
@@ -34,23 +33,6 @@ func TestDelayStatus(t *testing.T) {
 		})
 		if ds.Source != admin.SourceMQ || ds.Levels[2].Level != 3 || ds.Levels[2].DelayMillis != 10000 || ds.Timer == nil {
 			t.Fatalf("delay status %+v", ds)
-		}
-	})
-	t.Run("broker=apache", func(t *testing.T) {
-		fb := startBroker(t, "", admintest.Config{})
-		a := newAdmin(t, "127.0.0.1:1")
-		ds, err := a.DelayStatus(ctxT(t), fb.Addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if ds.Source != admin.SourceFallback || len(ds.Levels) != 2 || ds.Timer != nil {
-			t.Fatalf("delay status %+v", ds)
-		}
-		if l := ds.Levels[0]; l.Level != 2 || l.DeliveredOffset != 5 || l.MaxOffset != 7 || l.Pending != 2 {
-			t.Errorf("level 2: %+v", l)
-		}
-		if l := ds.Levels[1]; l.Level != 10 || l.Pending != 0 {
-			t.Errorf("level 10: %+v", l)
 		}
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sort"
+	"strconv"
 
 	"github.com/mq-project/mq/protocol"
 	"github.com/mq-project/mq/remoting"
@@ -43,6 +44,12 @@ func (a *Admin) UpdateBrokersConfig(ctx context.Context, bs []Broker, kv map[str
 	return ForEachBroker(ctx, a, bs, func(ctx context.Context, addr string) (struct{}, error) {
 		return struct{}{}, a.UpdateBrokerConfig(ctx, addr, kv)
 	})
+}
+
+// SetBrokerPermission sets brokerPermission on every broker of bs (UPDATE_BROKER_CONFIG): 6
+// read-write, 4 read-only, 2 write-only, 0 none. The brokers re-register their topics with it.
+func (a *Admin) SetBrokerPermission(ctx context.Context, bs []Broker, perm int32) Results[struct{}] {
+	return a.UpdateBrokersConfig(ctx, bs, map[string]string{"brokerPermission": strconv.Itoa(int(perm))})
 }
 
 // BrokerConsumeStats returns, for every group online on one broker, the consume stats of each

@@ -43,7 +43,8 @@ type TraceRecord struct {
 	RequestID   string `json:"requestId,omitempty"`
 	RetryTimes  int    `json:"retryTimes,omitempty"`
 	ContextCode int    `json:"contextCode,omitempty"`
-	// TransactionState is the EndTransaction record's state.
+	// TransactionID and TransactionState are the EndTransaction record's.
+	TransactionID    string `json:"transactionId,omitempty"`
 	TransactionState string `json:"transactionState,omitempty"`
 }
 
@@ -85,7 +86,7 @@ func ParseTraceBody(body []byte) []TraceRecord {
 		case TraceEndTransaction:
 			r.Timestamp, r.Region, r.Group, r.Topic, r.MsgID = num(1), get(2), get(3), get(4), get(5)
 			r.Tags, r.Keys, r.StoreHost, r.MsgType = get(6), get(7), get(8), get(9)
-			r.TransactionState = get(11)
+			r.TransactionID, r.TransactionState = get(10), get(11)
 		}
 		out = append(out, r)
 	}

@@ -40,7 +40,7 @@ func TestParseTraceBody(t *testing.T) {
 			[]admin.TraceRecord{{Type: "SubBefore", Timestamp: 5, Region: "R", Group: "cg", RequestID: "REQ", MsgID: id, Keys: "k"}}},
 		{"format=end-transaction", "EndTransaction|9|R|tg|TopicTest|" + id + "|T|k|127.0.0.1:10911|2|TID|COMMIT_MESSAGE|false¶",
 			[]admin.TraceRecord{{Type: "EndTransaction", Timestamp: 9, Region: "R", Group: "tg", Topic: "TopicTest", MsgID: id, Tags: "T", Keys: "k",
-				StoreHost: "127.0.0.1:10911", MsgType: "2", TransactionState: "COMMIT_MESSAGE"}}},
+				StoreHost: "127.0.0.1:10911", MsgType: "2", TransactionID: "TID", TransactionState: "COMMIT_MESSAGE"}}},
 		{"format=unknown-type", "Recall|1|2|3¶", []admin.TraceRecord{{Type: "Recall"}}},
 		{"format=empty", "", nil},
 		{"format=blank-records", "¶ \n¶", nil},
@@ -130,4 +130,23 @@ func FuzzParseTrace(f *testing.F) {
 			t.Fatalf("Pub round trip: %+v (group %q topic %q keys %q)", got, group, topic, keys)
 		}
 	})
+}
+
+// TestEncodeTraceRecord: the records mq send --trace writes read back as written, in the Go
+// client's Pub layout (15 fields) and Java's EndTransaction layout (13 fields).
+func TestEncodeTraceRecord(t *testing.T) {
+	pub := admin.TraceRecord{Type: admin.TracePub, Timestamp: 17, Region: "DefaultRegion", Group: "pg", Topic: "T", MsgID: "M1",
+		Tags: "tag", Keys: "k1 k2", StoreHost: "127.0.0.1:10911", BodyLen: 5, CostMs: 2, MsgType: admin.TraceMsgNormal,
+		OffsetMsgID: "OFF", Success: true, ClientHost: "10.0.0.1"}
+	end := admin.TraceRecord{Type: admin.TraceEndTransaction, Timestamp: 18, Region: "DefaultRegion", Group: "pg", Topic: "T",
+		MsgID: "M1", Tags: "tag", Keys: "k1 k2", StoreHost: "127.0.0.1:10911", MsgType: admin.TraceMsgTransCommit,
+		TransactionID: "TX", TransactionState: "COMMIT_MESSAGE"}
+	body := admin.EncodeTraceRecord(pub) + admin.EncodeTraceRecord(end)
+	if n := strings.Count(admin.EncodeTraceRecord(pub), "\x01"); n != 14 {
+		t.Errorf("pub has %d separators, want 14", n)
+	}
+	got := admin.ParseTraceBody([]byte(body))
+	if len(got) != 2 || got[0] != pub || got[1] != end {
+		t.Fatalf("round trip:\n got  %+v\n want %+v %+v", got, pub, end)
+	}
 }

@@ -106,7 +106,8 @@ type Broker struct {
 	mu       sync.Mutex
 	addr     string // announced brokerIP1:port, "" until Serve
 	haAddr   string
-	ha       haState // replication (ha_wiring.go)
+	ha       haState      // replication (ha_wiring.go)
+	metrics  metricsState // Prometheus endpoint (metrics.go)
 	started  bool
 	shutting bool
 	done     chan struct{}
@@ -181,6 +182,7 @@ func New(cfg Config, logger *slog.Logger) (*Broker, error) {
 		Levels:     delays,
 		OffsetPath: filepath.Join(cfg.ConfigDir(), "delayOffset.json"),
 		Logger:     log,
+		Route:      b.routeDelivery,
 	})
 	if err != nil {
 		ms.Close()
@@ -208,7 +210,8 @@ func New(cfg Config, logger *slog.Logger) (*Broker, error) {
 		ms.Close()
 		return nil, err
 	}
-	b.server = remoting.NewServer(remoting.ServerConfig{Logger: logger, IdleTimeout: idle, TLS: stls, TLSMode: smode})
+	b.server = remoting.NewServer(remoting.ServerConfig{Logger: logger, IdleTimeout: idle, MaxConnections: cfg.MaxConnections,
+		TLS: stls, TLSMode: smode})
 	b.server.OnClose(b.connClosed)
 	b.client = remoting.NewClient(remoting.ClientConfig{
 		Logger:      logger,
@@ -272,9 +275,10 @@ func (b *Broker) Producers() *ProducerManager { return b.producers }
 // Consumers returns the consumer registry.
 func (b *Broker) Consumers() *ConsumerManager { return b.consumers }
 
-// Registered is closed once every nameserver in namesrvAddr has accepted the broker's
-// registration (at once when there are none): from then on clients find its routes.
-func (b *Broker) Registered() <-chan struct{} { return b.reg.allRegistered() }
+// Registered is closed once at least one nameserver in namesrvAddr has accepted the
+// broker's registration (at once when there are none): from then on clients find its
+// routes. Nameservers that refused are retried, and logged while they are missing.
+func (b *Broker) Registered() <-chan struct{} { return b.reg.firstRegistered() }
 
 // Addr returns the announced address brokerIP1:port, or "" before Serve.
 func (b *Broker) Addr() string {
@@ -293,6 +297,7 @@ func (b *Broker) identity() (brokerIdentity, bool) {
 	return brokerIdentity{
 		cluster: b.conf().BrokerClusterName, name: b.conf().BrokerName, id: b.conf().BrokerID,
 		addr: b.addr, haAddr: b.haAddr, permission: int32(b.conf().BrokerPermission),
+		actingMaster: b.conf().EnableSlaveActingMaster,
 	}, true
 }
 
@@ -364,6 +369,9 @@ func (b *Broker) Start(ctx context.Context) error {
 	}
 	if b.started {
 		return nil
+	}
+	if err := b.startMetrics(); err != nil {
+		return fmt.Errorf("broker: metrics endpoint: %w", err)
 	}
 	b.started = true
 	b.startHA()

@@ -272,6 +272,10 @@ func TestConsumerOffsetProcessors(t *testing.T) {
 		ConsumerGroup: "g1", Topic: "TBW102", QueueID: 1, CommitOffset: 42}, nil), protocol.Success)
 	wantCode(t, call(t, c, addr, protocol.UpdateConsumerOffset, &protocol.UpdateConsumerOffsetRequestHeader{
 		ConsumerGroup: "g1", Topic: "NoSuchTopic", QueueID: 1, CommitOffset: 42}, nil), protocol.TopicNotExist)
+	for _, qid := range []int32{-1, int32(cfg.DefaultTopicQueueNums), 5000} { // a queue TBW102 lacks
+		wantCode(t, call(t, c, addr, protocol.UpdateConsumerOffset, &protocol.UpdateConsumerOffsetRequestHeader{
+			ConsumerGroup: "g1", Topic: "TBW102", QueueID: qid, CommitOffset: 42}, nil), protocol.InvalidParameter)
+	}
 	resp = call(t, c, addr, protocol.QueryConsumerOffset, q, nil)
 	wantCode(t, resp, protocol.Success)
 	if resp.Ext("offset") != "42" {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mq-project/mq/internal/props"
+	"github.com/mq-project/mq/store"
 )
 
 // BrokerRole is a broker's replication role (BrokerRole.java): ASYNC_MASTER, SYNC_MASTER or
@@ -73,6 +74,12 @@ type Config struct {
 	BrokerConfig
 	StoreConfig
 	NettyConfig
+	// File is the configuration file the broker was started from (`mq broker -c`, set by
+	// LoadFile). UPDATE_BROKER_CONFIG rewrites the keys it changes there, as Apache rewrites
+	// its -c file, so that a change survives a restart; empty means
+	// <storePathRootDir>/config/broker.properties.
+	File          string
+	MetricsConfig // metrics.go
 }
 
 // BrokerConfig holds the keys of BrokerConfig.java and BrokerIdentity.java.
@@ -249,14 +256,23 @@ type BrokerConfig struct {
 	SubscriptionExpiredTimeout int64 `prop:"subscriptionExpiredTimeout"`
 	EnableDetailStat           bool  `prop:"enableDetailStat"`
 
+	// EnableSlaveActingMaster lets the nameserver (supportActingMaster) present this slave as
+	// its brokerName's master while the master is gone; the slave then takes consumer offset
+	// commits and hands them to the master when it returns (false).
+	EnableSlaveActingMaster bool `prop:"enableSlaveActingMaster"`
+
 	// Keys of Apache's controller and DLedger modes: accepted so that such files load;
 	// Validate rejects turning those modes on.
-	EnableSlaveActingMaster      bool   `prop:"enableSlaveActingMaster"`
 	EnableControllerMode         bool   `prop:"enableControllerMode"`
 	ControllerAddr               string `prop:"controllerAddr"`
 	SendHeartbeatTimeoutMillis   int64  `prop:"sendHeartbeatTimeoutMillis"`
 	BrokerHeartbeatInterval      int64  `prop:"brokerHeartbeatInterval"`
 	BrokerNotActiveTimeoutMillis int64  `prop:"brokerNotActiveTimeoutMillis"`
+
+	// ConfigBlackList lists, ';'-separated, keys UPDATE_BROKER_CONFIG refuses besides the
+	// fixed list of paths, identity, addresses and Apache's black list (default
+	// "configBlackList;brokerConfigPath").
+	ConfigBlackList string `prop:"configBlackList"`
 }
 
 // StoreConfig holds the keys of MessageStoreConfig.java.
@@ -313,6 +329,10 @@ type StoreConfig struct {
 	MaxMessageSize int `prop:"maxMessageSize"`
 	// CheckCRCOnRecover checks every record's body CRC during recovery.
 	CheckCRCOnRecover bool `prop:"checkCRCOnRecover"`
+	// RecoverMode is what recovery does with a damaged CommitLog record (mq only): salvage
+	// (default) skips it and keeps the valid records after it; strict truncates the log
+	// there, as Apache does.
+	RecoverMode string `prop:"recoverMode"`
 
 	// MaxTransferBytesOnMessageInMemory is the largest pull answer, in bytes.
 	MaxTransferBytesOnMessageInMemory int `prop:"maxTransferBytesOnMessageInMemory"`
@@ -391,7 +411,10 @@ type NettyConfig struct {
 	ServerOnewaySemaphoreValue    int `prop:"serverOnewaySemaphoreValue"`
 	ServerAsyncSemaphoreValue     int `prop:"serverAsyncSemaphoreValue"`
 	// ServerChannelMaxIdleTimeSeconds closes silent client connections (120).
-	ServerChannelMaxIdleTimeSeconds    int  `prop:"serverChannelMaxIdleTimeSeconds"`
+	ServerChannelMaxIdleTimeSeconds int `prop:"serverChannelMaxIdleTimeSeconds"`
+	// MaxConnections is the most client connections open at once, more are closed at accept
+	// (mq only; 0: the open-file limit less a fifth, at least 1024, for the store; -1: none).
+	MaxConnections                     int  `prop:"maxConnections"`
 	ServerSocketSndBufSize             int  `prop:"serverSocketSndBufSize"`
 	ServerSocketRcvBufSize             int  `prop:"serverSocketRcvBufSize"`
 	ServerPooledByteBufAllocatorEnable bool `prop:"serverPooledByteBufAllocatorEnable"`
@@ -487,7 +510,9 @@ func DefaultConfig() Config {
 			SendHeartbeatTimeoutMillis:             1000,
 			BrokerHeartbeatInterval:                1000,
 			BrokerNotActiveTimeoutMillis:           10000,
+			ConfigBlackList:                        "configBlackList;brokerConfigPath",
 		},
+		MetricsConfig: defaultMetricsConfig(),
 		StoreConfig: StoreConfig{
 			StorePathRootDir:                  filepath.Join(home, "store"),
 			MappedFileSizeCommitLog:           1 << 30,
@@ -515,6 +540,7 @@ func DefaultConfig() Config {
 			DiskSpaceCleanForciblyRatio:       85,
 			MaxMessageSize:                    4 << 20,
 			CheckCRCOnRecover:                 true,
+			RecoverMode:                       store.RecoverSalvage,
 			MaxTransferBytesOnMessageInMemory: 256 << 10,
 			MaxTransferCountOnMessageInMemory: 32,
 			MaxTransferBytesOnMessageInDisk:   64 << 10,
@@ -563,18 +589,13 @@ func DefaultConfig() Config {
 // DefaultMessageDelayLevel is Apache's messageDelayLevel.
 const DefaultMessageDelayLevel = "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h"
 
-// Load reads a broker.conf (Java properties) over DefaultConfig. Every unknown key and bad
-// value is reported with file and line. It does not validate: call Validate.
+// Load reads a broker.conf (Java properties) over DefaultConfig (see LoadFile) and validates
+// the result. Every unknown key, bad value and failed check is reported at once, each with
+// file and line when the file set the key.
 func Load(path string) (Config, error) {
 	cfg := DefaultConfig()
-	err := props.Load(path, &cfg)
-	switch {
-	case cfg.AclConfigFile == "":
-		cfg.AclConfigFile = filepath.Join(filepath.Dir(path), "plain_acl.yml")
-	case !filepath.IsAbs(cfg.AclConfigFile):
-		cfg.AclConfigFile = filepath.Join(filepath.Dir(path), cfg.AclConfigFile)
-	}
-	return cfg, err
+	rep, err := LoadFile(path, &cfg)
+	return cfg, errors.Join(err, rep.AtLines(cfg.Validate()))
 }
 
 // Properties returns the effective configuration as Java properties text (the body of
@@ -676,12 +697,15 @@ func ParseDelayLevels(s string) ([]time.Duration, error) {
 }
 
 // Validate checks the configuration and returns every problem found, joined; each wraps
-// ErrConfig.
+// ErrConfig, and is a *props.KeyError when its message starts with the key it is about, so
+// that a loader can name the line (props.Report.AtLines).
 func (c Config) Validate() error {
 	var errs []error
 	bad := func(format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrConfig}, args...)...))
+		msg := fmt.Sprintf(format, args...)
+		errs = append(errs, &props.KeyError{Key: leadingKey(msg), Kind: ErrConfig, Msg: msg})
 	}
+	c.checkBounds(bad)
 	if c.BrokerName == "" {
 		bad("brokerName is empty")
 	}
@@ -729,14 +753,17 @@ func (c Config) Validate() error {
 	if c.StorePathRootDir == "" {
 		bad("storePathRootDir is empty")
 	}
-	if c.CommitLogSize() < 4096 {
-		bad("mappedFileSizeCommitLog %d: want at least 4096", c.CommitLogSize())
-	}
 	if c.ConsumeQueueSize() < 20 || c.ConsumeQueueSize()%20 != 0 {
 		bad("mappedFileSizeConsumeQueue %d: want a positive multiple of 20", c.ConsumeQueueSize())
 	}
 	if c.MaxMessageSize <= 0 {
 		bad("maxMessageSize %d: want > 0", c.MaxMessageSize)
+	}
+	if c.RecoverMode != store.RecoverSalvage && c.RecoverMode != store.RecoverStrict {
+		bad("recoverMode %q: want %s or %s", c.RecoverMode, store.RecoverSalvage, store.RecoverStrict)
+	}
+	if c.MaxConnections < -1 {
+		bad("maxConnections %d: want >= 0, or -1 for no limit", c.MaxConnections)
 	}
 	if c.DefaultTopicQueueNums <= 0 || c.DefaultTopicQueueNums > 1024 {
 		bad("defaultTopicQueueNums %d: want 1..1024", c.DefaultTopicQueueNums)
@@ -757,7 +784,7 @@ func (c Config) Validate() error {
 		bad("%v", err)
 	}
 	if _, err := c.DelayLevels(); err != nil {
-		errs = append(errs, err)
+		bad("%s", strings.TrimPrefix(err.Error(), ErrConfig.Error()+": "))
 	}
 	if c.MsgTraceTopicName == "" {
 		bad("msgTraceTopicName is empty")

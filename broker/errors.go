@@ -21,6 +21,9 @@ var (
 	ErrGroupNotExist = errors.New("broker: subscription group does not exist")
 	// ErrCorruptFile is returned (wrapped) when a metadata JSON file does not decode.
 	ErrCorruptFile = errors.New("broker: corrupt metadata file")
+	// ErrNotWritable is returned when the timer or a delay level would deliver to a topic
+	// that is not writable.
+	ErrNotWritable = errors.New("broker: topic not writable")
 	// ErrShutdown is returned by Start and Serve after Shutdown.
 	ErrShutdown = errors.New("broker: shut down")
 )

@@ -64,6 +64,8 @@ func TestPullFilters(t *testing.T) {
 		{"type=SQL92/expr=and", "SQL92", "color = 'red' AND TAGS IN ('TagA', 'TagB')", protocol.Success, "0,4,6"},
 		{"type=SQL92/expr=null", "SQL92", "nosuch IS NOT NULL", protocol.PullRetryImmediately, ""},
 		{"type=SQL92/expr=bad", "SQL92", "a >", protocol.SubscriptionParseFailed, ""},
+		{"type=SQL92/expr=badLong", "SQL92", "a > " + strings.Repeat("x", 1000) + " AND (", protocol.SubscriptionParseFailed, ""},
+		{"type=SQL92/expr=huge", "SQL92", "a > " + strings.Repeat("y", 100000), protocol.SubscriptionParseFailed, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -78,6 +80,9 @@ func TestPullFilters(t *testing.T) {
 			}
 			if tt.code == protocol.SubscriptionParseFailed && !strings.Contains(resp.Remark, "a >") {
 				t.Fatalf("remark %q does not show the expression", resp.Remark)
+			}
+			if len(resp.Remark) > 2*maxEcho+100 { // the expression and the parse error, 200 bytes each at most
+				t.Fatalf("remark of %d bytes echoes the whole expression", len(resp.Remark))
 			}
 			if next, _, _ := pullExt(resp); tt.code == protocol.PullRetryImmediately && next != 10 {
 				t.Fatalf("no match: nextBeginOffset %d, want 10 (skip the unmatched run)", next)

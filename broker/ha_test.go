@@ -297,7 +297,8 @@ func TestSlaveReadDisabled(t *testing.T) {
 	mcfg, scfg := haConfigs(t, ns, AsyncMaster)
 	scfg.SlaveReadEnable = false
 	startMaster(t, c, ns, mcfg)
-	_, saddr := startBroker(t, scfg, nil)
+	s, saddr := startBroker(t, scfg, nil)
+	checkFor(t, 10*time.Second, 5*time.Millisecond, masterConnected(s))
 	wantCode(t, call(t, c, saddr, protocol.PullMessage, pullHeader("TBW102", 0, 0, pullSubscription, "*"), nil), protocol.SystemBusy)
 }
 
@@ -318,7 +319,9 @@ func TestSyncMaster(t *testing.T) {
 		return nil
 	})
 
-	// A fake slave that reports 0 and never acks: the wait times out.
+	// A fake slave that reports 0 and never acks: the wait times out. It is registered as a
+	// slave of broker-a, or the master would not admit it (ha_admit.go).
+	registerFakeSlave(t, c, ns, scfg)
 	hc, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(m.ha.port))
 	if err != nil {
 		t.Fatal(err)

@@ -43,6 +43,7 @@ type haState struct {
 	port   int                       // the HA listener's real port (0: none)
 	// syncInterval overrides slaveSyncInterval (tests); set before Serve.
 	syncInterval time.Duration
+	admission    haAdmission // masters: which peers may replicate (ha_admit.go)
 
 	memOnce sync.Once
 	mem     int64 // total RAM, for suggestWhichBrokerId
@@ -52,6 +53,9 @@ type haState struct {
 	syncWake   chan struct{}
 	lastSync   time.Time
 	syncErr    error
+
+	acting    actingOffsets // offsets committed on this slave, for the master
+	syncFails ha.LogLimiter // "slave sync from master failed": once, then at a falling rate
 }
 
 func (b *Broker) isSlave() bool { return b.cfg.BrokerRole == Slave }
@@ -69,15 +73,19 @@ func (b *Broker) listenHA(main net.Listener) error {
 		return nil
 	}
 	port := b.cfg.HaListenPort
-	if port == 0 {
-		if ta, ok := main.Addr().(*net.TCPAddr); ok {
+	host := "" // the main listener's host: the HA port listens no wider than the broker
+	if ta, ok := main.Addr().(*net.TCPAddr); ok {
+		if port == 0 {
 			port = ta.Port + 1
 		}
+		if !ta.IP.IsUnspecified() {
+			host = ta.IP.String()
+		}
 	}
-	ln, err := net.Listen("tcp", net.JoinHostPort("", strconv.Itoa(port)))
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
 	if err != nil && b.cfg.HaListenPort == 0 {
 		b.log.Warn("HA port taken, using a free one", "port", port, "err", err)
-		ln, err = net.Listen("tcp", ":0")
+		ln, err = net.Listen("tcp", net.JoinHostPort(host, "0"))
 	}
 	if err != nil {
 		return fmt.Errorf("broker: listen HA port %d: %w", port, err)
@@ -91,6 +99,7 @@ func (b *Broker) listenHA(main net.Listener) error {
 		HousekeepingInterval: time.Duration(b.cfg.HaHousekeepingInterval) * time.Millisecond,
 		MaxGap:               int64(b.cfg.HaMaxGapNotInSync),
 		PollInterval:         10 * time.Millisecond,
+		Admit:                b.admitSlave,
 	})
 	b.ha.server.Store(srv)
 	return srv.Start(ln)
@@ -220,10 +229,11 @@ func (b *Broker) suggestBroker(sg protocol.SubscriptionGroupConfig, r *store.Get
 	return sg.BrokerID
 }
 
-// pullRejected answers a pull on a slave without slaveReadEnable as Apache 5's
-// PullMessageProcessor#rejectRequest does (the remoting layer's SYSTEM_BUSY).
+// pullRejected answers a pull on a slave without slaveReadEnable whose master is connected
+// as Apache 5's PullMessageProcessor#rejectRequest does (the remoting layer's SYSTEM_BUSY).
+// Once the master connection is lost the slave serves (acting.go).
 func (b *Broker) pullRejected(req *remoting.Command) *remoting.Command {
-	if !b.isSlave() || b.conf().SlaveReadEnable {
+	if !b.isSlave() || b.conf().SlaveReadEnable || b.masterLost() {
 		return nil
 	}
 	return errorResponse(req, protocol.SystemBusy, "[REJECTREQUEST]system busy, start flow control for a while")
@@ -233,6 +243,7 @@ func (b *Broker) pullRejected(req *remoting.Command) *remoting.Command {
 func (b *Broker) haRuntimeInfo(t map[string]string) {
 	i64 := func(n int64) string { return strconv.FormatInt(n, 10) }
 	end := b.ms.CommitLogMaxOffset()
+	t["brokerRole"] = b.cfg.BrokerRole.String() // mq's key: ASYNC_MASTER, SYNC_MASTER or SLAVE
 	if s := b.ha.server.Load(); s != nil {
 		slaves := s.Slaves()
 		t["haConnectionCount"] = strconv.Itoa(len(slaves))
@@ -271,8 +282,13 @@ func (b *Broker) slaveSyncLoop() {
 		case <-t.C:
 		case <-b.ha.syncWake:
 		}
-		if err := b.syncFromMaster(b.ctx); err != nil && b.ctx.Err() == nil {
-			b.log.Warn("slave sync from master failed", "err", err)
+		switch err := b.syncFromMaster(b.ctx); {
+		case err != nil && b.ctx.Err() == nil:
+			if ok, n := b.ha.syncFails.Allow(time.Now()); ok {
+				b.log.Warn("slave sync from master failed", "err", err, "suppressed", n)
+			}
+		case err == nil && b.ha.syncFails.Reset():
+			b.log.Info("slave sync from master works again")
 		}
 	}
 }
@@ -309,12 +325,19 @@ func (b *Broker) syncFromMaster(ctx context.Context) error {
 		errs = append(errs, err)
 	}
 	var offsets protocol.ConsumerOffsetSerializeWrapper
-	if err := get(protocol.GetAllConsumerOffset, &offsets); errors.Is(err, errNoOffsets) {
-		// nothing committed on the master yet
-	} else if err != nil {
-		errs = append(errs, fmt.Errorf("consumer offsets: %w", err))
-	} else if err := b.offsets.replaceFromMaster(offsets); err != nil {
-		errs = append(errs, err)
+	oerr := get(protocol.GetAllConsumerOffset, &offsets)
+	empty := errors.Is(oerr, errNoOffsets) // nothing committed on the master yet
+	if oerr != nil && !empty {
+		errs = append(errs, fmt.Errorf("consumer offsets: %w", oerr))
+	} else {
+		if err := b.pushActingOffsets(ctx, addr, &offsets); err != nil {
+			errs = append(errs, err)
+		}
+		if len(offsets.OffsetTable) > 0 || !empty {
+			if err := b.offsets.replaceFromMaster(offsets); err != nil {
+				errs = append(errs, err)
+			}
+		}
 	}
 	var delay protocol.DelayOffsetSerializeWrapper
 	if err := get(protocol.GetAllDelayOffset, &delay); err != nil {

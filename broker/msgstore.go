@@ -42,6 +42,7 @@ func (c Config) storeConfig() store.Config {
 	sc.MessageIndexEnable = c.MessageIndexEnable
 	sc.MaxTransferBytesOnMessageInMemory = c.MaxTransferBytesOnMessageInMemory
 	sc.CheckCRCOnRecover = c.CheckCRCOnRecover
+	sc.RecoverMode = c.RecoverMode
 	sc.StoreHost = c.storeHost()
 	return sc
 }

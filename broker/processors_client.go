@@ -2,6 +2,7 @@ package broker
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/mq-project/mq/protocol"
@@ -113,13 +114,19 @@ func (b *Broker) updateConsumerOffset(_ context.Context, _ *remoting.Conn, req *
 	if r := decodeHeader(req, &h); r != nil {
 		return r
 	}
-	if _, ok := b.topics.Get(h.Topic); !ok {
+	tc, ok := b.topics.Get(h.Topic)
+	if !ok {
 		return errorResponse(req, protocol.TopicNotExist, "Topic "+h.Topic+" not exist!")
+	}
+	// Apache commits any queue id; an offset for a queue the topic lacks only grows
+	// consumerOffset.json and shows up in every consume-progress view.
+	if h.QueueID < 0 || h.QueueID >= max(tc.ReadQueueNums, tc.WriteQueueNums) {
+		return errorResponse(req, protocol.InvalidParameter, fmt.Sprintf("QueueId is invalid, topic is %s, queueId is %d", h.Topic, h.QueueID))
 	}
 	if _, _, err := b.subs.FindOrCreate(h.ConsumerGroup); err != nil {
 		return errorResponse(req, protocol.SubscriptionGroupNotExist, "Subscription group "+h.ConsumerGroup+" not exist!")
 	}
-	b.offsets.Commit(h.ConsumerGroup, h.Topic, h.QueueID, h.CommitOffset)
+	b.commitOffset(h.ConsumerGroup, h.Topic, h.QueueID, h.CommitOffset)
 	return success(req)
 }
 

@@ -83,35 +83,36 @@ func (b *Broker) queryMessage(_ context.Context, _ *remoting.Conn, req *remoting
 	if h.UniqueKeyQuery || maxNum <= 0 {
 		maxNum = b.conf().DefaultQueryMaxNum
 	}
+	// DefaultMessageStore#queryMessage caps every query at maxMsgsNumBatch (64).
+	maxNum = min(maxNum, max(b.conf().MaxMsgsNumBatch, 1))
 	r, err := b.ms.QueryByKey(h.Topic, h.Key, maxNum, h.BeginTimestamp, h.EndTimestamp)
 	if err != nil {
 		return errorResponse(req, protocol.SystemError, err.Error())
 	}
-	defer r.Release()
 	ext := protocol.EncodeHeader(&protocol.QueryMessageResponseHeader{
 		IndexLastUpdateTimestamp: r.IndexLastUpdateTimestamp, IndexLastUpdatePhyoffset: r.IndexLastUpdatePhyOffset})
 	if len(r.Messages) == 0 {
+		r.Release()
 		resp := errorResponse(req, protocol.QueryNotFound, "can not find message, maybe time range not correct")
 		resp.ExtFields = ext
 		return resp
 	}
 	resp := success(req)
 	resp.ExtFields = ext
-	resp.Body = concatRecords(r.Messages)
+	parts, _ := recordParts(r.Messages)
+	resp.SetBodyParts(parts, r.Release) // written from the mapping; r holds it until then
 	return resp
 }
 
-// concatRecords copies records into one body.
-func concatRecords(ms []message.Stored) []byte {
+// recordParts returns records as body parts (no copy) and their total size.
+func recordParts(ms []message.Stored) ([][]byte, int) {
+	parts := make([][]byte, len(ms))
 	n := 0
-	for _, m := range ms {
+	for i, m := range ms {
+		parts[i] = m
 		n += len(m)
 	}
-	body := make([]byte, 0, n)
-	for _, m := range ms {
-		body = append(body, m...)
-	}
-	return body
+	return parts, n
 }
 
 // viewMessageByID answers VIEW_MESSAGE_BY_ID: the record at a CommitLog offset.
@@ -252,12 +253,8 @@ func (b *Broker) brokerRuntimeInfo(_ context.Context, _ *remoting.Conn, req *rem
 	t["bootTimestamp"] = i64(b.boot.UnixMilli())
 	t["runtime"] = runtimeString(b.now().Sub(b.boot))
 	t["brokerActive"] = "true"
-	t["pageCacheLockTimeMills"] = "0"
-	t["sendThreadPoolQueueSize"] = "0"
-	t["pullThreadPoolQueueSize"] = "0"
 	t["earliestMessageTimeStamp"] = i64(b.earliestCommitLogTime())
-	t["commitLogDiskRatio"] = "0.0"
-	t["consumeQueueDiskRatio"] = "0.0"
+	b.measuredRuntimeInfo(t)
 	t["remainHowManyDataToFlush"] = i64(b.ms.CommitLogMaxOffset() - b.ms.FlushedOffset())
 	if b.ms.SyncFlush() { // mq's own keys: how well the SYNC_FLUSH group commit groups
 		rounds, served := b.ms.GroupCommitStats()

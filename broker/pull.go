@@ -121,7 +121,8 @@ func (b *Broker) processPull(req *remoting.Command, h *protocol.PullMessageReque
 		exprType, expr, sub = normalizeExprType(sd.ExpressionType), sd.SubString, cs
 	}
 	if sub.err != nil {
-		return fail(protocol.SubscriptionParseFailed, "parse the consumer's subscription["+expr+"] failed: "+sub.err.Error())
+		return fail(protocol.SubscriptionParseFailed, "parse the consumer's subscription["+clip(expr, maxEcho)+"] failed: "+
+			clip(sub.err.Error(), maxEcho))
 	}
 	if exprType != filter.TypeTag && !b.conf().EnablePropertyFilter {
 		return fail(protocol.SystemError, "The broker does not support consumer to filter message by "+exprType)
@@ -166,8 +167,8 @@ func (b *Broker) processPull(req *remoting.Command, h *protocol.PullMessageReque
 	default: // NoMatchedMessage, OffsetFoundNull
 		code = protocol.PullRetryImmediately
 	}
-	if allowSuspend && h.SysFlag&pullCommitOffset != 0 && b.conf().BrokerRole != Slave {
-		b.offsets.Commit(h.ConsumerGroup, h.Topic, h.QueueID, h.CommitOffset)
+	if allowSuspend && h.SysFlag&pullCommitOffset != 0 && (!b.isSlave() || b.actingMaster()) {
+		b.commitOffset(h.ConsumerGroup, h.Topic, h.QueueID, h.CommitOffset)
 	}
 	if code == protocol.PullNotFound && allowSuspend && h.SysFlag&pullSuspend != 0 {
 		r.Release()
@@ -178,22 +179,17 @@ func (b *Broker) processPull(req *remoting.Command, h *protocol.PullMessageReque
 	resp.ExtFields = make(map[string]string, 4)
 	rh.Encode(resp.ExtFields)
 	if code == protocol.Success {
-		// One copy per response: the records are slices of the mapped CommitLog, and
-		// remoting may write big bodies after this handler returns.
-		size := 0
-		for _, m := range r.Messages {
-			size += len(m)
-		}
-		body := make([]byte, 0, size)
-		for _, m := range r.Messages {
-			body = append(body, m...)
-		}
-		resp.Body = body
-		b.stats.get(len(r.Messages))
+		// No copy: the records are slices of the mapped CommitLog, written by remoting
+		// from the mapping; r keeps their segments mapped until the write is done.
+		n := len(r.Messages)
+		parts, size := recordParts(r.Messages)
+		resp.SetBodyParts(parts, r.Release)
+		b.stats.get(n)
 		key := h.Topic + "@" + h.ConsumerGroup
-		b.items.add(statsGroupGetNums, key, int64(len(r.Messages)))
+		b.items.add(statsGroupGetNums, key, int64(n))
 		b.items.add(statsGroupGetSize, key, int64(size))
-		b.items.add(statsBrokerGetNums, b.conf().BrokerClusterName, int64(len(r.Messages)))
+		b.items.add(statsBrokerGetNums, b.conf().BrokerClusterName, int64(n))
+		return resp, false
 	}
 	r.Release()
 	return resp, false
@@ -418,4 +414,18 @@ func (p *pullOffsets) get(group, topic string, qid int32) (int64, bool) {
 	defer p.mu.Unlock()
 	v, ok := p.m[offsetKey(topic, group)][qid]
 	return v, ok
+}
+
+// maxEcho bounds how much of a client's input (a SQL92 expression) a remark repeats.
+const maxEcho = 200
+
+// clip returns s cut to at most n bytes at a UTF-8 boundary, with "..." when cut.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n] + "..."
 }

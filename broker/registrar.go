@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"strings"
 	"sync"
 	"time"
 
@@ -16,6 +17,9 @@ import (
 // after start, then every registerNameServerPeriod.
 const registerFirstDelay = 10 * time.Second
 
+// maxRegisterRetry caps the pause between registrations while a nameserver is missing.
+const maxRegisterRetry = 5 * time.Second
+
 // brokerIdentity is what the registrar announces.
 type brokerIdentity struct {
 	cluster    string
@@ -24,6 +28,9 @@ type brokerIdentity struct {
 	addr       string // brokerIP1:listenPort
 	haAddr     string // brokerIP2:haListenPort
 	permission int32
+	// actingMaster is enableSlaveActingMaster: the nameserver may present this broker, a
+	// slave, as its brokerName's master while the master is gone.
+	actingMaster bool
 }
 
 // registrar keeps the broker registered with every nameserver (BrokerController
@@ -47,20 +54,27 @@ type registrar struct {
 	mu         sync.Mutex
 	registered map[string]bool // namesrv addr -> last registration succeeded
 
-	allOnce sync.Once
-	all     chan struct{} // closed once every nameserver has accepted a registration
+	// retry is the pause before registering again while some nameserver refused the last
+	// registration (doubling up to maxRetry and period); set before run.
+	retry time.Duration
+
+	readyOnce sync.Once
+	ready     chan struct{} // closed once one nameserver has accepted a registration
+	missing   string        // the nameservers missing at the last log line (under mu)
 }
 
-// allRegistered is closed once every nameserver has accepted a registration (at once when
-// there are none).
-func (r *registrar) allRegistered() <-chan struct{} { return r.all }
+// firstRegistered is closed once at least one nameserver has accepted a registration (at
+// once when there are none): clients asking that nameserver find the broker. The others are
+// retried (registerAll logs which are missing).
+func (r *registrar) firstRegistered() <-chan struct{} { return r.ready }
 
 func newRegistrar(log *slog.Logger, client *remoting.Client, namesrvs []string, topics *TopicConfigManager,
 	identity func() (brokerIdentity, bool), period, timeout time.Duration) *registrar {
 	return &registrar{
 		log: log, client: client, namesrvs: namesrvs, topics: topics, identity: identity,
 		first: registerFirstDelay, period: period, timeout: timeout,
-		trigger: make(chan struct{}, 1), registered: make(map[string]bool), all: make(chan struct{}),
+		trigger: make(chan struct{}, 1), registered: make(map[string]bool), ready: make(chan struct{}),
+		retry: time.Second,
 	}
 }
 
@@ -72,44 +86,61 @@ func (r *registrar) Trigger() {
 	}
 }
 
-// run registers at once, then on every tick or trigger, until ctx is done.
+// run registers at once, then on every tick or trigger, until ctx is done. While some
+// nameserver refused the last registration, it tries again after retry, doubling up to
+// maxRegisterRetry (a nameserver that was down at start learns of the broker soon after it
+// returns, not one period later).
 func (r *registrar) run(ctx context.Context) {
-	r.registerAll(ctx)
-	t := time.NewTimer(r.first)
+	backoff := r.retry
+	next := func(allOK bool) time.Duration {
+		if allOK || backoff <= 0 {
+			backoff = r.retry
+			return r.period
+		}
+		d := min(backoff, r.period)
+		backoff = min(2*backoff, maxRegisterRetry, r.period)
+		return d
+	}
+	wait := r.first
+	if !r.registerAll(ctx) {
+		wait = min(wait, next(false))
+	}
+	t := time.NewTimer(wait)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			r.registerAll(ctx)
-			t.Reset(r.period)
+			t.Reset(next(r.registerAll(ctx)))
 		case <-r.trigger:
-			r.registerAll(ctx)
+			if !r.registerAll(ctx) {
+				t.Reset(next(false))
+			}
 		}
 	}
 }
 
-// registerAll sends REGISTER_BROKER to every nameserver in parallel and waits for all.
-// Failures are logged; they are retried on the next period.
-func (r *registrar) registerAll(ctx context.Context) {
+// registerAll sends REGISTER_BROKER to every nameserver in parallel and waits for all. It
+// reports whether every nameserver accepted; failures are logged and retried by run.
+func (r *registrar) registerAll(ctx context.Context) bool {
 	if len(r.namesrvs) == 0 {
-		r.allOnce.Do(func() { close(r.all) })
-		return
+		r.readyOnce.Do(func() { close(r.ready) })
+		return true
 	}
 	id, ok := r.identity()
 	if !ok {
-		return
+		return true // nothing to announce yet; Serve triggers a registration
 	}
 	body, err := r.body(id)
 	if err != nil {
 		r.log.Error("encode register body", "err", err)
-		return
+		return false
 	}
-	f := false
+	acting := id.actingMaster
 	ext := protocol.EncodeHeader(&protocol.RegisterBrokerRequestHeader{
 		BrokerName: id.name, BrokerAddr: id.addr, ClusterName: id.cluster, HAServerAddr: id.haAddr,
-		BrokerID: id.id, EnableActingMaster: &f, BodyCrc32: protocol.BodyCRC32(body),
+		BrokerID: id.id, EnableActingMaster: &acting, BodyCrc32: protocol.BodyCRC32(body),
 	})
 	// A registration that was sent is waited for even when ctx ends (up to r.timeout):
 	// otherwise the UNREGISTER_BROKER of a shutdown could overtake it at the nameserver,
@@ -140,15 +171,30 @@ func (r *registrar) registerAll(ctx context.Context) {
 		})
 	}
 	wg.Wait()
+	var okN int
+	var missing []string
 	r.mu.Lock()
-	every := len(r.registered) == len(r.namesrvs)
-	for _, ok := range r.registered {
-		every = every && ok
+	for _, ns := range r.namesrvs {
+		if r.registered[ns] {
+			okN++
+		} else {
+			missing = append(missing, ns)
+		}
 	}
+	was := r.missing
+	r.missing = strings.Join(missing, ",")
+	now := r.missing
 	r.mu.Unlock()
-	if every {
-		r.allOnce.Do(func() { close(r.all) })
+	if okN > 0 {
+		r.readyOnce.Do(func() { close(r.ready) })
 	}
+	switch {
+	case now != "" && now != was:
+		r.log.Warn("not registered with every nameserver; retrying", "registered", okN, "of", len(r.namesrvs), "missing", now)
+	case now == "" && was != "":
+		r.log.Info("registered with every nameserver", "namesrvs", len(r.namesrvs))
+	}
+	return now == ""
 }
 
 // body builds the RegisterBrokerBody. When the broker is not both readable and writable,

@@ -25,6 +25,15 @@ var noSendTopics = map[string]bool{
 	TopicSelfTest: true, TopicOffsetMoved: true,
 }
 
+// isInternalTopic reports whether clients may not send to topic: Apache's
+// NOT_ALLOWED_SEND_TOPIC_SET plus every rmq_sys_ topic (rmq_sys_wheel_timer above all: the
+// timer trusts what it holds). Apache lets clients write rmq_sys_wheel_timer; we do not.
+// RMQ_SYS_TRACE_TOPIC stays writable (clients write their traces there), as do %RETRY% and
+// %DLQ% topics (the retry rule in retryOrDLQ applies).
+func isInternalTopic(topic string) bool {
+	return noSendTopics[topic] || strings.HasPrefix(topic, SystemTopicPrefix)
+}
+
 // sendError is a refused send: a response code and its remark.
 type sendError struct {
 	code   protocol.ResponseCode
@@ -72,7 +81,7 @@ func (b *Broker) checkSend(h *protocol.SendMessageRequestHeader) (protocol.Topic
 	if err := ValidateTopic(h.Topic); err != nil {
 		return protocol.TopicConfig{}, refuse(protocol.InvalidParameter, "%v", err)
 	}
-	if noSendTopics[h.Topic] {
+	if isInternalTopic(h.Topic) {
 		return protocol.TopicConfig{}, refuse(protocol.NoPermission, "Sending message to topic[%s] is forbidden.", h.Topic)
 	}
 	tc, ok := b.topics.Get(h.Topic)
@@ -232,6 +241,12 @@ func (b *Broker) sendBatch(ctx context.Context, c *remoting.Conn, req *remoting.
 	if strings.HasPrefix(h.Topic, RetryGroupTopicPrefix) {
 		return nil, refuse(protocol.MessageIllegal, "batch request does not support retry group %s", h.Topic)
 	}
+	// CommitLog#asyncPutMessages: a batch with a delay level is MESSAGE_ILLEGAL.
+	if v, ok := message.PropertyValue([]byte(h.Properties), message.PropertyDelayTimeLevel); ok {
+		if d, err := strconv.Atoi(string(v)); err == nil && d > 0 {
+			return nil, refuse(protocol.MessageIllegal, "batch message does not support delay level %d", d)
+		}
+	}
 	msgs, err := message.DecodeBatch(req.Body, h.Topic, maxBatchMessages)
 	if err != nil {
 		return nil, refuse(protocol.MessageIllegal, "bad batch body: %v", err)
@@ -250,7 +265,9 @@ func (b *Broker) sendBatch(ctx context.Context, c *remoting.Conn, req *remoting.
 			BornTimestamp: h.BornTimestamp, BornHost: bornHost, ReconsumeTimes: h.ReconsumeTimes}
 		ptrs[i] = &exts[i]
 	}
+	t0 := b.putStart()
 	res, err := b.ms.AppendBatchNoWait(ptrs)
+	b.putDone(t0)
 	if err != nil {
 		return nil, refuse(storeErrorCode(err), "%v", err)
 	}
@@ -367,7 +384,9 @@ func (b *Broker) putMessageNoWait(m *message.MessageExt) (store.AppendResult, er
 			m.Topic, m.QueueID = TopicSchedule, int32(level-1)
 		}
 	}
+	t0 := b.putStart()
 	res, err := b.ms.AppendNoWait(m)
+	b.putDone(t0)
 	if err == nil {
 		b.stats.put(1)
 	}
@@ -379,10 +398,11 @@ func storeErrorCode(err error) protocol.ResponseCode {
 	switch {
 	case errors.Is(err, store.ErrFlushTimeout):
 		return protocol.FlushDiskTimeout
-	case errors.Is(err, store.ErrMessageTooLarge), errors.Is(err, message.ErrPropertiesTooLong),
+	case errors.Is(err, store.ErrMessageTooLarge), errors.Is(err, message.ErrPropertiesTooLong), errors.Is(err, store.ErrInvalidTopic),
 		errors.Is(err, message.ErrTopicTooLong), errors.Is(err, message.ErrBadLength):
 		return protocol.MessageIllegal
-	case errors.Is(err, store.ErrClosed), errors.Is(err, errSlaveRole), errors.Is(err, store.ErrDiskFull):
+	case errors.Is(err, store.ErrClosed), errors.Is(err, errSlaveRole), errors.Is(err, store.ErrDiskFull),
+		errors.Is(err, store.ErrNoSegment):
 		return protocol.ServiceNotAvailable
 	}
 	return protocol.SystemError

@@ -2,6 +2,7 @@ package broker
 
 import (
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strconv"
 	"sync/atomic"
@@ -41,6 +42,7 @@ func (b *Broker) initMQServices() error {
 			Precision: time.Duration(b.conf().TimerPrecisionMs) * time.Millisecond,
 			MaxDelay:  time.Duration(b.conf().TimerMaxDelaySec) * time.Second,
 			Logger:    b.log,
+			Route:     b.routeDelivery,
 		})
 		if err != nil {
 			return err
@@ -100,4 +102,32 @@ func (b *Broker) timerRewrite(m *message.MessageExt) *sendError {
 	m.SetProperty(message.PropertyRealQueueID, strconv.Itoa(int(m.QueueID)))
 	m.Topic, m.QueueID = timer.Topic, 0
 	return nil
+}
+
+// routeDelivery checks where the timer or a delay level is about to put a parked message
+// (Apache's services trust REAL_TOPIC/REAL_QID; we do not): the topic must be a valid name,
+// not internal, exist and be writable. A queue id at or past the topic's queues (the send
+// check allows max(read, write) queues) is folded onto its write queues, logged: the topic
+// may have shrunk since the send, and the message is not lost.
+func (b *Broker) routeDelivery(topic string, qid int32) (int32, error) {
+	if err := ValidateTopic(topic); err != nil {
+		return 0, err
+	}
+	if isInternalTopic(topic) {
+		return 0, fmt.Errorf("%w: %s is internal", ErrSystemTopic, topic)
+	}
+	tc, ok := b.topics.Get(topic)
+	if !ok {
+		return 0, fmt.Errorf("%w: %s", ErrTopicNotExist, topic)
+	}
+	if tc.Perm&protocol.PermWrite == 0 || tc.WriteQueueNums <= 0 {
+		return 0, fmt.Errorf("%w: %s (perm %d, %d write queues)", ErrNotWritable, topic, tc.Perm, tc.WriteQueueNums)
+	}
+	if qid < 0 || qid >= max(tc.ReadQueueNums, tc.WriteQueueNums) {
+		folded := max(qid, 0) % tc.WriteQueueNums
+		b.log.Warn("parked message names a queue its topic lacks, delivered to another", "topic", topic,
+			"queue", qid, "to", folded)
+		return folded, nil
+	}
+	return qid, nil
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mq-project/mq/protocol"
+	"github.com/mq-project/mq/store"
 )
 
 // System topic names (TopicValidator.java, MixAll.java).
@@ -22,6 +23,9 @@ const (
 	TopicTransOpHalf   = "RMQ_SYS_TRANS_OP_HALF_TOPIC"
 	TopicTransCheckMax = "TRANS_CHECK_MAX_TIME_TOPIC"
 	TopicTrace         = "RMQ_SYS_TRACE_TOPIC"
+	// SystemTopicPrefix starts internal topics such as rmq_sys_wheel_timer (TopicValidator's
+	// SYSTEM_TOPIC_PREFIX).
+	SystemTopicPrefix = "rmq_sys_"
 	// ReplyTopicSuffix makes the request-reply topic <cluster>_REPLY_TOPIC.
 	ReplyTopicSuffix = "_REPLY_TOPIC"
 	// RetryGroupTopicPrefix and DLQGroupTopicPrefix make %RETRY%<group> and %DLQ%<group>.
@@ -43,21 +47,7 @@ func RetryTopic(group string) string { return RetryGroupTopicPrefix + group }
 func DLQTopic(group string) string { return DLQGroupTopicPrefix + group }
 
 // validName reports whether s only has characters of ^[%|a-zA-Z0-9_-]+$.
-func validName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9',
-			c == '%', c == '|', c == '_', c == '-':
-		default:
-			return false
-		}
-	}
-	return true
-}
+func validName(s string) bool { return store.ValidName(s) }
 
 // ValidateTopic checks a topic name as TopicValidator.validateTopic does: non-empty,
 // characters [%|a-zA-Z0-9_-], at most 127 characters (255 for %RETRY% and %DLQ% topics).
@@ -231,8 +221,12 @@ func (m *TopicConfigManager) Get(topic string) (protocol.TopicConfig, bool) {
 	return tc, ok
 }
 
-// IsSystemTopic reports whether topic is one the broker created at start (or reserves).
+// IsSystemTopic reports whether topic is one the broker created at start (or reserves), or
+// an internal rmq_sys_ topic.
 func (m *TopicConfigManager) IsSystemTopic(topic string) bool {
+	if strings.HasPrefix(topic, SystemTopicPrefix) {
+		return true
+	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	return m.system[topic]

@@ -21,6 +21,9 @@ var (
 	ErrPropertiesTooLong = errors.New("message: properties too long")
 	// ErrBadMsgID is returned when a message id is not valid hex of a known length.
 	ErrBadMsgID = errors.New("message: bad message id")
+	// ErrNoDestination is returned by RealDestination when REAL_TOPIC or REAL_QID is missing
+	// or REAL_QID is not a queue id.
+	ErrNoDestination = errors.New("message: no valid REAL_TOPIC/REAL_QID")
 )
 
 // Limits of the stored and batch encodings.

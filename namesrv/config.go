@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/mq-project/mq/internal/props"
 )
@@ -95,6 +96,13 @@ type Config struct {
 	// BrokerChannelExpiredTime is the broker liveness timeout in ms when REGISTER_BROKER has no
 	// heartbeatTimeoutMillis (default 120000).
 	BrokerChannelExpiredTime int64 `prop:"brokerChannelExpiredTime"`
+	// MetricsExporterType PROM serves /metrics and /debug/pprof/ on
+	// metricsPromExporterHost:metricsPromExporterPort (default DISABLE; Apache 5's keys).
+	MetricsExporterType string `prop:"metricsExporterType"`
+	// MetricsPromExporterHost is the metrics listen host ("": every interface).
+	MetricsPromExporterHost string `prop:"metricsPromExporterHost"`
+	// MetricsPromExporterPort is the metrics listen port (default 5557; 0 picks a free one).
+	MetricsPromExporterPort int `prop:"metricsPromExporterPort"`
 
 	// BindAddress is the address to listen on (default 0.0.0.0).
 	BindAddress string `prop:"bindAddress"`
@@ -112,6 +120,9 @@ type Config struct {
 	ServerAsyncSemaphoreValue int `prop:"serverAsyncSemaphoreValue"`
 	// ServerChannelMaxIdleTimeSeconds closes connections idle this long, in s (default 120).
 	ServerChannelMaxIdleTimeSeconds int `prop:"serverChannelMaxIdleTimeSeconds"`
+	// MaxConnections is the most connections open at once, more are closed at accept (mq
+	// only; default 0: the open-file limit less a fifth, at least 1024; -1: no limit).
+	MaxConnections int `prop:"maxConnections"`
 	// ServerSocketSndBufSize is accepted for compatibility (default 0 = OS default).
 	ServerSocketSndBufSize int `prop:"serverSocketSndBufSize"`
 	// ServerSocketRcvBufSize is accepted for compatibility (default 0 = OS default).
@@ -163,6 +174,8 @@ func DefaultConfig() Config {
 		WaitSecondsForService:                45,
 		ConfigBlackList:                      "configBlackList;configStorePath;kvConfigPath",
 		BrokerChannelExpiredTime:             120000,
+		MetricsExporterType:                  "DISABLE",
+		MetricsPromExporterPort:              5557,
 		BindAddress:                          "0.0.0.0",
 		ListenPort:                           9876,
 		ServerWorkerThreads:                  8,
@@ -181,7 +194,7 @@ func DefaultConfig() Config {
 func (c Config) Validate() error {
 	var errs []error
 	bad := func(key string, v any, why string) {
-		errs = append(errs, fmt.Errorf("%w: %s=%v: %s", ErrInvalidConfig, key, v, why))
+		errs = append(errs, &props.KeyError{Key: key, Kind: ErrInvalidConfig, Msg: fmt.Sprintf("%s=%v: %s", key, v, why)})
 	}
 	if c.ListenPort < 0 || c.ListenPort > 65535 {
 		bad("listenPort", c.ListenPort, "must be 0..65535")
@@ -207,10 +220,35 @@ func (c Config) Validate() error {
 	if c.ServerChannelMaxIdleTimeSeconds < 0 {
 		bad("serverChannelMaxIdleTimeSeconds", c.ServerChannelMaxIdleTimeSeconds, "must be >= 0")
 	}
+	if c.MaxConnections < -1 {
+		bad("maxConnections", c.MaxConnections, "must be >= 0, or -1 for no limit")
+	}
 	if c.KVConfigPath == "" {
 		bad("kvConfigPath", `""`, "must be set")
 	}
+	for key, p := range map[string]string{"kvConfigPath": c.KVConfigPath, "configStorePath": c.ConfigStorePath} {
+		if p == "" {
+			continue
+		}
+		switch {
+		case strings.Contains(p, "${"):
+			bad(key, props.Quote(p), "placeholders are not expanded (nor by Apache); write the path out")
+		case strings.IndexFunc(p, unicode.IsControl) >= 0:
+			bad(key, props.Quote(p), "control characters in a path")
+		case !filepath.IsAbs(p):
+			bad(key, props.Quote(p), "want an absolute path (a relative one depends on the directory the nameserver starts in)")
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// LoadFile reads a namesrv.conf (Java properties) over cfg. Every key of Apache RocketMQ's
+// nameserver is accepted: those mq implements are applied, the others are listed in the
+// report (Report.WarningLines gives the one warning line to show). An unknown key is an error
+// with file, line and a "did you mean"; a bad value is an error at its line; a repeated key is
+// a warning. Pass Validate's error to the report's AtLines so that range checks name the line.
+func LoadFile(path string, cfg *Config) (props.Report, error) {
+	return props.DecodeFile(path, cfg, ignorableKeys())
 }
 
 // ListenAddr is BindAddress:ListenPort.

@@ -1,6 +1,8 @@
 package namesrv
 
 import (
+	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -246,16 +248,45 @@ func (s *Server) getNamesrvConfig(_ *remoting.Conn, req *remoting.Command) *remo
 	return resp
 }
 
-// updateNamesrvConfig applies a properties text to the running configuration and persists it
-// to configStorePath. Keys in configBlackList are refused with NO_PERMISSION, unknown keys and
-// bad values with SYSTEM_ERROR (Java ignores unknown keys; we say so instead).
+// maxConfigUpdateBody bounds the body of UPDATE_NAMESRV_CONFIG; a body past it is refused
+// before it is parsed.
+const maxConfigUpdateBody = 64 << 10
+
+// maxReportedProblems bounds the problems a refused config update lists in its remark.
+const maxReportedProblems = 20
+
+// refusedUpdateKeys are keys UPDATE_NAMESRV_CONFIG refuses whatever configBlackList says:
+// Apache's default black list, paths, and addresses and ports (a change would move files or
+// redirect the nameserver). They are set in the config file and take effect at a restart.
+var refusedUpdateKeys = func() map[string]bool {
+	m := map[string]bool{}
+	for _, k := range strings.Fields("configBlackList configStorePath kvConfigPath rocketmqHome listenPort bindAddress " +
+		"controllerStorePath controllerDLegerGroup controllerDLegerPeers controllerDLegerSelfId jRaftAddress " +
+		"metricsPromExporterHost metricsPromExporterPort enableControllerInNamesrv useTLS") {
+		m[k] = true
+	}
+	for k := range acl.StartOnlyKeys { // ACL, audit log, TLS: read at start only
+		m[k] = true
+	}
+	return m
+}()
+
+// updateNamesrvConfig applies a properties text (at most 64 KiB, parsed in linear time) to the
+// running configuration and persists it to configStorePath. Keys in configBlackList or
+// refusedUpdateKeys are refused with NO_PERMISSION, unknown keys, Apache keys mq does not
+// implement and bad values with SYSTEM_ERROR (Java ignores unknown keys; we say so instead).
+// Nothing is applied unless everything is.
 func (s *Server) updateNamesrvConfig(c *remoting.Conn, req *remoting.Command) *remoting.Command {
+	const src = "UPDATE_NAMESRV_CONFIG"
 	if len(req.Body) == 0 {
 		return ok(req)
 	}
-	entries, err := props.Parse("", string(req.Body))
+	if len(req.Body) > maxConfigUpdateBody {
+		return reply(req, protocol.SystemError, fmt.Sprintf("%s body of %d bytes: at most %d", src, len(req.Body), maxConfigUpdateBody))
+	}
+	entries, err := props.Parse(src, string(req.Body))
 	if err != nil {
-		return reply(req, protocol.SystemError, err.Error())
+		return reply(req, protocol.SystemError, props.Brief(err, maxReportedProblems))
 	}
 	s.cfgMu.Lock()
 	defer s.cfgMu.Unlock()
@@ -265,20 +296,35 @@ func (s *Server) updateNamesrvConfig(c *remoting.Conn, req *remoting.Command) *r
 			black[k] = true
 		}
 	}
-	next := s.cfg
+	var refused []string
+	seen := map[string]bool{}
 	for _, e := range entries {
-		if black[e.Key] {
-			return reply(req, protocol.NoPermission, "Can not update config in black list.")
-		}
-		if acl.StartOnlyKeys[e.Key] {
-			return reply(req, protocol.NoPermission, e.Key+" can only be set in namesrv.properties (read at start)")
-		}
-		if err := props.Set(&next, e.Key, e.Value); err != nil {
-			return reply(req, protocol.SystemError, err.Error())
+		if (black[e.Key] || refusedUpdateKeys[e.Key]) && !seen[e.Key] {
+			seen[e.Key] = true
+			refused = append(refused, e.Key)
 		}
 	}
+	if len(refused) > 0 {
+		s.log.Warn("config update refused", "remote", c.RemoteAddr(), "keys", strings.Join(refused, ", "))
+		return reply(req, protocol.NoPermission, "Can not update config in black list: "+strings.Join(refused, ", ")+
+			"; set it in the nameserver's config file and restart")
+	}
+	next := s.cfg
+	rep, err := props.Decode(src, string(req.Body), &next, ignorableKeys())
+	if len(rep.Ignored) > 0 {
+		err = errors.Join(err, fmt.Errorf("%s: %s: Apache RocketMQ keys mq does not implement", src, strings.Join(rep.Ignored, ", ")))
+	}
+	if err != nil {
+		return reply(req, protocol.SystemError, props.Brief(err, maxReportedProblems))
+	}
 	if err := next.Validate(); err != nil {
-		return reply(req, protocol.SystemError, err.Error())
+		return reply(req, protocol.SystemError, props.Brief(rep.AtLines(err), maxReportedProblems))
+	}
+	if next.ConfigStorePath != "" {
+		if err := writeFileAtomic(next.ConfigStorePath, []byte(next.String())); err != nil {
+			s.log.Error("persist config", "err", err)
+			return reply(req, protocol.SystemError, err.Error())
+		}
 	}
 	s.cfg = next
 	s.routes.mu.Lock()
@@ -286,11 +332,5 @@ func (s *Server) updateNamesrvConfig(c *remoting.Conn, req *remoting.Command) *r
 	s.routes.supportActingMaster = next.SupportActingMaster
 	s.routes.mu.Unlock()
 	s.log.Info("config updated", "remote", c.RemoteAddr(), "keys", strconv.Itoa(len(entries)))
-	if next.ConfigStorePath != "" {
-		if err := writeFileAtomic(next.ConfigStorePath, []byte(next.String())); err != nil {
-			s.log.Error("persist config", "err", err)
-			return reply(req, protocol.SystemError, err.Error())
-		}
-	}
 	return ok(req)
 }

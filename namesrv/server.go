@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mq-project/mq/broker/acl"
+	"github.com/mq-project/mq/internal/promexport"
 	"github.com/mq-project/mq/protocol"
 	"github.com/mq-project/mq/remoting"
 )
@@ -40,6 +41,7 @@ type Server struct {
 	shutting bool
 	quit     chan struct{}
 	wg       sync.WaitGroup
+	metrics  *promexport.Server // metricsExporterType=PROM (metrics.go)
 }
 
 // New returns a NameServer for cfg; it loads the KV config file. A nil logger discards logs.
@@ -75,10 +77,11 @@ func newServer(cfg Config, logger *slog.Logger, now func() time.Time) (*Server, 
 		cfg:    cfg,
 		quit:   make(chan struct{}),
 		rs: remoting.NewServer(remoting.ServerConfig{
-			Logger:      logger,
-			IdleTimeout: idle,
-			TLS:         stls,
-			TLSMode:     smode,
+			Logger:         logger,
+			IdleTimeout:    idle,
+			MaxConnections: cfg.MaxConnections,
+			TLS:            stls,
+			TLSMode:        smode,
 		}),
 	}
 	if cfg.AclEnable {
@@ -113,6 +116,11 @@ func (s *Server) Serve(ln net.Listener) error {
 		s.wg.Go(s.scanLoop)
 		if s.acl != nil {
 			s.wg.Go(s.aclLoop)
+		}
+		if err := s.startMetrics(); err != nil {
+			s.lifeMu.Unlock()
+			ln.Close()
+			return fmt.Errorf("namesrv: metrics endpoint: %w", err)
 		}
 	}
 	s.lifeMu.Unlock()

@@ -112,6 +112,11 @@ type FrameReader struct {
 	max int
 	hdr []byte
 	in  interner
+
+	// reserve, when set, is called before a frame of reserveFrom bytes or more is read
+	// past its first 8 bytes; the frame is read only if it succeeds, and release is called
+	// once the frame has been read (or failed).
+	reserve func(n int) (release func(), err error)
 }
 
 // NewFrameReader returns a FrameReader over r that rejects frames whose length word exceeds
@@ -149,6 +154,13 @@ func (fr *FrameReader) ReadFrame() (*Command, error) {
 	st, hl, err := splitHeaderWord(binary.BigEndian.Uint32(words[4:]), int(n))
 	if err != nil {
 		return nil, err
+	}
+	if fr.reserve != nil && int(n) >= reserveFrom {
+		release, err := fr.reserve(int(n))
+		if err != nil {
+			return nil, err
+		}
+		defer release()
 	}
 	if cap(fr.hdr) < hl {
 		if hl > bodyChunk {

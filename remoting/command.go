@@ -88,6 +88,37 @@ type Command struct {
 
 	// Serialize is the header serialisation the frame arrived in, or will be written in.
 	Serialize SerializeType
+
+	// parts, when set, follow Body on the wire and are written without being copied;
+	// written is called once they are no longer needed (see SetBodyParts).
+	parts   [][]byte
+	written func()
+}
+
+// SetBodyParts makes parts the body of c (after Body, usually empty): a Conn writes them
+// straight from the caller's memory, without a copy (records sliced from a mapped file).
+// done is called exactly once, when the frame has been written or dropped (the connection
+// closed, the send failed): until then parts must stay valid. Only responses and requests
+// sent through a Conn honour parts; call it last, on a command about to be sent.
+func (c *Command) SetBodyParts(parts [][]byte, done func()) {
+	c.parts, c.written = parts, done
+}
+
+// BodyLen returns the length of the body on the wire: Body plus any parts.
+func (c *Command) BodyLen() int {
+	n := len(c.Body)
+	for _, p := range c.parts {
+		n += len(p)
+	}
+	return n
+}
+
+// dropParts calls the parts' done function, once.
+func (c *Command) dropParts() {
+	if fn := c.written; fn != nil {
+		c.written = nil
+		fn()
+	}
 }
 
 // IsResponse reports whether the RESPONSE flag bit is set.

@@ -37,11 +37,17 @@ type connConfig struct {
 	opaque    *atomic.Int32
 	maxFrame  int
 	maxQueue  int
-	idle      time.Duration // close after this long without a frame; 0 = never
-	stall     time.Duration
-	onOpen    func(*Conn)
-	onExit    func(*Conn)
-	parent    context.Context
+	maxOut    int64   // per-connection outbound bytes (queued + being written); 0 = no limit
+	out       *budget // all connections' outbound bytes; nil = no limit
+	in        *budget // frames of reserveFrom bytes or more being received; nil = no limit
+	// budgetShort, when set, is called when a response waits for the shared outbound budget
+	// (the server closes the connection holding most of it).
+	budgetShort func()
+	idle        time.Duration // close after this long without a frame; 0 = never
+	stall       time.Duration
+	onOpen      func(*Conn)
+	onExit      func(*Conn)
+	parent      context.Context
 }
 
 // Conn is one TCP connection, on the server or the client side. It has one read loop and
@@ -60,13 +66,23 @@ type Conn struct {
 	// Outbound queue, guarded by omu: obuf holds encoded frames; osegs holds, in order,
 	// slices of obuf and large bodies written without copying; osegStart is where the part
 	// of obuf not yet in osegs begins.
-	omu       sync.Mutex
-	obuf      []byte
-	osegs     [][]byte
-	osegStart int
-	oframes   int
-	wake      chan struct{} // 1-slot: the write loop has work
-	space     chan struct{} // 1-slot: the write loop took the queue
+	omu          sync.Mutex
+	obuf         []byte
+	osegs        [][]byte
+	osegStart    int
+	oframes      int
+	oqueued      int64         // bytes of the frames in the queue
+	owriting     int64         // bytes of the batch the write loop is writing
+	oshared      int64         // of those queued, the bytes charged to the shared budget
+	oshWriting   int64         // of those being written, the bytes charged to the shared budget
+	odone        []func()      // SetBodyParts callbacks of the queued frames
+	oexited      bool          // the write loop returned: send must not queue
+	oundo        undo          // the queue's end before the frame being added
+	parked       []parkedReply // responses waiting for room in the connection's budget
+	parkedBytes  int64         // shared-budget bytes the parked responses hold
+	writingSince atomic.Int64  // unix nanos the current write began; 0 between writes
+	wake         chan struct{} // 1-slot: the write loop has work
+	space        chan struct{} // 1-slot: the write loop took the queue
 
 	done      chan struct{}
 	closeOnce sync.Once
@@ -190,6 +206,30 @@ func (c *Conn) readLoop() {
 func (c *Conn) readFrames() error {
 	fr := NewFrameReader(bufio.NewReaderSize(c.nc, readBufferSize), c.cfg.maxFrame)
 	var armed time.Time
+	if in := c.cfg.in; in != nil {
+		fr.reserve = func(n int) (func(), error) {
+			if !in.acquire(int64(n), c.done, c.cfg.stall) {
+				if c.closed() {
+					return nil, ErrConnClosed
+				}
+				return nil, errInboundBudget
+			}
+			// A frame holding a reservation must arrive at minFrameRate; the idle
+			// deadline is re-armed for the next frame.
+			armed = time.Time{}
+			d := c.cfg.stall + time.Duration(n/minFrameRate)*time.Second
+			if err := c.nc.SetReadDeadline(time.Now().Add(d)); err != nil {
+				in.release(int64(n))
+				return nil, err
+			}
+			return func() {
+				in.release(int64(n))
+				if c.cfg.idle <= 0 {
+					_ = c.nc.SetReadDeadline(time.Time{})
+				}
+			}, nil
+		}
+	}
 	for {
 		if idle := c.cfg.idle; idle > 0 {
 			// Re-arm the idle deadline at most every idle/8, to keep timer updates off the
@@ -235,6 +275,10 @@ func (c *Conn) logClose(err error) {
 		log.Warn("slow peer, connection closed", "remote", c.remote, "err", err)
 	case isTLSHandshakeError(err):
 		log.Warn("tls handshake failed, connection closed", "remote", c.remote, "err", err)
+	case err == errOutboundBudget:
+		log.Warn("outbound memory budget exhausted, connection closed", "remote", c.remote, "err", err)
+	case err == errInboundBudget:
+		log.Warn("inbound memory budget exhausted, connection closed", "remote", c.remote, "err", err)
 	case errors.As(err, &ne) && ne.Timeout() && c.cfg.idle > 0:
 		log.Info("idle connection closed", "remote", c.remote, "idle", c.cfg.idle)
 	case err == io.EOF || err == ErrConnClosed || errors.Is(err, net.ErrClosed):
@@ -247,13 +291,20 @@ func (c *Conn) logClose(err error) {
 func (c *Conn) writeLoop() {
 	var spare []byte
 	var segs net.Buffers
+	var dones []func()
+	defer c.drainOutbound()
 	for {
-		select {
-		case <-c.wake:
-		case <-c.done:
-			return
-		}
 		c.omu.Lock()
+		c.promoteLocked()
+		if c.oframes == 0 {
+			c.omu.Unlock()
+			select {
+			case <-c.wake:
+			case <-c.done:
+				return
+			}
+			continue
+		}
 		buf := c.obuf
 		segs = append(segs[:0], c.osegs...)
 		if c.osegStart < len(buf) {
@@ -264,16 +315,16 @@ func (c *Conn) writeLoop() {
 		c.osegs = c.osegs[:0]
 		c.osegStart = 0
 		c.oframes = 0
+		charged := c.oshared
+		c.owriting, c.oqueued = c.oqueued, 0
+		c.oshWriting, c.oshared = charged, 0
+		dones = append(dones[:0], c.odone...)
+		clear(c.odone)
+		c.odone = c.odone[:0]
 		c.omu.Unlock()
-		select {
-		case c.space <- struct{}{}:
-		default:
-		}
-		if len(segs) == 0 {
-			spare = buf
-			continue
-		}
+		c.signalSpace()
 		var err error
+		c.writingSince.Store(time.Now().UnixNano())
 		if err = c.nc.SetWriteDeadline(time.Now().Add(writeTimeout)); err == nil {
 			if len(segs) == 1 {
 				_, err = c.nc.Write(segs[0])
@@ -282,11 +333,23 @@ func (c *Conn) writeLoop() {
 				_, err = w.WriteTo(c.nc)
 			}
 		}
+		c.writingSince.Store(0)
 		clear(segs)
+		for i, fn := range dones {
+			fn()
+			dones[i] = nil
+		}
 		if err != nil {
 			c.closeWith(err)
 			return
 		}
+		c.omu.Lock()
+		c.owriting, c.oshWriting = 0, 0
+		c.omu.Unlock()
+		if c.cfg.out != nil {
+			c.cfg.out.release(charged)
+		}
+		c.signalSpace()
 		if cap(buf) > maxSpareBuffer {
 			buf = nil
 		}
@@ -294,16 +357,175 @@ func (c *Conn) writeLoop() {
 	}
 }
 
-// send queues cmd for the write loop. When the queue is full, wait decides: false returns
-// ErrQueueFull at once, true waits for room up to the stall timeout and then disconnects
-// the slow peer. Bodies of bigBody bytes or more are referenced, not copied, until written.
-func (c *Conn) send(cmd *Command, wait bool) error {
+// parkedReply is a response that did not fit the connection's outbound budget when its
+// handler finished: it waits here, not encoded, so that the handler's worker is free.
+type parkedReply struct {
+	cmd    *Command
+	charge int64 // bytes of its Body already taken from the shared budget
+}
+
+// maxParked bounds the responses parked on one connection.
+const maxParked = 1024
+
+// promoteLocked moves parked responses into the queue while they fit; c.omu is held.
+func (c *Conn) promoteLocked() {
+	for len(c.parked) > 0 && c.oframes < c.cfg.maxQueue {
+		p := c.parked[0]
+		charge, shared, err := c.appendLocked(p.cmd)
+		if err != nil { // cannot happen: it encoded when it was parked
+			c.rollbackLocked()
+			p.cmd.dropParts()
+			if c.cfg.out != nil {
+				c.cfg.out.release(p.charge)
+			}
+		} else {
+			held := c.oqueued + c.owriting
+			if c.cfg.maxOut > 0 && held > 0 && held+charge > c.cfg.maxOut {
+				c.rollbackLocked()
+				return
+			}
+			if extra := shared - p.charge; c.cfg.out != nil && extra > 0 {
+				// Its body is charged already; the header may pass the limit too
+				// (the server sheds stalled holders when it is over).
+				c.cfg.out.force(extra)
+			}
+			c.commitLocked(p.cmd, charge, shared)
+		}
+		c.parkedBytes -= p.charge
+		c.parked[0] = parkedReply{}
+		c.parked = c.parked[1:]
+	}
+}
+
+// parkLocked parks cmd, charging its Body's bytes to the shared budget even past its limit
+// (the handler already allocated them: waiting would free nothing and hold a worker); over
+// reports that the budget is now over its limit. It reports false when the connection
+// already has too much parked: the peer reads nothing.
+func (c *Conn) parkLocked(cmd *Command) (ok, over bool) {
+	n := int64(len(cmd.Body))
+	if len(c.parked) >= maxParked || (c.cfg.maxOut > 0 && c.parkedBytes > 0 && c.parkedBytes+n > c.cfg.maxOut) {
+		return false, false
+	}
+	if c.cfg.out != nil && n > 0 {
+		over = c.cfg.out.force(n)
+	}
+	c.parked = append(c.parked, parkedReply{cmd: cmd, charge: n})
+	c.parkedBytes += n
+	return true, over
+}
+
+// drainOutbound runs when the write loop returns: frames still queued or parked are
+// dropped, their parts' callbacks called and their bytes given back to the shared budget.
+func (c *Conn) drainOutbound() {
+	c.omu.Lock()
+	c.oexited = true
+	charged := c.oshared + c.oshWriting + c.parkedBytes
+	c.oqueued, c.owriting, c.oshared, c.oshWriting, c.parkedBytes = 0, 0, 0, 0, 0
+	dones := c.odone
+	parked := c.parked
+	c.odone, c.parked = nil, nil
+	c.obuf, c.osegs = nil, nil
+	c.omu.Unlock()
+	for _, fn := range dones {
+		fn()
+	}
+	for _, p := range parked {
+		p.cmd.dropParts()
+	}
+	if c.cfg.out != nil {
+		c.cfg.out.release(charged)
+	}
+}
+
+func (c *Conn) signalSpace() {
+	select {
+	case c.space <- struct{}{}:
+	default:
+	}
+}
+
+// OutboundBytes returns the bytes of c's responses queued, being written or parked.
+func (c *Conn) OutboundBytes() int64 {
+	c.omu.Lock()
+	defer c.omu.Unlock()
+	return c.oqueued + c.owriting + c.parkedBytes
+}
+
+// sharedBytes returns what c holds of the shared outbound budget.
+func (c *Conn) sharedBytes() int64 {
+	c.omu.Lock()
+	defer c.omu.Unlock()
+	return c.oshared + c.oshWriting + c.parkedBytes
+}
+
+// sendMode says what send does when the outbound queue is full.
+type sendMode int
+
+const (
+	sendNoWait sendMode = iota // return ErrQueueFull
+	sendWait                   // wait for room, up to the stall timeout
+	// sendPark parks a response that does not fit this connection's budget, so that the
+	// handler's worker never waits for a slow peer; only the shared budget is waited for.
+	sendPark
+)
+
+// send queues cmd for the write loop. When the queue is full (cfg.maxQueue frames, or
+// cfg.maxOut bytes for this connection, or the shared outbound budget), mode decides; a
+// sender that waited the whole stall timeout disconnects the slow peer (Warn). Bodies of
+// bigBody bytes or more and body parts are referenced, not copied, until written. A frame
+// always fits an empty queue, whatever its size.
+func (c *Conn) send(cmd *Command, mode sendMode) error {
 	var timer *time.Timer
 	waited := false
+	var freed <-chan struct{}
+	shared := false // the last try failed on the shared budget
 	c.omu.Lock()
-	for c.oframes >= c.cfg.maxQueue {
+	for {
+		if c.closed() || c.oexited {
+			c.omu.Unlock()
+			cmd.dropParts()
+			return ErrConnClosed
+		}
+		freed, shared = nil, false
+		if c.oframes < c.cfg.maxQueue && (mode != sendPark || len(c.parked) == 0) {
+			charge, sh, err := c.appendLocked(cmd)
+			if err != nil {
+				c.omu.Unlock()
+				cmd.dropParts()
+				return err
+			}
+			held := c.oqueued + c.owriting
+			fits := c.cfg.maxOut <= 0 || held == 0 || held+charge <= c.cfg.maxOut
+			if fits && c.cfg.out != nil {
+				fits, freed = c.cfg.out.tryAcquire(sh)
+				shared = !fits
+			}
+			if fits {
+				c.commitLocked(cmd, charge, sh)
+				break
+			}
+			c.rollbackLocked()
+		}
+		if mode == sendPark {
+			ok, over := c.parkLocked(cmd)
+			c.omu.Unlock()
+			if !ok { // too much parked: the peer is not reading
+				c.closeWith(errSlowPeer)
+				cmd.dropParts()
+				return ErrConnClosed
+			}
+			c.wakeWriter()
+			if (over || shared) && c.cfg.budgetShort != nil {
+				c.cfg.budgetShort()
+			}
+			return nil
+		}
 		c.omu.Unlock()
-		if !wait {
+		if shared && c.cfg.budgetShort != nil {
+			c.cfg.budgetShort()
+		}
+		if mode == sendNoWait {
+			cmd.dropParts()
 			return ErrQueueFull
 		}
 		if timer == nil {
@@ -312,50 +534,89 @@ func (c *Conn) send(cmd *Command, wait bool) error {
 		}
 		select {
 		case <-c.space:
+		case <-freed: // nil unless the shared budget was short
 		case <-c.done:
+			cmd.dropParts()
 			return ErrConnClosed
 		case <-timer.C:
-			c.closeWith(errSlowPeer)
+			if shared {
+				c.closeWith(errOutboundBudget)
+			} else {
+				c.closeWith(errSlowPeer)
+			}
+			cmd.dropParts()
 			return ErrConnClosed
 		}
 		waited = true
 		c.omu.Lock()
 	}
-	if c.closed() {
-		c.omu.Unlock()
-		return ErrConnClosed
-	}
-	var err error
-	if len(cmd.Body) >= bigBody {
-		var buf []byte
-		if buf, err = appendFrameHead(c.obuf, cmd, len(cmd.Body)); err == nil {
-			c.osegs = append(c.osegs, buf[c.osegStart:], cmd.Body)
-			c.osegStart = len(buf)
-			c.obuf = buf
-		}
-	} else {
-		c.obuf, err = AppendFrame(c.obuf, cmd)
-	}
-	if err == nil {
-		c.oframes++
-	}
 	room := c.oframes < c.cfg.maxQueue
 	c.omu.Unlock()
-	if err != nil {
-		return err
+	c.wakeWriter()
+	if waited && room {
+		// Pass the wake-up on to the next sender waiting for room.
+		c.signalSpace()
 	}
+	return nil
+}
+
+func (c *Conn) wakeWriter() {
 	select {
 	case c.wake <- struct{}{}:
 	default:
 	}
-	if waited && room {
-		// Pass the wake-up on to the next sender waiting for room.
-		select {
-		case c.space <- struct{}{}:
-		default:
+}
+
+// appendLocked encodes cmd at the end of the outbound queue, tentatively (commitLocked or
+// rollbackLocked follows), and returns the bytes it costs.
+func (c *Conn) appendLocked(cmd *Command) (charge, shared int64, err error) {
+	c.oundo = undo{obuf: len(c.obuf), osegs: len(c.osegs), osegStart: c.osegStart}
+	if len(cmd.Body) < bigBody && len(cmd.parts) == 0 {
+		c.obuf, err = AppendFrame(c.obuf, cmd)
+		n := int64(len(c.obuf) - c.oundo.obuf)
+		return n, n, err
+	}
+	bodyLen := cmd.BodyLen()
+	buf, err := appendFrameHead(c.obuf, cmd, bodyLen)
+	if err != nil {
+		return 0, 0, err
+	}
+	head := len(buf) - c.oundo.obuf
+	c.osegs = append(c.osegs, buf[c.osegStart:])
+	if len(cmd.Body) > 0 {
+		c.osegs = append(c.osegs, cmd.Body)
+	}
+	for _, p := range cmd.parts {
+		if len(p) > 0 {
+			c.osegs = append(c.osegs, p)
 		}
 	}
-	return nil
+	c.osegStart = len(buf)
+	c.obuf = buf
+	// Parts are mapped memory: they count against the connection's budget, not the shared
+	// one, which bounds the heap.
+	return int64(head + bodyLen), int64(head + len(cmd.Body)), nil
+}
+
+// undo is where the outbound queue ended before appendLocked.
+type undo struct{ obuf, osegs, osegStart int }
+
+func (c *Conn) rollbackLocked() {
+	u := c.oundo
+	c.obuf = c.obuf[:u.obuf]
+	clear(c.osegs[u.osegs:])
+	c.osegs = c.osegs[:u.osegs]
+	c.osegStart = u.osegStart
+}
+
+func (c *Conn) commitLocked(cmd *Command, charge, shared int64) {
+	c.oframes++
+	c.oqueued += charge
+	c.oshared += shared
+	if cmd.written != nil {
+		c.odone = append(c.odone, cmd.written)
+		cmd.written = nil
+	}
 }
 
 func (c *Conn) addPending(opaque int32, cl *call) error {
@@ -432,7 +693,7 @@ func (c *Conn) InvokeSync(ctx context.Context, req *Command) (*Command, error) {
 		callPool.Put(cl)
 		return nil, err
 	}
-	if err := c.send(req, true); err != nil {
+	if err := c.send(req, sendWait); err != nil {
 		if c.takePending(opaque) != nil {
 			callPool.Put(cl)
 		}
@@ -472,7 +733,7 @@ func (c *Conn) invokeAsync(ctx context.Context, req *Command, cb func(*Command, 
 			}
 		})
 	}
-	if err := c.send(req, true); err != nil {
+	if err := c.send(req, sendWait); err != nil {
 		if c.takePending(opaque) != nil {
 			if cl.stop != nil {
 				cl.stop()
@@ -490,5 +751,5 @@ func (c *Conn) invokeAsync(ctx context.Context, req *Command, cb func(*Command, 
 func (c *Conn) InvokeOneway(req *Command) error {
 	c.prepareRequest(req)
 	req.Flag |= FlagOneway
-	return c.send(req, false)
+	return c.send(req, sendNoWait)
 }

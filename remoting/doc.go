@@ -59,9 +59,23 @@
 // completes pending calls with responses and hands requests to the worker pool of their
 // code (Server.Handle, WithPool); a full pool is answered with SYSTEM_BUSY, an unknown code
 // with REQUEST_CODE_NOT_SUPPORTED, and malformed input closes that connection with one
-// warning. Senders encode frames into the connection's outbound buffer (bounded in frames);
-// the write loop takes the whole buffer and writes it at once (large bodies by reference,
-// with writev). A peer whose queue stays full is disconnected. Both sides can send
+// warning. Senders encode frames into the connection's outbound buffer; the write loop takes
+// the whole buffer and writes it at once (large bodies and SetBodyParts parts by reference,
+// with writev). A Server bounds what clients can make it hold:
+//
+//   - outbound, per connection (ConnOutboundBytes) and shared (OutboundBytes, the heap: body
+//     parts, mapped memory, count only per connection). A response that does not fit its
+//     connection is parked, not encoded, so that no worker waits for a slow peer; a peer
+//     with as much again parked is disconnected. When the shared budget is over its limit,
+//     connections whose write has been blocked for a second are closed, largest first.
+//     Requests a Server or Client sends wait for room instead (up to 10 s, then the peer is
+//     disconnected as slow).
+//   - inbound (InboundBytes): a frame of 64 KiB or more reserves its length before its body
+//     is read and must then arrive at 1 MiB/s; one that cannot reserve within 10 s closes
+//     its connection.
+//   - MaxConnections: connections over it are closed at accept.
+//
+// Both sides can send
 // requests on a connection: the broker asks clients for their running info or tells them
 // that a group's consumers changed (Conn.InvokeSync, Conn.InvokeOneway), and the Client
 // serves such requests with the handlers given to Client.Handle.

@@ -32,6 +32,12 @@ var (
 
 	// errSlowPeer is the close reason of a connection whose outbound queue stayed full.
 	errSlowPeer = errors.New("remoting: slow peer, outbound queue full")
+	// errOutboundBudget is the close reason of a connection whose response waited too long
+	// for room in the server's shared outbound budget.
+	errOutboundBudget = errors.New("remoting: outbound memory budget exhausted")
+	// errInboundBudget is the close reason of a connection whose large frame waited too
+	// long for room in the server's inbound budget.
+	errInboundBudget = errors.New("remoting: inbound memory budget exhausted")
 )
 
 // Response codes of the remoting layer itself (RemotingSysResponseCode.java). The protocol

@@ -76,7 +76,7 @@ func (m *mux) reply(c *Conn, req *Command, code int16, remark string) {
 	if req.IsOneway() {
 		return
 	}
-	if err := c.send(NewResponse(req, code, remark), true); err != nil && err != ErrConnClosed {
+	if err := c.send(NewResponse(req, code, remark), sendPark); err != nil && err != ErrConnClosed {
 		m.log.Warn("send response", "remote", c.remote, "code", req.Code, "err", err)
 	}
 }

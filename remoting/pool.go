@@ -68,6 +68,9 @@ func NewPool(name string, workers, queue int) *Pool {
 // Name returns the pool's name.
 func (p *Pool) Name() string { return p.name }
 
+// Queued returns how many requests wait for a worker now.
+func (p *Pool) Queued() int { return len(p.tasks) }
+
 // task is one unit of pool work: a request for a handler, or a response callback.
 type task struct {
 	conn *Conn
@@ -158,12 +161,13 @@ func serveRequest(c *Conn, h Handler, req *Command, log *slog.Logger) {
 // nil from Serve and call Reply when the answer is ready. A oneway req gets nothing.
 func (c *Conn) Reply(req, resp *Command) error {
 	if req.IsOneway() {
+		resp.dropParts()
 		return nil
 	}
 	resp.Opaque = req.Opaque
 	resp.Flag |= FlagResponse
 	resp.Serialize = req.Serialize
-	return c.send(resp, true)
+	return c.send(resp, sendPark)
 }
 
 func callHandler(c *Conn, h Handler, req *Command, log *slog.Logger) (resp *Command) {

@@ -1,11 +1,13 @@
 package remoting
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
 	"log/slog"
 	"net"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -26,6 +28,31 @@ type ServerConfig struct {
 	// TLS, when set, is used as TLSMode says (tls.go); nil serves plain connections.
 	TLS     *tls.Config
 	TLSMode TLSMode
+	// MaxConnections is the most connections open at once; more are closed at accept
+	// (default DefaultMaxConnections(), from the open-file limit; negative: no limit).
+	MaxConnections int
+	// ConnOutboundBytes bounds one connection's responses waiting to be written, in bytes
+	// (default DefaultConnOutboundBytes; negative: no limit). A response that does not fit
+	// waits for the peer to read; after 10 s the peer is disconnected as slow.
+	ConnOutboundBytes int64
+	// OutboundBytes bounds all connections' responses waiting to be written, in bytes
+	// (default DefaultOutboundBytes; negative: no limit).
+	OutboundBytes int64
+	// InboundBytes bounds the frames of 64 KiB or more being received at once, in bytes
+	// (default DefaultInboundBytes; negative: no limit). Such a frame reserves its length
+	// before its body is read; one that cannot within 10 s closes its connection.
+	InboundBytes int64
+}
+
+// orDefault maps 0 to def and negative values to 0 (no limit).
+func orDefault[T int | int64](v, def T) T {
+	switch {
+	case v == 0:
+		return def
+	case v < 0:
+		return 0
+	}
+	return v
 }
 
 const (
@@ -59,6 +86,11 @@ type Server struct {
 
 	shut atomic.Bool
 	done chan struct{}
+
+	maxConns     int
+	lastShed     atomic.Int64 // unix nanos of the last shedOutbound scan
+	refused      atomic.Int64
+	lastRefusedW atomic.Int64 // unix nanos of the last "too many connections" warning
 }
 
 // HandleOption modifies how Handle registers a handler.
@@ -111,6 +143,16 @@ func NewServer(cfg ServerConfig) *Server {
 	}
 	if s.conf.maxQueue <= 0 {
 		s.conf.maxQueue = defaultOutboundQueue
+	}
+	s.conf.maxOut = orDefault(cfg.ConnOutboundBytes, DefaultConnOutboundBytes)
+	s.conf.out = newBudget(orDefault(cfg.OutboundBytes, DefaultOutboundBytes))
+	s.conf.in = newBudget(orDefault(cfg.InboundBytes, DefaultInboundBytes))
+	if s.conf.out != nil {
+		s.conf.budgetShort = s.shedOutbound
+	}
+	s.maxConns = cfg.MaxConnections
+	if s.maxConns == 0 {
+		s.maxConns = DefaultMaxConnections()
 	}
 	return s
 }
@@ -203,14 +245,68 @@ func (s *Server) Serve(ln net.Listener) error {
 }
 
 func (s *Server) startConn(nc net.Conn) {
-	c := newConn(s.nextID.Add(1), s.wrapTLS(nc), &s.conf)
 	s.mu.Lock()
+	if s.maxConns > 0 && len(s.conns) >= s.maxConns {
+		s.mu.Unlock()
+		s.refuse(nc)
+		return
+	}
+	c := newConn(s.nextID.Add(1), s.wrapTLS(nc), &s.conf)
 	s.conns[c] = struct{}{}
 	s.mu.Unlock()
 	if !c.run(s.g) {
 		s.mu.Lock()
 		delete(s.conns, c)
 		s.mu.Unlock()
+	}
+}
+
+// refuse closes a connection accepted over MaxConnections, with a Warn at most once a
+// second (the count says how many were refused).
+func (s *Server) refuse(nc net.Conn) {
+	nc.Close()
+	n := s.refused.Add(1)
+	if now := time.Now().UnixNano(); now-s.lastRefusedW.Load() > int64(time.Second) {
+		s.lastRefusedW.Store(now)
+		s.log.Warn("too many connections, new ones closed", "remote", nc.RemoteAddr().String(),
+			"max_connections", s.maxConns, "refused_total", n)
+	}
+}
+
+// shedOutbound runs when a response finds the shared outbound budget short. Connections
+// whose current write has been blocked for a second (the peer stopped reading) are closed,
+// largest holder first, until the budget would be back under 7/8 of its limit; it scans at
+// most every 100 ms. Peers that stopped reading cannot keep the budget from the others.
+func (s *Server) shedOutbound() {
+	now := time.Now().UnixNano()
+	last := s.lastShed.Load()
+	if now-last < int64(100*time.Millisecond) || !s.lastShed.CompareAndSwap(last, now) {
+		return
+	}
+	type holder struct {
+		c *Conn
+		n int64
+	}
+	var stalled []holder
+	s.mu.Lock()
+	for c := range s.conns {
+		if since := c.writingSince.Load(); since == 0 || now-since < int64(time.Second) {
+			continue
+		}
+		if n := c.sharedBytes(); n > 0 {
+			stalled = append(stalled, holder{c, n})
+		}
+	}
+	s.mu.Unlock()
+	slices.SortFunc(stalled, func(a, b holder) int { return cmp.Compare(b.n, a.n) })
+	b := s.conf.out
+	excess := b.used.Load() - b.limit*7/8
+	for _, h := range stalled {
+		if excess <= 0 {
+			break
+		}
+		h.c.closeWith(errOutboundBudget)
+		excess -= h.n
 	}
 }
 

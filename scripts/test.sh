@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # test.sh: the project's test command (README "Testing"; CI runs exactly this).
-# gofmt, go vet, the import-direction check, every test with the race detector, then the
-# short kill -9 chaos run (scripts/chaos.sh --short).
+# gofmt, go mod tidy (go.mod/go.sum must not change), go vet, the import-direction check,
+# every test with the race detector, then the short kill -9 chaos run (scripts/chaos.sh --short).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
 if [ -n "$unformatted" ]; then
   echo "gofmt needed:" >&2; echo "$unformatted" >&2; exit 1
+fi
+if ! go mod tidy -diff >/dev/null; then
+  echo "go.mod/go.sum are not tidy: run go mod tidy (go mod tidy -diff shows what changes)" >&2; exit 1
 fi
 go vet ./...
 scripts/check-deps.sh

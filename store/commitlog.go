@@ -36,6 +36,7 @@ type commitLog struct {
 	writtenOffset atomic.Int64 // SYNC_FLUSH: everything below is in the page cache (readable)
 	flushedOffset atomic.Int64 // everything below is on disk
 	minOffset     atomic.Int64 // start of the first segment kept
+	lockedAt      atomic.Int64 // store time (ms) the append lock was taken at; 0 when free
 }
 
 // AppendResult describes what Append stored.
@@ -69,6 +70,9 @@ type prepared struct {
 }
 
 func (cl *commitLog) prepare(m *message.MessageExt) (prepared, error) {
+	if err := checkQueue(m.Topic, m.QueueID); err != nil {
+		return prepared{}, err
+	}
 	m.StoreHost = cl.cfg.StoreHost
 	size, err := message.StoredLen(m, message.PropertiesLen(m.Properties))
 	if err != nil {
@@ -95,7 +99,7 @@ func (cl *commitLog) appendLocked(p prepared, now int64, res *AppendResult) erro
 		}
 		var err error
 		if mf, err = cl.mfq.newFile(start); err != nil {
-			return err
+			return fmt.Errorf("%w: %w", ErrNoSegment, err)
 		}
 	}
 	pos := mf.wrote.Load()
@@ -110,7 +114,7 @@ func (cl *commitLog) appendLocked(p prepared, now int64, res *AppendResult) erro
 		mf.wrote.Store(mf.size)
 		next, err := cl.mfq.newFile(mf.start + mf.size)
 		if err != nil {
-			return err
+			return fmt.Errorf("%w: %w", ErrNoSegment, err)
 		}
 		cl.maxOffset.Store(next.start)
 		mf, pos = next, 0
@@ -249,7 +253,10 @@ func (cl *commitLog) append(ms []*message.MessageExt, one *message.MessageExt) (
 			return res, err
 		}
 		cl.mu.Lock()
-		err = cl.appendLocked(p, cl.storeNowLocked(), &res)
+		now := cl.storeNowLocked()
+		cl.lockedAt.Store(now)
+		err = cl.appendLocked(p, now, &res)
+		cl.lockedAt.Store(0)
 		cl.mu.Unlock()
 		return res, err
 	}
@@ -264,6 +271,8 @@ func (cl *commitLog) append(ms []*message.MessageExt, one *message.MessageExt) (
 	cl.mu.Lock()
 	defer cl.mu.Unlock()
 	now := cl.storeNowLocked()
+	cl.lockedAt.Store(now)
+	defer cl.lockedAt.Store(0)
 	for _, p := range ps {
 		if err := cl.appendLocked(p, now, &res); err != nil {
 			return res, err
@@ -291,7 +300,8 @@ func (cl *commitLog) recordAt(phys int64) (rec message.Stored, mf *mappedFile, e
 	}
 	pos := phys - mf.start
 	rec, err = message.ParseStored(mf.data[pos:min(mf.wrote.Load(), end-mf.start)])
-	if err != nil || rec.PhysicalOffset() != phys {
+	if err != nil || rec.PhysicalOffset() != phys || len(rec.Topic()) == 0 {
+		// (An empty topic is the filler of a range recovery skipped: not a message.)
 		mf.release()
 		return nil, nil, fmt.Errorf("%w: at %d", ErrOffsetNotFound, phys)
 	}

@@ -100,6 +100,9 @@ type Config struct {
 	MaxTransferBytesOnMessageInMemory int `prop:"maxTransferBytesOnMessageInMemory"`
 	// CheckCRCOnRecover verifies body CRCs during recovery (default true).
 	CheckCRCOnRecover bool `prop:"checkCRCOnRecover"`
+	// RecoverMode is RecoverSalvage (default; "" means it) or RecoverStrict: what recovery
+	// does with a damaged CommitLog record followed by valid ones.
+	RecoverMode string `prop:"recoverMode"`
 
 	// StoreHost is written into every record's STOREHOST (the broker's ip:listenPort).
 	StoreHost netip.AddrPort `prop:"-"`
@@ -115,6 +118,15 @@ type Config struct {
 	now       func() time.Time         // store clock; tests pin it
 	diskUsage func(dir string) float64 // used fraction of the disk holding dir; tests pin it
 }
+
+// Recovery modes (Config.RecoverMode).
+const (
+	// RecoverSalvage skips a damaged CommitLog record when a chain of valid records
+	// follows it, keeps those records and never reuses the skipped offsets.
+	RecoverSalvage = "salvage"
+	// RecoverStrict cuts the CommitLog at the first damaged record, as Apache does.
+	RecoverStrict = "strict"
+)
 
 // DefaultConfig returns Apache RocketMQ's defaults.
 func DefaultConfig() Config {
@@ -143,6 +155,7 @@ func DefaultConfig() Config {
 		MessageIndexEnable:                true,
 		MaxTransferBytesOnMessageInMemory: 256 << 10,
 		CheckCRCOnRecover:                 true,
+		RecoverMode:                       RecoverSalvage,
 		StoreHost:                         netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, 1}), 10911),
 	}
 }
@@ -174,6 +187,8 @@ func (c *Config) Validate() error {
 	check(c.MaxHashSlotNum > 0, "maxHashSlotNum must be > 0")
 	check(c.MaxIndexNum > 1, "maxIndexNum must be > 1")
 	check(c.MaxTransferBytesOnMessageInMemory > 0, "maxTransferBytesOnMessageInMemory must be > 0")
+	check(c.RecoverMode == "" || c.RecoverMode == RecoverSalvage || c.RecoverMode == RecoverStrict,
+		"recoverMode must be salvage or strict")
 	if _, err := parseDeleteWhen(c.DeleteWhen); err != nil {
 		bad = append(bad, err.Error())
 	}

@@ -48,6 +48,9 @@ func (cq *consumeQueue) load(clEnd int64) (dropped int, err error) {
 		return 0, err
 	}
 	fs := cq.mfq.list()
+	for _, mf := range fs {
+		adviseRandom(mf)
+	}
 	if len(fs) == 0 {
 		return 0, nil
 	}
@@ -66,6 +69,7 @@ func (cq *consumeQueue) load(clEnd int64) (dropped int, err error) {
 		}
 	}
 	// Drop entries pointing past the recovered CommitLog end.
+	found := end
 	for end > fs[0].start {
 		mf := fs[(end-ConsumeQueueEntrySize-fs[0].start)/cq.mfq.fileSize]
 		e := readCQEntry(mf.data[end-ConsumeQueueEntrySize-mf.start:])
@@ -79,7 +83,7 @@ func (cq *consumeQueue) load(clEnd int64) (dropped int, err error) {
 		end -= ConsumeQueueEntrySize
 		dropped++
 	}
-	cq.mfq.truncate(end, cq.mfq.fileSize)
+	cq.cutTail(end, found)
 	for _, mf := range cq.mfq.list() {
 		if mf.start+mf.size <= end {
 			mf.wrote.Store(mf.size)
@@ -109,26 +113,85 @@ func (cq *consumeQueue) put(k int64, e cqEntry) error {
 	for ; max <= k; max++ {
 		ent := e
 		if max < k {
-			ent = cqEntry{0, math.MaxInt32, 0}
+			ent = blankEntry
 		}
-		byteOff := max * ConsumeQueueEntrySize
-		mf := cq.mfq.last()
-		if mf == nil || byteOff >= mf.start+mf.size {
-			var err error
-			if mf, err = cq.mfq.newFile(byteOff - byteOff%cq.mfq.fileSize); err != nil {
-				return err
-			}
+		if err := cq.writeEntry(max, ent); err != nil {
+			return err
 		}
-		pos := byteOff - mf.start
-		for p := mf.wrote.Load(); p < pos; p += ConsumeQueueEntrySize {
-			putCQEntry(mf.data[p:], cqEntry{0, math.MaxInt32, 0})
-		}
-		putCQEntry(mf.data[pos:], ent)
-		mf.wrote.Store(pos + ConsumeQueueEntrySize)
 	}
 	cq.maxPhys = e.phys + int64(e.size)
 	cq.maxLogical.Store(k + 1)
 	return nil
+}
+
+// blankEntry marks a queue offset without a message (a gap); readers skip it.
+var blankEntry = cqEntry{0, math.MaxInt32, 0}
+
+// writeEntry writes entry k at the end of the queue's files.
+func (cq *consumeQueue) writeEntry(k int64, e cqEntry) error {
+	byteOff := k * ConsumeQueueEntrySize
+	mf := cq.mfq.last()
+	if mf == nil || byteOff >= mf.start+mf.size {
+		var err error
+		if mf, err = cq.mfq.newFile(byteOff - byteOff%cq.mfq.fileSize); err != nil {
+			return err
+		}
+		adviseRandom(mf)
+	}
+	pos := byteOff - mf.start
+	for p := mf.wrote.Load(); p < pos; p += ConsumeQueueEntrySize {
+		putCQEntry(mf.data[p:], blankEntry)
+	}
+	putCQEntry(mf.data[pos:], e)
+	mf.wrote.Store(pos + ConsumeQueueEntrySize)
+	return nil
+}
+
+// reserveThrough makes sure queue offsets up to k are taken, writing blank entries: the
+// offset of a record recovery had to skip is never given to another message.
+func (cq *consumeQueue) reserveThrough(k int64) error {
+	max := cq.maxLogical.Load()
+	if k < max {
+		return nil
+	}
+	if max == 0 && cq.mfq.last() == nil && k > 0 {
+		cq.minLogical.Store(k)
+		max = k
+	}
+	for ; max <= k; max++ {
+		if err := cq.writeEntry(max, blankEntry); err != nil {
+			return err
+		}
+		cq.maxLogical.Store(max + 1)
+	}
+	return nil
+}
+
+// blankPhysRange turns the entries whose record starts in [from, to) of the CommitLog into
+// blank entries and returns how many it changed. It scans back from the end: entries are
+// in CommitLog order.
+func (cq *consumeQueue) blankPhysRange(from, to int64) int {
+	n := 0
+	for k := cq.maxLogical.Load() - 1; k >= cq.minLogical.Load(); k-- {
+		mf := cq.mfq.find(k * ConsumeQueueEntrySize)
+		if mf == nil {
+			break
+		}
+		pos := k*ConsumeQueueEntrySize - mf.start
+		e := readCQEntry(mf.data[pos:])
+		if e.size != math.MaxInt32 && e.size > 0 {
+			if e.phys < from {
+				mf.release()
+				break
+			}
+			if e.phys < to {
+				putCQEntry(mf.data[pos:], blankEntry)
+				n++
+			}
+		}
+		mf.release()
+	}
+	return n
 }
 
 // entryAt returns the held file and the byte slice of entries from queue offset k to the end

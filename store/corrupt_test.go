@@ -68,35 +68,42 @@ func flipByte(t *testing.T, path string, pos int64) {
 	})
 }
 
-func TestCorruption(t *testing.T) {
-	// Recovery validates from the checkpointed segment (abnormal) or the last three segments
-	// (normal): damage is put in the tail segment, where a crash can tear records.
-	const n, victim = 400, 385
-	tests := []struct {
-		name     string
-		abnormal bool
-		damage   func(t *testing.T, cfg Config, phys []int64)
-		// wantEnd returns the expected recovered end; the victim and later are dropped.
-		keep int
-	}{
+// corruptionCase damages a store filled by fillStore; under RecoverStrict the victim and
+// every later record are dropped; under RecoverSalvage only the victim is, when salvage says
+// a valid record follows the damage.
+type corruptionCase struct {
+	name     string
+	abnormal bool
+	damage   func(t *testing.T, cfg Config, phys []int64)
+	keep     int  // records kept under RecoverStrict
+	salvage  bool // RecoverSalvage keeps the records after the victim
+}
+
+// Recovery validates from the checkpointed segment (abnormal) or the last three segments
+// (normal): damage is put in the tail segment, where a crash can tear records.
+const corruptN, corruptVictim = 400, 385
+
+func corruptionCases() []corruptionCase {
+	const victim = corruptVictim
+	return []corruptionCase{
 		{"damage=body", true, func(t *testing.T, cfg Config, phys []int64) {
 			p, pos := segmentAt(cfg, phys[victim])
 			flipByte(t, p, pos+message.OffBornHost+40+10)
-		}, victim},
+		}, victim, true},
 		{"damage=header", true, func(t *testing.T, cfg Config, phys []int64) {
 			p, pos := segmentAt(cfg, phys[victim])
 			flipByte(t, p, pos+message.OffMagic+1)
-		}, victim},
+		}, victim, true},
 		{"damage=size", false, func(t *testing.T, cfg Config, phys []int64) {
 			p, pos := segmentAt(cfg, phys[victim])
 			flipByte(t, p, pos+2)
-		}, victim},
+		}, victim, true},
 		{"damage=truncated", true, func(t *testing.T, cfg Config, phys []int64) {
 			p, pos := segmentAt(cfg, phys[victim])
 			if err := os.Truncate(p, pos+100); err != nil {
 				t.Fatal(err)
 			}
-		}, victim},
+		}, victim, false},
 		{"damage=zerotail", true, func(t *testing.T, cfg Config, phys []int64) {
 			p, pos := segmentAt(cfg, phys[victim])
 			patchFile(t, p, func(f *os.File) {
@@ -105,11 +112,18 @@ func TestCorruption(t *testing.T) {
 					t.Fatal(err)
 				}
 			})
-		}, victim},
+		}, victim, false},
 	}
-	for _, tt := range tests {
+}
+
+// TestCorruption: with recoverMode=strict (Apache's behaviour) recovery keeps the valid
+// prefix and new appends reuse the offsets after it.
+func TestCorruption(t *testing.T) {
+	const n = corruptN
+	for _, tt := range corruptionCases() {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := testConfig(t, AsyncFlush)
+			cfg.RecoverMode = RecoverStrict
 			phys := fillStore(t, cfg, n)
 			tt.damage(t, cfg, phys)
 			if tt.abnormal {

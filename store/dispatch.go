@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
@@ -159,6 +160,12 @@ func (d *dispatcher) close() {
 func (s *Store) dispatchRecord(rec message.Stored) error {
 	if assignsQueueOffset(rec.SysFlag()) {
 		cq, err := s.consumeQueueFor(rec.Topic(), rec.QueueID())
+		if errors.Is(err, ErrInvalidTopic) {
+			// Appends refuse such names; a record from an older or foreign log (a master's)
+			// still never becomes a path outside the store, and never stops the dispatch.
+			s.log.Error("dispatch: record with an invalid topic skipped", "offset", rec.PhysicalOffset(), "err", err)
+			return nil
+		}
 		if err != nil {
 			return err
 		}

@@ -26,4 +26,11 @@ var (
 	ErrDiskFull = errors.New("store: disk full")
 	// ErrLocked is returned by Open when another process holds the store's lock file.
 	ErrLocked = errors.New("store: directory locked by another process")
+	// ErrNoSegment is returned (wrapping the cause) by appends when the next CommitLog
+	// segment cannot be created or preallocated (disk full, a file in the way); nothing is
+	// stored.
+	ErrNoSegment = errors.New("store: cannot create a CommitLog segment")
+	// ErrInvalidTopic is returned by appends (and DeleteTopic) for a topic name that is not
+	// a safe directory name (see CheckTopic) or a negative queue id; nothing is stored.
+	ErrInvalidTopic = errors.New("store: invalid topic name")
 )

@@ -29,10 +29,16 @@ type RecoveryReport struct {
 	IndexFilesDropped int
 	// RedispatchedBytes is how much of the CommitLog was dispatched again at open.
 	RedispatchedBytes int64
+	// Salvaged lists the damaged CommitLog ranges skipped (RecoverSalvage), in order.
+	Salvaged []SalvagedRange
+	// ConsumeQueueEntriesBlanked counts ConsumeQueue entries of skipped records, kept as
+	// holes so that no queue offset is given twice.
+	ConsumeQueueEntriesBlanked int
 }
 
 // recoverCommitLog validates records from a starting segment and cuts the log after the last
-// valid one.
+// valid one. Under RecoverSalvage a damaged record followed by valid records is skipped
+// instead (see salvage.go).
 func (s *Store) recoverCommitLog(abnormal bool, cp checkpoint, haveCP bool, rep *RecoveryReport) {
 	q := s.cl.mfq
 	rep.ResizedSegments = q.resized
@@ -52,15 +58,31 @@ func (s *Store) recoverCommitLog(abnormal bool, cp checkpoint, haveCP bool, rep 
 	}
 	rep.CommitLogWalkFrom = fs[startIdx].start
 	end := fs[startIdx].start
-	stopped := false
-	for i := startIdx; i < len(fs) && !stopped; i++ {
+	salvage := s.cfg.RecoverMode != RecoverStrict
+	for i, pos := startIdx, int64(0); i < len(fs); {
 		mf := fs[i]
-		pos, reason := s.walkSegment(mf)
-		end = mf.start + pos
-		if pos < mf.size {
-			stopped = true
-			rep.StopReason = reason
+		p, reason := s.walkSegment(mf, pos)
+		end = mf.start + p
+		if p >= mf.size {
+			i, pos = i+1, 0
+			continue
 		}
+		if reason == "" {
+			break // a clean end
+		}
+		if salvage {
+			if j, next, ok := s.salvageFrom(fs, i, p, reason, rep); ok {
+				i, pos = j, next
+				continue
+			}
+		}
+		rep.StopReason = reason
+		break
+	}
+	if rep.StopReason != "" && haveCP && cp.flushedOffset > end {
+		// Bytes the checkpoint says were on disk: not a torn tail.
+		s.log.Error("commitlog: records below the flushed checkpoint dropped", "from", end,
+			"to", cp.flushedOffset, "bytes", cp.flushedOffset-end, "reason", rep.StopReason, "mode", s.cfg.RecoverMode)
 	}
 	maxRun := int64(s.cfg.MaxMessageSize) + 64<<10
 	nBefore := len(q.list())
@@ -72,41 +94,55 @@ func (s *Store) recoverCommitLog(abnormal bool, cp checkpoint, haveCP bool, rep 
 	}
 }
 
-// walkSegment returns the position after the last valid record of mf (mf.size when it ends
-// with a valid blank filler) and, when it stopped on bad data, why.
-func (s *Store) walkSegment(mf *mappedFile) (int64, string) {
-	be := binary.BigEndian
-	d := mf.data
-	var pos int64
+// walkSegment returns the position after the last valid record of mf from pos (mf.size when
+// it ends with a valid blank filler) and, when it stopped on bad data, why.
+func (s *Store) walkSegment(mf *mappedFile, pos int64) (int64, string) {
 	for {
 		if pos+8 > mf.size {
 			return pos, "no room for a record header"
 		}
-		total := int64(int32(be.Uint32(d[pos:])))
-		magic := be.Uint32(d[pos+4:])
+		n, blank, reason := s.checkRecord(mf, pos, s.cfg.CheckCRCOnRecover)
 		switch {
-		case total == 0 && magic == 0:
+		case reason != "":
+			return pos, reason
+		case n == 0:
 			return pos, ""
-		case magic == message.BlankMagic:
-			if total == mf.size-pos {
-				return mf.size, ""
-			}
-			return pos, fmt.Sprintf("bad blank filler size %d at %d", total, mf.start+pos)
-		case magic != message.MagicV1 && magic != message.MagicV2:
-			return pos, fmt.Sprintf("bad magic %#x at %d", magic, mf.start+pos)
-		case total < message.MinStoredLen || total > mf.size-pos-blankMinLen:
-			return pos, fmt.Sprintf("bad size %d at %d", total, mf.start+pos)
+		case blank:
+			return mf.size, ""
 		}
-		rec, err := message.ParseStored(d[pos : pos+total])
-		if err != nil {
-			return pos, fmt.Sprintf("bad record at %d: %v", mf.start+pos, err)
-		}
-		if rec.PhysicalOffset() != mf.start+pos {
-			return pos, fmt.Sprintf("record at %d claims offset %d", mf.start+pos, rec.PhysicalOffset())
-		}
-		if s.cfg.CheckCRCOnRecover && !rec.CheckCRC() {
-			return pos, fmt.Sprintf("body crc mismatch at %d", mf.start+pos)
-		}
-		pos += total
+		pos += n
 	}
+}
+
+// checkRecord validates what starts at pos of mf: a record (its size), a blank filler that
+// ends the segment (blank), or the clean end of the log (0 and no reason).
+func (s *Store) checkRecord(mf *mappedFile, pos int64, checkCRC bool) (n int64, blank bool, reason string) {
+	be := binary.BigEndian
+	d := mf.data
+	total := int64(int32(be.Uint32(d[pos:])))
+	magic := be.Uint32(d[pos+4:])
+	switch {
+	case total == 0 && magic == 0:
+		return 0, false, ""
+	case magic == message.BlankMagic:
+		if total == mf.size-pos {
+			return total, true, ""
+		}
+		return 0, false, fmt.Sprintf("bad blank filler size %d at %d", total, mf.start+pos)
+	case magic != message.MagicV1 && magic != message.MagicV2:
+		return 0, false, fmt.Sprintf("bad magic %#x at %d", magic, mf.start+pos)
+	case total < message.MinStoredLen || total > mf.size-pos-blankMinLen:
+		return 0, false, fmt.Sprintf("bad size %d at %d", total, mf.start+pos)
+	}
+	rec, err := message.ParseStored(d[pos : pos+total])
+	if err != nil {
+		return 0, false, fmt.Sprintf("bad record at %d: %v", mf.start+pos, err)
+	}
+	if rec.PhysicalOffset() != mf.start+pos {
+		return 0, false, fmt.Sprintf("record at %d claims offset %d", mf.start+pos, rec.PhysicalOffset())
+	}
+	if checkCRC && !rec.CheckCRC() {
+		return 0, false, fmt.Sprintf("body crc mismatch at %d", mf.start+pos)
+	}
+	return total, false, ""
 }

@@ -126,6 +126,9 @@ func (s *Store) open() error {
 		return fmt.Errorf("%w: re-dispatch stopped at %d", ErrCorrupt, s.disp.from.Load())
 	}
 	rep.RedispatchedBytes = clEnd - from
+	if err := s.repairQueuesAfterSalvage(rep); err != nil {
+		return fmt.Errorf("repair consume queues after salvage: %w", err)
+	}
 	s.cqMu.RLock()
 	for _, qs := range s.cqs {
 		for _, cq := range qs {
@@ -140,6 +143,14 @@ func (s *Store) open() error {
 	}
 	if err := os.WriteFile(cfg.abortPath(), nil, 0o644); err != nil {
 		return err
+	}
+	if len(rep.Salvaged) > 0 {
+		var lost int64
+		for _, r := range rep.Salvaged {
+			lost += r.To - r.From
+		}
+		s.log.Error("recovered with damaged CommitLog ranges skipped", "ranges", len(rep.Salvaged), "bytes", lost,
+			"cqEntriesBlanked", rep.ConsumeQueueEntriesBlanked, "saved", s.cfg.damagedDir())
 	}
 	if abnormal || rep.DroppedBytes > 0 || rep.StopReason != "" || len(rep.ResizedSegments) > 0 {
 		s.log.Warn("recovered", "abnormal", abnormal, "end", clEnd, "reason", rep.StopReason,
@@ -183,6 +194,10 @@ func (s *Store) loadConsumeQueues(clEnd int64) error {
 		if !t.IsDir() {
 			continue
 		}
+		if err := CheckTopic(t.Name()); err != nil {
+			s.log.Warn("ignoring a consume queue directory that is not a topic name", "dir", t.Name(), "err", err)
+			continue
+		}
 		qs, err := os.ReadDir(filepath.Join(root, t.Name()))
 		if err != nil {
 			return err
@@ -221,6 +236,9 @@ func (s *Store) consumeQueueFor(topic []byte, qid int32) (*consumeQueue, error) 
 	if cq = s.cqs[t][qid]; cq != nil {
 		return cq, nil
 	}
+	if err := checkQueue(t, qid); err != nil {
+		return nil, err
+	}
 	cq = newConsumeQueue(s.cfg.consumeQueueDir(), t, qid, s.cfg.MappedFileSizeConsumeQueue)
 	if s.cqs[t] == nil {
 		s.cqs[t] = make(map[int32]*consumeQueue)
@@ -243,6 +261,9 @@ func (s *Store) lookupCQ(topic string, qid int32) *consumeQueue {
 func (s *Store) DeleteTopic(topic string) (int, error) {
 	if s.closed.Load() {
 		return 0, ErrClosed
+	}
+	if err := CheckTopic(topic); err != nil {
+		return 0, err
 	}
 	end := s.cl.maxOffset.Load()
 	s.RequestFlush() // under SYNC_FLUSH only flushed records are dispatched

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -10,10 +11,9 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"go.yaml.in/yaml/v3"
 
-	"github.com/mq-project/mq/message"
 	"github.com/mq-project/mq/tui/keys"
-	"github.com/mq-project/mq/tui/render"
 	"github.com/mq-project/mq/tui/theme"
 )
 
@@ -23,40 +23,36 @@ type Config struct {
 	Source Source
 	// NameServers is shown in the header.
 	NameServers string
+	// ContextName is the mq ctx context in use ("" for none), shown in the header.
+	ContextName string
+	// ReadOnly, when not "", disables every mutation and says why ("--readonly",
+	// `context "prod" is read-only`).
+	ReadOnly string
+	// Contexts are what `:ctx` lists; Switch opens one (nil: :ctx only lists).
+	Contexts []Context
+	Switch   func(name string) (Source, Context, error)
 	// Refresh is the auto-refresh period; 0 turns auto-refresh off. Default in cmd/mq: 2s.
 	Refresh time.Duration
 	// Timeout bounds each fetch; default 10s.
 	Timeout time.Duration
-	// BrowseN is how many newest messages the messages view reads; default 50.
+	// BrowseN is how many messages per queue a page of the messages view reads; default 50.
 	BrowseN int
 	// NoColor selects the monochrome theme (NO_COLOR).
 	NoColor bool
 	// Logger gets events; nil discards. Never a terminal stream.
 	Logger *slog.Logger
-	// Now is the clock for "refreshed at"; default time.Now.
+	// Now is the clock; default time.Now.
 	Now func() time.Time
 	// Context parents every fetch; default context.Background().
 	Context context.Context
 }
 
-// page is one view on the navigation stack.
-type page struct {
-	key     pageKey
-	table   render.Table
-	text    []string
-	msgs    []message.MessageExt
-	cursor  int
-	offset  int // first table row (or text line, for text pages) on screen
-	filter  string
-	loaded  bool
-	summary string
-	partial bool
-	err     error
-	at      time.Time
+// Context is a named cluster of `mq ctx`.
+type Context struct {
+	Name        string `json:"name"`
+	NameServers string `json:"nameservers"`
+	ReadOnly    bool   `json:"readOnly"`
 }
-
-// visible is the page's table after the filter.
-func (p *page) visible() render.Table { return p.table.Filter(p.filter) }
 
 type mode int
 
@@ -64,22 +60,54 @@ const (
 	modeNormal mode = iota
 	modeCommand
 	modeFilter
+	modeAsk
 )
 
-// Model is the root bubbletea model: a stack of pages, a prompt and a status line.
+// dialog is a confirmation: what will change, and what yes does.
+type dialog struct {
+	title string
+	lines []string
+	yes   func() tea.Cmd
+}
+
+// ask is a one-line question in the footer (a topic name, a reset target).
+type ask struct {
+	label string
+	done  func(m *Model, answer string) tea.Cmd
+}
+
+// overlay is a text shown over the view (help, `y`).
+type overlay struct {
+	title string
+	paneView
+}
+
+// Model is the root bubbletea model: a stack of views, the prompt, dialogs and status.
 type Model struct {
 	cfg      Config
 	log      *slog.Logger
 	keys     keys.Map
 	th       theme.Theme
-	stack    []*page
+	src      Source
+	ns       string
+	ctxName  string
+	readOnly string
+	stack    []view
+	prev     []view // the stack before the last switch, for '-'
 	mode     mode
 	input    string
-	help     bool
-	status   string // one-shot message (unknown command…)
+	hist     []string
+	histPos  int
+	ask      *ask
+	dialog   *dialog
+	over     *overlay
+	status   string
+	statErr  bool
+	paused   bool
 	width    int
 	height   int
-	inflight map[pageKey]bool
+	inflight map[view]bool
+	names    map[string][]string
 }
 
 var _ tea.Model = (*Model)(nil)
@@ -98,16 +126,49 @@ func New(cfg Config) *Model {
 	if cfg.Context == nil {
 		cfg.Context = context.Background()
 	}
+	if cfg.ReadOnly == "" {
+		for _, c := range cfg.Contexts {
+			if c.Name == cfg.ContextName && c.ReadOnly {
+				cfg.ReadOnly = fmt.Sprintf("context %q is read-only", c.Name)
+			}
+		}
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Model{cfg: cfg, log: log.With("component", "tui"), keys: keys.Default(), th: theme.New(cfg.NoColor),
-		stack: []*page{{key: pageKey{kind: kindBrokers}}}, width: 80, height: 24, inflight: map[pageKey]bool{}}
+		src: cfg.Source, ns: cfg.NameServers, ctxName: cfg.ContextName, readOnly: cfg.ReadOnly,
+		stack: []view{newBrokersView()}, width: 80, height: 24, inflight: map[view]bool{}, names: map[string][]string{}}
 }
 
 // Init loads the first view and starts the refresh ticker.
-func (m *Model) Init() tea.Cmd { return tea.Batch(m.fetch(m.top().key), m.tick()) }
+func (m *Model) Init() tea.Cmd { return tea.Batch(m.fetch(m.top()), m.tick()) }
+
+// tickMsg asks for the periodic refresh.
+type tickMsg struct{}
+
+// loadedMsg is the answer of one load of v.
+type loadedMsg struct {
+	v   view
+	res result
+}
+
+// doneMsg is the outcome of a mutation; refresh is reloaded after it.
+type doneMsg struct {
+	text    string
+	err     error
+	refresh view
+}
+
+// confirmMsg opens a confirm dialog prepared off the UI goroutine (a reset's preview); err
+// says why there is nothing to confirm.
+type confirmMsg struct {
+	title string
+	lines []string
+	yes   tea.Cmd
+	err   error
+}
 
 func (m *Model) tick() tea.Cmd {
 	if m.cfg.Refresh <= 0 {
@@ -116,18 +177,54 @@ func (m *Model) tick() tea.Cmd {
 	return tea.Tick(m.cfg.Refresh, func(time.Time) tea.Msg { return tickMsg{} })
 }
 
-func (m *Model) top() *page { return m.stack[len(m.stack)-1] }
+func (m *Model) top() view { return m.stack[len(m.stack)-1] }
+
+func (m *Model) env() env { return env{src: m.src, browseN: m.cfg.BrowseN, now: m.cfg.Now} }
+
+// fetch returns the command loading v, or nil when v has nothing to load or a load of it is
+// still out.
+func (m *Model) fetch(v view) tea.Cmd {
+	if v.state().static || m.inflight[v] {
+		return nil
+	}
+	m.inflight[v] = true
+	return m.run(v, v.load)
+}
+
+// run runs fn for v on its own goroutine, bounded by the fetch timeout.
+func (m *Model) run(v view, fn func(ctx context.Context, e env) result) tea.Cmd {
+	e, parent, timeout := m.env(), m.cfg.Context, m.cfg.Timeout
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(parent, timeout)
+		defer cancel()
+		return loadedMsg{v: v, res: fn(ctx, e)}
+	}
+}
 
 // Update handles one message.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
-		m.clamp()
 	case tickMsg:
-		return m, tea.Batch(m.fetch(m.top().key), m.tick())
+		if r, ok := m.top().(interface{ refreshes() bool }); m.paused || (ok && !r.refreshes()) {
+			return m, m.tick()
+		}
+		return m, tea.Batch(m.fetch(m.top()), m.tick())
 	case loadedMsg:
 		m.loaded(msg)
+	case doneMsg:
+		m.setStatus(msg.text, msg.err)
+		if msg.refresh != nil {
+			delete(m.inflight, msg.refresh)
+			return m, m.fetch(msg.refresh)
+		}
+	case confirmMsg:
+		if msg.err != nil {
+			m.setStatus("", msg.err)
+			break
+		}
+		m.confirm(msg.title, msg.lines, func() tea.Cmd { return msg.yes })
 	case tea.KeyPressMsg:
 		return m, m.key(msg)
 	}
@@ -135,95 +232,220 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 }
 
 func (m *Model) loaded(msg loadedMsg) {
-	delete(m.inflight, msg.key)
-	if msg.err != nil {
-		m.log.Warn("fetch", "view", msg.key.kind, "arg", msg.key.arg, "err", msg.err)
+	delete(m.inflight, msg.v)
+	r := msg.res
+	if r.err != nil {
+		m.log.Warn("load", "view", msg.v.crumb(), "err", r.err)
 	}
-	for _, p := range m.stack {
-		if p.key != msg.key {
-			continue
-		}
-		p.err, p.summary, p.partial = msg.err, msg.summary, msg.partial
-		// A failed refresh keeps what was shown (and when it was fetched); a partial or
-		// complete one replaces it.
-		if msg.err == nil || msg.table.Header != nil || msg.text != nil {
-			p.table, p.text, p.msgs, p.loaded, p.at = msg.table, msg.text, msg.msgs, true, m.cfg.Now()
-		}
+	for k, ns := range r.names {
+		m.names[k] = ns
 	}
-	m.clamp()
+	st := msg.v.state()
+	st.err, st.summary, st.partial = r.err, r.summary, r.partial
+	if r.apply != nil {
+		r.apply()
+		st.loaded, st.at = true, m.cfg.Now()
+	}
+}
+
+func (m *Model) setStatus(s string, err error) {
+	m.status, m.statErr = s, err != nil
+	if err != nil {
+		m.status = strings.TrimPrefix(s+": ", ": ") + oneLine(err.Error())
+	}
 }
 
 func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
+	if msg.String() == "ctrl+c" {
+		return tea.Quit
+	}
 	switch m.mode {
-	case modeCommand, modeFilter:
+	case modeCommand, modeFilter, modeAsk:
 		return m.promptKey(msg)
 	}
-	if m.help {
-		if key.Matches(msg, m.keys.Quit) && msg.String() == "ctrl+c" {
-			return tea.Quit
+	if m.dialog != nil {
+		switch msg.String() {
+		case "y", "Y", "enter":
+			d := m.dialog
+			m.dialog = nil
+			if m.readOnly != "" { // a dialog opened before a context switch still refuses
+				m.setStatus("", fmt.Errorf("read-only (%s): %s refused", m.readOnly, d.title))
+				return nil
+			}
+			return d.yes()
+		case "n", "N", "esc", "q":
+			m.dialog = nil
+			m.setStatus("cancelled: "+m.dialogTitle(), nil)
 		}
-		m.help = false // any key closes help
 		return nil
 	}
-	p := m.top()
-	m.status = ""
+	if m.over != nil {
+		switch {
+		case key.Matches(msg, m.keys.Up):
+			m.over.move(-1)
+		case key.Matches(msg, m.keys.Down):
+			m.over.move(1)
+		case key.Matches(msg, m.keys.PageUp):
+			m.over.move(-m.bodyRows())
+		case key.Matches(msg, m.keys.PageDown):
+			m.over.move(m.bodyRows())
+		default:
+			m.over = nil
+		}
+		return nil
+	}
+	m.status, m.statErr = "", false
+	v := m.top()
+	for _, a := range v.actions() {
+		if key.Matches(msg, a.key) {
+			return m.act(a)
+		}
+	}
 	switch {
 	case key.Matches(msg, m.keys.Quit):
 		return tea.Quit
 	case key.Matches(msg, m.keys.Help):
-		m.help = true
+		m.showHelp()
 	case key.Matches(msg, m.keys.Command):
-		m.mode, m.input = modeCommand, ""
+		m.mode, m.input, m.histPos = modeCommand, "", len(m.hist)
 	case key.Matches(msg, m.keys.Filter):
-		if p.key.kind != kindMessage {
-			m.mode, m.input = modeFilter, p.filter
+		if _, ok := v.(interface{ setFilter(string) }); ok {
+			m.mode, m.input = modeFilter, m.filterOf(v)
 		}
 	case key.Matches(msg, m.keys.Back):
-		if p.filter != "" {
-			p.filter, p.cursor, p.offset = "", 0, 0
+		if m.filterOf(v) != "" {
+			v.(interface{ setFilter(string) }).setFilter("")
 		} else if len(m.stack) > 1 {
 			m.stack = m.stack[:len(m.stack)-1]
+			return m.fetch(m.top())
+		}
+	case key.Matches(msg, m.keys.Previous):
+		if m.prev != nil {
+			m.stack, m.prev = m.prev, m.stack
+			return m.fetch(m.top())
 		}
 	case key.Matches(msg, m.keys.Up):
-		m.move(-1)
+		v.move(-1)
 	case key.Matches(msg, m.keys.Down):
-		m.move(1)
+		v.move(1)
 	case key.Matches(msg, m.keys.PageUp):
-		m.move(-m.bodyRows())
+		v.move(-m.bodyRows())
 	case key.Matches(msg, m.keys.PageDown):
-		m.move(m.bodyRows())
+		v.move(m.bodyRows())
 	case key.Matches(msg, m.keys.Top):
-		m.move(-1 << 30)
+		v.move(-1 << 30)
 	case key.Matches(msg, m.keys.Bottom):
-		m.move(1 << 30)
+		v.move(1 << 30)
 	case key.Matches(msg, m.keys.Refresh):
-		return m.fetch(p.key)
-	case key.Matches(msg, m.keys.Enter):
-		return m.open()
-	case key.Matches(msg, m.keys.Messages):
-		if t := m.selectedTopic(); t != "" {
-			return m.push(pageKey{kind: kindMessages, arg: t})
+		delete(m.inflight, v) // ctrl+r always asks again, even over a load still out
+		return m.fetch(v)
+	case key.Matches(msg, m.keys.Pause):
+		m.paused = !m.paused
+	case key.Matches(msg, m.keys.Sort), key.Matches(msg, m.keys.SortReverse):
+		if t, ok := v.(interface{ sortNext(bool) string }); ok {
+			m.setStatus(t.sortNext(msg.String() == "O"), nil)
+		}
+	case key.Matches(msg, m.keys.Wide):
+		if t, ok := v.(interface{ toggleWide() string }); ok {
+			m.setStatus(t.toggleWide(), nil)
+		}
+	case key.Matches(msg, m.keys.Left), key.Matches(msg, m.keys.Right):
+		if t, ok := v.(interface{ scrollSide(int) }); ok {
+			d := 8
+			if key.Matches(msg, m.keys.Left) {
+				d = -8
+			}
+			t.scrollSide(d)
+		}
+	case key.Matches(msg, m.keys.YAML):
+		if id, obj := v.selected(); obj != nil {
+			m.showObject(id, obj)
+		}
+	case key.Matches(msg, m.keys.Copy):
+		if id, _ := v.selected(); id != "" {
+			m.setStatus("copied "+id+" (OSC 52)", nil)
+			return tea.SetClipboard(id)
 		}
 	}
 	return nil
 }
 
+// act runs a view's action; read-only mode refuses every action that writes, here and only
+// here (confirm dialogs come from actions).
+func (m *Model) act(a action) tea.Cmd {
+	if a.write != "" && m.readOnly != "" {
+		m.setStatus("", fmt.Errorf("read-only (%s): %s refused", m.readOnly, a.write))
+		return nil
+	}
+	return a.run(m)
+}
+
+// confirm opens the dialog: title and the exact change, yes runs it.
+func (m *Model) confirm(title string, lines []string, yes func() tea.Cmd) {
+	m.dialog = &dialog{title: title, lines: lines, yes: yes}
+}
+
+func (m *Model) dialogTitle() string {
+	if m.dialog != nil {
+		return m.dialog.title
+	}
+	return "nothing changed"
+}
+
+// askFor opens a footer question.
+func (m *Model) askFor(label, initial string, done func(m *Model, answer string) tea.Cmd) {
+	m.mode, m.input, m.ask = modeAsk, initial, &ask{label: label, done: done}
+}
+
+func (m *Model) filterOf(v view) string {
+	if t, ok := v.(interface{ filterText() string }); ok {
+		return t.filterText()
+	}
+	return ""
+}
+
+func (t *tableView) filterText() string { return t.filter }
+
 func (m *Model) promptKey(msg tea.KeyPressMsg) tea.Cmd {
-	p := m.top()
+	v := m.top()
 	switch msg.String() {
-	case "ctrl+c":
-		return tea.Quit
 	case "esc":
 		if m.mode == modeFilter {
-			p.filter = ""
+			v.(interface{ setFilter(string) }).setFilter("")
 		}
-		m.mode, m.input = modeNormal, ""
+		m.mode, m.input, m.ask = modeNormal, "", nil
+		return nil
 	case "enter":
-		md, in := m.mode, strings.TrimSpace(m.input)
-		m.mode, m.input = modeNormal, ""
-		if md == modeCommand {
+		md, in, a := m.mode, strings.TrimSpace(m.input), m.ask
+		m.mode, m.input, m.ask = modeNormal, "", nil
+		switch md {
+		case modeCommand:
+			if in != "" && (len(m.hist) == 0 || m.hist[len(m.hist)-1] != in) {
+				m.hist = append(m.hist, in)
+			}
 			return m.command(in)
+		case modeAsk:
+			return a.done(m, in)
 		}
+		return nil
+	case "tab":
+		if m.mode == modeCommand {
+			m.input = m.complete(m.input)
+		}
+		return nil
+	case "up", "down":
+		if m.mode == modeCommand && len(m.hist) > 0 {
+			if msg.String() == "up" {
+				m.histPos = max(m.histPos-1, 0)
+			} else {
+				m.histPos = min(m.histPos+1, len(m.hist))
+			}
+			m.input = ""
+			if m.histPos < len(m.hist) {
+				m.input = m.hist[m.histPos]
+			}
+		}
+		return nil
 	case "backspace":
 		if r := []rune(m.input); len(r) > 0 {
 			m.input = string(r[:len(r)-1])
@@ -235,9 +457,57 @@ func (m *Model) promptKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.input += msg.Text
 	}
 	if m.mode == modeFilter {
-		p.filter, p.cursor, p.offset = m.input, 0, 0
+		v.(interface{ setFilter(string) }).setFilter(m.input)
 	}
 	return nil
+}
+
+// candidates lists the completions of the prompt's input: command names, then the live
+// topic or group names the command takes.
+func (m *Model) candidates(in string) (prefix string, cs []string) {
+	f := strings.Fields(in)
+	if len(f) == 0 || (len(f) == 1 && !strings.HasSuffix(in, " ")) {
+		word := strings.TrimSpace(in)
+		for _, c := range commands {
+			if strings.HasPrefix(c.names[0], word) {
+				cs = append(cs, c.names[0])
+			}
+		}
+		return "", cs
+	}
+	c, ok := findCommand(f[0])
+	if !ok || c.complete == "" {
+		return "", nil
+	}
+	word := ""
+	if !strings.HasSuffix(in, " ") {
+		word = f[len(f)-1]
+		f = f[:len(f)-1]
+	}
+	for _, n := range m.names[c.complete] {
+		if strings.HasPrefix(n, word) {
+			cs = append(cs, n)
+		}
+	}
+	return strings.Join(f, " ") + " ", cs
+}
+
+// complete extends the input to the longest common prefix of its candidates.
+func (m *Model) complete(in string) string {
+	prefix, cs := m.candidates(in)
+	if len(cs) == 0 {
+		return in
+	}
+	lcp := cs[0]
+	for _, c := range cs[1:] {
+		for !strings.HasPrefix(c, lcp) {
+			lcp = lcp[:len(lcp)-1]
+		}
+	}
+	if len(cs) == 1 {
+		lcp += " "
+	}
+	return prefix + lcp
 }
 
 // command runs a ':' command.
@@ -246,123 +516,83 @@ func (m *Model) command(in string) tea.Cmd {
 	if len(f) == 0 {
 		return nil
 	}
-	arg := strings.Join(f[1:], " ")
 	switch f[0] {
 	case "q", "q!", "quit":
 		return tea.Quit
-	case "brokers", "broker", "b", "cluster", "clusters", "ns":
-		return m.reset(pageKey{kind: kindBrokers})
-	case "topics", "topic", "t", "tp":
-		if arg != "" {
-			m.reset(pageKey{kind: kindTopics})
-			return tea.Batch(m.fetch(m.top().key), m.push(pageKey{kind: kindTopic, arg: arg}))
-		}
-		return m.reset(pageKey{kind: kindTopics})
-	case "groups", "group", "g", "cg":
-		if arg != "" {
-			m.reset(pageKey{kind: kindGroups})
-			return tea.Batch(m.fetch(m.top().key), m.push(pageKey{kind: kindGroup, arg: arg}))
-		}
-		return m.reset(pageKey{kind: kindGroups})
-	case "msgs", "messages", "msg", "m":
-		if arg == "" {
-			arg = m.selectedTopic()
-		}
-		if arg == "" {
-			m.status = "usage: :msgs TOPIC"
-			return nil
-		}
-		return m.push(pageKey{kind: kindMessages, arg: arg})
 	case "help", "h":
-		m.help = true
+		m.showHelp()
 		return nil
 	}
-	m.status = fmt.Sprintf("unknown command %q (try :brokers :topics :groups :msgs TOPIC)", f[0])
-	return nil
-}
-
-// reset makes k the only page (switching views, as k9s does).
-func (m *Model) reset(k pageKey) tea.Cmd {
-	m.stack = []*page{{key: k}}
-	return m.fetch(k)
-}
-
-func (m *Model) push(k pageKey) tea.Cmd {
-	m.stack = append(m.stack, &page{key: k})
-	return m.fetch(k)
-}
-
-// selected returns the key of the row under the cursor, or "".
-func (m *Model) selected() string {
-	p := m.top()
-	t := p.visible()
-	if p.cursor < 0 || p.cursor >= len(t.Keys) {
-		return ""
+	c, ok := findCommand(f[0])
+	if !ok {
+		m.setStatus("", fmt.Errorf("unknown command %q (try :%s)", f[0], strings.Join(commandNames(), " :")))
+		return nil
 	}
-	return t.Keys[p.cursor]
+	return c.open(m, f[1:])
 }
 
-func (m *Model) selectedTopic() string {
-	p := m.top()
-	switch p.key.kind {
-	case kindTopics:
-		return m.selected()
-	case kindTopic, kindMessages:
-		return p.key.arg
+func commandNames() []string {
+	var out []string
+	for _, c := range commands {
+		out = append(out, c.names[0])
 	}
-	return ""
+	return out
 }
 
-func (m *Model) open() tea.Cmd {
-	p := m.top()
-	sel := m.selected()
-	switch p.key.kind {
-	case kindTopics:
-		if sel != "" {
-			return m.push(pageKey{kind: kindTopic, arg: sel})
-		}
-	case kindTopic:
-		return m.push(pageKey{kind: kindMessages, arg: p.key.arg})
-	case kindGroups:
-		if sel != "" {
-			return m.push(pageKey{kind: kindGroup, arg: sel})
-		}
-	case kindMessages:
-		i := slices.IndexFunc(p.msgs, func(x message.MessageExt) bool { return x.MsgID() == sel })
-		if i >= 0 {
-			m.stack = append(m.stack, &page{key: pageKey{kind: kindMessage, arg: sel}, loaded: true, at: p.at,
-				text: render.MessageDetail(p.msgs[i], 2048)})
-		}
+// switchTo makes vs the stack (switching views, as k9s does) and loads every one of them.
+func (m *Model) switchTo(vs ...view) tea.Cmd {
+	m.prev, m.stack = m.stack, vs
+	cmds := make([]tea.Cmd, 0, len(vs))
+	for _, v := range vs {
+		cmds = append(cmds, m.fetch(v))
 	}
-	return nil
+	return tea.Batch(cmds...)
 }
 
-// move moves the cursor (or scrolls a text page) by d and keeps it on screen.
-func (m *Model) move(d int) {
-	p := m.top()
-	if p.key.kind == kindMessage {
-		p.offset = max(0, min(p.offset+d, len(p.text)-m.bodyRows()))
+// push opens v over the current view.
+func (m *Model) push(v view) tea.Cmd {
+	m.stack = append(m.stack, v)
+	return m.fetch(v)
+}
+
+func (m *Model) showHelp() {
+	lines := []string{"Keys of " + m.top().crumb() + ":"}
+	for _, a := range m.top().actions() {
+		h := a.key.Help()
+		w := ""
+		if a.write != "" {
+			w = "  (writes; asks first)"
+		}
+		lines = append(lines, fmt.Sprintf("  %-8s %s%s", h.Key, h.Desc, w))
+	}
+	lines = append(lines, "", "Everywhere:")
+	for _, b := range m.keys.All() {
+		h := b.Help()
+		lines = append(lines, fmt.Sprintf("  %-8s %s", h.Key, h.Desc))
+	}
+	lines = append(lines, "", "Commands:")
+	for _, c := range commands {
+		lines = append(lines, "  "+c.usage)
+	}
+	lines = append(lines, "", "any key closes this help")
+	m.over = &overlay{title: "Help", paneView: paneView{lines: lines}}
+}
+
+// showObject shows the selected object as YAML (its JSON names).
+func (m *Model) showObject(id string, obj any) {
+	var v any
+	if b, err := json.Marshal(obj); err == nil && json.Unmarshal(b, &v) == nil {
+		obj = v
+	}
+	b, err := yaml.Marshal(obj)
+	if err != nil {
+		m.setStatus("", err)
 		return
 	}
-	p.cursor += d
-	m.clamp()
+	m.over = &overlay{title: "YAML(" + id + ")", paneView: paneView{lines: strings.Split(strings.TrimRight(string(b), "\n"), "\n")}}
 }
 
-// clamp keeps every page's cursor inside its rows and the cursor row on screen.
-func (m *Model) clamp() {
-	for _, p := range m.stack {
-		if p.key.kind == kindMessage {
-			continue
-		}
-		n := p.visible().Len()
-		p.cursor = max(0, min(p.cursor, n-1))
-		rows := m.tableRows(p)
-		if p.cursor < p.offset {
-			p.offset = p.cursor
-		}
-		if rows > 0 && p.cursor >= p.offset+rows {
-			p.offset = p.cursor - rows + 1
-		}
-		p.offset = max(0, min(p.offset, n-rows))
-	}
-}
+// names of the loaded slice, sorted, for completion.
+func sortedNames(ns []string) []string { return slices.Compact(slices.Sorted(slices.Values(ns))) }
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -72,14 +73,14 @@ func run(t *testing.T, m *Model, cmd tea.Cmd) (quit bool) {
 func press(t *testing.T, m *Model, ks ...string) (quit bool) {
 	t.Helper()
 	special := map[string]rune{"enter": tea.KeyEnter, "esc": tea.KeyEscape, "down": tea.KeyDown, "up": tea.KeyUp,
-		"backspace": tea.KeyBackspace}
+		"backspace": tea.KeyBackspace, "tab": tea.KeyTab}
 	for _, k := range ks {
 		var msg tea.KeyPressMsg
 		switch {
 		case special[k] != 0:
 			msg = tea.KeyPressMsg{Code: special[k]}
-		case k == "ctrl+c":
-			msg = tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl}
+		case strings.HasPrefix(k, "ctrl+"):
+			msg = tea.KeyPressMsg{Code: rune(k[len("ctrl+")]), Mod: tea.ModCtrl}
 		default:
 			msg = tea.KeyPressMsg{Code: []rune(k)[0], Text: k}
 		}
@@ -128,51 +129,75 @@ func golden(t *testing.T, got string) {
 	}
 }
 
+// cmdKeys types a ':' command and enter.
+func cmdKeys(t *testing.T, m *Model, c string) {
+	t.Helper()
+	press(t, m, ":")
+	typeText(t, m, c)
+	press(t, m, "enter")
+}
+
+// TestTUIViews pins every view's screen at 80x24 and 160x48 over the fake cluster.
 func TestTUIViews(t *testing.T) {
 	tests := []struct {
 		name string
 		do   func(t *testing.T, m *Model)
 	}{
-		{"view=brokers", func(t *testing.T, m *Model) {}},
-		{"view=topics", func(t *testing.T, m *Model) { press(t, m, ":"); typeText(t, m, "topics"); press(t, m, "enter") }},
-		{"view=topics-filter", func(t *testing.T, m *Model) {
-			press(t, m, ":")
-			typeText(t, m, "topics")
-			press(t, m, "enter", "/")
+		{"brokers", func(t *testing.T, m *Model) {}},
+		{"broker", func(t *testing.T, m *Model) { press(t, m, "enter") }},
+		{"topics", func(t *testing.T, m *Model) { cmdKeys(t, m, "topics") }},
+		{"topics-all", func(t *testing.T, m *Model) { cmdKeys(t, m, "topics -a") }},
+		{"topics-filter", func(t *testing.T, m *Model) {
+			cmdKeys(t, m, "topics")
+			press(t, m, "/")
 			typeText(t, m, "bill")
 		}},
-		{"view=topic", func(t *testing.T, m *Model) {
-			press(t, m, ":")
-			typeText(t, m, "topics")
-			press(t, m, "enter", "down", "down", "enter") // Orders: third row, after %DLQ%billing and %RETRY%billing
+		{"topics-filter-inverse", func(t *testing.T, m *Model) {
+			cmdKeys(t, m, "topics")
+			press(t, m, "/")
+			typeText(t, m, "!^%")
+			press(t, m, "enter")
 		}},
-		{"view=groups", func(t *testing.T, m *Model) { press(t, m, ":"); typeText(t, m, "groups"); press(t, m, "enter") }},
-		{"view=group", func(t *testing.T, m *Model) {
-			press(t, m, ":")
-			typeText(t, m, "groups")
-			press(t, m, "enter", "down", "enter")
+		{"topic", func(t *testing.T, m *Model) { cmdKeys(t, m, "topics Orders") }},
+		{"groups", func(t *testing.T, m *Model) { cmdKeys(t, m, "groups") }},
+		{"group", func(t *testing.T, m *Model) { cmdKeys(t, m, "groups billing") }},
+		{"messages", func(t *testing.T, m *Model) { cmdKeys(t, m, "msgs Orders") }},
+		{"message", func(t *testing.T, m *Model) { cmdKeys(t, m, "msgs Orders"); press(t, m, "down", "enter") }},
+		{"message-hex", func(t *testing.T, m *Model) { cmdKeys(t, m, "msgs Orders"); press(t, m, "enter", "x", "G") }},
+		{"key", func(t *testing.T, m *Model) { cmdKeys(t, m, "key Orders k1-2") }},
+		{"msg", func(t *testing.T, m *Model) { cmdKeys(t, m, "msg 7F00000100b010001 Orders") }},
+		{"trace", func(t *testing.T, m *Model) { cmdKeys(t, m, "trace 7F00000100a000002") }},
+		{"trace-none", func(t *testing.T, m *Model) { cmdKeys(t, m, "trace 7F00000100b000002") }},
+		{"delay", func(t *testing.T, m *Model) { cmdKeys(t, m, "delay") }},
+		{"half", func(t *testing.T, m *Model) { cmdKeys(t, m, "half") }},
+		{"dlq", func(t *testing.T, m *Model) { cmdKeys(t, m, "dlq") }},
+		{"dlq-group", func(t *testing.T, m *Model) { cmdKeys(t, m, "dlq"); press(t, m, "enter") }},
+		{"ctx", func(t *testing.T, m *Model) { cmdKeys(t, m, "ctx") }},
+		{"reset-preview", func(t *testing.T, m *Model) {
+			cmdKeys(t, m, "groups billing")
+			press(t, m, "r")
+			typeText(t, m, "earliest")
+			press(t, m, "enter")
 		}},
-		{"view=messages", func(t *testing.T, m *Model) { press(t, m, ":"); typeText(t, m, "msgs Orders"); press(t, m, "enter") }},
-		{"view=message", func(t *testing.T, m *Model) {
-			press(t, m, ":")
-			typeText(t, m, "msgs Orders")
-			press(t, m, "enter", "down", "enter")
+		{"brokers-wide-scrolled", func(t *testing.T, m *Model) { press(t, m, "w", "l", "l", "l", "l", "l", "l") }},
+		{"yaml", func(t *testing.T, m *Model) { cmdKeys(t, m, "topics"); press(t, m, "y") }},
+		{"help", func(t *testing.T, m *Model) { cmdKeys(t, m, "groups billing"); press(t, m, "?") }},
+		{"command-prompt", func(t *testing.T, m *Model) { press(t, m, ":"); typeText(t, m, "gro") }},
+		{"readonly", func(t *testing.T, m *Model) {
+			m.readOnly = "--readonly"
+			cmdKeys(t, m, "groups billing")
+			press(t, m, "r")
 		}},
-		{"view=topics-scrolled", func(t *testing.T, m *Model) {
-			send(t, m, tea.WindowSizeMsg{Width: 60, Height: 8})
-			press(t, m, ":")
-			typeText(t, m, "topics")
-			press(t, m, "enter", "G", "up")
-		}},
-		{"view=help", func(t *testing.T, m *Model) { press(t, m, "?") }},
-		{"view=command-prompt", func(t *testing.T, m *Model) { press(t, m, ":"); typeText(t, m, "gro") }},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			m := newTestModel(t, &fakeSource{})
-			tt.do(t, m)
-			golden(t, screen(t, m))
-		})
+	for _, size := range []struct{ w, h int }{{80, 24}, {160, 48}} {
+		for _, tt := range tests {
+			t.Run(fmt.Sprintf("view=%s/%dx%d", tt.name, size.w, size.h), func(t *testing.T) {
+				m := newTestModel(t, &fakeSource{})
+				send(t, m, tea.WindowSizeMsg{Width: size.w, Height: size.h})
+				tt.do(t, m)
+				golden(t, screen(t, m))
+			})
+		}
 	}
 }
 
@@ -230,7 +255,7 @@ func TestTUINavigation(t *testing.T) {
 	crumbs := func() string {
 		var s []string
 		for _, p := range m.stack {
-			s = append(s, kindTitle[p.key.kind]+"("+p.key.arg+")")
+			s = append(s, p.crumb())
 		}
 		return strings.Join(s, ">")
 	}
@@ -239,19 +264,22 @@ func TestTUINavigation(t *testing.T) {
 		text string
 		want string
 	}{
-		{nil, "", "Brokers()"},
-		{[]string{":"}, "topics", "Brokers()"}, // prompt open, nothing switched yet
-		{[]string{"enter"}, "", "Topics()"},
-		{[]string{"/"}, "Orders", "Topics()"},
-		{[]string{"enter", "enter"}, "", "Topics()>Topic(Orders)"},
-		{[]string{"m"}, "", "Topics()>Topic(Orders)>Messages(Orders)"},
-		{[]string{"enter"}, "", "Topics()>Topic(Orders)>Messages(Orders)>Message(7F00000100a010003)"},
-		{[]string{"esc", "esc", "esc"}, "", "Topics()"},
-		{[]string{"esc"}, "", "Topics()"}, // clears the filter
-		{[]string{":"}, "g", "Topics()"},
-		{[]string{"enter", "enter"}, "", "Groups()>Group(audit)"},
-		{[]string{"?"}, "", "Groups()>Group(audit)"},
-		{[]string{"x", "esc"}, "", "Groups()"}, // x closes help, esc goes back
+		{nil, "", "Brokers"},
+		{[]string{":"}, "topics", "Brokers"}, // prompt open, nothing switched yet
+		{[]string{"enter"}, "", "Topics"},
+		{[]string{"/"}, "Orders", "Topics"},
+		{[]string{"enter", "enter"}, "", "Topics>Topic(Orders)"},
+		{[]string{"m"}, "", "Topics>Topic(Orders)>Messages(Orders)"},
+		{[]string{"enter"}, "", "Topics>Topic(Orders)>Messages(Orders)>Message(7F00000100a010003)"},
+		{[]string{"t"}, "", "Topics>Topic(Orders)>Messages(Orders)>Message(7F00000100a010003)>Trace(7F00000100a010003)"},
+		{[]string{"esc", "esc", "esc", "esc"}, "", "Topics"},
+		{[]string{"esc"}, "", "Topics"}, // clears the filter
+		{[]string{":"}, "g", "Topics"},
+		{[]string{"enter", "enter"}, "", "Groups>Group(audit)"},
+		{[]string{"?"}, "", "Groups>Group(audit)"},
+		{[]string{"x", "esc"}, "", "Groups"}, // x closes help, esc goes back
+		{[]string{"-"}, "", "Topics"},        // the previous view
+		{[]string{"-"}, "", "Groups"},
 	}
 	for i, st := range steps {
 		press(t, m, st.keys...)
@@ -260,8 +288,8 @@ func TestTUINavigation(t *testing.T) {
 			t.Fatalf("step %d %v %q: stack %s, want %s\n%s", i, st.keys, st.text, got, st.want, screen(t, m))
 		}
 	}
-	if m.top().filter != "" {
-		t.Errorf("filter %q left on groups", m.top().filter)
+	if f := m.filterOf(m.top()); f != "" {
+		t.Errorf("filter %q left on groups", f)
 	}
 	if !press(t, m, "q") {
 		t.Error("q did not quit")
@@ -282,5 +310,48 @@ func TestTUIRefreshTick(t *testing.T) {
 	batch, ok := cmd().(tea.BatchMsg)
 	if !ok || len(batch) != 2 {
 		t.Fatalf("tick: want a batch of fetch and next tick, got %T", cmd())
+	}
+}
+
+// TestTUIBugCommandWithArgThenBack is the "loading… forever" bug: `:topics NAME` (or
+// `:groups NAME`) pushed the detail over a list whose fetch was marked in flight and dropped,
+// so esc showed "loading…" for good and ctrl+r did nothing.
+func TestTUIBugCommandWithArgThenBack(t *testing.T) {
+	for _, tc := range []struct{ cmd, want string }{{"topics Orders", "Payments"}, {"groups billing", "audit"}} {
+		t.Run(tc.cmd, func(t *testing.T) {
+			m := newTestModel(t, &fakeSource{})
+			press(t, m, ":")
+			typeText(t, m, tc.cmd)
+			press(t, m, "enter", "esc")
+			if s := screen(t, m); strings.Contains(s, "loading…") || !strings.Contains(s, tc.want) {
+				t.Fatalf("after esc: want the list with %q:\n%s", tc.want, s)
+			}
+		})
+	}
+	t.Run("ctrl+r", func(t *testing.T) {
+		src := &fakeSource{clusterErr: errDown}
+		m := newTestModel(t, src)
+		src.clusterErr = nil
+		press(t, m, "ctrl+r")
+		if s := screen(t, m); !strings.Contains(s, "10.0.0.2:10911") {
+			t.Fatalf("ctrl+r did not reload:\n%s", s)
+		}
+	})
+}
+
+// TestTUIBugNewestMessages is the browse bug: reading from max-N with one pull of at most 32
+// messages never reached the newest messages of a queue holding more than 32.
+func TestTUIBugNewestMessages(t *testing.T) {
+	m := New(Config{Source: &fakeSource{perQueue: 100}, NameServers: "127.0.0.1:9876", NoColor: true,
+		Now: func() time.Time { return refreshedAt }, BrowseN: 50, Context: t.Context()})
+	send(t, m, tea.WindowSizeMsg{Width: 120, Height: 24})
+	run(t, m, m.Init())
+	press(t, m, ":")
+	typeText(t, m, "msgs Orders")
+	press(t, m, "enter")
+	s := screen(t, m)
+	// The newest message is offset 99 of queue 1 (stored last) on either broker.
+	if !strings.Contains(s, "7F00000100a010099") && !strings.Contains(s, "7F00000100b010099") {
+		t.Fatalf("newest message (offset 99) missing:\n%s", s)
 	}
 }

@@ -11,59 +11,99 @@ import (
 	"github.com/mq-project/mq/protocol"
 )
 
-// Source is what the TUI asks the cluster. *admin.Admin implements it; tests pass a fake.
+// Source is what the TUI asks the cluster: the admin functions the CLI uses for the same
+// questions. *admin.Admin implements it; tests pass a fake.
 type Source interface {
 	ClusterInfo(ctx context.Context) (protocol.ClusterInfo, error)
 	RuntimeInfos(ctx context.Context, bs []admin.Broker) admin.Results[map[string]string]
+	BrokerRuntimeInfo(ctx context.Context, addr string) (map[string]string, error)
+	BrokerConfig(ctx context.Context, addr string) (map[string]string, error)
 	TopicList(ctx context.Context) ([]string, error)
 	SystemTopics(ctx context.Context) ([]string, error)
+	AllTopicConfig(ctx context.Context, addr string) (protocol.TopicConfigSerializeWrapper, error)
 	TopicRoute(ctx context.Context, topic string) (protocol.TopicRouteData, error)
 	TopicStatus(ctx context.Context, topic string) (admin.TopicStatus, error)
+	TopicConsumers(ctx context.Context, addr, topic string) ([]string, error)
 	GroupList(ctx context.Context, bs []admin.Broker) admin.GroupList
 	GroupProgress(ctx context.Context, group, topic string) (admin.GroupProgress, error)
+	ProgressDetails(ctx context.Context, gp *admin.GroupProgress, owners bool) error
 	GroupConnections(ctx context.Context, group string) (admin.GroupConnections, error)
-	Pull(ctx context.Context, addr string, r admin.PullRequest) (admin.PullResult, error)
+	ScanQueue(ctx context.Context, q admin.QueueScan, fn func(*message.MessageExt) bool) (int, error)
+	QueryByKey(ctx context.Context, topic, key string, begin, end int64, limit int) (admin.KeyQuery, error)
+	MessageByID(ctx context.Context, topic, id string) ([]admin.FoundMessage, admin.IDKind, error)
+	MessageTrace(ctx context.Context, traceTopic, msgID string) (admin.Trace, error)
+	DelayStatus(ctx context.Context, addr string) (admin.DelayStatus, error)
+	TransactionStatus(ctx context.Context, addr string, limit int32) (admin.TxnStatus, error)
+
+	// Mutations (refused in read-only mode before they are asked).
+	PlanReset(ctx context.Context, group, topic string, to admin.ResetTo) (admin.ResetPlan, error)
+	ApplyReset(ctx context.Context, p *admin.ResetPlan) error
+	CreateTopic(ctx context.Context, bs []admin.Broker, tc protocol.TopicConfig) admin.Results[struct{}]
+	DeleteTopic(ctx context.Context, topic, cluster string) (admin.DeleteTopicResult, error)
+	DeleteGroup(ctx context.Context, bs []admin.Broker, group string, cleanOffset bool) admin.Results[struct{}]
+	ResendDeadLetters(ctx context.Context, group string, msgs []message.MessageExt) []admin.Resent
 }
 
-// browseNewest reads the newest n messages of topic: the last n of every queue, merged and
-// sorted by store time, newest first. The status says how many brokers answered.
-func browseNewest(ctx context.Context, src Source, topic string, n int) ([]message.MessageExt, admin.TopicStatus, error) {
-	ts, err := src.TopicStatus(ctx, topic)
-	if err != nil {
-		return nil, ts, err
+// cursor is where a newest-first browse of one queue stands: the lowest offset read so far
+// (the next page reads below it) and the queue's min offset.
+type cursor struct {
+	Addr, BrokerName string
+	QueueID          int32
+	Min, Low         int64
+}
+
+// browse reads, for every queue of topic, the n messages below each cursor's Low (the queue's
+// max on the first page), merged newest first, and returns the cursors moved down. A queue
+// with more than admin.ScanBatch messages to read is read in several pulls (admin.ScanQueue).
+func browse(ctx context.Context, src Source, topic string, cur []cursor, n int) ([]admin.FoundMessage, []cursor, error) {
+	var out []admin.FoundMessage
+	var errs []error
+	next := slices.Clone(cur)
+	for i, c := range cur {
+		if c.Low <= c.Min {
+			continue
+		}
+		from := max(c.Min, c.Low-int64(n))
+		_, err := src.ScanQueue(ctx, admin.QueueScan{Addr: c.Addr, BrokerName: c.BrokerName, Topic: topic, QueueID: c.QueueID,
+			From: from, To: c.Low}, func(m *message.MessageExt) bool {
+			out = append(out, admin.FoundMessage{BrokerName: c.BrokerName, Addr: c.Addr, MessageExt: *m})
+			return true
+		})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s queue %d: %w", c.BrokerName, c.QueueID, err))
+			continue
+		}
+		next[i].Low = from
 	}
+	newestFirst(out)
+	if len(errs) > 0 {
+		return out, next, fmt.Errorf("tui: browse %s: %w", topic, errs[0])
+	}
+	return out, next, nil
+}
+
+// cursors starts a browse at the top of every answered queue of ts.
+func cursors(ts admin.TopicStatus) []cursor {
 	addrs := map[string]string{}
 	for _, it := range ts.Brokers.Items {
 		if it.Err == nil {
 			addrs[it.Name] = it.Addr
 		}
 	}
-	var out []message.MessageExt
-	var errs []error
+	var out []cursor
 	for _, q := range ts.Queues {
-		if q.MaxOffset <= q.MinOffset || addrs[q.BrokerName] == "" {
-			continue
+		if addrs[q.BrokerName] != "" {
+			out = append(out, cursor{Addr: addrs[q.BrokerName], BrokerName: q.BrokerName, QueueID: q.QueueID, Min: q.MinOffset, Low: q.MaxOffset})
 		}
-		from := max(q.MinOffset, q.MaxOffset-int64(n))
-		pr, err := src.Pull(ctx, addrs[q.BrokerName], admin.PullRequest{BrokerName: q.BrokerName, Topic: topic,
-			QueueID: q.QueueID, Offset: from, Max: int32(min(n, 32))})
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s queue %d: %w", q.BrokerName, q.QueueID, err))
-			continue
-		}
-		out = append(out, pr.Messages...)
 	}
-	slices.SortStableFunc(out, func(a, b message.MessageExt) int {
+	return out
+}
+
+func newestFirst(ms []admin.FoundMessage) {
+	slices.SortStableFunc(ms, func(a, b admin.FoundMessage) int {
 		if c := cmp.Compare(b.StoreTimestamp, a.StoreTimestamp); c != 0 {
 			return c
 		}
 		return cmp.Compare(b.CommitLogOffset, a.CommitLogOffset)
 	})
-	if len(out) > n {
-		out = out[:n]
-	}
-	if len(errs) > 0 {
-		return out, ts, fmt.Errorf("tui: browse %s: %w", topic, errs[0])
-	}
-	return out, ts, nil
 }

@@ -1,138 +1,284 @@
 package tui
 
 import (
-	"fmt"
+	"context"
+	"slices"
 	"strings"
+	"time"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/mq-project/mq/tui/render"
 )
 
-// Screen layout: header, title, body (table or text), footer (prompt, status or key hints).
-const chromeLines = 3
+// A view is one screen: a model of its own behind this interface. The root Model keeps a
+// stack of them (breadcrumbs, esc), loads them off the UI goroutine with load, and dispatches
+// the keys it does not handle itself to their actions. Adding a view is one file: the view
+// and its register call.
+type view interface {
+	// crumb is the breadcrumb: "Topics", "Topic(Orders)".
+	crumb() string
+	// state is the view's load state, kept by the root.
+	state() *viewState
+	// load fetches the view's data. It runs on its own goroutine and must not touch the
+	// view: the result's apply does that, on the UI goroutine.
+	load(ctx context.Context, e env) result
+	// actions are the view's own keys (enter included), listed by `?`.
+	actions() []action
+	// body renders the view in w columns and h lines.
+	body(m *Model, w, h int) []string
+	// move moves the cursor (or scrolls) by d lines.
+	move(d int)
+	// selected is the id under the cursor ("" for none) and the object `y` shows.
+	selected() (id string, obj any)
+}
 
-func (m *Model) bodyRows() int { return max(1, m.height-chromeLines) }
+// viewState is what the root knows of a view's loading.
+type viewState struct {
+	loaded  bool
+	static  bool // nothing to load (a detail built from what the parent had)
+	at      time.Time
+	err     error
+	summary string // "2/3 brokers answered"
+	partial bool
+}
 
-// textLines is how many of p's text lines fit above its table.
-func (m *Model) textLines(p *page) int {
-	if len(p.text) == 0 {
-		return 0
+func (s *viewState) state() *viewState { return s }
+
+// env is what a load may use; it is a copy, safe on the load's goroutine.
+type env struct {
+	src     Source
+	browseN int
+	now     func() time.Time
+}
+
+// result is one load's answer. apply (nil when nothing was read) stores the data in the
+// view; a failed refresh without apply keeps what the view showed.
+type result struct {
+	apply   func()
+	summary string
+	partial bool
+	err     error
+	// names feed the prompt's completion: "topics" and "groups".
+	names map[string][]string
+}
+
+// action is a key of a view. write, when set, says what it changes: read-only mode refuses
+// such actions in one place (Model.act).
+type action struct {
+	key   key.Binding
+	write string
+	run   func(m *Model) tea.Cmd
+}
+
+func bind(help, desc string, keys ...string) key.Binding {
+	return key.NewBinding(key.WithKeys(keys...), key.WithHelp(help, desc))
+}
+
+// command is a `:` command opening views.
+type command struct {
+	names []string // the first is the canonical name
+	usage string   // ":topics [-a] [TOPIC]"
+	// complete names the kind of live names its first argument completes from ("topics",
+	// "groups") or "".
+	complete string
+	open     func(m *Model, args []string) tea.Cmd
+}
+
+var commands []command
+
+// register adds a `:` command; each view file registers its own.
+func register(c command) { commands = append(commands, c) }
+
+func findCommand(name string) (command, bool) {
+	for _, c := range commands {
+		if slices.Contains(c.names, name) {
+			return c, true
+		}
 	}
-	return min(len(p.text)+1, m.bodyRows()/2) // +1: blank line under the text
+	return command{}, false
 }
 
-// tableRows is how many table rows (without the header) fit on p's body.
-func (m *Model) tableRows(p *page) int { return max(1, m.bodyRows()-m.textLines(p)-1) }
-
-// View renders the screen.
-func (m *Model) View() tea.View {
-	v := tea.NewView(m.render())
-	v.AltScreen = true
-	v.WindowTitle = "mq tui"
-	return v
+func commandUsages() string {
+	var u []string
+	for _, c := range commands {
+		u = append(u, c.usage)
+	}
+	return strings.Join(u, "  ")
 }
 
-func (m *Model) render() string {
-	p := m.top()
-	lines := []string{m.header(p), m.title(p)}
-	if m.help {
-		lines = append(lines, m.helpLines()...)
+// staticState is the state of a view built from data already at hand.
+func staticState(at time.Time) viewState { return viewState{loaded: true, static: true, at: at} }
+
+// ---- table view: the shared component of every list ----
+
+// tableView is a table with filter, sort, cursor and scroll, and optional text lines above
+// it. List views embed it.
+type tableView struct {
+	viewState
+	text    []string
+	data    render.Table
+	filter  string
+	sortCol int // -1: as given
+	desc    bool
+	cursor  int
+	offset  int
+	rows    int // table rows on screen at the last render
+	vis     render.Table
+	lines   []string // vis laid out at linesW
+	linesW  int
+	wide    bool // w: lines are not cut; hoff scrolls them sideways
+	hoff    int
+}
+
+// toggleWide switches between rows cut to the screen and full rows scrolled sideways.
+func (t *tableView) toggleWide() string {
+	t.wide, t.hoff, t.lines = !t.wide, 0, nil
+	if t.wide {
+		return "wide: ←/→ (h/l) scroll sideways, w cuts rows to the screen again"
+	}
+	return "rows cut to the screen"
+}
+
+// scrollSide moves a wide table sideways by d columns.
+func (t *tableView) scrollSide(d int) {
+	if !t.wide {
+		return
+	}
+	w := 0
+	for _, l := range t.vis.Lines(0)[:1] { // the header is as wide as any row
+		w = len([]rune(l))
+	}
+	t.hoff = max(0, min(t.hoff+d, w-10))
+}
+
+func newTable() tableView { return tableView{sortCol: -1} }
+
+// setTable replaces the rows, keeping the cursor on the same row id when it is still there.
+func (t *tableView) setTable(d render.Table) {
+	id, _ := t.tableSelected()
+	t.data = d
+	t.refilter()
+	if i := slices.Index(t.vis.Keys, id); id != "" && i >= 0 {
+		t.cursor = i
+	}
+	t.clamp()
+}
+
+func (t *tableView) refilter() {
+	t.vis = t.data.Filter(t.filter).Sort(t.sortCol, t.desc)
+	t.lines = nil
+}
+
+func (t *tableView) setFilter(f string) {
+	t.filter = f
+	t.cursor, t.offset = 0, 0
+	t.refilter()
+}
+
+// sortNext sorts by the next column (o), or reverses the order (O).
+func (t *tableView) sortNext(reverse bool) string {
+	if len(t.data.Header) == 0 {
+		return ""
+	}
+	if reverse {
+		t.desc = !t.desc
 	} else {
-		lines = append(lines, m.body(p)...)
+		t.sortCol = (t.sortCol + 1) % len(t.data.Header)
+		t.desc = false
 	}
-	for len(lines) < m.height-1 {
-		lines = append(lines, "")
+	t.refilter()
+	t.clamp()
+	dir := "ascending"
+	if t.desc {
+		dir = "descending"
 	}
-	lines = append(lines[:max(0, m.height-1)], m.footer(p))
-	return strings.Join(lines, "\n")
+	return "sorted by " + t.data.Header[max(t.sortCol, 0)] + " " + dir
 }
 
-var kindTitle = map[kind]string{kindBrokers: "Brokers", kindTopics: "Topics", kindTopic: "Topic", kindGroups: "Groups",
-	kindGroup: "Group", kindMessages: "Messages", kindMessage: "Message"}
-
-func (m *Model) header(p *page) string {
-	parts := []string{"mq tui", "ns " + m.cfg.NameServers}
-	if !p.at.IsZero() {
-		parts = append(parts, "refreshed "+p.at.Format("15:04:05"))
-	} else if p.err != nil {
-		parts = append(parts, "no answer yet")
-	} else {
-		parts = append(parts, "loading…")
-	}
-	if m.cfg.Refresh > 0 {
-		parts = append(parts, "every "+m.cfg.Refresh.String())
-	}
-	h := m.th.Header.Render(render.Cut(" "+strings.Join(parts, " │ "), m.width))
-	if p.summary != "" {
-		s := " │ " + p.summary
-		if p.partial {
-			return h + m.th.Partial.Render(render.Cut(s, m.width-len([]rune(" "+strings.Join(parts, " │ ")))))
-		}
-		return h + m.th.Header.Render(render.Cut(s, m.width-len([]rune(" "+strings.Join(parts, " │ ")))))
-	}
-	return h
+func (t *tableView) move(d int) {
+	t.cursor += d
+	t.clamp()
 }
 
-func (m *Model) title(p *page) string {
-	var crumbs []string
-	for _, q := range m.stack {
-		c := kindTitle[q.key.kind]
-		if q.key.arg != "" {
-			c += "(" + q.key.arg + ")"
-		}
-		crumbs = append(crumbs, c)
+func (t *tableView) clamp() {
+	n := t.vis.Len()
+	t.cursor = max(0, min(t.cursor, n-1))
+	rows := max(t.rows, 1)
+	if t.cursor < t.offset {
+		t.offset = t.cursor
 	}
-	t := " " + strings.Join(crumbs, " > ")
-	if p.key.kind != kindMessage && p.loaded {
-		vis := p.visible().Len()
-		if p.filter != "" {
-			t += fmt.Sprintf(" [%d/%d] /%s", vis, p.table.Len(), p.filter)
-		} else {
-			t += fmt.Sprintf(" [%d]", vis)
-		}
+	if t.cursor >= t.offset+rows {
+		t.offset = t.cursor - rows + 1
 	}
-	return m.th.Title.Render(render.Cut(t, m.width))
+	t.offset = max(0, min(t.offset, n-rows))
 }
 
-func (m *Model) body(p *page) []string {
-	if !p.loaded {
-		if p.err != nil {
-			return []string{m.th.Error.Render(render.Cut(" could not load: "+p.err.Error(), m.width))}
-		}
-		return []string{" loading…"}
+func (t *tableView) tableSelected() (string, map[string]string) {
+	if t.cursor < 0 || t.cursor >= len(t.vis.Keys) {
+		return "", nil
 	}
-	if p.key.kind == kindMessage {
-		end := min(len(p.text), p.offset+m.bodyRows())
-		out := make([]string, 0, end-p.offset)
-		for _, l := range p.text[p.offset:end] {
-			out = append(out, render.Cut(" "+l, m.width))
+	obj := map[string]string{}
+	for i, h := range t.vis.Header {
+		if h != "" && i < len(t.vis.Rows[t.cursor]) {
+			obj[strings.ToLower(h)] = t.vis.Rows[t.cursor][i]
 		}
-		return out
 	}
+	return t.vis.Keys[t.cursor], obj
+}
+
+func (t *tableView) selected() (string, any) {
+	id, obj := t.tableSelected()
+	if id == "" {
+		return "", nil
+	}
+	return id, obj
+}
+
+// atBottom reports whether the cursor is on the last row.
+func (t *tableView) atBottom() bool { return t.cursor >= t.vis.Len()-1 }
+
+func (t *tableView) body(m *Model, w, h int) []string {
 	var out []string
-	if n := m.textLines(p); n > 0 {
-		for _, l := range p.text[:min(len(p.text), n-1)] {
-			out = append(out, render.Cut(" "+l, m.width))
+	if len(t.text) > 0 {
+		n := min(len(t.text), max(h/2-1, 1))
+		for _, l := range t.text[:n] {
+			out = append(out, render.Cut(" "+l, w))
 		}
 		out = append(out, "")
 	}
-	t := p.visible()
-	if len(t.Header) == 0 {
+	if len(t.data.Header) == 0 {
 		return out
 	}
-	tl := t.Lines(m.width - 1)
-	out = append(out, m.th.ColHead.Render(" "+tl[0]))
-	rows := tl[1:]
+	if t.lines == nil || t.linesW != w {
+		cut := w - 1
+		if t.wide {
+			cut = 0
+		}
+		t.lines, t.linesW = t.vis.Lines(cut), w
+	}
+	side := func(l string) string {
+		if !t.wide {
+			return l
+		}
+		r := []rune(l)
+		return render.Cut(string(r[min(t.hoff, len(r)):]), w-1)
+	}
+	out = append(out, m.th.ColHead.Render(" "+side(t.lines[0])))
+	t.rows = max(1, h-len(out))
+	t.clamp()
+	rows := t.lines[1:]
 	if len(rows) == 0 {
 		return append(out, " (none)")
 	}
-	end := min(len(rows), p.offset+m.tableRows(p))
-	for i := p.offset; i < end; i++ {
-		l := " " + rows[i]
-		if i == p.cursor {
-			l = m.th.Selected.Render(l + strings.Repeat(" ", max(0, m.width-len([]rune(l)))))
-		} else if strings.HasSuffix(rows[i], "DOWN") {
+	end := min(len(rows), t.offset+t.rows)
+	for i := t.offset; i < end; i++ {
+		l := " " + side(rows[i])
+		switch {
+		case i == t.cursor:
+			l = m.th.Selected.Render(l + strings.Repeat(" ", max(0, w-len([]rune(l)))))
+		case strings.HasSuffix(rows[i], "DOWN") || strings.HasSuffix(rows[i], "GONE"):
 			l = m.th.Error.Render(l)
 		}
 		out = append(out, l)
@@ -140,30 +286,29 @@ func (m *Model) body(p *page) []string {
 	return out
 }
 
-func (m *Model) helpLines() []string {
-	out := []string{" Keys", ""}
-	for _, b := range m.keys.All() {
-		h := b.Help()
-		out = append(out, render.Cut(fmt.Sprintf("   %-8s %s", h.Key, h.Desc), m.width))
+// count is the title's "[n]" or "[n/total]".
+func (t *tableView) count() (vis, total int) { return t.vis.Len(), t.data.Len() }
+
+// ---- pane view: a scrolling text, for details ----
+
+type paneView struct {
+	viewState
+	lines  []string
+	offset int
+	h      int
+}
+
+func (p *paneView) move(d int) {
+	p.offset = max(0, min(p.offset+d, len(p.lines)-max(p.h, 1)))
+}
+
+func (p *paneView) body(_ *Model, w, h int) []string {
+	p.h = h
+	p.move(0)
+	end := min(len(p.lines), p.offset+h)
+	out := make([]string, 0, end-p.offset)
+	for _, l := range p.lines[p.offset:end] {
+		out = append(out, render.Cut(" "+l, w))
 	}
-	out = append(out, "", " Commands: :brokers  :topics [TOPIC]  :groups [GROUP]  :msgs TOPIC  :q", "", " any key closes this help")
 	return out
 }
-
-func (m *Model) footer(p *page) string {
-	switch m.mode {
-	case modeCommand:
-		return m.th.Prompt.Render(render.Cut(":"+m.input+"█", m.width))
-	case modeFilter:
-		return m.th.Prompt.Render(render.Cut("/"+m.input+"█", m.width))
-	}
-	if m.status != "" {
-		return m.th.Error.Render(render.Cut(" "+m.status, m.width))
-	}
-	if p.err != nil {
-		return m.th.Error.Render(render.Cut(" error: "+oneLine(p.err.Error()), m.width))
-	}
-	return m.th.Hint.Render(render.Cut(" <:>view </>filter <enter>open <m>messages <esc>back <?>help <q>quit", m.width))
-}
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -52,6 +52,10 @@ type Broker struct {
 	regs    []*registration
 	codes   []protocol.RequestCode
 	headers []map[string]string
+
+	queues    map[string][]*queueState
+	offsets   map[string]int64 // offsetKey → committed offset
+	delivered map[int]int64    // delay level → messages the schedule service delivered
 }
 
 type registration struct {
@@ -78,6 +82,10 @@ func Start(cfg Config) (*Broker, error) {
 		done:   make(chan error, 1),
 		topics: map[string]protocol.TopicConfig{},
 		groups: map[string]protocol.SubscriptionGroupConfig{},
+
+		queues:    map[string][]*queueState{},
+		offsets:   map[string]int64{},
+		delivered: map[int]int64{},
 	}
 	// Like Apache with autoCreateTopicEnable, clusterTopicEnable and brokerTopicEnable: TBW102
 	// and topics named after the cluster and the broker are always there (a nameserver also
@@ -85,8 +93,15 @@ func Start(cfg Config) (*Broker, error) {
 	b.topics[autoCreateTopic] = autoCreateTopicConfig()
 	b.topics[cfg.Cluster] = systemTopicConfig(cfg.Cluster)
 	b.topics[cfg.Name] = systemTopicConfig(cfg.Name)
+	// SCHEDULE_TOPIC_XXXX is in every Apache broker's topic table, with a queue per delay level.
+	sched := systemTopicConfig(scheduleTopic)
+	sched.ReadQueueNums, sched.WriteQueueNums = scheduleQueueNums, scheduleQueueNums
+	b.topics[scheduleTopic] = sched
 	for _, tc := range cfg.Topics {
 		b.topics[tc.TopicName] = tc
+		// Queue 0 of every configured topic holds offsets 0..42.
+		q := b.queueLocked(tc.TopicName, 0)
+		q.max, q.last = 42, 1700000000000
 	}
 	for _, g := range cfg.Groups {
 		b.groups[g] = protocol.NewSubscriptionGroupConfig(g)
@@ -108,6 +123,13 @@ func Start(cfg Config) (*Broker, error) {
 		protocol.UpdateBrokerConfig:               b.updateConfig,
 		protocol.GetBrokerConsumeStats:            b.brokerConsumeStats,
 		protocol.QueryTopicConsumeByWho:           b.consumeByWho,
+		protocol.GetBrokerHAStatus:                haStatus,
+		protocol.SendMessage:                      b.sendMessage,
+		protocol.SendMessageV2:                    b.sendMessage,
+		protocol.QueryConsumerOffset:              b.queryConsumerOffset,
+		protocol.GetMinOffset:                     b.queueOffset,
+		protocol.GetMaxOffset:                     b.queueOffset,
+		protocol.PullMessage:                      b.pullMessage,
 		protocol.GetBrokerClusterACLConfig:        b.aclConfig, // acl.go
 		protocol.UpdateAndCreateACLConfig:         b.aclOK,
 		protocol.DeleteACLConfig:                  b.aclOK,
@@ -284,18 +306,24 @@ func fail(req *remoting.Command, code protocol.ResponseCode, remark string) *rem
 // The bodies below are written the way Apache's fastjson writes them (sorted keys, bare
 // object keys), not with encoding/json.
 
+// runtimeInfo answers GET_BROKER_RUNTIME_INFO; scheduleMessageOffset_<level> is there only for
+// levels that delivered at least once (see Deliver).
 func (b *Broker) runtimeInfo(req *remoting.Command) *remoting.Command {
-	return ok(req, `{"table":{"bootTimestamp":"1700000000000","brokerActive":"true","brokerVersionDesc":"V5_3_3",`+
-		`"commitLogDiskRatio":"0.25","commitLogMaxOffset":"4200","commitLogMinOffset":"0",`+
-		`"getTransferredTps":"0.0 0.0 0.0","msgGetTotalTodayNow":"100","msgPutTotalTodayNow":"120",`+
-		`"putTps":"1.5 2.0 3.0","runtime":"[ 0 days, 1 hours, 0 minutes, 0 seconds ]",`+
-		`"scheduleMessageOffset_2":"5,7","scheduleMessageOffset_10":"3,3"}}`)
+	table := map[string]string{"bootTimestamp": "1700000000000", "brokerActive": "true", "brokerVersionDesc": "V5_3_3",
+		"commitLogDiskRatio": "0.25", "commitLogMaxOffset": "4200", "commitLogMinOffset": "0",
+		"getTransferredTps": "0.0 0.0 0.0", "msgGetTotalTodayNow": "100", "msgPutTotalTodayNow": "120",
+		"putTps": "1.5 2.0 3.0", "runtime": "[ 0 days, 1 hours, 0 minutes, 0 seconds ]"}
+	b.mu.Lock()
+	b.scheduleRuntimeLocked(table)
+	b.mu.Unlock()
+	body, _ := json.Marshal(map[string]any{"table": table})
+	return ok(req, string(body))
 }
 
 func (b *Broker) brokerConfig(req *remoting.Command) *remoting.Command {
 	resp := ok(req, "brokerClusterName="+b.cfg.Cluster+"\nbrokerId="+strconv.FormatInt(b.cfg.ID, 10)+
 		"\nbrokerName="+b.cfg.Name+"\nlistenPort="+b.Addr[strings.LastIndexByte(b.Addr, ':')+1:]+
-		"\nnamesrvAddr=127.0.0.1:9876\nflushDiskType=ASYNC_FLUSH\n")
+		"\nnamesrvAddr=127.0.0.1:9876\nflushDiskType=ASYNC_FLUSH\nmessageDelayLevel="+DefaultDelayLevels+"\n")
 	resp.ExtFields = map[string]string{"version": `{"counter":1,"stateVersion":0,"timestamp":1700000000000}`}
 	return resp
 }
@@ -396,26 +424,23 @@ func (b *Broker) deleteGroup(req *remoting.Command) *remoting.Command {
 	return ok(req, "")
 }
 
-// topicStats answers queue 0 with offsets 0..42 and the other queues empty.
+// topicStats answers GET_TOPIC_STATS_INFO: every write queue's offsets.
 func (b *Broker) topicStats(req *remoting.Command) *remoting.Command {
 	var h protocol.GetTopicStatsInfoRequestHeader
 	if err := protocol.DecodeHeader(req.ExtFields, &h); err != nil {
 		return fail(req, protocol.SystemError, err.Error())
 	}
 	b.mu.Lock()
+	defer b.mu.Unlock()
 	tc, found := b.topics[h.Topic]
-	b.mu.Unlock()
 	if !found {
 		return fail(req, protocol.TopicNotExist, "topic["+h.Topic+"] not exist")
 	}
 	var parts []string
 	for q := int32(0); q < max(tc.ReadQueueNums, tc.WriteQueueNums); q++ {
-		maxOff, last := int64(0), int64(0)
-		if q == 0 {
-			maxOff, last = 42, 1700000000000
-		}
-		parts = append(parts, fmt.Sprintf(`{"brokerName":%q,"queueId":%d,"topic":%q}:{"lastUpdateTimestamp":%d,"maxOffset":%d,"minOffset":0}`,
-			b.cfg.Name, q, h.Topic, last, maxOff))
+		qs := b.queueLocked(h.Topic, q)
+		parts = append(parts, fmt.Sprintf(`{"brokerName":%q,"queueId":%d,"topic":%q}:{"lastUpdateTimestamp":%d,"maxOffset":%d,"minOffset":%d}`,
+			b.cfg.Name, q, h.Topic, qs.last, qs.max, qs.min))
 	}
 	return ok(req, `{"offsetTable":{`+strings.Join(parts, ",")+`},"topicPutTps":0.0}`)
 }
@@ -429,10 +454,12 @@ func (b *Broker) consumeStats(req *remoting.Command) *remoting.Command {
 	}
 	b.mu.Lock()
 	_, known := b.groups[h.ConsumerGroup]
-	topics := sortedKeys(b.topics)
+	topics := b.consumedTopicsLocked()
 	b.mu.Unlock()
 	if !known {
-		return fail(req, protocol.SubscriptionGroupNotExist, "group["+h.ConsumerGroup+"] not exist")
+		// Apache 4.9.8 does not check the group: with no topic it lists the topics the group
+		// has offsets in (none), with one every read queue at consumer offset 0.
+		return b.unknownGroupStats(req, h.Topic)
 	}
 	if h.Topic != "" {
 		topics = []string{h.Topic}
@@ -511,7 +538,7 @@ func (b *Broker) consumeByWho(req *remoting.Command) *remoting.Command {
 func (b *Broker) brokerConsumeStats(req *remoting.Command) *remoting.Command {
 	b.mu.Lock()
 	groups := sortedKeys(b.groups)
-	topics := sortedKeys(b.topics)
+	topics := b.consumedTopicsLocked()
 	b.mu.Unlock()
 	var items []string
 	total := 0

@@ -75,9 +75,12 @@ type Client struct {
 	closed bool
 	wake   chan struct{} // 1-slot: the master address changed
 
+	lost        LogLimiter // "replication connection ended": once, then at a falling rate
 	connected   atomic.Bool
 	masterEnd   atomic.Int64 // the master's offset in the last frame
 	lastReceive atomic.Int64 // unix ms of the last frame
+	lastReport  atomic.Int64 // unix ms of the last offset report
+	flow        flowMonitor  // bytes received per second
 
 	ctx       context.Context
 	cancel    context.CancelFunc
@@ -134,6 +137,17 @@ func (c *Client) LastReceive() time.Time {
 	return time.Time{}
 }
 
+// LastReport returns when the slave last reported its offset to the master (zero before).
+func (c *Client) LastReport() time.Time {
+	if ms := c.lastReport.Load(); ms > 0 {
+		return time.UnixMilli(ms)
+	}
+	return time.Time{}
+}
+
+// BytesPerSecond returns what was received from the master during the last whole second.
+func (c *Client) BytesPerSecond() int64 { return c.flow.PerSecond(time.Now()) }
+
 // Start runs the connection loop in a goroutine owned by c until Close; later calls do
 // nothing.
 func (c *Client) Start() { c.startOnce.Do(func() { c.wg.Go(c.run) }) }
@@ -146,7 +160,9 @@ func (c *Client) run() {
 			if c.ctx.Err() != nil {
 				return
 			}
-			c.log.Warn("replication connection ended", "master", addr, "err", err)
+			if ok, n := c.lost.Allow(time.Now()); ok {
+				c.log.Warn("replication connection ended", "master", addr, "err", err, "suppressed", n)
+			}
 		}
 		t := time.NewTimer(c.cfg.RetryInterval)
 		select {
@@ -181,6 +197,7 @@ func (c *Client) session(addr string) error {
 		c.mu.Unlock()
 		conn.Close()
 	}()
+	c.lost.Reset()
 	c.log.Info("connected to master", "master", addr, "offset", c.cfg.Store.CommitLogMaxOffset())
 	var wmu sync.Mutex // reports come from the read loop and the ticker
 	report := func() error {
@@ -190,6 +207,9 @@ func (c *Client) session(addr string) error {
 		PutReport(rep[:], c.cfg.Store.CommitLogMaxOffset())
 		_ = conn.SetWriteDeadline(time.Now().Add(c.cfg.ReadTimeout))
 		_, err := conn.Write(rep[:])
+		if err == nil {
+			c.lastReport.Store(time.Now().UnixMilli())
+		}
 		return err
 	}
 	if err := report(); err != nil {
@@ -223,7 +243,9 @@ func (c *Client) session(addr string) error {
 			return err
 		}
 		buf = body
-		c.lastReceive.Store(time.Now().UnixMilli())
+		now := time.Now()
+		c.lastReceive.Store(now.UnixMilli())
+		c.flow.add(HeaderLen+len(body), now)
 		c.masterEnd.Store(phys + int64(len(body)))
 		if len(body) == 0 {
 			continue

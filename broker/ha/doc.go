@@ -2,9 +2,13 @@
 // same physical offsets, over Apache RocketMQ's classic HA protocol (DefaultHAService,
 // HAConnection, DefaultHAClient), so an mq slave can follow an Apache master and back.
 //
-// The master listens on haListenPort (listenPort+1 by default) and announces it to the
-// nameservers as haServerAddr; a slave learns it from REGISTER_BROKER's response (or
-// haMasterAddress) and connects. Each connection carries two streams:
+// The master listens on haListenPort (listenPort+1 by default), on the broker's own host
+// (not every interface), and announces it to the nameservers as haServerAddr; a slave
+// learns it from REGISTER_BROKER's response (or haMasterAddress) and connects. The
+// protocol has no hello (Apache slaves send only offsets), so the master admits a
+// connection only when ServerConfig.Admit agrees: the broker admits the addresses the
+// nameservers list as slaves of its brokerName (broker/ha_admit.go); anyone else is
+// disconnected before a byte is read or sent. Each connection carries two streams:
 //
 //	slave -> master: a report, every haSendHeartbeatInterval (5 s) and after each frame
 //	  0                 8

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"net/netip"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -42,6 +43,10 @@ type ServerConfig struct {
 	// PollInterval is how often an idle connection looks for new data without a Notify
 	// (100 ms).
 	PollInterval time.Duration
+	// Admit decides whether a connection from remote may replicate (the broker's: a slave of
+	// this brokerName registered with the nameservers from that address). A refused
+	// connection is closed before anything is read or sent. Nil admits every connection.
+	Admit func(remote netip.Addr) bool
 }
 
 func (c *ServerConfig) defaults() {
@@ -70,6 +75,14 @@ type SlaveInfo struct {
 	Acked int64
 	// Pushed is the offset the master has sent up to.
 	Pushed int64
+	// LastReport is when the slave last reported its offset (zero before).
+	LastReport time.Time
+	// Since is when the slave connected.
+	Since time.Time
+	// BytesPerSecond is what was sent to it during the last whole second.
+	BytesPerSecond int64
+	// From is the offset replication to it started from (its first report).
+	From int64
 }
 
 // Server is the master side of replication (Apache's HAService/AcceptSocketService/
@@ -97,13 +110,20 @@ type ackWaiter struct {
 }
 
 type slaveConn struct {
-	c      net.Conn
-	wake   chan struct{} // 1-slot: new data may be there
-	first  chan struct{} // closed on the first report
-	done   chan struct{} // closed when the reader ended
-	once   sync.Once
-	acked  atomic.Int64
-	pushed atomic.Int64
+	c     net.Conn
+	wake  chan struct{} // 1-slot: new data may be there
+	first chan struct{} // closed on the first report
+	done  chan struct{} // closed when the reader ended
+	once  sync.Once
+	// admitted is set (under Server.mu) once Admit accepted the connection; only admitted
+	// connections count as slaves.
+	admitted bool
+	acked    atomic.Int64
+	pushed   atomic.Int64
+	from     atomic.Int64
+	since    time.Time
+	report   atomic.Int64 // unix ms of the last report
+	flow     flowMonitor
 }
 
 // NewServer returns a master-side HA server; nothing runs until Serve.
@@ -138,7 +158,7 @@ func (s *Server) accept(ln net.Listener) {
 			}
 			return
 		}
-		sc := &slaveConn{c: c, wake: make(chan struct{}, 1), first: make(chan struct{}), done: make(chan struct{})}
+		sc := &slaveConn{c: c, wake: make(chan struct{}, 1), first: make(chan struct{}), done: make(chan struct{}), since: time.Now()}
 		s.mu.Lock()
 		if s.closed {
 			s.mu.Unlock()
@@ -146,24 +166,59 @@ func (s *Server) accept(ln net.Listener) {
 			return
 		}
 		s.conns[sc] = struct{}{}
-		s.snapshotLocked()
 		s.mu.Unlock()
-		s.log.Info("slave connected", "slave", c.RemoteAddr().String())
+		s.log.Debug("HA connection", "remote", c.RemoteAddr().String())
 		s.wg.Go(func() { s.serveConn(sc) })
 	}
+}
+
+// remoteIP is the connection's peer address (the zero Addr when it is not TCP).
+func remoteIP(c net.Conn) netip.Addr {
+	if ta, ok := c.RemoteAddr().(*net.TCPAddr); ok {
+		if a, ok := netip.AddrFromSlice(ta.IP); ok {
+			return a.Unmap()
+		}
+	}
+	return netip.Addr{}
+}
+
+// Addr returns the address the server listens on (nil before Start).
+func (s *Server) Addr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ln == nil {
+		return nil
+	}
+	return s.ln.Addr()
 }
 
 func (s *Server) snapshotLocked() {
 	l := make([]*slaveConn, 0, len(s.conns))
 	for c := range s.conns {
-		l = append(l, c)
+		if c.admitted {
+			l = append(l, c)
+		}
 	}
 	s.list.Store(&l)
 }
 
 // serveConn runs the reader here and the writer in a second goroutine; when either ends,
-// the connection is closed and both are waited for.
+// the connection is closed and both are waited for. A connection Admit refuses is closed
+// at once.
 func (s *Server) serveConn(sc *slaveConn) {
+	if s.cfg.Admit != nil && !s.cfg.Admit(remoteIP(sc.c)) {
+		s.log.Warn("HA connection refused: not a registered slave of this broker", "remote", sc.c.RemoteAddr().String())
+		sc.c.Close()
+		s.mu.Lock()
+		delete(s.conns, sc)
+		s.mu.Unlock()
+		return
+	}
+	s.mu.Lock()
+	sc.admitted = true
+	s.snapshotLocked()
+	s.mu.Unlock()
+	s.log.Info("slave connected", "slave", sc.c.RemoteAddr().String())
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		s.write(sc)
@@ -192,8 +247,10 @@ func (s *Server) read(sc *slaveConn) {
 			return
 		}
 		sc.acked.Store(off)
+		sc.report.Store(time.Now().UnixMilli())
 		sc.once.Do(func() {
 			sc.pushed.Store(off)
+			sc.from.Store(off)
 			close(sc.first)
 		})
 		s.ack(off)
@@ -247,6 +304,7 @@ func (s *Server) write(sc *slaveConn) {
 		next += int64(len(buf))
 		sc.pushed.Store(next)
 		lastWrite = time.Now()
+		sc.flow.add(HeaderLen+len(buf), lastWrite)
 	}
 }
 
@@ -287,8 +345,14 @@ func (s *Server) Acked() int64 { return s.acked.Load() }
 func (s *Server) Slaves() []SlaveInfo {
 	l := *s.list.Load()
 	out := make([]SlaveInfo, 0, len(l))
+	now := time.Now()
 	for _, c := range l {
-		out = append(out, SlaveInfo{Addr: c.c.RemoteAddr().String(), Acked: c.acked.Load(), Pushed: c.pushed.Load()})
+		si := SlaveInfo{Addr: c.c.RemoteAddr().String(), Acked: c.acked.Load(), Pushed: c.pushed.Load(),
+			Since: c.since, BytesPerSecond: c.flow.PerSecond(now), From: c.from.Load()}
+		if ms := c.report.Load(); ms > 0 {
+			si.LastReport = time.UnixMilli(ms)
+		}
+		out = append(out, si)
 	}
 	slices.SortFunc(out, func(a, b SlaveInfo) int { return int(b.Acked - a.Acked) })
 	return out

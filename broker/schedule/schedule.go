@@ -53,6 +53,11 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Route checks a delivery's destination just before the message is stored there and
+	// returns the queue to use (the broker's: the topic exists, is writable and not
+	// internal). An error skips the message, logged at Error: a poisoned entry never blocks
+	// its level. Nil accepts every destination the store accepts.
+	Route func(topic string, queueID int32) (int32, error)
 }
 
 // Service moves due delay messages to their real topics. Run it in one goroutine.
@@ -273,15 +278,39 @@ func (s *Service) deliverLevel(ctx context.Context, level int32, delay time.Dura
 	}
 }
 
-// deliver stores rec again in its REAL_TOPIC/REAL_QID without DELAY. A record without a real
-// topic is logged and skipped.
+// deliver stores rec again in its REAL_TOPIC/REAL_QID without DELAY. A record without a
+// valid destination, or whose destination is refused (Route, or a store that refuses it), is
+// logged and skipped; only a failure worth retrying (store closed, disk full) returns an
+// error.
 func (s *Service) deliver(ctx context.Context, rec message.Stored) error {
 	m := rec.Ext(true)
-	topic := m.Properties[message.PropertyRealTopic]
-	var qid int32
-	if _, err := fmt.Sscan(m.Properties[message.PropertyRealQueueID], &qid); err != nil || topic == "" {
-		s.log.Error("delay message without REAL_TOPIC/REAL_QID, dropped", "offset", rec.PhysicalOffset())
+	if err := s.prepareDelivery(&m); err != nil {
+		s.log.Error("delay message not delivered, skipped", "offset", rec.PhysicalOffset(), "err", err)
 		return nil
+	}
+	_, err := s.cfg.Store.Append(ctx, &m)
+	switch {
+	case errors.Is(err, store.ErrFlushTimeout):
+		return nil // stored; it will be flushed
+	case store.Refused(err):
+		s.log.Error("delay message refused by the store, skipped", "offset", rec.PhysicalOffset(), "topic", m.Topic, "err", err)
+		return nil
+	}
+	return err
+}
+
+// prepareDelivery turns a parked delay message into the message to store: topic and queue
+// from REAL_TOPIC/REAL_QID (checked by Route; both kept as properties, as Apache), DELAY and
+// the timer properties removed.
+func (s *Service) prepareDelivery(m *message.MessageExt) error {
+	topic, qid, err := message.RealDestination(m.Properties)
+	if err != nil {
+		return err
+	}
+	if s.cfg.Route != nil {
+		if qid, err = s.cfg.Route(topic, qid); err != nil {
+			return fmt.Errorf("destination %.200q: %w", topic, err)
+		}
 	}
 	m.Topic, m.QueueID = topic, qid
 	delete(m.Properties, message.PropertyDelayTimeLevel)
@@ -289,9 +318,5 @@ func (s *Service) deliver(ctx context.Context, rec message.Stored) error {
 	delete(m.Properties, message.PropertyTimerDelaySec)
 	delete(m.Properties, message.PropertyTimerDelayMs)
 	m.QueueOffset, m.CommitLogOffset, m.StoreTimestamp = 0, 0, 0
-	_, err := s.cfg.Store.Append(ctx, &m)
-	if errors.Is(err, store.ErrFlushTimeout) {
-		err = nil // stored; it will be flushed
-	}
-	return err
+	return nil
 }

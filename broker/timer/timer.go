@@ -46,6 +46,11 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Route checks a delivery's destination just before the message is stored there and
+	// returns the queue to use (the broker's: the topic exists, is writable and not
+	// internal). An error skips the message, logged at Error: a poisoned entry never blocks
+	// the wheel. Nil accepts every destination the store accepts.
+	Route func(topic string, queueID int32) (int32, error)
 }
 
 // Timer moves timer messages to their real topics when due. Run it in one goroutine, then
@@ -108,7 +113,9 @@ func (t *Timer) nowSlot() int64 { return t.cfg.Now().UnixMilli() / t.prec }
 
 // DeliverAt returns the delivery time (ms) asked by a message's timer properties:
 // TIMER_DELIVER_MS (absolute), else TIMER_DELAY_SEC or TIMER_DELAY_MS (relative to now).
-// ok is false when none is set. ErrTooLate is returned for more than maxDelay ahead.
+// ok is false when none is set. ErrTooLate is returned for more than maxDelay ahead; the
+// arithmetic saturates, so TIMER_DELAY_SEC=9e18 is too late rather than an overflow into
+// the past.
 func DeliverAt(props map[string]string, now time.Time, maxDelay time.Duration) (ms int64, ok bool, err error) {
 	nowMs := now.UnixMilli()
 	parse := func(k string) (int64, bool, error) {
@@ -118,15 +125,15 @@ func DeliverAt(props map[string]string, now time.Time, maxDelay time.Duration) (
 		}
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
-			return 0, true, fmt.Errorf("%w: %s=%q", ErrBadProperty, k, v)
+			return 0, true, fmt.Errorf("%w: %s=%.32q", ErrBadProperty, k, v)
 		}
-		return n, true, nil
+		return clampMs(n), true, nil
 	}
 	var n int64
 	if n, ok, err = parse(message.PropertyTimerDeliverMs); ok || err != nil {
 		ms = n
 	} else if n, ok, err = parse(message.PropertyTimerDelaySec); ok || err != nil {
-		ms = nowMs + n*1000
+		ms = nowMs + min(max(n, -farMs/1000), farMs/1000)*1000
 	} else if n, ok, err = parse(message.PropertyTimerDelayMs); ok || err != nil {
 		ms = nowMs + n
 	}
@@ -138,6 +145,12 @@ func DeliverAt(props map[string]string, now time.Time, maxDelay time.Duration) (
 	}
 	return ms, true, nil
 }
+
+// farMs bounds the times DeliverAt computes with (about 73 million years either side of
+// 1970), so sums of a time and a delay never overflow.
+const farMs = int64(1) << 61
+
+func clampMs(n int64) int64 { return min(max(n, -farMs), farMs) }
 
 // Notify wakes Run to enqueue newly dispatched timer messages; it never blocks.
 func (t *Timer) Notify() {
@@ -234,10 +247,7 @@ func (t *Timer) enqueue(ctx context.Context) (more bool, err error) {
 		if err := ctx.Err(); err != nil {
 			return false, err
 		}
-		ms := int64(0)
-		if v, ok := message.PropertyValue(rec.Properties(), message.PropertyTimerOutMs); ok {
-			ms, _ = strconv.ParseInt(string(v), 10, 64)
-		}
+		ms := t.dueMs(rec)
 		slot := (ms + t.prec - 1) / t.prec // never early
 		slot = max(slot, w.ck.ReadSlot)
 		if slot-w.ck.ReadSlot >= w.nslots-1 {
@@ -249,6 +259,25 @@ func (t *Timer) enqueue(ctx context.Context) (more bool, err error) {
 		t.enqueued++
 	}
 	return len(r.Messages) > 0, nil
+}
+
+// dueMs is a parked record's delivery time: TIMER_OUT_MS, clamped to its store time plus
+// MaxDelay (the send path refuses more, so more is a forged or replicated entry, or
+// timerMaxDelaySec was lowered since) so that no entry can hold the wheel. A missing or bad
+// TIMER_OUT_MS is due now. Both are logged.
+func (t *Timer) dueMs(rec message.Stored) int64 {
+	v, ok := message.PropertyValue(rec.Properties(), message.PropertyTimerOutMs)
+	ms, err := strconv.ParseInt(string(v), 10, 64)
+	if !ok || err != nil {
+		t.log.Error("timer message without a valid TIMER_OUT_MS, due now", "offset", rec.PhysicalOffset())
+		return 0
+	}
+	if limit := rec.StoreTimestamp() + t.cfg.MaxDelay.Milliseconds() + t.prec; ms > limit {
+		t.log.Warn("timer message due beyond the maximum delay, clamped", "offset", rec.PhysicalOffset(),
+			"timerOutMs", ms, "clampedMs", limit)
+		return limit
+	}
+	return ms
 }
 
 // deliverDue delivers every slot up to now and returns how many messages it delivered.
@@ -295,7 +324,9 @@ func (t *Timer) deliverDue(ctx context.Context) (int, error) {
 }
 
 // deliver stores the message of u again in its REAL_TOPIC/REAL_QID without the timer
-// properties. A message that is gone (retention) or not a timer message is skipped.
+// properties. A message that is gone (retention), not a timer message, or whose
+// destination is refused (Route, or a store that refuses it) is logged and skipped; only a
+// failure worth retrying (store closed, disk full) returns an error.
 func (t *Timer) deliver(ctx context.Context, u unit) error {
 	rec, err := t.cfg.Store.ReadAt(u.phys)
 	if err != nil {
@@ -309,23 +340,43 @@ func (t *Timer) deliver(ctx context.Context, u unit) error {
 	}
 	m := rec.Ext(true)
 	rec.Release()
-	topic := m.Properties[message.PropertyRealTopic]
-	qid, err := strconv.Atoi(m.Properties[message.PropertyRealQueueID])
-	if topic == "" || err != nil {
-		t.log.Error("timer message without REAL_TOPIC/REAL_QID, dropped", "offset", u.phys)
+	if err := t.prepareDelivery(&m); err != nil {
+		t.log.Error("timer message not delivered, skipped", "offset", u.phys, "err", err)
 		return nil
 	}
-	m.Topic, m.QueueID = topic, int32(qid)
-	for _, k := range []string{message.PropertyRealTopic, message.PropertyRealQueueID, message.PropertyTimerOutMs,
-		message.PropertyTimerDeliverMs, message.PropertyTimerDelaySec, message.PropertyTimerDelayMs} {
+	_, err = t.cfg.Store.Append(ctx, &m)
+	switch {
+	case errors.Is(err, store.ErrFlushTimeout):
+		return nil
+	case store.Refused(err):
+		t.log.Error("timer message refused by the store, skipped", "offset", u.phys, "topic", m.Topic, "err", err)
+		return nil
+	}
+	return err
+}
+
+// timerProps are the properties a delivered message loses.
+var timerProps = []string{message.PropertyRealTopic, message.PropertyRealQueueID, message.PropertyTimerOutMs,
+	message.PropertyTimerDeliverMs, message.PropertyTimerDelaySec, message.PropertyTimerDelayMs}
+
+// prepareDelivery turns a parked timer message into the message to store: topic and queue
+// from REAL_TOPIC/REAL_QID (checked by Route), timer properties removed.
+func (t *Timer) prepareDelivery(m *message.MessageExt) error {
+	topic, qid, err := message.RealDestination(m.Properties)
+	if err != nil {
+		return err
+	}
+	if t.cfg.Route != nil {
+		if qid, err = t.cfg.Route(topic, qid); err != nil {
+			return fmt.Errorf("destination %.200q: %w", topic, err)
+		}
+	}
+	m.Topic, m.QueueID = topic, qid
+	for _, k := range timerProps {
 		delete(m.Properties, k)
 	}
 	m.QueueOffset, m.CommitLogOffset, m.StoreTimestamp = 0, 0, 0
-	_, err = t.cfg.Store.Append(ctx, &m)
-	if errors.Is(err, store.ErrFlushTimeout) {
-		err = nil
-	}
-	return err
+	return nil
 }
 
 // Close writes a clean checkpoint and closes the files. Call it after Run returned.

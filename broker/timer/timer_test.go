@@ -124,6 +124,11 @@ func TestDeliverAt(t *testing.T) {
 		{"prop=past", map[string]string{"TIMER_DELIVER_MS": "5"}, 5, true, nil},
 		{"prop=tooFar", map[string]string{"TIMER_DELAY_SEC": "100000"}, 101_000_000, true, ErrTooLate},
 		{"prop=bad", map[string]string{"TIMER_DELAY_MS": "x"}, 0, true, ErrBadProperty},
+		// Overflow: these wrapped into the past (delivered at once) before the arithmetic saturated.
+		{"prop=delaySecOverflow", map[string]string{"TIMER_DELAY_SEC": "9000000000000000000"}, 1_000_000 + farMs/1000*1000, true, ErrTooLate},
+		{"prop=delayMsOverflow", map[string]string{"TIMER_DELAY_MS": "9223372036854775807"}, 1_000_000 + farMs, true, ErrTooLate},
+		{"prop=deliverMsMin", map[string]string{"TIMER_DELIVER_MS": "-9223372036854775808"}, -farMs, true, nil},
+		{"prop=delaySecNegative", map[string]string{"TIMER_DELAY_SEC": "-9000000000000000000"}, 1_000_000 - farMs/1000*1000, true, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ms, ok, err := DeliverAt(tc.props, now, time.Hour)

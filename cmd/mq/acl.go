@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mq-project/mq/admin"
+	"github.com/mq-project/mq/cmd/mq/internal/cmdutil"
 	"github.com/mq-project/mq/protocol"
 )
 
@@ -17,7 +18,6 @@ import (
 
 type aclOptions struct {
 	brokerTargetOptions
-	confirmFlags
 	accessKey string
 	account   protocol.PlainAccessConfig
 	white     []string
@@ -58,10 +58,15 @@ func aclCmd(use, short, example string, args cobra.PositionalArgs, streams IOStr
 			return run(cmd.Context(), opts, streams)
 		},
 	}
-	addAdminFlags(cmd, &opts.adminFlags, "namesrv", true)
+	opts.adminFlags.Register(cmd, cmdutil.Noun)
 	opts.addFlags(cmd, "broker", "cluster")
-	if strings.HasPrefix(use, "delete") || strings.HasPrefix(use, "white-list") {
-		addConfirmFlags(cmd, &opts.confirmFlags)
+	switch {
+	case strings.HasPrefix(use, "delete"):
+		cmdutil.Confirms(cmd, "delete acl account {0}")
+	case strings.HasPrefix(use, "white-list"):
+		cmdutil.Confirms(cmd, "replace the global white addresses")
+	case strings.HasPrefix(use, "update"):
+		cmdutil.Writes(cmd, "update acl account {0}")
 	}
 	if extra != nil {
 		extra(cmd, opts)
@@ -112,7 +117,7 @@ func runACLList(ctx context.Context, o *aclOptions, streams IOStreams) error {
 			rows = append(rows, aclAccountRow{BrokerName: b.Name, Addr: b.Addr, PlainAccessConfig: pc})
 		}
 	}
-	if err := render(streams, o.output, rows, func() table {
+	if err := render(streams, o.Output, rows, func() table {
 		t := table{header: []string{"BROKER", "ACCESS KEY", "ADMIN", "WHITE ADDRESS", "TOPIC", "GROUP", "TOPIC PERMS", "GROUP PERMS"}}
 		for _, r := range rows {
 			if r.Error != "" {
@@ -132,31 +137,26 @@ func runACLList(ctx context.Context, o *aclOptions, streams IOStreams) error {
 func runACLUpdate(ctx context.Context, o *aclOptions, streams IOStreams) error {
 	o.account.AccessKey = o.accessKey
 	if len(o.account.AccessKey) < 7 || len(o.account.SecretKey) < 7 {
-		return &usageError{errors.New("access key and --account-secret need at least 7 characters (as Apache requires)")}
+		return cmdutil.Usagef("access key and --account-secret need at least 7 characters (as Apache requires)")
 	}
-	return aclChange(ctx, o, streams, "update acl account "+o.accessKey, false, func(a *admin.Admin, addr string) error {
+	return aclChange(ctx, o, streams, func(a *admin.Admin, addr string) error {
 		return a.UpdateACLAccount(ctx, addr, o.account)
 	})
 }
 
 func runACLDelete(ctx context.Context, o *aclOptions, streams IOStreams) error {
-	return aclChange(ctx, o, streams, "delete acl account "+o.accessKey, true, func(a *admin.Admin, addr string) error {
+	return aclChange(ctx, o, streams, func(a *admin.Admin, addr string) error {
 		return a.DeleteACLAccount(ctx, addr, o.accessKey)
 	})
 }
 
 func runACLWhite(ctx context.Context, o *aclOptions, streams IOStreams) error {
-	return aclChange(ctx, o, streams, "replace the global white addresses", true, func(a *admin.Admin, addr string) error {
+	return aclChange(ctx, o, streams, func(a *admin.Admin, addr string) error {
 		return a.UpdateGlobalWhiteAddrs(ctx, addr, o.white)
 	})
 }
 
-func aclChange(ctx context.Context, o *aclOptions, streams IOStreams, what string, ask bool, fn func(*admin.Admin, string) error) error {
-	if ask {
-		if err := confirm(streams, &o.adminFlags, &o.confirmFlags, what); err != nil {
-			return err
-		}
-	}
+func aclChange(ctx context.Context, o *aclOptions, streams IOStreams, fn func(*admin.Admin, string) error) error {
 	a, bs, err := o.openBrokers(ctx)
 	if err != nil {
 		return err
@@ -171,7 +171,7 @@ func aclChange(ctx context.Context, o *aclOptions, streams IOStreams, what strin
 		}
 		rows = append(rows, brokerOutcome{Kind: "broker", BrokerName: b.Name, Addr: b.Addr, OK: err == nil, Error: errText(err)})
 	}
-	if err := renderOutcomes(streams, o.output, rows); err != nil {
+	if err := renderOutcomes(streams, o.Output, rows); err != nil {
 		return err
 	}
 	return aclResultErr(errs, len(bs))
@@ -183,7 +183,7 @@ func aclResultErr(errs []error, n int) error {
 	case len(errs) == 0:
 		return nil
 	case len(errs) < n:
-		return &partialError{errors.Join(errs...)}
+		return &cmdutil.PartialError{Err: errors.Join(errs...)}
 	}
 	return errors.Join(errs...)
 }

@@ -159,7 +159,7 @@ func TestMessageLifecycleWithGoClient(t *testing.T) {
 			t.Fatalf("group connections: %d %s %s", code, out, errOut)
 		}
 		code, out, errOut = runMQ(t, "group", "connections", "-n", ns.Addr, "-g", group)
-		if code != 0 || !regexp.MustCompile(`(?m)^`+regexp.QuoteMeta(v.Clients[0].ClientID)+` +\S+ +GO +\d+$`).MatchString(out) {
+		if code != 0 || !regexp.MustCompile(`(?m)^`+regexp.QuoteMeta(v.Clients[0].ClientID)+` +\S+ +GO +V4_5_2$`).MatchString(out) {
 			t.Fatalf("group connections table: %d\n%s%s", code, out, errOut)
 		}
 		code, out, errOut = runMQ(t, "admin", "producerConnection", "-n", ns.Addr, "-g", "life-producer", "-t", topic, "--output", "json")

@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"log/slog"
 	"net"
 	"os"
 	"strconv"
 
 	"github.com/mq-project/mq/broker"
+	"github.com/mq-project/mq/internal/props"
 	"github.com/mq-project/mq/remoting"
 	"github.com/spf13/cobra"
 )
@@ -20,6 +23,7 @@ type brokerOptions struct {
 	printConfig bool
 	checkConfig bool
 	portsFile   string
+	recoverMode string
 }
 
 // newBrokerCmd is `mq broker`: run with -c it starts a broker; its subcommands (list, status,
@@ -50,17 +54,27 @@ The broker registers with every nameserver in namesrvAddr (or NAMESRV_ADDR, or -
 	f.BoolVarP(&opts.printConfig, "print-config", "p", false, "print the effective configuration and exit")
 	f.BoolVar(&opts.checkConfig, "check", false, "validate the configuration and exit")
 	f.StringVar(&opts.portsFile, "ports-file", "", "write the bound address to this file once listening")
+	f.StringVar(&opts.recoverMode, "recover", "", "damaged CommitLog record at start: salvage (skip it, keep what follows) or strict (truncate, as Apache) (overrides recoverMode)")
 	addBrokerAdminCmds(cmd, streams)
 	return cmd
 }
 
-// loadBrokerConfig applies defaults, then the file, then env, then flags.
-func loadBrokerConfig(opts *brokerOptions) (broker.Config, error) {
+// loadBrokerConfig applies defaults, then the file, then env, then flags, and validates. The
+// file's warnings (Apache keys mq ignores, repeated keys) are logged; every problem of the file
+// and of the result is returned at once, at its file:line where the file set the key.
+func loadBrokerConfig(opts *brokerOptions, logger *slog.Logger) (broker.Config, error) {
 	cfg := broker.DefaultConfig()
+	var (
+		rep     props.Report
+		fileErr error
+	)
 	if opts.configFile != "" {
-		var err error
-		if cfg, err = broker.Load(opts.configFile); err != nil {
-			return cfg, err
+		rep, fileErr = broker.LoadFile(opts.configFile, &cfg)
+		if errors.Is(fileErr, fs.ErrNotExist) {
+			return cfg, fileErr
+		}
+		for _, w := range rep.WarningLines() {
+			logger.Warn(w)
 		}
 	}
 	if v := os.Getenv("NAMESRV_ADDR"); v != "" {
@@ -76,18 +90,24 @@ func loadBrokerConfig(opts *brokerOptions) (broker.Config, error) {
 		}
 		cfg.ListenPort = p
 	}
-	return cfg, cfg.Validate()
+	if opts.recoverMode != "" {
+		if opts.recoverMode != "salvage" && opts.recoverMode != "strict" {
+			return cfg, &usageError{Err: fmt.Errorf("--recover %q: want salvage or strict", opts.recoverMode)}
+		}
+		cfg.RecoverMode = opts.recoverMode
+	}
+	return cfg, errors.Join(fileErr, rep.AtLines(cfg.Validate()))
 }
 
 // splitListen parses --listen host:port.
 func splitListen(s string) (string, int, error) {
 	host, port, err := net.SplitHostPort(s)
 	if err != nil {
-		return "", 0, &usageError{fmt.Errorf("--listen %q: %w", s, err)}
+		return "", 0, &usageError{Err: fmt.Errorf("--listen %q: %w", s, err)}
 	}
 	p, err := strconv.Atoi(port)
 	if err != nil || p < 0 || p > 65535 {
-		return "", 0, &usageError{fmt.Errorf("--listen %q: bad port", s)}
+		return "", 0, &usageError{Err: fmt.Errorf("--listen %q: bad port", s)}
 	}
 	return host, p, nil
 }
@@ -97,7 +117,7 @@ func runBroker(ctx context.Context, opts *brokerOptions, g *globalOptions, strea
 	if err != nil {
 		return err
 	}
-	cfg, err := loadBrokerConfig(opts)
+	cfg, err := loadBrokerConfig(opts, logger)
 	if err != nil {
 		return err
 	}
@@ -122,7 +142,7 @@ func runBroker(ctx context.Context, opts *brokerOptions, g *globalOptions, strea
 		ln.Close()
 		return err
 	}
-	return serveUntilDone(ctx, logger, "broker", ln, b.Registered(), writePortsFile(opts.portsFile, ln.Addr().String()+"\n"),
+	return serveUntilDone(ctx, logger, "broker", ln, b.Registered(), writePortsFile(opts.portsFile, dialAddr(ln.Addr())+"\n"),
 		brokerServe(b), b.Shutdown)
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mq-project/mq/admin"
+	"github.com/mq-project/mq/cmd/mq/internal/cmdutil"
 )
 
 // Shell completion of live names: -t completes the topics the nameservers know, -g the
@@ -18,14 +19,14 @@ const completionTimeout = 1500 * time.Millisecond
 
 // completionAdmin opens an Admin from the flags parsed so far, with a short timeout.
 func completionAdmin(f *adminFlags) (*admin.Admin, context.Context, context.CancelFunc, bool) {
-	if f.lookup != nil {
-		f.lookup()
-	}
-	r, err := f.resolve()
-	if err != nil || len(admin.SplitAddrs(r.nameservers)) == 0 {
+	if f == nil {
 		return nil, nil, nil, false
 	}
-	a, err := admin.New(admin.Options{NameServers: admin.SplitAddrs(r.nameservers), Timeout: completionTimeout, Credentials: r.creds, TLS: r.tls})
+	r, err := f.Resolve()
+	if err != nil || len(admin.SplitAddrs(r.NameServers)) == 0 {
+		return nil, nil, nil, false
+	}
+	a, err := admin.New(admin.Options{NameServers: admin.SplitAddrs(r.NameServers), Timeout: completionTimeout, Credentials: r.Credentials, TLS: r.TLS})
 	if err != nil {
 		return nil, nil, nil, false
 	}
@@ -79,15 +80,18 @@ func liveGroups(f *adminFlags, prefix string) []string {
 	return out
 }
 
-func registerTopicCompletion(cmd *cobra.Command, flag string, f *adminFlags) {
-	_ = cmd.RegisterFlagCompletionFunc(flag, func(_ *cobra.Command, _ []string, prefix string) ([]string, cobra.ShellCompDirective) {
-		return liveTopics(f, prefix), cobra.ShellCompDirectiveNoFileComp
+// registerTopicCompletion completes flag with live topic names, asking the cluster the
+// command's parsed admin flags name.
+func registerTopicCompletion(cmd *cobra.Command, flag string) {
+	_ = cmd.RegisterFlagCompletionFunc(flag, func(c *cobra.Command, _ []string, prefix string) ([]string, cobra.ShellCompDirective) {
+		return liveTopics(cmdutil.FromCommand(c), prefix), cobra.ShellCompDirectiveNoFileComp
 	})
 }
 
-func registerGroupCompletion(cmd *cobra.Command, flag string, f *adminFlags) {
-	_ = cmd.RegisterFlagCompletionFunc(flag, func(_ *cobra.Command, _ []string, prefix string) ([]string, cobra.ShellCompDirective) {
-		return liveGroups(f, prefix), cobra.ShellCompDirectiveNoFileComp
+// registerGroupCompletion completes flag with live group names.
+func registerGroupCompletion(cmd *cobra.Command, flag string) {
+	_ = cmd.RegisterFlagCompletionFunc(flag, func(c *cobra.Command, _ []string, prefix string) ([]string, cobra.ShellCompDirective) {
+		return liveGroups(cmdutil.FromCommand(c), prefix), cobra.ShellCompDirectiveNoFileComp
 	})
 }
 
@@ -100,38 +104,19 @@ func addNameCompletions(root *cobra.Command) {
 			walk(sub)
 		}
 		f := c.Flags()
-		af := adminFlagsOf(c)
-		if af == nil {
+		if f.ShorthandLookup("n") == nil {
 			return
 		}
 		if fl := f.ShorthandLookup("t"); fl != nil {
 			if _, ok := c.GetFlagCompletionFunc(fl.Name); !ok {
-				registerTopicCompletion(c, fl.Name, af)
+				registerTopicCompletion(c, fl.Name)
 			}
 		}
 		if fl := f.ShorthandLookup("g"); fl != nil {
 			if _, ok := c.GetFlagCompletionFunc(fl.Name); !ok {
-				registerGroupCompletion(c, fl.Name, af)
+				registerGroupCompletion(c, fl.Name)
 			}
 		}
 	}
 	walk(root)
-}
-
-// adminFlagsOf rebuilds the nameserver flags of c for completion: the completion function
-// runs after flag parsing, so it reads -n / --namesrvAddr and --context from c itself.
-func adminFlagsOf(c *cobra.Command) *adminFlags {
-	f := c.Flags()
-	ns := f.ShorthandLookup("n")
-	if ns == nil {
-		return nil
-	}
-	af := &adminFlags{}
-	af.lookup = func() {
-		af.namesrv = ns.Value.String()
-		if cf := f.Lookup("context"); cf != nil {
-			af.context = cf.Value.String()
-		}
-	}
-	return af
 }

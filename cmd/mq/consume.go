@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mq-project/mq/admin"
+	"github.com/mq-project/mq/cmd/mq/internal/cmdutil"
 )
 
 // `mq consume`: read a topic with raw pulls. Offsets are committed only with --group.
@@ -25,7 +26,7 @@ type consumeOptions struct {
 	tag    string
 }
 
-func newConsumeCmd(streams IOStreams) *cobra.Command {
+func newConsumeCmd(streams IOStreams, runF func(context.Context, *consumeOptions) error) *cobra.Command {
 	opts := &consumeOptions{}
 	cmd := &cobra.Command{
 		Use:   "consume -t TOPIC",
@@ -39,9 +40,12 @@ or --count is reached.`,
   mq consume -t Orders --from 10m -o jsonl
   mq consume -t Orders --group audit --follow`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runConsume(cmd.Context(), opts, streams) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runWith(cmd.Context(), opts, runF, func() error { return runConsume(cmd.Context(), opts, streams) })
+		},
 	}
-	addAdminFlags(cmd, &opts.adminFlags, "namesrv", true)
+	opts.adminFlags.Register(cmd, cmdutil.Noun)
+	cmdutil.WritesWhen(cmd, "group", "commit the offsets of group {group}")
 	f := cmd.Flags()
 	f.StringVarP(&opts.topic, "topic", "t", "", "topic (required)")
 	f.StringVar(&opts.from, "from", "", "earliest|latest|TIME|OFFSET (default: the group's offsets with --group, else earliest)")
@@ -59,7 +63,7 @@ type consumeQueue struct {
 }
 
 func runConsume(ctx context.Context, opts *consumeOptions, streams IOStreams) error {
-	a, err := opts.open()
+	a, err := opts.Open()
 	if err != nil {
 		return err
 	}
@@ -86,7 +90,7 @@ func runConsume(ctx context.Context, opts *consumeOptions, streams IOStreams) er
 			got = append(got, v)
 			return nil
 		}
-		switch opts.output {
+		switch opts.Output {
 		case formatJSON, formatJSONL:
 			return writeJSON(streams.Out, v, false)
 		}
@@ -100,7 +104,8 @@ loop:
 	for ctx.Err() == nil {
 		idle := true
 		for _, q := range qs {
-			pr, err := a.Pull(ctx, q.Addr, admin.PullRequest{BrokerName: q.BrokerName, Topic: opts.topic, QueueID: q.QueueID,
+			// With --group the pull is the group's (the broker counts its gets, statsAll shows them).
+			pr, err := a.Pull(ctx, q.Addr, admin.PullRequest{Group: opts.group, BrokerName: q.BrokerName, Topic: opts.topic, QueueID: q.QueueID,
 				Offset: q.offset, Max: 32, Subscription: opts.tag})
 			if err != nil {
 				if ctx.Err() != nil {
@@ -153,14 +158,14 @@ loop:
 		if got == nil {
 			got = []messageView{}
 		}
-		if err := render(streams, opts.output, got, func() table { return messagesTable(got) }); err != nil {
+		if err := render(streams, opts.Output, got, func() table { return messagesTable(got) }); err != nil {
 			return err
 		}
 	}
 	if len(errs) > 0 {
 		err := errors.Join(errs...)
 		if n > 0 {
-			return &partialError{err}
+			return &partialError{Err: err}
 		}
 		return err
 	}

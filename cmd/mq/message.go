@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mq-project/mq/admin"
+	"github.com/mq-project/mq/cmd/mq/internal/cmdutil"
 	"github.com/mq-project/mq/message"
 )
 
@@ -24,11 +25,11 @@ func newMessageCmd(streams IOStreams) *cobra.Command {
 		Args:    cobra.NoArgs,
 	}
 	cmd.AddCommand(
-		newMessageGetCmd(streams),
-		newMessageQueryCmd(streams),
-		newMessageBrowseCmd(streams),
-		newMessageTraceCmd(streams),
-		newMessageResendCmd(streams),
+		newMessageGetCmd(streams, nil),
+		newMessageQueryCmd(streams, nil),
+		newMessageBrowseCmd(streams, nil),
+		newMessageTraceCmd(streams, nil),
+		newMessageResendCmd(streams, nil),
 	)
 	return cmd
 }
@@ -41,7 +42,7 @@ type messageGetOptions struct {
 	topic string
 }
 
-func newMessageGetCmd(streams IOStreams) *cobra.Command {
+func newMessageGetCmd(streams IOStreams, runF func(context.Context, *messageGetOptions) error) *cobra.Command {
 	opts := &messageGetOptions{}
 	cmd := &cobra.Command{
 		Use:   "get",
@@ -52,35 +53,37 @@ clients print as MsgId) looked up through the index of the topic's brokers, whic
 		Example: `  mq message get -i 7F00000100002A9F00000000000007EC
   mq message get -t Orders -i C0A8010A00002A9F0000000000000001 -o json`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runMessageGet(cmd.Context(), opts, streams) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runWith(cmd.Context(), opts, runF, func() error { return runMessageGet(cmd.Context(), opts, streams) })
+		},
 	}
-	addAdminFlags(cmd, &opts.adminFlags, "namesrv", true)
+	opts.adminFlags.Register(cmd, cmdutil.Noun)
 	cmd.Flags().StringVarP(&opts.id, "id", "i", "", "offset message id or unique key (required)")
 	cmd.Flags().StringVarP(&opts.topic, "topic", "t", "", "topic (needed for a unique key)")
 	_ = cmd.MarkFlagRequired("id")
-	registerTopicCompletion(cmd, "topic", &opts.adminFlags)
+	registerTopicCompletion(cmd, "topic")
 	return cmd
 }
 
 func runMessageGet(ctx context.Context, opts *messageGetOptions, streams IOStreams) error {
-	a, err := opts.open()
+	a, err := opts.Open()
 	if err != nil {
 		return err
 	}
 	defer a.Close()
 	found, _, err := a.MessageByID(ctx, opts.topic, strings.TrimSpace(opts.id))
 	if errors.Is(err, admin.ErrNeedTopic) {
-		return &usageError{fmt.Errorf("%q is not an offset id of a known broker, so it is a unique key: pass -t topic", opts.id)}
+		return &usageError{Err: fmt.Errorf("%q is not an offset id of a known broker, so it is a unique key: pass -t topic", opts.id)}
 	}
 	if len(found) == 0 {
 		return err
 	}
 	views := viewFound(found)
 	var data any = views
-	if len(views) == 1 && opts.output != formatJSONL {
+	if len(views) == 1 && opts.Output != formatJSONL {
 		data = views[0]
 	}
-	rerr := render(streams, opts.output, data, func() table {
+	rerr := render(streams, opts.Output, data, func() table {
 		if len(views) == 1 {
 			return messageDetail(views[0])
 		}
@@ -101,7 +104,7 @@ type messageQueryOptions struct {
 	unique                 bool
 }
 
-func newMessageQueryCmd(streams IOStreams) *cobra.Command {
+func newMessageQueryCmd(streams IOStreams, runF func(context.Context, *messageQueryOptions) error) *cobra.Command {
 	opts := &messageQueryOptions{}
 	cmd := &cobra.Command{
 		Use:   "query",
@@ -113,9 +116,11 @@ window that is still full is read through its queues and filtered.`,
 		Example: `  mq message query -t Orders -k order-42
   mq message query -t Orders -k order-42 --begin 2h --end 1h -o jsonl`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runMessageQuery(cmd.Context(), opts, streams) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runWith(cmd.Context(), opts, runF, func() error { return runMessageQuery(cmd.Context(), opts, streams) })
+		},
 	}
-	addAdminFlags(cmd, &opts.adminFlags, "namesrv", true)
+	opts.adminFlags.Register(cmd, cmdutil.Noun)
 	f := cmd.Flags()
 	f.StringVarP(&opts.topic, "topic", "t", "", "topic (required)")
 	f.StringVarP(&opts.key, "key", "k", "", "message key (required)")
@@ -124,7 +129,7 @@ window that is still full is read through its queues and filtered.`,
 	f.IntVar(&opts.limit, "limit", 0, "at most this many messages (0: all)")
 	_ = cmd.MarkFlagRequired("topic")
 	_ = cmd.MarkFlagRequired("key")
-	registerTopicCompletion(cmd, "topic", &opts.adminFlags)
+	registerTopicCompletion(cmd, "topic")
 	return cmd
 }
 
@@ -150,7 +155,7 @@ func runMessageQuery(ctx context.Context, opts *messageQueryOptions, streams IOS
 	if err != nil {
 		return err
 	}
-	a, err := opts.open()
+	a, err := opts.Open()
 	if err != nil {
 		return err
 	}
@@ -161,16 +166,17 @@ func runMessageQuery(ctx context.Context, opts *messageQueryOptions, streams IOS
 	if kq.Brokers.Total() == 0 && qerr != nil {
 		return qerr
 	}
+	noteFromSlave(streams.ErrOut, kq.Brokers)
 	v := queryView{Topic: opts.topic, Key: opts.key, Count: len(kq.Messages), Queries: kq.Queries, Scanned: kq.Scanned,
 		Truncated: kq.Truncated, Messages: viewFound(kq.Messages), Brokers: resultOutcomes(kq.Brokers)}
 	var data any = v
-	if opts.output == formatJSONL {
+	if opts.Output == formatJSONL {
 		data = v.Messages
 	}
-	if err := render(streams, opts.output, data, func() table { return messagesTable(v.Messages) }); err != nil {
+	if err := render(streams, opts.Output, data, func() table { return messagesTable(v.Messages) }); err != nil {
 		return err
 	}
-	if opts.output == formatTable || opts.output == formatWide {
+	if opts.Output == formatTable || opts.Output == formatWide {
 		fmt.Fprintf(streams.ErrOut, "%d messages (%d index queries, %d read by scan)\n", v.Count, v.Queries, v.Scanned)
 	}
 	return answerErr(qerr)
@@ -199,7 +205,7 @@ type messageBrowseOptions struct {
 	max          int
 }
 
-func newMessageBrowseCmd(streams IOStreams) *cobra.Command {
+func newMessageBrowseCmd(streams IOStreams, runF func(context.Context, *messageBrowseOptions) error) *cobra.Command {
 	opts := &messageBrowseOptions{}
 	cmd := &cobra.Command{
 		Use:   "browse",
@@ -212,18 +218,18 @@ func newMessageBrowseCmd(streams IOStreams) *cobra.Command {
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if cmd.Flags().Changed("offset") && !cmd.Flags().Changed("queue") {
-				return &usageError{errors.New("--offset needs --queue")}
+				return &usageError{Err: errors.New("--offset needs --queue")}
 			}
 			if cmd.Flags().Changed("queue") && (opts.begin != "" || opts.end != "") {
-				return &usageError{errors.New("pass either --queue/--offset or --begin/--end")}
+				return &usageError{Err: errors.New("pass either --queue/--offset or --begin/--end")}
 			}
-			return runMessageBrowse(cmd.Context(), opts, streams)
+			return runWith(cmd.Context(), opts, runF, func() error { return runMessageBrowse(cmd.Context(), opts, streams) })
 		},
 	}
-	addAdminFlags(cmd, &opts.adminFlags, "namesrv", true)
+	opts.adminFlags.Register(cmd, cmdutil.Noun)
 	f := cmd.Flags()
 	f.StringVarP(&opts.topic, "topic", "t", "", "topic (required)")
-	f.Int32VarP(&opts.queue, "queue", "q", -1, "only this queue id")
+	f.Int32Var(&opts.queue, "queue", -1, "only this queue id")
 	f.Int64Var(&opts.offset, "offset", -1, "start at this queue offset (default: the queue's min offset)")
 	f.StringVar(&opts.begin, "begin", "", "stored at or after (RFC 3339, Unix ms or a duration ago)")
 	f.StringVar(&opts.end, "end", "", "stored at or before (default: now)")
@@ -232,7 +238,7 @@ func newMessageBrowseCmd(streams IOStreams) *cobra.Command {
 	f.StringVar(&opts.bodyContains, "body-contains", "", "only messages whose body contains this text")
 	f.IntVar(&opts.max, "max", 100, "stop after this many matching messages")
 	_ = cmd.MarkFlagRequired("topic")
-	registerTopicCompletion(cmd, "topic", &opts.adminFlags)
+	registerTopicCompletion(cmd, "topic")
 	return cmd
 }
 
@@ -250,7 +256,7 @@ func runMessageBrowse(ctx context.Context, opts *messageBrowseOptions, streams I
 	if err != nil {
 		return err
 	}
-	a, err := opts.open()
+	a, err := opts.Open()
 	if err != nil {
 		return err
 	}
@@ -281,8 +287,7 @@ func runMessageBrowse(ctx context.Context, opts *messageBrowseOptions, streams I
 	}
 	var out []messageView
 	var errs []error
-	scanned := 0
-	bar := newProgressBar(streams, opts.quiet, "browse "+opts.topic)
+	pctx, bar := withProgress(ctx, streams, &opts.adminFlags, "browse "+opts.topic)
 	defer bar.finish()
 	for _, q := range admin.TopicQueues(rd, false) {
 		if opts.queue >= 0 && q.QueueID != opts.queue {
@@ -291,67 +296,29 @@ func runMessageBrowse(ctx context.Context, opts *messageBrowseOptions, streams I
 		if len(out) >= opts.max {
 			break
 		}
-		var off int64
-		switch {
-		case opts.offset >= 0:
-			off = opts.offset
-		case begin > 0:
-			off, err = a.SearchOffset(ctx, q.Addr, opts.topic, q.QueueID, begin)
-		default:
-			off, err = a.MinOffset(ctx, q.Addr, opts.topic, q.QueueID)
-		}
+		scan := admin.QueueScan{Addr: q.Addr, BrokerName: q.BrokerName, Topic: opts.topic, QueueID: q.QueueID,
+			From: opts.offset, Begin: begin, End: end}
+		_, err := a.ScanQueue(pctx, scan, func(m *message.MessageExt) bool {
+			if keep(m) {
+				out = append(out, viewMessage(q.BrokerName, m))
+			}
+			return len(out) < opts.max
+		})
 		if err != nil {
 			errs = append(errs, err)
-			continue
-		}
-		maxOff, err := a.MaxOffset(ctx, q.Addr, opts.topic, q.QueueID)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		bar.add(0, max(maxOff-off, 0))
-	queue:
-		for off < maxOff && len(out) < opts.max {
-			pr, err := a.Pull(ctx, q.Addr, admin.PullRequest{BrokerName: q.BrokerName, Topic: opts.topic, QueueID: q.QueueID, Offset: off, Max: 32})
-			if err != nil {
-				errs = append(errs, err)
-				break
-			}
-			if pr.Status != admin.PullFound {
-				if pr.Next > off {
-					off = pr.Next
-					continue
-				}
-				break
-			}
-			for i := range pr.Messages {
-				m := &pr.Messages[i]
-				scanned++
-				bar.add(1, 0)
-				if end > 0 && m.StoreTimestamp > end {
-					break queue
-				}
-				if keep(m) {
-					out = append(out, viewMessage(q.BrokerName, m))
-					if len(out) >= opts.max {
-						break queue
-					}
-				}
-			}
-			off = pr.Next
 		}
 	}
 	bar.finish()
 	if out == nil {
 		out = []messageView{}
 	}
-	if err := render(streams, opts.output, out, func() table { return messagesTable(out) }); err != nil {
+	if err := render(streams, opts.Output, out, func() table { return messagesTable(out) }); err != nil {
 		return err
 	}
 	if len(errs) > 0 {
 		err := errors.Join(errs...)
 		if len(out) > 0 {
-			return &partialError{err}
+			return &partialError{Err: err}
 		}
 		return err
 	}
@@ -366,7 +333,7 @@ type messageTraceOptions struct {
 	traceTopic string
 }
 
-func newMessageTraceCmd(streams IOStreams) *cobra.Command {
+func newMessageTraceCmd(streams IOStreams, runF func(context.Context, *messageTraceOptions) error) *cobra.Command {
 	opts := &messageTraceOptions{}
 	cmd := &cobra.Command{
 		Use:   "trace",
@@ -376,9 +343,11 @@ in RMQ_SYS_TRACE_TOPIC or --trace-topic, and show them as a timeline.`,
 		Example: `  mq message trace -i C0A8010A00002A9F0000000000000001
   mq message trace -i C0A8010A00002A9F0000000000000001 --trace-topic MyTraces -o json`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runMessageTrace(cmd.Context(), opts, streams) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runWith(cmd.Context(), opts, runF, func() error { return runMessageTrace(cmd.Context(), opts, streams) })
+		},
 	}
-	addAdminFlags(cmd, &opts.adminFlags, "namesrv", true)
+	opts.adminFlags.Register(cmd, cmdutil.Noun)
 	cmd.Flags().StringVarP(&opts.id, "id", "i", "", "message id (required)")
 	cmd.Flags().StringVar(&opts.traceTopic, "trace-topic", admin.DefaultTraceTopic, "trace topic")
 	_ = cmd.MarkFlagRequired("id")
@@ -386,7 +355,7 @@ in RMQ_SYS_TRACE_TOPIC or --trace-topic, and show them as a timeline.`,
 }
 
 func runMessageTrace(ctx context.Context, opts *messageTraceOptions, streams IOStreams) error {
-	a, err := opts.open()
+	a, err := opts.Open()
 	if err != nil {
 		return err
 	}
@@ -398,7 +367,7 @@ func runMessageTrace(ctx context.Context, opts *messageTraceOptions, streams IOS
 	if len(tr.Records) == 0 {
 		return fmt.Errorf("%w: no trace records of %s in %s", admin.ErrMessageNotFound, opts.id, tr.TraceTopic)
 	}
-	err = render(streams, opts.output, tr, func() table {
+	err = render(streams, opts.Output, tr, func() table {
 		t := table{header: []string{"TIME", "EVENT", "GROUP", "CLIENT", "BROKER", "ATTEMPT", "COST-MS", "STATUS"},
 			wide: []string{"DETAIL"}}
 		for _, e := range tr.Events {
@@ -413,7 +382,7 @@ func runMessageTrace(ctx context.Context, opts *messageTraceOptions, streams IOS
 					status = "FAILED"
 				}
 			}
-			t.add(millisMs(e.Timestamp), e.Kind, e.Group, e.Client, e.Broker, attempt, strconv.FormatInt(e.CostMs, 10), status, e.Detail)
+			t.add(admin.FormatTimeMs(e.Timestamp), e.Kind, e.Group, e.Client, e.Broker, attempt, strconv.FormatInt(e.CostMs, 10), status, e.Detail)
 		}
 		return t
 	})
@@ -427,11 +396,10 @@ func runMessageTrace(ctx context.Context, opts *messageTraceOptions, streams IOS
 
 type messageResendOptions struct {
 	adminFlags
-	confirmFlags
 	id, topic, group, client string
 }
 
-func newMessageResendCmd(streams IOStreams) *cobra.Command {
+func newMessageResendCmd(streams IOStreams, runF func(context.Context, *messageResendOptions) error) *cobra.Command {
 	opts := &messageResendOptions{}
 	cmd := &cobra.Command{
 		Use:   "resend",
@@ -442,14 +410,11 @@ without one it fails and says so.`,
 		Example: `  mq message resend -i 7F00000100002A9F00000000000007EC -g orders-consumer --yes`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := confirm(streams, &opts.adminFlags, &opts.confirmFlags, fmt.Sprintf("resend message %s to group %s", opts.id, opts.group)); err != nil {
-				return err
-			}
-			return runMessageResend(cmd.Context(), opts, streams)
+			return runWith(cmd.Context(), opts, runF, func() error { return runMessageResend(cmd.Context(), opts, streams) })
 		},
 	}
-	addAdminFlags(cmd, &opts.adminFlags, "namesrv", true)
-	addConfirmFlags(cmd, &opts.confirmFlags)
+	opts.adminFlags.Register(cmd, cmdutil.Noun)
+	cmdutil.Confirms(cmd, "resend message {id} to group {group}")
 	f := cmd.Flags()
 	f.StringVarP(&opts.id, "id", "i", "", "offset message id or unique key (required)")
 	f.StringVarP(&opts.topic, "topic", "t", "", "topic (needed for a unique key)")
@@ -457,7 +422,7 @@ without one it fails and says so.`,
 	f.StringVar(&opts.client, "client", "", "client id (default: the first online consumer of the group)")
 	_ = cmd.MarkFlagRequired("id")
 	_ = cmd.MarkFlagRequired("group")
-	registerGroupCompletion(cmd, "group", &opts.adminFlags)
+	registerGroupCompletion(cmd, "group")
 	return cmd
 }
 
@@ -473,7 +438,7 @@ type resendView struct {
 }
 
 func runMessageResend(ctx context.Context, opts *messageResendOptions, streams IOStreams) error {
-	a, err := opts.open()
+	a, err := opts.Open()
 	if err != nil {
 		return err
 	}
@@ -482,7 +447,7 @@ func runMessageResend(ctx context.Context, opts *messageResendOptions, streams I
 	if err != nil {
 		return err
 	}
-	return render(streams, opts.output, v, func() table {
+	return render(streams, opts.Output, v, func() table {
 		t := table{header: []string{"MSG-ID", "GROUP", "CLIENT", "RESULT", "SPENT-MS"}, wide: []string{"OFFSET-MSG-ID", "REMARK"}}
 		t.add(v.MsgID, v.Group, v.Client, v.Result, strconv.FormatInt(v.SpentMs, 10), v.OffsetMsgID, v.Remark)
 		return t
@@ -493,7 +458,7 @@ func runMessageResend(ctx context.Context, opts *messageResendOptions, streams I
 func resendDirect(ctx context.Context, a *admin.Admin, topic, id, group, client string) (resendView, error) {
 	found, _, err := a.MessageByID(ctx, topic, strings.TrimSpace(id))
 	if errors.Is(err, admin.ErrNeedTopic) {
-		return resendView{}, &usageError{fmt.Errorf("%q is a unique key: pass -t topic", id)}
+		return resendView{}, &usageError{Err: fmt.Errorf("%q is a unique key: pass -t topic", id)}
 	}
 	if len(found) == 0 {
 		return resendView{}, err
@@ -501,7 +466,7 @@ func resendDirect(ctx context.Context, a *admin.Admin, topic, id, group, client 
 	m := found[len(found)-1]
 	if client == "" {
 		gc, err := a.GroupConnections(ctx, group)
-		if err != nil {
+		if err != nil && !errors.Is(err, admin.ErrGroupNotOnline) {
 			return resendView{}, err
 		}
 		if len(gc.Clients) == 0 {

@@ -41,7 +41,7 @@ type messageView struct {
 func viewMessage(brokerName string, m *message.MessageExt) messageView {
 	v := messageView{BrokerName: brokerName, Topic: m.Topic, QueueID: m.QueueID, QueueOffset: m.QueueOffset,
 		MsgID: m.MsgID(), OffsetMsgID: m.OffsetMsgID(), Tags: m.Tags(), Keys: m.Keys(),
-		StoreTime: millisMs(m.StoreTimestamp), StoreTimestamp: m.StoreTimestamp, BornTimestamp: m.BornTimestamp,
+		StoreTime: admin.FormatTimeMs(m.StoreTimestamp), StoreTimestamp: m.StoreTimestamp, BornTimestamp: m.BornTimestamp,
 		BornHost: m.BornHost.String(), StoreHost: m.StoreHost.String(), ReconsumeTimes: m.ReconsumeTimes,
 		CommitLogOff: m.CommitLogOffset, SysFlag: m.SysFlag, Properties: m.Properties, BodyLength: len(m.Body)}
 	if v.Properties == nil {
@@ -61,14 +61,6 @@ func viewFound(fs []admin.FoundMessage) []messageView {
 		out = append(out, viewMessage(fs[i].BrokerName, &fs[i].MessageExt))
 	}
 	return out
-}
-
-// millisMs formats a millisecond timestamp as RFC 3339 with milliseconds in UTC, "" for 0.
-func millisMs(ms int64) string {
-	if ms <= 0 {
-		return ""
-	}
-	return time.UnixMilli(ms).UTC().Format("2006-01-02T15:04:05.000Z07:00")
 }
 
 // messagesTable is the table of a message list.
@@ -95,7 +87,7 @@ func messageDetail(m messageView) table {
 	t.add("Tags", m.Tags)
 	t.add("Keys", m.Keys)
 	t.add("Store time", m.StoreTime)
-	t.add("Born time", millisMs(m.BornTimestamp))
+	t.add("Born time", admin.FormatTimeMs(m.BornTimestamp))
 	t.add("Born host", m.BornHost)
 	t.add("Store host", m.StoreHost)
 	t.add("Reconsume times", strconv.Itoa(int(m.ReconsumeTimes)))
@@ -134,7 +126,7 @@ func parseWhen(flag, s string, now time.Time) (int64, error) {
 			return t.UnixMilli(), nil
 		}
 	}
-	return 0, &usageError{fmt.Errorf("--%s %q: want RFC 3339, \"2006-01-02 15:04:05\", Unix ms or a duration ago like 1h", flag, s)}
+	return 0, &usageError{Err: fmt.Errorf("--%s %q: want RFC 3339, \"2006-01-02 15:04:05\", Unix ms or a duration ago like 1h", flag, s)}
 }
 
 // parseProps reads k=v flags.
@@ -143,7 +135,7 @@ func parseProps(flag string, kvs []string) (map[string]string, error) {
 	for _, kv := range kvs {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok || k == "" {
-			return nil, &usageError{fmt.Errorf("--%s %q: want key=value", flag, kv)}
+			return nil, &usageError{Err: fmt.Errorf("--%s %q: want key=value", flag, kv)}
 		}
 		out[k] = v
 	}

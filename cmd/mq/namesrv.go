@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"os"
@@ -56,31 +57,37 @@ registration. The configuration file uses Apache RocketMQ's namesrv keys (see RE
 	return cmd
 }
 
-// loadNamesrvConfig applies defaults, then the file, then the flags.
-func loadNamesrvConfig(opts *namesrvOptions) (namesrv.Config, error) {
+// loadNamesrvConfig applies defaults, then the file, then the flags, and validates. The
+// file's warnings are logged; every problem is returned at once, at its file:line.
+func loadNamesrvConfig(opts *namesrvOptions, logger *slog.Logger) (namesrv.Config, error) {
 	cfg := namesrv.DefaultConfig()
+	var (
+		rep     props.Report
+		fileErr error
+	)
 	if opts.configFile != "" {
-		if err := props.Load(opts.configFile, &cfg); err != nil {
-			return cfg, err
+		rep, fileErr = namesrv.LoadFile(opts.configFile, &cfg)
+		if errors.Is(fileErr, fs.ErrNotExist) {
+			return cfg, fileErr
+		}
+		for _, w := range rep.WarningLines() {
+			logger.Warn(w)
 		}
 		cfg.ResolveACLFile(opts.configFile)
 	}
 	if opts.listen != "" {
 		host, port, err := net.SplitHostPort(opts.listen)
 		if err != nil {
-			return cfg, &usageError{fmt.Errorf("--listen %q: %w", opts.listen, err)}
+			return cfg, &usageError{Err: fmt.Errorf("--listen %q: %w", opts.listen, err)}
 		}
 		p, err := strconv.Atoi(port)
 		if err != nil || p < 0 || p > 65535 {
-			return cfg, &usageError{fmt.Errorf("--listen %q: bad port", opts.listen)}
+			return cfg, &usageError{Err: fmt.Errorf("--listen %q: bad port", opts.listen)}
 		}
 		cfg.BindAddress = host
 		cfg.ListenPort = p
 	}
-	if err := cfg.Validate(); err != nil {
-		return cfg, err
-	}
-	return cfg, nil
+	return cfg, errors.Join(fileErr, rep.AtLines(cfg.Validate()))
 }
 
 func runNamesrv(ctx context.Context, opts *namesrvOptions, g *globalOptions, streams IOStreams) error {
@@ -88,7 +95,7 @@ func runNamesrv(ctx context.Context, opts *namesrvOptions, g *globalOptions, str
 	if err != nil {
 		return err
 	}
-	cfg, err := loadNamesrvConfig(opts)
+	cfg, err := loadNamesrvConfig(opts, logger)
 	if err != nil {
 		return err
 	}
@@ -109,8 +116,17 @@ func runNamesrv(ctx context.Context, opts *namesrvOptions, g *globalOptions, str
 		ln.Close()
 		return err
 	}
-	return serveUntilDone(ctx, logger, "namesrv", ln, nil, writePortsFile(opts.portsFile, ln.Addr().String()+"\n"),
+	return serveUntilDone(ctx, logger, "namesrv", ln, nil, writePortsFile(opts.portsFile, dialAddr(ln.Addr())+"\n"),
 		namesrvServe(srv), srv.Shutdown)
+}
+
+// dialAddr is a listener's address as a client dials it: a wildcard bind ([::]:9876,
+// 0.0.0.0:9876) becomes 127.0.0.1:9876.
+func dialAddr(a net.Addr) string {
+	if t, ok := a.(*net.TCPAddr); ok && (t.IP == nil || t.IP.IsUnspecified()) {
+		return net.JoinHostPort("127.0.0.1", strconv.Itoa(t.Port))
+	}
+	return a.String()
 }
 
 // writePortsFile returns an onReady that writes text to path (nothing when path is empty).

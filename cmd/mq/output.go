@@ -3,105 +3,26 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"io"
-	"os"
 	"sort"
 	"strings"
-	"time"
 
-	"github.com/mattn/go-isatty"
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/renderer"
 	"github.com/olekukonko/tablewriter/tw"
-	"github.com/spf13/cobra"
 	"go.yaml.in/yaml/v3"
 
-	"github.com/mq-project/mq/admin"
+	"github.com/mq-project/mq/cmd/mq/internal/cmdutil"
 )
 
 // Output formats of the admin commands (-o).
 const (
-	formatTable = "table"
-	formatWide  = "wide"
-	formatJSON  = "json"
-	formatYAML  = "yaml"
-	formatJSONL = "jsonl"
+	formatTable = cmdutil.FormatTable
+	formatWide  = cmdutil.FormatWide
+	formatJSON  = cmdutil.FormatJSON
+	formatYAML  = cmdutil.FormatYAML
+	formatJSONL = cmdutil.FormatJSONL
 )
-
-var outputFormats = []string{formatTable, formatWide, formatJSON, formatYAML, formatJSONL}
-
-// adminFlags are the flags every admin command has: where the nameservers are, how to print,
-// how long to wait.
-type adminFlags struct {
-	namesrv string
-	output  string
-	timeout time.Duration
-	context string
-	// quiet turns progress bars off (they are drawn only on a terminal anyway).
-	quiet bool
-	// accessKey and secretKey sign every request (ACL); they override the context's.
-	accessKey, secretKey string
-	// tls connects with TLS (also when the context says so); tlsCA verifies the servers.
-	tls   bool
-	tlsCA string
-	// lookup, when set, refreshes namesrv and context from the parsed flags (completion).
-	lookup func()
-}
-
-// addAdminFlags registers -n/--<nsName> (default $NAMESRV_ADDR), -o/--output (or only --output
-// when outShort is false, for mqadmin commands that use -o themselves) and --timeout.
-func addAdminFlags(cmd *cobra.Command, f *adminFlags, nsName string, outShort bool) {
-	fs := cmd.Flags()
-	fs.StringVarP(&f.namesrv, nsName, "n", os.Getenv("NAMESRV_ADDR"),
-		"nameserver addresses, ';'-separated (default $NAMESRV_ADDR)")
-	short := "o"
-	if !outShort {
-		short = ""
-	}
-	fs.StringVarP(&f.output, "output", short, formatTable, "output format: "+strings.Join(outputFormats, "|"))
-	fs.DurationVar(&f.timeout, "timeout", admin.DefaultTimeout, "timeout of each request to a server")
-	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar on stderr")
-	fs.StringVar(&f.accessKey, "access-key", os.Getenv("MQ_ACCESS_KEY"), "ACL access key to sign requests with (default $MQ_ACCESS_KEY, else the context's)")
-	fs.StringVar(&f.secretKey, "secret-key", os.Getenv("MQ_SECRET_KEY"), "ACL secret key (default $MQ_SECRET_KEY)")
-	fs.BoolVar(&f.tls, "tls", false, "connect with TLS (default: the context's setting)")
-	fs.StringVar(&f.tlsCA, "tls-ca", "", "CA file that verifies the servers with --tls (default: not verified)")
-	fs.StringVar(&f.context, "context", os.Getenv("MQ_CONTEXT"), "use this context of mq ctx (default: the current one; -n wins)")
-	_ = cmd.RegisterFlagCompletionFunc("context", completeContexts)
-	_ = cmd.RegisterFlagCompletionFunc("output", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		return outputFormats, cobra.ShellCompDirectiveNoFileComp
-	})
-}
-
-// check validates the flags; its errors are usage errors.
-func (f *adminFlags) check() error {
-	switch f.output {
-	case formatTable, formatWide, formatJSON, formatYAML, formatJSONL:
-	default:
-		return &usageError{fmt.Errorf("-o %q: want one of %s", f.output, strings.Join(outputFormats, ", "))}
-	}
-	r, err := f.resolve()
-	if err != nil {
-		return err
-	}
-	if len(admin.SplitAddrs(r.nameservers)) == 0 {
-		return &usageError{errors.New("no nameserver: pass -n host:port, set NAMESRV_ADDR or add a context (mq ctx add)")}
-	}
-	return nil
-}
-
-// open checks the flags and returns an Admin; the caller closes it.
-func (f *adminFlags) open() (*admin.Admin, error) {
-	if err := f.check(); err != nil {
-		return nil, err
-	}
-	r, err := f.resolve()
-	if err != nil {
-		return nil, err
-	}
-	return admin.New(admin.Options{NameServers: admin.SplitAddrs(r.nameservers), Timeout: f.timeout, Credentials: r.creds, TLS: r.tls})
-}
 
 // table is what a command shows in table form. Wide columns are shown only with -o wide; each
 // row has len(header)+len(wide) cells. Rows whose failed flag is set are coloured on a terminal.
@@ -125,6 +46,9 @@ func (t *table) addFailed(cells ...string) {
 // render writes data in the chosen format: JSON and YAML from data's json field names (stable
 // across releases), jsonl one object per line when data is a slice, tables from tbl.
 func render(streams IOStreams, format string, data any, tbl func() table) error {
+	if err := cmdutil.CheckOutput(format); err != nil {
+		return err
+	}
 	switch format {
 	case formatJSON:
 		return writeJSON(streams.Out, data, true)
@@ -133,7 +57,7 @@ func render(streams IOStreams, format string, data any, tbl func() table) error 
 	case formatYAML:
 		return writeYAML(streams.Out, data)
 	}
-	return writeTable(streams.Out, tbl(), format == formatWide, useColor(streams.Out))
+	return writeTable(streams.Out, tbl(), format == formatWide, streams.ColorEnabled())
 }
 
 func writeJSON(w io.Writer, v any, indent bool) error {
@@ -272,34 +196,8 @@ func toAny(s []string) []any {
 	return out
 }
 
-// useColor reports whether w is a terminal and NO_COLOR is not set.
-func useColor(w io.Writer) bool {
-	if _, set := os.LookupEnv("NO_COLOR"); set {
-		return false
-	}
-	f, ok := w.(*os.File)
-	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
-}
-
-// answerErr turns the error of a fan-out into the command's error: nil when every server
-// answered, a partialError (exit 3) when some did, the error itself (exit 1) when none did.
-func answerErr(err error) error {
-	if err == nil {
-		return nil
-	}
-	if admin.IsPartial(err) {
-		return &partialError{err}
-	}
-	return err
-}
-
-// millis formats a millisecond timestamp as RFC 3339 in UTC, "" for 0.
-func millis(ms int64) string {
-	if ms <= 0 {
-		return ""
-	}
-	return time.UnixMilli(ms).UTC().Format(time.RFC3339)
-}
+// answerErr turns the error of a fan-out into the command's error (cmdutil.AnswerErr).
+func answerErr(err error) error { return cmdutil.AnswerErr(err) }
 
 // errText is the text of err for an "error" column or field, "" when nil.
 func errText(err error) string {

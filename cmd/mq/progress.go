@@ -4,12 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/mattn/go-isatty"
 
 	"github.com/mq-project/mq/admin"
 )
@@ -30,15 +27,9 @@ type progressBar struct {
 	p     admin.Progress
 }
 
-// barTerminal reports whether w is a terminal that can redraw a line.
-func barTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd())) && os.Getenv("TERM") != "dumb"
-}
-
 // newProgressBar returns a bar on streams.ErrOut, or nil when it is not a terminal or quiet.
 func newProgressBar(streams IOStreams, quiet bool, label string) *progressBar {
-	if quiet || !barTerminal(streams.ErrOut) {
+	if quiet || !streams.IsStderrTTY() {
 		return nil
 	}
 	return &progressBar{w: streams.ErrOut, label: label}
@@ -47,7 +38,7 @@ func newProgressBar(streams IOStreams, quiet bool, label string) *progressBar {
 // withProgress returns ctx carrying the bar (for admin's long calls) and the bar itself; call
 // finish when the work ends.
 func withProgress(ctx context.Context, streams IOStreams, f *adminFlags, label string) (context.Context, *progressBar) {
-	b := newProgressBar(streams, f.quiet, label)
+	b := newProgressBar(streams, f.Quiet, label)
 	if b == nil {
 		return ctx, nil
 	}

@@ -12,34 +12,30 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/mq-project/mq/admin"
+	"github.com/mq-project/mq/cmd/mq/internal/cmdutil"
+)
+
+// The spine's types under their short local names.
+type (
+	// IOStreams are the standard streams a command reads and writes (cmdutil.IOStreams).
+	IOStreams = cmdutil.IOStreams
+	// usageError marks an error as a mistake in the command line (exit 2).
+	usageError = cmdutil.UsageError
+	// partialError marks an answer that only some servers gave (exit 3).
+	partialError = cmdutil.PartialError
+	// adminFlags are the flags of every command that talks to a cluster.
+	adminFlags = cmdutil.AdminFlags
 )
 
 // Exit codes; `mq help exit-codes` documents them.
 const (
-	exitOK      = 0
-	exitError   = 1
-	exitUsage   = 2
-	exitPartial = 3
+	exitOK      = cmdutil.ExitOK
+	exitError   = cmdutil.ExitError
+	exitUsage   = cmdutil.ExitUsage
+	exitPartial = cmdutil.ExitPartial
 )
-
-// IOStreams are the standard streams a command reads and writes, so tests can swap them.
-type IOStreams struct {
-	In     io.Reader
-	Out    io.Writer
-	ErrOut io.Writer
-}
-
-// usageError marks an error as a mistake in the command line (exit 2).
-type usageError struct{ err error }
-
-func (e *usageError) Error() string { return e.err.Error() }
-func (e *usageError) Unwrap() error { return e.err }
-
-// partialError marks an answer that only some servers gave (exit 3).
-type partialError struct{ err error }
-
-func (e *partialError) Error() string { return e.err.Error() }
-func (e *partialError) Unwrap() error { return e.err }
 
 // globalOptions are the persistent flags every command shares.
 type globalOptions struct {
@@ -51,7 +47,7 @@ type globalOptions struct {
 func Main() int {
 	ctx, stop := signalContext()
 	defer stop()
-	streams := IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}
+	streams := cmdutil.System()
 	return run(ctx, os.Args[1:], streams)
 }
 
@@ -85,11 +81,24 @@ func signalContext() (context.Context, context.CancelFunc) {
 func run(ctx context.Context, args []string, streams IOStreams) int {
 	root := newRootCmd(streams)
 	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
+	// A nameserver that was down while another answered makes the answer partial (exit 3).
+	nsr := &admin.NameServerReport{}
+	err := root.ExecuteContext(admin.WithNameServerReport(ctx, nsr))
+	if err == nil {
+		if nerr := nsr.Err(); nerr != nil {
+			err = &partialError{Err: nerr}
+		}
+	}
 	if err == nil {
 		return exitOK
 	}
 	fmt.Fprintln(streams.ErrOut, "mq: "+err.Error())
+	if f := root.PersistentFlags().Lookup("log-level"); f != nil && strings.EqualFold(f.Value.String(), "debug") {
+		// The servers' own words behind the sentences above.
+		for _, se := range admin.ServerErrors(err) {
+			fmt.Fprintln(streams.ErrOut, "mq: debug: "+se.Raw())
+		}
+	}
 	var ue *usageError
 	var pe *partialError
 	switch {
@@ -106,7 +115,8 @@ func isCobraUsageError(err error) bool {
 	msg := err.Error()
 	for _, p := range []string{"unknown flag", "unknown shorthand flag", "unknown command",
 		"flag needs an argument", "invalid argument", "accepts ", "requires at least",
-		"requires at most", "required flag"} {
+		"requires at most", "required flag", "are set none of the others can be",
+		"at least one of the flags in the group"} {
 		if strings.Contains(msg, p) {
 			return true
 		}
@@ -123,12 +133,15 @@ func newRootCmd(streams IOStreams) *cobra.Command {
 remoting protocol, and the admin tool for mq and Apache RocketMQ clusters alike.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// The guards every command declares (cmdutil.Writes, Confirms) run here, once, before
+		// any RunE; no subcommand defines its own PersistentPreRun, so none skips them.
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error { return cmdutil.Enforce(cmd, args, streams) },
 	}
 	root.SetIn(streams.In)
 	root.SetOut(streams.Out)
 	root.SetErr(streams.ErrOut)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return &usageError{fmt.Errorf("%w\nRun '%s --help' for usage.", err, c.CommandPath())}
+		return &usageError{Err: fmt.Errorf("%w\nRun '%s --help' for usage.", err, c.CommandPath())}
 	})
 	pf := root.PersistentFlags()
 	pf.StringVar(&opts.logLevel, "log-level", envOr("MQ_LOG_LEVEL", "info"), "log level: debug, info, warn, error")
@@ -139,7 +152,7 @@ remoting protocol, and the admin tool for mq and Apache RocketMQ clusters alike.
 		newNamesrvCmd(streams, opts),
 		newBrokerCmd(streams, opts),
 		newStandaloneCmd(streams, opts),
-		newBenchCmd(streams, opts),
+		newBenchCmd(streams),
 		newClusterCmd(streams),
 		newTopicCmd(streams),
 		newGroupCmd(streams),
@@ -147,14 +160,14 @@ remoting protocol, and the admin tool for mq and Apache RocketMQ clusters alike.
 		newACLCmd(streams),
 		newAdminCmd(streams),
 		newMessageCmd(streams),
-		newSendCmd(streams),
-		newConsumeCmd(streams),
+		newSendCmd(streams, nil),
+		newConsumeCmd(streams, nil),
 		newDLQCmd(streams),
 		newDelayCmd(streams),
 		newTxnCmd(streams),
 		newCtxCmd(streams),
 		newTUICmd(streams, nil),
-		newVersionCmd(streams),
+		newVersionCmd(streams, nil),
 		newExitCodesTopic(),
 	)
 	return root
@@ -171,7 +184,7 @@ func envOr(key, def string) string {
 func (o *globalOptions) logger(w io.Writer) (*slog.Logger, error) {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
-		return nil, &usageError{fmt.Errorf("--log-level %q: want debug, info, warn or error", o.logLevel)}
+		return nil, &usageError{Err: fmt.Errorf("--log-level %q: want debug, info, warn or error", o.logLevel)}
 	}
 	hopts := &slog.HandlerOptions{Level: level}
 	switch o.logFormat {
@@ -180,7 +193,7 @@ func (o *globalOptions) logger(w io.Writer) (*slog.Logger, error) {
 	case "json":
 		return slog.New(slog.NewJSONHandler(w, hopts)), nil
 	}
-	return nil, &usageError{fmt.Errorf("--log-format %q: want text or json", o.logFormat)}
+	return nil, &usageError{Err: fmt.Errorf("--log-format %q: want text or json", o.logFormat)}
 }
 
 func newExitCodesTopic() *cobra.Command {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/netip"
 	"os"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mq-project/mq/admin"
+	"github.com/mq-project/mq/cmd/mq/internal/cmdutil"
 	"github.com/mq-project/mq/message"
 	"github.com/mq-project/mq/protocol"
 )
@@ -33,26 +35,37 @@ type sendOptions struct {
 	rate        float64
 	shardingKey string
 	group       string
+	trace       bool
+	traceTopic  string
+	transaction string
 }
 
-func newSendCmd(streams IOStreams) *cobra.Command {
+func newSendCmd(streams IOStreams, runF func(context.Context, *sendOptions) error) *cobra.Command {
 	opts := &sendOptions{}
 	cmd := &cobra.Command{
 		Use:   "send -t TOPIC [BODY]",
 		Short: "Send messages: body as argument, --file or stdin",
 		Long: `Send a message (or --count copies, each with its own unique key) to a topic. The body is the
-argument, the contents of --file, or stdin. Queues are taken in turn, or chosen by the hash of
---sharding-key so that messages with the same key keep their order.`,
+argument, the contents of --file, or stdin. Queues are taken in turn from a random one (so
+repeated single sends spread over the queues), or chosen by the hash of --sharding-key so that
+messages with the same key keep their order.
+
+--trace writes a trace record per message to the trace topic the way the official clients do,
+so 'mq message trace' shows CLI-sent messages. --transaction sends half messages and then
+commits or rolls them back; 'unknown' leaves them half (for demos and 'mq txn half'; the broker
+will ask the producer group, which is gone, and in the end roll them back).`,
 		Example: `  mq send -t Orders 'hello'
   mq send -t Orders --file order.json --key order-42 --tag created --prop region=eu
   echo hi | mq send -t Orders --delay-level 3
-  mq send -t Orders --count 1000 --rate 500 --key batch-7 -o json`,
+  mq send -t Orders --count 1000 --rate 500 --key batch-7 -o json
+  mq send -t Orders --trace 'traced'
+  mq send -t Orders --transaction unknown -g demo-tx 'stays half'`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var body []byte
 			switch {
 			case len(args) == 1 && opts.file != "":
-				return &usageError{errors.New("pass the body as an argument or --file, not both")}
+				return &usageError{Err: errors.New("pass the body as an argument or --file, not both")}
 			case len(args) == 1:
 				body = []byte(args[0])
 			case opts.file != "":
@@ -69,12 +82,18 @@ argument, the contents of --file, or stdin. Queues are taken in turn, or chosen 
 				body = b
 			}
 			if opts.count < 1 {
-				return &usageError{fmt.Errorf("--count %d: want at least 1", opts.count)}
+				return &usageError{Err: fmt.Errorf("--count %d: want at least 1", opts.count)}
 			}
-			return runSend(cmd.Context(), opts, body, streams)
+			switch opts.transaction {
+			case "", txnCommit, txnRollback, txnUnknown:
+			default:
+				return &usageError{Err: fmt.Errorf("--transaction %q: want commit, rollback or unknown", opts.transaction)}
+			}
+			return runWith(cmd.Context(), opts, runF, func() error { return runSend(cmd.Context(), opts, body, streams) })
 		},
 	}
-	addAdminFlags(cmd, &opts.adminFlags, "namesrv", true)
+	opts.adminFlags.Register(cmd, cmdutil.Noun)
+	cmdutil.Writes(cmd, "send to topic {topic}")
 	f := cmd.Flags()
 	f.StringVarP(&opts.topic, "topic", "t", "", "topic (required)")
 	f.StringVarP(&opts.file, "file", "f", "", "read the body from this file")
@@ -87,6 +106,9 @@ argument, the contents of --file, or stdin. Queues are taken in turn, or chosen 
 	f.Float64Var(&opts.rate, "rate", 0, "at most this many messages per second (0: as fast as answers come)")
 	f.StringVar(&opts.shardingKey, "sharding-key", "", "pick the queue by the hash of this key (ordered messages)")
 	f.StringVarP(&opts.group, "group", "g", "TOOLS_PRODUCER", "producer group")
+	f.BoolVar(&opts.trace, "trace", false, "write a trace record per message (as the official clients do)")
+	f.StringVar(&opts.traceTopic, "trace-topic", admin.DefaultTraceTopic, "with --trace, the trace topic")
+	f.StringVar(&opts.transaction, "transaction", "", "send half messages, then: commit, rollback or unknown (leave them half)")
 	_ = cmd.MarkFlagRequired("topic")
 	return cmd
 }
@@ -126,7 +148,7 @@ func runSend(ctx context.Context, opts *sendOptions, body []byte, streams IOStre
 		props[message.PropertyShardingKey] = opts.shardingKey
 	}
 	props[message.PropertyWaitStoreMsgOK] = "true"
-	a, err := opts.open()
+	a, err := opts.Open()
 	if err != nil {
 		return err
 	}
@@ -152,6 +174,8 @@ func runSend(ctx context.Context, opts *sendOptions, body []byte, streams IOStre
 	}
 	gen := message.NewUniqIDGenerator(netip.AddrFrom4([4]byte{127, 0, 0, 1}), os.Getpid(), 0, nil)
 	v := sendView{Topic: opts.topic, Results: []admin.SendResult{}}
+	first := rand.IntN(len(qs)) // round robin from a random queue, as the clients do
+	tr := newSendTracer(opts)
 	start := time.Now()
 	var interval time.Duration
 	if opts.rate > 0 {
@@ -170,14 +194,14 @@ func runSend(ctx context.Context, opts *sendOptions, body []byte, streams IOStre
 		if ctx.Err() != nil {
 			break
 		}
-		q := qs[i%len(qs)]
+		q := qs[(first+i)%len(qs)]
 		if opts.shardingKey != "" {
 			h := int64(message.JavaHashString(opts.shardingKey))
 			q = qs[int(max(h, -h)%int64(len(qs)))]
 		}
 		m := message.Message{Topic: opts.topic, Properties: clone(props), Body: body}
 		m.Properties[message.PropertyUniqClientMessageIDKeyIndex] = gen.Next(time.Now())
-		r, err := a.Send(ctx, q.Addr, admin.SendRequest{ProducerGroup: opts.group, BrokerName: q.BrokerName, QueueID: q.QueueID, Message: m})
+		r, err := sendOne(ctx, a, opts, q, m, tr)
 		if err != nil {
 			v.Failed++
 			v.Errors = append(v.Errors, err.Error())
@@ -188,7 +212,8 @@ func runSend(ctx context.Context, opts *sendOptions, body []byte, streams IOStre
 		v.Results = append(v.Results, r)
 	}
 	v.Seconds = time.Since(start).Seconds()
-	err = render(streams, opts.output, v, func() table {
+	terr := tr.flush(ctx, a)
+	err = render(streams, opts.Output, v, func() table {
 		t := table{header: []string{"MSG-ID", "BROKER", "QUEUE", "QUEUE-OFFSET"}, wide: []string{"OFFSET-MSG-ID"}}
 		if len(v.Results) > 20 {
 			t = table{header: []string{"TOPIC", "SENT", "FAILED", "SECONDS", "MSGS/S"}}
@@ -206,9 +231,13 @@ func runSend(ctx context.Context, opts *sendOptions, body []byte, streams IOStre
 	}
 	if len(errs) > 0 {
 		if v.Sent > 0 {
-			return &partialError{fmt.Errorf("%d of %d sends failed: %w", v.Failed, opts.count, errs[0])}
+			return &partialError{Err: fmt.Errorf("%d of %d sends failed: %w", v.Failed, opts.count, errs[0])}
 		}
 		return errs[0]
+	}
+	if terr != nil {
+		// The messages are sent; only their trace is missing.
+		return &partialError{Err: terr}
 	}
 	return nil
 }

@@ -66,17 +66,28 @@ func runStandalone(ctx context.Context, opts *standaloneOptions, g *globalOption
 	}
 	bCfg := broker.DefaultConfig()
 	if opts.configFile != "" {
-		if bCfg, err = broker.Load(opts.configFile); err != nil {
+		rep, err := broker.LoadFile(opts.configFile, &bCfg)
+		if err != nil {
 			return err
+		}
+		for _, w := range rep.WarningLines() {
+			logger.Warn(w)
 		}
 	}
 	if opts.store != "" {
-		bCfg.StorePathRootDir = opts.store
+		// Absolute, as Validate wants: the store must not depend on the working directory.
+		if bCfg.StorePathRootDir, err = filepath.Abs(opts.store); err != nil {
+			return err
+		}
 	} else if opts.configFile == "" {
 		bCfg.StorePathRootDir = filepath.Join(home, "store")
 	}
 	bCfg.ListenPort = opts.brokerPort
 	bCfg.BrokerIP1 = opts.host
+	// The nameserver's KV config lives with this standalone's store, not in ~/namesrv
+	// (shared by every standalone of the user).
+	nsCfg.KVConfigPath = filepath.Join(bCfg.StorePathRootDir, "namesrv", "kvConfig.json")
+	nsCfg.ConfigStorePath = filepath.Join(bCfg.StorePathRootDir, "namesrv", "namesrv.properties")
 	if bCfg.AclEnable {
 		// One accounts file protects both servers; the broker signs its registration.
 		nsCfg.AclEnable, nsCfg.AclConfigFile = true, bCfg.AclConfigFile
@@ -107,7 +118,7 @@ func runStandalone(ctx context.Context, opts *standaloneOptions, g *globalOption
 		return fmt.Errorf("broker: %w", err)
 	}
 	// Ports may be 0 (tests): announce what was bound.
-	bCfg.NamesrvAddr = nsLn.Addr().String()
+	bCfg.NamesrvAddr = dialAddr(nsLn.Addr())
 	bCfg.ListenPort = bLn.Addr().(*net.TCPAddr).Port
 	if err := bCfg.Validate(); err != nil {
 		nsLn.Close()
@@ -129,7 +140,7 @@ func runStandalone(ctx context.Context, opts *standaloneOptions, g *globalOption
 	}
 	// Ready once the broker's routes are on the nameserver: a client started then finds them.
 	onReady := func() error {
-		text := fmt.Sprintf("namesrv %s\nbroker %s\n", nsLn.Addr(), bLn.Addr())
+		text := fmt.Sprintf("namesrv %s\nbroker %s\n", dialAddr(nsLn.Addr()), dialAddr(bLn.Addr()))
 		if err := writePortsFile(opts.portsFile, text)(); err != nil {
 			return err
 		}

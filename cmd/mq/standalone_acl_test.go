@@ -20,7 +20,7 @@ import (
 
 // startStandalone runs `mq standalone args…` as a child process and returns its ports-file
 // addresses and its stderr.
-func startStandalone(t *testing.T, dir string, args ...string) (ns, brk string, stderr *bytes.Buffer) {
+func startStandaloneProc(t *testing.T, dir string, args ...string) (ns, brk string, stderr *bytes.Buffer) {
 	t.Helper()
 	ports := filepath.Join(dir, "ports")
 	cmd := exec.Command(os.Args[0], append([]string{"standalone", "--namesrv-port", "0", "--broker-port", "0",
@@ -76,7 +76,7 @@ func TestStandaloneACL(t *testing.T) {
 	if err := os.WriteFile(props, []byte("aclEnable=true\naccessKey=standaloneAdm\nsecretKey=standaloneSec\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	ns, _, stderr := startStandalone(t, dir, "-c", props)
+	ns, _, stderr := startStandaloneProc(t, dir, "-c", props)
 	if strings.Contains(stderr.String(), "without ACL") {
 		t.Fatalf("warned although ACL is on:\n%s", stderr)
 	}
@@ -118,7 +118,7 @@ func TestStandaloneACL(t *testing.T) {
 // TestStandaloneWarnsWithoutACL: bound beyond loopback without ACL, standalone logs one
 // warning.
 func TestStandaloneWarnsWithoutACL(t *testing.T) {
-	_, _, stderr := startStandalone(t, t.TempDir(), "--host", "0.0.0.0")
+	_, _, stderr := startStandaloneProc(t, t.TempDir(), "--host", "0.0.0.0")
 	if n := strings.Count(stderr.String(), "without ACL"); n != 1 {
 		t.Fatalf("%d warnings, want 1:\n%s", n, stderr)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,6 +14,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mq-project/mq/admin"
+	"github.com/mq-project/mq/cmd/mq/internal/cmdutil"
+	"github.com/mq-project/mq/remoting"
 	"github.com/mq-project/mq/tui"
 )
 
@@ -22,9 +25,12 @@ var _ tui.Source = (*admin.Admin)(nil)
 // tuiOptions are the flags of `mq tui`.
 type tuiOptions struct {
 	adminFlags
-	refresh time.Duration
-	logFile string
-	browseN int
+	refresh  time.Duration
+	logFile  string
+	browseN  int
+	readOnly bool
+	// resolved is where the flags and contexts point (set before runF).
+	resolved cmdutil.Resolved
 }
 
 // newTUICmd builds `mq tui`; runF replaces runTUI in flag-parsing tests.
@@ -36,35 +42,37 @@ func newTUICmd(streams IOStreams, runF func(context.Context, *tuiOptions, IOStre
 	cmd := &cobra.Command{
 		Use:   "tui",
 		Short: "Interactive terminal UI over the admin protocol (brokers, topics, groups, messages)",
-		Long: `mq tui browses a cluster like k9s: brokers with their TPS and dispatch lag, topics with
-routes and queue offsets, consumer groups with lag and connections, and the newest messages of a
-topic. ':' switches views (:brokers :topics :groups :msgs TOPIC), '/' filters, enter opens, esc goes
-back, '?' shows the keys, q quits. It refreshes every --refresh and logs only to --log-file.`,
+		Long: `mq tui browses a cluster like k9s: brokers (role, TPS, disk, replication lag), topics (kind,
+queues, perm, messages; consuming groups with lag), consumer groups lag first (time lag, clients,
+state), messages newest first, by key or id, message traces, delay levels, half messages, dead
+letters and contexts. ':' switches views (:brokers :topics [-a] [T] :groups [G] :msgs T :key T K
+:msg ID [T] :trace ID :delay :half :dlq [G] :ctx), '/' filters (regex, !inverse), enter opens, esc
+goes back, '-' returns to the previous view, '?' lists the keys of the view, q quits. Resetting
+offsets, skipping a backlog, resending dead letters and creating or deleting topics and groups
+ask for a confirmation showing what changes; --readonly (or a read-only context) refuses them.
+It refreshes every --refresh and logs only to --log-file.`,
 		Example: `  mq tui -n 127.0.0.1:9876
+  mq tui --context prod --readonly
   mq tui --refresh 5s --log-file /tmp/mq-tui.log`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if opts.refresh < 0 {
-				return &usageError{errors.New("--refresh must not be negative")}
+				return &usageError{Err: errors.New("--refresh must not be negative")}
 			}
-			r, err := opts.resolve()
+			r, err := opts.Check()
 			if err != nil {
 				return err
 			}
-			if len(admin.SplitAddrs(r.nameservers)) == 0 {
-				return &usageError{errors.New("no nameserver: pass -n host:port, set NAMESRV_ADDR or add a context (mq ctx add)")}
-			}
-			opts.namesrv = r.nameservers
+			opts.Namesrv, opts.resolved = r.NameServers, r
 			return runF(cmd.Context(), opts, streams)
 		},
 	}
+	opts.RegisterConnection(cmd, cmdutil.Noun)
 	fs := cmd.Flags()
-	fs.StringVarP(&opts.namesrv, "namesrv", "n", os.Getenv("NAMESRV_ADDR"), "nameserver addresses, ';'-separated (default $NAMESRV_ADDR)")
-	fs.StringVar(&opts.context, "context", os.Getenv("MQ_CONTEXT"), "use this context of mq ctx (default: the current one; -n wins)")
-	fs.DurationVar(&opts.timeout, "timeout", admin.DefaultTimeout, "timeout of each request to a server")
 	fs.DurationVar(&opts.refresh, "refresh", 2*time.Second, "auto-refresh period (0 turns it off)")
 	fs.StringVar(&opts.logFile, "log-file", "", "log file (default <user cache dir>/mq/tui.log); the TUI never logs to the terminal")
-	fs.IntVar(&opts.browseN, "browse", 50, "how many newest messages the messages view reads")
+	fs.IntVar(&opts.browseN, "browse", 50, "how many messages per queue a page of the messages view reads")
+	fs.BoolVar(&opts.readOnly, "readonly", false, "refuse every change (reset, resend, create, delete)")
 	return cmd
 }
 
@@ -94,23 +102,60 @@ func runTUI(ctx context.Context, opts *tuiOptions, streams IOStreams) error {
 	}
 	defer f.Close()
 	log := slog.New(slog.NewTextHandler(f, nil))
-	r, err := opts.resolve()
+	r := opts.resolved
+	open := func(ns string, creds *remoting.Credentials, tlsCfg *tls.Config) (*admin.Admin, error) {
+		return admin.New(admin.Options{NameServers: admin.SplitAddrs(ns), Timeout: opts.Timeout, Credentials: creds, TLS: tlsCfg, Logger: log})
+	}
+	a, err := open(r.NameServers, r.Credentials, r.TLS)
 	if err != nil {
 		return err
 	}
-	a, err := admin.New(admin.Options{NameServers: admin.SplitAddrs(opts.namesrv), Timeout: opts.timeout, Credentials: r.creds, TLS: r.tls, Logger: log})
-	if err != nil {
-		return err
-	}
-	defer a.Close()
+	current := a
+	defer func() { current.Close() }()
 	if ctx == nil {
 		ctx = context.Background()
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	m := tui.New(tui.Config{Source: a, NameServers: opts.namesrv, Refresh: opts.refresh, Timeout: 2 * opts.timeout,
-		BrowseN: opts.browseN, NoColor: os.Getenv("NO_COLOR") != "", Logger: log, Context: ctx})
-	log.Info("tui start", "namesrv", opts.namesrv, "refresh", opts.refresh)
+	cfg := tui.Config{Source: a, NameServers: r.NameServers, ContextName: r.Context, Refresh: opts.refresh, Timeout: 2 * opts.Timeout,
+		BrowseN: opts.browseN, NoColor: cmdutil.NoColor(), Logger: log, Context: ctx}
+	if opts.readOnly {
+		cfg.ReadOnly = "--readonly"
+	}
+	if c, _, err := cmdutil.LoadConfig(); err == nil {
+		for _, x := range c.Contexts {
+			cfg.Contexts = append(cfg.Contexts, tui.Context{Name: x.Name, NameServers: x.NameServers, ReadOnly: x.ReadOnly})
+		}
+		// :ctx NAME opens the context's cluster; the previous connection closes.
+		cfg.Switch = func(name string) (tui.Source, tui.Context, error) {
+			i := c.Find(name)
+			if i < 0 {
+				return nil, tui.Context{}, fmt.Errorf("context %q is not in the config (see mq ctx list)", name)
+			}
+			x := c.Contexts[i]
+			var creds *remoting.Credentials
+			if x.AccessKey != "" {
+				creds = &remoting.Credentials{AccessKey: x.AccessKey, SecretKey: x.SecretKey}
+			}
+			var tlsCfg *tls.Config
+			if x.TLS {
+				var terr error
+				if tlsCfg, terr = remoting.ClientTLS(x.TLSCAFile, x.TLSCertFile, x.TLSKeyFile); terr != nil {
+					return nil, tui.Context{}, terr
+				}
+			}
+			na, err := open(x.NameServers, creds, tlsCfg)
+			if err != nil {
+				return nil, tui.Context{}, err
+			}
+			current.Close()
+			current = na
+			log.Info("tui context", "name", x.Name, "namesrv", x.NameServers)
+			return na, tui.Context{Name: x.Name, NameServers: x.NameServers, ReadOnly: x.ReadOnly}, nil
+		}
+	}
+	m := tui.New(cfg)
+	log.Info("tui start", "namesrv", r.NameServers, "context", r.Context, "readonly", cfg.ReadOnly, "refresh", opts.refresh)
 	_, err = tea.NewProgram(m, tea.WithContext(ctx), tea.WithInput(streams.In), tea.WithOutput(streams.Out)).Run()
 	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
 		err = nil // interrupted by a signal: a normal way out

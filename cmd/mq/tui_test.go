@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -19,11 +20,13 @@ func TestTUIFlags(t *testing.T) {
 		wantErr string
 	}{
 		{name: "flags=defaults", args: []string{"-n", "127.0.0.1:9876"},
-			want: tuiOptions{adminFlags: adminFlags{namesrv: "127.0.0.1:9876"}, refresh: 2 * time.Second, browseN: 50}},
+			want: tuiOptions{adminFlags: adminFlags{Namesrv: "127.0.0.1:9876"}, refresh: 2 * time.Second, browseN: 50}},
 		{name: "flags=all", args: []string{"-n", "a:1;b:2", "--refresh", "5s", "--log-file", "/tmp/x.log", "--browse", "7"},
-			want: tuiOptions{adminFlags: adminFlags{namesrv: "a:1;b:2"}, refresh: 5 * time.Second, logFile: "/tmp/x.log", browseN: 7}},
+			want: tuiOptions{adminFlags: adminFlags{Namesrv: "a:1;b:2"}, refresh: 5 * time.Second, logFile: "/tmp/x.log", browseN: 7}},
 		{name: "flags=env", env: "10.0.0.1:9876", args: nil,
-			want: tuiOptions{adminFlags: adminFlags{namesrv: "10.0.0.1:9876"}, refresh: 2 * time.Second, browseN: 50}},
+			want: tuiOptions{adminFlags: adminFlags{Namesrv: "10.0.0.1:9876"}, refresh: 2 * time.Second, browseN: 50}},
+		{name: "flags=readonly", args: []string{"-n", "x:1", "--readonly"},
+			want: tuiOptions{adminFlags: adminFlags{Namesrv: "x:1"}, refresh: 2 * time.Second, browseN: 50, readOnly: true}},
 		{name: "flags=negative-refresh", args: []string{"-n", "x:1", "--refresh", "-1s"}, wantErr: "--refresh"},
 		{name: "flags=extra-arg", args: []string{"-n", "x:1", "topics"}, wantErr: "unknown command"},
 	}
@@ -52,8 +55,9 @@ func TestTUIFlags(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got.adminFlags.timeout, got.adminFlags.lookup = 0, nil
-			if got.namesrv != tt.want.namesrv || got.refresh != tt.want.refresh || got.logFile != tt.want.logFile || got.browseN != tt.want.browseN {
+			got.adminFlags.Timeout = 0
+			if got.Namesrv != tt.want.Namesrv || got.refresh != tt.want.refresh || got.logFile != tt.want.logFile || got.browseN != tt.want.browseN ||
+				got.readOnly != tt.want.readOnly {
 				t.Errorf("options %+v, want %+v", *got, tt.want)
 			}
 		})
@@ -81,5 +85,26 @@ func TestTUILogPath(t *testing.T) {
 	t.Setenv("XDG_CACHE_HOME", "/cache")
 	if p, err := tuiLogPath(""); err != nil || p != filepath.Join("/cache", "mq", "tui.log") {
 		t.Errorf("default path %s, %v", p, err)
+	}
+}
+
+// TestTUIReadOnlyContext: a read-only context reaches the TUI (which then refuses changes).
+func TestTUIReadOnlyContext(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(cfg, []byte("current: prod\ncontexts:\n- name: prod\n  nameservers: 10.0.0.1:9876\n  readOnly: true\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("MQ_CONFIG", cfg)
+	t.Setenv("NAMESRV_ADDR", "")
+	t.Setenv("MQ_CONTEXT", "")
+	var got *tuiOptions
+	cmd := newTUICmd(IOStreams{}, func(_ context.Context, o *tuiOptions, _ IOStreams) error { got = o; return nil })
+	cmd.SetArgs(nil)
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if r := got.resolved; r.Context != "prod" || !r.ReadOnly || r.NameServers != "10.0.0.1:9876" {
+		t.Errorf("resolved %+v, want the read-only context prod", r)
 	}
 }

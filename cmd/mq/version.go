@@ -1,12 +1,15 @@
 package main
 
 import (
-	"encoding/json"
+	"context"
 	"fmt"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 
 	"github.com/spf13/cobra"
+
+	"github.com/mq-project/mq/cmd/mq/internal/cmdutil"
 )
 
 // version is set at build time with -ldflags "-X main.version=v1.2.3".
@@ -37,30 +40,36 @@ func currentVersion() versionInfo {
 	return v
 }
 
-func newVersionCmd(streams IOStreams) *cobra.Command {
-	var output string
+// versionOptions are the flags of `mq version`.
+type versionOptions struct{ output string }
+
+func newVersionCmd(streams IOStreams, runF func(context.Context, *versionOptions) error) *cobra.Command {
+	opts := &versionOptions{}
 	cmd := &cobra.Command{
 		Use:   "version",
 		Short: "Print mq's version",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			v := currentVersion()
-			switch output {
-			case "json":
-				enc := json.NewEncoder(streams.Out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(v)
-			case "", "table", "text":
-				fmt.Fprintf(streams.Out, "mq %s", v.Version)
-				if v.Commit != "" {
-					fmt.Fprintf(streams.Out, " (%s)", v.Commit)
-				}
-				fmt.Fprintf(streams.Out, " %s %s, speaks RocketMQ remoting as V5_3_3\n", v.GoVersion, v.Platform)
-				return nil
-			}
-			return &usageError{fmt.Errorf("-o %q: want table or json", output)}
+			return runWith(cmd.Context(), opts, runF, func() error { return runVersion(opts, streams) })
 		},
 	}
-	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table or json")
+	cmdutil.RegisterOutput(cmd, &opts.output, cmdutil.Noun)
 	return cmd
+}
+
+func runVersion(opts *versionOptions, streams IOStreams) error {
+	v := currentVersion()
+	if opts.output == formatTable {
+		fmt.Fprintf(streams.Out, "mq %s", v.Version)
+		if v.Commit != "" {
+			fmt.Fprintf(streams.Out, " (%s)", v.Commit)
+		}
+		fmt.Fprintf(streams.Out, " %s %s, speaks RocketMQ remoting as V5_3_3\n", v.GoVersion, v.Platform)
+		return nil
+	}
+	return render(streams, opts.output, v, func() table {
+		t := table{header: []string{"VERSION", "COMMIT", "GO", "PLATFORM", "ROCKETMQ-VERSION"}}
+		t.add(v.Version, v.Commit, v.GoVersion, v.Platform, "V5_3_3 ("+strconv.Itoa(v.RocketMQVersion)+")")
+		return t
+	})
 }

@@ -38,7 +38,7 @@ func Apply(file string, entries []Entry, dst any) error {
 	for _, e := range entries {
 		f, ok := fields[e.Key]
 		if !ok {
-			errs = append(errs, &LineError{File: file, Line: e.Line, Err: fmt.Errorf("%w %q", ErrUnknownKey, e.Key)})
+			errs = append(errs, &LineError{File: file, Line: e.Line, Err: fmt.Errorf("%w %s", ErrUnknownKey, Quote(e.Key))})
 			continue
 		}
 		if err := setValue(f, e.Value); err != nil {
@@ -52,7 +52,7 @@ func Apply(file string, entries []Entry, dst any) error {
 func Set(dst any, key, value string) error {
 	f, ok := fieldsOf(dst)[key]
 	if !ok {
-		return fmt.Errorf("%w %q", ErrUnknownKey, key)
+		return fmt.Errorf("%w %s", ErrUnknownKey, Quote(key))
 	}
 	if err := setValue(f, value); err != nil {
 		return fmt.Errorf("props: %s: %w", key, err)
@@ -67,7 +67,22 @@ func (e *valueError) Error() string        { return e.msg }
 func (e *valueError) Is(target error) bool { return target == ErrBadValue }
 
 func badValue(s, want string) error {
-	return &valueError{msg: fmt.Sprintf("bad value %q: %s", s, want)}
+	return &valueError{msg: fmt.Sprintf("bad value %s: %s", Quote(s), want)}
+}
+
+// MaxValueLen is the longest value a key may have, in bytes. No key of Apache RocketMQ needs
+// more; a longer value is an error rather than megabytes held in the configuration and
+// echoed into every log line and listing.
+const MaxValueLen = 4096
+
+// Quote quotes s for an error message, shortened to its first 64 bytes so that a hostile
+// value is not echoed whole.
+func Quote(s string) string {
+	const max = 64
+	if len(s) <= max {
+		return strconv.Quote(s)
+	}
+	return fmt.Sprintf("%q… (%d bytes)", s[:max], len(s))
 }
 
 // Keys returns the property keys dst accepts, sorted.
@@ -152,6 +167,9 @@ type textUnmarshaler interface{ UnmarshalText([]byte) error }
 type textMarshaler interface{ MarshalText() ([]byte, error) }
 
 func setValue(f reflect.Value, s string) error {
+	if len(s) > MaxValueLen {
+		return &valueError{msg: fmt.Sprintf("value of %d bytes: want at most %d", len(s), MaxValueLen)}
+	}
 	if tu, ok := f.Addr().Interface().(textUnmarshaler); ok {
 		if err := tu.UnmarshalText([]byte(s)); err != nil {
 			return badValue(s, err.Error())

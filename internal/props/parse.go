@@ -30,8 +30,12 @@ type LineError struct {
 }
 
 func (e *LineError) Error() string {
-	msg := e.Err.Error()
-	msg = strings.TrimPrefix(msg, "props: ")
+	var msg string
+	if ke, ok := e.Err.(*KeyError); ok {
+		msg = ke.Msg
+	} else {
+		msg = strings.TrimPrefix(e.Err.Error(), "props: ")
+	}
 	if e.File == "" {
 		return fmt.Sprintf("line %d: %s", e.Line, msg)
 	}
@@ -40,38 +44,81 @@ func (e *LineError) Error() string {
 
 func (e *LineError) Unwrap() error { return e.Err }
 
+// logical is one logical line: its text with continuations joined (not yet unescaped) and
+// the physical lines it spans, 1-based and inclusive.
+type logical struct {
+	text       string
+	start, end int
+}
+
+// scan splits text into logical lines, skipping blank lines and comments. It is linear in
+// the size of text: continuation lines are gathered in one builder, and a line's trailing
+// backslashes are counted on that physical line only (what a previous line leaves after
+// dropping its continuation backslash is an even run, which does not change the parity).
+func scan(text string, fn func(l logical)) {
+	lineNo := 0
+	next := func() (string, bool) {
+		if text == "" {
+			return "", false
+		}
+		i := strings.IndexByte(text, '\n')
+		var line string
+		if i < 0 {
+			line, text = text, ""
+		} else {
+			line, text = text[:i], text[i+1:]
+		}
+		lineNo++
+		return strings.TrimRight(line, "\r"), true
+	}
+	for {
+		line, ok := next()
+		if !ok {
+			return
+		}
+		trimmed := strings.TrimLeft(line, " \t\f")
+		if trimmed == "" || trimmed[0] == '#' || trimmed[0] == '!' {
+			continue
+		}
+		start := lineNo
+		if !endsWithContinuation(trimmed) {
+			fn(logical{text: trimmed, start: start, end: start})
+			continue
+		}
+		var b strings.Builder
+		b.WriteString(trimmed[:len(trimmed)-1])
+		for {
+			cont, ok := next()
+			if !ok {
+				break
+			}
+			cont = strings.TrimLeft(cont, " \t\f")
+			if !endsWithContinuation(cont) {
+				b.WriteString(cont)
+				break
+			}
+			b.WriteString(cont[:len(cont)-1])
+		}
+		fn(logical{text: b.String(), start: start, end: lineNo})
+	}
+}
+
 // Parse splits properties text into entries in file order. A later duplicate key is kept as
 // its own entry; Apply lets the last one win, as Java does. Errors name file and line and
-// are all reported, joined.
+// are all reported, joined. Parse is linear in the size of text.
 func Parse(file, text string) ([]Entry, error) {
 	var (
 		entries []Entry
 		errs    []error
 	)
-	lines := strings.Split(text, "\n")
-	for i := 0; i < len(lines); i++ {
-		start := i + 1
-		line := strings.TrimRight(lines[i], "\r")
-		trimmed := strings.TrimLeft(line, " \t\f")
-		if trimmed == "" || trimmed[0] == '#' || trimmed[0] == '!' {
-			continue
-		}
-		// Join continuation lines: an odd number of trailing backslashes continues.
-		logical := trimmed
-		for endsWithContinuation(logical) && i+1 < len(lines) {
-			i++
-			logical = logical[:len(logical)-1] + strings.TrimLeft(strings.TrimRight(lines[i], "\r"), " \t\f")
-		}
-		if endsWithContinuation(logical) {
-			logical = logical[:len(logical)-1]
-		}
-		key, value, err := splitKeyValue(logical)
+	scan(text, func(l logical) {
+		key, value, err := splitKeyValue(l.text)
 		if err != nil {
-			errs = append(errs, &LineError{File: file, Line: start, Err: err})
-			continue
+			errs = append(errs, &LineError{File: file, Line: l.start, Err: err})
+			return
 		}
-		entries = append(entries, Entry{Key: key, Value: strings.TrimSpace(value), Line: start})
-	}
+		entries = append(entries, Entry{Key: key, Value: strings.TrimSpace(value), Line: l.start})
+	})
 	return entries, errors.Join(errs...)
 }
 

@@ -1,13 +1,16 @@
-// Package keys holds every key binding of the TUI in one place; the help overlay is drawn from it.
+// Package keys holds the TUI's common key bindings in one place; the help overlay is drawn
+// from them and from each view's own actions.
 package keys
 
 import "charm.land/bubbles/v2/key"
 
-// Map is the TUI's key bindings.
+// Map is the key bindings every view shares.
 type Map struct {
 	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
-	Enter, Back, Quit, Help                 key.Binding
-	Command, Filter, Refresh, Messages      key.Binding
+	Back, Previous, Quit, Help              key.Binding
+	Command, Filter, Refresh, Pause         key.Binding
+	Sort, SortReverse, YAML, Copy           key.Binding
+	Wide, Left, Right                       key.Binding
 }
 
 // Default returns the k9s-like bindings.
@@ -16,25 +19,32 @@ func Default() Map {
 		return key.NewBinding(key.WithKeys(ks...), key.WithHelp(help, desc))
 	}
 	return Map{
-		Up:       b("↑/k", "up", "up", "k"),
-		Down:     b("↓/j", "down", "down", "j"),
-		PageUp:   b("pgup", "page up", "pgup", "ctrl+b"),
-		PageDown: b("pgdn", "page down", "pgdown", "ctrl+f"),
-		Top:      b("g", "top", "g", "home"),
-		Bottom:   b("G", "bottom", "G", "end"),
-		Enter:    b("enter", "open", "enter"),
-		Back:     b("esc", "back", "esc"),
-		Quit:     b("q", "quit", "q", "ctrl+c"),
-		Help:     b("?", "help", "?"),
-		Command:  b(":", "command (:brokers :topics :groups :msgs TOPIC)", ":"),
-		Filter:   b("/", "filter rows", "/"),
-		Refresh:  b("ctrl+r", "refresh now", "ctrl+r"),
-		Messages: b("m", "messages of the selected topic", "m"),
+		Up:          b("↑/k", "up", "up", "k"),
+		Down:        b("↓/j", "down", "down", "j"),
+		PageUp:      b("pgup", "page up", "pgup", "ctrl+b"),
+		PageDown:    b("pgdn", "page down", "pgdown", "ctrl+f"),
+		Top:         b("g", "top", "g", "home"),
+		Bottom:      b("G", "bottom", "G", "end"),
+		Back:        b("esc", "back (or clear the filter)", "esc"),
+		Previous:    b("-", "previous view", "-"),
+		Quit:        b("q", "quit", "q", "ctrl+c"),
+		Help:        b("?", "keys of this view", "?"),
+		Command:     b(":", "command, tab completes, ↑/↓ history", ":"),
+		Filter:      b("/", "filter rows: regex, !regex inverts", "/"),
+		Refresh:     b("ctrl+r", "refresh now", "ctrl+r"),
+		Pause:       b("p", "pause/resume auto-refresh", "p"),
+		Sort:        b("o", "sort by the next column", "o"),
+		SortReverse: b("O", "reverse the sort", "O"),
+		YAML:        b("y", "show the selected object as YAML", "y"),
+		Copy:        b("c", "copy the selected id (OSC 52)", "c"),
+		Wide:        b("w", "wide rows, scrolled sideways", "w"),
+		Left:        b("←/h", "scroll left (wide)", "left", "h"),
+		Right:       b("→/l", "scroll right (wide)", "right", "l"),
 	}
 }
 
 // All returns the bindings in help order.
 func (m Map) All() []key.Binding {
-	return []key.Binding{m.Up, m.Down, m.PageUp, m.PageDown, m.Top, m.Bottom, m.Enter, m.Back,
-		m.Command, m.Filter, m.Messages, m.Refresh, m.Help, m.Quit}
+	return []key.Binding{m.Up, m.Down, m.PageUp, m.PageDown, m.Top, m.Bottom, m.Back, m.Previous,
+		m.Command, m.Filter, m.Sort, m.SortReverse, m.Wide, m.Left, m.Right, m.YAML, m.Copy, m.Refresh, m.Pause, m.Help, m.Quit}
 }

@@ -1,0 +1,131 @@
+package admin_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/mq-project/mq/admin"
+	"github.com/mq-project/mq/broker"
+	"github.com/mq-project/mq/internal/mqtest"
+	"github.com/mq-project/mq/message"
+)
+
+// TestReadViewsFallBackToSlave: with broker-a's master stopped, topic status, group
+// progress and key queries read broker-a from its slave and say so; broker-c, routed but
+// with no live broker, makes the answer partial instead of disappearing.
+func TestReadViewsFallBackToSlave(t *testing.T) {
+	ns := mqtest.StartNamesrv(t)
+	a := newAdmin(t, ns.Addr)
+	ctx := ctxT(t)
+	const tp, group = "FallTopic", "fall-group"
+	m := mqtest.StartBroker(t, ns.Addr, func(c *broker.Config) { c.BrokerRole = broker.AsyncMaster })
+	b := mqtest.StartBroker(t, ns.Addr, func(c *broker.Config) { c.BrokerName = "broker-b" })
+	for _, addr := range []string{m.Addr, b.Addr} {
+		if err := a.CreateTopicOnBroker(ctx, addr, topic(tp, 2, 2)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send := func(name string, n int) {
+		for i := range n {
+			msg := message.Message{Topic: tp, Body: []byte("x"), Properties: map[string]string{message.PropertyKeys: "k-" + name}}
+			if _, err := a.Send(ctx, map[string]string{"broker-a": m.Addr, "broker-b": b.Addr}[name], admin.SendRequest{BrokerName: name, QueueID: int32(i % 2), Message: msg}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	send("broker-a", 30)
+	send("broker-b", 4)
+	for q := range int32(2) {
+		if err := a.UpdateConsumerOffset(ctx, m.Addr, group, tp, q, 5); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The slave copies topics and offsets from the master when it first learns of it.
+	s := mqtest.StartBroker(t, ns.Addr, func(c *broker.Config) {
+		c.BrokerRole, c.BrokerID, c.HaSendHeartbeatInterval = broker.Slave, 1, 200
+	})
+	mqtest.CheckFor(t, 10*time.Second, 20*time.Millisecond, func() error {
+		mi, err := a.BrokerRuntimeInfo(ctx, m.Addr)
+		if err != nil {
+			return err
+		}
+		si, err := a.BrokerRuntimeInfo(ctx, s.Addr)
+		if err != nil {
+			return err
+		}
+		if mi["commitLogMaxOffset"] != si["commitLogMaxOffset"] {
+			return fmt.Errorf("slave at %s, master at %s", si["commitLogMaxOffset"], mi["commitLogMaxOffset"])
+		}
+		if off, err := a.ConsumerOffset(ctx, s.Addr, group, tp, 1); err != nil || off != 5 {
+			return fmt.Errorf("slave offset %d: %v", off, err)
+		}
+		return nil
+	})
+	registerDead(t, ns.Addr, "DefaultCluster", "broker-c", topic(tp, 2, 2))
+	sctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	if err := m.Shutdown(sctx); err != nil {
+		t.Fatal(err)
+	}
+
+	ts, err := a.TopicStatus(ctx, tp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ts.Brokers.Err(); !admin.IsPartial(err) || !onlyFailed(err, "broker-c") {
+		t.Fatalf("topic status error %v, want partial naming broker-c", err)
+	}
+	byName := map[string]int64{}
+	for _, q := range ts.Queues {
+		byName[q.BrokerName] += q.MaxOffset
+		if q.FromSlave != (q.BrokerName == "broker-a") {
+			t.Errorf("queue %+v: fromSlave %v", q, q.FromSlave)
+		}
+	}
+	if byName["broker-a"] != 30 || byName["broker-b"] != 4 {
+		t.Fatalf("topic status sums %v, want broker-a 30 (from the slave) and broker-b 4", byName)
+	}
+	for _, it := range ts.Brokers.Items {
+		if it.Name == "broker-a" && (it.Addr != s.Addr || !it.FromSlave()) {
+			t.Fatalf("broker-a answered by %s (id %d), want the slave %s", it.Addr, it.ID, s.Addr)
+		}
+	}
+
+	gp, err := a.GroupProgress(ctx, group, tp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !admin.IsPartial(gp.Brokers.Err()) {
+		t.Fatalf("group progress error %v, want partial (broker-c)", gp.Brokers.Err())
+	}
+	var lagA int64
+	for _, q := range gp.Queues {
+		if q.BrokerName == "broker-a" {
+			lagA += q.Lag
+			if !q.FromSlave {
+				t.Errorf("queue %+v not marked from the slave", q)
+			}
+		}
+	}
+	if lagA != 20 {
+		t.Fatalf("broker-a lag %d, want 20 (30 stored on the slave, 5+5 committed)", lagA)
+	}
+
+	kq, err := a.QueryByKey(ctx, tp, "k-broker-a", 0, 0, 0)
+	if !admin.IsPartial(err) {
+		t.Fatalf("key query error %v, want partial (broker-c)", err)
+	}
+	if len(kq.Messages) != 30 || kq.Messages[0].Addr != s.Addr {
+		t.Fatalf("key query found %d messages (first from %v), want 30 from the slave", len(kq.Messages), kq.Messages)
+	}
+}
+
+// onlyFailed reports whether err is a fan-out error where only the brokerName name failed.
+func onlyFailed(err error, name string) bool {
+	var fe *admin.FanoutError
+	var te *admin.TargetError
+	return errors.As(err, &fe) && len(fe.Errs) == 1 && errors.As(fe.Errs[0], &te) && te.Name == name
+}

@@ -1,0 +1,185 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"net/netip"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/mq-project/mq/admin"
+	"github.com/mq-project/mq/message"
+	"github.com/mq-project/mq/protocol"
+	"github.com/mq-project/mq/remoting"
+)
+
+func produce(ctx context.Context, o *Options) (Result, error) {
+	targets, err := queues(ctx, o, true, true)
+	if err != nil {
+		return Result{}, err
+	}
+	body := make([]byte, o.Size)
+	for i := range body {
+		body[i] = byte('a' + i%26)
+	}
+	props := map[string]string{}
+	if o.DelayLevel > 0 {
+		props[message.PropertyDelayTimeLevel] = strconv.Itoa(o.DelayLevel)
+	}
+	mode := ModeProduce
+	if o.Transaction {
+		// As the Go client's TransactionProducer marks a half message.
+		props[message.PropertyTransactionPrepared] = "true"
+		props[message.PropertyProducerGroup] = o.Group
+		mode = "produce-transaction"
+	}
+	s := newStats()
+	runCtx, stop := runContext(ctx, o)
+	defer stop()
+	start := time.Now()
+	defer startTicker(runCtx, o, s, start)()
+	// Requests in flight when the run ends may still finish: they get their own deadline.
+	reqCtx, reqCancel := context.WithTimeout(context.WithoutCancel(ctx), o.Duration+30*time.Second)
+	defer reqCancel()
+	var sent atomic.Int64
+	var wg sync.WaitGroup
+	for p := range o.Producers {
+		wg.Go(func() {
+			client := remoting.NewClient(remoting.ClientConfig{Credentials: o.Credentials})
+			defer client.Close()
+			produceLoop(runCtx, reqCtx, stop, client, o, p, targets, body, props, s, &sent)
+		})
+	}
+	wg.Wait()
+	res := s.result(mode, time.Since(start))
+	if o.Transaction {
+		n := s.rolledBack.Load()
+		res.RolledBack = &n
+	}
+	return res, nil
+}
+
+func produceLoop(ctx, reqCtx context.Context, stop context.CancelFunc, client *remoting.Client, o *Options, p int,
+	targets []admin.WriteQueue, body []byte, props map[string]string, s *stats, sent *atomic.Int64) {
+	sem := make(chan struct{}, o.Inflight)
+	var inflight sync.WaitGroup
+	defer inflight.Wait()
+	ext := make(map[string]string, 16)
+	props = maps.Clone(props)
+	gen := message.NewUniqIDGenerator(netip.AddrFrom4([4]byte{127, 0, 0, 1}), os.Getpid()+p, 0, nil)
+	for i := p; ; i++ {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			return
+		}
+		seq := sent.Add(1)
+		if o.Count > 0 && seq > o.Count {
+			<-sem
+			stop()
+			return
+		}
+		t := targets[i%len(targets)]
+		uniq := gen.Next(time.Now())
+		props[message.PropertyUniqClientMessageIDKeyIndex] = uniq
+		h := protocol.SendMessageRequestHeaderV2{ProducerGroup: o.Group, Topic: o.Topic, DefaultTopic: admin.AutoCreateTopic,
+			DefaultTopicQueueNums: 4, QueueID: t.QueueID, BornTimestamp: time.Now().UnixMilli(),
+			Properties: message.EncodeProperties(props), BrokerName: t.BrokerName}
+		if o.Transaction {
+			h.SysFlag = message.TransactionPreparedType
+		}
+		clear(ext)
+		h.Encode(ext)
+		req := remoting.NewRequest(int16(protocol.SendMessageV2), ext, body)
+		began := time.Now()
+		inflight.Add(1)
+		done := func() { <-sem; inflight.Done() }
+		err := client.InvokeAsync(reqCtx, t.Addr, req, func(resp *remoting.Command, err error) {
+			if err == nil {
+				err = resp.Err()
+			}
+			if err != nil {
+				s.fail(err)
+				done()
+				return
+			}
+			if !o.Transaction {
+				s.record(time.Since(began), 1, int64(len(body)))
+				done()
+				return
+			}
+			commit := !rollsBack(seq, o.RollbackRatio)
+			endTransaction(reqCtx, client, o, t, uniq, commit, resp, began, len(body), s, done)
+		})
+		if err != nil {
+			inflight.Done()
+			<-sem
+			if ctx.Err() != nil {
+				return
+			}
+			s.fail(err)
+			time.Sleep(10 * time.Millisecond) // a broken connection: do not spin
+		}
+	}
+}
+
+// rollsBack spreads rollbacks evenly over the transaction sequence numbers 1, 2, …: the n-th
+// rolls back when ⌊n·ratio⌋ grows, so the first N transactions hold exactly ⌊N·ratio⌋ rollbacks.
+func rollsBack(n int64, ratio float64) bool {
+	return int64(float64(n)*ratio) > int64(float64(n-1)*ratio)
+}
+
+// endTransaction ends the half message a SUCCESS send response describes, with the header
+// the Go client sends after its local transaction (protocol §2.3.7): the half queue offset,
+// the physical offset from the offset msgId, the UNIQ_KEY and the response's transactionId.
+// The Go client sends it oneway; we wait for the broker's answer so a refused END counts as
+// an error. A commit counts in messages (latency: send start → END answered), a rollback in
+// rolledBack. done is called once at the end.
+func endTransaction(ctx context.Context, client *remoting.Client, o *Options, t admin.WriteQueue, uniq string, commit bool,
+	resp *remoting.Command, began time.Time, size int, s *stats, done func()) {
+	var rh protocol.SendMessageResponseHeader
+	if err := rh.Decode(resp.ExtFields); err != nil {
+		s.fail(fmt.Errorf("send response: %w", err))
+		done()
+		return
+	}
+	_, phys, err := message.ParseOffsetMsgID(rh.MsgID)
+	if err != nil {
+		s.fail(fmt.Errorf("send response msgId %q: %w", rh.MsgID, err))
+		done()
+		return
+	}
+	h := protocol.EndTransactionRequestHeader{ProducerGroup: o.Group, TranStateTableOffset: rh.QueueOffset,
+		CommitLogOffset: phys, CommitOrRollback: message.TransactionCommitType, MsgID: uniq,
+		TransactionID: rh.TransactionID, BrokerName: t.BrokerName}
+	if !commit {
+		h.CommitOrRollback = message.TransactionRollbackType
+	}
+	req := remoting.NewRequest(int16(protocol.EndTransaction), protocol.EncodeHeader(&h), nil)
+	err = client.InvokeAsync(ctx, t.Addr, req, func(resp *remoting.Command, err error) {
+		defer done()
+		if err == nil {
+			err = resp.Err()
+		}
+		if err != nil {
+			s.fail(fmt.Errorf("end transaction: %w", err))
+			return
+		}
+		if commit {
+			s.record(time.Since(began), 1, int64(size))
+		} else {
+			s.rollback(time.Since(began))
+		}
+		if o.OnEnd != nil {
+			o.OnEnd(uniq, commit)
+		}
+	})
+	if err != nil {
+		s.fail(fmt.Errorf("end transaction: %w", err))
+		done()
+	}
+}
