@@ -19,12 +19,15 @@ import (
 func LoadFile(path string, cfg *Config) (props.Report, error) {
 	rep, err := props.DecodeFile(path, cfg, ignorableKeys())
 	cfg.File = path
+	if abs, aerr := filepath.Abs(path); aerr == nil {
+		cfg.File = abs // UPDATE_BROKER_CONFIG rewrites it, whatever the working directory then
+	}
 	// aclConfigFile defaults to plain_acl.yml beside the file; a relative one is relative to it.
 	switch {
 	case cfg.AclConfigFile == "":
-		cfg.AclConfigFile = filepath.Join(filepath.Dir(path), "plain_acl.yml")
+		cfg.AclConfigFile = filepath.Join(filepath.Dir(cfg.File), "plain_acl.yml")
 	case !filepath.IsAbs(cfg.AclConfigFile):
-		cfg.AclConfigFile = filepath.Join(filepath.Dir(path), cfg.AclConfigFile)
+		cfg.AclConfigFile = filepath.Join(filepath.Dir(cfg.File), cfg.AclConfigFile)
 	}
 	// The 4.0-4.3 spellings set the sizes Validate names by their new keys.
 	for old, cur := range map[string]string{
