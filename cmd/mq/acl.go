@@ -29,20 +29,38 @@ func newACLCmd(streams IOStreams) *cobra.Command {
 		Short: "List and change the plain ACL accounts of brokers (aclEnable=true)",
 		Args:  cobra.NoArgs,
 	}
-	cmd.AddCommand(
-		aclCmd("list", "List the accounts of each broker (secret keys hidden)", "  mq acl list -c DefaultCluster", cobra.NoArgs, streams, runACLList, nil),
-		aclCmd("get ACCESS_KEY", "Show one account on each broker", "  mq acl get RocketMQ -b 127.0.0.1:10911 -o json", cobra.ExactArgs(1), streams, runACLList, nil),
-		aclCmd("update ACCESS_KEY", "Create or replace an account on each broker (written to its accounts file)",
-			"  mq acl update app0001 --account-secret s3cret-key --topic-perm Orders=PUB --group-perm cg=SUB -c DefaultCluster",
-			cobra.ExactArgs(1), streams, runACLUpdate, addACLAccountFlags),
-		aclCmd("delete ACCESS_KEY", "Delete an account on each broker", "  mq acl delete app0001 -c DefaultCluster", cobra.ExactArgs(1), streams, runACLDelete, nil),
-		aclCmd("white-list [ADDR...]", "Replace the global white addresses on each broker (none clears them)",
-			"  mq acl white-list 10.1.0.* -c DefaultCluster", cobra.ArbitraryArgs, streams, runACLWhite, nil),
-	)
+	cmd.AddCommand(newACLListCmd(streams, nil), newACLGetCmd(streams, nil), newACLUpdateCmd(streams, nil),
+		newACLDeleteCmd(streams, nil), newACLWhiteListCmd(streams, nil))
 	return cmd
 }
 
-func aclCmd(use, short, example string, args cobra.PositionalArgs, streams IOStreams,
+func newACLListCmd(streams IOStreams, runF func(context.Context, *aclOptions) error) *cobra.Command {
+	return aclCmd("list", "List the accounts of each broker (secret keys hidden)", "  mq acl list -c DefaultCluster",
+		cobra.NoArgs, streams, runF, runACLList, nil)
+}
+
+func newACLGetCmd(streams IOStreams, runF func(context.Context, *aclOptions) error) *cobra.Command {
+	return aclCmd("get ACCESS_KEY", "Show one account on each broker", "  mq acl get RocketMQ -b 127.0.0.1:10911 -o json",
+		cobra.ExactArgs(1), streams, runF, runACLList, nil)
+}
+
+func newACLUpdateCmd(streams IOStreams, runF func(context.Context, *aclOptions) error) *cobra.Command {
+	return aclCmd("update ACCESS_KEY", "Create or replace an account on each broker (written to its accounts file)",
+		"  mq acl update app0001 --account-secret s3cret-key --topic-perm Orders=PUB --group-perm cg=SUB -c DefaultCluster",
+		cobra.ExactArgs(1), streams, runF, runACLUpdate, addACLAccountFlags)
+}
+
+func newACLDeleteCmd(streams IOStreams, runF func(context.Context, *aclOptions) error) *cobra.Command {
+	return aclCmd("delete ACCESS_KEY", "Delete an account on each broker", "  mq acl delete app0001 -c DefaultCluster",
+		cobra.ExactArgs(1), streams, runF, runACLDelete, nil)
+}
+
+func newACLWhiteListCmd(streams IOStreams, runF func(context.Context, *aclOptions) error) *cobra.Command {
+	return aclCmd("white-list [ADDR...]", "Replace the global white addresses on each broker (none clears them)",
+		"  mq acl white-list 10.1.0.* -c DefaultCluster", cobra.ArbitraryArgs, streams, runF, runACLWhite, nil)
+}
+
+func aclCmd(use, short, example string, args cobra.PositionalArgs, streams IOStreams, runF func(context.Context, *aclOptions) error,
 	run func(context.Context, *aclOptions, IOStreams) error, extra func(*cobra.Command, *aclOptions)) *cobra.Command {
 	opts := &aclOptions{}
 	cmd := &cobra.Command{
@@ -54,6 +72,9 @@ func aclCmd(use, short, example string, args cobra.PositionalArgs, streams IOStr
 			}
 			if err := opts.checkOne(); err != nil {
 				return err
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
 			}
 			return run(cmd.Context(), opts, streams)
 		},
