@@ -83,6 +83,7 @@ func (b *Broker) handlers() []handler {
 		{protocol.ViewBrokerStatsData, PoolAdmin, b.viewBrokerStatsData, rightSigned},
 		{protocol.GetTopicStatsInfo, PoolAdmin, b.topicStatsInfo, rightSigned},
 		{protocol.GetConsumeStats, PoolAdmin, b.consumeStats, rightSigned},
+		{protocol.GetBrokerHAStatus, PoolAdmin, b.haStatus, rightSigned},
 		{protocol.MQGetDelayStatus, PoolAdmin, b.mqDelayStatus, rightSigned},
 		{protocol.MQGetTimerStatus, PoolAdmin, b.mqTimerStatus, rightSigned},
 		{protocol.MQGetTransactionStatus, PoolAdmin, b.mqTransactionStatus, rightSigned},

@@ -25,6 +25,9 @@ type ServerConfig struct {
 	// IdleTimeout closes connections that send nothing for this long (default 120 s, as
 	// Java's serverChannelMaxIdleTimeSeconds; negative disables).
 	IdleTimeout time.Duration
+	// TLS, when set, is used as TLSMode says (tls.go); nil serves plain connections.
+	TLS     *tls.Config
+	TLSMode TLSMode
 	// MaxConnections is the most connections open at once; more are closed at accept
 	// (default DefaultMaxConnections(), from the open-file limit; negative: no limit).
 	MaxConnections int

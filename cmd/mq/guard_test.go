@@ -24,6 +24,7 @@ var readOnlyCommands = []string{
 	"admin brokerConsumeStats", "admin brokerStatus", "admin clusterList", "admin consumerConnection",
 	"admin consumerProgress", "admin getBrokerConfig", "admin producerConnection", "admin queryMsgByKey",
 	"admin queryMsgById", "admin queryMsgByOffset", "admin queryMsgByUniqueKey", "admin queryMsgTraceById",
+	"acl get", "acl list",
 	"admin statsAll", "admin topicList", "admin topicRoute", "admin topicStatus",
 	"bench consume", "broker config", "broker ha", "broker list", "broker status", "cluster list",
 	"delay status", "dlq browse", "kv get", "kv list", "dlq list", "group connections", "group list", "group progress",

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -102,10 +103,10 @@ func runTUI(ctx context.Context, opts *tuiOptions, streams IOStreams) error {
 	defer f.Close()
 	log := slog.New(slog.NewTextHandler(f, nil))
 	r := opts.resolved
-	open := func(ns string, creds *remoting.Credentials) (*admin.Admin, error) {
-		return admin.New(admin.Options{NameServers: admin.SplitAddrs(ns), Timeout: opts.Timeout, Credentials: creds, Logger: log})
+	open := func(ns string, creds *remoting.Credentials, tlsCfg *tls.Config) (*admin.Admin, error) {
+		return admin.New(admin.Options{NameServers: admin.SplitAddrs(ns), Timeout: opts.Timeout, Credentials: creds, TLS: tlsCfg, Logger: log})
 	}
-	a, err := open(r.NameServers, r.Credentials)
+	a, err := open(r.NameServers, r.Credentials, r.TLS)
 	if err != nil {
 		return err
 	}
@@ -136,7 +137,14 @@ func runTUI(ctx context.Context, opts *tuiOptions, streams IOStreams) error {
 			if x.AccessKey != "" {
 				creds = &remoting.Credentials{AccessKey: x.AccessKey, SecretKey: x.SecretKey}
 			}
-			na, err := open(x.NameServers, creds)
+			var tlsCfg *tls.Config
+			if x.TLS {
+				var terr error
+				if tlsCfg, terr = remoting.ClientTLS(x.TLSCAFile, x.TLSCertFile, x.TLSKeyFile); terr != nil {
+					return nil, tui.Context{}, terr
+				}
+			}
+			na, err := open(x.NameServers, creds, tlsCfg)
 			if err != nil {
 				return nil, tui.Context{}, err
 			}

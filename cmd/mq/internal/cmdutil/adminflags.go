@@ -52,8 +52,11 @@ type AdminFlags struct {
 	Context   string
 	AccessKey string
 	SecretKey string
-	Output    string
-	Timeout   time.Duration
+	// TLS connects with TLS (also when the context says so); TLSCA verifies the servers.
+	TLS     bool
+	TLSCA   string
+	Output  string
+	Timeout time.Duration
 	// Quiet turns progress output off (bars are drawn only on a terminal anyway).
 	Quiet bool
 	// TLS connects with TLS (also when the context says so); TLSCA verifies the servers.
@@ -68,7 +71,8 @@ func (f *AdminFlags) Register(cmd *cobra.Command, style Style) {
 	f.RegisterQuiet(cmd, style)
 }
 
-// RegisterConnection declares -n, --context, --access-key, --secret-key and --timeout.
+// RegisterConnection declares -n, --context, --access-key, --secret-key, --tls, --tls-ca and
+// --timeout.
 func (f *AdminFlags) RegisterConnection(cmd *cobra.Command, style Style) {
 	fs := cmd.Flags()
 	ns := "namesrv"
@@ -79,6 +83,8 @@ func (f *AdminFlags) RegisterConnection(cmd *cobra.Command, style Style) {
 	fs.StringVar(&f.Context, "context", os.Getenv(EnvContext), "use this context of mq ctx (default: the current one; -n wins)")
 	fs.StringVar(&f.AccessKey, "access-key", os.Getenv(EnvAccessKey), "ACL access key (default $MQ_ACCESS_KEY, else the context's)")
 	fs.StringVar(&f.SecretKey, "secret-key", os.Getenv(EnvSecretKey), "ACL secret key (default $MQ_SECRET_KEY, else the context's)")
+	fs.BoolVar(&f.TLS, "tls", false, "connect with TLS (default: the context's setting)")
+	fs.StringVar(&f.TLSCA, "tls-ca", "", "CA file that verifies the servers with TLS (default: the context's; none: not verified)")
 	fs.DurationVar(&f.Timeout, "timeout", admin.DefaultTimeout, "timeout of each request to a server")
 	fs.BoolVar(&f.TLS, "tls", false, "connect with TLS (default: the context's setting)")
 	fs.StringVar(&f.TLSCA, "tls-ca", "", "CA file that verifies the servers with --tls (default: not verified)")
@@ -123,11 +129,13 @@ func CheckOutput(format string) error {
 type Resolved struct {
 	NameServers string
 	Credentials *remoting.Credentials
+	// TLS is the client TLS of --tls or the context (nil: plain connections).
+	TLS *tls.Config
 	// Context is the name of the context used, "" when none.
 	Context  string
 	ReadOnly bool
-	// TLS, when set, wraps every connection (from --tls/--tls-ca or the context).
-	TLS *tls.Config
+
+	tlsContext ClusterContext // the context's TLS settings
 }
 
 // Resolve picks the nameservers: -n/$NAMESRV_ADDR when set (and no --context), else the
@@ -152,6 +160,18 @@ func (f *AdminFlags) Resolve() (Resolved, error) {
 		}
 		r.Credentials = &remoting.Credentials{AccessKey: f.AccessKey, SecretKey: f.SecretKey}
 	}
+	x := r.tlsContext
+	if f.TLS {
+		x.TLS = true
+	}
+	if f.TLSCA != "" {
+		x.TLSCAFile = f.TLSCA
+	}
+	if x.TLS {
+		if r.TLS, err = remoting.ClientTLS(x.TLSCAFile, x.TLSCertFile, x.TLSKeyFile); err != nil {
+			return r, err
+		}
+	}
 	return r, nil
 }
 
@@ -175,7 +195,7 @@ func (f *AdminFlags) resolveContext() (Resolved, ClusterContext, error) {
 		return Resolved{}, ClusterContext{}, Usagef("context %q is not in %s (see mq ctx list)", name, p)
 	}
 	x := c.Contexts[i]
-	r := Resolved{NameServers: x.NameServers, Context: x.Name, ReadOnly: x.ReadOnly}
+	r := Resolved{NameServers: x.NameServers, Context: x.Name, ReadOnly: x.ReadOnly, tlsContext: x}
 	if f.Namesrv != "" {
 		r.NameServers = f.Namesrv
 	}
