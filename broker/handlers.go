@@ -87,7 +87,6 @@ func (b *Broker) handlers() []handler {
 		{protocol.MQGetDelayStatus, PoolAdmin, b.mqDelayStatus, rightSigned},
 		{protocol.MQGetTimerStatus, PoolAdmin, b.mqTimerStatus, rightSigned},
 		{protocol.MQGetTransactionStatus, PoolAdmin, b.mqTransactionStatus, rightSigned},
-		{protocol.GetBrokerHAStatus, PoolAdmin, b.haStatus, rightSigned},
 	}
 }
 

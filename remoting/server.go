@@ -43,9 +43,6 @@ type ServerConfig struct {
 	// before its body is read; connections whose reserved frame stalled for a second are
 	// closed while others wait, and one that cannot reserve within 10 s closes its own.
 	InboundBytes int64
-	// TLS, when set, is used as TLSMode says (tls.go); nil serves plain connections.
-	TLS     *tls.Config
-	TLSMode TLSMode
 }
 
 // orDefault maps 0 to def and negative values to 0 (no limit).

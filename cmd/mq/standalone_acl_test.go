@@ -21,7 +21,7 @@ import (
 
 // startStandaloneProc runs `mq standalone args…` as a child process and returns its ports-file
 // addresses and its stderr.
-func startStandaloneProc(t *testing.T, dir string, args ...string) (ns, brk string, stderr *bytes.Buffer) {
+func startStandaloneProc(t *testing.T, dir string, args ...string) (ns, brk string, stderr *lockedBuffer) {
 	t.Helper()
 	ports := filepath.Join(dir, "ports")
 	cmd := exec.Command(os.Args[0], append([]string{"standalone", "--namesrv-port", "0", "--broker-port", "0",

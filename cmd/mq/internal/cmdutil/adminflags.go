@@ -59,9 +59,6 @@ type AdminFlags struct {
 	Timeout time.Duration
 	// Quiet turns progress output off (bars are drawn only on a terminal anyway).
 	Quiet bool
-	// TLS connects with TLS (also when the context says so); TLSCA verifies the servers.
-	TLS   bool
-	TLSCA string
 }
 
 // Register declares every admin flag on cmd: the connection flags, -o and -q.
@@ -86,8 +83,6 @@ func (f *AdminFlags) RegisterConnection(cmd *cobra.Command, style Style) {
 	fs.BoolVar(&f.TLS, "tls", false, "connect with TLS (default: the context's setting)")
 	fs.StringVar(&f.TLSCA, "tls-ca", "", "CA file that verifies the servers with TLS (default: the context's; none: not verified)")
 	fs.DurationVar(&f.Timeout, "timeout", admin.DefaultTimeout, "timeout of each request to a server")
-	fs.BoolVar(&f.TLS, "tls", false, "connect with TLS (default: the context's setting)")
-	fs.StringVar(&f.TLSCA, "tls-ca", "", "CA file that verifies the servers with --tls (default: not verified)")
 	_ = cmd.RegisterFlagCompletionFunc("context", CompleteContexts)
 }
 
@@ -141,18 +136,9 @@ type Resolved struct {
 // Resolve picks the nameservers: -n/$NAMESRV_ADDR when set (and no --context), else the
 // named or current context. --access-key/--secret-key win over the context's credentials.
 func (f *AdminFlags) Resolve() (Resolved, error) {
-	r, x, err := f.resolveContext()
+	r, err := f.resolveContext()
 	if err != nil {
 		return r, err
-	}
-	x.TLS = x.TLS || f.TLS
-	if f.TLSCA != "" {
-		x.TLSCAFile = f.TLSCA
-	}
-	if x.TLS {
-		if r.TLS, err = remoting.ClientTLS(x.TLSCAFile, x.TLSCertFile, x.TLSKeyFile); err != nil {
-			return r, err
-		}
 	}
 	if f.AccessKey != "" || f.SecretKey != "" {
 		if f.AccessKey == "" || f.SecretKey == "" {
@@ -175,24 +161,24 @@ func (f *AdminFlags) Resolve() (Resolved, error) {
 	return r, nil
 }
 
-func (f *AdminFlags) resolveContext() (Resolved, ClusterContext, error) {
+func (f *AdminFlags) resolveContext() (Resolved, error) {
 	if f.Namesrv != "" && f.Context == "" {
-		return Resolved{NameServers: f.Namesrv}, ClusterContext{}, nil
+		return Resolved{NameServers: f.Namesrv}, nil
 	}
 	c, p, err := LoadConfig()
 	if err != nil {
-		return Resolved{}, ClusterContext{}, err
+		return Resolved{}, err
 	}
 	name := f.Context
 	if name == "" {
 		name = c.Current
 	}
 	if name == "" {
-		return Resolved{NameServers: f.Namesrv}, ClusterContext{}, nil
+		return Resolved{NameServers: f.Namesrv}, nil
 	}
 	i := c.Find(name)
 	if i < 0 {
-		return Resolved{}, ClusterContext{}, Usagef("context %q is not in %s (see mq ctx list)", name, p)
+		return Resolved{}, Usagef("context %q is not in %s (see mq ctx list)", name, p)
 	}
 	x := c.Contexts[i]
 	r := Resolved{NameServers: x.NameServers, Context: x.Name, ReadOnly: x.ReadOnly, tlsContext: x}
@@ -202,7 +188,7 @@ func (f *AdminFlags) resolveContext() (Resolved, ClusterContext, error) {
 	if x.AccessKey != "" {
 		r.Credentials = &remoting.Credentials{AccessKey: x.AccessKey, SecretKey: x.SecretKey}
 	}
-	return r, x, nil
+	return r, nil
 }
 
 // ErrNoNameserver is the usage error of a command that has nowhere to go.
