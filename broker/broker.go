@@ -133,12 +133,15 @@ func New(cfg Config, logger *slog.Logger) (*Broker, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Write the tables once so a fresh store has its files, as Apache does at start.
-	if err := topics.Persist(); err != nil {
-		return nil, err
-	}
-	if err := subs.Persist(); err != nil {
-		return nil, err
+	// Write the tables once so a fresh store has its files, as Apache does at start. On a
+	// full disk the broker still starts (read-only: the store refuses appends) with what it
+	// loaded; the next change writes them again.
+	for _, persist := range []func() error{topics.Persist, subs.Persist} {
+		if err := persist(); store.NoSpace(err) {
+			log.Error("disk full: metadata not rewritten at start", "err", err)
+		} else if err != nil {
+			return nil, err
+		}
 	}
 	b := &Broker{
 		cfg:          cfg,
@@ -380,6 +383,10 @@ func (b *Broker) Start(ctx context.Context) error {
 	b.wg.Go(func() { every(b.ctx, statsWindows[0].every, statsWindows[0].every, b.items.sample) })
 	b.log.Info("broker started", "cluster", b.conf().BrokerClusterName, "id", b.conf().BrokerID,
 		"role", b.conf().BrokerRole, "namesrv", b.conf().NamesrvAddr, "store", b.conf().StorePathRootDir)
+	if b.ms.DiskFull() {
+		b.log.Error("disk full: the broker started read-only; sends are refused (SERVICE_NOT_AVAILABLE) until space is freed",
+			"store", b.conf().StorePathRootDir, "diskSpaceWarningLevelRatio", b.conf().DiskSpaceWarningLevelRatio)
+	}
 	return nil
 }
 

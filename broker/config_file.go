@@ -19,6 +19,9 @@ import (
 func LoadFile(path string, cfg *Config) (props.Report, error) {
 	rep, err := props.DecodeFile(path, cfg, ignorableKeys())
 	cfg.File = path
+	if abs, aerr := filepath.Abs(path); aerr == nil {
+		cfg.File = abs // UPDATE_BROKER_CONFIG rewrites it, whatever the working directory then
+	}
 	// The 4.0-4.3 spellings set the sizes Validate names by their new keys.
 	for old, cur := range map[string]string{
 		"mapedFileSizeCommitLog":    "mappedFileSizeCommitLog",

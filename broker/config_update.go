@@ -43,7 +43,7 @@ var refusedUpdateKeys = func() map[string]string {
 		"dLegerPeers dLegerSelfId enableControllerMode controllerAddr")
 	add("an address or port: a change would redirect the broker or its clients", "listenPort haListenPort bindAddress "+
 		"brokerIP1 brokerIP2 namesrvAddr haMasterAddress fetchNamesrvAddrByAddressServer fetchNameSrvAddrByDnsLookup "+
-		"rmqAddressServerDomain rmqAddressServerSubGroup metricsPromExporterHost metricsPromExporterPort useTLS")
+		"rmqAddressServerDomain rmqAddressServerSubGroup metricsExporterType metricsPromExporterHost metricsPromExporterPort useTLS")
 	add("the geometry of the existing store", "mappedFileSizeCommitLog mappedFileSizeConsumeQueue "+
 		"mapedFileSizeCommitLog mapedFileSizeConsumeQueue")
 	add("a security switch", "aclEnable authenticationEnabled authorizationEnabled")

@@ -154,8 +154,7 @@ func (b *Broker) viewMessageByID(_ context.Context, _ *remoting.Conn, req *remot
 		return errorResponse(req, protocol.SystemError, "can not find message by the offset, "+strconv.FormatInt(h.Offset, 10))
 	}
 	resp := success(req)
-	resp.Body = append([]byte(nil), rec.Stored...)
-	rec.Release()
+	resp.SetBodyParts([][]byte{rec.Stored}, rec.Release) // written from the mapping
 	return resp
 }
 
@@ -284,6 +283,8 @@ func (b *Broker) brokerRuntimeInfo(_ context.Context, _ *remoting.Conn, req *rem
 	t["earliestMessageTimeStamp"] = i64(b.earliestCommitLogTime())
 	b.measuredRuntimeInfo(t)
 	t["remainHowManyDataToFlush"] = i64(b.ms.CommitLogMaxOffset() - b.ms.FlushedOffset())
+	// mq's own key: true while the disk is above diskSpaceWarningLevelRatio (read-only).
+	t["diskFull"] = strconv.FormatBool(b.ms.DiskFull())
 	if b.ms.SyncFlush() { // mq's own keys: how well the SYNC_FLUSH group commit groups
 		rounds, served := b.ms.GroupCommitStats()
 		t["groupCommitRounds"], t["groupCommitWaits"] = i64(rounds), i64(served)

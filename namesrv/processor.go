@@ -261,7 +261,7 @@ var refusedUpdateKeys = func() map[string]bool {
 	m := map[string]bool{}
 	for _, k := range strings.Fields("configBlackList configStorePath kvConfigPath rocketmqHome listenPort bindAddress " +
 		"controllerStorePath controllerDLegerGroup controllerDLegerPeers controllerDLegerSelfId jRaftAddress " +
-		"metricsPromExporterHost metricsPromExporterPort enableControllerInNamesrv useTLS") {
+		"metricsExporterType metricsPromExporterHost metricsPromExporterPort enableControllerInNamesrv useTLS") {
 		m[k] = true
 	}
 	return m

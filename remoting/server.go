@@ -34,7 +34,7 @@ type ServerConfig struct {
 	// OutboundBytes bounds all connections' responses waiting to be written, in bytes
 	// (default DefaultOutboundBytes; negative: no limit).
 	OutboundBytes int64
-	// InboundBytes bounds the frames of 64 KiB or more being received at once, in bytes
+	// InboundBytes bounds the frames of 16 KiB or more being received at once, in bytes
 	// (default DefaultInboundBytes; negative: no limit). Such a frame reserves its length
 	// before its body is read; one that cannot within 10 s closes its connection.
 	InboundBytes int64
@@ -256,8 +256,8 @@ func (s *Server) startConn(nc net.Conn) {
 // refuse closes a connection accepted over MaxConnections, with a Warn at most once a
 // second (the count says how many were refused).
 func (s *Server) refuse(nc net.Conn) {
+	n := s.refused.Add(1) // before the close: a peer that sees it closed sees it counted
 	nc.Close()
-	n := s.refused.Add(1)
 	if now := time.Now().UnixNano(); now-s.lastRefusedW.Load() > int64(time.Second) {
 		s.lastRefusedW.Store(now)
 		s.log.Warn("too many connections, new ones closed", "remote", nc.RemoteAddr().String(),

@@ -574,7 +574,7 @@ func (m *Model) showHelp() {
 	for _, c := range commands {
 		lines = append(lines, "  "+c.usage)
 	}
-	lines = append(lines, "", "any key closes this help")
+	lines = append(lines, "", "j/k, pgup/pgdn scroll; any other key closes this help")
 	m.over = &overlay{title: "Help", paneView: paneView{lines: lines}}
 }
 

@@ -145,6 +145,7 @@ func TestTUIViews(t *testing.T) {
 	}{
 		{"brokers", func(t *testing.T, m *Model) {}},
 		{"broker", func(t *testing.T, m *Model) { press(t, m, "enter") }},
+		{"broker-slave", func(t *testing.T, m *Model) { press(t, m, "down", "enter") }},
 		{"topics", func(t *testing.T, m *Model) { cmdKeys(t, m, "topics") }},
 		{"topics-all", func(t *testing.T, m *Model) { cmdKeys(t, m, "topics -a") }},
 		{"topics-filter", func(t *testing.T, m *Model) {
@@ -162,6 +163,18 @@ func TestTUIViews(t *testing.T) {
 		{"groups", func(t *testing.T, m *Model) { cmdKeys(t, m, "groups") }},
 		{"group", func(t *testing.T, m *Model) { cmdKeys(t, m, "groups billing") }},
 		{"messages", func(t *testing.T, m *Model) { cmdKeys(t, m, "msgs Orders") }},
+		{"messages-jump-time", func(t *testing.T, m *Model) {
+			cmdKeys(t, m, "msgs Orders")
+			press(t, m, "J")
+			typeText(t, m, "2026-01-01T00:02:00Z")
+			press(t, m, "enter")
+		}},
+		{"messages-jump-offset", func(t *testing.T, m *Model) {
+			cmdKeys(t, m, "msgs Orders")
+			press(t, m, "J")
+			typeText(t, m, "1")
+			press(t, m, "enter")
+		}},
 		{"message", func(t *testing.T, m *Model) { cmdKeys(t, m, "msgs Orders"); press(t, m, "down", "enter") }},
 		{"message-hex", func(t *testing.T, m *Model) { cmdKeys(t, m, "msgs Orders"); press(t, m, "enter", "x", "G") }},
 		{"key", func(t *testing.T, m *Model) { cmdKeys(t, m, "key Orders k1-2") }},

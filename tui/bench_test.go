@@ -25,7 +25,7 @@ func benchModel(b *testing.B, v view) *Model {
 func bigTopics(n int) *topicsView {
 	rows := make([]render.TopicRow, n)
 	for i := range rows {
-		rows[i] = render.TopicRow{Name: fmt.Sprintf("topic-%05d", i), Kind: admin.KindNormal, ReadQueues: 8, WriteQueues: 8, Perm: 6, Brokers: 2, Messages: int64(i * 7)}
+		rows[i] = render.TopicRow{Name: fmt.Sprintf("topic-%05d", i), Kind: admin.KindNormal, ReadQueues: 8, WriteQueues: 8, Perm: 6, Brokers: 2, Messages: int64(i * 7), InTPS: 1.5, Groups: 2}
 	}
 	v := newTopicsView(false)
 	v.rows = rows

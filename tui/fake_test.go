@@ -103,6 +103,23 @@ func (f *fakeSource) BrokerConfig(_ context.Context, addr string) (map[string]st
 	return map[string]string{"brokerRole": role, "flushDiskType": "ASYNC_FLUSH", "listenPort": "10911"}, nil
 }
 
+func (f *fakeSource) HAStatus(_ context.Context, addr string) (protocol.HARuntimeInfo, error) {
+	if f.down[addr] {
+		return protocol.HARuntimeInfo{}, errDown
+	}
+	if addr == "10.0.0.3:10911" {
+		return protocol.HARuntimeInfo{HAClientRuntimeInfo: protocol.HAClientRuntimeInfo{MasterAddr: "10.0.0.1:10912", MaxOffset: 999000,
+			MasterMaxOffset: 1000000, Diff: 1000, Connected: true, TransferredByteInSecond: 2048, LastReadTimestamp: t0}}, nil
+	}
+	info := protocol.HARuntimeInfo{Master: true, MasterCommitLogMaxOffset: 1000000}
+	if addr == "10.0.0.1:10911" {
+		info.InSyncSlaveNums = 1
+		info.HAConnectionInfo = []protocol.HAConnectionRuntimeInfo{{Addr: "10.0.0.3:40000", SlaveAckOffset: 999000, Diff: 1000, InSync: true,
+			TransferredByteInSecond: 2048}}
+	}
+	return info, nil
+}
+
 func (f *fakeSource) AllTopicConfig(_ context.Context, addr string) (protocol.TopicConfigSerializeWrapper, error) {
 	if f.down[addr] {
 		return protocol.TopicConfigSerializeWrapper{}, errDown
@@ -125,6 +142,19 @@ func (f *fakeSource) TopicConsumers(_ context.Context, addr, topic string) ([]st
 		return []string{"billing", "audit"}, nil
 	}
 	return nil, nil
+}
+
+func (f *fakeSource) StatsAll(_ context.Context, topics []string) (admin.StatsAll, error) {
+	var sa admin.StatsAll
+	for _, t := range topics {
+		sa.Rows = append(sa.Rows, admin.StatsRow{Topic: t, InTPS: 2.5, Source: admin.StatsSourceBroker})
+		if t == "Orders" {
+			for _, g := range []string{"audit", "billing"} {
+				sa.Rows = append(sa.Rows, admin.StatsRow{Topic: t, Group: g, Accumulation: 2, OutTPS: 1.5, Source: admin.StatsSourceBroker})
+			}
+		}
+	}
+	return sa, nil
 }
 
 func (f *fakeSource) ProgressDetails(_ context.Context, gp *admin.GroupProgress, owners bool) error {
@@ -275,6 +305,21 @@ func (f *fakeSource) DeleteGroup(_ context.Context, bs []admin.Broker, group str
 	return results(f, bs, func(admin.Broker) struct{} { return struct{}{} })
 }
 
+func (f *fakeSource) ConsumeAgain(_ context.Context, topic, id, group, _ string) (admin.ConsumedAgain, error) {
+	f.record("consume again %s %s by %s", topic, id, group)
+	return admin.ConsumedAgain{MsgID: id, Group: group, Client: "10.0.0.9@1234", Result: "CR_SUCCESS", SpentMs: 3}, nil
+}
+
+func (f *fakeSource) DeadLetters(_ context.Context, group, _ string, max int) ([]message.MessageExt, error) {
+	var out []message.MessageExt
+	for _, m := range f.all(admin.DLQTopic(group)) {
+		if len(out) < max {
+			out = append(out, m.MessageExt)
+		}
+	}
+	return out, nil
+}
+
 func (f *fakeSource) ResendDeadLetters(_ context.Context, group string, msgs []message.MessageExt) []admin.Resent {
 	var out []admin.Resent
 	for _, m := range msgs {
@@ -380,6 +425,20 @@ func (f *fakeSource) queueLen(q int32) int64 {
 		return f.perQueue
 	}
 	return int64(3 + q)
+}
+
+// SearchOffset finds the first offset stored at or after ts (message off of queue q is stored
+// at t0 + off minutes + q seconds).
+func (f *fakeSource) SearchOffset(_ context.Context, addr, _ string, q int32, ts int64) (int64, error) {
+	if f.down[addr] {
+		return 0, errDown
+	}
+	for off := int64(0); off < f.queueLen(q); off++ {
+		if t0+off*60000+int64(q)*1000 >= ts {
+			return off, nil
+		}
+	}
+	return f.queueLen(q), nil
 }
 
 // ScanQueue reads the fake queue as admin.ScanQueue reads a real one: [From, To) in order.

@@ -204,3 +204,22 @@ func TestTUIFlowReadOnlyRefuses(t *testing.T) {
 		t.Errorf("a dialog or prompt opened in read-only mode")
 	}
 }
+
+func TestTUIFlowConsumeAgain(t *testing.T) {
+	src := &fakeSource{}
+	f := newFlow(t, src, Config{})
+	f.cmd("msgs Orders")
+	f.wait("MSG-ID")
+	f.key(tea.KeyEnter)
+	f.wait("system properties")
+	f.tm.Type("R")
+	f.tm.Type("billing")
+	f.key(tea.KeyEnter)
+	f.wait("CONFIRM", "CONSUME_MESSAGE_DIRECTLY")
+	f.tm.Type("y")
+	f.wait("CR_SUCCESS")
+	f.quit()
+	if got := src.recorded(); len(got) != 1 || !strings.HasPrefix(got[0], "consume again Orders 0A000001") || !strings.HasSuffix(got[0], " by billing") {
+		t.Errorf("changes %q", got)
+	}
+}

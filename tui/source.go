@@ -18,16 +18,19 @@ type Source interface {
 	RuntimeInfos(ctx context.Context, bs []admin.Broker) admin.Results[map[string]string]
 	BrokerRuntimeInfo(ctx context.Context, addr string) (map[string]string, error)
 	BrokerConfig(ctx context.Context, addr string) (map[string]string, error)
+	HAStatus(ctx context.Context, addr string) (protocol.HARuntimeInfo, error)
 	TopicList(ctx context.Context) ([]string, error)
 	SystemTopics(ctx context.Context) ([]string, error)
 	AllTopicConfig(ctx context.Context, addr string) (protocol.TopicConfigSerializeWrapper, error)
 	TopicRoute(ctx context.Context, topic string) (protocol.TopicRouteData, error)
 	TopicStatus(ctx context.Context, topic string) (admin.TopicStatus, error)
+	StatsAll(ctx context.Context, topics []string) (admin.StatsAll, error)
 	TopicConsumers(ctx context.Context, addr, topic string) ([]string, error)
 	GroupList(ctx context.Context, bs []admin.Broker) admin.GroupList
 	GroupProgress(ctx context.Context, group, topic string) (admin.GroupProgress, error)
 	ProgressDetails(ctx context.Context, gp *admin.GroupProgress, owners bool) error
 	GroupConnections(ctx context.Context, group string) (admin.GroupConnections, error)
+	SearchOffset(ctx context.Context, addr, topic string, queueID int32, ts int64) (int64, error)
 	ScanQueue(ctx context.Context, q admin.QueueScan, fn func(*message.MessageExt) bool) (int, error)
 	QueryByKey(ctx context.Context, topic, key string, begin, end int64, limit int) (admin.KeyQuery, error)
 	MessageByID(ctx context.Context, topic, id string) ([]admin.FoundMessage, admin.IDKind, error)
@@ -41,6 +44,8 @@ type Source interface {
 	CreateTopic(ctx context.Context, bs []admin.Broker, tc protocol.TopicConfig) admin.Results[struct{}]
 	DeleteTopic(ctx context.Context, topic, cluster string) (admin.DeleteTopicResult, error)
 	DeleteGroup(ctx context.Context, bs []admin.Broker, group string, cleanOffset bool) admin.Results[struct{}]
+	ConsumeAgain(ctx context.Context, topic, id, group, client string) (admin.ConsumedAgain, error)
+	DeadLetters(ctx context.Context, group, id string, max int) ([]message.MessageExt, error)
 	ResendDeadLetters(ctx context.Context, group string, msgs []message.MessageExt) []admin.Resent
 }
 

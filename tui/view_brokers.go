@@ -88,7 +88,7 @@ func (v *brokersView) actions() []action {
 	}}}
 }
 
-// brokerView describes one broker: runtime info and configuration.
+// brokerView describes one broker: replication state, runtime info and configuration.
 type brokerView struct {
 	paneView
 	addr string
@@ -104,9 +104,12 @@ func (v *brokerView) load(ctx context.Context, e env) result {
 	if ierr != nil && cerr != nil {
 		return result{err: ierr}
 	}
+	ha, herr := e.src.HAStatus(ctx, v.addr)
 	return result{err: errors.Join(ierr, cerr), apply: func() {
 		v.info, v.cfg = info, cfg
-		v.lines = append(render.KeyValues("runtime info", info), append([]string{""}, render.KeyValues("configuration", cfg)...)...)
+		v.lines = append(render.HAText(ha, herr), "")
+		v.lines = append(v.lines, render.KeyValues("runtime info", info)...)
+		v.lines = append(append(v.lines, ""), render.KeyValues("configuration", cfg)...)
 	}}
 }
 

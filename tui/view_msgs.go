@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -99,6 +101,7 @@ func (l *messageList) actions() []action {
 type msgsView struct {
 	messageList
 	topic string
+	top   []cursor // every queue's cursor at its max offset, as last loaded
 	cur   []cursor
 	more  bool
 }
@@ -117,7 +120,56 @@ func (v *msgsView) load(ctx context.Context, e env) result {
 	cur := cursors(ts)
 	ms, next, berr := browse(ctx, e.src, v.topic, cur, e.browseN)
 	return result{summary: ts.Brokers.Summary(), partial: !ts.Brokers.Complete(), err: errors.Join(ts.Brokers.Err(), berr),
-		apply: func() { v.cur, v.more = next, hasOlder(next); v.setMessages(ms) }}
+		apply: func() { v.top, v.cur, v.more, v.text = cur, next, hasOlder(next), nil; v.setMessages(ms) }}
+}
+
+// jump reads the page ending at an offset (the same offset on every queue) or at a time
+// (each queue's first offset stored at or after it, SEARCH_OFFSET_BY_TIMESTAMP).
+func (v *msgsView) jump(m *Model, to string) tea.Cmd {
+	to = strings.TrimSpace(to)
+	if to == "" {
+		return nil
+	}
+	off, oerr := strconv.ParseInt(to, 10, 64)
+	var ts int64
+	if oerr != nil {
+		t, err := time.Parse(time.RFC3339, to)
+		if d, derr := time.ParseDuration(to); derr == nil && d < 0 {
+			t, err = m.cfg.Now().Add(d), nil
+		}
+		if err != nil {
+			m.setStatus("", fmt.Errorf("jump to %q: want an offset, an RFC 3339 time or -DURATION", to))
+			return nil
+		}
+		ts = t.UnixMilli()
+	}
+	top, topic := slices.Clone(v.top), v.topic
+	return m.run(v, func(ctx context.Context, e env) result {
+		cur := slices.Clone(top)
+		for i := range cur {
+			c := &cur[i]
+			if oerr == nil {
+				c.Low = max(c.Min, min(c.Low, off+1))
+				continue
+			}
+			o, err := e.src.SearchOffset(ctx, c.Addr, topic, c.QueueID, ts)
+			if err != nil {
+				return result{err: err}
+			}
+			c.Low = max(c.Min, min(c.Low, o))
+		}
+		ms, next, err := browse(ctx, e.src, topic, cur, e.browseN)
+		return result{err: err, apply: func() {
+			v.cur, v.more = next, hasOlder(next)
+			v.setMessages(ms)
+			v.cursor, v.offset = 0, 0
+			what := "offsets up to " + to
+			if oerr != nil {
+				what = "stored before " + admin.FormatTime(ts)
+			}
+			v.text = []string{what + " (ctrl+r: back to the newest)"}
+		}}
+	})
 }
 
 func hasOlder(cs []cursor) bool {
@@ -125,7 +177,10 @@ func hasOlder(cs []cursor) bool {
 }
 
 func (v *msgsView) actions() []action {
-	return append(v.messageList.actions(), action{key: bind("pgdn", "older (on the last row)", "pgdown", "ctrl+f"), run: func(m *Model) tea.Cmd {
+	return append(v.messageList.actions(), action{key: bind("J", "jump to an offset or a time", "J"), run: func(m *Model) tea.Cmd {
+		m.askFor("jump to (OFFSET | 2006-01-02T15:04:05Z | -1h):", "", v.jump)
+		return nil
+	}}, action{key: bind("pgdn", "older (on the last row)", "pgdown", "ctrl+f"), run: func(m *Model) tea.Cmd {
 		if !v.atBottom() {
 			v.move(max(v.rows, 1))
 			return nil
@@ -231,7 +286,36 @@ func (v *messageView) actions() []action {
 			return nil
 		}},
 		{key: bind("t", "trace", "t"), run: func(m *Model) tea.Cmd { return m.push(newTraceView(v.fm.MsgID())) }},
+		{key: bind("R", "consume again (a group's consumer)", "R"), write: "resend a message to a consumer", run: func(m *Model) tea.Cmd {
+			m.askFor("hand "+v.fm.MsgID()+" to a consumer of group:", "", func(m *Model, group string) tea.Cmd {
+				if group == "" {
+					return nil
+				}
+				confirmConsumeAgain(m, v.fm, group)
+				return nil
+			})
+			return nil
+		}},
 	}
+}
+
+// confirmConsumeAgain confirms, then has an online consumer of group consume the message
+// again (admin.ConsumeAgain, as `mq message resend`).
+func confirmConsumeAgain(m *Model, fm admin.FoundMessage, group string) {
+	src, parent, timeout := m.src, m.cfg.Context, m.cfg.Timeout
+	topic, id := fm.Topic, fm.OffsetMsgID()
+	m.confirm("consume "+fm.MsgID()+" again by "+group, []string{
+		"hand message " + fm.MsgID() + " (" + topic + ", stored " + admin.FormatTime(fm.StoreTimestamp) + ")",
+		"to an online consumer of group " + group + " to consume once more (CONSUME_MESSAGE_DIRECTLY).",
+		"Nothing is stored or sent to the topic; the consumer's code runs again.",
+	}, func() tea.Cmd {
+		return func() tea.Msg {
+			ctx, cancel := context.WithTimeout(parent, timeout)
+			defer cancel()
+			r, err := src.ConsumeAgain(ctx, topic, id, group, "")
+			return doneMsg{text: fmt.Sprintf("%s consumed by %s: %s in %dms", fm.MsgID(), r.Client, r.Result, r.SpentMs), err: err}
+		}
+	})
 }
 
 // messageObject is what `y` shows of a message.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/mq-project/mq/admin"
 	"github.com/mq-project/mq/message"
+	"github.com/mq-project/mq/protocol"
 	"github.com/mq-project/mq/tui/render"
 )
 
@@ -97,7 +98,13 @@ func (v *halfView) load(ctx context.Context, e env) result {
 		return result{err: err}
 	}
 	res := forEach(ctx, bs, func(ctx context.Context, addr string) (admin.TxnStatus, error) {
-		return e.src.TransactionStatus(ctx, addr, halfListed)
+		ts, err := e.src.TransactionStatus(ctx, addr, halfListed)
+		if admin.IsCode(err, protocol.TopicNotExist) {
+			// An Apache broker that never had a transaction has no half topic yet: nothing
+			// is pending there.
+			return admin.TxnStatus{Source: admin.SourceFallback}, nil
+		}
+		return ts, err
 	})
 	t, text := render.HalfTable(res), render.HalfMessages(res, e.now().UnixMilli())
 	return result{summary: res.Summary(), partial: !res.Complete(), err: res.Err(),
@@ -219,29 +226,19 @@ func resendDialog(src Source, parent context.Context, timeout time.Duration, gro
 	}}
 }
 
-// confirmResendAll reads the whole DLQ (admin.ScanQueue per queue), then confirms.
+// confirmResendAll reads the group's dead letters (admin.DeadLetters, as `mq dlq resend
+// --all`), then confirms.
 func confirmResendAll(m *Model, group string, refresh view) tea.Cmd {
 	src, parent, timeout := m.src, m.cfg.Context, m.cfg.Timeout
-	topic := admin.DLQTopic(group)
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(parent, timeout)
 		defer cancel()
-		ts, err := src.TopicStatus(ctx, topic)
+		msgs, err := src.DeadLetters(ctx, group, "", resendMax)
 		if err != nil {
 			return confirmMsg{err: err}
 		}
-		var msgs []message.MessageExt
-		for _, c := range cursors(ts) {
-			if _, err := src.ScanQueue(ctx, admin.QueueScan{Addr: c.Addr, BrokerName: c.BrokerName, Topic: topic, QueueID: c.QueueID,
-				From: c.Min, To: c.Low}, func(x *message.MessageExt) bool {
-				msgs = append(msgs, *x)
-				return len(msgs) < resendMax
-			}); err != nil {
-				return confirmMsg{err: err}
-			}
-		}
 		if len(msgs) == 0 {
-			return confirmMsg{err: fmt.Errorf("%s holds no dead letters", topic)}
+			return confirmMsg{err: fmt.Errorf("%s holds no dead letters", admin.DLQTopic(group))}
 		}
 		return resendDialog(src, parent, timeout, group, msgs, refresh)
 	}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -36,14 +37,18 @@ const countLimit = 200
 // machinery's topics (delay, transaction, trace, system) are hidden unless -a or `a`.
 type topicsView struct {
 	tableView
-	all  bool
+	all  atomic.Bool // read by load, toggled by `a`
 	rows []render.TopicRow
 }
 
-func newTopicsView(all bool) *topicsView { return &topicsView{tableView: newTable(), all: all} }
+func newTopicsView(all bool) *topicsView {
+	v := &topicsView{tableView: newTable()}
+	v.all.Store(all)
+	return v
+}
 
 func (v *topicsView) crumb() string {
-	if v.all {
+	if v.all.Load() {
 		return "Topics(all)"
 	}
 	return "Topics"
@@ -71,7 +76,7 @@ func (v *topicsView) load(ctx context.Context, e env) result {
 	} else {
 		errs = append(errs, err)
 	}
-	all := v.all
+	all := v.all.Load()
 	rows := render.TopicRows(ts, sys, cfgs, nil)
 	var count []string
 	for _, r := range rows {
@@ -79,19 +84,21 @@ func (v *topicsView) load(ctx context.Context, e env) result {
 			count = append(count, r.Name)
 		}
 	}
-	msgs := countMessages(ctx, e.src, count)
+	figs := topicFigures(ctx, e.src, count)
 	for i := range rows {
-		if n, ok := msgs[rows[i].Name]; ok {
-			rows[i].Messages = n
+		if f, ok := figs[rows[i].Name]; ok {
+			rows[i].Messages, rows[i].InTPS, rows[i].Groups = f.Messages, f.InTPS, f.Groups
 		}
 	}
 	return result{err: errors.Join(errs...), partial: len(errs) > 0, names: map[string][]string{"topics": sortedNames(ts)},
-		apply: func() { v.rows = rows; v.setTable(render.TopicsTable(rows, v.all)) }}
+		apply: func() { v.rows = rows; v.setTable(render.TopicsTable(rows, v.all.Load())) }}
 }
 
-// countMessages sums max-min over the queues of each topic (TopicStatus), eight at a time.
-func countMessages(ctx context.Context, src Source, topics []string) map[string]int64 {
-	out := map[string]int64{}
+// topicFigures counts, for each topic, its messages (max-min over its queues, TopicStatus)
+// and, as mqadmin statsAll does (StatsAll), its put TPS and consuming groups; eight topics at
+// a time. A topic whose figures could not be read is left out.
+func topicFigures(ctx context.Context, src Source, topics []string) map[string]render.TopicFigures {
+	out := map[string]render.TopicFigures{}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 8)
@@ -103,12 +110,22 @@ func countMessages(ctx context.Context, src Source, topics []string) map[string]
 			if err != nil {
 				return
 			}
-			var n int64
+			f := render.TopicFigures{InTPS: -1, Groups: -1}
 			for _, q := range st.Queues {
-				n += q.MaxOffset - q.MinOffset
+				f.Messages += q.MaxOffset - q.MinOffset
+			}
+			if sa, err := src.StatsAll(ctx, []string{t}); err == nil && len(sa.Rows) > 0 {
+				f.InTPS, f.Groups = 0, 0
+				for _, r := range sa.Rows {
+					if r.Group == "" {
+						f.InTPS += r.InTPS
+					} else {
+						f.Groups++
+					}
+				}
 			}
 			mu.Lock()
-			out[t] = n
+			out[t] = f
 			mu.Unlock()
 		})
 	}
@@ -132,8 +149,8 @@ func (v *topicsView) actions() []action {
 			return nil
 		}},
 		{key: bind("a", "all/user topics", "a"), run: func(m *Model) tea.Cmd {
-			v.all = !v.all
-			v.setTable(render.TopicsTable(v.rows, v.all))
+			v.all.Store(!v.all.Load())
+			v.setTable(render.TopicsTable(v.rows, v.all.Load()))
 			return m.fetch(v)
 		}},
 		{key: bind("n", "new topic", "n"), write: "create topic", run: func(m *Model) tea.Cmd {

@@ -263,5 +263,16 @@ func TestTUIInTmux(t *testing.T) {
 	x.screen(true, `tui-dlq\s+%DLQ%tui-dlq\s+1\s`)
 	x.keys("Enter")
 	x.screen(false, `DLQ\(tui-dlq\) \[1\]`)
+	// R on a message hands it to an online consumer of a group (admin.ConsumeAgain): tui-dlq's
+	// consumer asks for a later retry, as it always does.
+	x.command("msgs TuiRetry")
+	x.screen(false, `Messages\(TuiRetry\) \[1\]`)
+	x.keys("Enter")
+	x.screen(false, `body \(text`)
+	x.keys("R")
+	x.keys("tui-dlq", "Enter")
+	x.screen(false, `CONFIRM`)
+	x.keys("y")
+	x.screen(false, `consumed by \S+: CR_LATER`)
 	x.keys("q")
 }

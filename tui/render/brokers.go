@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/mq-project/mq/admin"
+	"github.com/mq-project/mq/protocol"
 )
 
 // BrokerRow is one broker with the runtime numbers the brokers view shows.
@@ -126,6 +127,32 @@ func KeyValues(title string, kv map[string]string) []string {
 	}
 	for _, k := range slices.Sorted(maps.Keys(kv)) {
 		out = append(out, fmt.Sprintf("  %-*s = %s", w, k, kv[k]))
+	}
+	return out
+}
+
+// HAText describes a broker's replication state (GET_BROKER_HA_STATUS); err says why there is
+// none (an Apache 4 broker does not know the code).
+func HAText(info protocol.HARuntimeInfo, err error) []string {
+	if err != nil {
+		return []string{"replication: not reported (" + oneLine(err.Error()) + ")"}
+	}
+	if !info.Master {
+		c := info.HAClientRuntimeInfo
+		behind := ""
+		if c.MasterMaxOffset > 0 { // mq reports the master's end and the gap
+			behind = fmt.Sprintf(", behind %dB", c.Diff)
+		}
+		return []string{fmt.Sprintf("replication: slave of %s, CommitLog end %d%s, %d B/s, last read %s",
+			dash(c.MasterAddr), c.MaxOffset, behind, c.TransferredByteInSecond, Millis(c.LastReadTimestamp))}
+	}
+	out := []string{fmt.Sprintf("replication: master, CommitLog end %d, %d slave(s) in sync", info.MasterCommitLogMaxOffset, info.InSyncSlaveNums)}
+	for _, c := range info.HAConnectionInfo {
+		sync := "behind"
+		if c.InSync {
+			sync = "in sync"
+		}
+		out = append(out, fmt.Sprintf("  slave %s  acked %d  behind %dB  %s  %d B/s", c.Addr, c.SlaveAckOffset, c.Diff, sync, c.TransferredByteInSecond))
 	}
 	return out
 }

@@ -18,10 +18,10 @@ import (
 
 // MessagesTable lists messages in the order given (newest first in the views).
 func MessagesTable(ms []admin.FoundMessage) Table {
-	t := Table{Header: []string{"STORED", "BROKER", "QUEUE", "OFFSET", "TAGS", "KEYS", "SIZE", "MSG-ID"}}
+	t := Table{Header: []string{"STORED", "MSG-ID", "TAGS", "KEYS", "BROKER", "QUEUE", "OFFSET", "SIZE"}}
 	for _, m := range ms {
-		t.Rows = append(t.Rows, []string{Millis(m.StoreTimestamp), m.BrokerName, strconv.Itoa(int(m.QueueID)), itoa(m.QueueOffset),
-			m.Tags(), m.Keys(), strconv.Itoa(len(m.Body)), m.MsgID()})
+		t.Rows = append(t.Rows, []string{Millis(m.StoreTimestamp), m.MsgID(), m.Tags(), m.Keys(), m.BrokerName,
+			strconv.Itoa(int(m.QueueID)), itoa(m.QueueOffset), strconv.Itoa(len(m.Body))})
 		t.Keys = append(t.Keys, m.MsgID())
 	}
 	return t

@@ -77,9 +77,9 @@ func TestTopicsTableKindsAndHiding(t *testing.T) {
 	cfg := protocol.TopicConfigSerializeWrapper{TopicConfigTable: map[string]protocol.TopicConfig{
 		"a": {TopicName: "a", ReadQueueNums: 4, WriteQueueNums: 4, Perm: 6}}}
 	rows := TopicRows([]string{"b", "a", "b", "%DLQ%x", "RMQ_SYS_TRANS_HALF_TOPIC", "SCHEDULE_TOPIC_XXXX"}, nil,
-		[]protocol.TopicConfigSerializeWrapper{cfg, cfg}, map[string]int64{"a": 7})
+		[]protocol.TopicConfigSerializeWrapper{cfg, cfg}, map[string]TopicFigures{"a": {Messages: 7, InTPS: 1.5, Groups: 2}})
 	got := TopicsTable(rows, false)
-	want := [][]string{{"%DLQ%x", "dlq", "0", "-", "-", "-"}, {"a", "normal", "2", "8/8", "RW-", "7"}, {"b", "normal", "0", "-", "-", "-"}}
+	want := [][]string{{"%DLQ%x", "dlq", "0", "-", "-", "-", "-", "-"}, {"a", "normal", "2", "8/8", "RW-", "7", "1.50", "2"}, {"b", "normal", "0", "-", "-", "-", "-", "-"}}
 	if !reflect.DeepEqual(got.Rows, want) || !reflect.DeepEqual(got.Keys, []string{"%DLQ%x", "a", "b"}) {
 		t.Errorf("rows %q keys %q", got.Rows, got.Keys)
 	}
@@ -244,5 +244,20 @@ func TestTraceText(t *testing.T) {
 func TestMillis(t *testing.T) {
 	if Millis(0) != "-" || Millis(1767225600000) != "2026-01-01T00:00:00Z" {
 		t.Errorf("Millis: %q %q", Millis(0), Millis(1767225600000))
+	}
+}
+
+func TestHAText(t *testing.T) {
+	m := HAText(protocol.HARuntimeInfo{Master: true, MasterCommitLogMaxOffset: 10, InSyncSlaveNums: 1,
+		HAConnectionInfo: []protocol.HAConnectionRuntimeInfo{{Addr: "s:1", SlaveAckOffset: 8, Diff: 2, InSync: true}}}, nil)
+	if !reflect.DeepEqual(m, []string{"replication: master, CommitLog end 10, 1 slave(s) in sync", "  slave s:1  acked 8  behind 2B  in sync  0 B/s"}) {
+		t.Errorf("master: %q", m)
+	}
+	s := HAText(protocol.HARuntimeInfo{HAClientRuntimeInfo: protocol.HAClientRuntimeInfo{MasterAddr: "m:1", MaxOffset: 7}}, nil)
+	if !reflect.DeepEqual(s, []string{"replication: slave of m:1, CommitLog end 7, 0 B/s, last read -"}) {
+		t.Errorf("slave: %q", s)
+	}
+	if e := HAText(protocol.HARuntimeInfo{}, errors.New("code 3")); !reflect.DeepEqual(e, []string{"replication: not reported (code 3)"}) {
+		t.Errorf("error: %q", e)
 	}
 }

@@ -21,6 +21,17 @@ type TopicRow struct {
 	Brokers                 int
 	// Messages is the sum of max-min over its queues, -1 when not counted.
 	Messages int64
+	// InTPS and Groups (consuming groups) come from mqadmin statsAll's figures, -1 when not
+	// asked.
+	InTPS  float64
+	Groups int
+}
+
+// TopicFigures are a topic's counted figures (what TopicRows leaves at -1).
+type TopicFigures struct {
+	Messages int64
+	InTPS    float64
+	Groups   int
 }
 
 // Hidden reports whether the topics view hides the kind unless asked for every topic: the
@@ -31,14 +42,14 @@ func Hidden(k admin.TopicKind) bool {
 
 // TopicRows classifies topics (admin.ClassifyTopic) and adds the queues and permission of
 // each broker's topic config (configs may be partial).
-func TopicRows(topics, system []string, configs []protocol.TopicConfigSerializeWrapper, messages map[string]int64) []TopicRow {
+func TopicRows(topics, system []string, configs []protocol.TopicConfigSerializeWrapper, figures map[string]TopicFigures) []TopicRow {
 	sys := map[string]bool{}
 	for _, s := range system {
 		sys[s] = true
 	}
 	var out []TopicRow
 	for _, name := range slices.Compact(slices.Sorted(slices.Values(topics))) {
-		r := TopicRow{Name: name, Kind: admin.ClassifyTopic(name, sys), Perm: -1, Messages: -1}
+		r := TopicRow{Name: name, Kind: admin.ClassifyTopic(name, sys), Perm: -1, Messages: -1, InTPS: -1, Groups: -1}
 		for _, c := range configs {
 			tc, ok := c.TopicConfigTable[name]
 			if !ok {
@@ -53,8 +64,8 @@ func TopicRows(topics, system []string, configs []protocol.TopicConfigSerializeW
 				r.Perm &= tc.Perm
 			}
 		}
-		if n, ok := messages[name]; ok {
-			r.Messages = n
+		if f, ok := figures[name]; ok {
+			r.Messages, r.InTPS, r.Groups = f.Messages, f.InTPS, f.Groups
 		}
 		out = append(out, r)
 	}
@@ -63,12 +74,12 @@ func TopicRows(topics, system []string, configs []protocol.TopicConfigSerializeW
 
 // TopicsTable is the topics view; with all unset the machinery's topics are left out.
 func TopicsTable(rows []TopicRow, all bool) Table {
-	t := Table{Header: []string{"TOPIC", "KIND", "BROKERS", "QUEUES(R/W)", "PERM", "MESSAGES"}}
+	t := Table{Header: []string{"TOPIC", "KIND", "BROKERS", "QUEUES(R/W)", "PERM", "MESSAGES", "TPS-IN", "GROUPS"}}
 	for _, r := range rows {
 		if !all && Hidden(r.Kind) {
 			continue
 		}
-		q, perm, msgs := "-", "-", "-"
+		q, perm, msgs, tps, groups := "-", "-", "-", "-", "-"
 		if r.Brokers > 0 {
 			q = fmt.Sprintf("%d/%d", r.ReadQueues, r.WriteQueues)
 			perm = admin.PermString(r.Perm)
@@ -76,7 +87,13 @@ func TopicsTable(rows []TopicRow, all bool) Table {
 		if r.Messages >= 0 {
 			msgs = itoa(r.Messages)
 		}
-		t.Rows = append(t.Rows, []string{r.Name, string(r.Kind), strconv.Itoa(r.Brokers), q, perm, msgs})
+		if r.InTPS >= 0 {
+			tps = f2(r.InTPS)
+		}
+		if r.Groups >= 0 {
+			groups = strconv.Itoa(r.Groups)
+		}
+		t.Rows = append(t.Rows, []string{r.Name, string(r.Kind), strconv.Itoa(r.Brokers), q, perm, msgs, tps, groups})
 		t.Keys = append(t.Keys, r.Name)
 	}
 	return t
