@@ -62,11 +62,13 @@ func (v *topicsView) load(ctx context.Context, e env) result {
 	sys, _ := e.src.SystemTopics(ctx) // optional: without it names still classify by prefix
 	var cfgs []protocol.TopicConfigSerializeWrapper
 	var errs []error
+	answers := admin.Results[struct{}]{Kind: admin.KindBroker}
 	ci, err := e.src.ClusterInfo(ctx)
 	if err == nil {
 		ms, _ := admin.Masters(ci, "")
 		for _, b := range ms {
 			c, err := e.src.AllTopicConfig(ctx, b.Addr)
+			answers.Items = append(answers.Items, admin.Result[struct{}]{Cluster: b.Cluster, Name: b.Name, ID: b.ID, Addr: b.Addr, Err: err})
 			if err != nil {
 				errs = append(errs, fmt.Errorf("topic configs of %s %s: %w", b.Name, b.Addr, err))
 				continue
@@ -90,7 +92,11 @@ func (v *topicsView) load(ctx context.Context, e env) result {
 			rows[i].Messages, rows[i].InTPS, rows[i].Groups = f.Messages, f.InTPS, f.Groups
 		}
 	}
-	return result{err: errors.Join(errs...), partial: len(errs) > 0, names: map[string][]string{"topics": sortedNames(ts)},
+	summary := ""
+	if len(answers.Items) > 0 {
+		summary = answers.Summary()
+	}
+	return result{err: errors.Join(errs...), partial: len(errs) > 0, summary: summary, names: map[string][]string{"topics": sortedNames(ts)},
 		apply: func() { v.rows = rows; v.setTable(render.TopicsTable(rows, v.all.Load())) }}
 }
 
