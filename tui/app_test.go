@@ -243,6 +243,19 @@ func TestTUIPartialAndErrors(t *testing.T) {
 			t.Errorf("want old rows and the error:\n%s", s)
 		}
 	})
+	t.Run("answer=broker-gone", func(t *testing.T) {
+		src := &fakeSource{}
+		m := newTestModel(t, src)
+		src.gone = true
+		send(t, m, tickMsg{})
+		s := screen(t, m)
+		for _, want := range []string{"10.0.0.2:10911", "GONE", "2/2 brokers answered, 1 gone", "broker broker-b 10.0.0.2:10911 seen earlier is no longer listed"} {
+			if !strings.Contains(s, want) {
+				t.Errorf("screen lacks %q:\n%s", want, s)
+			}
+		}
+		golden(t, s)
+	})
 	t.Run("answer=unknown-topic", func(t *testing.T) {
 		m := newTestModel(t, &fakeSource{})
 		press(t, m, ":")

@@ -19,6 +19,7 @@ type fakeSource struct {
 	down       map[string]bool
 	clusterErr error
 	perQueue   int64 // messages in every queue; 0 means 3+queue id
+	gone       bool  // broker-b is no longer registered with the nameservers
 
 	mu      sync.Mutex
 	changes []string // the mutations asked, in order
@@ -46,13 +47,18 @@ func (f *fakeSource) ClusterInfo(context.Context) (protocol.ClusterInfo, error) 
 	if f.clusterErr != nil {
 		return protocol.ClusterInfo{}, f.clusterErr
 	}
-	return protocol.ClusterInfo{
+	ci := protocol.ClusterInfo{
 		BrokerAddrTable: map[string]protocol.BrokerData{
 			"broker-a": {BrokerName: "broker-a", Cluster: "DefaultCluster", BrokerAddrs: protocol.BrokerAddrs{0: "10.0.0.1:10911", 1: "10.0.0.3:10911"}},
 			"broker-b": {BrokerName: "broker-b", Cluster: "DefaultCluster", BrokerAddrs: protocol.BrokerAddrs{0: "10.0.0.2:10911"}},
 		},
 		ClusterAddrTable: map[string][]string{"DefaultCluster": {"broker-a", "broker-b"}},
-	}, nil
+	}
+	if f.gone {
+		delete(ci.BrokerAddrTable, "broker-b")
+		ci.ClusterAddrTable["DefaultCluster"] = []string{"broker-a"}
+	}
+	return ci, nil
 }
 
 func results[T any](f *fakeSource, bs []admin.Broker, fn func(b admin.Broker) T) admin.Results[T] {
