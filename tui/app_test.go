@@ -381,3 +381,77 @@ func TestTUIBugNewestMessages(t *testing.T) {
 		t.Fatalf("newest message (offset 99) missing:\n%s", s)
 	}
 }
+
+// TestTUIKeys covers the k9s habits: completion and history in the prompt, sort, pause,
+// copy.
+func TestTUIKeys(t *testing.T) {
+	m := newTestModel(t, &fakeSource{})
+	t.Run("complete=command", func(t *testing.T) {
+		press(t, m, ":")
+		typeText(t, m, "gro")
+		press(t, m, "tab")
+		if m.input != "groups " {
+			t.Errorf("completed %q, want %q", m.input, "groups ")
+		}
+		press(t, m, "esc")
+	})
+	t.Run("complete=live-names", func(t *testing.T) {
+		cmdKeys(t, m, "topics") // loads the names
+		press(t, m, ":")
+		typeText(t, m, "msgs Pa")
+		press(t, m, "tab")
+		if m.input != "msgs Payments " {
+			t.Errorf("completed %q", m.input)
+		}
+		press(t, m, "esc")
+		press(t, m, ":")
+		typeText(t, m, "topics %")
+		if s := screen(t, m); !strings.Contains(s, "%DLQ%billing %RETRY%billing") {
+			t.Errorf("candidates not offered:\n%s", s)
+		}
+		press(t, m, "esc")
+	})
+	t.Run("history", func(t *testing.T) {
+		cmdKeys(t, m, "groups")
+		press(t, m, ":", "up")
+		if m.input != "groups" {
+			t.Errorf("up: %q", m.input)
+		}
+		press(t, m, "up")
+		if m.input != "topics" {
+			t.Errorf("up up: %q", m.input)
+		}
+		press(t, m, "esc")
+	})
+	t.Run("sort", func(t *testing.T) {
+		cmdKeys(t, m, "topics")
+		press(t, m, "o", "O") // by TOPIC, then descending
+		if id, _ := m.top().selected(); id != "Payments" {
+			t.Errorf("first row after sorting by name descending: %q", id)
+		}
+		if !strings.Contains(m.status, "sorted by TOPIC descending") {
+			t.Errorf("status %q", m.status)
+		}
+	})
+	t.Run("copy", func(t *testing.T) {
+		_, cmd := m.Update(tea.KeyPressMsg{Code: 'c', Text: "c"})
+		if cmd == nil || !strings.Contains(m.status, "copied Payments") {
+			t.Errorf("copy: cmd %v status %q", cmd, m.status)
+		}
+	})
+	t.Run("pause", func(t *testing.T) {
+		press(t, m, "p")
+		_, cmd := m.Update(tickMsg{})
+		if m.inflight[m.top()] || cmd != nil { // Refresh is 0 here: no next tick either
+			t.Errorf("paused model fetched on tick")
+		}
+		if !strings.Contains(screen(t, m), "PAUSED") {
+			t.Errorf("no PAUSED badge")
+		}
+		press(t, m, "p")
+		m.Update(tickMsg{})
+		if !m.inflight[m.top()] {
+			t.Errorf("resumed model did not fetch on tick")
+		}
+	})
+}
