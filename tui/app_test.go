@@ -455,3 +455,38 @@ func TestTUIKeys(t *testing.T) {
 		}
 	})
 }
+
+// TestTUIContextSwitch: :ctx lists the contexts, enter switches the Source, the header and the
+// read-only mode with them.
+func TestTUIContextSwitch(t *testing.T) {
+	dev, prod := &fakeSource{}, &fakeSource{down: map[string]bool{"10.0.0.2:10911": true}}
+	ctxs := []Context{{Name: "dev", NameServers: "127.0.0.1:9876"}, {Name: "prod", NameServers: "10.1.1.1:9876", ReadOnly: true}}
+	var asked []string
+	m := New(Config{Source: dev, NameServers: "127.0.0.1:9876", ContextName: "dev", Contexts: ctxs, NoColor: true, Context: t.Context(),
+		Now: func() time.Time { return refreshedAt }, Switch: func(name string) (Source, Context, error) {
+			asked = append(asked, name)
+			for _, c := range ctxs {
+				if c.Name == name {
+					return prod, c, nil
+				}
+			}
+			return nil, Context{}, fmt.Errorf("context %q is not in the config", name)
+		}})
+	send(t, m, tea.WindowSizeMsg{Width: 120, Height: 24})
+	run(t, m, m.Init())
+	cmdKeys(t, m, "ctx")
+	press(t, m, "down", "enter")
+	s := screen(t, m)
+	for _, want := range []string{"ctx prod", "ns 10.1.1.1:9876", "READ-ONLY", "2/3 brokers answered", "switched to context prod"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("after switching, screen lacks %q:\n%s", want, s)
+		}
+	}
+	if m.src != prod || m.readOnly != `context "prod" is read-only` || len(asked) != 1 {
+		t.Errorf("source switched %v, read-only %q, asked %q", m.src == prod, m.readOnly, asked)
+	}
+	cmdKeys(t, m, "ctx nope")
+	if !strings.Contains(m.status, `context "nope" is not in the config`) || m.ctxName != "prod" {
+		t.Errorf("unknown context: status %q, ctx %q", m.status, m.ctxName)
+	}
+}
