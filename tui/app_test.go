@@ -161,6 +161,7 @@ func TestTUIViews(t *testing.T) {
 		}},
 		{"topic", func(t *testing.T, m *Model) { cmdKeys(t, m, "topics Orders") }},
 		{"groups", func(t *testing.T, m *Model) { cmdKeys(t, m, "groups") }},
+		{"groups-all", func(t *testing.T, m *Model) { cmdKeys(t, m, "groups -a") }},
 		{"group", func(t *testing.T, m *Model) { cmdKeys(t, m, "groups billing") }},
 		{"messages", func(t *testing.T, m *Model) { cmdKeys(t, m, "msgs Orders") }},
 		{"messages-jump-time", func(t *testing.T, m *Model) {

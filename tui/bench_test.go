@@ -39,7 +39,7 @@ func bigGroups(n int) *groupsView {
 		rows[i] = render.GroupRow{Name: fmt.Sprintf("group-%04d", i), Brokers: []string{"broker-a", "broker-b"}, Lag: int64(n - i),
 			TimeLagMs: int64(i * 1000), Clients: 2, Tps: 1.5, State: "draining"}
 	}
-	v := newGroupsView()
+	v := newGroupsView(false)
 	v.setTable(render.GroupsTable(rows))
 	return v
 }

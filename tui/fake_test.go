@@ -381,7 +381,7 @@ func (f *fakeSource) GroupList(_ context.Context, bs []admin.Broker) admin.Group
 		if it.Err != nil {
 			continue
 		}
-		for _, g := range []string{"billing", "audit"} {
+		for _, g := range []string{"billing", "audit", admin.ToolsGroup} {
 			cfg := protocol.SubscriptionGroupConfig{GroupName: g, ConsumeEnable: true, ConsumeBroadcastEnable: g == "audit",
 				RetryQueueNums: 1, RetryMaxTimes: 16}
 			gl.Groups = append(gl.Groups, admin.GroupConfig{BrokerName: it.Name, Addr: it.Addr, SubscriptionGroupConfig: cfg})
@@ -399,8 +399,11 @@ func (f *fakeSource) GroupList(_ context.Context, bs []admin.Broker) admin.Group
 	return gl
 }
 
-func (f *fakeSource) GroupProgress(_ context.Context, group, _ string) (admin.GroupProgress, error) {
+func (f *fakeSource) GroupProgress(_ context.Context, group, topic string) (admin.GroupProgress, error) {
 	gp := admin.GroupProgress{Group: group}
+	if group == admin.ToolsGroup {
+		return gp, &admin.GroupError{Group: group, Topic: topic, Err: admin.ErrGroupNoOffsets}
+	}
 	gp.Brokers = results(f, f.routeMasters(), func(admin.Broker) protocol.ConsumeStats { return protocol.ConsumeStats{ConsumeTps: 1.5} })
 	for _, it := range gp.Brokers.Items {
 		if it.Err != nil {
