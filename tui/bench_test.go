@@ -104,3 +104,18 @@ func BenchmarkRender1kGroups(b *testing.B) {
 	}
 	reportFrame(b)
 }
+
+// BenchmarkRefresh1kGroups is a refresh of :groups with 1,000 groups: rows, sort, frame.
+func BenchmarkRefresh1kGroups(b *testing.B) {
+	v := bigGroups(1000)
+	m := benchModel(b, v)
+	rows := make([]render.GroupRow, 1000)
+	for i := range rows {
+		rows[i] = render.GroupRow{Name: fmt.Sprintf("group-%04d", i), Lag: int64(i), TimeLagMs: 1000, Clients: 1, State: "lagging"}
+	}
+	for b.Loop() {
+		v.setTable(render.GroupsTable(rows))
+		_ = m.View()
+	}
+	reportFrame(b)
+}
