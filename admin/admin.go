@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -52,6 +53,8 @@ type Options struct {
 	// BrokersOnly allows New without nameservers, for calls addressed to a broker (e.g.
 	// BrokerConfig); a call that needs a nameserver returns ErrNoNameServers.
 	BrokersOnly bool
+	// TLS, when set, wraps every connection in TLS (remoting.ClientTLS builds one).
+	TLS *tls.Config
 }
 
 // Admin is an operator client for RocketMQ nameservers and brokers: ours or Apache's. It
@@ -94,6 +97,7 @@ func New(opts Options) (*Admin, error) {
 			Logger:      log,
 			DialTimeout: opts.Timeout,
 			Credentials: opts.Credentials,
+			TLS:         opts.TLS,
 		}),
 	}, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"net/netip"
 	"slices"
 	"sort"
 	"sync"
@@ -166,4 +167,27 @@ func (a *Admin) groupBrokerSets(ctx context.Context, group string) ([]BrokerSet,
 		return nil, wrapf("%w: the nameservers know no broker", ErrNoBrokers)
 	}
 	return sets, nil
+}
+
+// offsetIDOnSlaves looks for the record of an offset message id whose broker (host) the
+// nameservers no longer list, a dead master, on the other brokers of topic's route: a slave
+// holds its master's CommitLog at the same offsets, and the record names the master as its
+// store host.
+func (a *Admin) offsetIDOnSlaves(ctx context.Context, topic string, host netip.AddrPort, off int64) (FoundMessage, bool) {
+	if topic == "" {
+		return FoundMessage{}, false
+	}
+	rd, err := a.TopicRoute(ctx, topic)
+	if err != nil {
+		return FoundMessage{}, false
+	}
+	for _, s := range RouteBrokerSets(rd) {
+		for _, b := range s.Brokers() {
+			m, err := a.ViewMessage(ctx, b.Addr, off)
+			if err == nil && m.StoreHost == host && m.CommitLogOffset == off {
+				return FoundMessage{BrokerName: b.Name, Addr: b.Addr, MessageExt: m}, true
+			}
+		}
+	}
+	return FoundMessage{}, false
 }

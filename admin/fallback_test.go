@@ -28,11 +28,16 @@ func TestReadViewsFallBackToSlave(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	var offsetID string // of broker-a's last message
 	send := func(name string, n int) {
 		for i := range n {
 			msg := message.Message{Topic: tp, Body: []byte("x"), Properties: map[string]string{message.PropertyKeys: "k-" + name}}
-			if _, err := a.Send(ctx, map[string]string{"broker-a": m.Addr, "broker-b": b.Addr}[name], admin.SendRequest{BrokerName: name, QueueID: int32(i % 2), Message: msg}); err != nil {
+			res, err := a.Send(ctx, map[string]string{"broker-a": m.Addr, "broker-b": b.Addr}[name], admin.SendRequest{BrokerName: name, QueueID: int32(i % 2), Message: msg})
+			if err != nil {
 				t.Fatal(err)
+			}
+			if name == "broker-a" {
+				offsetID = res.OffsetMsgID
 			}
 		}
 	}
@@ -112,6 +117,11 @@ func TestReadViewsFallBackToSlave(t *testing.T) {
 	}
 	if lagA != 20 {
 		t.Fatalf("broker-a lag %d, want 20 (30 stored on the slave, 5+5 committed)", lagA)
+	}
+
+	found, kind, err := a.MessageByID(ctx, tp, offsetID)
+	if err != nil || kind != admin.IDOffset || len(found) != 1 || found[0].Addr != s.Addr {
+		t.Fatalf("offset id %s of the dead master: %v %v %+v, want the record from the slave", offsetID, kind, err, found)
 	}
 
 	kq, err := a.QueryByKey(ctx, tp, "k-broker-a", 0, 0, 0)

@@ -101,6 +101,9 @@ func (a *Admin) MessageByID(ctx context.Context, topic, id string) ([]FoundMessa
 			}
 			return []FoundMessage{{BrokerName: b.Name, Addr: b.Addr, MessageExt: m}}, IDOffset, nil
 		}
+		if f, ok := a.offsetIDOnSlaves(ctx, topic, host, off); ok {
+			return []FoundMessage{f}, IDOffset, nil
+		}
 	}
 	if topic == "" {
 		return nil, IDUnique, ErrNeedTopic

@@ -11,15 +11,6 @@ import (
 	"github.com/mq-project/mq/store"
 )
 
-// registerMQProcessors installs END_TRANSACTION and mq's own admin codes
-// (protocol/codes_mq.go).
-func (b *Broker) registerMQProcessors() {
-	b.handleFunc(protocol.EndTransaction, PoolEndTransaction, b.endTransaction)
-	b.handleFunc(protocol.MQGetDelayStatus, PoolAdmin, b.mqDelayStatus)
-	b.handleFunc(protocol.MQGetTimerStatus, PoolAdmin, b.mqTimerStatus)
-	b.handleFunc(protocol.MQGetTransactionStatus, PoolAdmin, b.mqTransactionStatus)
-}
-
 // DelayStatus reports every delay level: delay, delivered and max offsets of its
 // SCHEDULE_TOPIC_XXXX queue, pending = max - delivered, and when the next one is due.
 func (b *Broker) DelayStatus() protocol.DelayStatusBody {

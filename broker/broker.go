@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mq-project/mq/broker/acl"
 	"github.com/mq-project/mq/broker/schedule"
 	"github.com/mq-project/mq/message"
 	"github.com/mq-project/mq/protocol"
@@ -80,9 +81,14 @@ type Broker struct {
 	locks  *lockManager
 	stats  *brokerStats
 	items  *statsItems // VIEW_BROKER_STATS_DATA
-	boot   time.Time
-	pulled pullOffsets
-	uniq   *message.UniqIDGenerator
+	// acl checks requests when aclEnable=true (nil otherwise); audit records admin
+	// requests when auditLogPath is set (acl_wiring.go).
+	acl      *acl.Checker
+	audit    *acl.Audit
+	refusals refusalLog
+	boot     time.Time
+	pulled   pullOffsets
+	uniq     *message.UniqIDGenerator
 	// storeHost is the STOREHOST of our records and the address in offset message ids.
 	storeHost netip.AddrPort
 
@@ -133,12 +139,15 @@ func New(cfg Config, logger *slog.Logger) (*Broker, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Write the tables once so a fresh store has its files, as Apache does at start.
-	if err := topics.Persist(); err != nil {
-		return nil, err
-	}
-	if err := subs.Persist(); err != nil {
-		return nil, err
+	// Write the tables once so a fresh store has its files, as Apache does at start. On a
+	// full disk the broker still starts (read-only: the store refuses appends) with what it
+	// loaded; the next change writes them again.
+	for _, persist := range []func() error{topics.Persist, subs.Persist} {
+		if err := persist(); store.NoSpace(err) {
+			log.Error("disk full: metadata not rewritten at start", "err", err)
+		} else if err != nil {
+			return nil, err
+		}
 	}
 	b := &Broker{
 		cfg:          cfg,
@@ -186,15 +195,31 @@ func New(cfg Config, logger *slog.Logger) (*Broker, error) {
 		ms.Close()
 		return nil, err
 	}
+	if err := b.initSecurity(); err != nil {
+		ms.Close()
+		return nil, err
+	}
 	idle := time.Duration(cfg.ServerChannelMaxIdleTimeSeconds) * time.Second
 	if idle <= 0 {
 		idle = -1
 	}
-	b.server = remoting.NewServer(remoting.ServerConfig{Logger: logger, IdleTimeout: idle, MaxConnections: cfg.MaxConnections})
+	stls, smode, err := cfg.serverTLS()
+	if err != nil {
+		ms.Close()
+		return nil, err
+	}
+	ctls, err := cfg.clientTLS()
+	if err != nil {
+		ms.Close()
+		return nil, err
+	}
+	b.server = remoting.NewServer(remoting.ServerConfig{Logger: logger, IdleTimeout: idle, MaxConnections: cfg.MaxConnections, TLS: stls, TLSMode: smode})
 	b.server.OnClose(b.connClosed)
 	b.client = remoting.NewClient(remoting.ClientConfig{
 		Logger:      logger,
 		DialTimeout: time.Duration(cfg.ConnectTimeoutMillis) * time.Millisecond,
+		Credentials: cfg.credentials(),
+		TLS:         ctls,
 	})
 	timeout := time.Duration(cfg.RegisterBrokerTimeoutMills) * time.Millisecond
 	if timeout <= 0 {
@@ -204,9 +229,7 @@ func New(cfg Config, logger *slog.Logger) (*Broker, error) {
 	topics.SetOnChange(b.reg.Trigger)
 	b.reg.onRegistered = b.learnMaster
 	b.makePools()
-	b.registerProcessors()
-	b.registerStoreProcessors()
-	b.registerMQProcessors()
+	b.registerHandlers()
 	return b, nil
 }
 
@@ -223,17 +246,6 @@ func (b *Broker) makePools() {
 	b.pools[PoolConsumerManage] = mk("consumer-manage", c.ConsumerManageThreadPoolNums, c.ConsumerManagerThreadPoolQueueCapacity)
 	b.pools[PoolEndTransaction] = mk("end-transaction", c.EndTransactionThreadPoolNums, c.EndTransactionPoolQueueCapacity)
 	b.pools[PoolAdmin] = mk("admin", c.AdminBrokerThreadPoolNums, c.AdminBrokerThreadPoolQueueCapacity)
-}
-
-// Handle registers h for code on pool, replacing any earlier handler. It is the seam the
-// store-backed processors (send, pull, query, offsets by time) plug into; call it before
-// Serve (it also works while serving).
-func (b *Broker) Handle(code protocol.RequestCode, pool Pool, h remoting.Handler) {
-	b.server.Handle(int16(code), h, remoting.WithPool(b.pools[pool]))
-}
-
-func (b *Broker) handleFunc(code protocol.RequestCode, pool Pool, f func(context.Context, *remoting.Conn, *remoting.Command) *remoting.Command) {
-	b.Handle(code, pool, remoting.HandlerFunc(f))
 }
 
 // SetQueueStore plugs in the message store's queue offsets; call it before Serve.
@@ -377,9 +389,16 @@ func (b *Broker) Start(ctx context.Context) error {
 		b.wg.Go(func() { b.hold.run(b.ctx) })
 	}
 	b.wg.Go(func() { every(b.ctx, time.Second, time.Second, b.stats.sample) })
+	if b.acl != nil {
+		b.wg.Go(func() { b.acl.Run(b.ctx, 0) })
+	}
 	b.wg.Go(func() { every(b.ctx, statsWindows[0].every, statsWindows[0].every, b.items.sample) })
 	b.log.Info("broker started", "cluster", b.conf().BrokerClusterName, "id", b.conf().BrokerID,
 		"role", b.conf().BrokerRole, "namesrv", b.conf().NamesrvAddr, "store", b.conf().StorePathRootDir)
+	if b.ms.DiskFull() {
+		b.log.Error("disk full: the broker started read-only; sends are refused (SERVICE_NOT_AVAILABLE) until space is freed",
+			"store", b.conf().StorePathRootDir, "diskSpaceWarningLevelRatio", b.conf().DiskSpaceWarningLevelRatio)
+	}
 	return nil
 }
 
@@ -468,6 +487,9 @@ func (b *Broker) shutdown() {
 		errs = append(errs, fmt.Errorf("broker: close store: %w", err))
 	}
 	b.client.Close()
+	if err := b.audit.Close(); err != nil {
+		errs = append(errs, err)
+	}
 	b.shutErr = errors.Join(errs...)
 	b.log.Info("broker shut down")
 }

@@ -212,9 +212,42 @@ type BrokerConfig struct {
 	// TransactionCheckInterval is the check service period in ms (30000).
 	TransactionCheckInterval int64 `prop:"transactionCheckInterval"`
 
-	// AclEnable would turn on ACL v1 (plain_acl.yml) checks; mq does not enforce ACL yet, so
-	// Validate refuses true rather than run an open broker that looks protected (false).
+	// AclEnable checks every request against the plain ACL accounts in AclConfigFile
+	// (false).
 	AclEnable bool `prop:"aclEnable"`
+	// AclConfigFile is the plain_acl.yml accounts file (default: plain_acl.yml beside the
+	// broker.properties Load read; a relative path is relative to that file's directory).
+	AclConfigFile string `prop:"aclConfigFile"`
+	// AccessKey signs the broker's own requests (registration, slave sync) when the
+	// nameservers or the master check ACL (empty: unsigned).
+	AccessKey string `prop:"accessKey"`
+	// SecretKey is AccessKey's secret; GET_BROKER_CONFIG never shows it.
+	SecretKey string `prop:"secretKey"`
+	// AuditLogPath is a file that gets one JSON line per admin or config request (empty: off).
+	AuditLogPath string `prop:"auditLogPath"`
+	// TlsServerMode is TLS on the remoting port: disabled, permissive (TLS and plain on one
+	// port) or enforcing (TLS only) (default disabled).
+	TlsServerMode string `prop:"tlsServerMode"`
+	// TlsServerCertPath is the server's PEM certificate chain.
+	TlsServerCertPath string `prop:"tlsServerCertPath"`
+	// TlsServerKeyPath is the server's PEM private key (unencrypted).
+	TlsServerKeyPath string `prop:"tlsServerKeyPath"`
+	// TlsServerKeyPassword would decrypt an encrypted key; not supported (must be empty).
+	TlsServerKeyPassword string `prop:"tlsServerKeyPassword"`
+	// TlsServerNeedClientAuth says whether clients must present a certificate: none,
+	// optional or require (default none).
+	TlsServerNeedClientAuth string `prop:"tlsServerNeedClientAuth"`
+	// TlsServerTrustCertPath is the CA file client certificates are checked against.
+	TlsServerTrustCertPath string `prop:"tlsServerTrustCertPath"`
+	// TlsEnable makes the broker's own connections (nameservers, master) use TLS (false).
+	TlsEnable bool `prop:"tlsEnable"`
+	// TlsClientTrustCertPath is the CA file that verifies servers when TlsEnable (empty: not
+	// verified, as Apache's default test mode).
+	TlsClientTrustCertPath string `prop:"tlsClientTrustCertPath"`
+	// TlsClientCertPath is the broker's client certificate, for servers that require one.
+	TlsClientCertPath string `prop:"tlsClientCertPath"`
+	// TlsClientKeyPath is the key of TlsClientCertPath.
+	TlsClientKeyPath string `prop:"tlsClientKeyPath"`
 	// StoreReplyMessageEnable stores reply messages as well as pushing them to the requester.
 	StoreReplyMessageEnable  bool `prop:"storeReplyMessageEnable"`
 	UseServerSideResetOffset bool `prop:"useServerSideResetOffset"`
@@ -574,6 +607,9 @@ func (c Config) Properties() string {
 		if e.Key == "mapedFileSizeCommitLog" || e.Key == "mapedFileSizeConsumeQueue" {
 			continue
 		}
+		if e.Key == "secretKey" || e.Key == "tlsServerKeyPassword" { // never shown to GET_BROKER_CONFIG
+			continue
+		}
 		out = append(out, e)
 	}
 	return props.Format(out)
@@ -673,8 +709,8 @@ func (c Config) Validate() error {
 	if c.BrokerName == "" {
 		bad("brokerName is empty")
 	}
-	if c.AclEnable {
-		bad("aclEnable=true: mq does not enforce ACL yet (requests would not be checked)")
+	if c.AclEnable && c.AclConfigFile == "" {
+		bad("aclEnable=true needs aclConfigFile")
 	}
 	if c.BrokerClusterName == "" {
 		bad("brokerClusterName is empty")

@@ -156,8 +156,39 @@ warmMapedFileEnable writeBufferHighWaterMark writeBufferLowWaterMark writeWithou
 const apacheIgnoredPathKeys = "storePathConsumeQueue storePathConsumerQueue storePathIndex storeCheckpoint abortFile " +
 	"checkTransactionMessageEnable"
 
+// inertKeys are keys Config has fields for, so that existing files load and GET_BROKER_CONFIG
+// lists them as set, but which change nothing in mq: Java's extra thread pools and their
+// queues, Netty server and client tuning, rocketmqHome, fast-failure and wait-time knobs, retention and flush fine
+// tuning the store does its own way, DLedger and controller replicas. TestInertKeysAreInert
+// keeps the list true: a field read anywhere in the module must leave it, a field read nowhere
+// must join it.
+const inertKeys = `
+putMessageFutureThreadPoolNums litePullMessageThreadPoolNums processReplyMessageThreadPoolNums
+putThreadPoolQueueCapacity litePullThreadPoolQueueCapacity replyThreadPoolQueueCapacity
+flushConsumerOffsetHistoryInterval fetchNameSrvAddrByDnsLookup highSpeedMode
+disableConsumeIfConsumerReadSlowly consumerFallbehindThreshold brokerFastFailureEnable
+waitTimeMillsInSendQueue waitTimeMillsInPullQueue waitTimeMillsInHeartbeatQueue
+waitTimeMillsInTransactionQueue enableCalcFilterBitMap filterSupportRetry compressedRegister
+forceRegister useServerSideResetOffset subscriptionExpiredTimeout enableDetailStat controllerAddr
+sendHeartbeatTimeoutMillis brokerHeartbeatInterval brokerNotActiveTimeoutMillis
+commitIntervalCommitLog flushCommitLogTimed flushConsumeQueueLeastPages
+flushConsumeQueueThoroughInterval deleteCommitLogFilesInterval deleteConsumeQueueFilesInterval
+destroyMapedFileIntervalForcibly redeleteHangedFileInterval cleanFileForciblyEnable
+diskSpaceCleanForciblyRatio maxTransferBytesOnMessageInDisk maxTransferCountOnMessageInDisk
+messageIndexSafe flushDelayOffsetInterval warmMapedFileEnable offsetCheckInSlave duplicationEnable
+osPageCacheBusyTimeOutMills transientStorePoolEnable transientStorePoolSize
+fastFailIfNoBufferInStorePool dLegerGroup dLegerPeers dLegerSelfId totalReplicas inSyncReplicas
+minInSyncReplicas allAckInSyncStateSet enableAutoInSyncReplicas clientWorkerThreads
+clientCallbackExecutorThreads clientOnewaySemaphoreValue clientAsyncSemaphoreValue
+channelNotActiveInterval clientChannelMaxIdleTimeSeconds clientSocketSndBufSize
+clientSocketRcvBufSize clientPooledByteBufAllocatorEnable clientCloseSocketIfTimeout useTLS
+serverWorkerThreads serverCallbackExecutorThreads serverSelectorThreads serverOnewaySemaphoreValue
+serverAsyncSemaphoreValue serverSocketSndBufSize serverSocketRcvBufSize
+serverPooledByteBufAllocatorEnable useEpollNativeSelector rocketmqHome
+`
+
 // ignorableKeys returns the keys a broker.conf may carry that mq accepts without effect:
-// Apache's keys that Config has no field for.
+// Apache's keys that Config has no field for, and the inert ones it has.
 var ignorableKeys = sync.OnceValue(func() map[string]bool {
 	have := map[string]bool{}
 	for _, k := range props.Keys(&Config{}) {
@@ -168,6 +199,9 @@ var ignorableKeys = sync.OnceValue(func() map[string]bool {
 		if !have[k] {
 			out[k] = true
 		}
+	}
+	for _, k := range strings.Fields(inertKeys) {
+		out[k] = true
 	}
 	return out
 })

@@ -19,6 +19,17 @@ import (
 func LoadFile(path string, cfg *Config) (props.Report, error) {
 	rep, err := props.DecodeFile(path, cfg, ignorableKeys())
 	cfg.File = path
+	if abs, aerr := filepath.Abs(path); aerr == nil {
+		cfg.File = abs // UPDATE_BROKER_CONFIG rewrites it, whatever the working directory then
+	}
+	// The ACL accounts file defaults to plain_acl.yml beside the broker's file; a relative
+	// path is relative to that file's directory.
+	switch {
+	case cfg.AclConfigFile == "":
+		cfg.AclConfigFile = filepath.Join(filepath.Dir(cfg.File), "plain_acl.yml")
+	case !filepath.IsAbs(cfg.AclConfigFile):
+		cfg.AclConfigFile = filepath.Join(filepath.Dir(cfg.File), cfg.AclConfigFile)
+	}
 	// The 4.0-4.3 spellings set the sizes Validate names by their new keys.
 	for old, cur := range map[string]string{
 		"mapedFileSizeCommitLog":    "mappedFileSizeCommitLog",

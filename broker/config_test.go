@@ -169,7 +169,7 @@ func TestValidate(t *testing.T) {
 		{"cqSize=odd", func(c *Config) { c.MappedFileSizeConsumeQueue = 30 }, "multiple of 20"},
 		{"perm=8", func(c *Config) { c.BrokerPermission = 8 }, "brokerPermission"},
 		{"dledger=on", func(c *Config) { c.EnableDLegerCommitLog = true }, "DLedger is not supported"},
-		{"acl=on", func(c *Config) { c.AclEnable = true }, "does not enforce ACL"},
+		{"acl=on,nofile", func(c *Config) { c.AclEnable = true }, "aclEnable=true needs aclConfigFile"},
 		{"traceTopic=bad", func(c *Config) { c.MsgTraceTopicName = "a b" }, "msgTraceTopicName"},
 	}
 	for _, tt := range tests {

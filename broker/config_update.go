@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mq-project/mq/broker/acl"
 	"github.com/mq-project/mq/internal/props"
 	"github.com/mq-project/mq/protocol"
 	"github.com/mq-project/mq/remoting"
@@ -43,10 +44,15 @@ var refusedUpdateKeys = func() map[string]string {
 		"dLegerPeers dLegerSelfId enableControllerMode controllerAddr")
 	add("an address or port: a change would redirect the broker or its clients", "listenPort haListenPort bindAddress "+
 		"brokerIP1 brokerIP2 namesrvAddr haMasterAddress fetchNamesrvAddrByAddressServer fetchNameSrvAddrByDnsLookup "+
-		"rmqAddressServerDomain rmqAddressServerSubGroup metricsPromExporterHost metricsPromExporterPort useTLS")
+		"rmqAddressServerDomain rmqAddressServerSubGroup metricsExporterType metricsPromExporterHost metricsPromExporterPort useTLS")
 	add("the geometry of the existing store", "mappedFileSizeCommitLog mappedFileSizeConsumeQueue "+
 		"mapedFileSizeCommitLog mapedFileSizeConsumeQueue")
 	add("a security switch", "aclEnable authenticationEnabled authorizationEnabled")
+	for k := range acl.StartOnlyKeys { // credentials, TLS material, audit log: read at start
+		if _, ok := m[k]; !ok {
+			m[k] = "a security setting, read at start"
+		}
+	}
 	return m
 }()
 

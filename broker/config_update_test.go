@@ -63,7 +63,7 @@ func TestUpdateBrokerConfigCannotRedirect(t *testing.T) {
 	for _, key := range []string{
 		"storePathRootDir", "storePathCommitLog", "storePathConsumeQueue", "storePathIndex", "storeCheckpoint", "abortFile",
 		"brokerName", "brokerClusterName", "brokerId", "brokerRole", "listenPort", "haListenPort", "brokerIP1",
-		"namesrvAddr", "haMasterAddress", "aclConfigFile", "kvConfigPath", "configStorePath", "rocketmqHome",
+		"namesrvAddr", "haMasterAddress", "metricsExporterType", "aclConfigFile", "kvConfigPath", "configStorePath", "rocketmqHome",
 		"brokerConfigPath", "configBlackList", "mappedFileSizeCommitLog", "aclEnable", "deleteWhen",
 	} {
 		body := "brokerPermission=4\n" + key + "=" + evil + "\n"

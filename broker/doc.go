@@ -31,6 +31,15 @@
 // fastRemotingServer, used by Java clients with vipChannelEnabled) when listenPort > 2 and
 // the main listener has that port; a busy port is logged, not fatal. VIPAddr reports it.
 //
+// # Handler table and ACL
+//
+// Every request code the broker serves is one row of handlers (handlers.go): code, worker
+// pool, handler, and the right it needs when aclEnable=true (acl_rights.go: PUB on the
+// topic for sends, SUB on group and topic for pulls, offsets and heartbeats, admin for
+// anything that changes the broker). Each handler runs behind guard, which checks the
+// request against broker/acl's accounts and writes the audit log; a code registered without
+// a right (Handle, handleFunc) is refused while ACL is on.
+//
 // # Nameserver registration
 //
 //	start ──► REGISTER_BROKER ──► +10 s ──► every registerNameServerPeriod (30 s, 10..60 s)

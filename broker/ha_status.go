@@ -7,11 +7,6 @@ import (
 	"github.com/mq-project/mq/remoting"
 )
 
-// registerHAProcessors registers GET_BROKER_HA_STATUS.
-func (b *Broker) registerHAProcessors() {
-	b.handleFunc(protocol.GetBrokerHAStatus, PoolAdmin, b.haStatus)
-}
-
 // haStatus answers GET_BROKER_HA_STATUS (907) with Apache 5's HARuntimeInfo
 // (DefaultHAService#getRuntimeInfo).
 func (b *Broker) haStatus(_ context.Context, _ *remoting.Conn, req *remoting.Command) *remoting.Command {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/mq-project/mq/broker/txn"
 	"github.com/mq-project/mq/internal/promexport"
 )
 
@@ -107,6 +108,7 @@ type brokerCollector struct {
 	msgIn, bytesIn, msgOut, bytesOut, lag, queueLag                      *prometheus.Desc
 	flushBehind, dispatchBehind, replBehind, diskRatio, conns, producers *prometheus.Desc
 	consumers, holds, delayBacklog, watermark, putLatency, commitLogMax  *prometheus.Desc
+	halfBacklog                                                          *prometheus.Desc
 }
 
 func newBrokerCollector(b *Broker) *brokerCollector {
@@ -135,6 +137,7 @@ func newBrokerCollector(b *Broker) *brokerCollector {
 		watermark:      d("rocketmq_processor_watermark", "Requests waiting for a worker, per pool.", "processor"),
 		putLatency:     d("mq_put_latency_seconds", "Time to append a message to the CommitLog (without the flush or slave wait)."),
 		commitLogMax:   d("mq_commitlog_max_offset_bytes", "End of the CommitLog."),
+		halfBacklog:    d("mq_half_backlog_messages", "Transaction half messages the check service has not passed yet."),
 	}
 }
 
@@ -218,6 +221,10 @@ func (c *brokerCollector) Collect(ch chan<- prometheus.Metric) {
 			level := int32(i + 1)
 			gauge(c.delayBacklog, float64(max(b.ms.MaxOffset(TopicSchedule, level-1)-offs[level], 0)), strconv.Itoa(int(level)))
 		}
+	}
+	if !b.isSlave() {
+		done, _ := b.offsets.Query(txn.SysGroup, txn.HalfTopic, 0)
+		gauge(c.halfBacklog, float64(max(b.ms.MaxOffset(txn.HalfTopic, 0)-done, 0)))
 	}
 	for p, name := range map[Pool]string{PoolSend: "send", PoolPull: "pull", PoolQuery: "query", PoolAdmin: "admin"} {
 		gauge(c.watermark, float64(b.pools[p].Queued()), name)

@@ -9,30 +9,6 @@ import (
 	"github.com/mq-project/mq/remoting"
 )
 
-// registerProcessors installs the processors that need no message store.
-func (b *Broker) registerProcessors() {
-	b.handleFunc(protocol.HeartBeat, PoolHeartbeat, b.heartbeat)
-	b.handleFunc(protocol.UnregisterClient, PoolClientManage, b.unregisterClient)
-	b.handleFunc(protocol.GetConsumerListByGroup, PoolClientManage, b.consumerListByGroup)
-	b.handleFunc(protocol.QueryConsumerOffset, PoolConsumerManage, b.queryConsumerOffset)
-	b.handleFunc(protocol.UpdateConsumerOffset, PoolConsumerManage, b.updateConsumerOffset)
-
-	b.handleFunc(protocol.UpdateAndCreateTopic, PoolAdmin, b.updateAndCreateTopic)
-	b.handleFunc(protocol.DeleteTopicInBroker, PoolAdmin, b.deleteTopic)
-	b.handleFunc(protocol.GetAllTopicConfig, PoolAdmin, b.allTopicConfig)
-	b.handleFunc(protocol.GetTopicConfig, PoolAdmin, b.topicConfig)
-	b.handleFunc(protocol.UpdateAndCreateSubscriptionGroup, PoolAdmin, b.updateSubscriptionGroup)
-	b.handleFunc(protocol.GetAllSubscriptionGroupConfig, PoolAdmin, b.allSubscriptionGroups)
-	b.handleFunc(protocol.GetSubscriptionGroupConfig, PoolAdmin, b.subscriptionGroup)
-	b.handleFunc(protocol.DeleteSubscriptionGroup, PoolAdmin, b.deleteSubscriptionGroup)
-	b.handleFunc(protocol.GetBrokerConfig, PoolAdmin, b.brokerConfig)
-	b.handleFunc(protocol.GetAllConsumerOffset, PoolAdmin, b.allConsumerOffsets)
-	b.handleFunc(protocol.GetProducerConnectionList, PoolAdmin, b.producerConnections)
-	b.handleFunc(protocol.GetConsumerConnectionList, PoolAdmin, b.consumerConnections)
-	b.registerRelayProcessors()
-	b.registerHAProcessors()
-}
-
 // decodeHeader decodes req's extFields into h, or returns the SYSTEM_ERROR response Apache
 // gives for a missing or bad field.
 func decodeHeader(req *remoting.Command, h any) *remoting.Command {

@@ -20,20 +20,6 @@ const (
 	callClientTimeout = 10 * time.Second // AdminBrokerProcessor#callConsumer
 )
 
-// registerRelayProcessors installs request-reply, offset reset, the requests the broker
-// relays to a client (running info, consume directly) and the group/topic lookups.
-func (b *Broker) registerRelayProcessors() {
-	b.handleFunc(protocol.SendReplyMessage, PoolSend, b.sendReplyMessage)
-	b.handleFunc(protocol.SendReplyMessageV2, PoolSend, b.sendReplyMessage)
-	b.handleFunc(protocol.InvokeBrokerToResetOffset, PoolAdmin, b.resetOffset)
-	b.handleFunc(protocol.GetConsumerRunningInfo, PoolAdmin, b.consumerRunningInfo)
-	b.handleFunc(protocol.ConsumeMessageDirectly, PoolAdmin, b.consumeMessageDirectly)
-	b.handleFunc(protocol.QueryTopicConsumeByWho, PoolAdmin, b.topicConsumeByWho)
-	b.handleFunc(protocol.QueryTopicsByConsumer, PoolAdmin, b.topicsByConsumer)
-	b.handleFunc(protocol.CloneGroupOffset, PoolAdmin, b.cloneGroupOffset)
-	b.handleFunc(protocol.GetBrokerConsumeStats, PoolAdmin, b.brokerConsumeStats)
-}
-
 // sendReplyMessage handles SEND_REPLY_MESSAGE (324) and SEND_REPLY_MESSAGE_V2 (325)
 // (ReplyMessageProcessor, §5.12, trap §7.31): the reply is pushed with
 // PUSH_REPLY_MESSAGE_TO_CLIENT (326) on the connection of the producer whose client id is

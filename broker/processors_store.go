@@ -14,34 +14,6 @@ import (
 	"github.com/mq-project/mq/store"
 )
 
-// registerStoreProcessors installs the processors backed by the message store.
-func (b *Broker) registerStoreProcessors() {
-	b.handleFunc(protocol.SendMessage, PoolSend, b.sendMessage)
-	b.handleFunc(protocol.SendMessageV2, PoolSend, b.sendMessage)
-	b.handleFunc(protocol.SendBatchMessage, PoolSend, b.sendMessage)
-	b.handleFunc(protocol.ConsumerSendMsgBack, PoolSend, b.consumerSendMsgBack)
-	b.handleFunc(protocol.PullMessage, PoolPull, b.pullMessage)
-	b.handleFunc(protocol.LitePullMessage, PoolPull, b.pullMessage)
-
-	b.handleFunc(protocol.QueryMessage, PoolQuery, b.queryMessage)
-	b.handleFunc(protocol.ViewMessageByID, PoolQuery, b.viewMessageByID)
-
-	b.handleFunc(protocol.GetMaxOffset, PoolConsumerManage, b.getMaxOffset)
-	b.handleFunc(protocol.GetMinOffset, PoolConsumerManage, b.getMinOffset)
-	b.handleFunc(protocol.SearchOffsetByTimestamp, PoolConsumerManage, b.searchOffsetByTimestamp)
-	b.handleFunc(protocol.GetEarliestMsgStoreTime, PoolConsumerManage, b.earliestMsgStoreTime)
-
-	b.handleFunc(protocol.LockBatchMQ, PoolConsumerManage, b.lockBatchMQ)
-	b.handleFunc(protocol.UnlockBatchMQ, PoolConsumerManage, b.unlockBatchMQ)
-
-	b.handleFunc(protocol.GetBrokerRuntimeInfo, PoolAdmin, b.brokerRuntimeInfo)
-	b.handleFunc(protocol.ViewBrokerStatsData, PoolAdmin, b.viewBrokerStatsData)
-	b.handleFunc(protocol.GetTopicStatsInfo, PoolAdmin, b.topicStatsInfo)
-	b.handleFunc(protocol.GetConsumeStats, PoolAdmin, b.consumeStats)
-	b.handleFunc(protocol.GetAllDelayOffset, PoolAdmin, b.allDelayOffset)
-	b.handleFunc(protocol.UpdateBrokerConfig, PoolAdmin, b.updateBrokerConfig)
-}
-
 func offsetResponse(req *remoting.Command, off int64) *remoting.Command {
 	resp := success(req)
 	resp.ExtFields = protocol.EncodeHeader(&protocol.OffsetResponseHeader{Offset: off})
@@ -154,8 +126,7 @@ func (b *Broker) viewMessageByID(_ context.Context, _ *remoting.Conn, req *remot
 		return errorResponse(req, protocol.SystemError, "can not find message by the offset, "+strconv.FormatInt(h.Offset, 10))
 	}
 	resp := success(req)
-	resp.Body = append([]byte(nil), rec.Stored...)
-	rec.Release()
+	resp.SetBodyParts([][]byte{rec.Stored}, rec.Release) // written from the mapping
 	return resp
 }
 
@@ -284,6 +255,8 @@ func (b *Broker) brokerRuntimeInfo(_ context.Context, _ *remoting.Conn, req *rem
 	t["earliestMessageTimeStamp"] = i64(b.earliestCommitLogTime())
 	b.measuredRuntimeInfo(t)
 	t["remainHowManyDataToFlush"] = i64(b.ms.CommitLogMaxOffset() - b.ms.FlushedOffset())
+	// mq's own key: true while the disk is above diskSpaceWarningLevelRatio (read-only).
+	t["diskFull"] = strconv.FormatBool(b.ms.DiskFull())
 	if b.ms.SyncFlush() { // mq's own keys: how well the SYNC_FLUSH group commit groups
 		rounds, served := b.ms.GroupCommitStats()
 		t["groupCommitRounds"], t["groupCommitWaits"] = i64(rounds), i64(served)

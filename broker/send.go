@@ -85,6 +85,10 @@ func (b *Broker) checkSend(h *protocol.SendMessageRequestHeader) (protocol.Topic
 		return protocol.TopicConfig{}, refuse(protocol.NoPermission, "Sending message to topic[%s] is forbidden.", h.Topic)
 	}
 	tc, ok := b.topics.Get(h.Topic)
+	if !ok && b.ms.DiskFull() {
+		// Keep what is left of the disk for the metadata of what exists (offsets, groups).
+		return tc, refuse(protocol.ServiceNotAvailable, "disk full: topic[%s] not created", h.Topic)
+	}
 	if !ok {
 		var err error
 		if strings.HasPrefix(h.Topic, RetryGroupTopicPrefix) {
@@ -107,10 +111,10 @@ func (b *Broker) checkSend(h *protocol.SendMessageRequestHeader) (protocol.Topic
 			if errors.Is(err, ErrTopicNotExist) {
 				return tc, refuse(protocol.TopicNotExist, "topic[%s] not exist, apply first please!", h.Topic)
 			}
-			if tc.TopicName == "" {
-				return tc, refuse(protocol.SystemError, "create topic %s: %v", h.Topic, err)
-			}
-			b.log.Error("persist auto-created topic", "topic", h.Topic, "err", err)
+			// Not durable (topics.json could not be written): the message is not stored,
+			// as a restart would not know its topic. 14 makes the client try another broker.
+			b.log.Error("auto-create topic", "topic", h.Topic, "err", err)
+			return tc, refuse(protocol.ServiceNotAvailable, "create topic %s failed, message not stored: %v", h.Topic, err)
 		}
 	}
 	if tc.Perm&protocol.PermWrite == 0 {

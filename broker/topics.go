@@ -276,12 +276,33 @@ func (m *TopicConfigManager) Update(tc protocol.TopicConfig) error {
 	m.mu.Lock()
 	old, existed := m.table[tc.TopicName]
 	m.table[tc.TopicName] = tc
-	nextVersion(&m.version, time.Now())
-	err := m.persistLocked()
+	if err := m.commitLocked(tc.TopicName, old, existed); err != nil {
+		m.mu.Unlock()
+		return err
+	}
 	m.mu.Unlock()
 	m.log.Info("topic updated", "topic", tc.TopicName, "created", !existed, "old", old, "new", tc)
 	m.changed()
-	return err
+	return nil
+}
+
+// commitLocked bumps the version and writes topics.json after topic was set in the table;
+// when the write fails the change is undone (old, or no entry when !existed), so nothing
+// that is not durable is ever served. The caller holds m.mu.
+func (m *TopicConfigManager) commitLocked(topic string, old protocol.TopicConfig, existed bool) error {
+	version := m.version
+	nextVersion(&m.version, time.Now())
+	err := m.persistLocked()
+	if err == nil {
+		return nil
+	}
+	m.version = version
+	if existed {
+		m.table[topic] = old
+	} else {
+		delete(m.table, topic)
+	}
+	return fmt.Errorf("topic %s not changed: %w", topic, err)
 }
 
 // Delete removes a topic (DELETE_TOPIC_IN_BROKER); system topics are refused. Deleting an
@@ -305,7 +326,8 @@ func (m *TopicConfigManager) Delete(topic string) error {
 }
 
 // CreateIfAbsent adds tc unless a topic of that name exists, and returns the config in the
-// table and whether it was created (TopicConfigManager#createTopicIfAbsent and
+// table and whether it was created; a new topic is in topics.json (fsynced) before it is
+// returned, or it is not created and the write's error is returned (TopicConfigManager#createTopicIfAbsent and
 // createTopicInSendMessageBackMethod: used for %RETRY% and %DLQ% topics).
 func (m *TopicConfigManager) CreateIfAbsent(tc protocol.TopicConfig) (protocol.TopicConfig, bool, error) {
 	if err := ValidateTopic(tc.TopicName); err != nil {
@@ -323,19 +345,23 @@ func (m *TopicConfigManager) CreateIfAbsent(tc protocol.TopicConfig) (protocol.T
 		return cur, false, nil
 	}
 	m.table[tc.TopicName] = tc
-	nextVersion(&m.version, time.Now())
-	err := m.persistLocked()
+	if err := m.commitLocked(tc.TopicName, protocol.TopicConfig{}, false); err != nil {
+		m.mu.Unlock()
+		return protocol.TopicConfig{}, false, err
+	}
 	m.mu.Unlock()
 	m.log.Info("topic created", "topic", tc.TopicName, "queues", tc.WriteQueueNums, "perm", tc.Perm)
 	m.changed()
-	return tc, true, err
+	return tc, true, nil
 }
 
 // CreateFromDefault auto-creates topic from defaultTopic the way a send does
 // (TopicConfigManager#createTopicInSendMessageMethod): the default topic must exist and be
 // inheritable; the new topic gets min(clientQueueNums, default's write queues) queues and
 // the default's permission without INHERIT. It returns ErrTopicNotExist when that is not
-// possible. An existing topic is returned as it is.
+// possible. An existing topic is returned as it is. A new topic is in topics.json (fsynced)
+// before it is returned; when that write fails the topic is not created and the error is
+// returned, so a send is never acknowledged for a topic a restart would not know.
 func (m *TopicConfigManager) CreateFromDefault(topic, defaultTopic string, clientQueueNums, sysFlag int32) (protocol.TopicConfig, bool, error) {
 	if err := ValidateTopic(topic); err != nil {
 		return protocol.TopicConfig{}, false, err
@@ -365,10 +391,12 @@ func (m *TopicConfigManager) CreateFromDefault(topic, defaultTopic string, clien
 	tc.TopicSysFlag = sysFlag
 	tc.TopicFilterType = def.TopicFilterType
 	m.table[topic] = tc
-	nextVersion(&m.version, time.Now())
-	err := m.persistLocked()
+	if err := m.commitLocked(topic, protocol.TopicConfig{}, false); err != nil {
+		m.mu.Unlock()
+		return protocol.TopicConfig{}, false, err
+	}
 	m.mu.Unlock()
 	m.log.Info("topic auto-created", "topic", topic, "default", defaultTopic, "queues", q)
 	m.changed()
-	return tc, true, err
+	return tc, true, nil
 }

@@ -51,6 +51,28 @@ type Config struct {
 	// SupportActingMaster lets a route name the lowest slave as master when the master is gone
 	// and the broker enabled acting master (default false).
 	SupportActingMaster bool `prop:"supportActingMaster"`
+	// AclEnable makes the write requests (broker registration, KV, config, write perms,
+	// topic deletion) need an admin account of AclConfigFile; routes stay readable (false).
+	AclEnable bool `prop:"aclEnable"`
+	// AclConfigFile is the plain_acl.yml accounts file (default: plain_acl.yml beside
+	// namesrv.properties; relative paths are relative to it).
+	AclConfigFile string `prop:"aclConfigFile"`
+	// AuditLogPath is a file that gets one JSON line per write or config request (empty: off).
+	AuditLogPath string `prop:"auditLogPath"`
+	// TlsServerMode is TLS on the remoting port: disabled, permissive (TLS and plain on one
+	// port) or enforcing (TLS only) (default disabled).
+	TlsServerMode string `prop:"tlsServerMode"`
+	// TlsServerCertPath is the server's PEM certificate chain.
+	TlsServerCertPath string `prop:"tlsServerCertPath"`
+	// TlsServerKeyPath is the server's PEM private key (unencrypted).
+	TlsServerKeyPath string `prop:"tlsServerKeyPath"`
+	// TlsServerKeyPassword would decrypt an encrypted key; not supported (must be empty).
+	TlsServerKeyPassword string `prop:"tlsServerKeyPassword"`
+	// TlsServerNeedClientAuth says whether clients must present a certificate: none,
+	// optional or require (default none).
+	TlsServerNeedClientAuth string `prop:"tlsServerNeedClientAuth"`
+	// TlsServerTrustCertPath is the CA file client certificates are checked against.
+	TlsServerTrustCertPath string `prop:"tlsServerTrustCertPath"`
 	// EnableAllTopicList allows GET_ALL_TOPIC_LIST_FROM_NAMESERVER (default true).
 	EnableAllTopicList bool `prop:"enableAllTopicList"`
 	// EnableTopicList allows GET_TOPICS_BY_CLUSTER and the unit topic lists (default true).

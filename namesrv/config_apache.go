@@ -39,8 +39,21 @@ unRegisterBrokerQueueCapacity useEpollNativeSelector useTLS waitSecondsForServic
 writeBufferHighWaterMark writeBufferLowWaterMark
 `
 
+// inertKeys are keys Config has fields for, so that existing files load and
+// GET_NAMESRV_CONFIG lists them, but which change nothing in mq (Java's and Netty's tuning,
+// informational keys). TestInertKeysAreInert keeps the list true.
+const inertKeys = `
+rocketmqHome productEnvName clusterTest unRegisterBrokerQueueCapacity notifyMinBrokerIdChanged
+enableControllerInNamesrv needWaitForService waitSecondsForService serverWorkerThreads
+serverCallbackExecutorThreads serverSelectorThreads serverOnewaySemaphoreValue
+serverAsyncSemaphoreValue serverSocketSndBufSize serverSocketRcvBufSize writeBufferHighWaterMark
+writeBufferLowWaterMark serverSocketBacklog serverNettyWorkerGroupEnable
+serverPooledByteBufAllocatorEnable enableShutdownGracefully shutdownWaitTimeSeconds
+useEpollNativeSelector
+`
+
 // ignorableKeys returns the keys a namesrv.conf may carry that mq accepts without effect:
-// Apache's keys that Config has no field for.
+// Apache's keys that Config has no field for, and the inert ones it has.
 var ignorableKeys = sync.OnceValue(func() map[string]bool {
 	have := map[string]bool{}
 	for _, k := range props.Keys(&Config{}) {
@@ -51,6 +64,9 @@ var ignorableKeys = sync.OnceValue(func() map[string]bool {
 		if !have[k] {
 			out[k] = true
 		}
+	}
+	for _, k := range strings.Fields(inertKeys) {
+		out[k] = true
 	}
 	return out
 })

@@ -4,10 +4,12 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/mq-project/mq/internal/props"
 	"github.com/mq-project/mq/protocol"
 )
 
@@ -29,7 +31,7 @@ func TestLoadApacheNamesrvConf(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if w := rep.WarningLines(); len(w) != 1 || !strings.HasSuffix(w[0], "accepted and ignored (mq does not implement them): clientWorkerThreads, controllerDLegerGroup") {
+	if w := rep.WarningLines(); len(w) != 1 || !strings.HasSuffix(w[0], "accepted and ignored (mq does not implement them): clientWorkerThreads, enableControllerInNamesrv, controllerDLegerGroup") {
 		t.Fatalf("warnings %q", w)
 	}
 	if cfg.ListenPort != 19876 || !cfg.OrderMessageEnable {
@@ -60,7 +62,7 @@ func TestUpdateNamesrvConfigCannotRedirect(t *testing.T) {
 	cfg := testConfig(t)
 	s, addr := startServer(t, cfg)
 	c := newClient(t)
-	for _, key := range []string{"configStorePath", "kvConfigPath", "configBlackList", "rocketmqHome", "listenPort", "bindAddress", "controllerStorePath"} {
+	for _, key := range []string{"configStorePath", "kvConfigPath", "configBlackList", "rocketmqHome", "listenPort", "bindAddress", "controllerStorePath", "metricsExporterType"} {
 		resp := invoke(t, c, addr, protocol.UpdateNamesrvConfig, nil, []byte("enableAllTopicList=false\n"+key+"=/tmp/evil\n"))
 		wantCode(t, resp, protocol.NoPermission)
 		if !strings.Contains(resp.Remark, "Can not update config in black list: "+key) {
@@ -88,5 +90,47 @@ func TestUpdateNamesrvConfigCannotRedirect(t *testing.T) {
 	}
 	if _, err := os.Stat(cfg.ConfigStorePath); !os.IsNotExist(err) {
 		t.Fatalf("a refused update was persisted: %v", err)
+	}
+}
+
+// TestInertKeysAreInert keeps inertKeys true: a key is inert exactly when its field is read
+// (".FieldName") nowhere in the module's non-test code.
+func TestInertKeysAreInert(t *testing.T) {
+	var code strings.Builder
+	err := filepath.WalkDir("..", func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && path != ".." && (d.Name() == "testdata" || strings.HasPrefix(d.Name(), ".")) {
+			return filepath.SkipDir
+		}
+		if !d.IsDir() && strings.HasSuffix(path, ".go") && !strings.HasSuffix(path, "_test.go") {
+			b, err := os.ReadFile(path)
+			code.Write(b)
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inert := map[string]bool{}
+	for _, k := range strings.Fields(inertKeys) {
+		inert[k] = true
+	}
+	fields := props.FieldNames(&Config{})
+	for key, field := range fields {
+		read := regexp.MustCompile(`\.` + field + `\b`).MatchString(code.String())
+		switch {
+		case read && inert[key]:
+			t.Errorf("%s (%s) is read by the code: remove it from inertKeys", key, field)
+		case !read && !inert[key]:
+			t.Errorf("%s (%s) is read nowhere: add it to inertKeys (or use it)", key, field)
+		}
+	}
+	for k := range inert {
+		if _, ok := fields[k]; !ok {
+			t.Errorf("inert key %s has no field", k)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mq-project/mq/broker/acl"
 	"github.com/mq-project/mq/internal/props"
 	"github.com/mq-project/mq/protocol"
 	"github.com/mq-project/mq/remoting"
@@ -261,7 +262,7 @@ var refusedUpdateKeys = func() map[string]bool {
 	m := map[string]bool{}
 	for _, k := range strings.Fields("configBlackList configStorePath kvConfigPath rocketmqHome listenPort bindAddress " +
 		"controllerStorePath controllerDLegerGroup controllerDLegerPeers controllerDLegerSelfId jRaftAddress " +
-		"metricsPromExporterHost metricsPromExporterPort enableControllerInNamesrv useTLS") {
+		"metricsExporterType metricsPromExporterHost metricsPromExporterPort enableControllerInNamesrv useTLS") {
 		m[k] = true
 	}
 	return m
@@ -295,7 +296,7 @@ func (s *Server) updateNamesrvConfig(c *remoting.Conn, req *remoting.Command) *r
 	var refused []string
 	seen := map[string]bool{}
 	for _, e := range entries {
-		if (black[e.Key] || refusedUpdateKeys[e.Key]) && !seen[e.Key] {
+		if (black[e.Key] || refusedUpdateKeys[e.Key] || acl.StartOnlyKeys[e.Key]) && !seen[e.Key] {
 			seen[e.Key] = true
 			refused = append(refused, e.Key)
 		}

@@ -7,8 +7,10 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/mq-project/mq/broker/acl"
 	"github.com/mq-project/mq/internal/promexport"
 	"github.com/mq-project/mq/protocol"
 	"github.com/mq-project/mq/remoting"
@@ -28,6 +30,11 @@ type Server struct {
 
 	cfgMu sync.RWMutex
 	cfg   Config
+
+	acl   *acl.Checker // aclEnable=true (acl.go)
+	audit *acl.Audit   // auditLogPath
+
+	lastRefusal atomic.Int64 // unix nanos of the last refusal warning
 
 	lifeMu   sync.Mutex // guards scanning and shutting, so wg.Go never races wg.Wait
 	scanning bool
@@ -58,6 +65,10 @@ func newServer(cfg Config, logger *slog.Logger, now func() time.Time) (*Server, 
 	if idle == 0 {
 		idle = -1
 	}
+	stls, smode, err := cfg.serverTLS()
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{
 		log:    logger,
 		routes: newRouteTable(cfg),
@@ -69,7 +80,22 @@ func newServer(cfg Config, logger *slog.Logger, now func() time.Time) (*Server, 
 			Logger:         logger,
 			IdleTimeout:    idle,
 			MaxConnections: cfg.MaxConnections,
+			TLS:            stls,
+			TLSMode:        smode,
 		}),
+	}
+	if cfg.AclEnable {
+		if cfg.AclConfigFile == "" {
+			return nil, fmt.Errorf("%w: aclEnable=true needs aclConfigFile", ErrInvalidConfig)
+		}
+		if s.acl, err = acl.Open(cfg.AclConfigFile, logger); err != nil {
+			return nil, fmt.Errorf("namesrv: aclEnable=true: %w", err)
+		}
+	}
+	if cfg.AuditLogPath != "" {
+		if s.audit, err = acl.OpenAudit(cfg.AuditLogPath); err != nil {
+			return nil, fmt.Errorf("namesrv: %w", err)
+		}
 	}
 	s.registerHandlers()
 	s.rs.OnClose(s.connClosed)
@@ -92,6 +118,9 @@ func (s *Server) Serve(ln net.Listener) error {
 			s.lifeMu.Unlock()
 			ln.Close()
 			return fmt.Errorf("namesrv: metrics endpoint: %w", err)
+		}
+		if s.acl != nil {
+			s.wg.Go(s.aclLoop)
 		}
 	}
 	s.lifeMu.Unlock()
@@ -134,6 +163,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if first {
 		if perr := s.kv.persist(); perr != nil {
 			err = errors.Join(err, perr)
+		}
+		if aerr := s.audit.Close(); aerr != nil {
+			err = errors.Join(err, aerr)
 		}
 		s.log.Info("shutdown")
 	}
@@ -187,6 +219,7 @@ func (s *Server) registerHandlers() {
 	def := remoting.NewPool("namesrv-default", cfg.DefaultThreadPoolNums, cfg.DefaultThreadPoolQueueCapacity)
 	client := remoting.NewPool("namesrv-client", cfg.ClientRequestThreadPoolNums, cfg.ClientRequestThreadPoolQueueCapacity)
 	handle := func(code protocol.RequestCode, fn func(*remoting.Conn, *remoting.Command) *remoting.Command, p *remoting.Pool) {
+		fn = s.guard(code, fn)
 		s.rs.Handle(int16(code), remoting.HandlerFunc(func(_ context.Context, c *remoting.Conn, req *remoting.Command) *remoting.Command {
 			return fn(c, req)
 		}), remoting.WithPool(p))

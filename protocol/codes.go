@@ -455,6 +455,9 @@ func (c RequestCode) String() string {
 	if n, ok := mqRequestCodeNames[c]; ok {
 		return n
 	}
+	if n, ok := aclRequestCodeNames[c]; ok {
+		return n
+	}
 	return "RequestCode(" + strconv.Itoa(int(c)) + ")"
 }
 

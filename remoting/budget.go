@@ -22,7 +22,7 @@ const (
 
 // reserveFrom is the frame size from which a frame reserves its length in the inbound
 // budget before its body is read.
-const reserveFrom = 64 << 10
+const reserveFrom = 16 << 10
 
 // minFrameRate is the slowest a peer may send a frame that holds an inbound reservation,
 // in bytes per second (on top of the stall timeout): a peer cannot sit on the budget.

@@ -2,6 +2,7 @@ package remoting
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net"
@@ -23,6 +24,8 @@ type ClientConfig struct {
 	OutboundQueue int
 	// Credentials, when set, sign every request the client sends (ACL v1).
 	Credentials *Credentials
+	// TLS, when set, wraps every connection in TLS (ClientTLS builds one).
+	TLS *tls.Config
 }
 
 const (
@@ -133,6 +136,11 @@ func (c *Client) Conn(ctx context.Context, addr string) (*Conn, error) {
 	nc, err := c.dialer.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("remoting: dial %s: %w", addr, err)
+	}
+	if c.cfg.TLS != nil {
+		if nc, err = dialTLS(ctx, nc, c.cfg.TLS, addr); err != nil {
+			return nil, err
+		}
 	}
 	conn := newConn(c.nextID.Add(1), nc, &c.conf)
 	if !conn.run(c.g) {

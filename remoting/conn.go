@@ -26,7 +26,7 @@ const (
 	bigBody = 32 << 10
 	// maxSpareBuffer is the largest outbound buffer kept for reuse after a write.
 	maxSpareBuffer = 1 << 20
-	readBufferSize = 64 << 10
+	readBufferSize = 16 << 10
 )
 
 // connConfig is what a Server or Client gives each of its connections.
@@ -176,6 +176,13 @@ func (c *Conn) closeWith(err error) {
 		c.closeErr = err
 		close(c.done)
 		c.cancel()
+		if err == errSlowPeer || err == errOutboundBudget {
+			// Reset rather than leave the kernel trying to deliver what the peer never
+			// reads (an orphaned socket keeps its send buffer for minutes).
+			if tc, ok := c.nc.(*net.TCPConn); ok {
+				_ = tc.SetLinger(0)
+			}
+		}
 		c.nc.Close()
 	})
 }
@@ -277,6 +284,8 @@ func (c *Conn) logClose(err error) {
 		log.Warn("outbound memory budget exhausted, connection closed", "remote", c.remote, "err", err)
 	case err == errInboundBudget:
 		log.Warn("inbound memory budget exhausted, connection closed", "remote", c.remote, "err", err)
+	case isTLSHandshakeError(err):
+		log.Warn("tls handshake failed, connection closed", "remote", c.remote, "err", err)
 	case errors.As(err, &ne) && ne.Timeout() && c.cfg.idle > 0:
 		log.Info("idle connection closed", "remote", c.remote, "idle", c.cfg.idle)
 	case err == io.EOF || err == ErrConnClosed || errors.Is(err, net.ErrClosed):
@@ -338,6 +347,9 @@ func (c *Conn) writeLoop() {
 			dones[i] = nil
 		}
 		if err != nil {
+			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				err = errSlowPeer // the peer read nothing for writeTimeout
+			}
 			c.closeWith(err)
 			return
 		}
@@ -363,7 +375,7 @@ type parkedReply struct {
 }
 
 // maxParked bounds the responses parked on one connection.
-const maxParked = 1024
+const maxParked = 256
 
 // promoteLocked moves parked responses into the queue while they fit; c.omu is held.
 func (c *Conn) promoteLocked() {

@@ -70,10 +70,11 @@
 //     connections whose write has been blocked for a second are closed, largest first.
 //     Requests a Server or Client sends wait for room instead (up to 10 s, then the peer is
 //     disconnected as slow).
-//   - inbound (InboundBytes): a frame of 64 KiB or more reserves its length before its body
+//   - inbound (InboundBytes): a frame of 16 KiB or more reserves its length before its body
 //     is read and must then arrive at 1 MiB/s; one that cannot reserve within 10 s closes
 //     its connection.
-//   - MaxConnections: connections over it are closed at accept.
+//   - MaxConnections: connections over it are closed at accept. Below the reservation size a
+//     connection holds at most its 16 KiB read buffer and one 16 KiB frame.
 //
 // Both sides can send
 // requests on a connection: the broker asks clients for their running info or tells them

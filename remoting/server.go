@@ -3,6 +3,7 @@ package remoting
 import (
 	"cmp"
 	"context"
+	"crypto/tls"
 	"errors"
 	"log/slog"
 	"net"
@@ -34,10 +35,13 @@ type ServerConfig struct {
 	// OutboundBytes bounds all connections' responses waiting to be written, in bytes
 	// (default DefaultOutboundBytes; negative: no limit).
 	OutboundBytes int64
-	// InboundBytes bounds the frames of 64 KiB or more being received at once, in bytes
+	// InboundBytes bounds the frames of 16 KiB or more being received at once, in bytes
 	// (default DefaultInboundBytes; negative: no limit). Such a frame reserves its length
 	// before its body is read; one that cannot within 10 s closes its connection.
 	InboundBytes int64
+	// TLS, when set, is used as TLSMode says (tls.go); nil serves plain connections.
+	TLS     *tls.Config
+	TLSMode TLSMode
 }
 
 // orDefault maps 0 to def and negative values to 0 (no limit).
@@ -64,6 +68,9 @@ type Server struct {
 	g    *group
 	mux  *mux
 	conf connConfig
+
+	tls     *tls.Config
+	tlsMode TLSMode
 
 	opaque atomic.Int32
 	nextID atomic.Uint64
@@ -114,6 +121,7 @@ func NewServer(cfg ServerConfig) *Server {
 		conns: make(map[*Conn]struct{}),
 		done:  make(chan struct{}),
 	}
+	s.tls, s.tlsMode = cfg.TLS, cfg.TLSMode
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	def := NewPool("default", defaultPoolWorkers, defaultPoolQueue)
 	s.mux = newMux(log, s.g, def)
@@ -243,7 +251,7 @@ func (s *Server) startConn(nc net.Conn) {
 		s.refuse(nc)
 		return
 	}
-	c := newConn(s.nextID.Add(1), nc, &s.conf)
+	c := newConn(s.nextID.Add(1), s.wrapTLS(nc), &s.conf)
 	s.conns[c] = struct{}{}
 	s.mu.Unlock()
 	if !c.run(s.g) {
@@ -256,8 +264,8 @@ func (s *Server) startConn(nc net.Conn) {
 // refuse closes a connection accepted over MaxConnections, with a Warn at most once a
 // second (the count says how many were refused).
 func (s *Server) refuse(nc net.Conn) {
+	n := s.refused.Add(1) // before the close: a peer that sees it closed sees it counted
 	nc.Close()
-	n := s.refused.Add(1)
 	if now := time.Now().UnixNano(); now-s.lastRefusedW.Load() > int64(time.Second) {
 		s.lastRefusedW.Store(now)
 		s.log.Warn("too many connections, new ones closed", "remote", nc.RemoteAddr().String(),

@@ -36,10 +36,12 @@ for _ in $(seq 1 200); do [ -s "$work/ports" ] && break; sleep 0.05; done
 [ -s "$work/ports" ] || { echo "abuse: standalone did not start"; cat "$work/standalone.log"; exit 1; }
 broker=$(awk '$1=="broker"{print $2}' "$work/ports")
 
+echo "standalone up in $SECONDS s"
 status=0
 "$work/abuse" $short -broker "$broker" -pid "$pid" "$@" || status=$?
 
 echo "broker warnings and errors (count, message):"
 grep -oE 'level=(WARN|ERROR) msg="[^"]*"' "$work/standalone.log" | sort | uniq -c | sort -rn | head -20 || true
 kill -0 "$pid" 2>/dev/null || { echo "abuse: the broker died"; tail -50 "$work/standalone.log"; exit 1; }
+echo "done in $SECONDS s"
 exit "$status"

@@ -113,6 +113,14 @@ func corruptionCases() []corruptionCase {
 				}
 			})
 		}, victim, false},
+		{"damage=early_segment", true, func(t *testing.T, cfg Config, phys []int64) {
+			// Mid-log, three segments before the end, with no checkpoint: the whole log is walked.
+			if err := os.Remove(cfg.checkpointPath()); err != nil {
+				t.Fatal(err)
+			}
+			p, pos := segmentAt(cfg, phys[50])
+			flipByte(t, p, pos+message.OffBornHost+40+10)
+		}, 50, true},
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"syscall"
 
 	"github.com/mq-project/mq/message"
 )
@@ -73,4 +74,10 @@ func Refused(err error) bool {
 	return errors.Is(err, ErrInvalidTopic) || errors.Is(err, ErrMessageTooLarge) ||
 		errors.Is(err, message.ErrTopicTooLong) || errors.Is(err, message.ErrPropertiesTooLong) ||
 		errors.Is(err, message.ErrBadLength)
+}
+
+// NoSpace reports whether err is a write that failed for lack of disk space (ENOSPC, or
+// EDQUOT for a quota).
+func NoSpace(err error) bool {
+	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
 }

@@ -59,6 +59,7 @@ func (s *Store) recoverCommitLog(abnormal bool, cp checkpoint, haveCP bool, rep 
 	rep.CommitLogWalkFrom = fs[startIdx].start
 	end := fs[startIdx].start
 	salvage := s.cfg.RecoverMode != RecoverStrict
+	maxZeroLook := s.maxZeroRun()
 	for i, pos := startIdx, int64(0); i < len(fs); {
 		mf := fs[i]
 		p, reason := s.walkSegment(mf, pos)
@@ -68,7 +69,17 @@ func (s *Store) recoverCommitLog(abnormal bool, cp checkpoint, haveCP bool, rep 
 			continue
 		}
 		if reason == "" {
-			break // a clean end
+			// A clean end, unless valid records follow a zeroed range (a lost page, a
+			// zeroed block): then it is damage like any other.
+			if !salvage || (mf.scanTail(p, maxZeroLook, false) == 0 && !s.startsWithRecord(fs, i+1)) {
+				break
+			}
+			reason = fmt.Sprintf("zeroed bytes at %d before more data", mf.start+p)
+			if j, next, ok := s.salvageFrom(fs, i, p, reason, rep); ok {
+				i, pos = j, next
+				continue
+			}
+			break
 		}
 		if salvage {
 			if j, next, ok := s.salvageFrom(fs, i, p, reason, rep); ok {
@@ -145,4 +156,16 @@ func (s *Store) checkRecord(mf *mappedFile, pos int64, checkCRC bool) (n int64, 
 		return 0, false, fmt.Sprintf("body crc mismatch at %d", mf.start+pos)
 	}
 	return total, false, ""
+}
+
+// maxZeroRun is the longest run of zero bytes recovery looks past: more than a record.
+func (s *Store) maxZeroRun() int64 { return int64(s.cfg.MaxMessageSize) + 64<<10 }
+
+// startsWithRecord reports whether fs[i] exists and begins with a valid record.
+func (s *Store) startsWithRecord(fs []*mappedFile, i int) bool {
+	if i >= len(fs) {
+		return false
+	}
+	n, _, why := s.checkRecord(fs[i], 0, true)
+	return why == "" && n > 0
 }

@@ -39,7 +39,15 @@ func (s *Store) salvageFrom(fs []*mappedFile, i int, pos int64, reason string, r
 	mf := fs[i]
 	d := mf.data
 	j = -1
-	for q := pos + 1; q+8 <= mf.size; q++ {
+	// Look past the damage, but not past a run of zeros longer than any record (the end
+	// of what was written: a torn tail, or a segment's unused rest).
+	maxRun, zeros := s.maxZeroRun(), int64(0)
+	for q := pos + 1; q+8 <= mf.size && zeros < maxRun; q++ {
+		if d[q] == 0 {
+			zeros++
+		} else {
+			zeros = 0
+		}
 		switch binary.BigEndian.Uint32(d[q+4:]) {
 		case message.MagicV1, message.MagicV2, message.BlankMagic:
 		default:
@@ -50,10 +58,8 @@ func (s *Store) salvageFrom(fs []*mappedFile, i int, pos int64, reason string, r
 			break
 		}
 	}
-	if j < 0 && i+1 < len(fs) {
-		if n, _, why := s.checkRecord(fs[i+1], 0, true); why == "" && n > 0 {
-			j, next = i+1, 0
-		}
+	if j < 0 && s.startsWithRecord(fs, i+1) {
+		j, next = i+1, 0
 	}
 	if j < 0 {
 		return 0, 0, false

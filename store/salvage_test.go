@@ -15,10 +15,11 @@ import (
 // given again), the original bytes are saved, and new appends go after the old end. Damage
 // with nothing valid after it (a torn tail) is still cut, as under strict.
 func TestCorruptionSalvage(t *testing.T) {
-	const n, victim = corruptN, corruptVictim
+	const n = corruptN
 	body := func(i int) string { return fmt.Sprintf("body-%d-%s", i, strings.Repeat("y", 500)) }
 	for _, tt := range corruptionCases() {
 		t.Run(tt.name, func(t *testing.T) {
+			victim := tt.keep // the damaged record
 			cfg := testConfig(t, AsyncFlush)
 			phys := fillStore(t, cfg, n)
 			s := mustOpen(t, cfg)
@@ -73,9 +74,9 @@ func TestCorruptionSalvage(t *testing.T) {
 			if got := s.MaxOffset("T", 0); got != n {
 				t.Fatalf("queue max %d, want %d", got, n)
 			}
-			g, _ := s.GetMessages("T", 0, victim-1, 3, nil)
+			g, _ := s.GetMessages("T", 0, int64(victim-1), 3, nil)
 			if g.Status != Found || len(g.Messages) != 3 || string(g.Messages[0].Body()) != body(victim-1) ||
-				string(g.Messages[1].Body()) != body(victim+1) || g.NextBeginOffset != victim+3 {
+				string(g.Messages[1].Body()) != body(victim+1) || g.NextBeginOffset != int64(victim+3) {
 				t.Fatalf("pull across the hole: %v, %d messages, next %d", g.Status, len(g.Messages), g.NextBeginOffset)
 			}
 			g.Release()
@@ -150,5 +151,60 @@ func TestSalvageReservesQueueOffset(t *testing.T) {
 	res, err := s.Append(context.Background(), newMsg("T", 1, "q1-next", nil))
 	if err != nil || res.QueueOffset != 1 {
 		t.Fatalf("next message of queue 1: %+v %v, want queue offset 1", res, err)
+	}
+}
+
+// TestSalvageZeroedBlock: a zeroed block over several records (a lost page) costs those
+// records only, whether it starts inside a record or exactly at one (where it looks like
+// the end of the log).
+func TestSalvageZeroedBlock(t *testing.T) {
+	const n, victim = corruptN, corruptVictim
+	for _, from := range []int64{0, 30} {
+		t.Run(fmt.Sprintf("from=%d", from), func(t *testing.T) {
+			cfg := testConfig(t, AsyncFlush)
+			phys := fillStore(t, cfg, n)
+			s := mustOpen(t, cfg)
+			end := s.CommitLogMaxOffset()
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			p, pos := segmentAt(cfg, phys[victim])
+			patchFile(t, p, func(f *os.File) {
+				if _, err := f.WriteAt(make([]byte, 1500), pos+from); err != nil {
+					t.Fatal(err)
+				}
+			})
+			// The first record starting after the zeroed bytes.
+			next := victim + 1
+			for phys[next] < phys[victim]+from+1500 {
+				next++
+			}
+			s = mustOpen(t, cfg)
+			defer s.Close()
+			rep := s.Recovery()
+			if rep.CommitLogEnd != end || len(rep.Salvaged) != 1 || rep.Salvaged[0].From != phys[victim] || rep.Salvaged[0].To != phys[next] {
+				t.Fatalf("recovery %+v, want end %d and [%d, %d) salvaged", rep, end, phys[victim], phys[next])
+			}
+			if rep.ConsumeQueueEntriesBlanked != next-victim {
+				t.Fatalf("cq entries blanked %d, want %d", rep.ConsumeQueueEntriesBlanked, next-victim)
+			}
+			for i := range n {
+				rec, err := s.ReadAt(phys[i])
+				if i >= victim && i < next {
+					if err == nil {
+						rec.Release()
+						t.Fatalf("lost record %d readable", i)
+					}
+					continue
+				}
+				if err != nil || rec.QueueOffset() != int64(i) {
+					t.Fatalf("record %d: %v", i, err)
+				}
+				rec.Release()
+			}
+			if got := s.MaxOffset("T", 0); got != n {
+				t.Fatalf("queue max %d, want %d", got, n)
+			}
+		})
 	}
 }

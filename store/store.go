@@ -387,6 +387,10 @@ func (s *Store) GroupCommitStats() (rounds, served int64) {
 // SyncFlush reports whether the store acknowledges appends only once they are on disk.
 func (s *Store) SyncFlush() bool { return s.cfg.FlushDiskType == SyncFlush }
 
+// DiskFull reports whether the disk holding the CommitLog is used above
+// DiskSpaceWarningLevelRatio: appends are refused (ErrDiskFull) until space is freed.
+func (s *Store) DiskFull() bool { return s.diskFull.Load() }
+
 // Record is one stored record read from the mapped CommitLog. Its bytes stay valid until
 // Release.
 type Record struct {

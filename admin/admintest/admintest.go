@@ -130,6 +130,10 @@ func Start(cfg Config) (*Broker, error) {
 		protocol.GetMinOffset:                     b.queueOffset,
 		protocol.GetMaxOffset:                     b.queueOffset,
 		protocol.PullMessage:                      b.pullMessage,
+		protocol.GetBrokerClusterACLConfig:        b.aclConfig, // acl.go
+		protocol.UpdateAndCreateACLConfig:         b.aclOK,
+		protocol.DeleteACLConfig:                  b.aclOK,
+		protocol.UpdateGlobalWhiteAddrsConfig:     b.aclOK,
 	} {
 		if code == protocol.ViewBrokerStatsData && cfg.NoStats {
 			continue

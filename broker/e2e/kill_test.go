@@ -26,6 +26,12 @@ const (
 	childEnv      = "MQ_E2E_CHILD_BROKER" // store dir
 	childNsEnv    = "MQ_E2E_CHILD_NAMESRV"
 	childLevelEnv = "MQ_E2E_CHILD_LEVELS"
+	// childRoleEnv, childPortEnv and childHAPortEnv (optional) set brokerRole, listenPort
+	// and haListenPort (TestSyncMasterKill9).
+	childRoleEnv   = "MQ_E2E_CHILD_ROLE"
+	childPortEnv   = "MQ_E2E_CHILD_PORT"
+	childHAPortEnv = "MQ_E2E_CHILD_HAPORT"
+	childActingEnv = "MQ_E2E_CHILD_ACTING" // "1": enableSlaveActingMaster
 )
 
 // TestChildBroker is the child process of TestKill9DelayAndTimer: a broker on the given
@@ -37,8 +43,15 @@ func TestChildBroker(t *testing.T) {
 	}
 	cfg := mqtest.BrokerConfig(t, os.Getenv(childNsEnv))
 	cfg.StorePathRootDir = dir
-	cfg.MessageDelayLevel = os.Getenv(childLevelEnv)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if l := os.Getenv(childLevelEnv); l != "" {
+		cfg.MessageDelayLevel = l
+	}
+	if r := os.Getenv(childRoleEnv); r != "" {
+		cfg.BrokerRole = broker.BrokerRole(r)
+	}
+	cfg.HaListenPort, _ = strconv.Atoi(os.Getenv(childHAPortEnv))
+	cfg.EnableSlaveActingMaster = os.Getenv(childActingEnv) == "1"
+	ln, err := net.Listen("tcp", "127.0.0.1:"+cmpOr(os.Getenv(childPortEnv), "0"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,6 +65,13 @@ func TestChildBroker(t *testing.T) {
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM)
 	<-sig // never comes: the parent sends SIGKILL
+}
+
+func cmpOr(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }
 
 // TestKill9DelayAndTimer: a broker in a child process gets 1,000 delay-level and 1,000

@@ -107,6 +107,15 @@ func TestPrometheusMetrics(t *testing.T) {
 				return fmt.Errorf("%s%v = %v (found %v), want %v", chk.name, chk.labels, v, ok, chk.want)
 			}
 		}
+		for _, name := range []string{"rocketmq_storage_flush_behind_bytes", "rocketmq_storage_dispatch_behind_bytes",
+			"mq_half_backlog_messages", "mq_long_poll_holds", "mq_connections"} {
+			if _, ok := plainValue(body, name); !ok {
+				return fmt.Errorf("%s missing", name)
+			}
+		}
+		if _, ok := metricValue(body, "mq_delay_backlog_messages", `level="1"`); !ok {
+			return fmt.Errorf("mq_delay_backlog_messages missing")
+		}
 		if v, ok := metricValue(body, "rocketmq_throughput_out_total", `topic="`+topic+`"`); !ok || v <= float64(size) {
 			return fmt.Errorf("rocketmq_throughput_out_total = %v (%v), want more than the %d body bytes", v, ok, size)
 		}

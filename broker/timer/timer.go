@@ -105,6 +105,9 @@ func New(cfg Config) (*Timer, error) {
 	if w.rebuilt {
 		t.log.Info("timer wheel rebuilt from the timer log", "pending", w.ck.Pending, "enqueueOffset", w.ck.EnqueueOffset)
 	}
+	if w.noSpaceAtOpen != nil {
+		t.log.Error("disk full: timer checkpoint removed, a crash rebuilds the wheel from the timer log", "err", w.noSpaceAtOpen)
+	}
 	return t, nil
 }
 

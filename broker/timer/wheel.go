@@ -103,6 +103,8 @@ type wheel struct {
 	rebuilt  bool
 	ckPath   string
 	dirtyLog bool
+	// noSpaceAtOpen is why the open could not write its checkpoint (full disk), or nil.
+	noSpaceAtOpen error
 }
 
 func segName(start int64) string { return fmt.Sprintf("%020d", start) }
@@ -154,8 +156,17 @@ func openWheel(dir string, segSize, nslots int64) (*wheel, error) {
 	// From now on the files run ahead of the checkpoint until Close writes a clean one.
 	w.ck.Clean = false
 	if err := w.writeCheckpoint(false); err != nil {
-		w.close()
-		return nil, err
+		// On a full disk the timer still opens (nothing can be parked or delivered until
+		// space is freed); with no checkpoint a crash rebuilds from the timer log.
+		if !store.NoSpace(err) {
+			w.close()
+			return nil, err
+		}
+		if rerr := os.Remove(w.ckPath); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
+			w.close()
+			return nil, errors.Join(err, rerr)
+		}
+		w.noSpaceAtOpen = err
 	}
 	return w, nil
 }

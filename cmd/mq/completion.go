@@ -26,7 +26,7 @@ func completionAdmin(f *adminFlags) (*admin.Admin, context.Context, context.Canc
 	if err != nil || len(admin.SplitAddrs(r.NameServers)) == 0 {
 		return nil, nil, nil, false
 	}
-	a, err := admin.New(admin.Options{NameServers: admin.SplitAddrs(r.NameServers), Timeout: completionTimeout, Credentials: r.Credentials})
+	a, err := admin.New(admin.Options{NameServers: admin.SplitAddrs(r.NameServers), Timeout: completionTimeout, Credentials: r.Credentials, TLS: r.TLS})
 	if err != nil {
 		return nil, nil, nil, false
 	}

@@ -47,6 +47,10 @@ func newCtxAddCmd(streams IOStreams, runF func(context.Context, *ctxOptions) err
 	cmd.Flags().BoolVar(&opts.ReadOnly, "read-only", false, "refuse commands that change the cluster in this context")
 	cmd.Flags().StringVar(&opts.AccessKey, "access-key", "", "ACL access key")
 	cmd.Flags().StringVar(&opts.SecretKey, "secret-key", "", "ACL secret key")
+	cmd.Flags().BoolVar(&opts.TLS, "tls", false, "connect with TLS")
+	cmd.Flags().StringVar(&opts.TLSCAFile, "tls-ca", "", "CA file that verifies the servers (default: not verified)")
+	cmd.Flags().StringVar(&opts.TLSCertFile, "tls-cert", "", "client certificate (PEM), for servers that require one")
+	cmd.Flags().StringVar(&opts.TLSKeyFile, "tls-key", "", "client key (PEM)")
 	return cmd
 }
 

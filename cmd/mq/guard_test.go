@@ -20,6 +20,7 @@ import (
 // such command must declare a guard (cmdutil.Writes or Confirms); TestEveryCommandClassified
 // fails when a new command is neither.
 var readOnlyCommands = []string{
+	"acl get", "acl list",
 	"admin brokerConsumeStats", "admin brokerStatus", "admin clusterList", "admin consumerConnection",
 	"admin consumerProgress", "admin getBrokerConfig", "admin producerConnection", "admin queryMsgByKey",
 	"admin queryMsgById", "admin queryMsgByOffset", "admin queryMsgByUniqueKey", "admin queryMsgTraceById",

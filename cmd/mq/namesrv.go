@@ -73,6 +73,7 @@ func loadNamesrvConfig(opts *namesrvOptions, logger *slog.Logger) (namesrv.Confi
 		for _, w := range rep.WarningLines() {
 			logger.Warn(w)
 		}
+		cfg.ResolveACLFile(opts.configFile)
 	}
 	if opts.listen != "" {
 		host, port, err := net.SplitHostPort(opts.listen)

@@ -157,6 +157,7 @@ remoting protocol, and the admin tool for mq and Apache RocketMQ clusters alike.
 		newTopicCmd(streams),
 		newGroupCmd(streams),
 		newKVCmd(streams),
+		newACLCmd(streams),
 		newAdminCmd(streams),
 		newMessageCmd(streams),
 		newSendCmd(streams, nil),

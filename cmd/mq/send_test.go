@@ -195,3 +195,26 @@ func TestDLQResendApache(t *testing.T) {
 		t.Fatalf("retry topic holds %+v", got)
 	}
 }
+
+// TestSendTraceNoTraceTopic: Apache has no RMQ_SYS_TRACE_TOPIC unless traceTopicEnable is on;
+// the message is sent, the missing trace is a partial answer (exit 3) that says what to do.
+func TestSendTraceNoTraceTopic(t *testing.T) {
+	n := mqtest.StartNamesrv(t)
+	tc := protocol.NewTopicConfig("T")
+	tc.ReadQueueNums, tc.WriteQueueNums = 1, 1
+	fb, err := admintest.Start(admintest.Config{Topics: []protocol.TopicConfig{tc}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { fb.Close() })
+	if err := fb.Register(t.Context(), n.Addr); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := runMQ(t, "send", "-n", n.Addr, "-t", "T", "--trace", "x")
+	if code != exitPartial || !strings.Contains(errOut, "topic RMQ_SYS_TRACE_TOPIC does not exist (set traceTopicEnable=true") {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if got := fb.Messages("T"); len(got) != 1 {
+		t.Fatalf("sent %d", len(got))
+	}
+}

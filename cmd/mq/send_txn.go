@@ -8,6 +8,7 @@ import (
 
 	"github.com/mq-project/mq/admin"
 	"github.com/mq-project/mq/message"
+	"github.com/mq-project/mq/protocol"
 )
 
 // `mq send --transaction` and `mq send --trace`.
@@ -118,6 +119,10 @@ func (t *sendTracer) flush(ctx context.Context, a *admin.Admin) error {
 	for len(t.recs) > 0 {
 		n := min(len(t.recs), traceBatch)
 		if _, err := a.WriteTrace(ctx, t.opts.traceTopic, t.recs[:n]); err != nil {
+			if admin.IsCode(err, protocol.TopicNotExist) {
+				// Apache creates RMQ_SYS_TRACE_TOPIC only with traceTopicEnable=true.
+				return fmt.Errorf("--trace: %w (set traceTopicEnable=true on the broker, or pass --trace-topic)", err)
+			}
 			return fmt.Errorf("--trace: writing to %s: %w", t.opts.traceTopic, err)
 		}
 		t.recs = t.recs[n:]

@@ -88,6 +88,14 @@ func runStandalone(ctx context.Context, opts *standaloneOptions, g *globalOption
 	// (shared by every standalone of the user).
 	nsCfg.KVConfigPath = filepath.Join(bCfg.StorePathRootDir, "namesrv", "kvConfig.json")
 	nsCfg.ConfigStorePath = filepath.Join(bCfg.StorePathRootDir, "namesrv", "namesrv.properties")
+	if bCfg.AclEnable {
+		// One accounts file protects both servers; the broker signs its registration.
+		nsCfg.AclEnable, nsCfg.AclConfigFile = true, bCfg.AclConfigFile
+		if bCfg.AccessKey == "" {
+			return errors.New("standalone: aclEnable=true needs accessKey and secretKey of an admin account in " +
+				"broker.properties (the broker signs its registration with the nameserver)")
+		}
+	}
 	if opts.printConfig {
 		bCfg.NamesrvAddr = net.JoinHostPort(opts.host, strconv.Itoa(opts.namesrvPort))
 		if err := bCfg.Validate(); err != nil {
@@ -97,6 +105,9 @@ func runStandalone(ctx context.Context, opts *standaloneOptions, g *globalOption
 		return nil
 	}
 
+	if exposedWithoutACL(opts.host, bCfg.AclEnable) {
+		logger.Warn("standalone listens on " + opts.host + " without ACL: anyone who reaches these ports has admin rights (set aclEnable=true in -c broker.properties, or bind 127.0.0.1)")
+	}
 	nsLn, err := net.Listen("tcp", net.JoinHostPort(opts.host, strconv.Itoa(opts.namesrvPort)))
 	if err != nil {
 		return fmt.Errorf("namesrv: %w", err)
@@ -153,4 +164,14 @@ func stopNamesrv(ns *namesrv.Server, serveErr <-chan error) error {
 		return fmt.Errorf("namesrv: %w", err)
 	}
 	return nil
+}
+
+// exposedWithoutACL reports whether host is reachable from other machines (not a loopback
+// address or localhost) while ACL is off.
+func exposedWithoutACL(host string, aclEnable bool) bool {
+	if aclEnable || host == "localhost" {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip == nil || !ip.IsLoopback()
 }

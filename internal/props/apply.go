@@ -224,3 +224,21 @@ func formatValue(f reflect.Value) string {
 	}
 	return fmt.Sprint(f.Interface())
 }
+
+// FieldNames maps each key dst (a pointer to a struct) accepts to the name of its Go field.
+func FieldNames(dst any) map[string]string {
+	out := map[string]string{}
+	var walk func(reflect.Type)
+	walk = func(rt reflect.Type) {
+		for i := 0; i < rt.NumField(); i++ {
+			f := rt.Field(i)
+			if tag := f.Tag.Get("prop"); tag != "" && tag != "-" {
+				out[tag] = f.Name
+			} else if tag == "" && f.Type.Kind() == reflect.Struct {
+				walk(f.Type)
+			}
+		}
+	}
+	walk(reflect.TypeOf(dst).Elem())
+	return out
+}

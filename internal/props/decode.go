@@ -32,7 +32,8 @@ func DecodeFile(path string, dst any, ignorable map[string]bool) (Report, error)
 // a server reads its configuration file:
 //   - a key of dst is set (a bad value is an error at its line);
 //   - a key in ignorable (a key the original server knows but we do not implement) is
-//     accepted and listed in Report.Ignored;
+//     accepted and listed in Report.Ignored; when dst also has a field for it (kept so that
+//     listings show it), the field is set too;
 //   - any other key is an error at its line, with a "did you mean" suggestion when a known
 //     key is close (edit distance, or the same key in another case);
 //   - a repeated key is a warning naming both lines; the last value wins, as in Java.
@@ -56,6 +57,10 @@ func Decode(file, text string, dst any, ignorable map[string]bool) (Report, erro
 			rep.Lines[e.Key] = e.Line
 			if err := setValue(f, e.Value); err != nil {
 				errs = append(errs, &LineError{File: file, Line: e.Line, Err: fmt.Errorf("%s: %w", e.Key, err)})
+			}
+			if ignorable[e.Key] && !seen[e.Key] { // a field kept for listings, without effect
+				seen[e.Key] = true
+				rep.Ignored = append(rep.Ignored, e.Key)
 			}
 		case ignorable[e.Key]:
 			rep.Lines[e.Key] = e.Line

@@ -65,9 +65,9 @@ func main() {
 			o.conns = 5000
 		}
 	}
-	o.holdPhase = 30 * time.Second
+	o.holdPhase = 35 * time.Second // past the broker's 30 s write timeout
 	if o.short {
-		o.holdPhase = 14 * time.Second
+		o.holdPhase = 12 * time.Second
 	}
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "abuse:", err)
@@ -582,7 +582,7 @@ func manyConnsProbe(addr string, n int) (accepted, refused int) {
 	dials.Wait()
 	var acc, ref atomic.Int32
 	var wg sync.WaitGroup
-	sem := make(chan struct{}, 512)
+	sem := make(chan struct{}, 8192)
 	for _, c := range conns {
 		sem <- struct{}{}
 		wg.Go(func() {

@@ -1,6 +1,7 @@
 package cmdutil
 
 import (
+	"crypto/tls"
 	"errors"
 	"os"
 	"slices"
@@ -55,6 +56,9 @@ type AdminFlags struct {
 	Timeout   time.Duration
 	// Quiet turns progress output off (bars are drawn only on a terminal anyway).
 	Quiet bool
+	// TLS connects with TLS (also when the context says so); TLSCA verifies the servers.
+	TLS   bool
+	TLSCA string
 }
 
 // Register declares every admin flag on cmd: the connection flags, -o and -q.
@@ -76,6 +80,8 @@ func (f *AdminFlags) RegisterConnection(cmd *cobra.Command, style Style) {
 	fs.StringVar(&f.AccessKey, "access-key", os.Getenv(EnvAccessKey), "ACL access key (default $MQ_ACCESS_KEY, else the context's)")
 	fs.StringVar(&f.SecretKey, "secret-key", os.Getenv(EnvSecretKey), "ACL secret key (default $MQ_SECRET_KEY, else the context's)")
 	fs.DurationVar(&f.Timeout, "timeout", admin.DefaultTimeout, "timeout of each request to a server")
+	fs.BoolVar(&f.TLS, "tls", false, "connect with TLS (default: the context's setting)")
+	fs.StringVar(&f.TLSCA, "tls-ca", "", "CA file that verifies the servers with --tls (default: not verified)")
 	_ = cmd.RegisterFlagCompletionFunc("context", CompleteContexts)
 }
 
@@ -120,14 +126,25 @@ type Resolved struct {
 	// Context is the name of the context used, "" when none.
 	Context  string
 	ReadOnly bool
+	// TLS, when set, wraps every connection (from --tls/--tls-ca or the context).
+	TLS *tls.Config
 }
 
 // Resolve picks the nameservers: -n/$NAMESRV_ADDR when set (and no --context), else the
 // named or current context. --access-key/--secret-key win over the context's credentials.
 func (f *AdminFlags) Resolve() (Resolved, error) {
-	r, err := f.resolveContext()
+	r, x, err := f.resolveContext()
 	if err != nil {
 		return r, err
+	}
+	x.TLS = x.TLS || f.TLS
+	if f.TLSCA != "" {
+		x.TLSCAFile = f.TLSCA
+	}
+	if x.TLS {
+		if r.TLS, err = remoting.ClientTLS(x.TLSCAFile, x.TLSCertFile, x.TLSKeyFile); err != nil {
+			return r, err
+		}
 	}
 	if f.AccessKey != "" || f.SecretKey != "" {
 		if f.AccessKey == "" || f.SecretKey == "" {
@@ -138,24 +155,24 @@ func (f *AdminFlags) Resolve() (Resolved, error) {
 	return r, nil
 }
 
-func (f *AdminFlags) resolveContext() (Resolved, error) {
+func (f *AdminFlags) resolveContext() (Resolved, ClusterContext, error) {
 	if f.Namesrv != "" && f.Context == "" {
-		return Resolved{NameServers: f.Namesrv}, nil
+		return Resolved{NameServers: f.Namesrv}, ClusterContext{}, nil
 	}
 	c, p, err := LoadConfig()
 	if err != nil {
-		return Resolved{}, err
+		return Resolved{}, ClusterContext{}, err
 	}
 	name := f.Context
 	if name == "" {
 		name = c.Current
 	}
 	if name == "" {
-		return Resolved{NameServers: f.Namesrv}, nil
+		return Resolved{NameServers: f.Namesrv}, ClusterContext{}, nil
 	}
 	i := c.Find(name)
 	if i < 0 {
-		return Resolved{}, Usagef("context %q is not in %s (see mq ctx list)", name, p)
+		return Resolved{}, ClusterContext{}, Usagef("context %q is not in %s (see mq ctx list)", name, p)
 	}
 	x := c.Contexts[i]
 	r := Resolved{NameServers: x.NameServers, Context: x.Name, ReadOnly: x.ReadOnly}
@@ -165,7 +182,7 @@ func (f *AdminFlags) resolveContext() (Resolved, error) {
 	if x.AccessKey != "" {
 		r.Credentials = &remoting.Credentials{AccessKey: x.AccessKey, SecretKey: x.SecretKey}
 	}
-	return r, nil
+	return r, x, nil
 }
 
 // ErrNoNameserver is the usage error of a command that has nowhere to go.
@@ -200,7 +217,7 @@ func (f *AdminFlags) adminOptions(needNamesrv bool) (admin.Options, error) {
 		return admin.Options{}, err
 	}
 	ns := admin.SplitAddrs(r.NameServers)
-	return admin.Options{NameServers: ns, Timeout: f.Timeout, Credentials: r.Credentials, BrokersOnly: len(ns) == 0}, nil
+	return admin.Options{NameServers: ns, Timeout: f.Timeout, Credentials: r.Credentials, TLS: r.TLS, BrokersOnly: len(ns) == 0}, nil
 }
 
 // Open checks the flags and returns an Admin; the caller closes it.
@@ -238,6 +255,7 @@ func FromCommand(cmd *cobra.Command) *AdminFlags {
 		return ""
 	}
 	f.Context, f.AccessKey, f.SecretKey = str("context"), str("access-key"), str("secret-key")
+	f.TLS, f.TLSCA = str("tls") == "true", str("tls-ca")
 	if d, err := time.ParseDuration(str("timeout")); err == nil {
 		f.Timeout = d
 	}

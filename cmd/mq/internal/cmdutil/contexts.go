@@ -20,6 +20,12 @@ type ClusterContext struct {
 	AccessKey   string `yaml:"accessKey,omitempty" json:"accessKey,omitempty"`
 	SecretKey   string `yaml:"secretKey,omitempty" json:"-"`
 	ReadOnly    bool   `yaml:"readOnly,omitempty" json:"readOnly"`
+	// TLS connects with TLS; TLSCAFile verifies the servers (empty: not verified);
+	// TLSCertFile and TLSKeyFile are a client certificate.
+	TLS         bool   `yaml:"tls,omitempty" json:"tls,omitempty"`
+	TLSCAFile   string `yaml:"tlsCAFile,omitempty" json:"tlsCAFile,omitempty"`
+	TLSCertFile string `yaml:"tlsCertFile,omitempty" json:"tlsCertFile,omitempty"`
+	TLSKeyFile  string `yaml:"tlsKeyFile,omitempty" json:"tlsKeyFile,omitempty"`
 }
 
 // Config is config.yaml.
