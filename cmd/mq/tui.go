@@ -14,7 +14,6 @@ import (
 
 	"github.com/mq-project/mq/admin"
 	"github.com/mq-project/mq/cmd/mq/internal/cmdutil"
-	"github.com/mq-project/mq/remoting"
 	"github.com/mq-project/mq/tui"
 )
 
@@ -102,10 +101,11 @@ func runTUI(ctx context.Context, opts *tuiOptions, streams IOStreams) error {
 	defer f.Close()
 	log := slog.New(slog.NewTextHandler(f, nil))
 	r := opts.resolved
-	open := func(ns string, creds *remoting.Credentials) (*admin.Admin, error) {
-		return admin.New(admin.Options{NameServers: admin.SplitAddrs(ns), Timeout: opts.Timeout, Credentials: creds, Logger: log})
+	open := func(r cmdutil.Resolved) (*admin.Admin, error) {
+		return admin.New(admin.Options{NameServers: admin.SplitAddrs(r.NameServers), Timeout: opts.Timeout, Credentials: r.Credentials,
+			TLS: r.TLS, Logger: log})
 	}
-	a, err := open(r.NameServers, r.Credentials)
+	a, err := open(r)
 	if err != nil {
 		return err
 	}
@@ -132,11 +132,12 @@ func runTUI(ctx context.Context, opts *tuiOptions, streams IOStreams) error {
 				return nil, tui.Context{}, fmt.Errorf("context %q is not in the config (see mq ctx list)", name)
 			}
 			x := c.Contexts[i]
-			var creds *remoting.Credentials
-			if x.AccessKey != "" {
-				creds = &remoting.Credentials{AccessKey: x.AccessKey, SecretKey: x.SecretKey}
+			// The context resolves as --context NAME would (credentials, TLS).
+			xr, err := (&cmdutil.AdminFlags{Context: x.Name}).Resolve()
+			if err != nil {
+				return nil, tui.Context{}, err
 			}
-			na, err := open(x.NameServers, creds)
+			na, err := open(xr)
 			if err != nil {
 				return nil, tui.Context{}, err
 			}
