@@ -179,14 +179,12 @@ func (v *groupsView) actions() []action {
 }
 
 func confirmDeleteGroup(m *Model, group string, refresh view) {
-	src, parent, timeout := m.src, m.cfg.Context, m.cfg.Timeout
+	bg := m.background()
 	m.confirm("delete group "+group, []string{
 		"delete consumer group " + group + " (its subscription config) from every master,",
 		"and clean its committed offsets. Online consumers of it will recreate it with default settings.",
 	}, func() tea.Cmd {
-		return func() tea.Msg {
-			ctx, cancel := context.WithTimeout(parent, timeout)
-			defer cancel()
+		return bg(func(ctx context.Context, src Source) tea.Msg {
 			ci, err := src.ClusterInfo(ctx)
 			if err != nil {
 				return doneMsg{err: err}
@@ -197,7 +195,7 @@ func confirmDeleteGroup(m *Model, group string, refresh view) {
 			}
 			res := src.DeleteGroup(ctx, bs, group, true)
 			return doneMsg{text: "deleted group " + group + " (" + res.Summary() + ")", err: res.Err(), refresh: refresh}
-		}
+		})
 	})
 }
 
@@ -305,10 +303,8 @@ func planReset(m *Model, v *groupView, topic, to string) tea.Cmd {
 		m.setStatus("", err)
 		return nil
 	}
-	src, parent, timeout, group := m.src, m.cfg.Context, m.cfg.Timeout, v.group
-	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(parent, timeout)
-		defer cancel()
+	bg, group := m.background(), v.group
+	return bg(func(ctx context.Context, src Source) tea.Msg {
 		p, err := src.PlanReset(ctx, group, topic, rt)
 		if err != nil && len(p.Queues) == 0 {
 			return confirmMsg{err: err}
@@ -317,11 +313,9 @@ func planReset(m *Model, v *groupView, topic, to string) tea.Cmd {
 		if err != nil {
 			lines = append(lines, "some brokers did not answer: "+oneLine(err.Error()))
 		}
-		return confirmMsg{title: "reset " + group + " on " + topic + " to " + to, lines: lines, yes: func() tea.Msg {
-			ctx, cancel := context.WithTimeout(parent, timeout)
-			defer cancel()
+		return confirmMsg{title: "reset " + group + " on " + topic + " to " + to, lines: lines, yes: bg(func(ctx context.Context, src Source) tea.Msg {
 			err := src.ApplyReset(ctx, &p)
 			return doneMsg{text: fmt.Sprintf("reset %s on %s to %s: %d queues", group, topic, to, len(p.Queues)), err: err, refresh: v}
-		}}
-	}
+		})}
+	})
 }
