@@ -71,6 +71,8 @@ It refreshes every --refresh and logs only to --log-file.`,
 	fs.StringVar(&opts.logFile, "log-file", "", "log file (default <user cache dir>/mq/tui.log); the TUI never logs to the terminal")
 	fs.IntVar(&opts.browseN, "browse", 50, "how many messages per queue a page of the messages view reads")
 	fs.BoolVar(&opts.readOnly, "readonly", false, "refuse every change (reset, resend, create, delete)")
+	fs.BoolVar(&opts.readOnly, "read-only", false, "the same as --readonly (mq ctx add's spelling)")
+	_ = fs.MarkHidden("read-only")
 	return cmd
 }
 
