@@ -7,7 +7,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -51,24 +50,6 @@ func startStandaloneProc(t *testing.T, dir string, args ...string) (ns, brk stri
 		time.Sleep(10 * time.Millisecond)
 	}
 	return ns, brk, stderr
-}
-
-// lockedBuffer is a bytes.Buffer a child process's output copier writes while the test reads.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // TestStandaloneACL: `mq standalone -c broker.properties` with aclEnable=true protects its
