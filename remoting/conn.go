@@ -168,6 +168,23 @@ func (c *Conn) Close() error {
 	return nil
 }
 
+// rawTCP returns the TCP connection under nc (through a tls.Conn or the TLS sniffer).
+func rawTCP(nc net.Conn) (*net.TCPConn, bool) {
+	for range 3 {
+		switch x := nc.(type) {
+		case *net.TCPConn:
+			return x, true
+		case interface{ NetConn() net.Conn }: // *tls.Conn
+			nc = x.NetConn()
+		case *sniffConn:
+			nc = x.Conn
+		default:
+			return nil, false
+		}
+	}
+	return nil, false
+}
+
 func (c *Conn) closed() bool {
 	select {
 	case <-c.done:
@@ -185,7 +202,7 @@ func (c *Conn) closeWith(err error) {
 		if err == errSlowPeer || err == errOutboundBudget {
 			// Reset rather than leave the kernel trying to deliver what the peer never
 			// reads (an orphaned socket keeps its send buffer for minutes).
-			if tc, ok := c.nc.(*net.TCPConn); ok {
+			if tc, ok := rawTCP(c.nc); ok {
 				_ = tc.SetLinger(0)
 			}
 		}
