@@ -38,7 +38,7 @@ func fillQueues(t *testing.T, cfg Config, queues, per int) {
 			}
 		}
 	}
-	waitDispatched(t, s)
+	waitDispatchedWithin(t, s, time.Minute)
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -68,7 +68,14 @@ func newMsg(topic string, qid int32, body string, props map[string]string) *mess
 
 func waitDispatched(t testing.TB, s *Store) {
 	t.Helper()
-	checkFor(t, 5*time.Second, time.Millisecond, func() error {
+	waitDispatchedWithin(t, s, 5*time.Second)
+}
+
+// waitDispatchedWithin is waitDispatched for a backlog that creates many files (a ConsumeQueue
+// file per queue), which takes seconds under the race detector on a loaded machine.
+func waitDispatchedWithin(t testing.TB, s *Store, d time.Duration) {
+	t.Helper()
+	checkFor(t, d, time.Millisecond, func() error {
 		if lag := s.DispatchLag(); lag != 0 {
 			return fmt.Errorf("dispatch lag %d", lag)
 		}
