@@ -261,7 +261,7 @@ func (b *Broker) brokerRuntimeInfo(_ context.Context, _ *remoting.Conn, req *rem
 		rounds, served := b.ms.GroupCommitStats()
 		t["groupCommitRounds"], t["groupCommitWaits"] = i64(rounds), i64(served)
 	}
-	offs := b.sched.Offsets()
+	offs := b.svc.sched.Offsets()
 	for i := range b.delays {
 		level := int32(i + 1)
 		t["scheduleMessageOffset_"+strconv.Itoa(int(level))] = i64(offs[level]) + "," + i64(b.ms.MaxOffset(TopicSchedule, level-1))
@@ -358,7 +358,7 @@ func (b *Broker) consumeStats(_ context.Context, _ *remoting.Conn, req *remoting
 
 // allDelayOffset answers GET_ALL_DELAY_OFFSET with delayOffset.json's content.
 func (b *Broker) allDelayOffset(_ context.Context, _ *remoting.Conn, req *remoting.Command) *remoting.Command {
-	return jsonResponse(req, b.sched.Wrapper())
+	return jsonResponse(req, b.svc.sched.Wrapper())
 }
 
 // fastJSONResponse answers SUCCESS with v in fastjson's shape (object map keys, trap §7.7).
