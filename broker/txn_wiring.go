@@ -79,33 +79,3 @@ func (b *Broker) sendCheckTransaction(group string, h protocol.CheckTransactionS
 	}
 	return false
 }
-
-// endTransaction handles END_TRANSACTION (37). The Go client sends it without waiting, but
-// a response is written unless the request is oneway.
-func (b *Broker) endTransaction(ctx context.Context, _ *remoting.Conn, req *remoting.Command) *remoting.Command {
-	var h protocol.EndTransactionRequestHeader
-	if r := decodeHeader(req, &h); r != nil {
-		return r
-	}
-	if b.conf().BrokerRole == Slave {
-		return errorResponse(req, protocol.SlaveNotAvailable, "Can not process transaction message in slave")
-	}
-	if h.CommitOrRollback != txn.Commit && h.CommitOrRollback != txn.Rollback {
-		return nil // UNKNOWN: a later check decides (Apache answers nothing)
-	}
-	err := b.svc.txn.End(ctx, h)
-	switch {
-	case err == nil:
-		return success(req)
-	case errors.Is(err, txn.ErrImmunityOver):
-		return errorResponse(req, protocol.IllegalOperation, err.Error())
-	case errors.Is(err, txn.ErrMismatch):
-		return errorResponse(req, protocol.SystemError, err.Error())
-	default:
-		var se *sendError
-		if errors.As(err, &se) {
-			return errorResponse(req, se.code, se.remark)
-		}
-		return errorResponse(req, protocol.SystemError, err.Error())
-	}
-}
