@@ -27,7 +27,7 @@ import (
 // masterLost reports whether this broker is a slave without a replication connection to its
 // master (down, unreachable, or not yet known).
 func (b *Broker) masterLost() bool {
-	return b.isSlave() && b.ha.client != nil && !b.ha.client.Connected()
+	return b.isSlave() && b.svc.ha.client != nil && !b.svc.ha.client.Connected()
 }
 
 // actingMaster reports whether this slave stands in for its lost master
@@ -41,7 +41,7 @@ func (b *Broker) actingMaster() bool {
 func (b *Broker) commitOffset(group, topic string, qid int32, offset int64) {
 	b.offsets.Commit(group, topic, qid, offset)
 	if b.isSlave() {
-		b.ha.acting.mark(offsetKey(topic, group), qid)
+		b.svc.ha.acting.mark(offsetKey(topic, group), qid)
 	}
 }
 
@@ -79,7 +79,7 @@ func (a *actingOffsets) take() map[string]map[int32]struct{} {
 // it. A queue whose update failed stays marked and is tried at the next sync.
 func (b *Broker) pushActingOffsets(ctx context.Context, addr string, master *protocol.ConsumerOffsetSerializeWrapper) error {
 	var errs []error
-	for key, qs := range b.ha.acting.take() {
+	for key, qs := range b.svc.ha.acting.take() {
 		topic, group, ok := splitOffsetKey(key)
 		if !ok {
 			continue
@@ -104,7 +104,7 @@ func (b *Broker) pushActingOffsets(ctx context.Context, addr string, master *pro
 				if errors.As(err, &re) && re.Code == int16(protocol.TopicNotExist) {
 					continue // a topic only this slave has (a retry topic its clients created)
 				}
-				b.ha.acting.mark(key, qid)
+				b.svc.ha.acting.mark(key, qid)
 				errs = append(errs, err)
 				continue
 			}

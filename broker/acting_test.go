@@ -18,7 +18,7 @@ import (
 
 func masterConnected(s *Broker) func() error {
 	return func() error {
-		if s.ha.client == nil || !s.ha.client.Connected() {
+		if s.svc.ha.client == nil || !s.svc.ha.client.Connected() {
 			return errors.New("slave not connected to its master")
 		}
 		return nil
@@ -85,7 +85,7 @@ func TestSlaveServesWhenMasterLost(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkFor(t, 10*time.Second, 5*time.Millisecond, func() error {
-		if s.ha.client.Connected() {
+		if s.svc.ha.client.Connected() {
 			return errors.New("slave still connected")
 		}
 		return nil

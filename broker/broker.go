@@ -9,14 +9,12 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/mq-project/mq/broker/acl"
-	"github.com/mq-project/mq/broker/schedule"
 	"github.com/mq-project/mq/message"
 	"github.com/mq-project/mq/protocol"
 	"github.com/mq-project/mq/remoting"
@@ -74,13 +72,13 @@ type Broker struct {
 	pools  [numPools]*remoting.Pool
 	store  QueueStore
 	ms     *store.Store
-	sched  *schedule.Service
-	mq     mqServices // timer and transactions (timer_wiring.go)
-	hold   *pullHold
-	vip    vipServer
-	locks  *lockManager
-	stats  *brokerStats
-	items  *statsItems // VIEW_BROKER_STATS_DATA
+	// svc owns replication, the schedule, the timer and transactions (services.go).
+	svc   services
+	hold  *pullHold
+	vip   vipServer
+	locks *lockManager
+	stats *brokerStats
+	items *statsItems // VIEW_BROKER_STATS_DATA
 	// acl checks requests when aclEnable=true (nil otherwise); audit records admin
 	// requests when auditLogPath is set (acl_wiring.go).
 	acl      *acl.Checker
@@ -106,7 +104,6 @@ type Broker struct {
 	mu       sync.Mutex
 	addr     string // announced brokerIP1:port, "" until Serve
 	haAddr   string
-	ha       haState      // replication (ha_wiring.go)
 	metrics  metricsState // Prometheus endpoint (metrics.go)
 	started  bool
 	shutting bool
@@ -162,6 +159,7 @@ func New(cfg Config, logger *slog.Logger) (*Broker, error) {
 		done:         make(chan struct{}),
 		sendWaits:    make(chan struct{}, maxSendWaits),
 	}
+	b.svc.b = b
 	b.live.Store(&cfg)
 	b.configVersion = protocol.DataVersion{Timestamp: time.Now().UnixMilli()}
 	b.ctx, b.cancel = context.WithCancel(context.Background())
@@ -173,25 +171,14 @@ func New(cfg Config, logger *slog.Logger) (*Broker, error) {
 	b.stats = newBrokerStats(b.boot)
 	b.items = newStatsItems()
 	sc := cfg.storeConfig()
-	sc.Listener = b.onDispatch
+	sc.Listener = b.svc.dispatch
 	sc.TagsCode = b.tagsCode
 	ms, err := store.Open(sc, logger)
 	if err != nil {
 		return nil, fmt.Errorf("broker: open store: %w", err)
 	}
 	b.ms, b.store = ms, ms
-	b.sched, err = schedule.New(schedule.Config{
-		Store:      ms,
-		Levels:     delays,
-		OffsetPath: filepath.Join(cfg.ConfigDir(), "delayOffset.json"),
-		Logger:     log,
-		Route:      b.routeDelivery,
-	})
-	if err != nil {
-		ms.Close()
-		return nil, err
-	}
-	if err := b.initMQServices(); err != nil {
+	if err := b.svc.init(); err != nil {
 		ms.Close()
 		return nil, err
 	}
@@ -377,15 +364,11 @@ func (b *Broker) Start(ctx context.Context) error {
 		return fmt.Errorf("broker: metrics endpoint: %w", err)
 	}
 	b.started = true
-	b.startHA()
+	b.svc.start() // replication; on a master also the schedule, timer and transaction checks
 	b.wg.Go(func() { b.reg.run(b.ctx) })
 	flush := time.Duration(b.conf().FlushConsumerOffsetInterval) * time.Millisecond
 	b.wg.Go(func() { every(b.ctx, flush, flush, b.persistOffsets) })
 	b.wg.Go(func() { every(b.ctx, b.scanInterval, b.scanInterval, b.scanClients) })
-	if !b.isSlave() { // a slave runs no schedule, timer or transaction check
-		b.wg.Go(func() { b.sched.Run(b.ctx) })
-		b.startMQServices()
-	}
 	for range holdWorkers {
 		b.wg.Go(func() { b.hold.run(b.ctx) })
 	}
@@ -456,7 +439,7 @@ func (b *Broker) shutdown() {
 	defer cancel()
 	b.cancel()
 	b.wg.Wait()
-	b.closeHA()
+	b.svc.halt()
 	var errs []error
 	uctx, ucancel := context.WithTimeout(ctx, 3*time.Second)
 	if err := b.reg.unregisterAll(uctx); err != nil {
@@ -478,10 +461,7 @@ func (b *Broker) shutdown() {
 	if err := b.subs.Persist(); err != nil {
 		errs = append(errs, err)
 	}
-	if err := b.sched.Persist(); err != nil {
-		errs = append(errs, err)
-	}
-	if err := b.closeMQServices(); err != nil {
+	if err := b.svc.close(); err != nil {
 		errs = append(errs, err)
 	}
 	if err := b.ms.Close(); err != nil {

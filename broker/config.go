@@ -42,28 +42,13 @@ func (r BrokerRole) MarshalText() ([]byte, error) { return []byte(r), nil }
 func (r BrokerRole) String() string { return string(r) }
 
 // FlushDiskType is the CommitLog flush policy (FlushDiskType.java): ASYNC_FLUSH or SYNC_FLUSH.
-type FlushDiskType string
+type FlushDiskType = store.FlushDiskType
 
 // Flush policies.
 const (
-	AsyncFlush FlushDiskType = "ASYNC_FLUSH"
-	SyncFlush  FlushDiskType = "SYNC_FLUSH"
+	AsyncFlush = store.AsyncFlush
+	SyncFlush  = store.SyncFlush
 )
-
-// UnmarshalText accepts the Java enum names.
-func (f *FlushDiskType) UnmarshalText(b []byte) error {
-	switch v := FlushDiskType(b); v {
-	case AsyncFlush, SyncFlush:
-		*f = v
-		return nil
-	}
-	return fmt.Errorf("want one of %s, %s", AsyncFlush, SyncFlush)
-}
-
-// MarshalText writes the Java enum name.
-func (f FlushDiskType) MarshalText() ([]byte, error) { return []byte(f), nil }
-
-func (f FlushDiskType) String() string { return string(f) }
 
 // Config is the broker's configuration: the keys of Apache RocketMQ's broker.conf, with the
 // same names (the `prop` tags) and defaults (DefaultConfig). It is composed of the Java
@@ -72,7 +57,10 @@ func (f FlushDiskType) String() string { return string(f) }
 // set. Durations keep Java's units (the key names say Millis/Mills/Seconds/Interval in ms).
 type Config struct {
 	BrokerConfig
-	StoreConfig
+	// Config holds the MessageStoreConfig keys the store reads; the broker opens its store
+	// with it (storeConfig adds what is derived: the store host and the record overhead).
+	store.Config
+	MessageStoreConfig
 	NettyConfig
 	// File is the configuration file the broker was started from (`mq broker -c`, set by
 	// LoadFile). UPDATE_BROKER_CONFIG rewrites the keys it changes there, as Apache rewrites
@@ -275,67 +263,27 @@ type BrokerConfig struct {
 	ConfigBlackList string `prop:"configBlackList"`
 }
 
-// StoreConfig holds the keys of MessageStoreConfig.java.
-type StoreConfig struct {
-	// StorePathRootDir is the store root (default ~/store).
-	StorePathRootDir string `prop:"storePathRootDir"`
-	// StorePathCommitLog is the CommitLog directory (empty: <storePathRootDir>/commitlog).
-	StorePathCommitLog string `prop:"storePathCommitLog"`
-	// MappedFileSizeCommitLog is the CommitLog segment size in bytes (1 GiB).
-	MappedFileSizeCommitLog int64 `prop:"mappedFileSizeCommitLog"`
-	// MappedFileSizeConsumeQueue is the ConsumeQueue file size in bytes (300000 × 20).
-	MappedFileSizeConsumeQueue int64 `prop:"mappedFileSizeConsumeQueue"`
+// MessageStoreConfig holds the keys of MessageStoreConfig.java that the store package does
+// not read (HA, delay levels, timers, and keys accepted for compatibility); the store's own
+// keys are in store.Config.
+type MessageStoreConfig struct {
 	// MapedFileSizeCommitLog and MapedFileSizeConsumeQueue are the RocketMQ 4.0-4.3
 	// spellings; when set (non-zero) they override the new names.
 	MapedFileSizeCommitLog    int64 `prop:"mapedFileSizeCommitLog"`
 	MapedFileSizeConsumeQueue int64 `prop:"mapedFileSizeConsumeQueue"`
 
-	// FlushDiskType is ASYNC_FLUSH (default) or SYNC_FLUSH.
-	FlushDiskType FlushDiskType `prop:"flushDiskType"`
-	// FlushIntervalCommitLog is the async flush period in ms (500).
-	FlushIntervalCommitLog  int  `prop:"flushIntervalCommitLog"`
-	CommitIntervalCommitLog int  `prop:"commitIntervalCommitLog"`
-	FlushCommitLogTimed     bool `prop:"flushCommitLogTimed"`
-	// FlushIntervalConsumeQueue is the period of the ConsumeQueue and index flush and checkpoint, in ms.
-	FlushIntervalConsumeQueue int `prop:"flushIntervalConsumeQueue"`
-	// FlushCommitLogLeastPages is how many dirty pages ASYNC_FLUSH waits for.
-	FlushCommitLogLeastPages    int `prop:"flushCommitLogLeastPages"`
-	FlushConsumeQueueLeastPages int `prop:"flushConsumeQueueLeastPages"`
-	// FlushCommitLogThoroughInterval makes ASYNC_FLUSH flush whatever is dirty at least this often, in ms.
-	FlushCommitLogThoroughInterval    int `prop:"flushCommitLogThoroughInterval"`
-	FlushConsumeQueueThoroughInterval int `prop:"flushConsumeQueueThoroughInterval"`
-	// SyncFlushTimeout bounds a SYNC_FLUSH wait in ms (5000).
-	SyncFlushTimeout int64 `prop:"syncFlushTimeout"`
+	CommitIntervalCommitLog           int  `prop:"commitIntervalCommitLog"`
+	FlushCommitLogTimed               bool `prop:"flushCommitLogTimed"`
+	FlushConsumeQueueLeastPages       int  `prop:"flushConsumeQueueLeastPages"`
+	FlushConsumeQueueThoroughInterval int  `prop:"flushConsumeQueueThoroughInterval"`
 
-	// CleanResourceInterval is the period of the retention check, in ms.
-	CleanResourceInterval            int `prop:"cleanResourceInterval"`
-	DeleteCommitLogFilesInterval     int `prop:"deleteCommitLogFilesInterval"`
-	DeleteConsumeQueueFilesInterval  int `prop:"deleteConsumeQueueFilesInterval"`
-	DestroyMapedFileIntervalForcibly int `prop:"destroyMapedFileIntervalForcibly"`
-	RedeleteHangedFileInterval       int `prop:"redeleteHangedFileInterval"`
-	// DeleteWhen lists the hours (00-23, ";"-separated) at which expired files are deleted ("04").
-	DeleteWhen string `prop:"deleteWhen"`
-	// DiskMaxUsedSpaceRatio is the disk usage percentage above which old files are deleted (75).
-	DiskMaxUsedSpaceRatio int `prop:"diskMaxUsedSpaceRatio"`
-	// FileReservedTime is how long CommitLog files are kept, in hours (72).
-	FileReservedTime        int  `prop:"fileReservedTime"`
-	CleanFileForciblyEnable bool `prop:"cleanFileForciblyEnable"`
-	// DiskSpaceWarningLevelRatio is the disk usage percentage above which sends are refused
-	// (SERVICE_NOT_AVAILABLE) until retention frees space (90).
-	DiskSpaceWarningLevelRatio  int `prop:"diskSpaceWarningLevelRatio"`
-	DiskSpaceCleanForciblyRatio int `prop:"diskSpaceCleanForciblyRatio"`
+	DeleteCommitLogFilesInterval     int  `prop:"deleteCommitLogFilesInterval"`
+	DeleteConsumeQueueFilesInterval  int  `prop:"deleteConsumeQueueFilesInterval"`
+	DestroyMapedFileIntervalForcibly int  `prop:"destroyMapedFileIntervalForcibly"`
+	RedeleteHangedFileInterval       int  `prop:"redeleteHangedFileInterval"`
+	CleanFileForciblyEnable          bool `prop:"cleanFileForciblyEnable"`
+	DiskSpaceCleanForciblyRatio      int  `prop:"diskSpaceCleanForciblyRatio"`
 
-	// MaxMessageSize is the largest accepted body, in bytes (4 MiB).
-	MaxMessageSize int `prop:"maxMessageSize"`
-	// CheckCRCOnRecover checks every record's body CRC during recovery.
-	CheckCRCOnRecover bool `prop:"checkCRCOnRecover"`
-	// RecoverMode is what recovery does with a damaged CommitLog record (mq only): salvage
-	// (default) skips it and keeps the valid records after it; strict truncates the log
-	// there, as Apache does.
-	RecoverMode string `prop:"recoverMode"`
-
-	// MaxTransferBytesOnMessageInMemory is the largest pull answer, in bytes.
-	MaxTransferBytesOnMessageInMemory int `prop:"maxTransferBytesOnMessageInMemory"`
 	// MaxTransferCountOnMessageInMemory is the most messages in one pull answer.
 	MaxTransferCountOnMessageInMemory int `prop:"maxTransferCountOnMessageInMemory"`
 	MaxTransferBytesOnMessageInDisk   int `prop:"maxTransferBytesOnMessageInDisk"`
@@ -343,12 +291,6 @@ type StoreConfig struct {
 	// AccessMessageInMemoryMaxRatio percent of RAM a consumer may fall behind before a master suggests the slave for its pulls (with slaveReadEnable).
 	AccessMessageInMemoryMaxRatio int `prop:"accessMessageInMemoryMaxRatio"`
 
-	// MessageIndexEnable builds the IndexFile (KEYS and UNIQ_KEY).
-	MessageIndexEnable bool `prop:"messageIndexEnable"`
-	// MaxHashSlotNum is the number of hash slots per IndexFile.
-	MaxHashSlotNum int `prop:"maxHashSlotNum"`
-	// MaxIndexNum is the number of entries per IndexFile.
-	MaxIndexNum      int  `prop:"maxIndexNum"`
 	MaxMsgsNumBatch  int  `prop:"maxMsgsNumBatch"`
 	MessageIndexSafe bool `prop:"messageIndexSafe"`
 	// DefaultQueryMaxNum is the most messages QUERY_MESSAGE returns.
@@ -439,10 +381,6 @@ type NettyConfig struct {
 // fields: traceTopicEnable true, brokerIP1 empty meaning the listener's or 127.0.0.1).
 func DefaultConfig() Config {
 	cpu := runtime.NumCPU()
-	home, err := os.UserHomeDir()
-	if err != nil {
-		home = "."
-	}
 	name, err := os.Hostname()
 	if err != nil || name == "" {
 		name = "broker-a"
@@ -513,42 +451,22 @@ func DefaultConfig() Config {
 			ConfigBlackList:                        "configBlackList;brokerConfigPath",
 		},
 		MetricsConfig: defaultMetricsConfig(),
-		StoreConfig: StoreConfig{
-			StorePathRootDir:                  filepath.Join(home, "store"),
-			MappedFileSizeCommitLog:           1 << 30,
-			MappedFileSizeConsumeQueue:        300000 * 20,
-			FlushDiskType:                     AsyncFlush,
-			FlushIntervalCommitLog:            500,
+		Config:        store.DefaultConfig(),
+		MessageStoreConfig: MessageStoreConfig{
 			CommitIntervalCommitLog:           200,
 			FlushCommitLogTimed:               true,
-			FlushIntervalConsumeQueue:         1000,
-			FlushCommitLogLeastPages:          4,
 			FlushConsumeQueueLeastPages:       2,
-			FlushCommitLogThoroughInterval:    10000,
 			FlushConsumeQueueThoroughInterval: 60000,
-			SyncFlushTimeout:                  5000,
-			CleanResourceInterval:             10000,
 			DeleteCommitLogFilesInterval:      100,
 			DeleteConsumeQueueFilesInterval:   100,
 			DestroyMapedFileIntervalForcibly:  120000,
 			RedeleteHangedFileInterval:        120000,
-			DeleteWhen:                        "04",
-			DiskMaxUsedSpaceRatio:             75,
-			FileReservedTime:                  72,
 			CleanFileForciblyEnable:           true,
-			DiskSpaceWarningLevelRatio:        90,
 			DiskSpaceCleanForciblyRatio:       85,
-			MaxMessageSize:                    4 << 20,
-			CheckCRCOnRecover:                 true,
-			RecoverMode:                       store.RecoverSalvage,
-			MaxTransferBytesOnMessageInMemory: 256 << 10,
 			MaxTransferCountOnMessageInMemory: 32,
 			MaxTransferBytesOnMessageInDisk:   64 << 10,
 			MaxTransferCountOnMessageInDisk:   8,
 			AccessMessageInMemoryMaxRatio:     40,
-			MessageIndexEnable:                true,
-			MaxHashSlotNum:                    5000000,
-			MaxIndexNum:                       20000000,
 			MaxMsgsNumBatch:                   64,
 			DefaultQueryMaxNum:                32,
 			HaSendHeartbeatInterval:           5000,
@@ -723,9 +641,6 @@ func (c Config) Validate() error {
 		bad("brokerId %d: a SLAVE needs brokerId >= 1", c.BrokerID)
 	case c.BrokerRole != Slave && c.BrokerID != 0:
 		bad("brokerId %d: a %s needs brokerId 0", c.BrokerID, c.BrokerRole)
-	}
-	if c.FlushDiskType == "" {
-		bad("flushDiskType is empty")
 	}
 	port := func(key string, p int, zeroOK bool) {
 		if p < 0 || p > 65535 || (p == 0 && !zeroOK) {

@@ -38,7 +38,18 @@
 // topic for sends, SUB on group and topic for pulls, offsets and heartbeats, admin for
 // anything that changes the broker). Each handler runs behind guard, which checks the
 // request against broker/acl's accounts and writes the audit log; a code registered without
-// a right (Handle, handleFunc) is refused while ACL is on.
+// a right (Handle, handleFunc) is refused while ACL is on. The handlers live in files named
+// by request family: processors_send.go (sends, replies, send-back, END_TRANSACTION),
+// processors_pull.go (pulls and long polling), processors_query.go, processors_offsets.go,
+// processors_client.go (heartbeats and calls to clients), processors_admin.go (topics,
+// groups, connections), processors_stats.go, processors_delay.go (delay, timer and
+// transaction status), processors_acl.go, config_update.go and ha_status.go.
+//
+// # Services
+//
+// One owner (services.go) builds, starts in order, and stops in reverse the message
+// services: replication (HA), the delay-level schedule, the timer wheel and transaction
+// checks; its dispatch method is the store's one dispatch listener (held pulls, timer, HA).
 //
 // # Nameserver registration
 //

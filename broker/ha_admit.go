@@ -34,7 +34,7 @@ type haAdmission struct {
 // admitSlave reports whether remote is the address of a registered slave of this broker,
 // asking the nameservers again (at most once per slaveAddrRefresh) when it is not known.
 func (b *Broker) admitSlave(remote netip.Addr) bool {
-	a := &b.ha.admission
+	a := &b.svc.ha.admission
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.addrs[remote] {

@@ -34,14 +34,14 @@ func TestHAAdmission(t *testing.T) {
 	c := newTestClient(t, nil)
 	mcfg, _ := haConfigs(t, ns, AsyncMaster)
 	m, maddr := startMaster(t, c, ns, mcfg)
-	srv := m.ha.server.Load()
+	srv := m.svc.ha.server.Load()
 	if ta, ok := srv.Addr().(*net.TCPAddr); !ok || !ta.IP.Equal(net.IPv4(127, 0, 0, 1)) {
 		t.Fatalf("HA port listens on %v, want 127.0.0.1 like the broker", srv.Addr())
 	}
 	for i := range 3 {
 		wantCode(t, sendOne(t, c, maddr, "HAAdmitT", 0, nil, []byte("secret-"+strconv.Itoa(i))), protocol.Success)
 	}
-	hc, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(m.ha.port))
+	hc, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(m.svc.ha.port))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,7 @@ func (b *Broker) haStatus(_ context.Context, _ *remoting.Conn, req *remoting.Com
 func (b *Broker) haRuntime() protocol.HARuntimeInfo {
 	end := b.ms.CommitLogMaxOffset()
 	info := protocol.HARuntimeInfo{Master: !b.isSlave(), HAConnectionInfo: []protocol.HAConnectionRuntimeInfo{}}
-	if s := b.ha.server.Load(); s != nil {
+	if s := b.svc.ha.server.Load(); s != nil {
 		info.MasterCommitLogMaxOffset = end
 		gap := int64(b.cfg.HaMaxGapNotInSync)
 		for _, sl := range s.Slaves() {
@@ -32,7 +32,7 @@ func (b *Broker) haRuntime() protocol.HARuntimeInfo {
 			info.HAConnectionInfo = append(info.HAConnectionInfo, c)
 		}
 	}
-	if c := b.ha.client; c != nil {
+	if c := b.svc.ha.client; c != nil {
 		ci := protocol.HAClientRuntimeInfo{MasterAddr: c.MasterAddr(), TransferredByteInSecond: c.BytesPerSecond(),
 			MaxOffset: end, Connected: c.Connected(), MasterMaxOffset: c.MasterOffset()}
 		if t := c.LastReceive(); !t.IsZero() {

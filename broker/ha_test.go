@@ -33,7 +33,7 @@ func haConfigs(t *testing.T, ns string, role BrokerRole) (Config, Config) {
 }
 
 // fastSync makes a slave copy metadata from its master every 50 ms.
-func fastSync(b *Broker) { b.ha.syncInterval = 50 * time.Millisecond }
+func fastSync(b *Broker) { b.svc.ha.syncInterval = 50 * time.Millisecond }
 
 // startMaster starts a master and waits until the nameserver routes TBW102 to it, so a
 // slave started next learns the master from its first registration.
@@ -239,7 +239,7 @@ func TestMasterSlaveReplication(t *testing.T) {
 		}
 		return nil
 	})
-	acked := m.ha.server.Load().Acked()
+	acked := m.svc.ha.server.Load().Acked()
 	if err := m.Shutdown(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -322,7 +322,7 @@ func TestSyncMaster(t *testing.T) {
 	// A fake slave that reports 0 and never acks: the wait times out. It is registered as a
 	// slave of broker-a, or the master would not admit it (ha_admit.go).
 	registerFakeSlave(t, c, ns, scfg)
-	hc, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(m.ha.port))
+	hc, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(m.svc.ha.port))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -332,7 +332,7 @@ func TestSyncMaster(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkFor(t, 5*time.Second, time.Millisecond, func() error {
-		if len(m.ha.server.Load().Slaves()) != 1 {
+		if len(m.svc.ha.server.Load().Slaves()) != 1 {
 			return errNotYet
 		}
 		return nil
@@ -344,7 +344,7 @@ func TestSyncMaster(t *testing.T) {
 	}
 	hc.Close()
 	checkFor(t, 5*time.Second, time.Millisecond, func() error {
-		if len(m.ha.server.Load().Slaves()) != 0 {
+		if len(m.svc.ha.server.Load().Slaves()) != 0 {
 			return errNotYet
 		}
 		return nil

@@ -69,7 +69,7 @@ func (b *Broker) listenHA(main net.Listener) error {
 	if b.shutting {
 		return ErrShutdown
 	}
-	if b.isSlave() || b.ha.server.Load() != nil {
+	if b.isSlave() || b.svc.ha.server.Load() != nil {
 		return nil
 	}
 	port := b.cfg.HaListenPort
@@ -90,7 +90,7 @@ func (b *Broker) listenHA(main net.Listener) error {
 	if err != nil {
 		return fmt.Errorf("broker: listen HA port %d: %w", port, err)
 	}
-	b.ha.port = ln.Addr().(*net.TCPAddr).Port
+	b.svc.ha.port = ln.Addr().(*net.TCPAddr).Port
 	srv := ha.NewServer(ha.ServerConfig{
 		Store:                b.ms,
 		Logger:               b.log,
@@ -101,14 +101,14 @@ func (b *Broker) listenHA(main net.Listener) error {
 		PollInterval:         10 * time.Millisecond,
 		Admit:                b.admitSlave,
 	})
-	b.ha.server.Store(srv)
+	b.svc.ha.server.Store(srv)
 	return srv.Start(ln)
 }
 
 // haPort is the HA port to announce: the HA listener's, else haListenPort or port+1.
 func (b *Broker) haPort(port int) int {
-	if b.ha.port > 0 {
-		return b.ha.port
+	if b.svc.ha.port > 0 {
+		return b.svc.ha.port
 	}
 	if b.cfg.HaListenPort != 0 {
 		return b.cfg.HaListenPort
@@ -116,13 +116,13 @@ func (b *Broker) haPort(port int) int {
 	return port + 1
 }
 
-// startHA starts a slave's replication client and metadata sync (Start calls it).
+// startHA starts a slave's replication client and metadata sync (services.start calls it).
 func (b *Broker) startHA() {
 	if !b.isSlave() {
 		return
 	}
 	hb := time.Duration(b.cfg.HaSendHeartbeatInterval) * time.Millisecond
-	b.ha.client = ha.NewClient(ha.ClientConfig{
+	b.svc.ha.client = ha.NewClient(ha.ClientConfig{
 		Store:          b.ms,
 		Logger:         b.log,
 		ReportInterval: hb,
@@ -131,51 +131,43 @@ func (b *Broker) startHA() {
 		MaxFrame:       max(b.cfg.HaTransferBatchSize, 0) + b.cfg.MaxMessageSize + recordOverhead + (64 << 10),
 	})
 	if b.cfg.HaMasterAddress != "" {
-		b.ha.client.SetMasterAddr(b.cfg.HaMasterAddress)
+		b.svc.ha.client.SetMasterAddr(b.cfg.HaMasterAddress)
 	}
-	b.ha.client.Start()
-	b.ha.syncWake = make(chan struct{}, 1)
+	b.svc.ha.client.Start()
+	b.svc.ha.syncWake = make(chan struct{}, 1)
 	b.wg.Go(b.slaveSyncLoop)
 }
 
-// closeHA stops replication (Shutdown calls it before the store closes).
+// closeHA stops replication (services.halt calls it, before the server drains).
 func (b *Broker) closeHA() {
-	if s := b.ha.server.Load(); s != nil {
+	if s := b.svc.ha.server.Load(); s != nil {
 		s.Close()
 	}
-	if b.ha.client != nil {
-		b.ha.client.Close()
+	if b.svc.ha.client != nil {
+		b.svc.ha.client.Close()
 	}
 }
 
 // learnMaster takes the master's addresses from a REGISTER_BROKER response (slaves).
 func (b *Broker) learnMaster(h protocol.RegisterBrokerResponseHeader) {
-	if !b.isSlave() || b.ha.client == nil {
+	if !b.isSlave() || b.svc.ha.client == nil {
 		return
 	}
 	if h.HAServerAddr != "" && b.cfg.HaMasterAddress == "" {
-		b.ha.client.SetMasterAddr(h.HAServerAddr)
+		b.svc.ha.client.SetMasterAddr(h.HAServerAddr)
 	}
 	if h.MasterAddr == "" {
 		return
 	}
-	b.ha.mu.Lock()
-	changed := b.ha.masterAddr != h.MasterAddr
-	b.ha.masterAddr = h.MasterAddr
-	b.ha.mu.Unlock()
+	b.svc.ha.mu.Lock()
+	changed := b.svc.ha.masterAddr != h.MasterAddr
+	b.svc.ha.masterAddr = h.MasterAddr
+	b.svc.ha.mu.Unlock()
 	if changed {
 		select {
-		case b.ha.syncWake <- struct{}{}:
+		case b.svc.ha.syncWake <- struct{}{}:
 		default:
 		}
-	}
-}
-
-// onDispatch is the store's dispatch listener: long polls, the timer, and the HA writers.
-func (b *Broker) onDispatch(topic string, queueID int32, offset int64) {
-	b.storeListener(topic, queueID, offset)
-	if s := b.ha.server.Load(); s != nil {
-		s.Notify()
 	}
 }
 
@@ -186,7 +178,7 @@ func (b *Broker) waitSlave(ctx context.Context, props map[string]string, res sto
 	if b.cfg.BrokerRole != SyncMaster || props[message.PropertyWaitStoreMsgOK] == "false" {
 		return rcode
 	}
-	srv := b.ha.server.Load()
+	srv := b.svc.ha.server.Load()
 	if srv == nil {
 		return protocol.SlaveNotAvailable
 	}
@@ -203,13 +195,13 @@ func (b *Broker) waitSlave(ctx context.Context, props map[string]string, res sto
 
 // totalMemory is the machine's RAM in bytes (0 if unknown), read once.
 func (b *Broker) totalMemory() int64 {
-	b.ha.memOnce.Do(func() {
+	b.svc.ha.memOnce.Do(func() {
 		var si unix.Sysinfo_t
 		if err := unix.Sysinfo(&si); err == nil {
-			b.ha.mem = int64(si.Totalram) * int64(si.Unit)
+			b.svc.ha.mem = int64(si.Totalram) * int64(si.Unit)
 		}
 	})
-	return b.ha.mem
+	return b.svc.ha.mem
 }
 
 // suggestBroker fills suggestWhichBrokerId of a PULL answer (PullMessageProcessor): with
@@ -244,7 +236,7 @@ func (b *Broker) haRuntimeInfo(t map[string]string) {
 	i64 := func(n int64) string { return strconv.FormatInt(n, 10) }
 	end := b.ms.CommitLogMaxOffset()
 	t["brokerRole"] = b.cfg.BrokerRole.String() // mq's key: ASYNC_MASTER, SYNC_MASTER or SLAVE
-	if s := b.ha.server.Load(); s != nil {
+	if s := b.svc.ha.server.Load(); s != nil {
 		slaves := s.Slaves()
 		t["haConnectionCount"] = strconv.Itoa(len(slaves))
 		behind := int64(0)
@@ -256,7 +248,7 @@ func (b *Broker) haRuntimeInfo(t map[string]string) {
 			t["haSlaveAckOffset_"+strconv.Itoa(i)] = sl.Addr + "," + i64(sl.Acked)
 		}
 	}
-	if c := b.ha.client; c != nil {
+	if c := b.svc.ha.client; c != nil {
 		t["haMasterAddress"] = c.MasterAddr()
 		t["haConnected"] = strconv.FormatBool(c.Connected())
 		t["slaveFallBehindMuch"] = i64(max(c.MasterOffset()-end, 0))
@@ -270,8 +262,8 @@ func (b *Broker) haRuntimeInfo(t map[string]string) {
 // master's address becomes known.
 func (b *Broker) slaveSyncLoop() {
 	every := slaveSyncInterval
-	if b.ha.syncInterval > 0 {
-		every = b.ha.syncInterval
+	if b.svc.ha.syncInterval > 0 {
+		every = b.svc.ha.syncInterval
 	}
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -280,14 +272,14 @@ func (b *Broker) slaveSyncLoop() {
 		case <-b.ctx.Done():
 			return
 		case <-t.C:
-		case <-b.ha.syncWake:
+		case <-b.svc.ha.syncWake:
 		}
 		switch err := b.syncFromMaster(b.ctx); {
 		case err != nil && b.ctx.Err() == nil:
-			if ok, n := b.ha.syncFails.Allow(time.Now()); ok {
+			if ok, n := b.svc.ha.syncFails.Allow(time.Now()); ok {
 				b.log.Warn("slave sync from master failed", "err", err, "suppressed", n)
 			}
-		case err == nil && b.ha.syncFails.Reset():
+		case err == nil && b.svc.ha.syncFails.Reset():
 			b.log.Info("slave sync from master works again")
 		}
 	}
@@ -296,9 +288,9 @@ func (b *Broker) slaveSyncLoop() {
 // syncFromMaster copies topics.json, subscriptionGroup.json, consumerOffset.json and
 // delayOffset.json from the master (SlaveSynchronize#syncAll) and persists them.
 func (b *Broker) syncFromMaster(ctx context.Context) error {
-	b.ha.mu.Lock()
-	addr := b.ha.masterAddr
-	b.ha.mu.Unlock()
+	b.svc.ha.mu.Lock()
+	addr := b.svc.ha.masterAddr
+	b.svc.ha.mu.Unlock()
 	if addr == "" {
 		return nil
 	}
@@ -354,8 +346,8 @@ func (b *Broker) syncFromMaster(ctx context.Context) error {
 		errs = append(errs, err)
 	}
 	err := errors.Join(errs...)
-	b.ha.mu.Lock()
-	b.ha.lastSync, b.ha.syncErr = time.Now(), err
-	b.ha.mu.Unlock()
+	b.svc.ha.mu.Lock()
+	b.svc.ha.lastSync, b.svc.ha.syncErr = time.Now(), err
+	b.svc.ha.mu.Unlock()
 	return err
 }

@@ -191,12 +191,12 @@ func (c *brokerCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge(c.commitLogMax, float64(end))
 	gauge(c.flushBehind, float64(max(end-b.ms.FlushedOffset(), 0)))
 	gauge(c.dispatchBehind, float64(b.ms.DispatchLag()))
-	if s := b.ha.server.Load(); s != nil {
+	if s := b.svc.ha.server.Load(); s != nil {
 		for _, sl := range s.Slaves() {
 			gauge(c.replBehind, float64(max(end-sl.Acked, 0)), sl.Addr)
 		}
 	}
-	if cl := b.ha.client; cl != nil && cl.MasterOffset() > 0 {
+	if cl := b.svc.ha.client; cl != nil && cl.MasterOffset() > 0 {
 		gauge(c.replBehind, float64(max(cl.MasterOffset()-end, 0)), cl.MasterAddr())
 	}
 	cl, cq := b.ms.DiskRatios()
@@ -215,8 +215,8 @@ func (c *brokerCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge(c.producers, float64(np))
 	gauge(c.consumers, float64(nc))
 	gauge(c.holds, float64(b.hold.held()))
-	if b.sched != nil && !b.isSlave() {
-		offs := b.sched.Offsets()
+	if b.svc.sched != nil && !b.isSlave() {
+		offs := b.svc.sched.Offsets()
 		for i := range b.delays {
 			level := int32(i + 1)
 			gauge(c.delayBacklog, float64(max(b.ms.MaxOffset(TopicSchedule, level-1)-offs[level], 0)), strconv.Itoa(int(level)))

@@ -9,40 +9,18 @@ import (
 	"github.com/mq-project/mq/store"
 )
 
-// storeConfig maps the broker's MessageStoreConfig keys to the store's Config. StoreHost is
+// storeConfig is the store's Config as the broker opens it: the embedded store.Config with
+// what is derived from other keys. The CommitLog and ConsumeQueue sizes honour the old
+// mapedFileSize* spellings; MaxMessageSize, a body limit for the broker, gets room for the
+// record's header, topic and properties, since the store limits whole records; StoreHost is
 // brokerIP1 (or 127.0.0.1) and listenPort: the address written into every record and into
 // offset message ids, which clients use to reach this broker again (VIEW_MESSAGE_BY_ID). With
 // listenPort 0 the port is unknown until Serve; set listenPort to the real port.
 func (c Config) storeConfig() store.Config {
-	sc := store.DefaultConfig()
-	sc.StorePathRootDir = c.StorePathRootDir
-	sc.StorePathCommitLog = c.StorePathCommitLog
+	sc := c.Config
 	sc.MappedFileSizeCommitLog = c.CommitLogSize()
 	sc.MappedFileSizeConsumeQueue = c.ConsumeQueueSize()
-	if c.FlushDiskType == SyncFlush {
-		sc.FlushDiskType = store.SyncFlush
-	} else {
-		sc.FlushDiskType = store.AsyncFlush
-	}
-	sc.FlushIntervalCommitLog = c.FlushIntervalCommitLog
-	sc.FlushCommitLogLeastPages = c.FlushCommitLogLeastPages
-	sc.FlushCommitLogThoroughInterval = c.FlushCommitLogThoroughInterval
-	sc.FlushIntervalConsumeQueue = c.FlushIntervalConsumeQueue
-	sc.SyncFlushTimeout = c.SyncFlushTimeout
-	sc.FileReservedTime = c.FileReservedTime
-	sc.DeleteWhen = c.DeleteWhen
-	sc.DiskMaxUsedSpaceRatio = c.DiskMaxUsedSpaceRatio
-	sc.DiskSpaceWarningLevelRatio = c.DiskSpaceWarningLevelRatio
-	sc.CleanResourceInterval = c.CleanResourceInterval
-	// The store limits the whole record; Apache's maxMessageSize limits the body (checked by
-	// the send processor). Leave room for the record's header, topic and properties.
 	sc.MaxMessageSize = c.MaxMessageSize + recordOverhead
-	sc.MaxHashSlotNum = c.MaxHashSlotNum
-	sc.MaxIndexNum = c.MaxIndexNum
-	sc.MessageIndexEnable = c.MessageIndexEnable
-	sc.MaxTransferBytesOnMessageInMemory = c.MaxTransferBytesOnMessageInMemory
-	sc.CheckCRCOnRecover = c.CheckCRCOnRecover
-	sc.RecoverMode = c.RecoverMode
 	sc.StoreHost = c.storeHost()
 	return sc
 }

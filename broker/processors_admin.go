@@ -207,3 +207,8 @@ func (b *Broker) consumerConnections(_ context.Context, _ *remoting.Conn, req *r
 	}
 	return jsonResponse(req, cc)
 }
+
+// allDelayOffset answers GET_ALL_DELAY_OFFSET with delayOffset.json's content.
+func (b *Broker) allDelayOffset(_ context.Context, _ *remoting.Conn, req *remoting.Command) *remoting.Command {
+	return jsonResponse(req, b.svc.sched.Wrapper())
+}

@@ -2,9 +2,11 @@ package broker
 
 import (
 	"context"
-	"fmt"
+	"maps"
+	"strconv"
 	"time"
 
+	"github.com/mq-project/mq/message"
 	"github.com/mq-project/mq/protocol"
 	"github.com/mq-project/mq/remoting"
 )
@@ -86,55 +88,61 @@ func (b *Broker) consumerListByGroup(_ context.Context, _ *remoting.Conn, req *r
 	return jsonResponse(req, protocol.GetConsumerListByGroupResponseBody{ConsumerIDList: ids})
 }
 
-// queryConsumerOffset answers QUERY_CONSUMER_OFFSET with the committed offset, or
-// QUERY_NOT_FOUND (trap §7.17) so the client falls back to consumeFromWhere. With a store,
-// a queue that still starts at 0 answers 0, as Apache does.
-func (b *Broker) queryConsumerOffset(_ context.Context, _ *remoting.Conn, req *remoting.Command) *remoting.Command {
-	var h protocol.QueryConsumerOffsetRequestHeader
-	if r := decodeHeader(req, &h); r != nil {
-		return r
+// Timeouts of requests the broker sends to clients.
+const (
+	pushReplyTimeout  = 3 * time.Second  // ReplyMessageProcessor
+	callClientTimeout = 10 * time.Second // AdminBrokerProcessor#callConsumer
+)
+
+// callConsumer relays req to the consumer clientID of group and answers with the client's
+// response (AdminBrokerProcessor#callConsumer).
+func (b *Broker) callConsumer(ctx context.Context, req *remoting.Command, group, clientID string, body []byte) *remoting.Command {
+	ch, ok := b.consumers.Channel(group, clientID)
+	if !ok || ch.Conn() == nil {
+		return errorResponse(req, protocol.SystemError, "The Consumer <"+group+"> <"+clientID+"> not online")
 	}
-	off, ok := b.offsets.Query(h.ConsumerGroup, h.Topic, h.QueueID)
-	if !ok && b.store != nil && (h.SetZeroIfNotFound == nil || *h.SetZeroIfNotFound) &&
-		b.store.MinOffset(h.Topic, h.QueueID) <= 0 {
-		off, ok = 0, true
+	n := remoting.NewRequest(req.Code, maps.Clone(req.ExtFields), body)
+	cctx, cancel := context.WithTimeout(ctx, callClientTimeout)
+	defer cancel()
+	cr, err := ch.Conn().InvokeSync(cctx, n)
+	if err != nil {
+		return errorResponse(req, protocol.SystemError, "invoke consumer <"+group+"> <"+clientID+"> Exception: "+err.Error())
 	}
-	if !ok {
-		return errorResponse(req, protocol.QueryNotFound, "Not found, maybe this group consumer boot first")
-	}
-	resp := success(req)
-	resp.ExtFields = protocol.EncodeHeader(&protocol.QueryConsumerOffsetResponseHeader{Offset: off})
+	resp := remoting.NewResponse(req, cr.Code, cr.Remark)
+	resp.ExtFields = cr.ExtFields
+	resp.Body = cr.Body
 	return resp
 }
 
-// updateConsumerOffset handles UPDATE_CONSUMER_OFFSET (the Go client sends it with flag 0
-// and ignores the answer, trap §7.2).
-func (b *Broker) updateConsumerOffset(_ context.Context, _ *remoting.Conn, req *remoting.Command) *remoting.Command {
-	var h protocol.UpdateConsumerOffsetRequestHeader
+// consumerRunningInfo relays GET_CONSUMER_RUNNING_INFO (307) to the client.
+func (b *Broker) consumerRunningInfo(ctx context.Context, _ *remoting.Conn, req *remoting.Command) *remoting.Command {
+	var h protocol.GetConsumerRunningInfoRequestHeader
 	if r := decodeHeader(req, &h); r != nil {
 		return r
 	}
-	tc, ok := b.topics.Get(h.Topic)
-	if !ok {
-		return errorResponse(req, protocol.TopicNotExist, "Topic "+h.Topic+" not exist!")
-	}
-	// Apache commits any queue id; an offset for a queue the topic lacks only grows
-	// consumerOffset.json and shows up in every consume-progress view.
-	if h.QueueID < 0 || h.QueueID >= max(tc.ReadQueueNums, tc.WriteQueueNums) {
-		return errorResponse(req, protocol.InvalidParameter, fmt.Sprintf("QueueId is invalid, topic is %s, queueId is %d", h.Topic, h.QueueID))
-	}
-	if _, _, err := b.subs.FindOrCreate(h.ConsumerGroup); err != nil {
-		return errorResponse(req, protocol.SubscriptionGroupNotExist, "Subscription group "+h.ConsumerGroup+" not exist!")
-	}
-	b.commitOffset(h.ConsumerGroup, h.Topic, h.QueueID, h.CommitOffset)
-	return success(req)
+	return b.callConsumer(ctx, req, h.ConsumerGroup, h.ClientID, req.Body)
 }
 
-// allConsumerOffsets answers GET_ALL_CONSUMER_OFFSET with consumerOffset.json's content.
-func (b *Broker) allConsumerOffsets(_ context.Context, _ *remoting.Conn, req *remoting.Command) *remoting.Command {
-	w := b.offsets.Wrapper()
-	if len(w.OffsetTable) == 0 {
-		return errorResponse(req, protocol.SystemError, "No consumer offset in this broker")
+// consumeMessageDirectly relays CONSUME_MESSAGE_DIRECTLY (309) to the client with the
+// message named by msgId (an offset message id of this broker) as the body.
+func (b *Broker) consumeMessageDirectly(ctx context.Context, _ *remoting.Conn, req *remoting.Command) *remoting.Command {
+	var h protocol.ConsumeMessageDirectlyResultRequestHeader
+	if r := decodeHeader(req, &h); r != nil {
+		return r
 	}
-	return jsonResponse(req, w)
+	_, off, err := message.ParseOffsetMsgID(h.MsgID)
+	if err != nil {
+		return errorResponse(req, protocol.SystemError, "bad offset message id "+h.MsgID+": "+err.Error())
+	}
+	rec, err := b.ms.ReadAt(off)
+	if err != nil {
+		return errorResponse(req, protocol.SystemError, "can not find message by the offset, "+strconv.FormatInt(off, 10))
+	}
+	body := append([]byte(nil), rec.Stored...)
+	rec.Release()
+	if req.ExtFields == nil {
+		req.ExtFields = map[string]string{}
+	}
+	req.ExtFields["brokerName"] = b.conf().BrokerName
+	return b.callConsumer(ctx, req, h.ConsumerGroup, h.ClientID, body)
 }

@@ -3,74 +3,13 @@ package broker
 import (
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strconv"
-	"sync/atomic"
 	"time"
 
 	"github.com/mq-project/mq/broker/timer"
-	"github.com/mq-project/mq/broker/txn"
 	"github.com/mq-project/mq/message"
 	"github.com/mq-project/mq/protocol"
 )
-
-// mqServices are the timer and transaction services, wired by timer_wiring.go and
-// txn_wiring.go.
-type mqServices struct {
-	timer    *timer.Timer
-	timerPtr atomic.Pointer[timer.Timer] // for the store listener, which runs before New ends
-	txn      *txn.Service
-}
-
-// storeListener is the store's dispatch listener: held pulls, and the timer for its topic.
-func (b *Broker) storeListener(topic string, queueID int32, offset int64) {
-	b.hold.notify(topic, queueID, offset)
-	if topic == timer.Topic {
-		if t := b.mq.timerPtr.Load(); t != nil {
-			t.Notify()
-		}
-	}
-}
-
-// initMQServices opens the timer wheel (storePathRootDir/timer) and builds the transaction
-// service; New calls it once the store is open.
-func (b *Broker) initMQServices() error {
-	if b.conf().TimerWheelEnable {
-		t, err := timer.New(timer.Config{
-			Store:     b.ms,
-			Dir:       filepath.Join(b.conf().StorePathRootDir, "timer"),
-			Precision: time.Duration(b.conf().TimerPrecisionMs) * time.Millisecond,
-			MaxDelay:  time.Duration(b.conf().TimerMaxDelaySec) * time.Second,
-			Logger:    b.log,
-			Route:     b.routeDelivery,
-		})
-		if err != nil {
-			return err
-		}
-		b.mq.timer = t
-		b.mq.timerPtr.Store(t)
-	}
-	return b.initTxn()
-}
-
-// startMQServices starts the timer and check loops under the broker's WaitGroup.
-func (b *Broker) startMQServices() {
-	if t := b.mq.timer; t != nil {
-		b.wg.Go(func() { t.Run(b.ctx) })
-		t.Notify() // enqueue what arrived before the start
-	}
-	if s := b.mq.txn; s != nil {
-		b.wg.Go(func() { s.Run(b.ctx) })
-	}
-}
-
-// closeMQServices writes the timer's clean checkpoint; call it after the loops stopped.
-func (b *Broker) closeMQServices() error {
-	if t := b.mq.timer; t != nil {
-		return t.Close()
-	}
-	return nil
-}
 
 // timerRewrite parks a message with TIMER_DELIVER_MS / TIMER_DELAY_SEC / TIMER_DELAY_MS in
 // rmq_sys_wheel_timer (HookUtils#handleTimerMessage): only without a DELAY level and for

@@ -13,10 +13,10 @@ import (
 	"github.com/mq-project/mq/store"
 )
 
-// initTxn builds the transaction service: progress in consumerOffset.json under
+// newTxn builds the transaction service: progress in consumerOffset.json under
 // CID_RMQ_SYS_TRANS (as Apache), checks sent to a live producer of the group.
-func (b *Broker) initTxn() error {
-	s, err := txn.New(txn.Config{
+func (b *Broker) newTxn() (*txn.Service, error) {
+	return txn.New(txn.Config{
 		Store:   b.ms,
 		Offsets: b.offsets,
 		Put: func(ctx context.Context, m *message.MessageExt) error {
@@ -38,11 +38,6 @@ func (b *Broker) initTxn() error {
 		CheckMax:   b.conf().TransactionCheckMax,
 		Logger:     b.log,
 	})
-	if err != nil {
-		return err
-	}
-	b.mq.txn = s
-	return nil
 }
 
 // appendSystem stores a system message, creating TRANS_CHECK_MAX_TIME_TOPIC on first use
@@ -83,34 +78,4 @@ func (b *Broker) sendCheckTransaction(group string, h protocol.CheckTransactionS
 		chans = append(chans[:i], chans[i+1:]...)
 	}
 	return false
-}
-
-// endTransaction handles END_TRANSACTION (37). The Go client sends it without waiting, but
-// a response is written unless the request is oneway.
-func (b *Broker) endTransaction(ctx context.Context, _ *remoting.Conn, req *remoting.Command) *remoting.Command {
-	var h protocol.EndTransactionRequestHeader
-	if r := decodeHeader(req, &h); r != nil {
-		return r
-	}
-	if b.conf().BrokerRole == Slave {
-		return errorResponse(req, protocol.SlaveNotAvailable, "Can not process transaction message in slave")
-	}
-	if h.CommitOrRollback != txn.Commit && h.CommitOrRollback != txn.Rollback {
-		return nil // UNKNOWN: a later check decides (Apache answers nothing)
-	}
-	err := b.mq.txn.End(ctx, h)
-	switch {
-	case err == nil:
-		return success(req)
-	case errors.Is(err, txn.ErrImmunityOver):
-		return errorResponse(req, protocol.IllegalOperation, err.Error())
-	case errors.Is(err, txn.ErrMismatch):
-		return errorResponse(req, protocol.SystemError, err.Error())
-	default:
-		var se *sendError
-		if errors.As(err, &se) {
-			return errorResponse(req, se.code, se.remark)
-		}
-		return errorResponse(req, protocol.SystemError, err.Error())
-	}
 }

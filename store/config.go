@@ -50,58 +50,59 @@ func (t *FlushDiskType) UnmarshalText(b []byte) error {
 // ConsumeQueueEntrySize is the size of one ConsumeQueue entry.
 const ConsumeQueueEntrySize = 20
 
-// Config holds the store settings; prop tags are Apache RocketMQ's MessageStoreConfig keys.
+// Config holds the store settings. The prop tags are the keys of Apache RocketMQ's
+// MessageStoreConfig that the store reads; broker.Config embeds Config, so these tags are the
+// broker.conf keys and their one spelling (internal/props reads them; the store itself does
+// not). The fields without a key are set by the store's owner. The store applies
+// MaxMessageSize to whole records; the broker, for which it limits bodies, opens the store
+// with room added for a record's header, topic and properties.
 type Config struct {
-	// StorePathRootDir is the store root (default $HOME/store).
+	// StorePathRootDir is the store root (default ~/store).
 	StorePathRootDir string `prop:"storePathRootDir"`
-	// StorePathCommitLog is the CommitLog directory (default <root>/commitlog).
+	// StorePathCommitLog is the CommitLog directory (empty: <storePathRootDir>/commitlog).
 	StorePathCommitLog string `prop:"storePathCommitLog"`
-	// MappedFileSizeCommitLog is the CommitLog segment size in bytes (default 1 GiB).
-	MappedFileSizeCommitLog int64 `prop:"mapedFileSizeCommitLog"`
-	// MappedFileSizeConsumeQueue is the ConsumeQueue file size in bytes, a multiple of 20
-	// (default 300,000 entries = 6,000,000 bytes).
-	MappedFileSizeConsumeQueue int64 `prop:"mapedFileSizeConsumeQueue"`
+	// MappedFileSizeCommitLog is the CommitLog segment size in bytes (1 GiB).
+	MappedFileSizeCommitLog int64 `prop:"mappedFileSizeCommitLog"`
+	// MappedFileSizeConsumeQueue is the ConsumeQueue file size in bytes (300000 × 20).
+	MappedFileSizeConsumeQueue int64 `prop:"mappedFileSizeConsumeQueue"`
 	// FlushDiskType is ASYNC_FLUSH (default) or SYNC_FLUSH.
 	FlushDiskType FlushDiskType `prop:"flushDiskType"`
-	// FlushIntervalCommitLog is the async flush period in ms (default 500).
+	// FlushIntervalCommitLog is the async flush period in ms (500).
 	FlushIntervalCommitLog int `prop:"flushIntervalCommitLog"`
-	// FlushCommitLogLeastPages is the least number of dirty 4 KiB pages an async flush
-	// waits for (default 4).
+	// FlushCommitLogLeastPages is how many dirty pages ASYNC_FLUSH waits for.
 	FlushCommitLogLeastPages int `prop:"flushCommitLogLeastPages"`
-	// FlushCommitLogThoroughInterval in ms forces an async flush of any dirty pages (default 10000).
+	// FlushCommitLogThoroughInterval makes ASYNC_FLUSH flush whatever is dirty at least this often, in ms.
 	FlushCommitLogThoroughInterval int `prop:"flushCommitLogThoroughInterval"`
-	// FlushIntervalConsumeQueue is the period in ms of ConsumeQueue/index flush and checkpoint
-	// (default 1000).
+	// FlushIntervalConsumeQueue is the period of the ConsumeQueue and index flush and checkpoint, in ms.
 	FlushIntervalConsumeQueue int `prop:"flushIntervalConsumeQueue"`
-	// SyncFlushTimeout is how long in ms a SYNC_FLUSH append waits (default 5000).
+	// SyncFlushTimeout bounds a SYNC_FLUSH wait in ms (5000).
 	SyncFlushTimeout int64 `prop:"syncFlushTimeout"`
-	// FileReservedTime is how many hours CommitLog segments are kept (default 72).
+	// FileReservedTime is how long CommitLog files are kept, in hours (72).
 	FileReservedTime int `prop:"fileReservedTime"`
-	// DeleteWhen lists the hours (local time, "04" or "04;05") expired segments are deleted at.
+	// DeleteWhen lists the hours (00-23, ";"-separated) at which expired files are deleted ("04").
 	DeleteWhen string `prop:"deleteWhen"`
-	// DiskMaxUsedSpaceRatio is the disk usage percentage above which segments are deleted
-	// whatever the hour (default 75).
+	// DiskMaxUsedSpaceRatio is the disk usage percentage above which old files are deleted (75).
 	DiskMaxUsedSpaceRatio int `prop:"diskMaxUsedSpaceRatio"`
-	// DiskSpaceWarningLevelRatio is the disk usage percentage above which appends are refused
-	// with ErrDiskFull until retention frees space (default 90).
+	// DiskSpaceWarningLevelRatio is the disk usage percentage above which sends are refused
+	// (SERVICE_NOT_AVAILABLE) until retention frees space (90).
 	DiskSpaceWarningLevelRatio int `prop:"diskSpaceWarningLevelRatio"`
-	// CleanResourceInterval is the retention check period in ms (default 10000).
+	// CleanResourceInterval is the period of the retention check, in ms.
 	CleanResourceInterval int `prop:"cleanResourceInterval"`
-	// MaxMessageSize is the largest record in bytes (default 4 MiB).
+	// MaxMessageSize is the largest accepted body, in bytes (4 MiB).
 	MaxMessageSize int `prop:"maxMessageSize"`
-	// MaxHashSlotNum is the number of hash slots per IndexFile (default 5,000,000).
+	// MaxHashSlotNum is the number of hash slots per IndexFile.
 	MaxHashSlotNum int `prop:"maxHashSlotNum"`
-	// MaxIndexNum is the number of entries per IndexFile (default 20,000,000).
+	// MaxIndexNum is the number of entries per IndexFile.
 	MaxIndexNum int `prop:"maxIndexNum"`
-	// MessageIndexEnable turns the IndexFile on (default true).
+	// MessageIndexEnable builds the IndexFile (KEYS and UNIQ_KEY).
 	MessageIndexEnable bool `prop:"messageIndexEnable"`
-	// MaxTransferBytesOnMessageInMemory caps the bytes GetMessages returns (default 256 KiB;
-	// at least one message is always returned).
+	// MaxTransferBytesOnMessageInMemory is the largest pull answer, in bytes.
 	MaxTransferBytesOnMessageInMemory int `prop:"maxTransferBytesOnMessageInMemory"`
-	// CheckCRCOnRecover verifies body CRCs during recovery (default true).
+	// CheckCRCOnRecover checks every record's body CRC during recovery.
 	CheckCRCOnRecover bool `prop:"checkCRCOnRecover"`
-	// RecoverMode is RecoverSalvage (default; "" means it) or RecoverStrict: what recovery
-	// does with a damaged CommitLog record followed by valid ones.
+	// RecoverMode is what recovery does with a damaged CommitLog record (mq only): salvage
+	// (default; "" means it) skips it and keeps the valid records after it; strict truncates
+	// the log there, as Apache does.
 	RecoverMode string `prop:"recoverMode"`
 
 	// StoreHost is written into every record's STOREHOST (the broker's ip:listenPort).
@@ -170,9 +171,9 @@ func (c *Config) Validate() error {
 	}
 	check(c.StorePathRootDir != "", "storePathRootDir is empty")
 	check(c.MappedFileSizeCommitLog >= 64<<10 && c.MappedFileSizeCommitLog <= 1<<40,
-		"mapedFileSizeCommitLog must be between 64 KiB and 1 TiB")
+		"mappedFileSizeCommitLog must be between 64 KiB and 1 TiB")
 	check(c.MappedFileSizeConsumeQueue >= ConsumeQueueEntrySize && c.MappedFileSizeConsumeQueue%ConsumeQueueEntrySize == 0,
-		"mapedFileSizeConsumeQueue must be a positive multiple of 20")
+		"mappedFileSizeConsumeQueue must be a positive multiple of 20")
 	check(c.FlushIntervalCommitLog > 0, "flushIntervalCommitLog must be > 0")
 	check(c.FlushCommitLogLeastPages >= 0, "flushCommitLogLeastPages must be >= 0")
 	check(c.FlushCommitLogThoroughInterval > 0, "flushCommitLogThoroughInterval must be > 0")

@@ -7,7 +7,7 @@
 //
 //	storePathRootDir/
 //	  commitlog/00000000000000000000          segments named by 20-digit start offset
-//	  commitlog/00000000001073741824          (mapedFileSizeCommitLog, default 1 GiB, preallocated)
+//	  commitlog/00000000001073741824          (mappedFileSizeCommitLog, default 1 GiB, preallocated)
 //	  consumequeue/<topic>/<queueId>/<20-digit start byte offset>   300,000 entries × 20 bytes
 //	  index/<yyyyMMddHHmmssSSS>               hash index files
 //	  checkpoint                              4 KiB, see below

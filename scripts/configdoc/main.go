@@ -30,16 +30,18 @@ func main() {
 		os.Exit(2)
 	}
 	var cfg any
+	dirs := []string{os.Args[1]}
 	switch os.Args[1] {
 	case "namesrv":
 		cfg = namesrv.DefaultConfig()
 	case "broker":
 		cfg = broker.DefaultConfig()
+		dirs = append(dirs, "store") // broker.Config embeds store.Config
 	default:
 		fmt.Fprintln(os.Stderr, "configdoc: want namesrv or broker")
 		os.Exit(2)
 	}
-	docs, err := fieldDocs(os.Args[1])
+	docs, err := fieldDocs(dirs...)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "configdoc:", err)
 		os.Exit(1)
@@ -67,12 +69,16 @@ func main() {
 	}
 }
 
-// fieldDocs maps each prop key of the package's structs to its cleaned doc comment.
-func fieldDocs(dir string) (map[string]string, error) {
+// fieldDocs maps each prop key of the packages' structs to its cleaned doc comment.
+func fieldDocs(dirs ...string) (map[string]string, error) {
 	fset := token.NewFileSet()
-	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
-	if err != nil {
-		return nil, err
+	var files []string
+	for _, dir := range dirs {
+		m, err := filepath.Glob(filepath.Join(dir, "*.go"))
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, m...)
 	}
 	out := map[string]string{}
 	for _, name := range files {

@@ -14,7 +14,7 @@ import (
 // DelayStatus reports every delay level: delay, delivered and max offsets of its
 // SCHEDULE_TOPIC_XXXX queue, pending = max - delivered, and when the next one is due.
 func (b *Broker) DelayStatus() protocol.DelayStatusBody {
-	offs := b.sched.Offsets()
+	offs := b.svc.sched.Offsets()
 	body := protocol.DelayStatusBody{Levels: make([]protocol.DelayLevelStatus, 0, len(b.delays))}
 	for i, d := range b.delays {
 		level := int32(i + 1)
@@ -40,12 +40,12 @@ func (b *Broker) mqDelayStatus(_ context.Context, _ *remoting.Conn, req *remotin
 
 // TimerStatus reports the timer wheel: pending messages by due-time bucket.
 func (b *Broker) TimerStatus() (protocol.TimerStatusBody, error) {
-	body := protocol.TimerStatusBody{Enabled: b.mq.timer != nil, PrecisionMillis: int64(b.conf().TimerPrecisionMs),
+	body := protocol.TimerStatusBody{Enabled: b.svc.timer != nil, PrecisionMillis: int64(b.conf().TimerPrecisionMs),
 		MaxDelaySec: int64(b.conf().TimerMaxDelaySec)}
-	if b.mq.timer == nil {
+	if b.svc.timer == nil {
 		return body, nil
 	}
-	st, err := b.mq.timer.Stats(timer.DefaultBuckets)
+	st, err := b.svc.timer.Stats(timer.DefaultBuckets)
 	if err != nil {
 		return body, err
 	}
@@ -72,7 +72,7 @@ func (b *Broker) mqTimerStatus(_ context.Context, _ *remoting.Conn, req *remotin
 // TransactionStatus reports the half queue: pending transactions, oldest age, check counts,
 // and up to limit of them.
 func (b *Broker) TransactionStatus(limit int) protocol.TransactionStatusBody {
-	st := b.mq.txn.Status(limit)
+	st := b.svc.txn.Status(limit)
 	q := protocol.HalfQueueStatus{HalfOffset: st.HalfOffset, MaxOffset: st.MaxOffset, OpOffset: st.OpOffset,
 		OpMaxOffset: st.OpMaxOffset, Pending: int64(st.Pending), ChecksSent: st.ChecksSent,
 		CheckTimes: make(map[string]int64, len(st.CheckTimes))}
@@ -100,4 +100,4 @@ func (b *Broker) mqTransactionStatus(_ context.Context, _ *remoting.Conn, req *r
 }
 
 // CheckTransactionsNow runs a transaction check round at once (tests, operators).
-func (b *Broker) CheckTransactionsNow() { b.mq.txn.Notify() }
+func (b *Broker) CheckTransactionsNow() { b.svc.txn.Notify() }

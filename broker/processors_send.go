@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net/netip"
 	"strconv"
 	"strings"
 
+	"github.com/mq-project/mq/broker/txn"
 	"github.com/mq-project/mq/message"
 	"github.com/mq-project/mq/protocol"
 	"github.com/mq-project/mq/remoting"
@@ -420,4 +422,184 @@ func storeErrorCode(err error) protocol.ResponseCode {
 		return protocol.ServiceNotAvailable
 	}
 	return protocol.SystemError
+}
+
+// consumerSendMsgBack handles CONSUMER_SEND_MSG_BACK (AbstractSendMessageProcessor
+// #consumerSendMsgBack): the message at the CommitLog offset (trap §7.19) is stored again in
+// %RETRY%<group> with reconsumeTimes+1 and delay level 3+reconsumeTimes (or the given level),
+// or in %DLQ%<group> once reconsumeTimes >= maxReconsumeTimes or delayLevel < 0.
+func (b *Broker) consumerSendMsgBack(ctx context.Context, c *remoting.Conn, req *remoting.Command) *remoting.Command {
+	var h protocol.ConsumerSendMsgBackRequestHeader
+	if r := decodeHeader(req, &h); r != nil {
+		return r
+	}
+	sg, _, err := b.subs.FindOrCreate(h.Group)
+	if err != nil {
+		return errorResponse(req, protocol.SubscriptionGroupNotExist, "subscription group not exist, "+h.Group)
+	}
+	if int32(b.conf().BrokerPermission)&protocol.PermWrite == 0 {
+		return errorResponse(req, protocol.NoPermission, "the broker["+b.conf().BrokerName+"] sending message is forbidden")
+	}
+	if sg.RetryQueueNums <= 0 {
+		return success(req)
+	}
+	rec, err := b.ms.ReadAt(h.Offset)
+	if err != nil {
+		return errorResponse(req, protocol.SystemError, "look message by offset failed, "+strconv.FormatInt(h.Offset, 10))
+	}
+	old := rec.Ext(true)
+	rec.Release()
+	nt := protocol.NewTopicConfig(RetryTopic(h.Group))
+	nt.ReadQueueNums, nt.WriteQueueNums = sg.RetryQueueNums, sg.RetryQueueNums
+	nt.Perm = protocol.PermRead | protocol.PermWrite
+	tc, _, err := b.topics.CreateIfAbsent(nt)
+	if err != nil && tc.TopicName == "" {
+		return errorResponse(req, protocol.SystemError, err.Error())
+	}
+	props := old.Properties
+	if props == nil {
+		props = make(map[string]string)
+	}
+	if props[message.PropertyRetryTopic] == "" {
+		props[message.PropertyRetryTopic] = old.Topic
+	}
+	maxTimes := sg.RetryMaxTimes
+	if _, ok := req.ExtFields["maxReconsumeTimes"]; ok {
+		maxTimes = h.MaxReconsumeTimes
+	}
+	m := &message.MessageExt{
+		Message: message.Message{Topic: tc.TopicName, Flag: old.Flag, Properties: props, Body: old.Body},
+		QueueID: rand.Int32N(max(tc.WriteQueueNums, 1)), SysFlag: old.SysFlag,
+		BornTimestamp: old.BornTimestamp, BornHost: old.BornHost, ReconsumeTimes: old.ReconsumeTimes + 1,
+	}
+	delay := h.DelayLevel
+	if old.ReconsumeTimes >= maxTimes || delay < 0 {
+		dlq, serr := b.dlqTopic(h.Group)
+		if serr != nil {
+			return errorResponse(req, serr.code, serr.remark)
+		}
+		m.Topic, m.QueueID = dlq.TopicName, 0
+		delete(props, message.PropertyDelayTimeLevel)
+	} else {
+		if delay == 0 {
+			delay = 3 + old.ReconsumeTimes
+		}
+		props[message.PropertyDelayTimeLevel] = strconv.Itoa(int(delay))
+	}
+	if props[message.PropertyOriginMessageID] == "" {
+		props[message.PropertyOriginMessageID] = message.OffsetMsgID(old.StoreHost, old.CommitLogOffset)
+	}
+	if _, err := b.putMessage(ctx, m); err != nil && !errors.Is(err, store.ErrFlushTimeout) {
+		return errorResponse(req, storeErrorCode(err), err.Error())
+	}
+	return success(req)
+}
+
+// sendReplyMessage handles SEND_REPLY_MESSAGE (324) and SEND_REPLY_MESSAGE_V2 (325)
+// (ReplyMessageProcessor, §5.12, trap §7.31): the reply is pushed with
+// PUSH_REPLY_MESSAGE_TO_CLIENT (326) on the connection of the producer whose client id is
+// the message's REPLY_TO_CLIENT, then stored when storeReplyMessageEnable. The answer is
+// SUCCESS with msgId "0" and queueOffset 0 when the push worked (as Apache), else
+// SYSTEM_ERROR with the reason.
+func (b *Broker) sendReplyMessage(ctx context.Context, c *remoting.Conn, req *remoting.Command) *remoting.Command {
+	h, err := protocol.DecodeSendMessageRequestHeader(protocol.RequestCode(req.Code), req.ExtFields)
+	if err != nil {
+		return errorResponse(req, protocol.SystemError, err.Error())
+	}
+	tc, serr := b.checkSend(&h)
+	if serr != nil {
+		return errorResponse(req, serr.code, serr.remark)
+	}
+	if len(req.Body) > b.conf().MaxMessageSize {
+		return errorResponse(req, protocol.MessageIllegal, "the message body size over max value, MAX: "+strconv.Itoa(b.conf().MaxMessageSize))
+	}
+	qid := h.QueueID
+	if qid < 0 {
+		qid = rand.Int32N(max(tc.WriteQueueNums, 1))
+	}
+	props := message.DecodeProperties([]byte(h.Properties))
+	if props == nil {
+		props = make(map[string]string, 2)
+	}
+	props[message.PropertyCluster] = b.conf().BrokerClusterName
+	m := &message.MessageExt{
+		Message: message.Message{Topic: h.Topic, Flag: h.Flag, Properties: props, Body: req.Body},
+		QueueID: qid, SysFlag: h.SysFlag, BornTimestamp: h.BornTimestamp, BornHost: addrPortOf(c.RemoteAddr()),
+		ReconsumeTimes: h.ReconsumeTimes,
+	}
+	var resp *remoting.Command
+	if remark := b.pushReply(ctx, &h, m, c.RemoteAddr()); remark != "" {
+		resp = errorResponse(req, protocol.SystemError, remark)
+	} else {
+		resp = success(req)
+		resp.ExtFields = make(map[string]string, 4)
+		(&protocol.SendMessageResponseHeader{MsgID: "0", QueueID: qid}).Encode(resp.ExtFields)
+	}
+	if b.conf().StoreReplyMessageEnable {
+		if _, err := b.putMessage(ctx, m); err != nil {
+			b.log.Warn("store reply message", "topic", m.Topic, "err", err)
+		}
+	}
+	return resp
+}
+
+// pushReply sends PUSH_REPLY_MESSAGE_TO_CLIENT to the requester and returns "" or why it
+// failed.
+func (b *Broker) pushReply(ctx context.Context, h *protocol.SendMessageRequestHeader, m *message.MessageExt, bornHost string) string {
+	sender := m.Properties[message.PropertyMessageReplyToClient]
+	ch, ok := b.producers.ChannelByClientID(sender)
+	if !ok || ch.Conn() == nil {
+		return "push reply message fail, channel of <" + sender + "> not found."
+	}
+	now := b.now().UnixMilli()
+	props := maps.Clone(m.Properties)
+	props[message.PropertyPushReplyTime] = strconv.FormatInt(now, 10)
+	rh := protocol.ReplyMessageRequestHeader{
+		ProducerGroup: h.ProducerGroup, Topic: m.Topic, DefaultTopic: h.DefaultTopic,
+		DefaultTopicQueueNums: h.DefaultTopicQueueNums, QueueID: m.QueueID, SysFlag: h.SysFlag,
+		BornTimestamp: h.BornTimestamp, Flag: h.Flag, Properties: message.EncodeProperties(props),
+		ReconsumeTimes: h.ReconsumeTimes, UnitMode: h.UnitMode, BornHost: bornHost,
+		StoreHost: b.storeHost.String(), StoreTimestamp: now,
+	}
+	req := remoting.NewRequest(int16(protocol.PushReplyMessageToClient), protocol.EncodeHeader(&rh), m.Body)
+	cctx, cancel := context.WithTimeout(ctx, pushReplyTimeout)
+	defer cancel()
+	resp, err := ch.Conn().InvokeSync(cctx, req)
+	if err != nil {
+		return "push reply message to " + sender + " failed: " + err.Error()
+	}
+	if resp.Code != int16(protocol.Success) {
+		return "push reply message to " + sender + " failed: code " + strconv.Itoa(int(resp.Code)) + " " + resp.Remark
+	}
+	return ""
+}
+
+// endTransaction handles END_TRANSACTION (37). The Go client sends it without waiting, but
+// a response is written unless the request is oneway.
+func (b *Broker) endTransaction(ctx context.Context, _ *remoting.Conn, req *remoting.Command) *remoting.Command {
+	var h protocol.EndTransactionRequestHeader
+	if r := decodeHeader(req, &h); r != nil {
+		return r
+	}
+	if b.conf().BrokerRole == Slave {
+		return errorResponse(req, protocol.SlaveNotAvailable, "Can not process transaction message in slave")
+	}
+	if h.CommitOrRollback != txn.Commit && h.CommitOrRollback != txn.Rollback {
+		return nil // UNKNOWN: a later check decides (Apache answers nothing)
+	}
+	err := b.svc.txn.End(ctx, h)
+	switch {
+	case err == nil:
+		return success(req)
+	case errors.Is(err, txn.ErrImmunityOver):
+		return errorResponse(req, protocol.IllegalOperation, err.Error())
+	case errors.Is(err, txn.ErrMismatch):
+		return errorResponse(req, protocol.SystemError, err.Error())
+	default:
+		var se *sendError
+		if errors.As(err, &se) {
+			return errorResponse(req, se.code, se.remark)
+		}
+		return errorResponse(req, protocol.SystemError, err.Error())
+	}
 }

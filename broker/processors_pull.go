@@ -345,8 +345,8 @@ func (p *pullHold) remove(w *heldPull) {
 // notify is the store's dispatch listener: it wakes the pulls of topic/qid waiting below
 // maxOffset, and the schedule service for SCHEDULE_TOPIC_XXXX. It never blocks.
 func (p *pullHold) notify(topic string, qid int32, maxOffset int64) {
-	if topic == TopicSchedule && p.b.sched != nil {
-		p.b.sched.Notify()
+	if topic == TopicSchedule && p.b.svc.sched != nil {
+		p.b.svc.sched.Notify()
 	}
 	k := queueKey{topic, qid}
 	p.mu.Lock()
