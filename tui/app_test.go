@@ -434,6 +434,26 @@ func TestTUIKeys(t *testing.T) {
 			t.Errorf("status %q", m.status)
 		}
 	})
+	t.Run("sort=shift-letter", func(t *testing.T) {
+		cmdKeys(t, m, "topics")
+		press(t, m, "K") // shift+K: by KIND (dlq, normal, normal, retry)
+		if id, _ := m.top().selected(); id != "%DLQ%billing" || !strings.Contains(m.status, "sorted by KIND ascending") {
+			t.Errorf("first row %q, status %q", id, m.status)
+		}
+		// a terminal reporting shift as a modifier: the same column again reverses
+		send(t, m, tea.KeyPressMsg{Code: 'k', Mod: tea.ModShift})
+		if id, _ := m.top().selected(); id != "%RETRY%billing" || !strings.Contains(m.status, "sorted by KIND descending") {
+			t.Errorf("first row %q, status %q", id, m.status)
+		}
+		press(t, m, "T", "T") // TOPIC, then TOPIC again: descending
+		if id, _ := m.top().selected(); id != "Payments" || !strings.Contains(m.status, "sorted by TOPIC descending") {
+			t.Errorf("first row %q, status %q", id, m.status)
+		}
+		press(t, m, "Z")
+		if m.status != "no column starts with Z" {
+			t.Errorf("status %q", m.status)
+		}
+	})
 	t.Run("copy", func(t *testing.T) {
 		_, cmd := m.Update(tea.KeyPressMsg{Code: 'c', Text: "c"})
 		if cmd == nil || !strings.Contains(m.status, "copied Payments") {

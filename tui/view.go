@@ -2,9 +2,11 @@ package tui
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -190,6 +192,29 @@ func (t *tableView) sortNext(reverse bool) string {
 	}
 	t.refilter()
 	t.clamp()
+	return t.sortStatus()
+}
+
+// sortBy sorts by the first column whose header starts with letter (shift+N: by NAME); the
+// same letter again reverses the order.
+func (t *tableView) sortBy(letter rune) string {
+	col := slices.IndexFunc(t.data.Header, func(h string) bool {
+		return h != "" && strings.EqualFold(h[:1], string(letter))
+	})
+	if col < 0 {
+		return fmt.Sprintf("no column starts with %c", unicode.ToUpper(letter))
+	}
+	if col == t.sortCol {
+		t.desc = !t.desc
+	} else {
+		t.sortCol, t.desc = col, false
+	}
+	t.refilter()
+	t.clamp()
+	return t.sortStatus()
+}
+
+func (t *tableView) sortStatus() string {
 	dir := "ascending"
 	if t.desc {
 		dir = "descending"
