@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -275,6 +276,27 @@ func TestTUIPartialAndErrors(t *testing.T) {
 			t.Errorf("want the command error:\n%s", s)
 		}
 	})
+}
+
+// TestTUIBrokersTPSOutSparkline: the brokers view draws the session's TPS-out samples beside
+// TPS-OUT, as it does TPS-in's.
+func TestTUIBrokersTPSOutSparkline(t *testing.T) {
+	src := &fakeSource{tpsOut: "1"}
+	m := newTestModel(t, src)
+	src.tpsOut = "8"
+	send(t, m, tickMsg{})
+	v := m.top().(*brokersView)
+	h := v.vis.Header
+	i := slices.Index(h, "TPS-OUT")
+	if i < 0 || i+1 >= len(h) || h[i+1] != "" {
+		t.Fatalf("no sparkline column after TPS-OUT: %q", h)
+	}
+	if got := v.vis.Rows[0][i+1]; got != "▂█" {
+		t.Errorf("TPS-out sparkline %q, want %q (samples 1 then 8)", got, "▂█")
+	}
+	if got := v.vis.Rows[0][i-1]; got != "██" {
+		t.Errorf("TPS-in sparkline %q", got)
+	}
 }
 
 func TestTUINavigation(t *testing.T) {

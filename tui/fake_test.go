@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -18,8 +19,9 @@ import (
 type fakeSource struct {
 	down       map[string]bool
 	clusterErr error
-	perQueue   int64 // messages in every queue; 0 means 3+queue id
-	gone       bool  // broker-b is no longer registered with the nameservers
+	perQueue   int64  // messages in every queue; 0 means 3+queue id
+	gone       bool   // broker-b is no longer registered with the nameservers
+	tpsOut     string // getTransferredTps of every broker; "" means "3.25 3 3"
 
 	mu      sync.Mutex
 	changes []string // the mutations asked, in order
@@ -82,7 +84,8 @@ func (f *fakeSource) RuntimeInfos(_ context.Context, bs []admin.Broker) admin.Re
 }
 
 func (f *fakeSource) runtime(id int64) map[string]string {
-	return map[string]string{"brokerVersionDesc": "V5_3_2", "putTps": "12.5 11.0 10.0", "getTransferredTps": "3.25 3 3",
+	out := cmp.Or(f.tpsOut, "3.25 3 3")
+	return map[string]string{"brokerVersionDesc": "V5_3_2", "putTps": "12.5 11.0 10.0", "getTransferredTps": out,
 		"msgPutTotalTodayNow": "1200", "msgGetTotalTodayNow": "800", "dispatchBehindBytes": fmt.Sprint(id * 64),
 		"commitLogDiskRatio": "0.42", "commitLogMaxOffset": fmt.Sprint(1000000 - id*1000)}
 }

@@ -303,7 +303,7 @@ func (t *tableView) body(m *Model, w, h int) []string {
 		switch {
 		case i == t.cursor:
 			l = m.th.Selected.Render(l + strings.Repeat(" ", max(0, w-len([]rune(l)))))
-		case strings.HasSuffix(rows[i], "DOWN") || strings.HasSuffix(rows[i], "GONE"):
+		case i < len(t.vis.Rows) && slices.ContainsFunc(t.vis.Rows[i][1:], func(c string) bool { return c == "DOWN" || c == "GONE" }):
 			l = m.th.Error.Render(l)
 		}
 		out = append(out, l)

@@ -36,16 +36,16 @@ func TestBrokerRows(t *testing.T) {
 		want [][]string
 	}{
 		{"answers=all-and-failed", bs, res, [][]string{
-			{"c", "a", "0", "SYNC_MASTER", "1:1", "V5_3_3", "1.50", "▁", "0.25", "50%", "-", "128B", "up"},
-			{"c", "b", "0", "MASTER", "2:2", "-", "-", "", "-", "-", "-", "-", "DOWN"},
-			{"c", "a", "1", "SLAVE", "3:3", "V5_3_3", "1.50", "▁", "0.25", "50%", "100B", "128B", "up"},
+			{"c", "a", "0", "SYNC_MASTER", "1:1", "up", "V5_3_3", "1.50", "▁", "0.25", "▁", "50%", "-", "128B"},
+			{"c", "b", "0", "MASTER", "2:2", "DOWN", "-", "-", "", "-", "", "-", "-", "-"},
+			{"c", "a", "1", "SLAVE", "3:3", "up", "V5_3_3", "1.50", "▁", "0.25", "▁", "50%", "100B", "128B"},
 		}},
 		{"answers=missing", bs[:1], admin.Results[map[string]string]{}, [][]string{
-			{"c", "a", "0", "SYNC_MASTER", "1:1", "-", "-", "", "-", "-", "-", "-", "DOWN"},
+			{"c", "a", "0", "SYNC_MASTER", "1:1", "DOWN", "-", "-", "", "-", "", "-", "-", "-"},
 		}},
 		{"answers=garbage-numbers", bs[:1], admin.Results[map[string]string]{Items: []admin.Result[map[string]string]{
 			{Value: map[string]string{"putTps": "x", "commitLogDiskRatio": "y"}}}}, [][]string{
-			{"c", "a", "0", "SYNC_MASTER", "1:1", "", "0.00", "▁", "0.00", "-", "-", "0B", "up"},
+			{"c", "a", "0", "SYNC_MASTER", "1:1", "up", "", "0.00", "▁", "0.00", "▁", "-", "-", "0B"},
 		}},
 	}
 	for _, tt := range tests {
@@ -53,7 +53,7 @@ func TestBrokerRows(t *testing.T) {
 			rows := BrokerRows(tt.bs, tt.res, cfgs)
 			for i := range rows {
 				if rows[i].Err == nil {
-					rows[i].PutHist = []float64{0}
+					rows[i].PutHist, rows[i].GetHist = []float64{0}, []float64{0}
 				}
 			}
 			got := BrokersTable(rows)
