@@ -299,6 +299,30 @@ func TestTUIBrokersTPSOutSparkline(t *testing.T) {
 	}
 }
 
+// TestTUIHalfKeysFromMessages: a broker whose half status lists no messages (Apache) gets
+// them, with their KEYS, read from the half queue itself from the checker's position, at most
+// halfListed of them.
+func TestTUIHalfKeysFromMessages(t *testing.T) {
+	m := newTestModel(t, &fakeSource{halfApache: true, halfMax: 1000})
+	cmdKeys(t, m, "half")
+	v := m.top().(*halfView)
+	if len(v.text) < 2 || !strings.Contains(v.text[1], "KEYS") {
+		t.Fatalf("no half message table: %q", v.text)
+	}
+	rows := v.text[2:]
+	if len(rows) != 2*halfListed { // two masters
+		t.Fatalf("%d half messages listed, want %d (halfListed per broker)", len(rows), 2*halfListed)
+	}
+	for i, want := range map[int]string{0: "order-4", halfListed - 1: "order-53"} {
+		if f := strings.Fields(rows[i]); len(f) < 4 || f[1] != "Orders" || f[2] != "pg-orders" || f[3] != want {
+			t.Errorf("row %d: %q, want topic Orders, group pg-orders, keys %s", i, rows[i], want)
+		}
+	}
+	if v.err != nil {
+		t.Errorf("err %v", v.err)
+	}
+}
+
 func TestTUINavigation(t *testing.T) {
 	m := newTestModel(t, &fakeSource{})
 	crumbs := func() string {
