@@ -323,6 +323,47 @@ func TestTUIHalfKeysFromMessages(t *testing.T) {
 	}
 }
 
+// TestTUIDetailsForRowsOnScreen: with more rows than countLimit, the figures are read for the
+// first rows as filtered and sorted on screen, and the header says how many have them.
+func TestTUIDetailsForRowsOnScreen(t *testing.T) {
+	old := countLimit
+	countLimit = 2
+	t.Cleanup(func() { countLimit = old })
+	m := newTestModel(t, &fakeSource{})
+	cmdKeys(t, m, "topics")
+	press(t, m, "T", "T", "ctrl+r") // by TOPIC descending: Payments, Orders, %RETRY%billing, %DLQ%billing
+	v := m.top().(*topicsView)
+	col := slices.Index(v.vis.Header, "MESSAGES")
+	want := map[string]bool{"Payments": true, "Orders": true, "%RETRY%billing": false, "%DLQ%billing": false}
+	for i, k := range v.vis.Keys {
+		if has, ok := want[k]; !ok || has != (v.vis.Rows[i][col] != "-") {
+			t.Errorf("%s: messages %q, want figures %v", k, v.vis.Rows[i][col], want[k])
+		}
+	}
+	if s := screen(t, m); !strings.Contains(s, "details for 2 of 4 rows") {
+		t.Errorf("no hint in the header:\n%s", s)
+	}
+	press(t, m, "/") // a filter: the rows left get the details
+	typeText(t, m, "billing")
+	press(t, m, "enter", "ctrl+r")
+	for i, k := range v.vis.Keys {
+		if v.vis.Rows[i][col] == "-" {
+			t.Errorf("filtered row %s has no figures", k)
+		}
+	}
+	if s := screen(t, m); strings.Contains(s, "details for") {
+		t.Errorf("hint with every row detailed:\n%s", s)
+	}
+
+	countLimit = 1
+	cmdKeys(t, m, "groups")
+	press(t, m, "N", "N", "ctrl+r") // GROUP descending: billing first
+	g := m.top().(*groupsView)
+	if s := screen(t, m); !strings.Contains(s, "details for 1 of 2 rows") || g.vis.Keys[0] != "billing" || g.vis.Rows[0][1] == "-" {
+		t.Errorf("billing, on top, has no lag, or no hint on groups:\n%s", s)
+	}
+}
+
 func TestTUINavigation(t *testing.T) {
 	m := newTestModel(t, &fakeSource{})
 	crumbs := func() string {

@@ -35,7 +35,7 @@ func Default() Map {
 		Pause:       b("p", "pause/resume auto-refresh", "p"),
 		Sort:        b("o", "sort by the next column", "o"),
 		SortReverse: b("O", "reverse the sort", "O"),
-		SortBy:      b("N L …", "shift+letter: sort by the column named so; again reverses", shiftLetters()...),
+		SortBy:      b("N L …", "shift+letter: sort by the column named so (N: name); again reverses", shiftLetters()...),
 		YAML:        b("y", "show the selected object as YAML", "y"),
 		Copy:        b("c", "copy the selected id (OSC 52)", "c"),
 		Wide:        b("w", "wide rows, scrolled sideways", "w"),
