@@ -55,6 +55,7 @@ func TestTUIApacheStandIn(t *testing.T) {
 		{"topics ApacheOrders", []string{"route:", "BROKER", "broker-a"}},
 		{"groups", []string{"g1"}},
 		{"delay", []string{"1/2 brokers answered", "DOWN"}},
+		{"txn", []string{"1/2 brokers answered", "pending half messages: none", "DOWN"}}, // never a transaction: no half topic
 		{"half", []string{"1/2 brokers answered", "DOWN", "KEYS", "order-77", "ApacheOrders", "pg-orders", "fallback"}},
 	} {
 		if step.cmd == "half" { // a pending half message: Apache lists none, its KEYS come from the half queue

@@ -103,12 +103,7 @@ func (v *halfView) load(ctx context.Context, e env) result {
 	keys := map[string]string{}
 	var kerrs []error
 	res := forEach(ctx, bs, func(ctx context.Context, addr string) (admin.TxnStatus, error) {
-		ts, err := e.src.TransactionStatus(ctx, addr, halfListed)
-		if admin.IsCode(err, protocol.TopicNotExist) {
-			// An Apache broker that never had a transaction has no half topic yet: nothing
-			// is pending there.
-			return admin.TxnStatus{Source: admin.SourceFallback}, nil
-		}
+		ts, err := e.src.TransactionStatus(ctx, addr, halfListed) // Apache without a half topic yet: no queues
 		if err != nil {
 			return ts, err
 		}
