@@ -185,6 +185,12 @@ func TestProgressAndGroups(t *testing.T) {
 	if sum[0] != "total lag 5  time lag 1m30s  consume tps 2.00  queues 1" || sum[1] != "connections: none online" {
 		t.Errorf("summary %q", sum)
 	}
+	// client versions are Java's MQVersion names, as the CLI writes them
+	sum = GroupSummary(gp, admin.GroupConnections{Clients: []admin.Client{{Connection: protocol.Connection{ClientID: "c1", ClientAddr: "1.2.3.4:5",
+		Language: "GO", Version: 317}}}})
+	if len(sum) != 3 || sum[2] != "  c1  1.2.3.4:5  GO  V4_5_2" {
+		t.Errorf("summary with a client %q", sum)
+	}
 	rows := []GroupRow{{Name: "g", Brokers: []string{"a", "b"}, Lag: 5, TimeLagMs: 1000, Clients: 2, Tps: 1, State: "draining"},
 		{Name: "h", Lag: -1, TimeLagMs: -1, Clients: -1}, {Name: "e", Lag: -1, Clients: -1, Err: errors.New("no\nroute")}}
 	want := [][]string{{"g", "5", "1s", "2", "1.00", "draining", "a,b"}, {"h", "-", "-", "-", "-", "-", ""}, {"e", "-", "-", "-", "-", "error: no route", ""}}
