@@ -2,6 +2,8 @@ package admin_test
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -118,5 +120,33 @@ func TestTransactionStatusApache(t *testing.T) {
 	ts, err = a.TransactionStatus(ctxT(t), fb.Addr, 10)
 	if err != nil || ts.Queues[0].HalfOffset != 2 || ts.Queues[0].Pending != 1 {
 		t.Fatalf("checker at 2: %v %+v", err, ts)
+	}
+}
+
+// TestProgressOwnersClientGoneApache: a consumer listed among the group's connections that has
+// gone away by the time its running info is asked (Apache: SYSTEM_ERROR "The Consumer <G> <C>
+// not online") owns no queue; it is not an error.
+func TestProgressOwnersClientGoneApache(t *testing.T) {
+	ns := mqtest.StartNamesrv(t)
+	fb := startBroker(t, ns.Addr, admintest.Config{Cluster: "C", Name: "broker-a", Topics: []protocol.TopicConfig{topic("TopicTest", 1, 1)},
+		Groups: []string{"g1"}})
+	a := newAdmin(t, ns.Addr)
+	gp, err := a.GroupProgress(ctxT(t), "g1", "")
+	if err != nil || len(gp.Queues) == 0 {
+		t.Fatalf("progress: %v %+v", err, gp)
+	}
+	// (the stand-in's committed offsets point past its queues: the time-lag reads fail, which
+	// is not what this test is about)
+	if err := a.ProgressDetails(ctxT(t), &gp, true); err != nil && strings.Contains(err.Error(), "not online") {
+		t.Errorf("a gone client is an error: %v", err)
+	}
+	for _, q := range gp.Queues {
+		if q.Client != "" {
+			t.Errorf("queue %s/%d owned by %q", q.Topic, q.QueueID, q.Client)
+		}
+	}
+	codes, _ := fb.Requests()
+	if !slices.Contains(codes, protocol.GetConsumerRunningInfo) {
+		t.Errorf("running info never asked: %v", codes)
 	}
 }

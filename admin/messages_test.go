@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -192,5 +193,20 @@ func TestQueryByKeyLimit(t *testing.T) {
 	kq, err := a.QueryByKey(ctxT(t), "QLimit", "k", 0, 0, 5)
 	if err != nil || len(kq.Messages) != 5 || !kq.Truncated || kq.Queries != 1 || kq.Scanned != 0 {
 		t.Fatalf("limit 5: %v %d truncated=%v queries=%d scanned=%d", err, len(kq.Messages), kq.Truncated, kq.Queries, kq.Scanned)
+	}
+}
+
+// TestConsumeAgainNoConsumerOnline: a resend to a group with no consumer online says so (the
+// group's "not online" answer is that, not a failure of its own), and a unique key without its
+// topic is ErrNeedTopic (mq message resend's usage error).
+func TestConsumeAgainNoConsumerOnline(t *testing.T) {
+	a, b := realCluster(t, "Again")
+	sent := sendN(t, a, b, "Again", 1)
+	_, err := a.ConsumeAgain(ctxT(t), "", sent[0].OffsetMsgID, "nobody", "")
+	if err == nil || !strings.Contains(err.Error(), "no consumer of group nobody is online") {
+		t.Errorf("err %v", err)
+	}
+	if _, err := a.ConsumeAgain(ctxT(t), "", sent[0].MsgID, "nobody", ""); !errors.Is(err, admin.ErrNeedTopic) {
+		t.Errorf("unique key without topic: %v", err)
 	}
 }

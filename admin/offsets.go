@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/mq-project/mq/protocol"
+	"github.com/mq-project/mq/remoting"
 )
 
 // Consumer offset operations: the details of `mq group progress` (time lag, owning client)
@@ -76,6 +78,9 @@ func (a *Admin) queueOwners(ctx context.Context, gp *GroupProgress, addrs map[st
 			}
 		}
 		ri, err := a.ConsumerRunningInfo(ctx, addr, gp.Group, c.ClientID)
+		if clientGone(err) {
+			continue // it went away since the connections were listed: it owns nothing now
+		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("running info of %s: %w", c.ClientID, err))
 			continue
@@ -89,6 +94,13 @@ func (a *Admin) queueOwners(ctx context.Context, gp *GroupProgress, addrs map[st
 		q.Client = owner[protocol.MessageQueue{Topic: q.Topic, BrokerName: q.BrokerName, QueueID: q.QueueID}]
 	}
 	return errors.Join(errs...)
+}
+
+// clientGone reports the refusal of a client's running info because the client is no longer
+// connected: SYSTEM_ERROR "The Consumer <G> <C> not online" (Apache's callConsumer, and mq's).
+func clientGone(err error) bool {
+	var re *remoting.ResponseError
+	return errors.As(err, &re) && re.Code == int16(protocol.SystemError) && strings.Contains(re.Remark, "not online")
 }
 
 // ResetTo says where a reset moves a group's offsets.

@@ -71,6 +71,21 @@ func ClassifyTopic(name string, system map[string]bool) TopicKind {
 	return KindNormal
 }
 
+// systemGroups are the consumer groups brokers create for themselves (Apache MixAll and
+// TopicValidator): no user consumes through them.
+var systemGroups = map[string]bool{
+	ToolsGroup: true, "FILTERSRV_CONSUMER": true, "SELF_TEST_C_GROUP": true, "CID_ONS-HTTP-PROXY": true,
+	"CID_ONSAPI_OWNER": true, "CID_ONSAPI_PERMISSION": true, "CID_ONSAPI_PULL": true, "CID_SYS_RMQ_TRANS": true,
+	"CID_RMQ_SYS_TRANS": true, "CID_DefaultHeartBeatSyncerTopic": true,
+}
+
+// IsSystemGroup reports whether a consumer group is one of the broker's own (TOOLS_CONSUMER,
+// CID_RMQ_SYS_*, CID_ONSAPI_*, …) rather than an application's. The TUI hides
+// these unless asked.
+func IsSystemGroup(name string) bool {
+	return systemGroups[name] || strings.HasPrefix(name, "CID_RMQ_SYS_") || strings.HasPrefix(name, "CID_SYS_RMQ_")
+}
+
 // PermString spells a permission mask as Apache's PermName.perm2String does: R (4), W (2)
 // and X (1, inherit) or '-', e.g. "RW-" for 6 and "RWX" for 7.
 func PermString(perm int32) string {

@@ -76,3 +76,12 @@ func TestFormatTime(t *testing.T) {
 		t.Errorf("FormatAge(1540) = %q", got)
 	}
 }
+
+func TestIsSystemGroup(t *testing.T) {
+	for name, want := range map[string]bool{"TOOLS_CONSUMER": true, "CID_RMQ_SYS_TRANS": true, "CID_ONSAPI_PULL": true,
+		"SELF_TEST_C_GROUP": true, "billing": false, "CID_orders": false} {
+		if got := admin.IsSystemGroup(name); got != want {
+			t.Errorf("IsSystemGroup(%q) = %v", name, got)
+		}
+	}
+}

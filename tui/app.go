@@ -358,6 +358,11 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 		if t, ok := v.(interface{ sortNext(bool) string }); ok {
 			m.setStatus(t.sortNext(msg.String() == "O"), nil)
 		}
+	case key.Matches(msg, m.keys.SortBy):
+		if t, ok := v.(interface{ sortBy(rune) string }); ok {
+			k := msg.String()
+			m.setStatus(t.sortBy(rune(k[len(k)-1])), nil)
+		}
 	case key.Matches(msg, m.keys.Wide):
 		if t, ok := v.(interface{ toggleWide() string }); ok {
 			m.setStatus(t.toggleWide(), nil)

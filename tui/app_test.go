@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -277,6 +278,92 @@ func TestTUIPartialAndErrors(t *testing.T) {
 	})
 }
 
+// TestTUIBrokersTPSOutSparkline: the brokers view draws the session's TPS-out samples beside
+// TPS-OUT, as it does TPS-in's.
+func TestTUIBrokersTPSOutSparkline(t *testing.T) {
+	src := &fakeSource{tpsOut: "1"}
+	m := newTestModel(t, src)
+	src.tpsOut = "8"
+	send(t, m, tickMsg{})
+	v := m.top().(*brokersView)
+	h := v.vis.Header
+	i := slices.Index(h, "TPS-OUT")
+	if i < 0 || i+1 >= len(h) || h[i+1] != "" {
+		t.Fatalf("no sparkline column after TPS-OUT: %q", h)
+	}
+	if got := v.vis.Rows[0][i+1]; got != "▂█" {
+		t.Errorf("TPS-out sparkline %q, want %q (samples 1 then 8)", got, "▂█")
+	}
+	if got := v.vis.Rows[0][i-1]; got != "██" {
+		t.Errorf("TPS-in sparkline %q", got)
+	}
+}
+
+// TestTUIHalfKeysFromMessages: a broker whose half status lists no messages (Apache) gets
+// them, with their KEYS, read from the half queue itself from the checker's position, at most
+// halfListed of them.
+func TestTUIHalfKeysFromMessages(t *testing.T) {
+	m := newTestModel(t, &fakeSource{halfApache: true, halfMax: 1000})
+	cmdKeys(t, m, "half")
+	v := m.top().(*halfView)
+	if len(v.text) < 2 || !strings.Contains(v.text[1], "KEYS") {
+		t.Fatalf("no half message table: %q", v.text)
+	}
+	rows := v.text[2:]
+	if len(rows) != 2*halfListed { // two masters
+		t.Fatalf("%d half messages listed, want %d (halfListed per broker)", len(rows), 2*halfListed)
+	}
+	for i, want := range map[int]string{0: "order-4", halfListed - 1: "order-53"} {
+		if f := strings.Fields(rows[i]); len(f) < 4 || f[1] != "Orders" || f[2] != "pg-orders" || f[3] != want {
+			t.Errorf("row %d: %q, want topic Orders, group pg-orders, keys %s", i, rows[i], want)
+		}
+	}
+	if v.err != nil {
+		t.Errorf("err %v", v.err)
+	}
+}
+
+// TestTUIDetailsForRowsOnScreen: with more rows than countLimit, the figures are read for the
+// first rows as filtered and sorted on screen, and the header says how many have them.
+func TestTUIDetailsForRowsOnScreen(t *testing.T) {
+	old := countLimit
+	countLimit = 2
+	t.Cleanup(func() { countLimit = old })
+	m := newTestModel(t, &fakeSource{})
+	cmdKeys(t, m, "topics")
+	press(t, m, "T", "T", "ctrl+r") // by TOPIC descending: Payments, Orders, %RETRY%billing, %DLQ%billing
+	v := m.top().(*topicsView)
+	col := slices.Index(v.vis.Header, "MESSAGES")
+	want := map[string]bool{"Payments": true, "Orders": true, "%RETRY%billing": false, "%DLQ%billing": false}
+	for i, k := range v.vis.Keys {
+		if has, ok := want[k]; !ok || has != (v.vis.Rows[i][col] != "-") {
+			t.Errorf("%s: messages %q, want figures %v", k, v.vis.Rows[i][col], want[k])
+		}
+	}
+	if s := screen(t, m); !strings.Contains(s, "details for 2 of 4 rows") {
+		t.Errorf("no hint in the header:\n%s", s)
+	}
+	press(t, m, "/") // a filter: the rows left get the details
+	typeText(t, m, "billing")
+	press(t, m, "enter", "ctrl+r")
+	for i, k := range v.vis.Keys {
+		if v.vis.Rows[i][col] == "-" {
+			t.Errorf("filtered row %s has no figures", k)
+		}
+	}
+	if s := screen(t, m); strings.Contains(s, "details for") {
+		t.Errorf("hint with every row detailed:\n%s", s)
+	}
+
+	countLimit = 1
+	cmdKeys(t, m, "groups")
+	press(t, m, "N", "N", "ctrl+r") // GROUP descending: billing first
+	g := m.top().(*groupsView)
+	if s := screen(t, m); !strings.Contains(s, "details for 1 of 2 rows") || g.vis.Keys[0] != "billing" || g.vis.Rows[0][1] == "-" {
+		t.Errorf("billing, on top, has no lag, or no hint on groups:\n%s", s)
+	}
+}
+
 func TestTUINavigation(t *testing.T) {
 	m := newTestModel(t, &fakeSource{})
 	crumbs := func() string {
@@ -431,6 +518,26 @@ func TestTUIKeys(t *testing.T) {
 			t.Errorf("first row after sorting by name descending: %q", id)
 		}
 		if !strings.Contains(m.status, "sorted by TOPIC descending") {
+			t.Errorf("status %q", m.status)
+		}
+	})
+	t.Run("sort=shift-letter", func(t *testing.T) {
+		cmdKeys(t, m, "topics")
+		press(t, m, "K") // shift+K: by KIND (dlq, normal, normal, retry)
+		if id, _ := m.top().selected(); id != "%DLQ%billing" || !strings.Contains(m.status, "sorted by KIND ascending") {
+			t.Errorf("first row %q, status %q", id, m.status)
+		}
+		// a terminal reporting shift as a modifier: the same column again reverses
+		send(t, m, tea.KeyPressMsg{Code: 'k', Mod: tea.ModShift})
+		if id, _ := m.top().selected(); id != "%RETRY%billing" || !strings.Contains(m.status, "sorted by KIND descending") {
+			t.Errorf("first row %q, status %q", id, m.status)
+		}
+		press(t, m, "T", "T") // TOPIC, then TOPIC again: descending
+		if id, _ := m.top().selected(); id != "Payments" || !strings.Contains(m.status, "sorted by TOPIC descending") {
+			t.Errorf("first row %q, status %q", id, m.status)
+		}
+		press(t, m, "Z")
+		if m.status != "no column starts with Z" {
 			t.Errorf("status %q", m.status)
 		}
 	})

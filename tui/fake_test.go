@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -18,8 +19,13 @@ import (
 type fakeSource struct {
 	down       map[string]bool
 	clusterErr error
-	perQueue   int64 // messages in every queue; 0 means 3+queue id
-	gone       bool  // broker-b is no longer registered with the nameservers
+	perQueue   int64  // messages in every queue; 0 means 3+queue id
+	gone       bool   // broker-b is no longer registered with the nameservers
+	tpsOut     string // getTransferredTps of every broker; "" means "3.25 3 3"
+	// halfApache makes TransactionStatus answer as the Apache fallback does: no messages
+	// listed, the half queue's end at halfMax (0 means 6).
+	halfApache bool
+	halfMax    int64
 
 	mu      sync.Mutex
 	changes []string // the mutations asked, in order
@@ -82,7 +88,8 @@ func (f *fakeSource) RuntimeInfos(_ context.Context, bs []admin.Broker) admin.Re
 }
 
 func (f *fakeSource) runtime(id int64) map[string]string {
-	return map[string]string{"brokerVersionDesc": "V5_3_2", "putTps": "12.5 11.0 10.0", "getTransferredTps": "3.25 3 3",
+	out := cmp.Or(f.tpsOut, "3.25 3 3")
+	return map[string]string{"brokerVersionDesc": "V5_3_2", "putTps": "12.5 11.0 10.0", "getTransferredTps": out,
 		"msgPutTotalTodayNow": "1200", "msgGetTotalTodayNow": "800", "dispatchBehindBytes": fmt.Sprint(id * 64),
 		"commitLogDiskRatio": "0.42", "commitLogMaxOffset": fmt.Sprint(1000000 - id*1000)}
 }
@@ -261,6 +268,12 @@ func (f *fakeSource) TransactionStatus(_ context.Context, addr string, _ int32) 
 	ts := admin.TxnStatus{Source: admin.SourceMQ}
 	ts.Queues = []protocol.HalfQueueStatus{{QueueID: 0, HalfOffset: 4, MaxOffset: 6, OpOffset: 1, OpMaxOffset: 4, Pending: 2,
 		OldestAgeMillis: 125000, ChecksSent: 3}}
+	if f.halfApache {
+		end := cmp.Or(f.halfMax, 6)
+		ts.Source = admin.SourceFallback
+		ts.Queues = []protocol.HalfQueueStatus{{QueueID: 0, HalfOffset: 4, MaxOffset: end, Pending: end - 4}}
+		return ts, nil
+	}
 	for i := range 2 {
 		ts.Messages = append(ts.Messages, protocol.HalfMessage{QueueOffset: int64(4 + i), Topic: "Orders", ProducerGroup: "pg-orders",
 			MsgID: fmt.Sprintf("7F0000010000%s00HALF%d", addr[7:8], i), CheckTimes: int32(1 + i), StoreTimestamp: t0 - int64(i)*60000})
@@ -456,7 +469,9 @@ func (f *fakeSource) ScanQueue(_ context.Context, q admin.QueueScan, fn func(*me
 		return 0, errDown
 	}
 	to := q.To
-	if to <= 0 || to > f.queueLen(q.QueueID) {
+	if q.Topic == admin.HalfTopic { // the half queue holds offsets 0..halfMax-1 (4 and on pending)
+		to = min(max(to, 0), cmp.Or(f.halfMax, 6))
+	} else if to <= 0 || to > f.queueLen(q.QueueID) {
 		to = f.queueLen(q.QueueID)
 	}
 	n := 0
@@ -478,5 +493,10 @@ func (f *fakeSource) messageAt(addr, brokerName, topic string, queueID int32, of
 	m.Body = fmt.Appendf(nil, `{"order":%d,"queue":%d,"broker":%q}`, off, queueID, brokerName)
 	m.Properties = map[string]string{message.PropertyTags: "TagA", message.PropertyKeys: fmt.Sprintf("k%d-%d", queueID, off),
 		message.PropertyUniqClientMessageIDKeyIndex: fmt.Sprintf("7F00000100%s%02d%04d", brokerName[len(brokerName)-1:], queueID, off)}
+	if topic == admin.HalfTopic {
+		m.Properties[message.PropertyKeys] = fmt.Sprintf("order-%d", off)
+		m.Properties[message.PropertyRealTopic], m.Properties[message.PropertyProducerGroup] = "Orders", "pg-orders"
+		m.Properties[message.PropertyTransactionCheckTimes] = "2"
+	}
 	return m
 }

@@ -78,4 +78,19 @@ func TestTUIRealCluster(t *testing.T) {
 	if s := screen(t, m); !strings.Contains(s, "real-body-39") || !strings.Contains(s, "topic:        TuiOrders") {
 		t.Fatalf("message view:\n%s", s)
 	}
+	// a pending half message: :half lists it with its KEYS, read from the half queue
+	if _, err := a.Send(t.Context(), b.Addr, admin.SendRequest{BrokerName: b.Config.BrokerName, SysFlag: message.TransactionPreparedType,
+		Message: message.Message{Topic: "TuiOrders", Body: []byte("half"),
+			Properties: map[string]string{message.PropertyKeys: "half-key-1", message.PropertyProducerGroup: "tui-txn"}}}); err != nil {
+		t.Fatal(err)
+	}
+	mqtest.CheckFor(t, 10*time.Second, 20*time.Millisecond, func() error {
+		press(t, m, ":")
+		typeText(t, m, "half")
+		press(t, m, "enter")
+		if s := screen(t, m); !strings.Contains(s, "half-key-1") || !strings.Contains(s, "tui-txn") || strings.Contains(s, "error") {
+			return fmt.Errorf("half view:\n%s", s)
+		}
+		return nil
+	})
 }

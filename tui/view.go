@@ -2,9 +2,12 @@ package tui
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
+	"unicode"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -130,6 +133,57 @@ type tableView struct {
 	linesW  int
 	wide    bool // w: lines are not cut; hoff scrolls them sideways
 	hoff    int
+	// pick is what a load needs to read details for the rows on screen first (detailOrder);
+	// set on the UI goroutine by refilter, read by loads.
+	pick *atomic.Pointer[detailPick]
+}
+
+// detailPick is the view's filter and sort and the table it last showed.
+type detailPick struct {
+	filter  string
+	sortCol int
+	desc    bool
+	last    render.Table
+}
+
+// detailOrder returns the keys of base (a fresh load's rows, before their details are read)
+// in the order the view would show them: filtered by the view's filter, in its sort, ordered
+// by the cells of the table last shown where that had the row (a sort by a detail column
+// sorts by the figures of the last refresh), new rows after. A load that reads details for
+// at most n rows reads them for the first n of these, the ones on screen.
+func (t *tableView) detailOrder(base render.Table) []string {
+	var p *detailPick
+	if t.pick != nil {
+		p = t.pick.Load()
+	}
+	if p == nil {
+		return base.Keys
+	}
+	fb := base.Filter(p.filter)
+	in := map[string]bool{}
+	for _, k := range fb.Keys {
+		in[k] = true
+	}
+	out := make([]string, 0, len(fb.Keys))
+	for _, tb := range []render.Table{p.last.Filter(p.filter).Sort(p.sortCol, p.desc), fb.Sort(p.sortCol, p.desc)} {
+		for _, k := range tb.Keys {
+			if in[k] {
+				out = append(out, k)
+				delete(in, k)
+			}
+		}
+	}
+	return out
+}
+
+// detailKeys is the first n keys of detailOrder(base), and, when that leaves rows out, the
+// header's hint saying so.
+func (t *tableView) detailKeys(base render.Table, n int) (keys []string, hint string) {
+	order := t.detailOrder(base)
+	if len(order) > n {
+		return order[:n], fmt.Sprintf("details for %d of %d rows", n, len(order))
+	}
+	return order, ""
 }
 
 // toggleWide switches between rows cut to the screen and full rows scrolled sideways.
@@ -153,7 +207,7 @@ func (t *tableView) scrollSide(d int) {
 	t.hoff = max(0, min(t.hoff+d, w-10))
 }
 
-func newTable() tableView { return tableView{sortCol: -1} }
+func newTable() tableView { return tableView{sortCol: -1, pick: new(atomic.Pointer[detailPick])} }
 
 // setTable replaces the rows, keeping the cursor on the same row id when it is still there.
 func (t *tableView) setTable(d render.Table) {
@@ -169,6 +223,9 @@ func (t *tableView) setTable(d render.Table) {
 func (t *tableView) refilter() {
 	t.vis = t.data.Filter(t.filter).Sort(t.sortCol, t.desc)
 	t.lines = nil
+	if t.pick != nil {
+		t.pick.Store(&detailPick{filter: t.filter, sortCol: t.sortCol, desc: t.desc, last: t.data})
+	}
 }
 
 func (t *tableView) setFilter(f string) {
@@ -190,6 +247,33 @@ func (t *tableView) sortNext(reverse bool) string {
 	}
 	t.refilter()
 	t.clamp()
+	return t.sortStatus()
+}
+
+// sortBy sorts by the first column whose header starts with letter; N, when no header starts
+// with it, sorts by the name (the first column: GROUP, TOPIC, whose G and T may be taken). The
+// same letter again reverses the order.
+func (t *tableView) sortBy(letter rune) string {
+	col := slices.IndexFunc(t.data.Header, func(h string) bool {
+		return h != "" && strings.EqualFold(h[:1], string(letter))
+	})
+	if col < 0 && unicode.ToUpper(letter) == 'N' && len(t.data.Header) > 0 {
+		col = 0
+	}
+	if col < 0 {
+		return fmt.Sprintf("no column starts with %c", unicode.ToUpper(letter))
+	}
+	if col == t.sortCol {
+		t.desc = !t.desc
+	} else {
+		t.sortCol, t.desc = col, false
+	}
+	t.refilter()
+	t.clamp()
+	return t.sortStatus()
+}
+
+func (t *tableView) sortStatus() string {
 	dir := "ascending"
 	if t.desc {
 		dir = "descending"
@@ -278,7 +362,7 @@ func (t *tableView) body(m *Model, w, h int) []string {
 		switch {
 		case i == t.cursor:
 			l = m.th.Selected.Render(l + strings.Repeat(" ", max(0, w-len([]rune(l)))))
-		case strings.HasSuffix(rows[i], "DOWN") || strings.HasSuffix(rows[i], "GONE"):
+		case i < len(t.vis.Rows) && slices.ContainsFunc(t.vis.Rows[i][1:], func(c string) bool { return c == "DOWN" || c == "GONE" }):
 			l = m.th.Error.Render(l)
 		}
 		out = append(out, l)

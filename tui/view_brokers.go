@@ -23,11 +23,20 @@ func init() {
 type brokersView struct {
 	tableView
 	seen map[string]admin.Broker
-	hist map[string][]float64 // TPS-in samples by address
+	hist map[string]tpsHist // TPS samples by address
 }
 
+// tpsHist is the last 60 TPS-in and TPS-out samples of one broker, oldest first.
+type tpsHist struct{ in, out []float64 }
+
+func (h *tpsHist) add(in, out float64) {
+	h.in, h.out = lastN(append(h.in, in), 60), lastN(append(h.out, out), 60)
+}
+
+func lastN(xs []float64, n int) []float64 { return xs[max(0, len(xs)-n):] }
+
 func newBrokersView() *brokersView {
-	return &brokersView{tableView: newTable(), seen: map[string]admin.Broker{}, hist: map[string][]float64{}}
+	return &brokersView{tableView: newTable(), seen: map[string]admin.Broker{}, hist: map[string]tpsHist{}}
 }
 
 func (v *brokersView) crumb() string { return "Brokers" }
@@ -58,13 +67,12 @@ func (v *brokersView) load(ctx context.Context, e env) result {
 			r := &rows[i]
 			listed[r.Broker.Addr] = true
 			v.seen[r.Broker.Addr] = r.Broker
+			h := v.hist[r.Broker.Addr]
 			if r.Err == nil {
-				v.hist[r.Broker.Addr] = append(v.hist[r.Broker.Addr], r.PutTps)
-				if h := v.hist[r.Broker.Addr]; len(h) > 60 {
-					v.hist[r.Broker.Addr] = h[len(h)-60:]
-				}
+				h.add(r.PutTps, r.GetTps)
+				v.hist[r.Broker.Addr] = h
 			}
-			r.PutHist = v.hist[r.Broker.Addr]
+			r.PutHist, r.GetHist = h.in, h.out
 		}
 		t := render.BrokersTable(rows)
 		gone := 0
@@ -73,7 +81,7 @@ func (v *brokersView) load(ctx context.Context, e env) result {
 				gone++
 				v.err = errors.Join(v.err, errors.New("broker "+b.Name+" "+addr+" seen earlier is no longer listed by the nameservers (GONE)"))
 				v.partial = true
-				t.Rows = append(t.Rows, []string{b.Cluster, b.Name, "-", "-", addr, "-", "-", "", "-", "-", "-", "-", "GONE"})
+				t.Rows = append(t.Rows, []string{b.Cluster, b.Name, "-", "-", addr, "GONE", "-", "-", "", "-", "", "-", "-", "-"})
 				t.Keys = append(t.Keys, addr)
 			}
 		}

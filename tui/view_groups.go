@@ -84,11 +84,20 @@ func (v *groupsView) load(ctx context.Context, e env) result {
 	}
 	now := e.now().UnixMilli()
 	reads := make([]groupReading, len(names))
+	base := make([]render.GroupRow, len(names))
+	for i, g := range names {
+		reads[i] = groupReading{row: render.GroupRow{Name: g, Brokers: brokers[g], Lag: -1, TimeLagMs: -1, Clients: -1}}
+		base[i] = reads[i].row
+	}
+	keys, hint := v.detailKeys(render.GroupsTable(base), countLimit)
+	detail := map[string]bool{}
+	for _, k := range keys {
+		detail[k] = true
+	}
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 8)
 	for i, g := range names {
-		reads[i] = groupReading{row: render.GroupRow{Name: g, Brokers: brokers[g], Lag: -1, TimeLagMs: -1, Clients: -1}}
-		if i >= countLimit {
+		if !detail[g] {
 			continue
 		}
 		sem <- struct{}{}
@@ -98,7 +107,11 @@ func (v *groupsView) load(ctx context.Context, e env) result {
 		})
 	}
 	wg.Wait()
-	return result{summary: gl.Brokers.Summary(), partial: !gl.Brokers.Complete(), err: gl.Brokers.Err(),
+	summary := gl.Brokers.Summary()
+	if hint != "" {
+		summary = strings.TrimPrefix(summary+", "+hint, ", ")
+	}
+	return result{summary: summary, partial: !gl.Brokers.Complete(), err: gl.Brokers.Err(),
 		names: map[string][]string{"groups": sortedNames(all)},
 		apply: func() {
 			rows := make([]render.GroupRow, len(reads))

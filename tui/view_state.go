@@ -5,7 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -96,18 +99,70 @@ func (v *halfView) load(ctx context.Context, e env) result {
 	if err != nil {
 		return result{err: err}
 	}
+	var mu sync.Mutex
+	keys := map[string]string{}
+	var kerrs []error
 	res := forEach(ctx, bs, func(ctx context.Context, addr string) (admin.TxnStatus, error) {
-		ts, err := e.src.TransactionStatus(ctx, addr, halfListed)
-		if admin.IsCode(err, protocol.TopicNotExist) {
-			// An Apache broker that never had a transaction has no half topic yet: nothing
-			// is pending there.
-			return admin.TxnStatus{Source: admin.SourceFallback}, nil
+		ts, err := e.src.TransactionStatus(ctx, addr, halfListed) // Apache without a half topic yet: no queues
+		if err != nil {
+			return ts, err
 		}
-		return ts, err
+		b := bs[slices.IndexFunc(bs, func(b admin.Broker) bool { return b.Addr == addr })]
+		ks, kerr := readHalf(ctx, e.src, b, &ts)
+		mu.Lock()
+		defer mu.Unlock()
+		maps.Copy(keys, ks)
+		if kerr != nil {
+			kerrs = append(kerrs, fmt.Errorf("keys of %s's half messages: %w", b.Name, kerr))
+		}
+		return ts, nil
 	})
-	t, text := render.HalfTable(res), render.HalfMessages(res, e.now().UnixMilli())
-	return result{summary: res.Summary(), partial: !res.Complete(), err: res.Err(),
+	t, text := render.HalfTable(res), render.HalfMessages(res, keys, e.now().UnixMilli())
+	return result{summary: res.Summary(), partial: !res.Complete() || len(kerrs) > 0, err: errors.Join(append([]error{res.Err()}, kerrs...)...),
 		apply: func() { v.text = text; v.setTable(t) }}
+}
+
+// readHalf reads the pending half messages of b themselves, at most the halfListed oldest of
+// each broker, for their KEYS (the half status does not carry them), by render.HalfKey. A
+// broker that lists no messages (Apache) gets them listed from what was read: the messages at
+// or after the transaction checker's position in each half queue (one already committed or
+// rolled back, which Apache records in its op topic, may be among them, as the PENDING count
+// counts it too).
+func readHalf(ctx context.Context, src Source, b admin.Broker, ts *admin.TxnStatus) (map[string]string, error) {
+	keys := map[string]string{}
+	listed := len(ts.Messages) > 0
+	left := int64(halfListed)
+	for _, q := range ts.Queues {
+		from, to := q.HalfOffset, q.MaxOffset
+		if listed {
+			// the listed messages carry their half-queue offset; mq has one half queue
+			lo, hi := int64(math.MaxInt64), int64(-1)
+			for _, m := range ts.Messages {
+				lo, hi = min(lo, m.QueueOffset), max(hi, m.QueueOffset)
+			}
+			from, to = max(from, lo), min(to, hi+1)
+		}
+		to = min(to, from+left)
+		if to <= from {
+			continue
+		}
+		n, err := src.ScanQueue(ctx, admin.QueueScan{Addr: b.Addr, BrokerName: b.Name, Topic: admin.HalfTopic, QueueID: q.QueueID,
+			From: from, To: to}, func(m *message.MessageExt) bool {
+			keys[render.HalfKey(b.Name, m.QueueOffset)] = m.Keys()
+			if !listed {
+				checks, _ := strconv.Atoi(m.Property(message.PropertyTransactionCheckTimes))
+				ts.Messages = append(ts.Messages, protocol.HalfMessage{QueueOffset: m.QueueOffset, CommitLogOffset: m.CommitLogOffset,
+					Topic: m.Property(message.PropertyRealTopic), QueueID: q.QueueID, ProducerGroup: m.Property(message.PropertyProducerGroup),
+					MsgID: m.MsgID(), CheckTimes: int32(checks), BornTimestamp: m.BornTimestamp, StoreTimestamp: m.StoreTimestamp})
+			}
+			return true
+		})
+		left -= int64(n)
+		if err != nil {
+			return keys, err
+		}
+	}
+	return keys, nil
 }
 
 // dlqsView is `:dlq`: every group's dead-letter queue with its message count.

@@ -30,8 +30,9 @@ func init() {
 }
 
 // countLimit bounds the per-topic (and per-group) fan-out of one refresh: the lists count
-// messages (or lag) of at most this many rows and show "-" beyond.
-const countLimit = 200
+// messages (or lag) of at most this many rows — the first as filtered and sorted on screen
+// (tableView.detailKeys) — show "-" beyond, and say so in the header. A variable for tests.
+var countLimit = 200
 
 // topicsView lists topics with their kind, queues, permission and message count. The
 // machinery's topics (delay, transaction, trace, system) are hidden unless -a or `a`.
@@ -80,23 +81,21 @@ func (v *topicsView) load(ctx context.Context, e env) result {
 	}
 	all := v.all.Load()
 	rows := render.TopicRows(ts, sys, cfgs, nil)
-	var count []string
-	for _, r := range rows {
-		if (all || !render.Hidden(r.Kind)) && len(count) < countLimit {
-			count = append(count, r.Name)
-		}
-	}
+	count, hint := v.detailKeys(render.TopicsTable(rows, all), countLimit)
 	figs := topicFigures(ctx, e.src, count)
 	for i := range rows {
 		if f, ok := figs[rows[i].Name]; ok {
 			rows[i].Messages, rows[i].InTPS, rows[i].Groups = f.Messages, f.InTPS, f.Groups
 		}
 	}
-	summary := ""
+	var summary []string
 	if len(answers.Items) > 0 {
-		summary = answers.Summary()
+		summary = append(summary, answers.Summary())
 	}
-	return result{err: errors.Join(errs...), partial: len(errs) > 0, summary: summary, names: map[string][]string{"topics": sortedNames(ts)},
+	if hint != "" {
+		summary = append(summary, hint)
+	}
+	return result{err: errors.Join(errs...), partial: len(errs) > 0, summary: strings.Join(summary, ", "), names: map[string][]string{"topics": sortedNames(ts)},
 		apply: func() { v.rows = rows; v.setTable(render.TopicsTable(rows, v.all.Load())) }}
 }
 

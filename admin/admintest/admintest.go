@@ -119,6 +119,7 @@ func Start(cfg Config) (*Broker, error) {
 		protocol.GetConsumeStats:                  b.consumeStats,
 		protocol.GetConsumerConnectionList:        b.consumerConnections,
 		protocol.GetProducerConnectionList:        b.producerConnections,
+		protocol.GetConsumerRunningInfo:           consumerRunningInfo,
 		protocol.ViewBrokerStatsData:              b.statsData,
 		protocol.UpdateBrokerConfig:               b.updateConfig,
 		protocol.GetBrokerConsumeStats:            b.brokerConsumeStats,
@@ -487,6 +488,16 @@ func (b *Broker) consumerConnections(req *remoting.Command) *remoting.Command {
 		`"consumeFromWhere":"CONSUME_FROM_LAST_OFFSET","consumeType":"CONSUME_PASSIVELY","messageModel":"CLUSTERING",`+
 		`"subscriptionTable":{"TopicTest":{"classFilterMode":false,"codeSet":[],"expressionType":"TAG","subString":"*",`+
 		`"subVersion":1700000000000,"tagsSet":[],"topic":"TopicTest"}}}`)
+}
+
+// consumerRunningInfo answers as AdminBrokerProcessor#callConsumer does for a client that is
+// not connected (every client consumerConnections lists is one: it went away since).
+func consumerRunningInfo(req *remoting.Command) *remoting.Command {
+	var h protocol.GetConsumerRunningInfoRequestHeader
+	if err := protocol.DecodeHeader(req.ExtFields, &h); err != nil {
+		return fail(req, protocol.SystemError, err.Error())
+	}
+	return fail(req, protocol.SystemError, fmt.Sprintf("The Consumer <%s> <%s> not online", h.ConsumerGroup, h.ClientID))
 }
 
 func (b *Broker) producerConnections(req *remoting.Command) *remoting.Command {

@@ -133,7 +133,7 @@ func TestMessageLifecycleWithGoClient(t *testing.T) {
 
 	t.Run("resend=consume-directly", func(t *testing.T) {
 		code, out, errOut := runMQ(t, "message", "resend", "-n", ns.Addr, "-i", offID, "-g", group, "--yes", "-o", "json")
-		var v resendView
+		var v admin.ConsumedAgain
 		if code != 0 || json.Unmarshal([]byte(out), &v) != nil || v.Result != "CR_SUCCESS" {
 			t.Fatalf("resend: %d %s %s", code, out, errOut)
 		}
@@ -142,6 +142,10 @@ func TestMessageLifecycleWithGoClient(t *testing.T) {
 		mu.Unlock()
 		if n < 2 {
 			t.Fatalf("consumed %d times after resend, want 2", n)
+		}
+		if code, _, errOut := runMQ(t, "message", "resend", "-n", ns.Addr, "-i", uniq, "-g", group, "--yes"); code != 2 ||
+			!strings.Contains(errOut, "is a unique key: pass -t topic") {
+			t.Fatalf("unique key without -t: exit %d, %s", code, errOut)
 		}
 		code, out, errOut = runMQ(t, "message", "resend", "-n", ns.Addr, "-i", uniq, "-t", topic, "-g", group, "--yes")
 		if code != 0 || !regexp.MustCompile(`(?m)^MSG-ID +GROUP +CLIENT +RESULT +SPENT-MS$`).MatchString(out) ||

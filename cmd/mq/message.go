@@ -426,24 +426,16 @@ without one it fails and says so.`,
 	return cmd
 }
 
-// resendView is `mq message resend` as JSON.
-type resendView struct {
-	MsgID       string `json:"msgId"`
-	OffsetMsgID string `json:"offsetMsgId"`
-	Group       string `json:"group"`
-	Client      string `json:"client"`
-	Result      string `json:"result"`
-	SpentMs     int64  `json:"spentMs"`
-	Remark      string `json:"remark,omitempty"`
-}
-
 func runMessageResend(ctx context.Context, opts *messageResendOptions, streams IOStreams) error {
 	a, err := opts.Open()
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	v, err := resendDirect(ctx, a, opts.topic, opts.id, opts.group, opts.client)
+	v, err := a.ConsumeAgain(ctx, opts.topic, opts.id, opts.group, opts.client)
+	if errors.Is(err, admin.ErrNeedTopic) {
+		return &usageError{Err: fmt.Errorf("%q is a unique key: pass -t topic", opts.id)}
+	}
 	if err != nil {
 		return err
 	}
@@ -452,43 +444,4 @@ func runMessageResend(ctx context.Context, opts *messageResendOptions, streams I
 		t.add(v.MsgID, v.Group, v.Client, v.Result, strconv.FormatInt(v.SpentMs, 10), v.OffsetMsgID, v.Remark)
 		return t
 	})
-}
-
-// resendDirect finds the message and has a consumer of group consume it directly.
-func resendDirect(ctx context.Context, a *admin.Admin, topic, id, group, client string) (resendView, error) {
-	found, _, err := a.MessageByID(ctx, topic, strings.TrimSpace(id))
-	if errors.Is(err, admin.ErrNeedTopic) {
-		return resendView{}, &usageError{Err: fmt.Errorf("%q is a unique key: pass -t topic", id)}
-	}
-	if len(found) == 0 {
-		return resendView{}, err
-	}
-	m := found[len(found)-1]
-	if client == "" {
-		gc, err := a.GroupConnections(ctx, group)
-		if err != nil && !errors.Is(err, admin.ErrGroupNotOnline) {
-			return resendView{}, err
-		}
-		if len(gc.Clients) == 0 {
-			return resendView{}, fmt.Errorf("no consumer of group %s is online: resend hands the message to a running consumer (CONSUME_MESSAGE_DIRECTLY); start one or use 'mq send' to send a copy", group)
-		}
-		client = gc.Clients[0].ClientID
-	}
-	r, err := a.ConsumeDirectly(ctx, m.Addr, group, client, m.Topic, m.BrokerName, m.OffsetMsgID())
-	if err != nil {
-		return resendView{}, fmt.Errorf("consume directly by %s: %w", client, err)
-	}
-	return resendView{MsgID: m.MsgID(), OffsetMsgID: m.OffsetMsgID(), Group: group, Client: client,
-		Result: consumeResultName(r.ConsumeResult), SpentMs: r.SpentTimeMills, Remark: r.Remark}, nil
-}
-
-// consumeResultName reads ConsumeMessageDirectlyResult.consumeResult: an enum name from Java,
-// an ordinal from the Go client.
-func consumeResultName(raw []byte) string {
-	s := strings.Trim(string(raw), `"`)
-	names := []string{"CR_SUCCESS", "CR_LATER", "CR_ROLLBACK", "CR_COMMIT", "CR_THROW_EXCEPTION", "CR_RETURN_NULL"}
-	if n, err := strconv.Atoi(s); err == nil && n >= 0 && n < len(names) {
-		return names[n]
-	}
-	return s
 }

@@ -9,7 +9,7 @@ type Map struct {
 	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
 	Back, Previous, Quit, Help              key.Binding
 	Command, Filter, Refresh, Pause         key.Binding
-	Sort, SortReverse, YAML, Copy           key.Binding
+	Sort, SortReverse, SortBy, YAML, Copy   key.Binding
 	Wide, Left, Right                       key.Binding
 }
 
@@ -35,6 +35,7 @@ func Default() Map {
 		Pause:       b("p", "pause/resume auto-refresh", "p"),
 		Sort:        b("o", "sort by the next column", "o"),
 		SortReverse: b("O", "reverse the sort", "O"),
+		SortBy:      b("N L …", "shift+letter: sort by the column named so (N: name); again reverses", shiftLetters()...),
 		YAML:        b("y", "show the selected object as YAML", "y"),
 		Copy:        b("c", "copy the selected id (OSC 52)", "c"),
 		Wide:        b("w", "wide rows, scrolled sideways", "w"),
@@ -46,5 +47,19 @@ func Default() Map {
 // All returns the bindings in help order.
 func (m Map) All() []key.Binding {
 	return []key.Binding{m.Up, m.Down, m.PageUp, m.PageDown, m.Top, m.Bottom, m.Back, m.Previous,
-		m.Command, m.Filter, m.Sort, m.SortReverse, m.Wide, m.Left, m.Right, m.YAML, m.Copy, m.Refresh, m.Pause, m.Help, m.Quit}
+		m.Command, m.Filter, m.Sort, m.SortReverse, m.SortBy, m.Wide, m.Left, m.Right, m.YAML, m.Copy, m.Refresh, m.Pause, m.Help, m.Quit}
+}
+
+// shiftLetters are the shift+letter keys sorting by a column (k9s: shift+N by name), both as
+// the typed capital and as the keystroke of terminals reporting shift. G (bottom) and O
+// (reverse) keep their meaning.
+func shiftLetters() []string {
+	var ks []string
+	for r := 'A'; r <= 'Z'; r++ {
+		if r == 'G' || r == 'O' {
+			continue
+		}
+		ks = append(ks, string(r), "shift+"+string(r+'a'-'A'))
+	}
+	return ks
 }

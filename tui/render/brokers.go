@@ -18,8 +18,9 @@ type BrokerRow struct {
 	Version string
 	PutTps  float64
 	GetTps  float64
-	// PutHist holds the session's TPS-in samples, oldest first (for the sparkline).
-	PutHist []float64
+	// PutHist and GetHist hold the session's TPS-in and TPS-out samples, oldest first (for
+	// the sparklines).
+	PutHist, GetHist []float64
 	// Disk is commitLogDiskRatio (0..1), -1 when unknown.
 	Disk float64
 	// ReplLag is, for a slave, the bytes its CommitLog is behind its master's (-1: unknown).
@@ -72,12 +73,12 @@ func BrokerRows(bs []admin.Broker, res admin.Results[map[string]string], cfgs ma
 
 // BrokersTable is the brokers view.
 func BrokersTable(rows []BrokerRow) Table {
-	t := Table{Header: []string{"CLUSTER", "BROKER", "ID", "ROLE", "ADDR", "VERSION", "TPS-IN", "", "TPS-OUT", "DISK", "REPL-LAG", "DISP-LAG", "STATUS"}}
+	t := Table{Header: []string{"CLUSTER", "BROKER", "ID", "ROLE", "ADDR", "STATUS", "VERSION", "TPS-IN", "", "TPS-OUT", "", "DISK", "REPL-LAG", "DISP-LAG"}}
 	for _, r := range rows {
 		b := r.Broker
 		cells := []string{b.Cluster, b.Name, strconv.FormatInt(b.ID, 10), r.Role, b.Addr}
 		if r.Err != nil {
-			cells = append(cells, "-", "-", "", "-", "-", "-", "-", "DOWN")
+			cells = append(cells, "DOWN", "-", "-", "", "-", "", "-", "-", "-")
 		} else {
 			disk, repl := "-", "-"
 			if r.Disk >= 0 {
@@ -86,7 +87,7 @@ func BrokersTable(rows []BrokerRow) Table {
 			if r.ReplLag >= 0 {
 				repl = itoa(r.ReplLag) + "B"
 			}
-			cells = append(cells, r.Version, f2(r.PutTps), Sparkline(r.PutHist, 10), f2(r.GetTps), disk, repl, itoa(r.DispatchLag)+"B", "up")
+			cells = append(cells, "up", r.Version, f2(r.PutTps), Sparkline(r.PutHist, 10), f2(r.GetTps), Sparkline(r.GetHist, 10), disk, repl, itoa(r.DispatchLag)+"B")
 		}
 		t.Rows = append(t.Rows, cells)
 		t.Keys = append(t.Keys, b.Addr)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/mq-project/mq/admin"
+	"github.com/mq-project/mq/protocol"
 )
 
 // GroupSample is one refresh's reading of a group.
@@ -99,7 +100,7 @@ func GroupSummary(gp admin.GroupProgress, gc admin.GroupConnections) []string {
 	}
 	out = append(out, fmt.Sprintf("connections: %d  type %s  model %s  from %s", len(gc.Clients), c.ConsumeType, c.MessageModel, c.ConsumeFromWhere))
 	for _, cl := range gc.Clients {
-		out = append(out, fmt.Sprintf("  %s  %s  %s  v%d", cl.ClientID, cl.ClientAddr, cl.Language, cl.Version))
+		out = append(out, fmt.Sprintf("  %s  %s  %s  %s", cl.ClientID, cl.ClientAddr, cl.Language, protocol.VersionName(int(cl.Version))))
 	}
 	return out
 }

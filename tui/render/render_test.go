@@ -36,16 +36,16 @@ func TestBrokerRows(t *testing.T) {
 		want [][]string
 	}{
 		{"answers=all-and-failed", bs, res, [][]string{
-			{"c", "a", "0", "SYNC_MASTER", "1:1", "V5_3_3", "1.50", "▁", "0.25", "50%", "-", "128B", "up"},
-			{"c", "b", "0", "MASTER", "2:2", "-", "-", "", "-", "-", "-", "-", "DOWN"},
-			{"c", "a", "1", "SLAVE", "3:3", "V5_3_3", "1.50", "▁", "0.25", "50%", "100B", "128B", "up"},
+			{"c", "a", "0", "SYNC_MASTER", "1:1", "up", "V5_3_3", "1.50", "▁", "0.25", "▁", "50%", "-", "128B"},
+			{"c", "b", "0", "MASTER", "2:2", "DOWN", "-", "-", "", "-", "", "-", "-", "-"},
+			{"c", "a", "1", "SLAVE", "3:3", "up", "V5_3_3", "1.50", "▁", "0.25", "▁", "50%", "100B", "128B"},
 		}},
 		{"answers=missing", bs[:1], admin.Results[map[string]string]{}, [][]string{
-			{"c", "a", "0", "SYNC_MASTER", "1:1", "-", "-", "", "-", "-", "-", "-", "DOWN"},
+			{"c", "a", "0", "SYNC_MASTER", "1:1", "DOWN", "-", "-", "", "-", "", "-", "-", "-"},
 		}},
 		{"answers=garbage-numbers", bs[:1], admin.Results[map[string]string]{Items: []admin.Result[map[string]string]{
 			{Value: map[string]string{"putTps": "x", "commitLogDiskRatio": "y"}}}}, [][]string{
-			{"c", "a", "0", "SYNC_MASTER", "1:1", "", "0.00", "▁", "0.00", "-", "-", "0B", "up"},
+			{"c", "a", "0", "SYNC_MASTER", "1:1", "up", "", "0.00", "▁", "0.00", "▁", "-", "-", "0B"},
 		}},
 	}
 	for _, tt := range tests {
@@ -53,7 +53,7 @@ func TestBrokerRows(t *testing.T) {
 			rows := BrokerRows(tt.bs, tt.res, cfgs)
 			for i := range rows {
 				if rows[i].Err == nil {
-					rows[i].PutHist = []float64{0}
+					rows[i].PutHist, rows[i].GetHist = []float64{0}, []float64{0}
 				}
 			}
 			got := BrokersTable(rows)
@@ -184,6 +184,12 @@ func TestProgressAndGroups(t *testing.T) {
 	sum := GroupSummary(gp, admin.GroupConnections{})
 	if sum[0] != "total lag 5  time lag 1m30s  consume tps 2.00  queues 1" || sum[1] != "connections: none online" {
 		t.Errorf("summary %q", sum)
+	}
+	// client versions are Java's MQVersion names, as the CLI writes them
+	sum = GroupSummary(gp, admin.GroupConnections{Clients: []admin.Client{{Connection: protocol.Connection{ClientID: "c1", ClientAddr: "1.2.3.4:5",
+		Language: "GO", Version: 317}}}})
+	if len(sum) != 3 || sum[2] != "  c1  1.2.3.4:5  GO  V4_5_2" {
+		t.Errorf("summary with a client %q", sum)
 	}
 	rows := []GroupRow{{Name: "g", Brokers: []string{"a", "b"}, Lag: 5, TimeLagMs: 1000, Clients: 2, Tps: 1, State: "draining"},
 		{Name: "h", Lag: -1, TimeLagMs: -1, Clients: -1}, {Name: "e", Lag: -1, Clients: -1, Err: errors.New("no\nroute")}}

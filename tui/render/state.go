@@ -56,17 +56,22 @@ func HalfTable(res admin.Results[admin.TxnStatus]) Table {
 	return t
 }
 
-// HalfMessages is the pending half messages themselves (mq brokers list them).
-func HalfMessages(res admin.Results[admin.TxnStatus], now int64) []string {
+// HalfMessages is the pending half messages themselves. keys holds their KEYS by
+// HalfKey (read from the messages: the status does not carry them); "-" when unread.
+func HalfMessages(res admin.Results[admin.TxnStatus], keys map[string]string, now int64) []string {
 	var t Table
-	t.Header = []string{"MSG-ID", "TOPIC", "PRODUCER-GROUP", "AGE", "CHECKS"}
+	t.Header = []string{"MSG-ID", "TOPIC", "PRODUCER-GROUP", "KEYS", "AGE", "CHECKS"}
 	for _, it := range res.Items {
 		for _, m := range it.Value.Messages {
-			t.Rows = append(t.Rows, []string{m.MsgID, m.Topic, m.ProducerGroup, Age(now - m.StoreTimestamp), strconv.Itoa(int(m.CheckTimes))})
+			k, ok := keys[HalfKey(it.Name, m.QueueOffset)]
+			if !ok {
+				k = "-"
+			}
+			t.Rows = append(t.Rows, []string{m.MsgID, m.Topic, m.ProducerGroup, k, Age(now - m.StoreTimestamp), strconv.Itoa(int(m.CheckTimes))})
 		}
 	}
 	if len(t.Rows) == 0 {
-		return []string{"pending half messages: none listed (an Apache broker does not list them)"}
+		return []string{"pending half messages: none"}
 	}
 	return append([]string{"pending half messages:"}, t.Lines(0)...)
 }
@@ -92,4 +97,9 @@ func DLQTable(rows []DLQRow) Table {
 		t.Keys = append(t.Keys, r.Group)
 	}
 	return t
+}
+
+// HalfKey names one half message of brokerName by its offset in the half queue.
+func HalfKey(brokerName string, halfOffset int64) string {
+	return brokerName + "/" + strconv.FormatInt(halfOffset, 10)
 }
