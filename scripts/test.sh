@@ -19,5 +19,5 @@ mod=$(go list -m)
 go test -race -timeout 20m "$@" $(go list ./... | grep -v "^$mod/broker/e2e\$")
 go test -timeout 20m "$@" ./broker/e2e
 # The TUI end-to-end test drives the official client too: without -race, in a process of its own.
-go test -timeout 10m "$@" -run '^TestTUIInTmux$' ./cmd/mq
+MQ_TUI_E2E=1 go test -timeout 10m "$@" -run '^TestTUIInTmux$' ./cmd/mq
 scripts/chaos.sh --short
