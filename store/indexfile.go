@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mq-project/mq/message"
@@ -32,6 +33,7 @@ type indexFile struct {
 	slots    int
 	maxIndex int
 	hdr      indexHeader
+	done     atomic.Bool // synced after its last write: a newer file took over
 }
 
 func indexFileSize(slots, maxIndex int) int64 {
@@ -325,10 +327,24 @@ func (s *indexService) query(topic, key string, begin, end int64, maxNum int) (o
 func (s *indexService) flush() error {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if n := len(s.files); n > 0 {
-		f := s.files[n-1]
+	// Every file written since its last sync, not only the newest: a file that filled up
+	// between two flushes holds entries the checkpoint is about to count as indexed.
+	for i, f := range s.files {
+		if f.done.Load() {
+			continue
+		}
+		var snap []byte
+		if durableHook.Load() != nil {
+			snap = append([]byte(nil), f.mf.data...) // what msync is sure to write
+		}
 		if err := unixMsync(f.mf.data); err != nil {
 			return err
+		}
+		if snap != nil {
+			noteDurable(f.mf.path, 0, snap, f.mf.size)
+		}
+		if i < len(s.files)-1 {
+			f.done.Store(true) // only the newest file is written to
 		}
 	}
 	return nil
