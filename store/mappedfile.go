@@ -167,12 +167,15 @@ func (mf *mappedFile) scanTail(pos int64, maxZeroRun int64, clearIt bool) int64 
 // syncFrom makes the file durable from pos to its end. Recovery calls it after clearing a
 // stale tail: a clear left in the page cache is undone by a power cut, and the stale bytes
 // would then sit under, or right after, what is written there next.
-func (mf *mappedFile) syncFrom(pos int64) error {
-	from := pos &^ (pageSize - 1)
-	if err := unix.Msync(mf.data[from:], unix.MS_SYNC); err != nil {
+func (mf *mappedFile) syncFrom(pos int64) error { return mf.syncRange(pos, mf.size) }
+
+// syncRange makes bytes [from, to) of the file durable.
+func (mf *mappedFile) syncRange(from, to int64) error {
+	from &^= pageSize - 1
+	if err := unix.Msync(mf.data[from:to], unix.MS_SYNC); err != nil {
 		return fmt.Errorf("msync %s: %w", filepath.Base(mf.path), err)
 	}
-	noteDurable(mf.path, from, mf.data[from:], mf.size)
+	noteDurable(mf.path, from, mf.data[from:to], mf.size)
 	return nil
 }
 
