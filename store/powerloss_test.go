@@ -221,3 +221,85 @@ func runPowerLossRounds(t *testing.T, flush FlushDiskType, rounds int) {
 		t.Logf("%d rounds: %d acknowledged messages verified", rounds, len(acked))
 	}
 }
+
+// TestPowerLossStaleCheckpoint: recovery cut the CommitLog below the checkpoint's dispatched
+// offset (a tail that was dispatched but not on disk); the new records written after the
+// restart then grew the log past that offset. A power cut before the next checkpoint used to
+// leave the stale checkpoint on disk, and the following recovery started re-dispatching at
+// that offset, inside a new record: Open failed ("re-dispatch stopped"), or, had it landed on a
+// record boundary, the records below it had no ConsumeQueue entries.
+func TestPowerLossStaleCheckpoint(t *testing.T) {
+	base := t.TempDir()
+	dir := filepath.Join(base, "a")
+	cfg := crashConfig(dir, SyncFlush)
+	cfg.FlushIntervalConsumeQueue = 3_600_000 // no checkpoint but the ones the test causes
+	s, err := Open(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	put := func(s *Store, body []byte) AppendResult {
+		t.Helper()
+		res, err := s.Append(context.Background(), &message.MessageExt{Message: message.Message{Topic: "C", Body: body}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	var cut int64
+	for i := range 20 {
+		res := put(s, make([]byte, 1000))
+		if i == 10 {
+			cut = res.PhysicalOffset
+		}
+	}
+	waitDispatched(t, s)
+	if err := s.Close(); err != nil { // the checkpoint now counts all 20 as dispatched
+		t.Fatal(err)
+	}
+	// The tail from record 10 on never reached the disk.
+	seg := filepath.Join(dir, "commitlog", fileName(0))
+	b, err := os.ReadFile(seg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clear(b[cut:])
+	if err := os.WriteFile(seg, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	disk := &shadowDisk{src: dir, dst: filepath.Join(base, "b")}
+	copyTree(t, dir, disk.dst)
+	hook := durableFunc(disk.note)
+	durableHook.Store(&hook)
+	defer durableHook.Store(nil)
+	s, err = Open(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.CommitLogMaxOffset() != cut {
+		t.Fatalf("recovered end %d, want %d", s.CommitLogMaxOffset(), cut)
+	}
+	var acked []AppendResult
+	for range 200 { // small records: they end up on both sides of the stale dispatched offset
+		acked = append(acked, put(s, []byte("after the restart")))
+	}
+	if err := disk.powerCut(); err != nil {
+		t.Fatal(err)
+	}
+	durableHook.Store(nil)
+	_ = s.Close()
+
+	s, err = Open(crashConfig(disk.dst, SyncFlush), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, a := range acked {
+		r, err := s.GetMessages("C", 0, a.QueueOffset, 1, nil)
+		if err != nil || len(r.Messages) != 1 || r.Messages[0].PhysicalOffset() != a.PhysicalOffset {
+			t.Fatalf("queue offset %d (phys %d) after the power cut: %v %v (queue 0..%d)",
+				a.QueueOffset, a.PhysicalOffset, err, r.Status, s.MaxOffset("C", 0))
+		}
+		r.Release()
+	}
+}
