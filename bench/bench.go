@@ -61,6 +61,9 @@ type Options struct {
 	Timeout time.Duration
 	// Tick, when set, is called about once a second with the progress so far.
 	Tick func(Progress)
+	// KeysFile, when set, gets the UNIQ_KEY of every acknowledged send (produce) or every
+	// message pulled (consume) appended, one a line.
+	KeysFile string
 	// OnEnd, when set (tests), is called with the UNIQ_KEY of every transaction whose
 	// END_TRANSACTION the broker acknowledged, and whether it was a commit.
 	OnEnd func(uniqKey string, commit bool)

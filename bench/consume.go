@@ -16,6 +16,10 @@ func consume(ctx context.Context, o *Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	keys, err := openKeyLog(o.KeysFile)
+	if err != nil {
+		return Result{}, err
+	}
 	client := remoting.NewClient(remoting.ClientConfig{Credentials: o.Credentials})
 	defer client.Close()
 	s := newStats()
@@ -27,7 +31,7 @@ func consume(ctx context.Context, o *Options) (Result, error) {
 	var drained atomic.Int64
 	for _, t := range targets {
 		wg.Go(func() {
-			pullLoop(runCtx, client, o, t, s)
+			pullLoop(runCtx, client, o, t, s, keys)
 			if drained.Add(1) == int64(len(targets)) {
 				stop()
 			}
@@ -52,6 +56,9 @@ func consume(ctx context.Context, o *Options) (Result, error) {
 		})
 	}
 	wg.Wait()
+	if err := keys.close(); err != nil {
+		return Result{}, err
+	}
 	return s.result(ModeConsume, time.Since(start)), nil
 }
 
@@ -60,7 +67,7 @@ func consume(ctx context.Context, o *Options) (Result, error) {
 const pullFlagSubscription = 0x4
 
 // pullLoop pulls one queue from offset 0 until the broker says nothing is new.
-func pullLoop(ctx context.Context, client *remoting.Client, o *Options, t admin.WriteQueue, s *stats) {
+func pullLoop(ctx context.Context, client *remoting.Client, o *Options, t admin.WriteQueue, s *stats, keys *keyLog) {
 	offset := int64(0)
 	ext := make(map[string]string, 16)
 	for ctx.Err() == nil {
@@ -87,6 +94,7 @@ func pullLoop(ctx context.Context, client *remoting.Client, o *Options, t admin.
 		switch protocol.ResponseCode(resp.Code) {
 		case protocol.Success:
 			s.record(time.Since(began), countRecords(resp.Body), int64(len(resp.Body)))
+			keys.addRecords(resp.Body)
 			offset = rh.NextBeginOffset
 		case protocol.PullOffsetMoved, protocol.PullRetryImmediately:
 			offset = rh.NextBeginOffset

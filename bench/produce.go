@@ -37,6 +37,10 @@ func produce(ctx context.Context, o *Options) (Result, error) {
 		props[message.PropertyProducerGroup] = o.Group
 		mode = "produce-transaction"
 	}
+	keys, err := openKeyLog(o.KeysFile)
+	if err != nil {
+		return Result{}, err
+	}
 	s := newStats()
 	runCtx, stop := runContext(ctx, o)
 	defer stop()
@@ -51,10 +55,13 @@ func produce(ctx context.Context, o *Options) (Result, error) {
 		wg.Go(func() {
 			client := remoting.NewClient(remoting.ClientConfig{Credentials: o.Credentials})
 			defer client.Close()
-			produceLoop(runCtx, reqCtx, stop, client, o, p, targets, body, props, s, &sent)
+			produceLoop(runCtx, reqCtx, stop, client, o, p, targets, body, props, s, &sent, keys)
 		})
 	}
 	wg.Wait()
+	if err := keys.close(); err != nil {
+		return Result{}, err
+	}
 	res := s.result(mode, time.Since(start))
 	if o.Transaction {
 		n := s.rolledBack.Load()
@@ -64,7 +71,7 @@ func produce(ctx context.Context, o *Options) (Result, error) {
 }
 
 func produceLoop(ctx, reqCtx context.Context, stop context.CancelFunc, client *remoting.Client, o *Options, p int,
-	targets []admin.WriteQueue, body []byte, props map[string]string, s *stats, sent *atomic.Int64) {
+	targets []admin.WriteQueue, body []byte, props map[string]string, s *stats, sent *atomic.Int64, keys *keyLog) {
 	sem := make(chan struct{}, o.Inflight)
 	var inflight sync.WaitGroup
 	defer inflight.Wait()
@@ -108,6 +115,7 @@ func produceLoop(ctx, reqCtx context.Context, stop context.CancelFunc, client *r
 				return
 			}
 			if !o.Transaction {
+				keys.add([]byte(uniq))
 				s.record(time.Since(began), 1, int64(len(body)))
 				done()
 				return

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test.sh: the project's test command (README "Testing"; CI runs exactly this).
 # gofmt, go mod tidy (go.mod/go.sum must not change), go vet, the import-direction check,
-# every test with the race detector, then the short kill -9 chaos run (scripts/chaos.sh --short).
+# every test with the race detector, then the short kill -9 chaos runs (scripts/chaos.sh --short,
+# standalone SYNC_FLUSH and --ha: SYNC_MASTER + SLAVE with the master killed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
@@ -21,3 +22,4 @@ go test -timeout 20m "$@" ./broker/e2e
 # The TUI end-to-end test drives the official client too: without -race, in a process of its own.
 MQ_TUI_E2E=1 go test -timeout 10m "$@" -run '^TestTUIInTmux$' ./cmd/mq
 scripts/chaos.sh --short
+scripts/chaos.sh --ha --short

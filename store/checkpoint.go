@@ -68,7 +68,11 @@ func (c *checkpointFile) write(cp checkpoint) error {
 	if _, err := c.f.WriteAt(b, 0); err != nil {
 		return err
 	}
-	return c.f.Sync()
+	if err := c.f.Sync(); err != nil {
+		return err
+	}
+	noteDurable(c.f.Name(), 0, b, checkpointSize)
+	return nil
 }
 
 func (c *checkpointFile) close() error { return c.f.Close() }

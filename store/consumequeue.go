@@ -83,7 +83,9 @@ func (cq *consumeQueue) load(clEnd int64) (dropped int, err error) {
 		end -= ConsumeQueueEntrySize
 		dropped++
 	}
-	cq.cutTail(end, found)
+	if err := cq.cutTail(end, found); err != nil {
+		return dropped, err
+	}
 	for _, mf := range cq.mfq.list() {
 		if mf.start+mf.size <= end {
 			mf.wrote.Store(mf.size)

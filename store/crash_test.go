@@ -193,7 +193,12 @@ func verifyCrashStore(t *testing.T, dir string, flush FlushDiskType, acked map[i
 		rec.Release()
 		r, err := s.GetMessages("C", a.qid, a.qoff, 1, nil)
 		if err != nil || len(r.Messages) != 1 || r.Messages[0].PhysicalOffset() != a.phys {
-			t.Fatalf("round %d: CQ entry of %d: %v %v", round, i, err, r.Status)
+			var got []int64
+			for _, m := range r.Messages {
+				got = append(got, m.PhysicalOffset())
+			}
+			t.Fatalf("round %d: CQ entry of %d (q%d@%d, phys %d): %v %v, got %v (queue %d..%d, recovery %+v)", round, i, a.qid, a.qoff, a.phys,
+				err, r.Status, got, s.MinOffset("C", a.qid), s.MaxOffset("C", a.qid), rep)
 		}
 		r.Release()
 	}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mq-project/mq/message"
@@ -32,6 +33,7 @@ type indexFile struct {
 	slots    int
 	maxIndex int
 	hdr      indexHeader
+	done     atomic.Bool // synced after its last write: a newer file took over
 }
 
 func indexFileSize(slots, maxIndex int) int64 {
@@ -165,7 +167,7 @@ func newIndexService(dir string, slots, maxIndex int) *indexService {
 // others keep entries past clEnd (queries re-check every hit against the CommitLog) but their
 // endPhy is clamped so re-dispatch re-indexes the recovered records. It returns the number of
 // files deleted.
-func (s *indexService) load(clEnd int64) (int, error) {
+func (s *indexService) load(clEnd int64) (_ int, retErr error) {
 	if err := os.MkdirAll(s.dir, 0o755); err != nil {
 		return 0, err
 	}
@@ -182,10 +184,20 @@ func (s *indexService) load(clEnd int64) (int, error) {
 	}
 	slices.Sort(names)
 	dropped := 0
+	var removed []string
+	defer func() {
+		// A removal a power cut undid would bring back entries for offsets reused since.
+		if len(removed) > 0 {
+			if err := syncRemoved(s.dir, removed); err != nil && retErr == nil {
+				retErr = err
+			}
+		}
+	}()
 	for _, n := range names {
 		p := filepath.Join(s.dir, n)
 		if st, err := os.Stat(p); err != nil || st.Size() != size {
 			_ = os.Remove(p)
+			removed = append(removed, p)
 			dropped++
 			continue
 		}
@@ -196,13 +208,20 @@ func (s *indexService) load(clEnd int64) (int, error) {
 		f := &indexFile{mf: mf, slots: s.slots, maxIndex: s.maxIndex}
 		f.readHeader()
 		if f.hdr.entries > 1 && f.hdr.beginPhy >= clEnd {
+			removed = append(removed, p)
 			mf.destroy()
 			dropped++
 			continue
 		}
 		if f.hdr.endPhy >= clEnd {
+			// Durably: a power cut that undid the clamp would leave an endPhy above records
+			// written after the restart, and recovery would then skip indexing them.
 			f.hdr.endPhy = clEnd - 1
 			f.writeHeader()
+			if err := mf.syncRange(0, indexHeaderSize); err != nil {
+				mf.close()
+				return dropped, err
+			}
 		}
 		s.files = append(s.files, f)
 	}
@@ -325,10 +344,24 @@ func (s *indexService) query(topic, key string, begin, end int64, maxNum int) (o
 func (s *indexService) flush() error {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if n := len(s.files); n > 0 {
-		f := s.files[n-1]
+	// Every file written since its last sync, not only the newest: a file that filled up
+	// between two flushes holds entries the checkpoint is about to count as indexed.
+	for i, f := range s.files {
+		if f.done.Load() {
+			continue
+		}
+		var snap []byte
+		if durableHook.Load() != nil {
+			snap = append([]byte(nil), f.mf.data...) // what msync is sure to write
+		}
 		if err := unixMsync(f.mf.data); err != nil {
 			return err
+		}
+		if snap != nil {
+			noteDurable(f.mf.path, 0, snap, f.mf.size)
+		}
+		if i < len(s.files)-1 {
+			f.done.Store(true) // only the newest file is written to
 		}
 	}
 	return nil

@@ -43,7 +43,11 @@ func WriteFileAtomic(path string, data []byte) error {
 		return err
 	}
 	defer d.Close()
-	return d.Sync()
+	if err := d.Sync(); err != nil {
+		return err
+	}
+	noteDurable(path, 0, data, int64(len(data)))
+	return nil
 }
 
 // WriteJSON marshals v (indented) and writes it with WriteFileAtomic.

@@ -125,6 +125,7 @@ func (mf *mappedFile) flush(upTo int64) (int64, error) {
 	if err := unix.Msync(mf.data[from:w], unix.MS_SYNC); err != nil {
 		return fl, fmt.Errorf("msync %s: %w", filepath.Base(mf.path), err)
 	}
+	noteDurable(mf.path, from, mf.data[from:w], mf.size)
 	mf.flushed.Store(w)
 	return w, nil
 }
@@ -161,6 +162,37 @@ func (mf *mappedFile) scanTail(pos int64, maxZeroRun int64, clearIt bool) int64 
 		cleared += nz
 	}
 	return cleared
+}
+
+// syncFrom makes the file durable from pos to its end. Recovery calls it after clearing a
+// stale tail: a clear left in the page cache is undone by a power cut, and the stale bytes
+// would then sit under, or right after, what is written there next.
+func (mf *mappedFile) syncFrom(pos int64) error { return mf.syncRange(pos, mf.size) }
+
+// syncRange makes bytes [from, to) of the file durable.
+func (mf *mappedFile) syncRange(from, to int64) error {
+	from &^= pageSize - 1
+	if err := unix.Msync(mf.data[from:to], unix.MS_SYNC); err != nil {
+		return fmt.Errorf("msync %s: %w", filepath.Base(mf.path), err)
+	}
+	noteDurable(mf.path, from, mf.data[from:to], mf.size)
+	return nil
+}
+
+// syncRemoved makes the removal of files from dir durable (fsync of the directory).
+func syncRemoved(dir string, paths []string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("fsync %s: %w", dir, err)
+	}
+	for _, p := range paths {
+		noteDurable(p, 0, nil, -1)
+	}
+	return nil
 }
 
 func unixMsync(b []byte) error { return unix.Msync(b, unix.MS_SYNC) }

@@ -164,12 +164,15 @@ func (q *mappedFileQueue) find(offset int64) *mappedFile {
 }
 
 // truncate drops everything at and after offset: later files are deleted and the file holding
-// offset is cut there (its tail is zeroed). It returns the number of bytes dropped from files
-// that were deleted plus the non-zero bytes cleared.
-func (q *mappedFileQueue) truncate(offset int64, maxZeroRun int64) int64 {
+// offset is cut there (its tail is zeroed). Both are made durable before it returns. It
+// returns the number of bytes dropped from files that were deleted plus the non-zero bytes
+// cleared.
+func (q *mappedFileQueue) truncate(offset int64, maxZeroRun int64) (int64, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	var dropped int64
+	var err error
+	var removed []string
 	old := q.list()
 	keep := old[:0:0]
 	for _, mf := range old {
@@ -178,17 +181,28 @@ func (q *mappedFileQueue) truncate(offset int64, maxZeroRun int64) int64 {
 			keep = append(keep, mf)
 		case mf.start <= offset:
 			pos := offset - mf.start
-			dropped += mf.zeroTail(pos, maxZeroRun)
+			if n := mf.zeroTail(pos, maxZeroRun); n > 0 {
+				dropped += n
+				if e := mf.syncFrom(pos); e != nil && err == nil {
+					err = e
+				}
+			}
 			mf.wrote.Store(pos)
 			mf.flushed.Store(min(mf.flushed.Load(), pos))
 			keep = append(keep, mf)
 		default:
 			dropped += mf.scanTail(0, maxZeroRun, false)
+			removed = append(removed, mf.path)
 			mf.destroy()
 		}
 	}
 	q.files.Store(&keep)
-	return dropped
+	if len(removed) > 0 {
+		if e := syncRemoved(q.dir, removed); e != nil && err == nil {
+			err = e
+		}
+	}
+	return dropped, err
 }
 
 // deleteFirst removes the first n files.

@@ -141,6 +141,14 @@ func (s *Store) open() error {
 	if s.ckpt, err = openCheckpointFile(cfg.checkpointPath()); err != nil {
 		return err
 	}
+	if haveCP && (cp.dispatchedOffset > clEnd || cp.flushedOffset > clEnd) {
+		// The checkpoint counts records the log no longer has. Left on disk until the next
+		// checkpoint, a power cut would bring it back once new records had grown the log
+		// past it, and recovery would then not re-dispatch those below it.
+		if err := s.checkpointNow(); err != nil {
+			return fmt.Errorf("checkpoint after recovery: %w", err)
+		}
+	}
 	if err := os.WriteFile(cfg.abortPath(), nil, 0o644); err != nil {
 		return err
 	}

@@ -41,6 +41,8 @@ func addBenchFlags(cmd *cobra.Command, o *benchOptions) {
 	f.StringVarP(&o.Topic, "topic", "t", "BenchmarkTopic", "topic")
 	f.DurationVarP(&o.Duration, "duration", "d", 10*time.Second, "how long to run (ignored with --count)")
 	f.Int64Var(&o.Count, "count", 0, "stop after this many messages")
+	f.StringVar(&o.KeysFile, "keys-file", "",
+		"append the UNIQ_KEY of every acknowledged send (produce) or pulled message (consume) to this file")
 }
 
 // newBenchProduceCmd builds `mq bench produce`; runF replaces runBench in flag-parsing tests.

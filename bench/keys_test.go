@@ -1,0 +1,50 @@
+package bench
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mq-project/mq/internal/mqtest"
+)
+
+// TestBenchKeysFile checks --keys-file: a produce run logs one distinct UNIQ_KEY per
+// acknowledged send, and a consume run of the topic logs exactly the same keys.
+func TestBenchKeysFile(t *testing.T) {
+	ns := mqtest.StartNamesrv(t)
+	b := mqtest.StartBroker(t, ns.Addr)
+	benchTopic(t, ns.Addr, b.Addr, "KeysT")
+	dir := t.TempDir()
+	sent, got := filepath.Join(dir, "sent"), filepath.Join(dir, "got")
+	ctx := context.Background()
+	res, err := Run(ctx, Options{Mode: ModeProduce, NameServers: []string{ns.Addr}, Topic: "KeysT", Group: "kp",
+		Producers: 2, Inflight: 16, Size: 64, Count: 700, Duration: time.Minute, KeysFile: sent})
+	if err != nil || res.Messages != 700 {
+		t.Fatalf("produce: %+v %v", res, err)
+	}
+	res, err = Run(ctx, Options{Mode: ModeConsume, NameServers: []string{ns.Addr}, Topic: "KeysT", Group: "kc",
+		Batch: 32, Duration: time.Minute, KeysFile: got})
+	if err != nil || res.Messages != 700 {
+		t.Fatalf("consume: %+v %v", res, err)
+	}
+	read := func(p string) []string {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ks := strings.Fields(string(b))
+		slices.Sort(ks)
+		return ks
+	}
+	s, g := read(sent), read(got)
+	if len(s) != 700 || len(slices.Compact(slices.Clone(s))) != 700 {
+		t.Fatalf("produce logged %d keys, %d distinct; want 700", len(s), len(slices.Compact(slices.Clone(s))))
+	}
+	if !slices.Equal(s, g) {
+		t.Fatalf("consumed keys differ from acknowledged ones (%d vs %d)", len(g), len(s))
+	}
+}
