@@ -321,6 +321,10 @@ func unescapeProp(s string) string {
 				b.WriteByte('\n')
 			case 't':
 				b.WriteByte('\t')
+			case 'r':
+				b.WriteByte('\r')
+			case 'f':
+				b.WriteByte('\f')
 			default:
 				b.WriteByte(s[i])
 			}
@@ -341,10 +345,38 @@ func FormatProperties(kv map[string]string) string {
 	sort.Strings(keys)
 	var b strings.Builder
 	for _, k := range keys {
-		b.WriteString(k)
+		escapeProp(&b, k, true)
 		b.WriteByte('=')
-		b.WriteString(kv[k])
+		escapeProp(&b, kv[k], false)
 		b.WriteByte('\n')
 	}
 	return b.String()
+}
+
+// escapeProp writes s as Java's Properties.store does, so that Properties.load (and
+// ParseProperties) reads it back: separators, comment marks, backslashes and line breaks
+// are escaped, and so are the spaces of a key and a value's leading space.
+func escapeProp(b *strings.Builder, s string, key bool) {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '\\', '=', ':', '#', '!':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case '\n':
+			b.WriteString(`\n`)
+		case '\r':
+			b.WriteString(`\r`)
+		case '\t':
+			b.WriteString(`\t`)
+		case '\f':
+			b.WriteString(`\f`)
+		case ' ':
+			if key || i == 0 {
+				b.WriteByte('\\')
+			}
+			b.WriteByte(' ')
+		default:
+			b.WriteByte(c)
+		}
+	}
 }
