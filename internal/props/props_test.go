@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -158,6 +159,9 @@ func TestSet(t *testing.T) {
 
 // FuzzParse checks Parse never panics and agrees with magiconair/properties on the keys and
 // values of inputs both accept.
+// contSep matches a continuation line that starts with a separator.
+var contSep = regexp.MustCompile(`\\\n[ \t]*[=:]`)
+
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{
 		"a=1\nb:2\nc 3\n", "# c\n!c\nk=v\\\n w\n", `k=\u0041\t`, "a\\=b=c", "a=\r\nb=1\r\n", "=x", `k=\u12`,
@@ -172,6 +176,11 @@ func FuzzParse(f *testing.F) {
 		}
 		if !utf8.ValidString(text) || strings.ContainsAny(text, "\r\f\x00") || strings.Contains(text, "${") || strings.Contains(text, "\\u") {
 			return // the oracle differs on bare CR lines, \f, NULs, expansion and its own \u handling
+		}
+		if contSep.MatchString(text) {
+			// "k \<newline>=v": Java joins to "k =v", key k, value v (whitespace then one
+			// separator); the oracle keeps the "=" in the value.
+			return
 		}
 		want, merr := mprops.LoadString(text)
 		if merr != nil {
