@@ -61,15 +61,10 @@ func scan(text string, fn func(l logical)) {
 		if text == "" {
 			return "", false
 		}
-		i := strings.IndexByte(text, '\n')
 		var line string
-		if i < 0 {
-			line, text = text, ""
-		} else {
-			line, text = text[:i], text[i+1:]
-		}
+		line, _, text = cutLine(text)
 		lineNo++
-		return strings.TrimRight(line, "\r"), true
+		return line, true
 	}
 	for {
 		line, ok := next()
@@ -101,6 +96,19 @@ func scan(text string, fn func(l logical)) {
 		}
 		fn(logical{text: b.String(), start: start, end: lineNo})
 	}
+}
+
+// cutLine splits off text's first physical line and its terminator: \n, \r\n or a bare \r,
+// as Java's Properties.load reads them.
+func cutLine(text string) (line, term, rest string) {
+	i := strings.IndexAny(text, "\r\n")
+	switch {
+	case i < 0:
+		return text, "", ""
+	case text[i] == '\r' && i+1 < len(text) && text[i+1] == '\n':
+		return text[:i], "\r\n", text[i+2:]
+	}
+	return text[:i], text[i : i+1], text[i+1:]
 }
 
 // Parse splits properties text into entries in file order. A later duplicate key is kept as

@@ -157,11 +157,12 @@ func TestSet(t *testing.T) {
 	}
 }
 
+// contSep matches the shapes where the oracle parts from Java: a continuation line that
+// starts with a separator, or a logical line that starts with a continuation.
+var contSep = regexp.MustCompile(`\\\n[ \t]*[=:]|(^|\n)[ \t\f]*\\\n`)
+
 // FuzzParse checks Parse never panics and agrees with magiconair/properties on the keys and
 // values of inputs both accept.
-// contSep matches a continuation line that starts with a separator.
-var contSep = regexp.MustCompile(`\\\n[ \t]*[=:]`)
-
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{
 		"a=1\nb:2\nc 3\n", "# c\n!c\nk=v\\\n w\n", `k=\u0041\t`, "a\\=b=c", "a=\r\nb=1\r\n", "=x", `k=\u12`,

@@ -40,9 +40,11 @@ func Rewrite(text string, updates []Entry) string {
 	}
 	var b strings.Builder
 	b.Grow(len(text) + 64*len(updates))
-	lines := strings.SplitAfter(text, "\n")
-	if len(lines) > 0 && lines[len(lines)-1] == "" {
-		lines = lines[:len(lines)-1]
+	var lines []string // physical lines with their terminators, as scan counts them
+	for rest := text; rest != ""; {
+		var line, term string
+		line, term, rest = cutLine(rest)
+		lines = append(lines, line+term)
 	}
 	for i, line := range lines {
 		n := i + 1
@@ -59,13 +61,19 @@ func Rewrite(text string, updates []Entry) string {
 	if b.Len() > 0 {
 		// End the last line; a last line continued at the end of the text would swallow the
 		// first appended key, so end it with an empty line too (harmless after a comment).
-		out := strings.TrimSuffix(strings.TrimSuffix(b.String(), "\n"), "\r")
-		tail := out[strings.LastIndexByte(out, '\n')+1:]
-		if !strings.HasSuffix(b.String(), "\n") {
+		s := b.String()
+		terminated := strings.HasSuffix(s, "\n") || strings.HasSuffix(s, "\r")
+		out := strings.TrimSuffix(strings.TrimSuffix(s, "\n"), "\r")
+		tail := out[strings.LastIndexAny(out, "\r\n")+1:]
+		if !terminated {
 			b.WriteString(eol)
 		}
 		if endsWithContinuation(tail) {
-			b.WriteString(eol)
+			if strings.HasSuffix(s, "\r") && !strings.HasSuffix(s, "\r\n") {
+				b.WriteString("\r") // a "\n" would join the bare CR into one CRLF terminator
+			} else {
+				b.WriteString(eol)
+			}
 		}
 	}
 	for i, u := range updates {
