@@ -157,9 +157,11 @@ func TestSet(t *testing.T) {
 	}
 }
 
-// contSep matches the shapes where the oracle parts from Java: a continuation line that
-// starts with a separator, or a logical line that starts with a continuation.
-var contSep = regexp.MustCompile(`\\\n[ \t]*[=:]|(^|\n)[ \t\f]*\\\n`)
+// contSep matches a backslash line continuation: there magiconair parts from Java in several
+// shapes fuzzing found (a continuation line starting with a separator, a line of only "\\",
+// a continuation at the end of the text), so the oracle is not asked about them; Java's
+// continuation rules are pinned by the table tests.
+var contSep = regexp.MustCompile(`\\(\r\n|\r|\n|$)`)
 
 // FuzzParse checks Parse never panics and agrees with magiconair/properties on the keys and
 // values of inputs both accept.
@@ -179,9 +181,7 @@ func FuzzParse(f *testing.F) {
 			return // the oracle differs on bare CR lines, \f, NULs, expansion and its own \u handling
 		}
 		if contSep.MatchString(text) {
-			// "k \<newline>=v": Java joins to "k =v", key k, value v (whitespace then one
-			// separator); the oracle keeps the "=" in the value.
-			return
+			return // see contSep
 		}
 		want, merr := mprops.LoadString(text)
 		if merr != nil {
