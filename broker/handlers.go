@@ -102,10 +102,3 @@ func (b *Broker) registerHandlers() {
 func (b *Broker) Handle(code protocol.RequestCode, pool Pool, h remoting.Handler) {
 	b.server.Handle(int16(code), remoting.HandlerFunc(b.guard(code, nil, h.Serve)), remoting.WithPool(b.pools[pool]))
 }
-
-// handleFunc registers f for code without a declared right, so with aclEnable=true the code
-// is refused: code that has not been given a row in handlers yet stays closed under ACL.
-// New handlers belong in the table.
-func (b *Broker) handleFunc(code protocol.RequestCode, pool Pool, f handlerFunc) {
-	b.Handle(code, pool, remoting.HandlerFunc(f))
-}
