@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"runtime"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -83,7 +84,10 @@ func newNullBroker(addr string) *remoting.Server {
 			"queueOffset": strconv.FormatInt(off, 10)}
 		return resp
 	})
-	srv.Handle(int16(protocol.SendMessage), send)
-	srv.Handle(int16(protocol.SendMessageV2), send)
+	// Sends run on a pool sized like mq's send pool (sendMessageThreadPoolNums: min(CPUs, 4)):
+	// a wide pool parks and wakes a worker per request, which costs more than the answer.
+	pool := remoting.NewPool("send", min(runtime.NumCPU(), 4), 4096)
+	srv.Handle(int16(protocol.SendMessage), send, remoting.WithPool(pool))
+	srv.Handle(int16(protocol.SendMessageV2), send, remoting.WithPool(pool))
 	return srv
 }

@@ -64,7 +64,7 @@ func startServer(ctx context.Context, name string, argv []string, logPath string
 		}
 		select {
 		case <-s.exited:
-			return nil, fmt.Errorf("%s exited before it was ready (%v); see %s", name, s.waitErr, logPath)
+			return nil, fmt.Errorf("%s exited before it was ready (%v)\n%s", name, s.waitErr, tail(logPath))
 		case <-ctx.Done():
 			s.stop()
 			return nil, ctx.Err()
@@ -72,7 +72,7 @@ func startServer(ctx context.Context, name string, argv []string, logPath string
 		}
 		if time.Now().After(deadline) {
 			s.stop()
-			return nil, fmt.Errorf("%s not ready in 30 s: %v; see %s", name, err, logPath)
+			return nil, fmt.Errorf("%s not ready in 30 s: %v\n%s", name, err, tail(logPath))
 		}
 		time.Sleep(time.Millisecond)
 	}
@@ -183,7 +183,7 @@ func runLoad(ctx context.Context, argv []string, logPath string) (*Result, error
 	cmd.Stdout, cmd.Stderr = &out, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("%s: %w (stdout %q; see %s)", strings.Join(argv, " "), err, out.String(), logPath)
+		return nil, fmt.Errorf("%s: %w (stdout %q)\n%s", strings.Join(argv, " "), err, out.String(), tail(logPath))
 	}
 	var r Result
 	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
@@ -213,4 +213,16 @@ func freePorts(n int) ([]int, error) {
 		ports[i] = ln.Addr().(*net.TCPAddr).Port
 	}
 	return ports, nil
+}
+
+// tail returns the last lines of a log, for an error message (the logs are removed at exit).
+func tail(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	if len(b) > 2000 {
+		b = b[len(b)-2000:]
+	}
+	return "--- end of " + path + " ---\n" + string(b)
 }
