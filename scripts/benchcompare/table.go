@@ -158,6 +158,9 @@ func printTable(w io.Writer, o *runOptions, rows []Row, reps []figures, took tim
 		commas(int64(med(reps, "sync.null"))), commas(int64(med(reps, "async.null"))), median(sync)*100, median(async)*100,
 		median(p50), median(p50n), natsConsumerName(o.natsConsume))
 	fmt.Fprintf(w, "Values are medians over the repeats; ratio is the median of the per-repeat ratios.\n")
+	if n := loadErrors.Load(); n > 0 {
+		fmt.Fprintf(w, "Load generators counted %d failed requests (not in the figures); the first: %s\n", n, *firstLoadError.Load())
+	}
 	fmt.Fprintf(w, "\n%d passed, %d failed\n", len(rows)-failed, failed)
 	return failed
 }
