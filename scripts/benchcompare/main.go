@@ -17,6 +17,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -60,6 +61,10 @@ func main() {
 		err = nullCmd(ctx, args)
 	default:
 		usage()
+	}
+	if errors.Is(err, errTargetsFailed) {
+		stop()
+		os.Exit(1)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "benchcompare:", err)

@@ -97,14 +97,13 @@ func runCmd(ctx context.Context, args []string) error {
 		}
 	}
 	if failed > 0 {
-		stopAndExit(1)
+		return errTargetsFailed
 	}
 	return nil
 }
 
-// stopAndExit exits with code after deferred cleanups of main ran (none hold processes:
-// every server is stopped by its phase).
-func stopAndExit(code int) { os.Exit(code) }
+// errTargetsFailed makes run exit 1 once the table is printed.
+var errTargetsFailed = errors.New("targets failed")
 
 // figures are one repeat's measurements, by key (see evaluate for the keys).
 type figures map[string]float64

@@ -40,8 +40,14 @@ func (o *runOptions) dir(name string, i int) (string, error) {
 
 // shapeArgs are the flags of `mq bench produce` and of our generators for sh.
 func (o *runOptions) shapeArgs(sh shape, count int64) []string {
+	d := o.dur.String()
+	if count > 0 {
+		// -d still bounds each request of a counted `mq bench produce` (duration + 30 s): a fill
+		// outlasting it would see every later send fail with "context deadline exceeded".
+		d = "10m"
+	}
 	a := []string{"--producers", strconv.Itoa(sh.conns), "--inflight", strconv.Itoa(sh.inflight),
-		"--size", strconv.Itoa(bodySize), "-d", o.dur.String()}
+		"--size", strconv.Itoa(bodySize), "-d", d}
 	if sh.sync {
 		a = append(a, "--sync")
 	}
