@@ -34,6 +34,8 @@ type Result struct {
 	P50Ms      float64 `json:"p50Ms"`
 	P99Ms      float64 `json:"p99Ms"`
 	FirstError string  `json:"firstError,omitempty"`
+	// ClientCPUUs is the load generator process's utime + stime per message (set by runLoad).
+	ClientCPUUs float64 `json:"-"`
 }
 
 func usage() {

@@ -190,6 +190,10 @@ func runLoad(ctx context.Context, argv []string, logPath string) (*Result, error
 	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
 		return nil, fmt.Errorf("%s: output %q: %w", strings.Join(argv, " "), out.String(), err)
 	}
+	if r.Messages > 0 {
+		cpu := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+		r.ClientCPUUs = float64(cpu.Microseconds()) / float64(r.Messages)
+	}
 	if r.Errors > 0 {
 		loadErrors.Add(r.Errors)
 		first := fmt.Sprintf("%s %s: %s", filepath.Base(argv[0]), strings.Join(argv[1:3], " "), r.FirstError)

@@ -174,6 +174,7 @@ func repeat(ctx context.Context, o *runOptions, i int) (figures, error) {
 		}
 		f[sh.key+".null"] = r.MsgsPerSec
 		f[sh.key+"p50.null"] = r.P50Ms
+		f[sh.key+"client.null"] = r.ClientCPUUs
 		logf("  null  %-8s %9.0f msgs/s (mq bench; p50 %.2f ms, %d errors)", sh.key, r.MsgsPerSec, r.P50Ms, r.Errors)
 	}
 	null.stop()
@@ -280,6 +281,7 @@ func mainPhases(ctx context.Context, o *runOptions, ts []*target, f figures) err
 				r.Messages += more.Messages
 			}
 			f[sh.key+"."+t.sys] = r.MsgsPerSec
+			f[sh.key+"client."+t.sys] = r.ClientCPUUs
 			switch sh.key {
 			case "sync":
 				f["syncp50."+t.sys] = r.P50Ms
@@ -290,8 +292,8 @@ func mainPhases(ctx context.Context, o *runOptions, ts []*target, f figures) err
 			if topic == backlogTopic {
 				backlog[t.sys] += r.Messages
 			}
-			logf("  %-5s %-8s %9.0f msgs/s (%d msgs, %d errors, p50 %.2f ms, p99 %.2f ms)", t.sys, sh.key, r.MsgsPerSec,
-				r.Messages, r.Errors, r.P50Ms, r.P99Ms)
+			logf("  %-5s %-8s %9.0f msgs/s (%d msgs, %d errors, p50 %.2f ms, p99 %.2f ms; generator CPU %.1f µs/msg)",
+				t.sys, sh.key, r.MsgsPerSec, r.Messages, r.Errors, r.P50Ms, r.P99Ms, r.ClientCPUUs)
 		}
 	}
 	for _, t := range ts {
@@ -305,8 +307,10 @@ func mainPhases(ctx context.Context, o *runOptions, ts []*target, f figures) err
 		}
 		f["consume."+t.sys] = r.MsgsPerSec
 		f["drained."+t.sys] = float64(r.Messages)
+		f["consumeclient."+t.sys] = r.ClientCPUUs
 		msgs[t.sys] += r.Messages
-		logf("  %-5s %-8s %9.0f msgs/s (%d msgs, %d errors)", t.sys, "drain", r.MsgsPerSec, r.Messages, r.Errors)
+		logf("  %-5s %-8s %9.0f msgs/s (%d msgs, %d errors; generator CPU %.1f µs/msg)", t.sys, "drain", r.MsgsPerSec,
+			r.Messages, r.Errors, r.ClientCPUUs)
 	}
 	for _, t := range ts {
 		c, err := t.srv.cpu()
