@@ -46,10 +46,13 @@ func runCmd(ctx context.Context, args []string) error {
 	fs.Int64Var(&o.backlog, "backlog", 0, "messages in the consume backlog (default 2000000, 200000 with --quick)")
 	fs.StringVar(&o.natsConsume, "nats-consume", natsOrdered, "NATS consumer: ordered (push ordered consumer) or pull")
 	if err := fs.Parse(args); err != nil {
-		return err
+		return fmt.Errorf("%w: %w", errUsage, err)
 	}
-	if o.mq == "" || o.natsServer == "" {
-		return errors.New("run: --mq and --nats-server are required")
+	if o.mq == "" || o.natsServer == "" || fs.NArg() > 0 {
+		return fmt.Errorf("%w: run: --mq and --nats-server are required, and no arguments", errUsage)
+	}
+	if o.natsConsume != natsOrdered && o.natsConsume != natsPull {
+		return fmt.Errorf("%w: --nats-consume %q: want ordered or pull", errUsage, o.natsConsume)
 	}
 	if o.runs <= 0 {
 		o.runs = 3
@@ -102,8 +105,11 @@ func runCmd(ctx context.Context, args []string) error {
 	return nil
 }
 
-// errTargetsFailed makes run exit 1 once the table is printed.
-var errTargetsFailed = errors.New("targets failed")
+// errTargetsFailed makes run exit 1 once the table is printed; errUsage exits 2.
+var (
+	errTargetsFailed = errors.New("targets failed")
+	errUsage         = errors.New("usage")
+)
 
 // figures are one repeat's measurements, by key (see evaluate for the keys).
 type figures map[string]float64

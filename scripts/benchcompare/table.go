@@ -20,12 +20,12 @@ const (
 
 // rowSpec is one line of the table: key.mq against key.<other>.
 type rowSpec struct {
-	Figure string
-	Key    string
-	Versus string // "nats" or "null"
-	Kind   string
-	Target float64
-	Unit   string
+	Figure string  `json:"figure"`
+	Key    string  `json:"key"`
+	Versus string  `json:"versus"` // "nats" or "null"
+	Kind   string  `json:"kind"`
+	Target float64 `json:"target"`
+	Unit   string  `json:"unit"`
 }
 
 var rowSpecs = []rowSpec{
