@@ -274,10 +274,13 @@ func mainPhases(ctx context.Context, o *runOptions, ts []*target, f figures) err
 					continue
 				}
 			}
+			c0, _ := t.srv.cpu()
 			r, err := t.produce(topic, sh, count)
 			if err != nil {
 				return err
 			}
+			c1, _ := t.srv.cpu()
+			f[sh.key+"server."+t.sys] = float64((c1 - c0).Microseconds()) / float64(r.Messages)
 			for try := 0; sh.key == "fill" && r.Messages < count && try < 3; try++ {
 				// Refused sends (busy broker) leave the backlog short: top it up again.
 				more, err := t.produce(topic, sh, count-r.Messages)
@@ -298,15 +301,18 @@ func mainPhases(ctx context.Context, o *runOptions, ts []*target, f figures) err
 			if topic == backlogTopic {
 				backlog[t.sys] += r.Messages
 			}
-			logf("  %-5s %-8s %9.0f msgs/s (%d msgs, %d errors, p50 %.2f ms, p99 %.2f ms; generator CPU %.1f µs/msg)",
-				t.sys, sh.key, r.MsgsPerSec, r.Messages, r.Errors, r.P50Ms, r.P99Ms, r.ClientCPUUs)
+			logf("  %-5s %-8s %9.0f msgs/s (%d msgs, %d errors, p50 %.2f ms, p99 %.2f ms; CPU µs/msg server %.1f, generator %.1f)",
+				t.sys, sh.key, r.MsgsPerSec, r.Messages, r.Errors, r.P50Ms, r.P99Ms, f[sh.key+"server."+t.sys], r.ClientCPUUs)
 		}
 	}
 	for _, t := range ts {
+		c0, _ := t.srv.cpu()
 		r, err := t.consume(backlogTopic, backlog[t.sys])
 		if err != nil {
 			return err
 		}
+		c1, _ := t.srv.cpu()
+		f["consumeserver."+t.sys] = float64((c1 - c0).Microseconds()) / float64(r.Messages)
 		if r.Messages < backlog[t.sys] {
 			return fmt.Errorf("%s: drained %d of the %d messages produced into %s", t.sys, r.Messages, backlog[t.sys],
 				backlogTopic)
@@ -315,8 +321,8 @@ func mainPhases(ctx context.Context, o *runOptions, ts []*target, f figures) err
 		f["drained."+t.sys] = float64(r.Messages)
 		f["consumeclient."+t.sys] = r.ClientCPUUs
 		msgs[t.sys] += r.Messages
-		logf("  %-5s %-8s %9.0f msgs/s (%d msgs, %d errors; generator CPU %.1f µs/msg)", t.sys, "drain", r.MsgsPerSec,
-			r.Messages, r.Errors, r.ClientCPUUs)
+		logf("  %-5s %-8s %9.0f msgs/s (%d msgs, %d errors; CPU µs/msg server %.1f, generator %.1f)", t.sys, "drain",
+			r.MsgsPerSec, r.Messages, r.Errors, f["consumeserver."+t.sys], r.ClientCPUUs)
 	}
 	for _, t := range ts {
 		c, err := t.srv.cpu()

@@ -162,6 +162,10 @@ func printTable(w io.Writer, o *runOptions, rows []Row, reps []figures, took tim
 		med(reps, "syncclient.mq"), med(reps, "syncclient.null"), med(reps, "syncclient.nats"),
 		med(reps, "asyncclient.mq"), med(reps, "asyncclient.null"), med(reps, "asyncclient.nats"),
 		med(reps, "consumeclient.mq"), med(reps, "consumeclient.nats"))
+	fmt.Fprintf(w, "Server CPU per message by phase (µs; a phase's background work can spill into the next): sync mq %.1f, "+
+		"NATS %.1f; async %.1f, %.1f; drain %.1f, %.1f.\n",
+		med(reps, "syncserver.mq"), med(reps, "syncserver.nats"), med(reps, "asyncserver.mq"), med(reps, "asyncserver.nats"),
+		med(reps, "consumeserver.mq"), med(reps, "consumeserver.nats"))
 	fmt.Fprintf(w, "Values are medians over the repeats; ratio is the median of the per-repeat ratios.\n")
 	if n := loadErrors.Load(); n > 0 {
 		fmt.Fprintf(w, "Load generators counted %d failed requests (not in the figures); the first: %s\n", n, *firstLoadError.Load())
