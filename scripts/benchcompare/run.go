@@ -213,6 +213,11 @@ func startAll(starts []func() (*target, error)) ([]*target, error) {
 	var ts []*target
 	for _, start := range starts {
 		t, err := start()
+		for try := 0; err != nil && try < 2; try++ {
+			// A free port taken by someone else between our probe and the server's bind.
+			logf("  start failed, retrying on new ports: %v", err)
+			t, err = start()
+		}
 		if err != nil {
 			stopAll(ts)
 			return nil, err
