@@ -36,7 +36,14 @@ done
 mkdir -p "$cache"
 echo "building mq and benchcompare into $cache" >&2
 go build -o "$cache/mq" ./cmd/mq
-(cd scripts/benchcompare && go build -o "$cache/benchcompare" .)
+# Built from a copy of its go.mod/go.sum with -mod=mod: when mq's go.mod moves a shared
+# dependency ahead of the nested module's, the build still resolves (through the Go module
+# proxy) and the checked-in files stay untouched.
+modtmp=$(mktemp -d "${TMPDIR:-/tmp}/bench-compare-mod.XXXXXX")
+cp scripts/benchcompare/go.mod scripts/benchcompare/go.sum "$modtmp/"
+(cd scripts/benchcompare && go build -mod=mod -modfile="$modtmp/go.mod" -o "$cache/benchcompare" .) ||
+  { rm -rf "$modtmp"; exit 1; }
+rm -rf "$modtmp"
 if ! "$cache/nats-server" --version 2>/dev/null | grep -q "${nats_version#v}"; then
   echo "installing nats-server $nats_version into $cache" >&2
   GOBIN="$cache" go install "github.com/nats-io/nats-server/v2@$nats_version"

@@ -97,14 +97,13 @@ func runCmd(ctx context.Context, args []string) error {
 		}
 	}
 	if failed > 0 {
-		stopAndExit(1)
+		return errTargetsFailed
 	}
 	return nil
 }
 
-// stopAndExit exits with code after deferred cleanups of main ran (none hold processes:
-// every server is stopped by its phase).
-func stopAndExit(code int) { os.Exit(code) }
+// errTargetsFailed makes run exit 1 once the table is printed.
+var errTargetsFailed = errors.New("targets failed")
 
 // figures are one repeat's measurements, by key (see evaluate for the keys).
 type figures map[string]float64
@@ -175,6 +174,7 @@ func repeat(ctx context.Context, o *runOptions, i int) (figures, error) {
 		}
 		f[sh.key+".null"] = r.MsgsPerSec
 		f[sh.key+"p50.null"] = r.P50Ms
+		f[sh.key+"client.null"] = r.ClientCPUUs
 		logf("  null  %-8s %9.0f msgs/s (mq bench; p50 %.2f ms, %d errors)", sh.key, r.MsgsPerSec, r.P50Ms, r.Errors)
 	}
 	null.stop()
@@ -236,6 +236,7 @@ func mainPhases(ctx context.Context, o *runOptions, ts []*target, f figures) err
 	cpu0 := map[string]time.Duration{}
 	msgs := map[string]int64{}
 	asyncMsgs := map[string]int64{}
+	backlog := map[string]int64{} // messages produced into the backlog topic
 	for _, t := range ts {
 		f["ready."+t.sys] = float64(t.srv.ready.Microseconds()) / 1000
 		if err := settle(ctx, t.srv); err != nil {
@@ -271,7 +272,16 @@ func mainPhases(ctx context.Context, o *runOptions, ts []*target, f figures) err
 			if err != nil {
 				return err
 			}
+			for try := 0; sh.key == "fill" && r.Messages < count && try < 3; try++ {
+				// Refused sends (busy broker) leave the backlog short: top it up again.
+				more, err := t.produce(topic, sh, count-r.Messages)
+				if err != nil {
+					return err
+				}
+				r.Messages += more.Messages
+			}
 			f[sh.key+"."+t.sys] = r.MsgsPerSec
+			f[sh.key+"client."+t.sys] = r.ClientCPUUs
 			switch sh.key {
 			case "sync":
 				f["syncp50."+t.sys] = r.P50Ms
@@ -279,19 +289,28 @@ func mainPhases(ctx context.Context, o *runOptions, ts []*target, f figures) err
 				asyncMsgs[t.sys] = r.Messages
 			}
 			msgs[t.sys] += r.Messages
-			logf("  %-5s %-8s %9.0f msgs/s (%d msgs, %d errors, p50 %.2f ms, p99 %.2f ms)", t.sys, sh.key, r.MsgsPerSec,
-				r.Messages, r.Errors, r.P50Ms, r.P99Ms)
+			if topic == backlogTopic {
+				backlog[t.sys] += r.Messages
+			}
+			logf("  %-5s %-8s %9.0f msgs/s (%d msgs, %d errors, p50 %.2f ms, p99 %.2f ms; generator CPU %.1f µs/msg)",
+				t.sys, sh.key, r.MsgsPerSec, r.Messages, r.Errors, r.P50Ms, r.P99Ms, r.ClientCPUUs)
 		}
 	}
 	for _, t := range ts {
-		r, err := t.consume(backlogTopic)
+		r, err := t.consume(backlogTopic, backlog[t.sys])
 		if err != nil {
 			return err
 		}
+		if r.Messages < backlog[t.sys] {
+			return fmt.Errorf("%s: drained %d of the %d messages produced into %s", t.sys, r.Messages, backlog[t.sys],
+				backlogTopic)
+		}
 		f["consume."+t.sys] = r.MsgsPerSec
 		f["drained."+t.sys] = float64(r.Messages)
+		f["consumeclient."+t.sys] = r.ClientCPUUs
 		msgs[t.sys] += r.Messages
-		logf("  %-5s %-8s %9.0f msgs/s (%d msgs, %d errors)", t.sys, "drain", r.MsgsPerSec, r.Messages, r.Errors)
+		logf("  %-5s %-8s %9.0f msgs/s (%d msgs, %d errors; generator CPU %.1f µs/msg)", t.sys, "drain", r.MsgsPerSec,
+			r.Messages, r.Errors, r.ClientCPUUs)
 	}
 	for _, t := range ts {
 		c, err := t.srv.cpu()

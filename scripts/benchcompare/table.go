@@ -157,7 +157,15 @@ func printTable(w io.Writer, o *runOptions, rows []Row, reps []figures, took tim
 		"(sync p50 %.3f ms vs %.3f ms on the null broker). NATS consumer: %s.\n",
 		commas(int64(med(reps, "sync.null"))), commas(int64(med(reps, "async.null"))), median(sync)*100, median(async)*100,
 		median(p50), median(p50n), natsConsumerName(o.natsConsume))
+	fmt.Fprintf(w, "Load generator CPU per message (µs, utime + stime of its process): sync mq bench %.1f (%.1f against "+
+		"the null broker), nats.go %.1f; async %.1f (%.1f), %.1f; drain mq bench %.1f, nats.go %.1f.\n",
+		med(reps, "syncclient.mq"), med(reps, "syncclient.null"), med(reps, "syncclient.nats"),
+		med(reps, "asyncclient.mq"), med(reps, "asyncclient.null"), med(reps, "asyncclient.nats"),
+		med(reps, "consumeclient.mq"), med(reps, "consumeclient.nats"))
 	fmt.Fprintf(w, "Values are medians over the repeats; ratio is the median of the per-repeat ratios.\n")
+	if n := loadErrors.Load(); n > 0 {
+		fmt.Fprintf(w, "Load generators counted %d failed requests (not in the figures); the first: %s\n", n, *firstLoadError.Load())
+	}
 	fmt.Fprintf(w, "\n%d passed, %d failed\n", len(rows)-failed, failed)
 	return failed
 }
