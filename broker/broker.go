@@ -86,6 +86,7 @@ type Broker struct {
 	refusals refusalLog
 	boot     time.Time
 	pulled   pullOffsets
+	pullSubs subCache // subscriptions carried by pulls, compiled (processors_pull.go)
 	uniq     *message.UniqIDGenerator
 	// storeHost is the STOREHOST of our records and the address in offset message ids.
 	storeHost netip.AddrPort
