@@ -303,3 +303,69 @@ func TestPowerLossStaleCheckpoint(t *testing.T) {
 		r.Release()
 	}
 }
+
+// TestPowerLossIndexSyncedLessOften: the periodic checkpoint syncs the index only every
+// indexSyncEvery rounds, so a checkpoint written between two index syncs must not count the
+// records indexed since the last one as dispatched. A power cut after such a checkpoint
+// loses the unsynced index pages; recovery must re-dispatch those records, and a query by key
+// finds every message. Once the index is synced, the checkpoint's dispatched offset moves up.
+func TestPowerLossIndexSyncedLessOften(t *testing.T) {
+	base := t.TempDir()
+	dir := filepath.Join(base, "a")
+	cfg := crashConfig(dir, SyncFlush)
+	cfg.FlushIntervalConsumeQueue = 3_600_000 // no checkpoint but the ones the test causes
+	disk := &shadowDisk{src: dir, dst: filepath.Join(base, "b")}
+	hook := durableFunc(disk.note)
+	durableHook.Store(&hook)
+	defer durableHook.Store(nil)
+	s, err := Open(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 30
+	for i := range n {
+		m := &message.MessageExt{Message: message.Message{Topic: "K", Body: []byte("indexed"),
+			Properties: map[string]string{message.PropertyKeys: fmt.Sprintf("key-%d", i)}}}
+		if _, err := s.Append(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitDispatched(t, s)
+	if err := s.checkpoint(false); err != nil { // a periodic round: the index is not synced
+		t.Fatal(err)
+	}
+	cp, ok, err := readCheckpoint(cfg.checkpointPath())
+	if err != nil || !ok {
+		t.Fatalf("checkpoint: %v %v", ok, err)
+	}
+	if cp.dispatchedOffset != 0 {
+		t.Fatalf("checkpoint counts %d bytes as dispatched before the index was synced", cp.dispatchedOffset)
+	}
+	if err := disk.powerCut(); err != nil {
+		t.Fatal(err)
+	}
+	durableHook.Store(nil)
+	for range indexSyncEvery - 1 { // the index is synced on the indexSyncEvery-th round
+		if err := s.checkpoint(false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if cp, _, _ = readCheckpoint(cfg.checkpointPath()); cp.dispatchedOffset != s.CommitLogMaxOffset() {
+		t.Fatalf("after an index sync the checkpoint's dispatched offset is %d, want %d", cp.dispatchedOffset, s.CommitLogMaxOffset())
+	}
+	_ = s.Close()
+
+	s, err = Open(crashConfig(disk.dst, SyncFlush), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	waitDispatched(t, s)
+	for i := range n {
+		q, err := s.QueryByKey("K", fmt.Sprintf("key-%d", i), 4, 0, time.Now().UnixMilli()+1000)
+		if err != nil || len(q.Messages) != 1 {
+			t.Fatalf("key-%d after the power cut: %d messages, %v", i, len(q.Messages), err)
+		}
+		q.Release()
+	}
+}

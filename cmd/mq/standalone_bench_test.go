@@ -25,6 +25,8 @@ const benchBinEnv = "MQ_BENCH_BIN"
 //   - ready-ms: from just before exec until the nameserver lists the broker in
 //     GET_BROKER_CLUSTER_INFO (a client can route to it) and the broker port has answered
 //     GET_BROKER_RUNTIME_INFO, polled every millisecond;
+//   - cpu-ms: the CPU time the child used until then (sum of its threads' schedstat), a
+//     figure less swayed by a loaded machine than ready-ms;
 //   - rss-anon-KiB: the child's RssAnon (heap and stacks, no mapped store pages) one second
 //     after it is ready, idle.
 //
@@ -37,20 +39,22 @@ func BenchmarkStandaloneStart(b *testing.B) {
 	}
 	cl := remoting.NewClient(remoting.ClientConfig{})
 	defer cl.Close()
-	var readyMs, rssKiB float64
+	var readyMs, cpuMs, rssKiB float64
 	for range b.N {
 		dir := b.TempDir()
-		ms, kib := startStandaloneOnce(b, cl, bin, env, dir)
+		ms, cpu, kib := startStandaloneOnce(b, cl, bin, env, dir)
 		readyMs += ms
+		cpuMs += cpu
 		rssKiB += kib
 	}
 	b.ReportMetric(readyMs/float64(b.N), "ready-ms")
+	b.ReportMetric(cpuMs/float64(b.N), "cpu-ms")
 	b.ReportMetric(rssKiB/float64(b.N), "rss-anon-KiB")
 }
 
 // startStandaloneOnce starts one standalone in dir, waits until it is ready, samples its
 // idle RssAnon and stops it (SIGTERM, then waits).
-func startStandaloneOnce(b *testing.B, cl *remoting.Client, bin string, env []string, dir string) (readyMs, rssKiB float64) {
+func startStandaloneOnce(b *testing.B, cl *remoting.Client, bin string, env []string, dir string) (readyMs, cpuMs, rssKiB float64) {
 	ports := filepath.Join(dir, "ports")
 	cmd := exec.Command(bin, "standalone", "--namesrv-port", "0", "--broker-port", "0",
 		"--store", filepath.Join(dir, "store"), "--ports-file", ports, "--log-level", "warn")
@@ -80,12 +84,30 @@ func startStandaloneOnce(b *testing.B, cl *remoting.Client, bin string, env []st
 		time.Sleep(time.Millisecond)
 	}
 	readyMs = float64(time.Since(t0).Microseconds()) / 1000
+	cpuMs = float64(cpuNs(cmd.Process.Pid)) / 1e6
 	time.Sleep(time.Second)
 	kib, err := rssAnonKiB(cmd.Process.Pid)
 	if err != nil {
 		b.Fatal(err)
 	}
-	return readyMs, float64(kib)
+	return readyMs, cpuMs, float64(kib)
+}
+
+// cpuNs sums the on-CPU time of pid's threads (/proc/<pid>/task/*/schedstat, first field).
+func cpuNs(pid int) int64 {
+	tasks, _ := filepath.Glob("/proc/" + strconv.Itoa(pid) + "/task/*/schedstat")
+	var sum int64
+	for _, f := range tasks {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		if fs := strings.Fields(string(data)); len(fs) > 0 {
+			ns, _ := strconv.ParseInt(fs[0], 10, 64)
+			sum += ns
+		}
+	}
+	return sum
 }
 
 // readPortsFile returns the addresses of a standalone's ports file ("" until written).
