@@ -86,6 +86,7 @@ type Broker struct {
 	refusals refusalLog
 	boot     time.Time
 	pulled   pullOffsets
+	pullSubs subCache // subscriptions carried by pulls, compiled (processors_pull.go)
 	uniq     *message.UniqIDGenerator
 	// storeHost is the STOREHOST of our records and the address in offset message ids.
 	storeHost netip.AddrPort
@@ -136,15 +137,9 @@ func New(cfg Config, logger *slog.Logger) (*Broker, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Write the tables once so a fresh store has its files, as Apache does at start. On a
-	// full disk the broker still starts (read-only: the store refuses appends) with what it
-	// loaded; the next change writes them again.
-	for _, persist := range []func() error{topics.Persist, subs.Persist} {
-		if err := persist(); store.NoSpace(err) {
-			log.Error("disk full: metadata not rewritten at start", "err", err)
-		} else if err != nil {
-			return nil, err
-		}
+	// Start writes the tables once, in the background (persistTablesAtStart).
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("broker: %w", err)
 	}
 	b := &Broker{
 		cfg:          cfg,
@@ -364,6 +359,7 @@ func (b *Broker) Start(ctx context.Context) error {
 		return fmt.Errorf("broker: metrics endpoint: %w", err)
 	}
 	b.started = true
+	b.wg.Go(b.persistTablesAtStart)
 	b.svc.start() // replication; on a master also the schedule, timer and transaction checks
 	b.wg.Go(func() { b.reg.run(b.ctx) })
 	flush := time.Duration(b.conf().FlushConsumerOffsetInterval) * time.Millisecond
@@ -384,6 +380,22 @@ func (b *Broker) Start(ctx context.Context) error {
 			"store", b.conf().StorePathRootDir, "diskSpaceWarningLevelRatio", b.conf().DiskSpaceWarningLevelRatio)
 	}
 	return nil
+}
+
+// persistTablesAtStart writes topics.json and subscriptionGroup.json once, so a fresh store
+// has its files, as Apache does at start. It runs beside serving: its fsyncs (four, tens of
+// ms on a busy disk) are not on the way to ready, and the tables only hold what New derived,
+// which the next start derives again if a crash loses the write. On a full disk the broker
+// runs read-only (the store refuses appends) with what it loaded; the next change writes the
+// tables again.
+func (b *Broker) persistTablesAtStart() {
+	for _, persist := range []func() error{b.topics.Persist, b.subs.Persist} {
+		if err := persist(); store.NoSpace(err) {
+			b.log.Error("disk full: metadata not rewritten at start", "err", err)
+		} else if err != nil {
+			b.log.Error("write metadata at start", "err", err)
+		}
+	}
 }
 
 func (b *Broker) persistOffsets() {

@@ -130,3 +130,27 @@ func TestPullSQL92Disabled(t *testing.T) {
 		t.Fatalf("remark %q", resp.Remark)
 	}
 }
+
+// TestPullSubscriptionCache: subscriptions carried by pulls are compiled once (the same
+// filter comes back, a parse error too) and the cache stays within maxSubCacheBytes however
+// many distinct expressions clients send.
+func TestPullSubscriptionCache(t *testing.T) {
+	var c subCache
+	a, b := c.compile("TAG", "TagA || TagB"), c.compile("TAG", "TagA || TagB")
+	if a.err != nil || a.f != b.f {
+		t.Fatalf("compiled twice: %p %p (%v)", a.f, b.f, a.err)
+	}
+	if !b.f.MatchTagsCode(message.TagsHash("TagB")) || b.f.MatchTagsCode(message.TagsHash("TagC")) {
+		t.Fatal("cached filter does not match as compiled")
+	}
+	if e := c.compile("SQL92", "a >"); e.err == nil || c.compile("SQL92", "a >").err == nil {
+		t.Fatal("bad SQL92 compiled")
+	}
+	expr := strings.Repeat("x", 1000)
+	for i := range 5000 {
+		c.compile("SQL92", fmt.Sprintf("a = %d OR b = '%s'", i, expr))
+		if c.bytes > maxSubCacheBytes {
+			t.Fatalf("cache holds %d bytes after %d expressions", c.bytes, i+1)
+		}
+	}
+}

@@ -1,11 +1,14 @@
 package broker
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mq-project/mq/protocol"
 )
@@ -357,4 +360,24 @@ func TestSubscriptionGroupManager(t *testing.T) {
 	if _, _, err := m2.FindOrCreate("g3"); !errors.Is(err, ErrGroupNotExist) {
 		t.Fatalf("auto-create off: %v", err)
 	}
+}
+
+// TestFreshStoreGetsItsTables: a broker started on an empty store writes topics.json and
+// subscriptionGroup.json with the system topics and groups (in the background, off the way
+// to ready), as Apache does at start.
+func TestFreshStoreGetsItsTables(t *testing.T) {
+	cfg := testConfig(t)
+	startBroker(t, cfg, nil)
+	checkFor(t, 5*time.Second, 5*time.Millisecond, func() error {
+		for name, want := range map[string]string{"topics.json": TopicSelfTest, "subscriptionGroup.json": "TOOLS_CONSUMER"} {
+			b, err := os.ReadFile(filepath.Join(cfg.ConfigDir(), name))
+			if err != nil {
+				return err
+			}
+			if !bytes.Contains(b, []byte(want)) {
+				return fmt.Errorf("%s lacks %s", name, want)
+			}
+		}
+		return nil
+	})
 }

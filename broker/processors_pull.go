@@ -3,6 +3,7 @@ package broker
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -45,6 +46,12 @@ func newPullFilter(exprType, expr string, f filter.Filter) pullFilter {
 	}
 	if expr == "" || expr == filter.SubAll {
 		return pullFilter{}
+	}
+	if tm, ok := f.(filter.TagMatcher); ok {
+		return pullFilter{pre: f.MatchTagsCode, exact: func(rec message.Stored) bool {
+			tags, _ := message.PropertyValue(rec.Properties(), message.PropertyTags)
+			return tm.MatchTagBytes(tags)
+		}}
 	}
 	return pullFilter{pre: f.MatchTagsCode, exact: func(rec message.Stored) bool {
 		tags, _ := message.PropertyValue(rec.Properties(), message.PropertyTags)
@@ -106,7 +113,7 @@ func (b *Broker) processPull(req *remoting.Command, h *protocol.PullMessageReque
 	var sub compiledSub
 	if h.SysFlag&pullSubscription != 0 {
 		exprType, expr = normalizeExprType(h.ExpressionType), h.Subscription
-		sub = compileSub(exprType, expr)
+		sub = b.pullSubs.compile(exprType, expr)
 	} else {
 		sd, cs, ok := b.consumers.subscriptionFilter(h.ConsumerGroup, h.Topic)
 		if !ok {
@@ -174,7 +181,8 @@ func (b *Broker) processPull(req *remoting.Command, h *protocol.PullMessageReque
 		r.Release()
 		return nil, true
 	}
-	b.pulled.record(h.ConsumerGroup, h.Topic, h.QueueID, rh.NextBeginOffset)
+	key := offsetKey(h.Topic, h.ConsumerGroup) // topic@group: the stats key too
+	b.pulled.recordKey(key, h.QueueID, rh.NextBeginOffset)
 	resp = remoting.NewResponse(req, int16(code), r.Status.String())
 	resp.ExtFields = make(map[string]string, 4)
 	rh.Encode(resp.ExtFields)
@@ -185,7 +193,6 @@ func (b *Broker) processPull(req *remoting.Command, h *protocol.PullMessageReque
 		parts, size := recordParts(r.Messages)
 		resp.SetBodyParts(parts, r.Release)
 		b.stats.get(n)
-		key := h.Topic + "@" + h.ConsumerGroup
 		b.items.add(statsGroupGetNums, key, int64(n))
 		b.items.add(statsGroupGetSize, key, int64(size))
 		b.items.add(statsBrokerGetNums, b.conf().BrokerClusterName, int64(n))
@@ -395,7 +402,11 @@ type pullOffsets struct {
 }
 
 func (p *pullOffsets) record(group, topic string, qid int32, next int64) {
-	k := offsetKey(topic, group)
+	p.recordKey(offsetKey(topic, group), qid, next)
+}
+
+// recordKey is record with the topic@group key (offsetKey) already built.
+func (p *pullOffsets) recordKey(k string, qid int32, next int64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.m == nil {
@@ -414,6 +425,42 @@ func (p *pullOffsets) get(group, topic string, qid int32) (int64, bool) {
 	defer p.mu.Unlock()
 	v, ok := p.m[offsetKey(topic, group)][qid]
 	return v, ok
+}
+
+// subCache holds the compiled subscriptions that pulls carry themselves (the SUBSCRIPTION
+// flag: the official clients send it on every pull), so a pull does not parse its
+// expression again; it is emptied when it reaches maxSubCacheBytes of expressions.
+type subCache struct {
+	mu    sync.RWMutex
+	m     map[subKey]compiledSub
+	bytes int
+}
+
+type subKey struct{ exprType, expr string }
+
+// maxSubCacheBytes bounds the expressions a subCache keeps (a client may send a new one on
+// every pull).
+const maxSubCacheBytes = 1 << 20
+
+func (c *subCache) compile(exprType, expr string) compiledSub {
+	k := subKey{exprType, expr}
+	c.mu.RLock()
+	s, ok := c.m[k]
+	c.mu.RUnlock()
+	if ok {
+		return s
+	}
+	s = compileSub(exprType, expr)
+	k = subKey{strings.Clone(exprType), strings.Clone(expr)} // not pinning the request's frame
+	size := len(exprType) + len(expr) + 64                   // + the entry's own room, roughly
+	c.mu.Lock()
+	if c.m == nil || c.bytes+size > maxSubCacheBytes {
+		c.m, c.bytes = make(map[subKey]compiledSub), 0
+	}
+	c.m[k] = s
+	c.bytes += size
+	c.mu.Unlock()
+	return s
 }
 
 // maxEcho bounds how much of a client's input (a SQL92 expression) a remark repeats.

@@ -82,8 +82,8 @@ func (m *SubscriptionGroupManager) wrapperLocked() protocol.SubscriptionGroupWra
 
 // Persist writes subscriptionGroup.json.
 func (m *SubscriptionGroupManager) Persist() error {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
+	m.mu.Lock() // exclusive: two writers of the same temp file would mix their bytes
+	defer m.mu.Unlock()
 	return m.persistLocked()
 }
 

@@ -190,8 +190,8 @@ func (m *TopicConfigManager) persistLocked() error {
 
 // Persist writes topics.json.
 func (m *TopicConfigManager) Persist() error {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
+	m.mu.Lock() // exclusive: two writers of the same temp file would mix their bytes
+	defer m.mu.Unlock()
 	return m.persistLocked()
 }
 

@@ -114,6 +114,13 @@ func (c *Command) BodyLen() int {
 }
 
 // dropParts calls the parts' done function, once.
+// ReleaseParts drops the body parts of a command that will not be written, calling their
+// done function once (as a write would).
+func (c *Command) ReleaseParts() {
+	c.parts = nil
+	c.dropParts()
+}
+
 func (c *Command) dropParts() {
 	if fn := c.written; fn != nil {
 		c.written = nil

@@ -49,27 +49,47 @@ func (g *group) close() bool {
 // When its queue is full, a Server answers SYSTEM_BUSY instead of waiting. A Pool's workers
 // belong to the first Server or Client it is registered with and stop when that owner
 // shuts down.
+//
+// The queue is a ring that grows as requests wait (up to the capacity) and is dropped once
+// it drains after a burst, so an idle pool holds no room for its capacity (a channel of
+// tasks would allocate all of it up front: ~0.9 MB for 16384 tasks). Workers wait on ready,
+// which holds one token per queued task and, its elements being empty, allocates nothing.
 type Pool struct {
 	name    string
 	workers int
-	tasks   chan task
+	limit   int           // queue capacity (at least 1)
+	ready   chan struct{} // a token per queued task; never more tokens than tasks
 	once    sync.Once
 
-	mu      sync.RWMutex // held shared by submitters, exclusively to stop
+	mu      sync.Mutex
 	stopped bool
+	q       []task // ring of queued tasks; len(q) is 0 or a power of two
+	head    int
+	n       int // queued tasks
 }
 
+// poolRingMin is the ring's first size; poolRingKeep is the largest ring kept once empty.
+const (
+	poolRingMin  = 16
+	poolRingKeep = 256
+)
+
 // NewPool returns a pool of workers goroutines (at least 1) with room for queue waiting
-// requests (at least 0).
+// requests (at least 1).
 func NewPool(name string, workers, queue int) *Pool {
-	return &Pool{name: name, workers: max(workers, 1), tasks: make(chan task, max(queue, 0))}
+	queue = max(queue, 1)
+	return &Pool{name: name, workers: max(workers, 1), limit: queue, ready: make(chan struct{}, queue)}
 }
 
 // Name returns the pool's name.
 func (p *Pool) Name() string { return p.name }
 
 // Queued returns how many requests wait for a worker now.
-func (p *Pool) Queued() int { return len(p.tasks) }
+func (p *Pool) Queued() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.n
+}
 
 // task is one unit of pool work: a request for a handler, or a response callback.
 type task struct {
@@ -92,24 +112,54 @@ func (p *Pool) startOnce(g *group, log *slog.Logger) {
 
 // trySubmit queues t, or reports false when the queue is full or the pool stopped.
 func (p *Pool) trySubmit(t task) bool {
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	if p.stopped {
+	p.mu.Lock()
+	if p.stopped || p.n >= p.limit {
+		p.mu.Unlock()
 		return false
 	}
-	select {
-	case p.tasks <- t:
-		return true
-	default:
-		return false
+	if p.n == len(p.q) {
+		p.growLocked()
 	}
+	p.q[(p.head+p.n)&(len(p.q)-1)] = t
+	p.n++
+	p.mu.Unlock()
+	p.ready <- struct{}{} // never blocks: tokens <= queued tasks <= limit = cap(ready)
+	return true
+}
+
+// growLocked doubles the ring (p.mu held), keeping the queued tasks in order.
+func (p *Pool) growLocked() {
+	q := make([]task, max(2*len(p.q), poolRingMin))
+	for i := range p.n {
+		q[i] = p.q[(p.head+i)&(len(p.q)-1)]
+	}
+	p.q, p.head = q, 0
+}
+
+// take removes the oldest queued task; false when there is none (the pool stopped).
+func (p *Pool) take() (task, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.n == 0 {
+		return task{}, false
+	}
+	t := p.q[p.head]
+	p.q[p.head] = task{}
+	p.head = (p.head + 1) & (len(p.q) - 1)
+	p.n--
+	if p.n == 0 && len(p.q) > poolRingKeep {
+		p.q, p.head = nil, 0 // a burst is over: give its room back
+	}
+	return t, true
 }
 
 func (p *Pool) work(quit <-chan struct{}, log *slog.Logger) {
 	for {
 		select {
-		case t := <-p.tasks:
-			p.run(t, log)
+		case <-p.ready:
+			if t, ok := p.take(); ok {
+				p.run(t, log)
+			}
 		case <-quit:
 			p.stop()
 			return
@@ -125,13 +175,12 @@ func (p *Pool) stop() {
 	p.stopped = true
 	p.mu.Unlock()
 	for {
-		select {
-		case t := <-p.tasks:
-			if t.cb != nil {
-				t.cb(t.req, t.err)
-			}
-		default:
+		t, ok := p.take()
+		if !ok {
 			return
+		}
+		if t.cb != nil {
+			t.cb(t.req, t.err)
 		}
 	}
 }

@@ -1,6 +1,11 @@
 package remoting
 
-import "testing"
+import (
+	"fmt"
+	"runtime"
+	"strconv"
+	"testing"
+)
 
 // TestPoolQueued: Queued counts the requests waiting for a worker.
 func TestPoolQueued(t *testing.T) {
@@ -12,5 +17,50 @@ func TestPoolQueued(t *testing.T) {
 	}
 	if got := p.Queued(); got != 3 {
 		t.Fatalf("Queued = %d, want 3", got)
+	}
+}
+
+// TestPoolQueueGrowsOnDemand: a pool's queue takes no room for its capacity until requests
+// wait (a channel of tasks allocated all of it up front), keeps FIFO order across ring
+// growth and wrap-around, refuses past its capacity and gives a burst's room back.
+func TestPoolQueueGrowsOnDemand(t *testing.T) {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	p := NewPool("t", 1, 1<<20)
+	runtime.ReadMemStats(&after)
+	if d := after.TotalAlloc - before.TotalAlloc; d > 64<<10 {
+		t.Fatalf("NewPool with capacity 1<<20 allocated %d bytes", d)
+	}
+	p = NewPool("t", 1, 1000)
+	next, want := 0, 0
+	submit := func(k int) {
+		for range k {
+			if !p.trySubmit(task{err: fmt.Errorf("%d", next)}) {
+				t.Fatalf("submit %d refused with %d queued", next, p.Queued())
+			}
+			next++
+		}
+	}
+	take := func(k int) {
+		for range k {
+			<-p.ready
+			tk, ok := p.take()
+			if !ok || tk.err.Error() != strconv.Itoa(want) {
+				t.Fatalf("take: %v %v, want %d", tk.err, ok, want)
+			}
+			want++
+		}
+	}
+	submit(10)
+	take(7) // head moves: the next growth must unwrap the ring
+	submit(40)
+	take(20)
+	submit(977) // 23 queued + 977 = 1000: full
+	if p.Queued() != 1000 || p.trySubmit(task{}) {
+		t.Fatalf("Queued %d; submit past the capacity accepted", p.Queued())
+	}
+	take(1000)
+	if p.Queued() != 0 || p.q != nil {
+		t.Fatalf("drained pool keeps %d queued, ring of %d", p.Queued(), len(p.q))
 	}
 }

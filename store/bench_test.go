@@ -330,6 +330,49 @@ func BenchmarkGetMessages(b *testing.B) {
 	reportRate(b, got, got*1024, start)
 }
 
+// BenchmarkGetMessagesFiltered reads 32 messages per call through a tags-code filter that
+// keeps every other ConsumeQueue entry (a TAG subscription to one of two tags).
+func BenchmarkGetMessagesFiltered(b *testing.B) {
+	const n = 8192
+	cfg := benchConfig(b, AsyncFlush)
+	cfg.TagsCode = func(rec message.Stored) int64 {
+		tags, _ := message.PropertyValue(rec.Properties(), message.PropertyTags)
+		return int64(message.JavaHash(0, tags))
+	}
+	s, err := Open(cfg, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	for i := range n {
+		m := benchMsg(1024)
+		m.Properties = map[string]string{message.PropertyTags: "tag" + strconv.Itoa(i%2)}
+		if _, err := s.Append(context.Background(), m); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for s.DispatchLag() != 0 {
+		time.Sleep(time.Millisecond)
+	}
+	want := int64(message.JavaHash(0, []byte("tag1")))
+	keep := func(code int64) bool { return code == want }
+	var off, got int64
+	start := time.Now()
+	b.ReportAllocs()
+	for b.Loop() {
+		r, err := s.GetMessages("BenchTopic", 0, off, 32, keep)
+		if err != nil || len(r.Messages) != 32 {
+			b.Fatal(err, r.Status, len(r.Messages))
+		}
+		got += int64(len(r.Messages))
+		if off = r.NextBeginOffset; off >= n-128 {
+			off = 0
+		}
+		r.Release()
+	}
+	reportRate(b, got, got*1024, start)
+}
+
 func BenchmarkReadAt(b *testing.B) {
 	s := filledStore(b, 1000, 1024)
 	defer s.Close()

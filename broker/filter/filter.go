@@ -126,6 +126,31 @@ func (f *tagFilter) Match(tags string, _ map[string]string) bool {
 	return containsString(f.tags, tags)
 }
 
+// TagMatcher is implemented by TAG filters: Match on the TAGS value as stored bytes, so a
+// pull checks each record without converting its tags to a string.
+type TagMatcher interface {
+	MatchTagBytes(tags []byte) bool
+}
+
+var _ TagMatcher = (*tagFilter)(nil)
+
+// MatchTagBytes is Match for the TAGS value as bytes.
+func (f *tagFilter) MatchTagBytes(tags []byte) bool {
+	if f.all {
+		return true
+	}
+	if f.tagSet != nil {
+		_, ok := f.tagSet[string(tags)] // no allocation: the conversion is only looked up
+		return ok
+	}
+	for _, t := range f.tags {
+		if t == string(tags) {
+			return true
+		}
+	}
+	return false
+}
+
 func (f *tagFilter) String() string { return f.original }
 
 // TagsOf returns the trimmed tags of a TAG expression and their Java String.hashCode codes, as

@@ -97,9 +97,16 @@ func TestTagFilter(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			tm, ok := f.(TagMatcher)
+			if !ok {
+				t.Fatalf("%T is no TagMatcher", f)
+			}
 			for _, m := range tc.match {
 				if !f.Match(m, nil) {
 					t.Errorf("Match(%q) = false, want true", m)
+				}
+				if !tm.MatchTagBytes([]byte(m)) {
+					t.Errorf("MatchTagBytes(%q) = false, want true", m)
 				}
 				if !f.MatchTagsCode(message.TagsHash(m)) {
 					t.Errorf("MatchTagsCode(TagsHash(%q)) = false, want true", m)
@@ -108,6 +115,9 @@ func TestTagFilter(t *testing.T) {
 			for _, m := range tc.noMatch {
 				if f.Match(m, nil) {
 					t.Errorf("Match(%q) = true, want false", m)
+				}
+				if tm.MatchTagBytes([]byte(m)) {
+					t.Errorf("MatchTagBytes(%q) = true, want false", m)
 				}
 				// Collisions aside, the hash pre-check refuses the same messages.
 				if f.MatchTagsCode(message.TagsHash(m)) {
@@ -141,6 +151,18 @@ func TestSQLMatchTagsCode(t *testing.T) {
 	for _, code := range []int64{0, 1, -1, 2598919} {
 		if !f.MatchTagsCode(code) {
 			t.Errorf("SQL92 MatchTagsCode(%d) = false, want true", code)
+		}
+	}
+}
+
+// TestMatchTagBytesAllocates nothing: a pull checks each record's TAGS as stored bytes.
+func TestMatchTagBytesAllocates(t *testing.T) {
+	for _, expr := range []string{"TagA || TagB", "a||b||c||d||e||f||g||h||i||j"} {
+		f, _ := Compile(TypeTag, expr)
+		tm := f.(TagMatcher)
+		tags := []byte("TagB")
+		if n := testing.AllocsPerRun(100, func() { tm.MatchTagBytes(tags) }); n != 0 {
+			t.Errorf("expr %q: %v allocs per MatchTagBytes", expr, n)
 		}
 	}
 }

@@ -122,8 +122,9 @@ func openWheel(dir string, segSize, nslots int64) (*wheel, error) {
 	w := &wheel{dir: dir, segSize: segSize, nslots: nslots, segs: map[int64]*os.File{}, segMax: map[int64]int64{},
 		ckPath: filepath.Join(dir, "timercheck")}
 	b, err := os.ReadFile(w.ckPath)
+	noCheckpoint := errors.Is(err, fs.ErrNotExist)
 	switch {
-	case errors.Is(err, fs.ErrNotExist):
+	case noCheckpoint:
 	case err != nil:
 		return nil, fmt.Errorf("timer: read checkpoint: %w", err)
 	default:
@@ -155,6 +156,13 @@ func openWheel(dir string, segSize, nslots int64) (*wheel, error) {
 	}
 	// From now on the files run ahead of the checkpoint until Close writes a clean one.
 	w.ck.Clean = false
+	if noCheckpoint {
+		if segs, err := w.segStarts(); err == nil && len(segs) == 0 {
+			// A fresh wheel: an unclean checkpoint would say what its absence says (rebuild
+			// from the empty log), so the first periodic checkpoint writes it, not the start.
+			return w, nil
+		}
+	}
 	if err := w.writeCheckpoint(false); err != nil {
 		// On a full disk the timer still opens (nothing can be parked or delivered until
 		// space is freed); with no checkpoint a crash rebuilds from the timer log.

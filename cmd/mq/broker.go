@@ -129,6 +129,7 @@ func runBroker(ctx context.Context, opts *brokerOptions, g *globalOptions, strea
 		fmt.Fprintln(streams.Out, "configuration ok")
 		return nil
 	}
+	tuneServerMemory(logger)
 	host := ""
 	if opts.listen != "" {
 		host, _, _ = splitListen(opts.listen)

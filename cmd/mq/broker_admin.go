@@ -127,16 +127,40 @@ type brokerMap struct {
 	Error      string            `json:"error,omitempty"`
 }
 
-type brokerStatusOptions struct{ brokerTargetOptions }
+// brokerMapCommand is a command that asks brokers (-b one, -c every master of a cluster)
+// for a key/value map and prints it: mq broker status|config and their mqadmin names.
+type brokerMapCommand struct {
+	use, short, example string
+	style               cmdutil.Style
+	// addrFlag and clusterFlag are the long names of -b and -c.
+	addrFlag, clusterFlag string
+	get                   func(*admin.Admin, context.Context, string) (map[string]string, error)
+}
 
-func newBrokerStatusCmd(streams IOStreams, runF func(context.Context, *brokerStatusOptions) error) *cobra.Command {
-	opts := &brokerStatusOptions{}
+// brokerStatus and brokerConfig are the two maps; mqadmin spells their flags its own way.
+var (
+	brokerStatus = brokerMapCommand{use: "status", short: "Show a broker's runtime info (GET_BROKER_RUNTIME_INFO)",
+		example: "  mq broker status -b 127.0.0.1:10911\n  mq broker status -c DefaultCluster -o json",
+		style:   cmdutil.Noun, addrFlag: "broker", clusterFlag: "cluster", get: (*admin.Admin).BrokerRuntimeInfo}
+	brokerConfig = brokerMapCommand{use: "config", short: "Show a broker's configuration (GET_BROKER_CONFIG)",
+		example: "  mq broker config -b 127.0.0.1:10911\n  mq broker config -c DefaultCluster -o yaml",
+		style:   cmdutil.Noun, addrFlag: "broker", clusterFlag: "cluster", get: (*admin.Admin).BrokerConfig}
+)
+
+// mqadmin returns c under mqadmin's command name and flag spelling.
+func (c brokerMapCommand) mqadmin(use, short string) brokerMapCommand {
+	c.use, c.short, c.example = use, short, ""
+	c.style, c.addrFlag, c.clusterFlag = cmdutil.Mqadmin, "brokerAddr", "clusterName"
+	return c
+}
+
+func (c brokerMapCommand) build(streams IOStreams, runF func(context.Context, *brokerTargetOptions) error) *cobra.Command {
+	opts := &brokerTargetOptions{}
 	cmd := &cobra.Command{
-		Use:   "status",
-		Short: "Show a broker's runtime info (GET_BROKER_RUNTIME_INFO)",
-		Example: `  mq broker status -b 127.0.0.1:10911
-  mq broker status -c DefaultCluster -o json`,
-		Args: cobra.NoArgs,
+		Use:     c.use,
+		Short:   c.short,
+		Example: c.example,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := opts.checkOne(); err != nil {
 				return err
@@ -144,36 +168,20 @@ func newBrokerStatusCmd(streams IOStreams, runF func(context.Context, *brokerSta
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
-			return runBrokerMaps(cmd.Context(), &opts.brokerTargetOptions, streams, (*admin.Admin).BrokerRuntimeInfo)
+			return runBrokerMaps(cmd.Context(), opts, streams, c.get)
 		},
 	}
-	opts.adminFlags.Register(cmd, cmdutil.Noun)
-	opts.addFlags(cmd, "broker", "cluster")
+	opts.adminFlags.Register(cmd, c.style)
+	opts.addFlags(cmd, c.addrFlag, c.clusterFlag)
 	return cmd
 }
 
-type brokerConfigOptions struct{ brokerTargetOptions }
+func newBrokerStatusCmd(streams IOStreams, runF func(context.Context, *brokerTargetOptions) error) *cobra.Command {
+	return brokerStatus.build(streams, runF)
+}
 
-func newBrokerConfigCmd(streams IOStreams, runF func(context.Context, *brokerConfigOptions) error) *cobra.Command {
-	opts := &brokerConfigOptions{}
-	cmd := &cobra.Command{
-		Use:   "config",
-		Short: "Show a broker's configuration (GET_BROKER_CONFIG)",
-		Example: `  mq broker config -b 127.0.0.1:10911
-  mq broker config -c DefaultCluster -o yaml`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := opts.checkOne(); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return runBrokerMaps(cmd.Context(), &opts.brokerTargetOptions, streams, (*admin.Admin).BrokerConfig)
-		},
-	}
-	opts.adminFlags.Register(cmd, cmdutil.Noun)
-	opts.addFlags(cmd, "broker", "cluster")
+func newBrokerConfigCmd(streams IOStreams, runF func(context.Context, *brokerTargetOptions) error) *cobra.Command {
+	cmd := brokerConfig.build(streams, runF)
 	cmd.AddCommand(newBrokerConfigSetCmd(streams, nil))
 	return cmd
 }

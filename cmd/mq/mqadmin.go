@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/mq-project/mq/admin"
 	"github.com/mq-project/mq/cmd/mq/internal/cmdutil"
 	"github.com/mq-project/mq/protocol"
 )
@@ -185,46 +184,12 @@ func newMqadminDeleteTopic(streams IOStreams, runF func(context.Context, *topicD
 	return cmd
 }
 
-func newMqadminGetBrokerConfig(streams IOStreams, runF func(context.Context, *brokerConfigOptions) error) *cobra.Command {
-	opts := &brokerConfigOptions{}
-	cmd := &cobra.Command{
-		Use:   "getBrokerConfig",
-		Short: "Show broker configuration (mqadmin getBrokerConfig)",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := opts.checkOne(); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return runBrokerMaps(cmd.Context(), &opts.brokerTargetOptions, streams, (*admin.Admin).BrokerConfig)
-		},
-	}
-	opts.adminFlags.Register(cmd, cmdutil.Mqadmin)
-	opts.addFlags(cmd, "brokerAddr", "clusterName")
-	return cmd
+func newMqadminGetBrokerConfig(streams IOStreams, runF func(context.Context, *brokerTargetOptions) error) *cobra.Command {
+	return brokerConfig.mqadmin("getBrokerConfig", "Show broker configuration (mqadmin getBrokerConfig)").build(streams, runF)
 }
 
-func newMqadminBrokerStatus(streams IOStreams, runF func(context.Context, *brokerStatusOptions) error) *cobra.Command {
-	opts := &brokerStatusOptions{}
-	cmd := &cobra.Command{
-		Use:   "brokerStatus",
-		Short: "Show broker runtime info (mqadmin brokerStatus)",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := opts.checkOne(); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return runBrokerMaps(cmd.Context(), &opts.brokerTargetOptions, streams, (*admin.Admin).BrokerRuntimeInfo)
-		},
-	}
-	opts.adminFlags.Register(cmd, cmdutil.Mqadmin)
-	opts.addFlags(cmd, "brokerAddr", "clusterName")
-	return cmd
+func newMqadminBrokerStatus(streams IOStreams, runF func(context.Context, *brokerTargetOptions) error) *cobra.Command {
+	return brokerStatus.mqadmin("brokerStatus", "Show broker runtime info (mqadmin brokerStatus)").build(streams, runF)
 }
 
 type wipeWritePermOptions struct {

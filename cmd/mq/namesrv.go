@@ -107,6 +107,7 @@ func runNamesrv(ctx context.Context, opts *namesrvOptions, g *globalOptions, str
 		fmt.Fprintln(streams.Out, "configuration ok")
 		return nil
 	}
+	tuneServerMemory(logger)
 	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.BindAddress, strconv.Itoa(cfg.ListenPort)))
 	if err != nil {
 		return fmt.Errorf("namesrv: %w", err)

@@ -108,6 +108,7 @@ func runStandalone(ctx context.Context, opts *standaloneOptions, g *globalOption
 	if exposedWithoutACL(opts.host, bCfg.AclEnable) {
 		logger.Warn("standalone listens on " + opts.host + " without ACL: anyone who reaches these ports has admin rights (set aclEnable=true in -c broker.properties, or bind 127.0.0.1)")
 	}
+	tuneServerMemory(logger)
 	nsLn, err := net.Listen("tcp", net.JoinHostPort(opts.host, strconv.Itoa(opts.namesrvPort)))
 	if err != nil {
 		return fmt.Errorf("namesrv: %w", err)

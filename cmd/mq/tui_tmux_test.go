@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -39,32 +38,11 @@ func (unknownTx) CheckLocalTransaction(*primitive.MessageExt) primitive.LocalTra
 func startStandalone(t *testing.T, props string) string {
 	t.Helper()
 	dir := t.TempDir()
-	cfg, ports := filepath.Join(dir, "broker.properties"), filepath.Join(dir, "ports")
+	cfg := filepath.Join(dir, "broker.properties")
 	if err := os.WriteFile(cfg, []byte(props), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(os.Args[0], "standalone", "--namesrv-port", "0", "--broker-port", "0",
-		"--store", filepath.Join(dir, "store"), "--ports-file", ports, "-c", cfg)
-	cmd.Env = append(os.Environ(), "MQ_TEST_RUN_MAIN=1", "HOME="+dir)
-	stderr := &lockedBuffer{}
-	cmd.Stderr = stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _, _ = cmd.Process.Wait() })
-	var ns string
-	mqtest.CheckFor(t, 10*time.Second, 10*time.Millisecond, func() error {
-		b, _ := os.ReadFile(ports)
-		for _, line := range strings.Split(string(b), "\n") {
-			if a, ok := strings.CutPrefix(line, "namesrv "); ok {
-				ns = a
-			}
-		}
-		if ns == "" {
-			return fmt.Errorf("standalone not listening yet; stderr:\n%s", stderr.String())
-		}
-		return nil
-	})
+	ns, _, _ := startStandaloneProc(t, dir, "-c", cfg)
 	return ns
 }
 

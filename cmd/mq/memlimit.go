@@ -1,0 +1,56 @@
+package main
+
+import (
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strconv"
+	"strings"
+)
+
+// Garbage collector settings of the server commands (standalone, broker, namesrv).
+//
+// GOGC stays at Go's default of 100. The broker's heap is small and short-lived: messages
+// live in the mapped CommitLog, not the heap, and what a request allocates is garbage once
+// its response is written, so a mark costs little. Measured under `mq bench produce` (4 x 256
+// in flight), GOGC=200 cut the collector's share of server CPU by under 2 points while peak
+// RssAnon grew from ~18 to ~25 MiB, and GOGC=400 reached ~41 MiB.
+//
+// GOMEMLIMIT, when unset, becomes 3/4 of the memory limit of the process's cgroup (a
+// container's limit) when there is one, so the collector works harder before the kernel
+// kills the process; the mapped store pages are page cache, which the kernel reclaims
+// first. Without a cgroup limit Go's default (no limit) stays. Set GOGC or GOMEMLIMIT in the
+// environment to choose otherwise.
+func tuneServerMemory(logger *slog.Logger) {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	if limit, ok := cgroupMemoryLimit("/"); ok {
+		soft := limit / 4 * 3
+		debug.SetMemoryLimit(soft)
+		logger.Debug("soft memory limit from the cgroup", "cgroupLimit", limit, "GOMEMLIMIT", soft)
+	}
+}
+
+// cgroupMemoryLimit reads the memory limit of the cgroup mounted under root: cgroup v2's
+// memory.max, else v1's memory.limit_in_bytes. No limit ("max", or v1's near-2^63 value)
+// and unreadable files report false.
+func cgroupMemoryLimit(root string) (int64, bool) {
+	for _, p := range []string{"sys/fs/cgroup/memory.max", "sys/fs/cgroup/memory/memory.limit_in_bytes"} {
+		b, err := os.ReadFile(filepath.Join(root, p))
+		if err != nil {
+			continue
+		}
+		s := strings.TrimSpace(string(b))
+		if s == "max" {
+			return 0, false
+		}
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n <= 0 || n >= 1<<60 {
+			return 0, false
+		}
+		return n, true
+	}
+	return 0, false
+}

@@ -1,0 +1,337 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"time"
+)
+
+// runOptions are the flags of `benchcompare run`.
+type runOptions struct {
+	mq, natsServer string
+	quick          bool
+	runs           int
+	jsonOut        string
+	tmp            string
+	dur            time.Duration
+	backlog        int64
+	natsConsume    string
+	self           string
+}
+
+// Shapes (issue 15).
+const (
+	syncConns     = 16
+	asyncConns    = 4
+	asyncInflight = 256
+	bodySize      = 1024
+	benchTopic    = "CmpBench"
+	backlogTopic  = "CmpBacklog"
+	syncTopic     = "CmpSync"
+)
+
+func runCmd(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	o := &runOptions{}
+	fs.StringVar(&o.mq, "mq", "", "mq binary")
+	fs.StringVar(&o.natsServer, "nats-server", "", "nats-server binary")
+	fs.BoolVar(&o.quick, "quick", false, "short phases and a small backlog (a run in about 2 minutes)")
+	fs.IntVar(&o.runs, "runs", 0, "repeats; figures are their medians (default 3, 1 with --quick)")
+	fs.StringVar(&o.jsonOut, "json", "", "also write the figures and rows as JSON to this file")
+	fs.StringVar(&o.tmp, "tmp", "", "directory for stores and logs (default a new temporary directory, removed at exit)")
+	fs.DurationVar(&o.dur, "d", 0, "duration of each timed phase (default 6s, 3s with --quick)")
+	fs.Int64Var(&o.backlog, "backlog", 0, "messages in the consume backlog (default 2000000, 200000 with --quick)")
+	fs.StringVar(&o.natsConsume, "nats-consume", natsOrdered, "NATS consumer: ordered (push ordered consumer) or pull")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if o.mq == "" || o.natsServer == "" {
+		return errors.New("run: --mq and --nats-server are required")
+	}
+	if o.runs <= 0 {
+		o.runs = 3
+		if o.quick {
+			o.runs = 1
+		}
+	}
+	if o.dur <= 0 {
+		o.dur = 6 * time.Second
+		if o.quick {
+			o.dur = 3 * time.Second
+		}
+	}
+	if o.backlog <= 0 {
+		o.backlog = 2_000_000
+		if o.quick {
+			o.backlog = 200_000
+		}
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	o.self = self
+	if o.tmp == "" {
+		if o.tmp, err = os.MkdirTemp("", "bench-compare-"); err != nil {
+			return err
+		}
+		defer os.RemoveAll(o.tmp)
+	}
+	began := time.Now()
+	var reps []figures
+	for i := range o.runs {
+		f, err := repeat(ctx, o, i)
+		if err != nil {
+			return err
+		}
+		reps = append(reps, f)
+	}
+	rows := evaluate(reps)
+	failed := printTable(os.Stdout, o, rows, reps, time.Since(began))
+	if o.jsonOut != "" {
+		if err := writeJSON(o, rows, reps); err != nil {
+			return err
+		}
+	}
+	if failed > 0 {
+		return errTargetsFailed
+	}
+	return nil
+}
+
+// errTargetsFailed makes run exit 1 once the table is printed.
+var errTargetsFailed = errors.New("targets failed")
+
+// figures are one repeat's measurements, by key (see evaluate for the keys).
+type figures map[string]float64
+
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "%s "+format+"\n", append([]any{time.Now().Format("15:04:05")}, args...)...)
+}
+
+// repeat measures mq and NATS once, shape by shape, alternating which goes first (mq in even
+// repeats): both servers run side by side and each shape runs against one, then the other, so
+// a pair's two figures are seconds apart. Then the official client against mq and the null
+// broker, then SYNC_FLUSH against sync_interval=always.
+func repeat(ctx context.Context, o *runOptions, i int) (figures, error) {
+	logf("repeat %d of %d", i+1, o.runs)
+	f := figures{}
+	mqFirst := i%2 == 0
+	starts := []func() (*target, error){
+		func() (*target, error) { return startMQ(ctx, o, "mq", i, "") },
+		func() (*target, error) { return startNATS(ctx, o, "nats", i, false) },
+	}
+	if !mqFirst {
+		starts[0], starts[1] = starts[1], starts[0]
+	}
+	ts, err := startAll(starts)
+	if err != nil {
+		return nil, err
+	}
+	defer stopAll(ts)
+	if err := mainPhases(ctx, o, ts, f); err != nil {
+		return nil, err
+	}
+	// The official client: against mq (its store now holds the backlog) and the null broker.
+	for _, t := range ts {
+		if t.sys != "mq" {
+			t.stop()
+		}
+	}
+	null, err := startNull(ctx, o, i)
+	if err != nil {
+		return nil, err
+	}
+	defer null.stop()
+	mq := ts[0]
+	if mq.sys != "mq" {
+		mq = ts[1]
+	}
+	pair := []*target{mq, null}
+	if !mqFirst {
+		pair[0], pair[1] = null, mq
+	}
+	for _, sh := range []shape{{"gocsync", syncConns, 1, true}, {"gocasync", asyncConns, asyncInflight, false}} {
+		for _, t := range pair {
+			r, err := o.goClient(ctx, t.ns, benchTopic, sh, t.logPath)
+			if err != nil {
+				return nil, err
+			}
+			f[sh.key+"."+t.sys] = r.MsgsPerSec
+			logf("  %-5s %-8s %9.0f msgs/s (official Go client; %d errors, p50 %.2f ms)", t.sys, sh.key, r.MsgsPerSec,
+				r.Errors, r.P50Ms)
+		}
+	}
+	mq.stop()
+	// The lean generator's ceiling, for context.
+	for _, sh := range []shape{{"sync", syncConns, 1, true}, {"async", asyncConns, asyncInflight, false}} {
+		r, err := null.produce(benchTopic, sh, 0)
+		if err != nil {
+			return nil, err
+		}
+		f[sh.key+".null"] = r.MsgsPerSec
+		f[sh.key+"p50.null"] = r.P50Ms
+		f[sh.key+"client.null"] = r.ClientCPUUs
+		logf("  null  %-8s %9.0f msgs/s (mq bench; p50 %.2f ms, %d errors)", sh.key, r.MsgsPerSec, r.P50Ms, r.Errors)
+	}
+	null.stop()
+	// SYNC_FLUSH against sync_interval: always, 16 closed-loop senders.
+	starts = []func() (*target, error){
+		func() (*target, error) { return startMQ(ctx, o, "mq-syncflush", i, "flushDiskType=SYNC_FLUSH\n") },
+		func() (*target, error) { return startNATS(ctx, o, "nats-syncalways", i, true) },
+	}
+	if !mqFirst {
+		starts[0], starts[1] = starts[1], starts[0]
+	}
+	sf, err := startAll(starts)
+	if err != nil {
+		return nil, err
+	}
+	defer stopAll(sf)
+	for _, t := range sf {
+		r, err := t.produce(syncTopic, shape{"syncflush", syncConns, 1, true}, 0)
+		if err != nil {
+			return nil, err
+		}
+		f["syncflush."+t.sys] = r.MsgsPerSec
+		logf("  %-5s %-9s %9.0f msgs/s (16 × 1, every send fsynced; p50 %.2f ms, %d errors)", t.sys, "syncflush",
+			r.MsgsPerSec, r.P50Ms, r.Errors)
+	}
+	return f, nil
+}
+
+func startAll(starts []func() (*target, error)) ([]*target, error) {
+	var ts []*target
+	for _, start := range starts {
+		t, err := start()
+		if err != nil {
+			stopAll(ts)
+			return nil, err
+		}
+		ts = append(ts, t)
+	}
+	return ts, nil
+}
+
+func stopAll(ts []*target) {
+	for _, t := range ts {
+		t.stop()
+	}
+}
+
+// shape is a load shape: conns connections × inflight requests (sync: 1, awaiting each answer).
+type shape struct {
+	key             string
+	conns, inflight int
+	sync            bool
+}
+
+// mainPhases: idle RSS; then sync 16 × 1, async 4 × 256 into the backlog topic, a fill that tops
+// the backlog up to its size (not a figure), the drain; each against every target in turn.
+// Server CPU and peak RssAnon cover those phases.
+func mainPhases(ctx context.Context, o *runOptions, ts []*target, f figures) error {
+	cpu0 := map[string]time.Duration{}
+	msgs := map[string]int64{}
+	asyncMsgs := map[string]int64{}
+	backlog := map[string]int64{} // messages produced into the backlog topic
+	for _, t := range ts {
+		f["ready."+t.sys] = float64(t.srv.ready.Microseconds()) / 1000
+		if err := settle(ctx, t.srv); err != nil {
+			return err
+		}
+		idle, err := t.srv.rssAnonMiB()
+		if err != nil {
+			return err
+		}
+		f["idle."+t.sys] = idle
+		logf("  %-5s ready in %.1f ms, idle RssAnon %.1f MiB", t.sys, f["ready."+t.sys], idle)
+	}
+	for _, t := range ts {
+		c, err := t.srv.cpu()
+		if err != nil {
+			return err
+		}
+		cpu0[t.sys] = c
+	}
+	for _, sh := range []shape{{"sync", syncConns, 1, true}, {"async", asyncConns, asyncInflight, false},
+		{"fill", asyncConns, asyncInflight, false}} {
+		for _, t := range ts {
+			topic, count := backlogTopic, int64(0)
+			switch sh.key {
+			case "sync":
+				topic = benchTopic
+			case "fill":
+				if count = o.backlog - asyncMsgs[t.sys]; count <= 0 {
+					continue
+				}
+			}
+			r, err := t.produce(topic, sh, count)
+			if err != nil {
+				return err
+			}
+			for try := 0; sh.key == "fill" && r.Messages < count && try < 3; try++ {
+				// Refused sends (busy broker) leave the backlog short: top it up again.
+				more, err := t.produce(topic, sh, count-r.Messages)
+				if err != nil {
+					return err
+				}
+				r.Messages += more.Messages
+			}
+			f[sh.key+"."+t.sys] = r.MsgsPerSec
+			f[sh.key+"client."+t.sys] = r.ClientCPUUs
+			switch sh.key {
+			case "sync":
+				f["syncp50."+t.sys] = r.P50Ms
+			case "async":
+				asyncMsgs[t.sys] = r.Messages
+			}
+			msgs[t.sys] += r.Messages
+			if topic == backlogTopic {
+				backlog[t.sys] += r.Messages
+			}
+			logf("  %-5s %-8s %9.0f msgs/s (%d msgs, %d errors, p50 %.2f ms, p99 %.2f ms; generator CPU %.1f µs/msg)",
+				t.sys, sh.key, r.MsgsPerSec, r.Messages, r.Errors, r.P50Ms, r.P99Ms, r.ClientCPUUs)
+		}
+	}
+	for _, t := range ts {
+		r, err := t.consume(backlogTopic, backlog[t.sys])
+		if err != nil {
+			return err
+		}
+		if r.Messages < backlog[t.sys] {
+			return fmt.Errorf("%s: drained %d of the %d messages produced into %s", t.sys, r.Messages, backlog[t.sys],
+				backlogTopic)
+		}
+		f["consume."+t.sys] = r.MsgsPerSec
+		f["drained."+t.sys] = float64(r.Messages)
+		f["consumeclient."+t.sys] = r.ClientCPUUs
+		msgs[t.sys] += r.Messages
+		logf("  %-5s %-8s %9.0f msgs/s (%d msgs, %d errors; generator CPU %.1f µs/msg)", t.sys, "drain", r.MsgsPerSec,
+			r.Messages, r.Errors, r.ClientCPUUs)
+	}
+	for _, t := range ts {
+		c, err := t.srv.cpu()
+		if err != nil {
+			return err
+		}
+		t.srv.stopSampling()
+		f["peak."+t.sys] = float64(t.srv.peakKB.Load()) / 1024
+		f["cpu."+t.sys] = float64((c - cpu0[t.sys]).Microseconds()) / float64(msgs[t.sys])
+		logf("  %-5s peak RssAnon %.1f MiB, CPU %.2f µs/msg over %d msgs", t.sys, f["peak."+t.sys], f["cpu."+t.sys],
+			msgs[t.sys])
+	}
+	return nil
+}
+
+// settle waits until a second after the server's start (for the idle RSS figure).
+func settle(ctx context.Context, s *server) error {
+	select {
+	case <-time.After(time.Until(s.started.Add(time.Second))):
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
