@@ -146,7 +146,7 @@ func printTable(w io.Writer, o *runOptions, rows []Row, reps []figures, took tim
 		if r.Versus == "null" {
 			other = "null broker " + num(r.Other, r.Unit)
 		}
-		ratio := fmt.Sprintf("%.3g×", r.Ratio)
+		ratio := fmt.Sprintf("%.3f×", r.Ratio)
 		target := fmt.Sprintf("%s %.4g×", r.Kind, r.Target)
 		if r.Kind == absMax {
 			ratio = "–"
