@@ -93,9 +93,24 @@ func (b *Broker) handlers() []handler {
 // registerHandlers installs the handler table, each handler behind its right.
 func (b *Broker) registerHandlers() {
 	for _, h := range b.handlers() {
-		b.server.Handle(int16(h.code), remoting.HandlerFunc(b.guard(h.code, h.right, h.fn)), remoting.WithPool(b.pools[h.pool]))
+		opts := []remoting.HandleOption{remoting.WithPool(b.pools[h.pool])}
+		if inlineSends && inlineCodes[h.code] {
+			opts = append(opts, remoting.Inline())
+		}
+		b.server.Handle(int16(h.code), remoting.HandlerFunc(b.guard(h.code, h.right, h.fn)), opts...)
 	}
 }
+
+// inlineCodes run on the connection's read goroutine while the send pool has no backlog
+// (remoting.Inline): a plain send appends to the CommitLog without waiting (a SYNC_FLUSH or
+// SYNC_MASTER answer is sent later by finishSend), so the hand-off to a worker cost more than
+// the work. Reply messages wait for the requester's answer and stay on the pool.
+var inlineCodes = map[protocol.RequestCode]bool{
+	protocol.SendMessage: true, protocol.SendMessageV2: true, protocol.SendBatchMessage: true,
+}
+
+// inlineSends turns inlineCodes on; the send benchmarks compare both ways.
+var inlineSends = true
 
 // Handle registers h for code on pool, replacing any earlier handler (tests plug fakes in
 // with it). Such a handler has no declared right: with aclEnable=true it is refused.

@@ -151,7 +151,7 @@ func (b *Broker) doSend(ctx context.Context, c *remoting.Conn, req *remoting.Com
 		return b.sendBatch(ctx, c, req, h, qid, bornHost)
 	}
 	m := &message.MessageExt{
-		Message: message.Message{Topic: h.Topic, Flag: h.Flag, Properties: message.DecodeProperties([]byte(h.Properties)),
+		Message: message.Message{Topic: h.Topic, Flag: h.Flag, Properties: message.DecodePropertiesString(h.Properties, 4),
 			Body: req.Body},
 		QueueID: qid, SysFlag: h.SysFlag, BornTimestamp: h.BornTimestamp, BornHost: bornHost,
 		ReconsumeTimes: h.ReconsumeTimes,
@@ -517,7 +517,7 @@ func (b *Broker) sendReplyMessage(ctx context.Context, c *remoting.Conn, req *re
 	if qid < 0 {
 		qid = rand.Int32N(max(tc.WriteQueueNums, 1))
 	}
-	props := message.DecodeProperties([]byte(h.Properties))
+	props := message.DecodePropertiesString(h.Properties, 2)
 	if props == nil {
 		props = make(map[string]string, 2)
 	}

@@ -2,9 +2,11 @@ package broker
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,6 +19,22 @@ import (
 // 1 KiB bodies pipelined by one remoting.Client with up to 256 requests in flight (GoC is
 // too slow to measure a broker, trap §7.35).
 func BenchmarkSendLoopback(b *testing.B) {
+	forInline(b, benchmarkSendLoopback)
+}
+
+// forInline runs bench with the sends served on the read goroutine (inline=true, the
+// default) and on the send pool (inline=false).
+func forInline(b *testing.B, bench func(*testing.B)) {
+	for _, inline := range []bool{true, false} {
+		b.Run(fmt.Sprintf("inline=%v", inline), func(b *testing.B) {
+			defer func(was bool) { inlineSends = was }(inlineSends)
+			inlineSends = inline
+			bench(b)
+		})
+	}
+}
+
+func benchmarkSendLoopback(b *testing.B) {
 	cfg := testConfig(b)
 	cfg.MappedFileSizeCommitLog = 256 << 20
 	br, addr := startBroker(b, cfg, func(br *Broker) { br.log = slog.New(slog.NewTextHandler(io.Discard, nil)) })
@@ -60,4 +78,51 @@ func BenchmarkSendLoopback(b *testing.B) {
 	}
 	wg.Wait()
 	b.ReportMetric(float64(n)/time.Since(start).Seconds(), "msgs/s")
+}
+
+// BenchmarkSendSync measures the sync produce shape of issue 15: 16 connections with one
+// SEND_MESSAGE_V2 (the short field names the Go client sends) of 1 KiB in flight each; the
+// callers share b.N sends. msgs/s and allocs/op (client and broker together) are the figures.
+func BenchmarkSendSync(b *testing.B) {
+	forInline(b, benchmarkSendSync)
+}
+
+func benchmarkSendSync(b *testing.B) {
+	cfg := testConfig(b)
+	cfg.MappedFileSizeCommitLog = 256 << 20
+	br, addr := startBroker(b, cfg, func(br *Broker) { br.log = slog.New(slog.NewTextHandler(io.Discard, nil)) })
+	if err := br.Topics().Update(protocol.NewTopicConfig("BenchSend")); err != nil {
+		b.Fatal(err)
+	}
+	const conns = 16
+	clients := make([]*remoting.Client, conns)
+	for i := range clients {
+		clients[i] = remoting.NewClient(remoting.ClientConfig{})
+		defer clients[i].Close()
+	}
+	body := make([]byte, 1024)
+	ctx := context.Background()
+	var issued atomic.Int64
+	b.ReportAllocs()
+	b.ResetTimer()
+	var wg sync.WaitGroup
+	for i, c := range clients {
+		wg.Go(func() {
+			h := protocol.SendMessageRequestHeader{ProducerGroup: "bench", Topic: "BenchSend", DefaultTopic: "TBW102",
+				DefaultTopicQueueNums: 4, QueueID: int32(i % 4), BornTimestamp: time.Now().UnixMilli(),
+				Properties: message.EncodeProperties(map[string]string{"UNIQ_KEY": fmt.Sprintf("0A00000100000000000000000000%04X", i)})}
+			for issued.Add(1) <= int64(b.N) {
+				ext := make(map[string]string, 16)
+				(*protocol.SendMessageRequestHeaderV2)(&h).Encode(ext)
+				resp, err := c.InvokeSync(ctx, addr, remoting.NewRequest(int16(protocol.SendMessageV2), ext, body))
+				if err != nil || resp.Code != 0 {
+					b.Errorf("send: %v %+v", err, resp)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 }

@@ -59,19 +59,26 @@ func EncodeProperties(props map[string]string) string {
 // does: pairs are split on \x02, the first \x01 separates name and value, and pairs with an empty
 // name or value are dropped. It never fails; the result holds at most len(s)/3 entries.
 func DecodeProperties(s []byte) map[string]string {
-	m := make(map[string]string, min(bytes.Count(s, []byte{PropertySeparator}), 64))
+	return DecodePropertiesString(string(s), 0)
+}
+
+// DecodePropertiesString is DecodeProperties of a string, with room for spare more entries:
+// names and values are substrings of s (no copy each), so the map costs one allocation
+// when the caller adds at most spare entries.
+func DecodePropertiesString(s string, spare int) map[string]string {
+	m := make(map[string]string, min(strings.Count(s, string(rune(PropertySeparator))), 64)+max(spare, 0))
 	for len(s) > 0 {
-		var pair []byte
-		if i := bytes.IndexByte(s, PropertySeparator); i >= 0 {
+		var pair string
+		if i := strings.IndexByte(s, PropertySeparator); i >= 0 {
 			pair, s = s[:i], s[i+1:]
 		} else {
-			pair, s = s, nil
+			pair, s = s, ""
 		}
-		i := bytes.IndexByte(pair, NameValueSeparator)
+		i := strings.IndexByte(pair, NameValueSeparator)
 		if i <= 0 || i == len(pair)-1 {
 			continue
 		}
-		m[string(pair[:i])] = string(pair[i+1:])
+		m[pair[:i]] = pair[i+1:]
 	}
 	return m
 }

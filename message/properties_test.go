@@ -26,6 +26,9 @@ func TestProperties(t *testing.T) {
 			if !maps.Equal(got, tt.want) {
 				t.Fatalf("got %q want %q", got, tt.want)
 			}
+			if got := DecodePropertiesString(tt.in, 3); !maps.Equal(got, tt.want) {
+				t.Fatalf("DecodePropertiesString: got %q want %q", got, tt.want)
+			}
 			for k, v := range tt.want {
 				if pv, ok := PropertyValue([]byte(tt.in), k); !ok || string(pv) != v {
 					t.Fatalf("PropertyValue(%q) = %q %v", k, pv, ok)
@@ -61,6 +64,40 @@ func FuzzDecodeProperties(f *testing.F) {
 		re := DecodeProperties([]byte(EncodeProperties(m)))
 		if !maps.Equal(m, re) {
 			t.Fatalf("round trip %q != %q", re, m)
+		}
+	})
+}
+
+// TestDecodePropertiesStringAllocs: the send path decodes a producer's properties and adds the
+// broker's stamps (CLUSTER, MSG_REGION, TRACE_ON, UNIQ_KEY) with no allocation but the map's
+// (its header and its group: the map never grows): names and values are substrings of the
+// header's string.
+func TestDecodePropertiesStringAllocs(t *testing.T) {
+	in := "TAGS\x01TagA\x02KEYS\x01k1 k2\x02UNIQ_KEY\x01C000020255F6000000008aa6d3c80001\x02WAIT\x01true\x02"
+	var m map[string]string
+	allocs := testing.AllocsPerRun(100, func() {
+		m = DecodePropertiesString(in, 4)
+		m[PropertyCluster], m[PropertyMsgRegion], m[PropertyTraceSwitch], m["X"] = "c", "r", "false", "x"
+	})
+	if allocs > 2 || len(m) != 8 || m["KEYS"] != "k1 k2" {
+		t.Fatalf("%v allocations, map %q", allocs, m)
+	}
+}
+
+func BenchmarkDecodeProperties(b *testing.B) {
+	in := "TAGS\x01TagA\x02KEYS\x01k1 k2\x02UNIQ_KEY\x01C000020255F6000000008aa6d3c80001\x02WAIT\x01true\x02"
+	b.Run("from=bytes", func(b *testing.B) {
+		bs := []byte(in)
+		b.ReportAllocs()
+		for b.Loop() {
+			DecodeProperties(bs)
+		}
+	})
+	b.Run("from=string/spare=4", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			m := DecodePropertiesString(in, 4)
+			m[PropertyCluster], m[PropertyMsgRegion], m[PropertyTraceSwitch], m["X"] = "c", "r", "false", "x"
 		}
 	})
 }

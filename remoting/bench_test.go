@@ -85,17 +85,28 @@ func BenchmarkDecodeFrame(b *testing.B) {
 	}
 }
 
+// BenchmarkRoundTrip: callers goroutines on one connection, one request in flight each,
+// served on a worker pool (inline=false) or on the read goroutine (inline=true, Inline).
 func BenchmarkRoundTrip(b *testing.B) {
 	s := NewServer(ServerConfig{Logger: slog.New(slog.DiscardHandler)})
-	s.Handle(10, HandlerFunc(func(_ context.Context, _ *Conn, req *Command) *Command {
+	answer := HandlerFunc(func(_ context.Context, _ *Conn, req *Command) *Command {
 		resp := NewResponse(req, CodeSuccess, "")
 		resp.ExtFields = map[string]string{"msgId": "7F00000100002A9F0000000000000000", "queueId": "1", "queueOffset": "0"}
 		return resp
-	}))
+	})
+	s.Handle(10, answer)
+	s.Handle(310, answer, Inline())
 	addr := startServer(b, s)
 	// The callers share b.N requests, so b.Loop does not fit; rt/s is the figure to read.
-	for _, callers := range []int{1, 16} {
-		b.Run(fmt.Sprintf("callers=%d", callers), func(b *testing.B) {
+	for _, tc := range []struct {
+		callers int
+		inline  bool
+	}{{1, false}, {16, false}, {1, true}, {16, true}} {
+		callers, code := tc.callers, int16(10)
+		if tc.inline {
+			code = 310
+		}
+		b.Run(fmt.Sprintf("callers=%d/inline=%v", callers, tc.inline), func(b *testing.B) {
 			cl := NewClient(ClientConfig{})
 			defer cl.Close()
 			ctx := context.Background()
@@ -116,6 +127,7 @@ func BenchmarkRoundTrip(b *testing.B) {
 					var local []time.Duration
 					for more() {
 						req := sendMessageLike(JSON)
+						req.Code = code
 						start := time.Now()
 						resp, err := cl.InvokeSync(ctx, addr, req)
 						if err != nil || resp.Code != CodeSuccess {

@@ -88,6 +88,12 @@ func (b *budget) acquire(n int64, done <-chan struct{}, timeout time.Duration, s
 }
 
 // force takes n bytes even past the limit and reports whether the budget is now over it.
+// fits reports whether tryAcquire(n) would succeed now (without taking anything).
+func (b *budget) fits(n int64) bool {
+	u := b.used.Load()
+	return u == 0 || u+n <= b.limit
+}
+
 func (b *budget) force(n int64) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()

@@ -10,6 +10,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -86,6 +87,17 @@ type Conn struct {
 	writingSince atomic.Int64  // unix nanos the current write began; 0 between writes
 	wake         chan struct{} // 1-slot: the write loop has work
 	space        chan struct{} // 1-slot: the write loop took the queue
+	// raw is the socket of a plain TCP connection (nil with TLS): a response that finds the
+	// queue empty and the write loop idle is written at once with one non-blocking write
+	// (tryDirectLocked), encoded into dbuf (kept up to maxKeptDirect bytes), instead of
+	// waking the write loop.
+	raw  syscall.RawConn
+	dbuf []byte
+	// batching is set by the read loop while more requests are buffered behind the one being
+	// dispatched: responses queued meanwhile do not wake the write loop (heldWake notes that
+	// one should have) nor go direct, so that the burst's answers leave in one write.
+	batching atomic.Bool
+	heldWake atomic.Bool
 
 	done      chan struct{}
 	closeOnce sync.Once
@@ -127,6 +139,11 @@ func newConn(id uint64, nc net.Conn, cfg *connConfig) *Conn {
 		pending: make(map[int32]*call),
 	}
 	c.ctx, c.cancel = context.WithCancel(cfg.parent)
+	if tc, ok := nc.(*net.TCPConn); ok {
+		if rc, err := tc.SyscallConn(); err == nil {
+			c.raw = rc
+		}
+	}
 	return c
 }
 
@@ -285,6 +302,11 @@ func (c *Conn) readFrames() error {
 		cmd, err := fr.ReadFrame()
 		if err != nil {
 			return err
+		}
+		if fr.r.Buffered() > 0 {
+			c.batching.Store(true)
+		} else {
+			c.endBurst()
 		}
 		if cmd.IsResponse() {
 			c.complete(cmd)
@@ -545,6 +567,9 @@ func (c *Conn) send(cmd *Command, mode sendMode) error {
 			return ErrConnClosed
 		}
 		freed, shared = nil, false
+		if mode == sendPark && c.tryDirectLocked(cmd) {
+			break
+		}
 		if c.oframes < c.cfg.maxQueue && (mode != sendPark || len(c.parked) == 0) {
 			charge, sh, err := c.appendLocked(cmd)
 			if err != nil {
@@ -609,13 +634,92 @@ func (c *Conn) send(cmd *Command, mode sendMode) error {
 		c.omu.Lock()
 	}
 	room := c.oframes < c.cfg.maxQueue
+	queued := c.oframes > 0 // not when tryDirectLocked wrote it all
 	c.omu.Unlock()
-	c.wakeWriter()
+	switch {
+	case !queued:
+	case mode == sendPark && c.batching.Load():
+		// The read loop wakes the writer at the burst's end; had it just ended, wake it here.
+		c.heldWake.Store(true)
+		if !c.batching.Load() && c.heldWake.Swap(false) {
+			c.wakeWriter()
+		}
+	default:
+		c.wakeWriter()
+	}
 	if waited && room {
 		// Pass the wake-up on to the next sender waiting for room.
 		c.signalSpace()
 	}
 	return nil
+}
+
+// maxDirectFrame is the largest response tryDirectLocked writes; maxKeptDirect is the
+// largest encoding buffer a connection keeps for the next one (a send's answer takes ~300 B).
+const (
+	maxDirectFrame = 16 << 10
+	maxKeptDirect  = 1 << 10
+)
+
+// tryDirectLocked writes cmd (a response) on the caller's goroutine when nothing is queued,
+// parked or being written, no burst of requests is being read (batching) and the shared
+// outbound budget would take it: one non-blocking
+// write, so the caller never waits for the peer.
+// It reports false, having written nothing, when that does not apply or the socket took
+// nothing (its buffer is full, the write deadline passed, an error the write loop will meet):
+// cmd then goes through the queue. What a short write left is queued as the frame's rest.
+// c.omu is held.
+func (c *Conn) tryDirectLocked(cmd *Command) bool {
+	if c.raw == nil || c.oframes != 0 || c.owriting != 0 || len(c.parked) != 0 || len(cmd.parts) != 0 ||
+		cmd.written != nil || len(cmd.Body) >= maxDirectFrame || c.batching.Load() {
+		return false
+	}
+	buf, err := AppendFrame(c.dbuf[:0], cmd)
+	if err != nil || len(buf) > maxDirectFrame {
+		return false // the queue reports the error; a large frame goes through it too
+	}
+	if cap(buf) <= maxKeptDirect {
+		c.dbuf = buf
+	}
+	if c.cfg.out != nil && !c.cfg.out.fits(int64(len(buf))) {
+		return false // the queue's path sheds the stalled holders of the shared budget
+	}
+	n := 0
+	werr := c.raw.Write(func(fd uintptr) bool {
+		var err error
+		for {
+			n, err = syscall.Write(int(fd), buf)
+			if err != syscall.EINTR {
+				break
+			}
+		}
+		if err != nil {
+			n = 0
+		}
+		return true // never wait for the socket: the write loop does that
+	})
+	if werr != nil || n <= 0 {
+		return false
+	}
+	if rest := buf[n:]; len(rest) > 0 {
+		c.obuf = append(c.obuf, rest...) // the queue is empty: the rest goes first
+		c.oframes++
+		c.oqueued += int64(len(rest))
+		if c.cfg.out != nil {
+			c.cfg.out.force(int64(len(rest)))
+			c.oshared += int64(len(rest))
+		}
+	}
+	return true
+}
+
+// endBurst ends a burst of buffered requests: the write loop is woken if a response held
+// its wake-up (see send).
+func (c *Conn) endBurst() {
+	c.batching.Store(false)
+	if c.heldWake.Swap(false) {
+		c.wakeWriter()
+	}
 }
 
 func (c *Conn) wakeWriter() {

@@ -12,8 +12,9 @@ import (
 
 // route is the handler registered for one request code and the pool it runs on.
 type route struct {
-	h    Handler
-	pool *Pool
+	h      Handler
+	pool   *Pool
+	inline bool // run on the read goroutine while the pool has no backlog (Inline)
 }
 
 // mux maps request codes to handlers. The table is copied on write, so the read loops look
@@ -34,7 +35,7 @@ func newMux(log *slog.Logger, g *group, def *Pool) *mux {
 	return m
 }
 
-func (m *mux) handle(code int16, h Handler, p *Pool) {
+func (m *mux) handle(code int16, h Handler, p *Pool, inline bool) {
 	if p == nil {
 		p = m.def
 	}
@@ -42,7 +43,7 @@ func (m *mux) handle(code int16, h Handler, p *Pool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	next := maps.Clone(*m.routes.Load())
-	next[code] = route{h: h, pool: p}
+	next[code] = route{h: h, pool: p, inline: inline}
 	m.routes.Store(&next)
 }
 
@@ -51,9 +52,9 @@ const (
 	remarkOverload = "[OVERLOAD]system busy, start flow control for a while"
 )
 
-// dispatch hands a request read on c to its pool. It runs in c's read loop and never
-// blocks on a handler: a full pool is answered with SYSTEM_BUSY, an unknown code with
-// REQUEST_CODE_NOT_SUPPORTED.
+// dispatch hands a request read on c to its pool. It runs in c's read loop and blocks on
+// no handler but an Inline one while its pool has no backlog: a full pool is answered with
+// SYSTEM_BUSY, an unknown code with REQUEST_CODE_NOT_SUPPORTED.
 func (m *mux) dispatch(c *Conn, req *Command) {
 	if m.log.Enabled(context.Background(), slog.LevelDebug) {
 		m.log.Debug("request", "remote", c.remote, "code", req.Code, "opaque", req.Opaque, "flag", req.Flag)
@@ -61,6 +62,10 @@ func (m *mux) dispatch(c *Conn, req *Command) {
 	r, ok := (*m.routes.Load())[req.Code]
 	if !ok {
 		m.reply(c, req, CodeRequestCodeNotSupported, " request type "+strconv.Itoa(int(req.Code))+" not supported")
+		return
+	}
+	if r.inline && r.pool.Queued() == 0 {
+		serveRequest(c, r.h, req, m.log)
 		return
 	}
 	if !r.pool.trySubmit(task{conn: c, req: req, h: r.h}) {

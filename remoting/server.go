@@ -103,6 +103,15 @@ func WithPool(p *Pool) HandleOption {
 	return func(r *route) { r.pool = p }
 }
 
+// Inline runs the handler on the connection's read goroutine while its pool has no request
+// waiting, instead of handing the request to a worker: one goroutine hand-off less per
+// request. The connection reads nothing more until the handler returns, so only handlers
+// that never wait long — and never for a response on a connection — may be inline; when the
+// pool has a backlog the request queues behind it as usual.
+func Inline() HandleOption {
+	return func(r *route) { r.inline = true }
+}
+
 // NewServer returns a Server; it starts serving when Serve is called.
 func NewServer(cfg ServerConfig) *Server {
 	log := cfg.Logger
@@ -169,7 +178,7 @@ func (s *Server) Handle(code int16, h Handler, opts ...HandleOption) {
 	for _, o := range opts {
 		o(&r)
 	}
-	s.mux.handle(code, h, r.pool)
+	s.mux.handle(code, h, r.pool, r.inline)
 }
 
 // OnConnect registers fn to run when a connection opens, before its first request is read.

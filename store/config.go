@@ -73,7 +73,8 @@ type Config struct {
 	FlushCommitLogLeastPages int `prop:"flushCommitLogLeastPages"`
 	// FlushCommitLogThoroughInterval makes ASYNC_FLUSH flush whatever is dirty at least this often, in ms.
 	FlushCommitLogThoroughInterval int `prop:"flushCommitLogThoroughInterval"`
-	// FlushIntervalConsumeQueue is the period of the ConsumeQueue and index flush and checkpoint, in ms.
+	// FlushIntervalConsumeQueue is the period of the ConsumeQueue flush and checkpoint, in ms;
+	// the index is synced every indexSyncEvery periods.
 	FlushIntervalConsumeQueue int `prop:"flushIntervalConsumeQueue"`
 	// SyncFlushTimeout bounds a SYNC_FLUSH wait in ms (5000).
 	SyncFlushTimeout int64 `prop:"syncFlushTimeout"`

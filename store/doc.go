@@ -64,6 +64,7 @@
 //	 0 physicMsgTimestamp   8 logicsMsgTimestamp   16 indexMsgTimestamp
 //	24 masterFlushedOffset 32 confirmPhyOffset     (Java's StoreCheckpoint layout)
 //	40 dispatchedOffset    CommitLog offset below which ConsumeQueues and index are flushed
+//	                       (the index is synced every indexSyncEvery checkpoints)
 //	48 flushedOffset       CommitLog offset below which the CommitLog is flushed
 //
 // # Flush

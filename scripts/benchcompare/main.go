@@ -17,6 +17,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -33,6 +34,8 @@ type Result struct {
 	P50Ms      float64 `json:"p50Ms"`
 	P99Ms      float64 `json:"p99Ms"`
 	FirstError string  `json:"firstError,omitempty"`
+	// ClientCPUUs is the load generator process's utime + stime per message (set by runLoad).
+	ClientCPUUs float64 `json:"-"`
 }
 
 func usage() {
@@ -61,9 +64,16 @@ func main() {
 	default:
 		usage()
 	}
+	if errors.Is(err, errTargetsFailed) {
+		stop()
+		os.Exit(1)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "benchcompare:", err)
 		stop()
+		if errors.Is(err, errUsage) {
+			os.Exit(2)
+		}
 		os.Exit(1)
 	}
 	if res != nil {

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -36,13 +37,13 @@ type server struct {
 // is the time from just before exec to that first success.
 func startServer(ctx context.Context, name string, argv []string, logPath string,
 	ready func(context.Context) error) (*server, error) {
-	logf, err := os.Create(logPath)
+	lf, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
 	}
-	defer logf.Close()
+	defer lf.Close()
 	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.Stdout, cmd.Stderr = lf, lf
 	// The server dies with us, whatever kills us.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	s := &server{name: name, cmd: cmd, exited: make(chan struct{}), stopSamp: make(chan struct{}),
@@ -172,15 +173,15 @@ func cpuTime(pid int) (time.Duration, error) {
 // runLoad runs a load generator that prints one JSON Result and returns it; its stderr goes
 // to logPath (appended).
 func runLoad(ctx context.Context, argv []string, logPath string) (*Result, error) {
-	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	lf, err := os.OpenFile(logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
 		return nil, err
 	}
-	defer logf.Close()
-	fmt.Fprintf(logf, "\n$ %s\n", strings.Join(argv, " "))
+	defer lf.Close()
+	fmt.Fprintf(lf, "\n$ %s\n", strings.Join(argv, " "))
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, logf
+	cmd.Stdout, cmd.Stderr = &out, lf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Run(); err != nil {
 		return nil, fmt.Errorf("%s: %w (stdout %q)\n%s", strings.Join(argv, " "), err, out.String(), tail(logPath))
@@ -189,11 +190,28 @@ func runLoad(ctx context.Context, argv []string, logPath string) (*Result, error
 	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
 		return nil, fmt.Errorf("%s: output %q: %w", strings.Join(argv, " "), out.String(), err)
 	}
+	if r.Messages > 0 {
+		cpu := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+		r.ClientCPUUs = float64(cpu.Microseconds()) / float64(r.Messages)
+	}
+	if r.Errors > 0 {
+		loadErrors.Add(r.Errors)
+		first := fmt.Sprintf("%s %s: %s", filepath.Base(argv[0]), strings.Join(argv[1:3], " "), r.FirstError)
+		firstLoadError.CompareAndSwap(nil, &first)
+		logf("  ! %d errors: %s", r.Errors, first)
+	}
 	if r.Messages == 0 {
 		return nil, fmt.Errorf("%s: no message acknowledged (errors %d, first %q)", strings.Join(argv, " "), r.Errors, r.FirstError)
 	}
 	return &r, nil
 }
+
+// Errors the load generators counted (requests that failed; the figures count only answered
+// ones), for the summary.
+var (
+	loadErrors     atomic.Int64
+	firstLoadError atomic.Pointer[string]
+)
 
 // freePorts returns n distinct ports free on 127.0.0.1 right now.
 func freePorts(n int) ([]int, error) {

@@ -23,7 +23,8 @@ type target struct {
 	dir     string
 	logPath string // the load generators' stderr
 	produce func(topic string, sh shape, count int64) (*Result, error)
-	consume func(topic string) (*Result, error)
+	// consume drains topic, which holds want messages.
+	consume func(topic string, want int64) (*Result, error)
 }
 
 // stop stops the server and removes its store (the logs stay until the run's end).
@@ -39,8 +40,14 @@ func (o *runOptions) dir(name string, i int) (string, error) {
 
 // shapeArgs are the flags of `mq bench produce` and of our generators for sh.
 func (o *runOptions) shapeArgs(sh shape, count int64) []string {
+	d := o.dur.String()
+	if count > 0 {
+		// -d still bounds each request of a counted `mq bench produce` (duration + 30 s): a fill
+		// outlasting it would see every later send fail with "context deadline exceeded".
+		d = "10m"
+	}
 	a := []string{"--producers", strconv.Itoa(sh.conns), "--inflight", strconv.Itoa(sh.inflight),
-		"--size", strconv.Itoa(bodySize), "-d", o.dur.String()}
+		"--size", strconv.Itoa(bodySize), "-d", d}
 	if sh.sync {
 		a = append(a, "--sync")
 	}
@@ -109,8 +116,10 @@ func startMQ(ctx context.Context, o *runOptions, name string, i int, props strin
 	t.produce = func(topic string, sh shape, count int64) (*Result, error) {
 		return o.mqBench(ctx, ns, topic, sh, count, t.logPath)
 	}
-	t.consume = func(topic string) (*Result, error) {
-		return runLoad(ctx, []string{o.mq, "bench", "consume", "-n", ns, "-t", topic, "-o", "json", "-q"}, t.logPath)
+	t.consume = func(topic string, want int64) (*Result, error) {
+		// --count ends the drain at the backlog's size (without it -d would cut it at 10 s).
+		return runLoad(ctx, []string{o.mq, "bench", "consume", "-n", ns, "-t", topic, "-o", "json", "-q",
+			"--count", strconv.FormatInt(want, 10), "-d", "10m"}, t.logPath)
 	}
 	return t, nil
 }
@@ -174,7 +183,8 @@ func startNATS(ctx context.Context, o *runOptions, name string, i int, syncAlway
 		argv := append([]string{o.self, "nats", "produce", "--url", url, "-t", topic}, o.shapeArgs(sh, count)...)
 		return runLoad(ctx, argv, t.logPath)
 	}
-	t.consume = func(topic string) (*Result, error) {
+	t.consume = func(topic string, _ int64) (*Result, error) {
+		// Drains what the stream holds when the consumer starts.
 		return runLoad(ctx, []string{o.self, "nats", "consume", "--url", url, "-t", topic, "--method", o.natsConsume},
 			t.logPath)
 	}
