@@ -53,6 +53,8 @@ type Options struct {
 	DelayLevel int
 	// Batch is the messages per pull when consuming (default 32).
 	Batch int
+	// Pulls is the pulls in flight per queue when consuming (default 8).
+	Pulls int
 	// Transaction sends half messages, each ended with END_TRANSACTION on its answer.
 	Transaction bool
 	// RollbackRatio is the fraction (0..1) of transactions rolled back.
@@ -112,6 +114,9 @@ func (o *Options) Validate() error {
 	}
 	if o.Batch <= 0 {
 		o.Batch = admin.ScanBatch
+	}
+	if o.Pulls <= 0 {
+		o.Pulls = 8
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = admin.DefaultTimeout

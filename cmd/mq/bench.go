@@ -92,6 +92,7 @@ func newBenchConsumeCmd(streams IOStreams, runF func(context.Context, *benchOpti
 	addBenchFlags(cmd, o)
 	cmd.Flags().StringVarP(&o.Group, "group", "g", "mq_bench_consumer", "consumer group (offsets are not committed)")
 	cmd.Flags().IntVar(&o.Batch, "batch", admin.ScanBatch, "messages per pull")
+	cmd.Flags().IntVar(&o.Pulls, "pulls", 8, "pulls in flight per queue (consecutive offset ranges)")
 	return cmd
 }
 

@@ -206,8 +206,8 @@ var flagCases = map[string]func(t *testing.T){
 		want(t, o.Count == 5 && o.Producers == 2 && o.Topic == "BenchmarkTopic", o)
 	},
 	"bench consume": func(t *testing.T) {
-		o := parseInto(t, newBenchConsumeCmd, "-n", "h:1", "-t", "T")
-		want(t, o.Topic == "T" && o.Batch == 32, o)
+		o := parseInto(t, newBenchConsumeCmd, "-n", "h:1", "-t", "T", "--pulls", "3")
+		want(t, o.Topic == "T" && o.Batch == 32 && o.Pulls == 3, o)
 	},
 	// mq admin: mqadmin's names and letters.
 	"admin clusterList": func(t *testing.T) {
