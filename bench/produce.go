@@ -46,9 +46,26 @@ func produce(ctx context.Context, o *Options) (Result, error) {
 	defer stop()
 	start := time.Now()
 	defer startTicker(runCtx, o, s, start)()
-	// Requests in flight when the run ends may still finish: they get their own deadline.
-	reqCtx, reqCancel := context.WithTimeout(context.WithoutCancel(ctx), o.Duration+30*time.Second)
+	// Requests in flight when the run ends may still finish: they get requestGrace after its
+	// end. Not Duration + grace from the start: a --count run outlasting that failed every
+	// later send with "context deadline exceeded".
+	reqCtx, reqCancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer reqCancel()
+	grace := requestGrace
+	go func() {
+		select {
+		case <-runCtx.Done():
+		case <-reqCtx.Done():
+			return
+		}
+		t := time.NewTimer(grace)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			reqCancel()
+		case <-reqCtx.Done():
+		}
+	}()
 	var sent atomic.Int64
 	var wg sync.WaitGroup
 	for p := range o.Producers {
@@ -69,6 +86,10 @@ func produce(ctx context.Context, o *Options) (Result, error) {
 	}
 	return res, nil
 }
+
+// requestGrace is how long requests in flight at the end of a run may still take (tests
+// shorten it).
+var requestGrace = 30 * time.Second
 
 func produceLoop(ctx, reqCtx context.Context, stop context.CancelFunc, client *remoting.Client, o *Options, p int,
 	targets []admin.WriteQueue, body []byte, props map[string]string, s *stats, sent *atomic.Int64, keys *keyLog) {

@@ -97,6 +97,31 @@ func TestBenchProduceHonest(t *testing.T) {
 	}
 }
 
+// TestBenchCountOutlastsDuration: a --count run taking longer than its duration plus the
+// requests' grace still has every send answered (the requests' deadline once was duration +
+// grace from the start, so later sends failed with "context deadline exceeded").
+func TestBenchCountOutlastsDuration(t *testing.T) {
+	ns := mqtest.StartNamesrv(t)
+	b := mqtest.StartBroker(t, ns.Addr)
+	benchTopic(t, ns.Addr, b.Addr, "CountT")
+	old := requestGrace
+	requestGrace = 50 * time.Millisecond
+	t.Cleanup(func() { requestGrace = old })
+	began := time.Now()
+	r, err := Run(context.Background(), Options{Mode: ModeProduce, NameServers: []string{ns.Addr}, Topic: "CountT",
+		Group: "bench-producer", Producers: 1, Sync: true, Size: 100, Count: 3000, Duration: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	el := time.Since(began)
+	if r.Errors != 0 || r.Messages != 3000 {
+		t.Fatalf("%d acknowledged, %d errors (%s) in %v; want 3000, 0", r.Messages, r.Errors, r.FirstError, el)
+	}
+	if el < 100*time.Millisecond {
+		t.Logf("the run took only %v: it did not outlast duration + grace, so it proves little", el)
+	}
+}
+
 // TestBenchVersusGoClient runs `mq bench produce` and the official Go client one after the
 // other against the same broker at the same concurrency (16 goroutines, synchronous sends,
 // 1 KiB bodies) and logs both rates. The lean client must not be slower than the official

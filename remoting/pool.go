@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 )
 
 // group owns goroutines: it starts them only while open and waits for all of them.
@@ -54,18 +55,26 @@ func (g *group) close() bool {
 // it drains after a burst, so an idle pool holds no room for its capacity (a channel of
 // tasks would allocate all of it up front: ~0.9 MB for 16384 tasks). Workers wait on ready,
 // which holds one token per queued task and, its elements being empty, allocates nothing.
+//
+// Workers start as they are needed, up to the pool's size: one when the pool gets its owner,
+// another whenever a request is queued and fewer workers wait than requests are queued, so an
+// idle server holds a few goroutines rather than every pool's full complement.
 type Pool struct {
 	name    string
 	workers int
 	limit   int           // queue capacity (at least 1)
 	ready   chan struct{} // a token per queued task; never more tokens than tasks
 	once    sync.Once
+	waiting atomic.Int32 // workers blocked waiting for a token (or just handed one)
 
 	mu      sync.Mutex
 	stopped bool
 	q       []task // ring of queued tasks; len(q) is 0 or a power of two
 	head    int
-	n       int // queued tasks
+	n       int          // queued tasks
+	owner   *group       // set by startOnce; nil until the pool is registered
+	log     *slog.Logger // the owner's
+	spawned int          // workers started
 }
 
 // poolRingMin is the ring's first size; poolRingKeep is the largest ring kept once empty.
@@ -100,13 +109,14 @@ type task struct {
 	err  error
 }
 
+// startOnce gives the pool its owner and starts its first worker (the one that runs the
+// queued response callbacks at shutdown, however few requests came).
 func (p *Pool) startOnce(g *group, log *slog.Logger) {
 	p.once.Do(func() {
-		fns := make([]func(), p.workers)
-		for i := range fns {
-			fns[i] = func() { p.work(g.quit, log) }
-		}
-		g.start(fns...)
+		p.mu.Lock()
+		p.owner, p.log, p.spawned = g, log, 1
+		p.mu.Unlock()
+		g.start(func() { p.work(g.quit, log) })
 	})
 }
 
@@ -122,8 +132,18 @@ func (p *Pool) trySubmit(t task) bool {
 	}
 	p.q[(p.head+p.n)&(len(p.q)-1)] = t
 	p.n++
+	// A worker that stopped waiting takes a task before it waits again, so when as many
+	// workers wait as tasks are queued, each queued task has one.
+	g, log := p.owner, p.log
+	spawn := g != nil && p.spawned < p.workers && int(p.waiting.Load()) < p.n
+	if spawn {
+		p.spawned++
+	}
 	p.mu.Unlock()
 	p.ready <- struct{}{} // never blocks: tokens <= queued tasks <= limit = cap(ready)
+	if spawn {
+		g.start(func() { p.work(g.quit, log) }) // refused once the owner closes: nothing to run then
+	}
 	return true
 }
 
@@ -155,16 +175,26 @@ func (p *Pool) take() (task, bool) {
 
 func (p *Pool) work(quit <-chan struct{}, log *slog.Logger) {
 	for {
+		p.waiting.Add(1)
 		select {
 		case <-p.ready:
+			p.waiting.Add(-1)
 			if t, ok := p.take(); ok {
 				p.run(t, log)
 			}
 		case <-quit:
+			p.waiting.Add(-1)
 			p.stop()
 			return
 		}
 	}
+}
+
+// started returns how many workers the pool started.
+func (p *Pool) started() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.spawned
 }
 
 // stop refuses new tasks and runs the response callbacks still queued, so that every

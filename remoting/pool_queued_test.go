@@ -1,10 +1,13 @@
 package remoting
 
 import (
+	"context"
 	"fmt"
 	"runtime"
 	"strconv"
+	"sync"
 	"testing"
+	"time"
 )
 
 // TestPoolQueued: Queued counts the requests waiting for a worker.
@@ -62,5 +65,45 @@ func TestPoolQueueGrowsOnDemand(t *testing.T) {
 	take(1000)
 	if p.Queued() != 0 || p.q != nil {
 		t.Fatalf("drained pool keeps %d queued, ring of %d", p.Queued(), len(p.q))
+	}
+}
+
+// TestPoolStartsWorkersOnDemand: a registered pool starts one worker; it starts more as
+// requests wait, up to its size, so that n blocking handlers still run at once.
+func TestPoolStartsWorkersOnDemand(t *testing.T) {
+	s, _ := newTestServer(t, ServerConfig{})
+	const n = 4
+	var barrier sync.WaitGroup
+	barrier.Add(n)
+	p := NewPool("lazy", n, 64)
+	s.Handle(1, HandlerFunc(func(_ context.Context, _ *Conn, req *Command) *Command {
+		if req.Ext("wait") == "1" {
+			barrier.Done()
+			barrier.Wait() // only returns once n requests run at the same time
+		}
+		return NewResponse(req, CodeSuccess, "")
+	}), WithPool(p))
+	if got := p.started(); got != 1 {
+		t.Fatalf("registered pool started %d workers, want 1", got)
+	}
+	addr := startServer(t, s)
+	cl := newTestClient(t)
+	call := func(wait string) {
+		resp, err := cl.InvokeSync(ctxTimeout(t, 5*time.Second), addr, NewRequest(1, map[string]string{"wait": wait}, nil))
+		if err != nil || resp.Code != CodeSuccess {
+			t.Errorf("resp %v err %v", resp, err)
+		}
+	}
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() { call("1") })
+	}
+	wg.Wait()
+	for range 3 * n {
+		wg.Go(func() { call("0") })
+	}
+	wg.Wait()
+	if got := p.started(); got != n {
+		t.Fatalf("started %d workers, want the pool's %d", got, n)
 	}
 }

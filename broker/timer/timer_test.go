@@ -181,7 +181,10 @@ func TestDeliversOnTime(t *testing.T) {
 		// Store timestamps are whole milliseconds: compare at that precision.
 		due := time.UnixMilli(dues[string(m.Body)].UnixMilli())
 		late := time.UnixMilli(m.StoreTimestamp).Sub(due)
-		if late < 0 || late > 400*time.Millisecond { // precision 100 ms plus a loaded machine
+		// Never early; late by the 100 ms precision plus what a loaded machine (-race, the
+		// whole suite on two cores) adds: the bound catches a wheel that waits for a
+		// checkpoint or a second pass, not scheduling jitter.
+		if late < 0 || late > 2*time.Second {
 			t.Errorf("%s delivered %v after its time", m.Body, late)
 		}
 		if m.Properties["TIMER_OUT_MS"] != "" || m.Properties["REAL_TOPIC"] != "" || m.Properties["KEYS"] != "k" || m.QueueID != 1 {
@@ -219,7 +222,9 @@ func TestCrashRebuild(t *testing.T) {
 			}
 			n.set(tm)
 			stop := run(tm)
-			at := time.Now().Add(700 * time.Millisecond)
+			// Due well after the crash even on a loaded machine: nothing may be delivered
+			// before it, so the rebuild must find all of them pending.
+			at := time.Now().Add(3 * time.Second)
 			for i := range 25 { // three segments
 				putTimer(t, st, at.Add(time.Duration(i%3)*100*time.Millisecond), fmt.Sprintf("m%d", i))
 			}
@@ -257,7 +262,7 @@ func TestCrashRebuild(t *testing.T) {
 			n.set(tm2)
 			stop2 := run(tm2)
 			defer func() { stop2(); n.set(nil); tm2.Close() }()
-			waitFor(t, 3*time.Second, func() error {
+			waitFor(t, 10*time.Second, func() error {
 				ms := delivered(st)
 				seen := map[string]bool{}
 				for _, m := range ms {

@@ -71,6 +71,9 @@ func main() {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "benchcompare:", err)
 		stop()
+		if errors.Is(err, errUsage) {
+			os.Exit(2)
+		}
 		os.Exit(1)
 	}
 	if res != nil {

@@ -84,10 +84,11 @@ func newNullBroker(addr string) *remoting.Server {
 			"queueOffset": strconv.FormatInt(off, 10)}
 		return resp
 	})
-	// Sends run on a pool sized like mq's send pool (sendMessageThreadPoolNums: min(CPUs, 4)):
-	// a wide pool parks and wakes a worker per request, which costs more than the answer.
+	// Sends are registered as mq's broker registers them: a pool sized like its send pool
+	// (sendMessageThreadPoolNums: min(CPUs, 4)), answered inline on the read goroutine while
+	// that pool has no backlog. The ceiling is then mq's remoting path without the store.
 	pool := remoting.NewPool("send", min(runtime.NumCPU(), 4), 4096)
-	srv.Handle(int16(protocol.SendMessage), send, remoting.WithPool(pool))
-	srv.Handle(int16(protocol.SendMessageV2), send, remoting.WithPool(pool))
+	srv.Handle(int16(protocol.SendMessage), send, remoting.WithPool(pool), remoting.Inline())
+	srv.Handle(int16(protocol.SendMessageV2), send, remoting.WithPool(pool), remoting.Inline())
 	return srv
 }

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 )
 
@@ -20,6 +21,7 @@ type runOptions struct {
 	backlog        int64
 	natsConsume    string
 	self           string
+	only           map[string]bool // groups to measure; empty: all
 }
 
 // Shapes (issue 15).
@@ -45,11 +47,28 @@ func runCmd(ctx context.Context, args []string) error {
 	fs.DurationVar(&o.dur, "d", 0, "duration of each timed phase (default 6s, 3s with --quick)")
 	fs.Int64Var(&o.backlog, "backlog", 0, "messages in the consume backlog (default 2000000, 200000 with --quick)")
 	fs.StringVar(&o.natsConsume, "nats-consume", natsOrdered, "NATS consumer: ordered (push ordered consumer) or pull")
+	only := fs.String("only", "", "measure only these groups, comma-separated: main (sync, async, consume, RSS, CPU, "+
+		"idle, start), goclient, syncflush; the other rows show as skipped")
 	if err := fs.Parse(args); err != nil {
-		return err
+		return fmt.Errorf("%w: %w", errUsage, err)
 	}
-	if o.mq == "" || o.natsServer == "" {
-		return errors.New("run: --mq and --nats-server are required")
+	for g := range strings.SplitSeq(*only, ",") {
+		switch g = strings.TrimSpace(g); g {
+		case "":
+		case groupMain, groupGoClient, groupSyncFlush:
+			if o.only == nil {
+				o.only = map[string]bool{}
+			}
+			o.only[g] = true
+		default:
+			return fmt.Errorf("%w: --only %q: want main, goclient or syncflush", errUsage, g)
+		}
+	}
+	if o.mq == "" || o.natsServer == "" || fs.NArg() > 0 {
+		return fmt.Errorf("%w: run: --mq and --nats-server are required, and no arguments", errUsage)
+	}
+	if o.natsConsume != natsOrdered && o.natsConsume != natsPull {
+		return fmt.Errorf("%w: --nats-consume %q: want ordered or pull", errUsage, o.natsConsume)
 	}
 	if o.runs <= 0 {
 		o.runs = 3
@@ -102,8 +121,11 @@ func runCmd(ctx context.Context, args []string) error {
 	return nil
 }
 
-// errTargetsFailed makes run exit 1 once the table is printed.
-var errTargetsFailed = errors.New("targets failed")
+// errTargetsFailed makes run exit 1 once the table is printed; errUsage exits 2.
+var (
+	errTargetsFailed = errors.New("targets failed")
+	errUsage         = errors.New("usage")
+)
 
 // figures are one repeat's measurements, by key (see evaluate for the keys).
 type figures map[string]float64
@@ -111,6 +133,15 @@ type figures map[string]float64
 func logf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "%s "+format+"\n", append([]any{time.Now().Format("15:04:05")}, args...)...)
 }
+
+// Groups of figures (--only).
+const (
+	groupMain      = "main"      // sync, async, consume, peak RSS, CPU, idle RSS, start to ready
+	groupGoClient  = "goclient"  // the official client against mq and the null broker
+	groupSyncFlush = "syncflush" // SYNC_FLUSH against sync_interval: always
+)
+
+func (o *runOptions) has(group string) bool { return len(o.only) == 0 || o.only[group] }
 
 // repeat measures mq and NATS once, shape by shape, alternating which goes first (mq in even
 // repeats): both servers run side by side and each shape runs against one, then the other, so
@@ -120,66 +151,88 @@ func repeat(ctx context.Context, o *runOptions, i int) (figures, error) {
 	logf("repeat %d of %d", i+1, o.runs)
 	f := figures{}
 	mqFirst := i%2 == 0
-	starts := []func() (*target, error){
-		func() (*target, error) { return startMQ(ctx, o, "mq", i, "") },
-		func() (*target, error) { return startNATS(ctx, o, "nats", i, false) },
+	if o.has(groupMain) || o.has(groupGoClient) {
+		if err := mainAndClient(ctx, o, i, mqFirst, f); err != nil {
+			return nil, err
+		}
 	}
-	if !mqFirst {
-		starts[0], starts[1] = starts[1], starts[0]
+	if o.has(groupSyncFlush) {
+		if err := syncFlush(ctx, o, i, mqFirst, f); err != nil {
+			return nil, err
+		}
+	}
+	return f, nil
+}
+
+func mainAndClient(ctx context.Context, o *runOptions, i int, mqFirst bool, f figures) error {
+	starts := []func() (*target, error){func() (*target, error) { return startMQ(ctx, o, "mq", i, "") }}
+	if o.has(groupMain) {
+		starts = append(starts, func() (*target, error) { return startNATS(ctx, o, "nats", i, false) })
+		if !mqFirst {
+			starts[0], starts[1] = starts[1], starts[0]
+		}
 	}
 	ts, err := startAll(starts)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer stopAll(ts)
-	if err := mainPhases(ctx, o, ts, f); err != nil {
-		return nil, err
+	if o.has(groupMain) {
+		if err := mainPhases(ctx, o, ts, f); err != nil {
+			return err
+		}
 	}
-	// The official client: against mq (its store now holds the backlog) and the null broker.
+	var mq *target
 	for _, t := range ts {
-		if t.sys != "mq" {
+		if t.sys == "mq" {
+			mq = t
+		} else {
 			t.stop()
 		}
 	}
 	null, err := startNull(ctx, o, i)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer null.stop()
-	mq := ts[0]
-	if mq.sys != "mq" {
-		mq = ts[1]
-	}
-	pair := []*target{mq, null}
-	if !mqFirst {
-		pair[0], pair[1] = null, mq
-	}
-	for _, sh := range []shape{{"gocsync", syncConns, 1, true}, {"gocasync", asyncConns, asyncInflight, false}} {
-		for _, t := range pair {
-			r, err := o.goClient(ctx, t.ns, benchTopic, sh, t.logPath)
-			if err != nil {
-				return nil, err
+	if o.has(groupGoClient) {
+		// The official client: against mq (its store holds the backlog) and the null broker.
+		pair := []*target{mq, null}
+		if !mqFirst {
+			pair[0], pair[1] = null, mq
+		}
+		for _, sh := range []shape{{"gocsync", syncConns, 1, true}, {"gocasync", asyncConns, asyncInflight, false}} {
+			for _, t := range pair {
+				r, err := o.goClient(ctx, t.ns, benchTopic, sh, t.logPath)
+				if err != nil {
+					return err
+				}
+				f[sh.key+"."+t.sys] = r.MsgsPerSec
+				logf("  %-5s %-8s %9.0f msgs/s (official Go client; %d errors, p50 %.2f ms)", t.sys, sh.key, r.MsgsPerSec,
+					r.Errors, r.P50Ms)
 			}
-			f[sh.key+"."+t.sys] = r.MsgsPerSec
-			logf("  %-5s %-8s %9.0f msgs/s (official Go client; %d errors, p50 %.2f ms)", t.sys, sh.key, r.MsgsPerSec,
-				r.Errors, r.P50Ms)
 		}
 	}
 	mq.stop()
-	// The lean generator's ceiling, for context.
-	for _, sh := range []shape{{"sync", syncConns, 1, true}, {"async", asyncConns, asyncInflight, false}} {
-		r, err := null.produce(benchTopic, sh, 0)
-		if err != nil {
-			return nil, err
+	if o.has(groupMain) {
+		// The lean generator's ceiling, for context.
+		for _, sh := range []shape{{"sync", syncConns, 1, true}, {"async", asyncConns, asyncInflight, false}} {
+			r, err := null.produce(benchTopic, sh, 0)
+			if err != nil {
+				return err
+			}
+			f[sh.key+".null"] = r.MsgsPerSec
+			f[sh.key+"p50.null"] = r.P50Ms
+			f[sh.key+"client.null"] = r.ClientCPUUs
+			logf("  null  %-8s %9.0f msgs/s (mq bench; p50 %.2f ms, %d errors)", sh.key, r.MsgsPerSec, r.P50Ms, r.Errors)
 		}
-		f[sh.key+".null"] = r.MsgsPerSec
-		f[sh.key+"p50.null"] = r.P50Ms
-		f[sh.key+"client.null"] = r.ClientCPUUs
-		logf("  null  %-8s %9.0f msgs/s (mq bench; p50 %.2f ms, %d errors)", sh.key, r.MsgsPerSec, r.P50Ms, r.Errors)
 	}
-	null.stop()
-	// SYNC_FLUSH against sync_interval: always, 16 closed-loop senders.
-	starts = []func() (*target, error){
+	return nil
+}
+
+// syncFlush: SYNC_FLUSH against sync_interval: always, 16 closed-loop senders.
+func syncFlush(ctx context.Context, o *runOptions, i int, mqFirst bool, f figures) error {
+	starts := []func() (*target, error){
 		func() (*target, error) { return startMQ(ctx, o, "mq-syncflush", i, "flushDiskType=SYNC_FLUSH\n") },
 		func() (*target, error) { return startNATS(ctx, o, "nats-syncalways", i, true) },
 	}
@@ -188,25 +241,30 @@ func repeat(ctx context.Context, o *runOptions, i int) (figures, error) {
 	}
 	sf, err := startAll(starts)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer stopAll(sf)
 	for _, t := range sf {
 		r, err := t.produce(syncTopic, shape{"syncflush", syncConns, 1, true}, 0)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		f["syncflush."+t.sys] = r.MsgsPerSec
 		logf("  %-5s %-9s %9.0f msgs/s (16 × 1, every send fsynced; p50 %.2f ms, %d errors)", t.sys, "syncflush",
 			r.MsgsPerSec, r.P50Ms, r.Errors)
 	}
-	return f, nil
+	return nil
 }
 
 func startAll(starts []func() (*target, error)) ([]*target, error) {
 	var ts []*target
 	for _, start := range starts {
 		t, err := start()
+		for try := 0; err != nil && try < 2; try++ {
+			// A free port taken by someone else between our probe and the server's bind.
+			logf("  start failed, retrying on new ports: %v", err)
+			t, err = start()
+		}
 		if err != nil {
 			stopAll(ts)
 			return nil, err
@@ -268,10 +326,13 @@ func mainPhases(ctx context.Context, o *runOptions, ts []*target, f figures) err
 					continue
 				}
 			}
+			c0, _ := t.srv.cpu()
 			r, err := t.produce(topic, sh, count)
 			if err != nil {
 				return err
 			}
+			c1, _ := t.srv.cpu()
+			f[sh.key+"server."+t.sys] = float64((c1 - c0).Microseconds()) / float64(r.Messages)
 			for try := 0; sh.key == "fill" && r.Messages < count && try < 3; try++ {
 				// Refused sends (busy broker) leave the backlog short: top it up again.
 				more, err := t.produce(topic, sh, count-r.Messages)
@@ -292,15 +353,18 @@ func mainPhases(ctx context.Context, o *runOptions, ts []*target, f figures) err
 			if topic == backlogTopic {
 				backlog[t.sys] += r.Messages
 			}
-			logf("  %-5s %-8s %9.0f msgs/s (%d msgs, %d errors, p50 %.2f ms, p99 %.2f ms; generator CPU %.1f µs/msg)",
-				t.sys, sh.key, r.MsgsPerSec, r.Messages, r.Errors, r.P50Ms, r.P99Ms, r.ClientCPUUs)
+			logf("  %-5s %-8s %9.0f msgs/s (%d msgs, %d errors, p50 %.2f ms, p99 %.2f ms; CPU µs/msg server %.1f, generator %.1f)",
+				t.sys, sh.key, r.MsgsPerSec, r.Messages, r.Errors, r.P50Ms, r.P99Ms, f[sh.key+"server."+t.sys], r.ClientCPUUs)
 		}
 	}
 	for _, t := range ts {
+		c0, _ := t.srv.cpu()
 		r, err := t.consume(backlogTopic, backlog[t.sys])
 		if err != nil {
 			return err
 		}
+		c1, _ := t.srv.cpu()
+		f["consumeserver."+t.sys] = float64((c1 - c0).Microseconds()) / float64(r.Messages)
 		if r.Messages < backlog[t.sys] {
 			return fmt.Errorf("%s: drained %d of the %d messages produced into %s", t.sys, r.Messages, backlog[t.sys],
 				backlogTopic)
@@ -309,8 +373,8 @@ func mainPhases(ctx context.Context, o *runOptions, ts []*target, f figures) err
 		f["drained."+t.sys] = float64(r.Messages)
 		f["consumeclient."+t.sys] = r.ClientCPUUs
 		msgs[t.sys] += r.Messages
-		logf("  %-5s %-8s %9.0f msgs/s (%d msgs, %d errors; generator CPU %.1f µs/msg)", t.sys, "drain", r.MsgsPerSec,
-			r.Messages, r.Errors, r.ClientCPUUs)
+		logf("  %-5s %-8s %9.0f msgs/s (%d msgs, %d errors; CPU µs/msg server %.1f, generator %.1f)", t.sys, "drain",
+			r.MsgsPerSec, r.Messages, r.Errors, f["consumeserver."+t.sys], r.ClientCPUUs)
 	}
 	for _, t := range ts {
 		c, err := t.srv.cpu()

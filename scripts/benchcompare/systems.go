@@ -42,8 +42,8 @@ func (o *runOptions) dir(name string, i int) (string, error) {
 func (o *runOptions) shapeArgs(sh shape, count int64) []string {
 	d := o.dur.String()
 	if count > 0 {
-		// -d still bounds each request of a counted `mq bench produce` (duration + 30 s): a fill
-		// outlasting it would see every later send fail with "context deadline exceeded".
+		// A long -d: `mq bench produce` before b7fb09f bounded each request of a counted run by
+		// duration + 30 s from its start, failing every send of a longer fill.
 		d = "10m"
 	}
 	a := []string{"--producers", strconv.Itoa(sh.conns), "--inflight", strconv.Itoa(sh.inflight),

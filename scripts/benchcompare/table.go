@@ -20,12 +20,12 @@ const (
 
 // rowSpec is one line of the table: key.mq against key.<other>.
 type rowSpec struct {
-	Figure string
-	Key    string
-	Versus string // "nats" or "null"
-	Kind   string
-	Target float64
-	Unit   string
+	Figure string  `json:"figure"`
+	Key    string  `json:"key"`
+	Versus string  `json:"versus"` // "nats" or "null"
+	Kind   string  `json:"kind"`
+	Target float64 `json:"target"`
+	Unit   string  `json:"unit"`
 }
 
 var rowSpecs = []rowSpec{
@@ -50,6 +50,8 @@ type Row struct {
 	// side by side).
 	Ratio float64 `json:"ratio"`
 	Pass  bool    `json:"pass"`
+	// Skipped rows were not measured (--only); they neither pass nor fail.
+	Skipped bool `json:"skipped,omitempty"`
 }
 
 func median(v []float64) float64 {
@@ -68,14 +70,17 @@ func evaluate(reps []figures) []Row {
 	var rows []Row
 	for _, sp := range rowSpecs {
 		var mq, other, ratio []float64
+		measured := false
 		for _, f := range reps {
+			_, ok := f[sp.Key+".mq"]
+			measured = measured || ok
 			a, b := f[sp.Key+".mq"], f[sp.Key+"."+sp.Versus]
 			mq, other = append(mq, a), append(other, b)
 			if b > 0 {
 				ratio = append(ratio, a/b)
 			}
 		}
-		r := Row{rowSpec: sp, MQ: median(mq), Other: median(other), Ratio: median(ratio)}
+		r := Row{rowSpec: sp, MQ: median(mq), Other: median(other), Ratio: median(ratio), Skipped: !measured}
 		switch sp.Kind {
 		case atLeast:
 			r.Pass = r.Ratio >= sp.Target
@@ -125,8 +130,13 @@ func printTable(w io.Writer, o *runOptions, rows []Row, reps []figures, took tim
 		runtime.GOARCH, host, took.Round(time.Second))
 	fmt.Fprintln(w, "| figure | mq | compared with | ratio | target | result |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|")
-	failed := 0
+	failed, skipped := 0, 0
 	for _, r := range rows {
+		if r.Skipped {
+			skipped++
+			fmt.Fprintf(w, "| %s | – | – | – | – | skipped |\n", r.Figure)
+			continue
+		}
 		res := "PASS"
 		if !r.Pass {
 			res = "FAIL"
@@ -136,7 +146,7 @@ func printTable(w io.Writer, o *runOptions, rows []Row, reps []figures, took tim
 		if r.Versus == "null" {
 			other = "null broker " + num(r.Other, r.Unit)
 		}
-		ratio := fmt.Sprintf("%.2f×", r.Ratio)
+		ratio := fmt.Sprintf("%.3f×", r.Ratio)
 		target := fmt.Sprintf("%s %.4g×", r.Kind, r.Target)
 		if r.Kind == absMax {
 			ratio = "–"
@@ -145,28 +155,38 @@ func printTable(w io.Writer, o *runOptions, rows []Row, reps []figures, took tim
 		}
 		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", r.Figure, num(r.MQ, r.Unit), other, ratio, target, res)
 	}
-	var sync, async, p50, p50n []float64
-	for _, f := range reps {
-		if f["sync.null"] > 0 && f["async.null"] > 0 {
-			sync = append(sync, f["sync.mq"]/f["sync.null"])
-			async = append(async, f["async.mq"]/f["async.null"])
+	if o.has(groupMain) {
+		var sync, async, p50, p50n []float64
+		for _, f := range reps {
+			if f["sync.null"] > 0 && f["async.null"] > 0 {
+				sync = append(sync, f["sync.mq"]/f["sync.null"])
+				async = append(async, f["async.mq"]/f["async.null"])
+			}
+			p50, p50n = append(p50, f["syncp50.mq"]), append(p50n, f["syncp50.null"])
 		}
-		p50, p50n = append(p50, f["syncp50.mq"]), append(p50n, f["syncp50.null"])
+		fmt.Fprintf(w, "\nGenerator ceiling (`mq bench` against the null broker): sync %s, async %s msgs/s; mq at %.0f%% and %.0f%% of it "+
+			"(sync p50 %.3f ms vs %.3f ms on the null broker). NATS consumer: %s.\n",
+			commas(int64(med(reps, "sync.null"))), commas(int64(med(reps, "async.null"))), median(sync)*100, median(async)*100,
+			median(p50), median(p50n), natsConsumerName(o.natsConsume))
+		fmt.Fprintf(w, "Load generator CPU per message (µs, utime + stime of its process): sync mq bench %.1f (%.1f against "+
+			"the null broker), nats.go %.1f; async %.1f (%.1f), %.1f; drain mq bench %.1f, nats.go %.1f.\n",
+			med(reps, "syncclient.mq"), med(reps, "syncclient.null"), med(reps, "syncclient.nats"),
+			med(reps, "asyncclient.mq"), med(reps, "asyncclient.null"), med(reps, "asyncclient.nats"),
+			med(reps, "consumeclient.mq"), med(reps, "consumeclient.nats"))
+		fmt.Fprintf(w, "Server CPU per message by phase (µs; a phase's background work can spill into the next): sync mq %.1f, "+
+			"NATS %.1f; async %.1f, %.1f; drain %.1f, %.1f.\n",
+			med(reps, "syncserver.mq"), med(reps, "syncserver.nats"), med(reps, "asyncserver.mq"), med(reps, "asyncserver.nats"),
+			med(reps, "consumeserver.mq"), med(reps, "consumeserver.nats"))
 	}
-	fmt.Fprintf(w, "\nGenerator ceiling (`mq bench` against the null broker): sync %s, async %s msgs/s; mq at %.0f%% and %.0f%% of it "+
-		"(sync p50 %.3f ms vs %.3f ms on the null broker). NATS consumer: %s.\n",
-		commas(int64(med(reps, "sync.null"))), commas(int64(med(reps, "async.null"))), median(sync)*100, median(async)*100,
-		median(p50), median(p50n), natsConsumerName(o.natsConsume))
-	fmt.Fprintf(w, "Load generator CPU per message (µs, utime + stime of its process): sync mq bench %.1f (%.1f against "+
-		"the null broker), nats.go %.1f; async %.1f (%.1f), %.1f; drain mq bench %.1f, nats.go %.1f.\n",
-		med(reps, "syncclient.mq"), med(reps, "syncclient.null"), med(reps, "syncclient.nats"),
-		med(reps, "asyncclient.mq"), med(reps, "asyncclient.null"), med(reps, "asyncclient.nats"),
-		med(reps, "consumeclient.mq"), med(reps, "consumeclient.nats"))
 	fmt.Fprintf(w, "Values are medians over the repeats; ratio is the median of the per-repeat ratios.\n")
 	if n := loadErrors.Load(); n > 0 {
 		fmt.Fprintf(w, "Load generators counted %d failed requests (not in the figures); the first: %s\n", n, *firstLoadError.Load())
 	}
-	fmt.Fprintf(w, "\n%d passed, %d failed\n", len(rows)-failed, failed)
+	if skipped > 0 {
+		fmt.Fprintf(w, "\n%d passed, %d failed (%d skipped)\n", len(rows)-failed-skipped, failed, skipped)
+	} else {
+		fmt.Fprintf(w, "\n%d passed, %d failed\n", len(rows)-failed, failed)
+	}
 	return failed
 }
 
@@ -187,15 +207,18 @@ func natsConsumerName(m string) string {
 
 func writeJSON(o *runOptions, rows []Row, reps []figures) error {
 	host, _ := os.Hostname()
-	failed := 0
+	failed, skipped := 0, 0
 	for _, r := range rows {
-		if !r.Pass {
+		switch {
+		case r.Skipped:
+			skipped++
+		case !r.Pass:
 			failed++
 		}
 	}
-	doc := map[string]any{"date": time.Now().UTC().Format(time.RFC3339), "host": host, "cpus": runtime.NumCPU(),
+	doc := map[string]any{"skipped": skipped, "date": time.Now().UTC().Format(time.RFC3339), "host": host, "cpus": runtime.NumCPU(),
 		"quick": o.quick, "phase": o.dur.String(), "backlog": o.backlog, "natsConsumer": o.natsConsume,
-		"rows": rows, "repeats": reps, "passed": len(rows) - failed, "failed": failed}
+		"rows": rows, "repeats": reps, "passed": len(rows) - failed - skipped, "failed": failed}
 	b, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {
 		return err

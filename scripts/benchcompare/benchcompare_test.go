@@ -1,0 +1,119 @@
+package main
+
+import (
+	"context"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/apache/rocketmq-client-go/v2"
+	"github.com/apache/rocketmq-client-go/v2/primitive"
+	"github.com/apache/rocketmq-client-go/v2/producer"
+	"github.com/apache/rocketmq-client-go/v2/rlog"
+
+	"github.com/mq-project/mq/bench"
+)
+
+// startNullBroker serves the null broker on 127.0.0.1:0 until the test ends.
+func startNullBroker(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := newNullBroker(ln.Addr().String())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+		<-done
+	})
+	return ln.Addr().String()
+}
+
+// The null broker answers what `mq bench produce` needs: the route (nameserver role) and every
+// send, sync and pipelined.
+func TestNullBrokerServesMQBench(t *testing.T) {
+	addr := startNullBroker(t)
+	for _, sync := range []bool{true, false} {
+		res, err := bench.Run(context.Background(), bench.Options{Mode: bench.ModeProduce, NameServers: []string{addr},
+			Topic: "T", Group: "g", Producers: 2, Inflight: 16, Sync: sync, Size: 1024, Count: 2000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Errors != 0 || res.Messages != 2000 {
+			t.Fatalf("sync=%v: %d acknowledged, %d errors (%s); want 2000, 0", sync, res.Messages, res.Errors, res.FirstError)
+		}
+	}
+}
+
+// The official Go client sends to the null broker (route, heartbeat, SEND_MESSAGE_V2) and
+// gets SEND_OK with the queue it chose.
+func TestNullBrokerServesOfficialClient(t *testing.T) {
+	rlog.SetLogLevel("error")
+	addr := startNullBroker(t)
+	p, err := rocketmq.NewProducer(producer.WithNameServer([]string{addr}), producer.WithGroupName("g"), producer.WithRetry(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = p.Shutdown() }()
+	seen := map[int]bool{}
+	for range 8 {
+		r, err := p.SendSync(context.Background(), primitive.NewMessage("T", []byte("hello")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Status != primitive.SendOK || r.MessageQueue == nil {
+			t.Fatalf("send result %v", r)
+		}
+		seen[r.MessageQueue.QueueId] = true
+	}
+	if len(seen) != 4 {
+		t.Fatalf("sends went to queues %v; want the route's 4 queues in turn", seen)
+	}
+}
+
+func TestEvaluate(t *testing.T) {
+	reps := []figures{
+		{"sync.mq": 30, "sync.nats": 10, "peak.mq": 40, "peak.nats": 100, "idle.mq": 25, "gocsync.mq": 9, "gocsync.null": 10,
+			"async.mq": 5},
+		{"sync.mq": 10, "sync.nats": 10, "peak.mq": 60, "peak.nats": 100, "idle.mq": 10, "gocsync.mq": 8, "gocsync.null": 10},
+		{"sync.mq": 20, "sync.nats": 10, "peak.mq": 50, "peak.nats": 100, "idle.mq": 15, "gocsync.mq": 10, "gocsync.null": 10},
+	}
+	rows := map[string]Row{}
+	for _, r := range evaluate(reps) {
+		rows[r.Key] = r
+	}
+	cases := []struct {
+		key           string
+		mq            float64
+		ratio         float64
+		pass, skipped bool
+	}{
+		{"sync", 20, 2, true, false},     // median ratio 2 ≥ 1.5
+		{"peak", 50, 0.5, true, false},   // 0.5 ≤ 0.5
+		{"idle", 15, 0, true, false},     // 15 ≤ 20 MiB (absolute; no ratio without NATS figures)
+		{"gocsync", 9, 0.9, true, false}, // 0.9 ≥ 0.9
+		{"async", 0, 0, false, false},    // mq measured in one repeat, NATS never: fails
+		{"ready", 0, 0, false, true},     // not measured at all (--only): skipped
+		{"syncflush", 0, 0, false, true},
+	}
+	for _, c := range cases {
+		r := rows[c.key]
+		if r.MQ != c.mq || r.Ratio != c.ratio || r.Pass != c.pass || r.Skipped != c.skipped {
+			t.Errorf("%s: mq %v ratio %v pass %v skipped %v; want %v %v %v %v", c.key, r.MQ, r.Ratio, r.Pass, r.Skipped,
+				c.mq, c.ratio, c.pass, c.skipped)
+		}
+	}
+	var b strings.Builder
+	failed := printTable(&b, &runOptions{dur: time.Second, backlog: 10, natsConsume: natsOrdered}, evaluate(reps), reps, time.Second)
+	if failed != 1 || !strings.Contains(b.String(), "4 passed, 1 failed (5 skipped)") {
+		t.Fatalf("failed %d (want 1); table:\n%s", failed, b.String())
+	}
+}
