@@ -115,7 +115,8 @@ type BrokerConfig struct {
 	// RegionID is the MSG_REGION send-response field (DefaultRegion).
 	RegionID string `prop:"regionId"`
 
-	// SendMessageThreadPoolNums is the number of workers of the send request pool.
+	// SendMessageThreadPoolNums is the number of workers of the send request pool (plain and
+	// batch sends run on the connection's read goroutine while the pool has no backlog).
 	SendMessageThreadPoolNums      int `prop:"sendMessageThreadPoolNums"`
 	PutMessageFutureThreadPoolNums int `prop:"putMessageFutureThreadPoolNums"`
 	// PullMessageThreadPoolNums is the number of workers of the pull request pool.

@@ -105,6 +105,7 @@ func appendJSONString(dst []byte, s string) []byte {
 type interner struct {
 	m   map[string]string
 	ext extBuilder
+	tmp []byte // the JSON scanner's unescaping scratch, kept between frames
 }
 
 // extBuilder collects one frame's extFields and builds the map at the end, with all long
@@ -479,6 +480,15 @@ func isNumberByte(c byte) bool {
 // dropped).
 func decodeJSONHeader(b []byte, c *Command, in *interner) error {
 	s := jsonScanner{b: b, in: in}
+	if in != nil {
+		// Keep the scratch between frames: the properties value of every send is escaped.
+		s.tmp = in.tmp[:0]
+		defer func() {
+			if cap(s.tmp) <= maxKeptExtBuf {
+				in.tmp = s.tmp[:0]
+			}
+		}()
+	}
 	if err := s.expect('{'); err != nil {
 		return err
 	}

@@ -74,7 +74,8 @@ type Config struct {
 	// FlushCommitLogThoroughInterval makes ASYNC_FLUSH flush whatever is dirty at least this often, in ms.
 	FlushCommitLogThoroughInterval int `prop:"flushCommitLogThoroughInterval"`
 	// FlushIntervalConsumeQueue is the period of the ConsumeQueue flush and checkpoint, in ms;
-	// the index is synced every indexSyncEvery periods.
+	// the index is synced every 10th period (and at a clean stop), and after a crash the records
+	// it may lack are re-indexed.
 	FlushIntervalConsumeQueue int `prop:"flushIntervalConsumeQueue"`
 	// SyncFlushTimeout bounds a SYNC_FLUSH wait in ms (5000).
 	SyncFlushTimeout int64 `prop:"syncFlushTimeout"`
