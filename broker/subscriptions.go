@@ -24,6 +24,7 @@ type SubscriptionGroupManager struct {
 	log        *slog.Logger
 	autoCreate bool
 
+	persistMu sync.Mutex // serializes Persist calls (writers under mu exclude them anyway)
 	mu        sync.RWMutex
 	table     map[string]protocol.SubscriptionGroupConfig
 	forbidden map[string]map[string]int32
@@ -82,8 +83,10 @@ func (m *SubscriptionGroupManager) wrapperLocked() protocol.SubscriptionGroupWra
 
 // Persist writes subscriptionGroup.json.
 func (m *SubscriptionGroupManager) Persist() error {
-	m.mu.Lock() // exclusive: two writers of the same temp file would mix their bytes
-	defer m.mu.Unlock()
+	m.mu.RLock() // shared: lookups go on while the file is written
+	defer m.mu.RUnlock()
+	m.persistMu.Lock() // but two Persist calls would mix their bytes in the temp file
+	defer m.persistMu.Unlock()
 	return m.persistLocked()
 }
 

@@ -95,10 +95,11 @@ type TopicConfigManager struct {
 	autoTBW  bool
 	onChange func()
 
-	mu      sync.RWMutex
-	table   map[string]protocol.TopicConfig
-	version protocol.DataVersion
-	system  map[string]bool
+	persistMu sync.Mutex // serializes Persist calls (writers under mu exclude them anyway)
+	mu        sync.RWMutex
+	table     map[string]protocol.TopicConfig
+	version   protocol.DataVersion
+	system    map[string]bool
 }
 
 // NewTopicConfigManager creates the system topics Apache creates at start for cfg, then
@@ -190,8 +191,10 @@ func (m *TopicConfigManager) persistLocked() error {
 
 // Persist writes topics.json.
 func (m *TopicConfigManager) Persist() error {
-	m.mu.Lock() // exclusive: two writers of the same temp file would mix their bytes
-	defer m.mu.Unlock()
+	m.mu.RLock() // shared: lookups go on while the file is written
+	defer m.mu.RUnlock()
+	m.persistMu.Lock() // but two Persist calls would mix their bytes in the temp file
+	defer m.persistMu.Unlock()
 	return m.persistLocked()
 }
 

@@ -66,6 +66,7 @@ type Pool struct {
 	ready   chan struct{} // a token per queued task; never more tokens than tasks
 	once    sync.Once
 	waiting atomic.Int32 // workers blocked waiting for a token (or just handed one)
+	queued  atomic.Int32 // n, readable without mu (Inline asks it on every request)
 
 	mu      sync.Mutex
 	stopped bool
@@ -94,11 +95,7 @@ func NewPool(name string, workers, queue int) *Pool {
 func (p *Pool) Name() string { return p.name }
 
 // Queued returns how many requests wait for a worker now.
-func (p *Pool) Queued() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.n
-}
+func (p *Pool) Queued() int { return int(p.queued.Load()) }
 
 // task is one unit of pool work: a request for a handler, or a response callback.
 type task struct {
@@ -132,6 +129,7 @@ func (p *Pool) trySubmit(t task) bool {
 	}
 	p.q[(p.head+p.n)&(len(p.q)-1)] = t
 	p.n++
+	p.queued.Store(int32(p.n))
 	// A worker that stopped waiting takes a task before it waits again, so when as many
 	// workers wait as tasks are queued, each queued task has one.
 	g, log := p.owner, p.log
@@ -167,6 +165,7 @@ func (p *Pool) take() (task, bool) {
 	p.q[p.head] = task{}
 	p.head = (p.head + 1) & (len(p.q) - 1)
 	p.n--
+	p.queued.Store(int32(p.n))
 	if p.n == 0 && len(p.q) > poolRingKeep {
 		p.q, p.head = nil, 0 // a burst is over: give its room back
 	}
