@@ -21,5 +21,7 @@ go test -race -timeout 20m "$@" $(go list ./... | grep -v "^$mod/broker/e2e\$")
 go test -timeout 20m "$@" ./broker/e2e
 # The TUI end-to-end test drives the official client too: without -race, in a process of its own.
 MQ_TUI_E2E=1 go test -timeout 10m "$@" -run '^TestTUIInTmux$' ./cmd/mq
+# scripts/benchcompare (bench-compare.sh's program) is a module of its own: vet and test it too.
+(cd scripts/benchcompare && go vet ./... && go test "$@" ./...)
 scripts/chaos.sh --short
 scripts/chaos.sh --ha --short
