@@ -88,6 +88,7 @@ func (b *Broker) guard(code protocol.RequestCode, r right, fn handlerFunc) handl
 		if b.acl == nil && b.audit == nil {
 			return fn(ctx, c, req)
 		}
+		req.LoadExt() // the signature and the audit read every field
 		var need acl.Need
 		if r != nil {
 			need = r(req)

@@ -97,6 +97,9 @@ func (b *Broker) registerHandlers() {
 		if inlineSends && inlineCodes[h.code] {
 			opts = append(opts, remoting.Inline())
 		}
+		if rawExtCodes[h.code] {
+			opts = append(opts, remoting.RawExt())
+		}
 		b.server.Handle(int16(h.code), remoting.HandlerFunc(b.guard(h.code, h.right, h.fn)), opts...)
 	}
 }
@@ -107,6 +110,13 @@ func (b *Broker) registerHandlers() {
 // the work. Reply messages wait for the requester's answer and stay on the pool.
 var inlineCodes = map[protocol.RequestCode]bool{
 	protocol.SendMessage: true, protocol.SendMessageV2: true, protocol.SendBatchMessage: true,
+}
+
+// rawExtCodes take their extFields without the map (remoting.RawExt): sendMessage reads
+// them with Command.Ext and LookupExt, and guard builds the map (LoadExt) when ACL or audit
+// need it.
+var rawExtCodes = map[protocol.RequestCode]bool{
+	protocol.SendMessage: true, protocol.SendMessageV2: true,
 }
 
 // inlineSends turns inlineCodes on; the send benchmarks compare both ways.

@@ -55,7 +55,8 @@ func refuse(code protocol.ResponseCode, format string, args ...any) *sendError {
 // queueId, queueOffset, transactionId, MSG_REGION and TRACE_ON.
 func (b *Broker) sendMessage(ctx context.Context, c *remoting.Conn, req *remoting.Command) *remoting.Command {
 	code := protocol.RequestCode(req.Code)
-	h, err := protocol.DecodeSendMessageRequestHeader(code, req.ExtFields)
+	// req.Ext reads the pairs of a RawExt route (rawExtCodes) as well as the map.
+	h, err := protocol.DecodeSendMessageRequestHeaderFrom(code, req.Ext)
 	if err != nil {
 		return errorResponse(req, protocol.SystemError, err.Error())
 	}
@@ -323,9 +324,9 @@ func (b *Broker) retryOrDLQ(req *remoting.Command, h *protocol.SendMessageReques
 		return refuse(protocol.SubscriptionGroupNotExist, "subscription group not exist, %s", group)
 	}
 	maxTimes := sg.RetryMaxTimes
-	if _, ok := req.ExtFields["maxReconsumeTimes"]; ok {
+	if _, ok := req.LookupExt("maxReconsumeTimes"); ok {
 		maxTimes = h.MaxReconsumeTimes
-	} else if _, ok := req.ExtFields["l"]; ok {
+	} else if _, ok := req.LookupExt("l"); ok {
 		maxTimes = h.MaxReconsumeTimes
 	}
 	if h.ReconsumeTimes <= maxTimes {

@@ -263,7 +263,11 @@ func parseBool(s string) bool { return strings.EqualFold(strings.TrimSpace(s), "
 // The helpers below serve the hand-written hot headers.
 
 func getInt64(ext map[string]string, key string, dst *int64) error {
-	s := ext[key]
+	return parseInt64(key, ext[key], dst)
+}
+
+// parseInt64 parses the value s of key into dst; "" (absent) leaves dst alone.
+func parseInt64(key, s string, dst *int64) error {
 	if s == "" {
 		return nil
 	}
@@ -280,7 +284,11 @@ func getInt64(ext map[string]string, key string, dst *int64) error {
 }
 
 func getInt32(ext map[string]string, key string, dst *int32) error {
-	s := ext[key]
+	return parseInt32(key, ext[key], dst)
+}
+
+// parseInt32 parses the value s of key into dst; "" (absent) leaves dst alone.
+func parseInt32(key, s string, dst *int32) error {
 	if s == "" {
 		return nil
 	}

@@ -77,14 +77,19 @@ func (h *SendMessageRequestHeader) encode(ext map[string]string, k *[sendKeyCoun
 }
 
 func (h *SendMessageRequestHeader) decode(ext map[string]string, k *[sendKeyCount]string) error {
+	return h.decodeFrom(func(key string) string { return ext[key] }, k)
+}
+
+// decodeFrom decodes the header from get, which returns a key's value or "" when absent.
+func (h *SendMessageRequestHeader) decodeFrom(get func(key string) string, k *[sendKeyCount]string) error {
 	*h = SendMessageRequestHeader{
-		ProducerGroup: ext[k[sendKeyProducerGroup]],
-		Topic:         ext[k[sendKeyTopic]],
-		DefaultTopic:  ext[k[sendKeyDefaultTopic]],
-		Properties:    ext[k[sendKeyProperties]],
-		UnitMode:      parseBool(ext[k[sendKeyUnitMode]]),
-		Batch:         parseBool(ext[k[sendKeyBatch]]),
-		BrokerName:    ext[k[sendKeyBrokerName]],
+		ProducerGroup: get(k[sendKeyProducerGroup]),
+		Topic:         get(k[sendKeyTopic]),
+		DefaultTopic:  get(k[sendKeyDefaultTopic]),
+		Properties:    get(k[sendKeyProperties]),
+		UnitMode:      parseBool(get(k[sendKeyUnitMode])),
+		Batch:         parseBool(get(k[sendKeyBatch])),
+		BrokerName:    get(k[sendKeyBrokerName]),
 	}
 	if h.ProducerGroup == "" {
 		return &MissingFieldError{Field: k[sendKeyProducerGroup]}
@@ -103,11 +108,11 @@ func (h *SendMessageRequestHeader) decode(ext map[string]string, k *[sendKeyCoun
 		{sendKeyReconsumeTimes, &h.ReconsumeTimes},
 		{sendKeyMaxReconsumeTimes, &h.MaxReconsumeTimes},
 	} {
-		if err := getInt32(ext, k[f.key], f.dst); err != nil {
+		if err := parseInt32(k[f.key], get(k[f.key]), f.dst); err != nil {
 			return err
 		}
 	}
-	return getInt64(ext, k[sendKeyBornTimestamp], &h.BornTimestamp)
+	return parseInt64(k[sendKeyBornTimestamp], get(k[sendKeyBornTimestamp]), &h.BornTimestamp)
 }
 
 // Encode writes the header with the V1 (full) names.
@@ -143,6 +148,18 @@ func DecodeSendMessageRequestHeader(code RequestCode, ext map[string]string) (Se
 		return h, h.decode(ext, &sendKeysV2)
 	}
 	return h, h.decode(ext, &sendKeysV1)
+}
+
+// DecodeSendMessageRequestHeaderFrom is DecodeSendMessageRequestHeader reading the fields
+// through get, which returns a key's value or "" when absent (remoting.Command.Ext), so a
+// request decoded without its ExtFields map is read the same way.
+func DecodeSendMessageRequestHeaderFrom(code RequestCode, get func(key string) string) (SendMessageRequestHeader, error) {
+	var h SendMessageRequestHeader
+	switch code {
+	case SendMessageV2, SendBatchMessage, SendReplyMessageV2:
+		return h, h.decodeFrom(get, &sendKeysV2)
+	}
+	return h, h.decodeFrom(get, &sendKeysV1)
 }
 
 // SendMessageResponseHeader is the header of a send response (SendMessageResponseHeader.java

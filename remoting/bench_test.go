@@ -68,23 +68,33 @@ func sendMessageV2Like(st SerializeType) *Command {
 }
 
 // BenchmarkDecode reads a SEND_MESSAGE frame (V1 names) and a SEND_MESSAGE_V2 frame (one-letter
-// names) in both serialisations, as the read loop does.
+// names) in both serialisations, as the read loop does: ext=map builds the ExtFields map,
+// ext=pairs is a RawExt route's decode.
 func BenchmarkDecode(b *testing.B) {
 	for _, tc := range []struct {
 		name string
 		mk   func(SerializeType) *Command
 	}{{"send", sendMessageLike}, {"sendV2", sendMessageV2Like}} {
 		for _, st := range []SerializeType{JSON, RocketMQ} {
-			b.Run("header="+tc.name+"/serialize="+st.String(), func(b *testing.B) {
-				benchDecode(b, tc.mk(st))
-			})
+			for _, pairs := range []bool{false, true} {
+				ext := "map"
+				if pairs {
+					ext = "pairs"
+				}
+				b.Run("header="+tc.name+"/serialize="+st.String()+"/ext="+ext, func(b *testing.B) {
+					benchDecode(b, tc.mk(st), pairs)
+				})
+			}
 		}
 	}
 }
 
-func benchDecode(b *testing.B, c *Command) {
+func benchDecode(b *testing.B, c *Command, pairs bool) {
 	frame, _ := AppendFrame(nil, c)
 	fr := NewFrameReader(bufio.NewReaderSize(&loopReader{b: frame}, 64<<10), 0)
+	if pairs {
+		fr.in.pairsFor = func(int16) bool { return true }
+	}
 	b.SetBytes(int64(len(frame)))
 	b.ReportAllocs()
 	for b.Loop() {

@@ -109,7 +109,7 @@ func NewClient(cfg ClientConfig) *Client {
 // The reply goes back with the request's opaque and the RESPONSE flag, unless the request
 // was oneway or h returned nil.
 func (c *Client) Handle(code int16, h Handler) {
-	c.mux.handle(code, h, nil, false)
+	c.mux.handle(code, h, nil, false, false)
 }
 
 // Conn returns the connection to addr, dialing it if there is none or the last one closed.

@@ -79,10 +79,18 @@ func checkFrameLen(n int32, max int) error {
 
 func decodeHeader(st SerializeType, h []byte, c *Command, in *interner) error {
 	c.Serialize = st
+	var err error
 	if st == JSON {
-		return decodeJSONHeader(h, c, in)
+		err = decodeJSONHeader(h, c, in)
+	} else {
+		err = decodeRocketMQHeader(h, c, in)
 	}
-	return decodeRocketMQHeader(h, c, in)
+	if c.pairs != nil && (c.IsResponse() || !in.wantsPairs(c.Code)) {
+		// Only requests take pairs; a JSON header may name its flag (or its code again)
+		// after extFields.
+		c.LoadExt()
+	}
+	return err
 }
 
 // DecodeFrame decodes one frame from b, the bytes that follow the length word (the

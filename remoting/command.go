@@ -89,6 +89,10 @@ type Command struct {
 	// Serialize is the header serialisation the frame arrived in, or will be written in.
 	Serialize SerializeType
 
+	// pairs, when set, hold the extFields of a request decoded for a RawExt route, and
+	// ExtFields is nil until LoadExt builds it from them.
+	pairs []ExtPair
+
 	// parts, when set, follow Body on the wire and are written without being copied;
 	// written is called once they are no longer needed (see SetBodyParts).
 	parts   [][]byte
@@ -154,16 +158,46 @@ func NewResponse(req *Command, code int16, remark string) *Command {
 	}
 }
 
-// Ext returns extFields[key], or "" when absent.
+// ExtPair is one extFields key and its value.
+type ExtPair struct{ Key, Value string }
+
+// Ext returns extFields[key], or "" when absent. It reads the pairs of a request decoded
+// for a RawExt route without building the map.
 func (c *Command) Ext(key string) string {
-	if c.ExtFields == nil {
-		return ""
+	v, _ := c.LookupExt(key)
+	return v
+}
+
+// LookupExt returns extFields[key] and whether it is present, like Ext.
+func (c *Command) LookupExt(key string) (string, bool) {
+	if c.pairs != nil {
+		for _, p := range c.pairs {
+			if p.Key == key {
+				return p.Value, true
+			}
+		}
+		return "", false
 	}
-	return c.ExtFields[key]
+	v, ok := c.ExtFields[key]
+	return v, ok
+}
+
+// LoadExt builds ExtFields from the pairs of a request decoded for a RawExt route; code that
+// reads ExtFields directly calls it first. It does nothing for any other command.
+func (c *Command) LoadExt() {
+	if c.pairs == nil {
+		return
+	}
+	m := make(map[string]string, len(c.pairs))
+	for _, p := range c.pairs {
+		m[p.Key] = p.Value
+	}
+	c.ExtFields, c.pairs = m, nil
 }
 
 // SetExt sets extFields[key] = value, allocating the map if needed.
 func (c *Command) SetExt(key, value string) {
+	c.LoadExt()
 	if c.ExtFields == nil {
 		c.ExtFields = make(map[string]string, 4)
 	}

@@ -256,6 +256,9 @@ func (c *Conn) readFrames() error {
 		src = progressReader{c}
 	}
 	fr := NewFrameReader(bufio.NewReaderSize(src, readBufferSize), c.cfg.maxFrame)
+	if c.cfg.mux != nil {
+		fr.in.pairsFor = c.cfg.mux.rawExt
+	}
 	var armed time.Time
 	if in := c.cfg.in; in != nil {
 		fr.reserve = func(n int) (func(), error) {

@@ -106,6 +106,64 @@ type interner struct {
 	m   map[string]string
 	ext extBuilder
 	tmp []byte // the JSON scanner's unescaping scratch, kept between frames
+
+	// pairsFor, when set, reports whether requests with a code take their extFields as
+	// pairs (Command.pairs, see RawExt) instead of a map.
+	pairsFor func(code int16) bool
+}
+
+// wantsPairs reports whether a frame with this code gets its extFields as pairs.
+func (in *interner) wantsPairs(code int16) bool {
+	return in != nil && in.pairsFor != nil && in.pairsFor(code)
+}
+
+// maxPairs is the most extFields operations collected as pairs: lookups in pairs are
+// linear, so a frame with more keys takes the map.
+const maxPairs = 32
+
+// finish stores the collected extFields in c: as pairs when asked and the frame is small
+// enough, otherwise as the map.
+func (e *extBuilder) finish(c *Command, pairs bool) {
+	if pairs && e.direct == nil && len(e.ops) <= maxPairs {
+		c.pairs = e.buildPairs()
+		return
+	}
+	c.ExtFields = e.build()
+}
+
+// buildPairs returns what build would put in its map as a slice of pairs (nil when empty),
+// with all long values sharing one string allocation.
+func (e *extBuilder) buildPairs() []ExtPair {
+	if len(e.ops) == 0 {
+		return nil
+	}
+	all := string(e.buf)
+	ps := make([]ExtPair, 0, len(e.ops))
+	for _, op := range e.ops {
+		i := slices.IndexFunc(ps, func(p ExtPair) bool { return p.Key == op.key })
+		switch {
+		case op.del:
+			if i >= 0 {
+				ps = slices.Delete(ps, i, i+1)
+			}
+			continue
+		case op.a >= 0:
+			op.val = all[op.a:op.b]
+		}
+		if i >= 0 {
+			ps[i].Value = op.val
+		} else {
+			ps = append(ps, ExtPair{Key: op.key, Value: op.val})
+		}
+	}
+	clear(e.ops)
+	if cap(e.buf) > maxKeptExtBuf {
+		e.buf = nil
+	}
+	if len(ps) == 0 {
+		return nil
+	}
+	return ps
 }
 
 // extBuilder collects one frame's extFields and builds the map at the end, with all long
@@ -496,6 +554,7 @@ func decodeJSONHeader(b []byte, c *Command, in *interner) error {
 		s.i++
 		return s.end()
 	}
+	sawCode := false
 	for {
 		key, err := s.rawString()
 		if err != nil {
@@ -511,6 +570,7 @@ func decodeJSONHeader(b []byte, c *Command, in *interner) error {
 				return err
 			}
 			c.Code = int16(v)
+			sawCode = true
 		case "version":
 			v, err := s.int(math.MinInt16, math.MaxInt16)
 			if err != nil {
@@ -550,7 +610,7 @@ func decodeJSONHeader(b []byte, c *Command, in *interner) error {
 			}
 			c.Remark = string(v)
 		case "extFields":
-			if err := s.extFields(c); err != nil {
+			if err := s.extFields(c, sawCode && in.wantsPairs(c.Code)); err != nil {
 				return err
 			}
 		default: // serializeTypeCurrentRPC and anything else
@@ -578,8 +638,9 @@ func (s *jsonScanner) end() error {
 	return nil
 }
 
-func (s *jsonScanner) extFields(c *Command) error {
-	c.ExtFields = nil
+// extFields reads the extFields object into c.ExtFields, or into c.pairs when pairs is set.
+func (s *jsonScanner) extFields(c *Command, pairs bool) error {
+	c.ExtFields, c.pairs = nil, nil
 	switch s.peek() {
 	case 'n':
 		if s.literal("null") {
@@ -625,7 +686,7 @@ func (s *jsonScanner) extFields(c *Command) error {
 			s.i++
 		case '}':
 			s.i++
-			c.ExtFields = ext.build()
+			ext.finish(c, pairs)
 			return nil
 		default:
 			return s.errf("expected ',' or '}' in extFields")

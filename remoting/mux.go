@@ -15,6 +15,7 @@ type route struct {
 	h      Handler
 	pool   *Pool
 	inline bool // run on the read goroutine while the pool has no backlog (Inline)
+	raw    bool // extFields as pairs (RawExt)
 }
 
 // mux maps request codes to handlers. The table is copied on write, so the read loops look
@@ -35,7 +36,7 @@ func newMux(log *slog.Logger, g *group, def *Pool) *mux {
 	return m
 }
 
-func (m *mux) handle(code int16, h Handler, p *Pool, inline bool) {
+func (m *mux) handle(code int16, h Handler, p *Pool, inline, raw bool) {
 	if p == nil {
 		p = m.def
 	}
@@ -43,8 +44,14 @@ func (m *mux) handle(code int16, h Handler, p *Pool, inline bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	next := maps.Clone(*m.routes.Load())
-	next[code] = route{h: h, pool: p, inline: inline}
+	next[code] = route{h: h, pool: p, inline: inline, raw: raw}
 	m.routes.Store(&next)
+}
+
+// rawExt reports whether requests with code go to a RawExt route.
+func (m *mux) rawExt(code int16) bool {
+	r, ok := (*m.routes.Load())[code]
+	return ok && r.raw
 }
 
 // The remarks Java's NettyRemotingAbstract answers with.

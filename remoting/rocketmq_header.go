@@ -82,7 +82,7 @@ func decodeRocketMQHeader(b []byte, c *Command, in *interner) error {
 	if extLen != int64(len(b)) {
 		return fmt.Errorf("%w: rocketmq header: %d bytes after extFields", ErrBadHeader, int64(len(b))-extLen)
 	}
-	c.ExtFields = nil
+	c.ExtFields, c.pairs = nil, nil
 	if len(b) == 0 {
 		return nil
 	}
@@ -106,6 +106,6 @@ func decodeRocketMQHeader(b []byte, c *Command, in *interner) error {
 		ext.set(key, b[:vl], in)
 		b = b[vl:]
 	}
-	c.ExtFields = ext.build()
+	ext.finish(c, in.wantsPairs(c.Code))
 	return nil
 }

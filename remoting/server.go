@@ -112,6 +112,14 @@ func Inline() HandleOption {
 	return func(r *route) { r.inline = true }
 }
 
+// RawExt delivers the route's requests with their extFields as pairs read through
+// Command.Ext and LookupExt, without building the ExtFields map (one map per request less on
+// the hot path). A handler of such a route that reads ExtFields directly, or hands the
+// request to code that does, calls Command.LoadExt first.
+func RawExt() HandleOption {
+	return func(r *route) { r.raw = true }
+}
+
 // NewServer returns a Server; it starts serving when Serve is called.
 func NewServer(cfg ServerConfig) *Server {
 	log := cfg.Logger
@@ -178,7 +186,7 @@ func (s *Server) Handle(code int16, h Handler, opts ...HandleOption) {
 	for _, o := range opts {
 		o(&r)
 	}
-	s.mux.handle(code, h, r.pool, r.inline)
+	s.mux.handle(code, h, r.pool, r.inline, r.raw)
 }
 
 // OnConnect registers fn to run when a connection opens, before its first request is read.
