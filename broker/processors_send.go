@@ -191,10 +191,16 @@ func (b *Broker) doSend(ctx context.Context, c *remoting.Conn, req *remoting.Com
 			MsgRegion:     b.conf().RegionID,
 			TraceOn:       strconv.FormatBool(b.conf().TraceOn),
 		}
-		resp.ExtFields = make(map[string]string, 8)
-		rh.Encode(resp.ExtFields)
+		setSendResponseHeader(resp, &rh)
 		return resp
 	}), nil
+}
+
+// setSendResponseHeader puts rh in resp as extFields pairs: no map to build and sort.
+func setSendResponseHeader(resp *remoting.Command, rh *protocol.SendMessageResponseHeader) {
+	ps := make([]remoting.ExtPair, 0, 7)
+	rh.EncodeTo(func(k, v string) { ps = append(ps, remoting.ExtPair{Key: k, Value: v}) })
+	resp.SetExtPairs(ps)
 }
 
 // finishSend answers a stored send. With nothing to wait for (ASYNC_FLUSH and no SYNC_MASTER

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"maps"
 	"reflect"
+	"slices"
 	"testing"
 )
 
@@ -259,4 +260,27 @@ func BenchmarkHeader(b *testing.B) {
 			h.Encode(ext)
 		}
 	})
+}
+
+// TestSendResponseEncodeTo: EncodeTo yields what Encode writes, in sorted key order.
+func TestSendResponseEncodeTo(t *testing.T) {
+	for _, h := range []SendMessageResponseHeader{
+		{MsgID: "m", QueueID: 3, QueueOffset: 1 << 40},
+		{MsgID: "m", QueueID: -1, TransactionID: "t", BatchUniqID: "b", MsgRegion: "r", TraceOn: "false"},
+	} {
+		m := map[string]string{}
+		h.Encode(m)
+		var keys []string
+		n := 0
+		h.EncodeTo(func(k, v string) {
+			keys = append(keys, k)
+			if m[k] != v {
+				t.Fatalf("%s: %q, Encode wrote %q", k, v, m[k])
+			}
+			n++
+		})
+		if n != len(m) || !slices.IsSorted(keys) {
+			t.Fatalf("EncodeTo keys %v, Encode wrote %v", keys, m)
+		}
+	}
 }

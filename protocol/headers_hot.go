@@ -177,20 +177,25 @@ type SendMessageResponseHeader struct {
 
 // Encode writes the header.
 func (h *SendMessageResponseHeader) Encode(ext map[string]string) {
-	ext["msgId"] = h.MsgID
-	ext["queueId"] = i32(h.QueueID)
-	ext["queueOffset"] = i64(h.QueueOffset)
-	if h.TransactionID != "" {
-		ext["transactionId"] = h.TransactionID
-	}
-	if h.BatchUniqID != "" {
-		ext["batchUniqId"] = h.BatchUniqID
-	}
+	h.EncodeTo(func(k, v string) { ext[k] = v })
+}
+
+// EncodeTo calls set for every field Encode writes, in sorted key order.
+func (h *SendMessageResponseHeader) EncodeTo(set func(key, value string)) {
 	if h.MsgRegion != "" {
-		ext["MSG_REGION"] = h.MsgRegion
+		set("MSG_REGION", h.MsgRegion)
 	}
 	if h.TraceOn != "" {
-		ext["TRACE_ON"] = h.TraceOn
+		set("TRACE_ON", h.TraceOn)
+	}
+	if h.BatchUniqID != "" {
+		set("batchUniqId", h.BatchUniqID)
+	}
+	set("msgId", h.MsgID)
+	set("queueId", i32(h.QueueID))
+	set("queueOffset", i64(h.QueueOffset))
+	if h.TransactionID != "" {
+		set("transactionId", h.TransactionID)
 	}
 }
 

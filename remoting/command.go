@@ -1,6 +1,10 @@
 package remoting
 
-import "strconv"
+import (
+	"slices"
+	"strconv"
+	"strings"
+)
 
 // SerializeType is the header serialisation named in the high byte of the header-length word.
 type SerializeType byte
@@ -193,6 +197,28 @@ func (c *Command) LoadExt() {
 		m[p.Key] = p.Value
 	}
 	c.ExtFields, c.pairs = m, nil
+}
+
+// SetExtPairs makes ps the extFields of c in place of the map: a response built without a
+// map is written as if ExtFields held ps (in sorted key order; the last of repeated keys
+// wins). ExtFields is nil until LoadExt.
+func (c *Command) SetExtPairs(ps []ExtPair) {
+	c.ExtFields, c.pairs = nil, ps
+}
+
+// sortedPairs returns c's pairs sorted by key with repeated keys dropped (the last wins),
+// in dst when it is large enough.
+func (c *Command) sortedPairs(dst []ExtPair) []ExtPair {
+	ps := append(dst[:0], c.pairs...)
+	slices.SortStableFunc(ps, func(a, b ExtPair) int { return strings.Compare(a.Key, b.Key) })
+	out := ps[:0]
+	for i, p := range ps {
+		if i+1 < len(ps) && ps[i+1].Key == p.Key {
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
 }
 
 // SetExt sets extFields[key] = value, allocating the map if needed.

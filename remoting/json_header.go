@@ -25,6 +25,18 @@ func appendJSONHeader(dst []byte, c *Command) []byte {
 	dst = append(dst, `,"remark":`...)
 	dst = appendJSONString(dst, c.Remark)
 	dst = append(dst, `,"extFields":{`...)
+	if c.pairs != nil {
+		var arr [16]ExtPair
+		for i, p := range c.sortedPairs(arr[:0]) {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendJSONString(dst, p.Key)
+			dst = append(dst, ':')
+			dst = appendJSONString(dst, p.Value)
+		}
+		return append(dst, "}}"...)
+	}
 	switch len(c.ExtFields) {
 	case 0:
 	case 1:

@@ -220,3 +220,40 @@ func FuzzRawExt(f *testing.F) {
 		checkSame(t, SerializeType(st&1), h, sendPairs(), &interner{})
 	})
 }
+
+// TestExtPairsEncode: a command whose extFields are pairs (SetExtPairs) is written byte for
+// byte as the same command with the map, in both serialisations, whatever the pairs' order
+// and with repeated keys (the last wins, as in the map).
+func TestExtPairsEncode(t *testing.T) {
+	for _, ps := range [][]ExtPair{
+		{},
+		{{"queueOffset", "12"}, {"msgId", "7F00000100002A9F0000000000000000"}, {"queueId", "3"},
+			{"MSG_REGION", "DefaultRegion"}, {"TRACE_ON", "true"}, {"transactionId", "C0\"\\\u2028\x01"}},
+		{{"b", "1"}, {"a", "2"}, {"b", "3"}, {"", ""}},
+	} {
+		m := map[string]string{}
+		for _, p := range ps {
+			m[p.Key] = p.Value
+		}
+		for _, st := range []SerializeType{JSON, RocketMQ} {
+			want := &Command{Code: 0, Language: Go, Version: Version, Opaque: 9, Flag: FlagResponse, Serialize: st, ExtFields: m}
+			got := *want
+			got.SetExtPairs(ps)
+			wf, err := AppendFrame(nil, want)
+			if err != nil {
+				t.Fatal(err)
+			}
+			gf, err := AppendFrame(nil, &got)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(wf) != string(gf) {
+				t.Fatalf("%v %v:\npairs %q\nmap   %q", st, ps, gf, wf)
+			}
+			got.LoadExt()
+			if !maps.Equal(got.ExtFields, m) {
+				t.Fatalf("LoadExt %v, want %v", got.ExtFields, m)
+			}
+		}
+	}
+}

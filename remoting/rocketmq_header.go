@@ -25,8 +25,19 @@ func extFieldsLen(ext map[string]string) (int, error) {
 // appendRocketMQHeader appends c's header in the ROCKETMQ binary layout
 // (RocketMQSerializable.java). extFields are written in sorted key order.
 func appendRocketMQHeader(dst []byte, c *Command) ([]byte, error) {
-	extLen, err := extFieldsLen(c.ExtFields)
-	if err != nil {
+	var arr [16]ExtPair
+	var pairs []ExtPair
+	var extLen int
+	var err error
+	if c.pairs != nil {
+		pairs = c.sortedPairs(arr[:0])
+		for _, p := range pairs {
+			if len(p.Key) > math.MaxInt16 {
+				return dst, fmt.Errorf("%w: extFields key of %d bytes", ErrBadHeader, len(p.Key))
+			}
+			extLen += 2 + len(p.Key) + 4 + len(p.Value)
+		}
+	} else if extLen, err = extFieldsLen(c.ExtFields); err != nil {
 		return dst, err
 	}
 	if len(c.Remark) > math.MaxInt32 || extLen > math.MaxInt32 {
@@ -40,8 +51,17 @@ func appendRocketMQHeader(dst []byte, c *Command) ([]byte, error) {
 	dst = binary.BigEndian.AppendUint32(dst, uint32(len(c.Remark)))
 	dst = append(dst, c.Remark...)
 	dst = binary.BigEndian.AppendUint32(dst, uint32(extLen))
-	var arr [32]string
-	for _, k := range sortedKeys(arr[:0], c.ExtFields) {
+	if c.pairs != nil {
+		for _, p := range pairs {
+			dst = binary.BigEndian.AppendUint16(dst, uint16(len(p.Key)))
+			dst = append(dst, p.Key...)
+			dst = binary.BigEndian.AppendUint32(dst, uint32(len(p.Value)))
+			dst = append(dst, p.Value...)
+		}
+		return dst, nil
+	}
+	var keys [32]string
+	for _, k := range sortedKeys(keys[:0], c.ExtFields) {
 		v := c.ExtFields[k]
 		dst = binary.BigEndian.AppendUint16(dst, uint16(len(k)))
 		dst = append(dst, k...)
