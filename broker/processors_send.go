@@ -305,8 +305,7 @@ func (b *Broker) sendBatch(ctx context.Context, c *remoting.Conn, req *remoting.
 			MsgID: ids.String(), QueueID: qid, QueueOffset: res.QueueOffset,
 			MsgRegion: b.conf().RegionID, TraceOn: strconv.FormatBool(b.conf().TraceOn),
 		}
-		resp.ExtFields = make(map[string]string, 8)
-		rh.Encode(resp.ExtFields)
+		setSendResponseHeader(resp, &rh)
 		return resp
 	}), nil
 }
