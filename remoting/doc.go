@@ -77,6 +77,13 @@
 //   - MaxConnections: connections over it are closed at accept. Below the reservation size a
 //     connection holds at most its 16 KiB read buffer and one 16 KiB frame.
 //
+// A route registered with RawExt (the broker's SEND_MESSAGE and SEND_MESSAGE_V2) gets its
+// requests' extFields as pairs read with Command.Ext and LookupExt instead of the ExtFields
+// map, which Command.LoadExt builds on demand; responses, other codes, a header that names
+// its code or flag after extFields, and frames of more than 32 fields take the map. A
+// response's extFields may likewise be set as pairs (SetExtPairs); both encoders write them
+// exactly as the map.
+//
 // Both sides can send
 // requests on a connection: the broker asks clients for their running info or tells them
 // that a group's consumers changed (Conn.InvokeSync, Conn.InvokeOneway), and the Client
