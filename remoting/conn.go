@@ -280,12 +280,12 @@ func (c *Conn) logClose(err error) {
 		log.Warn("malformed frame, connection closed", "remote", c.remote, "err", err)
 	case err == errSlowPeer:
 		log.Warn("slow peer, connection closed", "remote", c.remote, "err", err)
-	case isTLSHandshakeError(err):
-		log.Warn("tls handshake failed, connection closed", "remote", c.remote, "err", err)
 	case err == errOutboundBudget:
 		log.Warn("outbound memory budget exhausted, connection closed", "remote", c.remote, "err", err)
 	case err == errInboundBudget:
 		log.Warn("inbound memory budget exhausted, connection closed", "remote", c.remote, "err", err)
+	case isTLSHandshakeError(err):
+		log.Warn("tls handshake failed, connection closed", "remote", c.remote, "err", err)
 	case errors.As(err, &ne) && ne.Timeout() && c.cfg.idle > 0:
 		log.Info("idle connection closed", "remote", c.remote, "idle", c.cfg.idle)
 	case err == io.EOF || err == ErrConnClosed || errors.Is(err, net.ErrClosed):

@@ -25,9 +25,6 @@ type ServerConfig struct {
 	// IdleTimeout closes connections that send nothing for this long (default 120 s, as
 	// Java's serverChannelMaxIdleTimeSeconds; negative disables).
 	IdleTimeout time.Duration
-	// TLS, when set, is used as TLSMode says (tls.go); nil serves plain connections.
-	TLS     *tls.Config
-	TLSMode TLSMode
 	// MaxConnections is the most connections open at once; more are closed at accept
 	// (default DefaultMaxConnections(), from the open-file limit; negative: no limit).
 	MaxConnections int
@@ -42,6 +39,9 @@ type ServerConfig struct {
 	// (default DefaultInboundBytes; negative: no limit). Such a frame reserves its length
 	// before its body is read; one that cannot within 10 s closes its connection.
 	InboundBytes int64
+	// TLS, when set, is used as TLSMode says (tls.go); nil serves plain connections.
+	TLS     *tls.Config
+	TLSMode TLSMode
 }
 
 // orDefault maps 0 to def and negative values to 0 (no limit).

@@ -34,34 +34,41 @@ func newACLCmd(streams IOStreams) *cobra.Command {
 	return cmd
 }
 
-func newACLListCmd(streams IOStreams, runF func(context.Context, *aclOptions) error) *cobra.Command {
+type aclRunF = func(context.Context, *aclOptions) error
+
+func newACLListCmd(streams IOStreams, runF aclRunF) *cobra.Command {
 	return aclCmd("list", "List the accounts of each broker (secret keys hidden)", "  mq acl list -c DefaultCluster",
-		cobra.NoArgs, streams, runF, runACLList, nil)
+		cobra.NoArgs, streams, runACLList, nil, "", runF)
 }
 
-func newACLGetCmd(streams IOStreams, runF func(context.Context, *aclOptions) error) *cobra.Command {
+func newACLGetCmd(streams IOStreams, runF aclRunF) *cobra.Command {
 	return aclCmd("get ACCESS_KEY", "Show one account on each broker", "  mq acl get RocketMQ -b 127.0.0.1:10911 -o json",
-		cobra.ExactArgs(1), streams, runF, runACLList, nil)
+		cobra.ExactArgs(1), streams, runACLList, nil, "", runF)
 }
 
-func newACLUpdateCmd(streams IOStreams, runF func(context.Context, *aclOptions) error) *cobra.Command {
-	return aclCmd("update ACCESS_KEY", "Create or replace an account on each broker (written to its accounts file)",
+func newACLUpdateCmd(streams IOStreams, runF aclRunF) *cobra.Command {
+	cmd := aclCmd("update ACCESS_KEY", "Create or replace an account on each broker (written to its accounts file)",
 		"  mq acl update app0001 --account-secret s3cret-key --topic-perm Orders=PUB --group-perm cg=SUB -c DefaultCluster",
-		cobra.ExactArgs(1), streams, runF, runACLUpdate, addACLAccountFlags)
+		cobra.ExactArgs(1), streams, runACLUpdate, addACLAccountFlags, "", runF)
+	cmdutil.Writes(cmd, "update an acl account")
+	return cmd
 }
 
-func newACLDeleteCmd(streams IOStreams, runF func(context.Context, *aclOptions) error) *cobra.Command {
+func newACLDeleteCmd(streams IOStreams, runF aclRunF) *cobra.Command {
 	return aclCmd("delete ACCESS_KEY", "Delete an account on each broker", "  mq acl delete app0001 -c DefaultCluster",
-		cobra.ExactArgs(1), streams, runF, runACLDelete, nil)
+		cobra.ExactArgs(1), streams, runACLDelete, nil, "delete an acl account", runF)
 }
 
-func newACLWhiteListCmd(streams IOStreams, runF func(context.Context, *aclOptions) error) *cobra.Command {
+func newACLWhiteListCmd(streams IOStreams, runF aclRunF) *cobra.Command {
 	return aclCmd("white-list [ADDR...]", "Replace the global white addresses on each broker (none clears them)",
-		"  mq acl white-list 10.1.0.* -c DefaultCluster", cobra.ArbitraryArgs, streams, runF, runACLWhite, nil)
+		"  mq acl white-list 10.1.0.* -c DefaultCluster", cobra.ArbitraryArgs, streams, runACLWhite, nil,
+		"replace the global white addresses", runF)
 }
 
-func aclCmd(use, short, example string, args cobra.PositionalArgs, streams IOStreams, runF func(context.Context, *aclOptions) error,
-	run func(context.Context, *aclOptions, IOStreams) error, extra func(*cobra.Command, *aclOptions)) *cobra.Command {
+// aclCmd builds one acl command; confirm, when set, makes it destructive (asks unless --yes).
+func aclCmd(use, short, example string, args cobra.PositionalArgs, streams IOStreams,
+	run func(context.Context, *aclOptions, IOStreams) error, extra func(*cobra.Command, *aclOptions),
+	confirm string, runF aclRunF) *cobra.Command {
 	opts := &aclOptions{}
 	cmd := &cobra.Command{
 		Use: use, Short: short, Example: example, Args: args,
@@ -73,21 +80,13 @@ func aclCmd(use, short, example string, args cobra.PositionalArgs, streams IOStr
 			if err := opts.checkOne(); err != nil {
 				return err
 			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return run(cmd.Context(), opts, streams)
+			return runWith(cmd.Context(), opts, runF, func() error { return run(cmd.Context(), opts, streams) })
 		},
 	}
 	opts.adminFlags.Register(cmd, cmdutil.Noun)
 	opts.addFlags(cmd, "broker", "cluster")
-	switch {
-	case strings.HasPrefix(use, "delete"):
-		cmdutil.Confirms(cmd, "delete acl account {0}")
-	case strings.HasPrefix(use, "white-list"):
-		cmdutil.Confirms(cmd, "replace the global white addresses")
-	case strings.HasPrefix(use, "update"):
-		cmdutil.Writes(cmd, "update acl account {0}")
+	if confirm != "" {
+		cmdutil.Confirms(cmd, confirm)
 	}
 	if extra != nil {
 		extra(cmd, opts)
@@ -158,7 +157,7 @@ func runACLList(ctx context.Context, o *aclOptions, streams IOStreams) error {
 func runACLUpdate(ctx context.Context, o *aclOptions, streams IOStreams) error {
 	o.account.AccessKey = o.accessKey
 	if len(o.account.AccessKey) < 7 || len(o.account.SecretKey) < 7 {
-		return cmdutil.Usagef("access key and --account-secret need at least 7 characters (as Apache requires)")
+		return &usageError{Err: errors.New("access key and --account-secret need at least 7 characters (as Apache requires)")}
 	}
 	return aclChange(ctx, o, streams, func(a *admin.Admin, addr string) error {
 		return a.UpdateACLAccount(ctx, addr, o.account)
@@ -177,6 +176,7 @@ func runACLWhite(ctx context.Context, o *aclOptions, streams IOStreams) error {
 	})
 }
 
+// aclChange runs fn on each broker; the guard asked and checked read-only before RunE.
 func aclChange(ctx context.Context, o *aclOptions, streams IOStreams, fn func(*admin.Admin, string) error) error {
 	a, bs, err := o.openBrokers(ctx)
 	if err != nil {
@@ -204,7 +204,7 @@ func aclResultErr(errs []error, n int) error {
 	case len(errs) == 0:
 		return nil
 	case len(errs) < n:
-		return &cmdutil.PartialError{Err: errors.Join(errs...)}
+		return &partialError{Err: errors.Join(errs...)}
 	}
 	return errors.Join(errs...)
 }

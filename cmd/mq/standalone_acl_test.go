@@ -18,7 +18,7 @@ import (
 	"github.com/mq-project/mq/remoting"
 )
 
-// startStandalone runs `mq standalone args…` as a child process and returns its ports-file
+// startStandaloneProc runs `mq standalone args…` as a child process and returns its ports-file
 // addresses and its stderr.
 func startStandaloneProc(t *testing.T, dir string, args ...string) (ns, brk string, stderr *bytes.Buffer) {
 	t.Helper()
