@@ -50,11 +50,11 @@ type Options struct {
 	Concurrency int
 	// Credentials, when set, sign every request (ACL v1).
 	Credentials *remoting.Credentials
+	// TLS, when set, wraps every connection in TLS (remoting.ClientTLS builds one).
+	TLS *tls.Config
 	// BrokersOnly allows New without nameservers, for calls addressed to a broker (e.g.
 	// BrokerConfig); a call that needs a nameserver returns ErrNoNameServers.
 	BrokersOnly bool
-	// TLS, when set, wraps every connection in TLS (remoting.ClientTLS builds one).
-	TLS *tls.Config
 }
 
 // Admin is an operator client for RocketMQ nameservers and brokers: ours or Apache's. It

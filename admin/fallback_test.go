@@ -119,6 +119,17 @@ func TestReadViewsFallBackToSlave(t *testing.T) {
 		t.Fatalf("broker-a lag %d, want 20 (30 stored on the slave, 5+5 committed)", lagA)
 	}
 
+	gc, _ := a.GroupConnections(ctx, group) // no consumer is online anywhere: a GroupError
+	askedA := false
+	for _, it := range gc.Brokers.Items {
+		if it.Name == "broker-a" {
+			askedA = it.Err == nil && it.Addr == s.Addr
+		}
+	}
+	if !askedA {
+		t.Fatalf("group connections did not ask broker-a's slave: %+v", gc.Brokers.Items)
+	}
+
 	found, kind, err := a.MessageByID(ctx, tp, offsetID)
 	if err != nil || kind != admin.IDOffset || len(found) != 1 || found[0].Addr != s.Addr {
 		t.Fatalf("offset id %s of the dead master: %v %v %+v, want the record from the slave", offsetID, kind, err, found)

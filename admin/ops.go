@@ -207,20 +207,6 @@ func (a *Admin) DeleteGroup(ctx context.Context, bs []Broker, group string, clea
 // RetryTopic returns the retry topic of a consumer group, %RETRY%group.
 func RetryTopic(group string) string { return "%RETRY%" + group }
 
-// groupBrokers returns the masters that know group: those of its retry topic's route, as
-// mqadmin does, or every master when the retry topic has no route.
-func (a *Admin) groupBrokers(ctx context.Context, group string) ([]Broker, error) {
-	rd, err := a.TopicRoute(ctx, RetryTopic(group))
-	if err == nil {
-		if ms := RouteMasters(rd); len(ms) > 0 {
-			return ms, nil
-		}
-	} else if !IsCode(err, protocol.TopicNotExist) {
-		return nil, err
-	}
-	return a.ResolveBrokers(ctx, "", "")
-}
-
 // Client is one connected client of a group on one broker.
 type Client struct {
 	BrokerName string `json:"brokerName"`
@@ -238,19 +224,20 @@ type GroupConnections struct {
 	Brokers  Results[protocol.ConsumerConnection]
 }
 
-// GroupConnections asks the masters that know group for its consumer connections
+// GroupConnections asks the brokerNames that know group (the master, or a slave when there
+// is none: ForEachBrokerSet) for its consumer connections
 // (GET_CONSUMER_CONNECTION_LIST). A broker without consumers of the group answers
 // CONSUMER_NOT_ONLINE (206), which counts as an answer with no clients. When every broker
 // answered and none has a client, the error is a *GroupError wrapping ErrGroupNotOnline
 // (the answers are still returned).
 func (a *Admin) GroupConnections(ctx context.Context, group string) (GroupConnections, error) {
 	gc := GroupConnections{Group: group}
-	bs, err := a.groupBrokers(ctx, group)
+	sets, err := a.groupBrokerSets(ctx, group)
 	if err != nil {
 		return gc, err
 	}
-	gc.Brokers = ForEachBroker(ctx, a, bs, func(ctx context.Context, addr string) (protocol.ConsumerConnection, error) {
-		cc, err := a.ConsumerConnections(ctx, addr, group)
+	gc.Brokers = ForEachBrokerSet(ctx, a, sets, func(ctx context.Context, b Broker) (protocol.ConsumerConnection, error) {
+		cc, err := a.ConsumerConnections(ctx, b.Addr, group)
 		if IsCode(err, protocol.ConsumerNotOnline) {
 			return protocol.ConsumerConnection{}, nil
 		}

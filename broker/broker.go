@@ -213,7 +213,8 @@ func New(cfg Config, logger *slog.Logger) (*Broker, error) {
 		ms.Close()
 		return nil, err
 	}
-	b.server = remoting.NewServer(remoting.ServerConfig{Logger: logger, IdleTimeout: idle, MaxConnections: cfg.MaxConnections, TLS: stls, TLSMode: smode})
+	b.server = remoting.NewServer(remoting.ServerConfig{Logger: logger, IdleTimeout: idle, MaxConnections: cfg.MaxConnections,
+		TLS: stls, TLSMode: smode})
 	b.server.OnClose(b.connClosed)
 	b.client = remoting.NewClient(remoting.ClientConfig{
 		Logger:      logger,

@@ -22,8 +22,7 @@ func LoadFile(path string, cfg *Config) (props.Report, error) {
 	if abs, aerr := filepath.Abs(path); aerr == nil {
 		cfg.File = abs // UPDATE_BROKER_CONFIG rewrites it, whatever the working directory then
 	}
-	// The ACL accounts file defaults to plain_acl.yml beside the broker's file; a relative
-	// path is relative to that file's directory.
+	// aclConfigFile defaults to plain_acl.yml beside the file; a relative one is relative to it.
 	switch {
 	case cfg.AclConfigFile == "":
 		cfg.AclConfigFile = filepath.Join(filepath.Dir(cfg.File), "plain_acl.yml")

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mq-project/mq/broker/acl"
 	"github.com/mq-project/mq/internal/props"
 )
 
@@ -197,12 +198,12 @@ func TestValidateBounds(t *testing.T) {
 func TestApacheKeysCoverConfig(t *testing.T) {
 	apache := map[string]bool{"mapedFileSizeCommitLog": true, "mapedFileSizeConsumeQueue": true,
 		// mq's own keys
-		"maxConnections": true, "recoverMode": true, "auditLogPath": true,
-		// Apache reads these as JVM system properties (TlsSystemConfig, the broker's ACL
-		// client hook); mq takes them in broker.properties
-		"accessKey": true, "secretKey": true, "aclConfigFile": true, "tlsEnable": true, "tlsServerMode": true,
-		"tlsServerCertPath": true, "tlsServerKeyPath": true, "tlsServerKeyPassword": true, "tlsServerNeedClientAuth": true,
-		"tlsServerTrustCertPath": true, "tlsClientTrustCertPath": true, "tlsClientCertPath": true, "tlsClientKeyPath": true}
+		"maxConnections": true, "recoverMode": true}
+	for k := range acl.StartOnlyKeys { // ACL, credentials, audit log, TLS (Apache: plain_acl.yml, tls.* properties)
+		if k != "aclEnable" {
+			apache[k] = true
+		}
+	}
 	for _, k := range strings.Fields(apacheBrokerKeys) {
 		apache[k] = true
 	}

@@ -48,9 +48,9 @@ var refusedUpdateKeys = func() map[string]string {
 	add("the geometry of the existing store", "mappedFileSizeCommitLog mappedFileSizeConsumeQueue "+
 		"mapedFileSizeCommitLog mapedFileSizeConsumeQueue")
 	add("a security switch", "aclEnable authenticationEnabled authorizationEnabled")
-	for k := range acl.StartOnlyKeys { // credentials, TLS material, audit log: read at start
+	for k := range acl.StartOnlyKeys { // ACL, credentials, audit log, TLS: read at start only
 		if _, ok := m[k]; !ok {
-			m[k] = "a security setting, read at start"
+			m[k] = "a security setting"
 		}
 	}
 	return m

@@ -48,7 +48,11 @@
 //	shutdown ──► UNREGISTER_BROKER
 //
 // One goroutine sends every registration, to all nameservers in parallel, so they never
-// overlap. The body is RegisterBrokerBody with the whole topic table (see protocol).
+// overlap. The body is RegisterBrokerBody with the whole topic table (see protocol), the
+// header carries enableActingMaster (enableSlaveActingMaster). Registered (the ready log
+// line and ports file of `mq broker`) closes once one nameserver accepted; while some
+// refuse, the registration is repeated after 1 s, doubling up to 5 s, and the missing ones
+// are logged when the set changes.
 //
 // # Clients
 //

@@ -53,6 +53,7 @@ type registrar struct {
 
 	mu         sync.Mutex
 	registered map[string]bool // namesrv addr -> last registration succeeded
+	fails      map[string]int  // namesrv addr -> failed registrations in a row
 
 	// retry is the pause before registering again while some nameserver refused the last
 	// registration (doubling up to maxRetry and period); set before run.
@@ -73,7 +74,7 @@ func newRegistrar(log *slog.Logger, client *remoting.Client, namesrvs []string, 
 	return &registrar{
 		log: log, client: client, namesrvs: namesrvs, topics: topics, identity: identity,
 		first: registerFirstDelay, period: period, timeout: timeout,
-		trigger: make(chan struct{}, 1), registered: make(map[string]bool), ready: make(chan struct{}),
+		trigger: make(chan struct{}, 1), registered: make(map[string]bool), fails: make(map[string]int), ready: make(chan struct{}),
 		retry: time.Second,
 	}
 }
@@ -159,10 +160,19 @@ func (r *registrar) registerAll(ctx context.Context) bool {
 			r.mu.Lock()
 			was := r.registered[ns]
 			r.registered[ns] = err == nil
+			fails := 0
+			if err != nil {
+				r.fails[ns]++
+				fails = r.fails[ns]
+			} else {
+				delete(r.fails, ns)
+			}
 			r.mu.Unlock()
 			switch {
+			case err != nil && fails&(fails-1) == 0: // the 1st, 2nd, 4th, 8th … failure in a row
+				r.log.Warn("register broker failed", "namesrv", ns, "err", err, "attempts", fails)
 			case err != nil:
-				r.log.Warn("register broker failed", "namesrv", ns, "err", err)
+				r.log.Debug("register broker failed", "namesrv", ns, "err", err, "attempts", fails)
 			case !was:
 				r.log.Info("registered with nameserver", "namesrv", ns, "addr", id.addr)
 			default:

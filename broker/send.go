@@ -175,7 +175,7 @@ func (b *Broker) doSend(ctx context.Context, c *remoting.Conn, req *remoting.Com
 	}
 	res, err := b.putMessageNoWait(m)
 	if err != nil {
-		return nil, refuse(storeErrorCode(err), "%v", err)
+		return nil, b.storeRefusal(err)
 	}
 	b.countPut(h.Topic, 1, len(m.Body))
 	return b.finishSend(ctx, c, req, m.Properties, res, func(rcode protocol.ResponseCode) *remoting.Command {
@@ -273,7 +273,7 @@ func (b *Broker) sendBatch(ctx context.Context, c *remoting.Conn, req *remoting.
 	res, err := b.ms.AppendBatchNoWait(ptrs)
 	b.putDone(t0)
 	if err != nil {
-		return nil, refuse(storeErrorCode(err), "%v", err)
+		return nil, b.storeRefusal(err)
 	}
 	b.stats.put(len(ptrs))
 	size := 0
@@ -395,6 +395,16 @@ func (b *Broker) putMessageNoWait(m *message.MessageExt) (store.AppendResult, er
 		b.stats.put(1)
 	}
 	return res, err
+}
+
+// storeRefusal is the answer to a send the store refused. A segment that cannot be created is
+// logged with its cause and answered with Apache's remark, without the file's path.
+func (b *Broker) storeRefusal(err error) *sendError {
+	if errors.Is(err, store.ErrNoSegment) {
+		b.log.Error("send refused: no CommitLog segment", "err", err)
+		return refuse(protocol.ServiceNotAvailable, "create mapped file failed, server is busy or broken.")
+	}
+	return refuse(storeErrorCode(err), "%v", err)
 }
 
 // storeErrorCode translates a store error into a send response code.

@@ -265,6 +265,9 @@ var refusedUpdateKeys = func() map[string]bool {
 		"metricsExporterType metricsPromExporterHost metricsPromExporterPort enableControllerInNamesrv useTLS") {
 		m[k] = true
 	}
+	for k := range acl.StartOnlyKeys { // ACL, audit log, TLS: read at start only
+		m[k] = true
+	}
 	return m
 }()
 
@@ -296,7 +299,7 @@ func (s *Server) updateNamesrvConfig(c *remoting.Conn, req *remoting.Command) *r
 	var refused []string
 	seen := map[string]bool{}
 	for _, e := range entries {
-		if (black[e.Key] || refusedUpdateKeys[e.Key] || acl.StartOnlyKeys[e.Key]) && !seen[e.Key] {
+		if (black[e.Key] || refusedUpdateKeys[e.Key]) && !seen[e.Key] {
 			seen[e.Key] = true
 			refused = append(refused, e.Key)
 		}

@@ -114,13 +114,13 @@ func (s *Server) Serve(ln net.Listener) error {
 	if !s.scanning {
 		s.scanning = true
 		s.wg.Go(s.scanLoop)
+		if s.acl != nil {
+			s.wg.Go(s.aclLoop)
+		}
 		if err := s.startMetrics(); err != nil {
 			s.lifeMu.Unlock()
 			ln.Close()
 			return fmt.Errorf("namesrv: metrics endpoint: %w", err)
-		}
-		if s.acl != nil {
-			s.wg.Go(s.aclLoop)
 		}
 	}
 	s.lifeMu.Unlock()

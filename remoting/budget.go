@@ -58,8 +58,9 @@ func (b *budget) tryAcquire(n int64) (bool, <-chan struct{}) {
 }
 
 // acquire takes n bytes, waiting until they fit, done is closed or the timer fires (false).
-func (b *budget) acquire(n int64, done <-chan struct{}, timeout time.Duration) bool {
-	var timer *time.Timer
+// While it waits, short (when set) is called at once and then every 250 ms.
+func (b *budget) acquire(n int64, done <-chan struct{}, timeout time.Duration, short func()) bool {
+	var timer, tick *time.Timer
 	for {
 		ok, freed := b.tryAcquire(n)
 		if ok {
@@ -68,9 +69,16 @@ func (b *budget) acquire(n int64, done <-chan struct{}, timeout time.Duration) b
 		if timer == nil {
 			timer = time.NewTimer(timeout)
 			defer timer.Stop()
+			tick = time.NewTimer(0)
+			defer tick.Stop()
 		}
 		select {
 		case <-freed:
+		case <-tick.C:
+			if short != nil {
+				short()
+			}
+			tick.Reset(250 * time.Millisecond)
 		case <-done:
 			return false
 		case <-timer.C:

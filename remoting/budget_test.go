@@ -189,8 +189,8 @@ func halfFrame(t *testing.T, n, fill int) []byte {
 }
 
 // TestInboundBudget: connections that send half of a large frame and stop hold no more
-// than the inbound budget; those that find it taken are closed with a warning; a whole
-// frame is served once the budget is free again.
+// than the inbound budget; those that find it taken, or stall holding it while others
+// wait, are closed with a warning; a whole frame is served once the budget is free again.
 func TestInboundBudget(t *testing.T) {
 	const budget = 8 << 20
 	s, rec := newTestServer(t, ServerConfig{InboundBytes: budget})
@@ -211,7 +211,9 @@ func TestInboundBudget(t *testing.T) {
 	var peak int64
 	checkFor(t, 20*time.Second, 10*time.Millisecond, func() error {
 		peak = max(peak, s.Stats().InboundBytes)
-		if n := len(rec.records(slog.LevelWarn, "inbound memory budget exhausted, connection closed")); n < 18 {
+		n := len(rec.records(slog.LevelWarn, "inbound memory budget exhausted, connection closed")) +
+			len(rec.records(slog.LevelWarn, "frame stalled while the inbound budget is short, connection closed"))
+		if n < 18 {
 			return fmt.Errorf("%d connections closed for the budget", n)
 		}
 		return nil
@@ -349,5 +351,43 @@ func TestOutboundShedsStalledHolder(t *testing.T) {
 	}
 	if n := len(rec.records(slog.LevelWarn, "outbound memory budget exhausted, connection closed")); n == 0 {
 		t.Fatal("no stalled holder closed")
+	}
+}
+
+// TestInboundShedsStalledFrames: peers that reserved the inbound budget for a large frame
+// and stopped sending it do not keep a frame that is arriving waiting for their timeout:
+// they are closed with a warning once they have been silent for a second.
+func TestInboundShedsStalledFrames(t *testing.T) {
+	s, rec := newTestServer(t, ServerConfig{InboundBytes: 8 << 20})
+	s.Handle(1, echo)
+	addr := startServer(t, s)
+	for range 2 {
+		nc, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+		if _, err := nc.Write(halfFrame(t, 4<<20, 1<<20)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkFor(t, 10*time.Second, 10*time.Millisecond, func() error {
+		if n := s.Stats().InboundBytes; n != 8<<20 {
+			return fmt.Errorf("%d reserved", n)
+		}
+		return nil
+	})
+	cl := newTestClient(t)
+	body := bytes.Repeat([]byte{'l'}, 1<<20)
+	start := time.Now()
+	resp, err := cl.InvokeSync(ctxTimeout(t, 10*time.Second), addr, NewRequest(1, nil, body))
+	if err != nil || !bytes.Equal(resp.Body, body) {
+		t.Fatalf("large frame: %v", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("large frame waited %v for the inbound budget", d)
+	}
+	if n := len(rec.records(slog.LevelWarn, "frame stalled while the inbound budget is short, connection closed")); n == 0 {
+		t.Fatal("no stalled frame closed")
 	}
 }

@@ -43,11 +43,14 @@ type connConfig struct {
 	// budgetShort, when set, is called when a response waits for the shared outbound budget
 	// (the server closes the connection holding most of it).
 	budgetShort func()
-	idle        time.Duration // close after this long without a frame; 0 = never
-	stall       time.Duration
-	onOpen      func(*Conn)
-	onExit      func(*Conn)
-	parent      context.Context
+	// inboundShort, when set, is called while a frame of n bytes waits for the inbound
+	// budget (the server closes connections whose reserved frame stalled).
+	inboundShort func(n int64)
+	idle         time.Duration // close after this long without a frame; 0 = never
+	stall        time.Duration
+	onOpen       func(*Conn)
+	onExit       func(*Conn)
+	parent       context.Context
 }
 
 // Conn is one TCP connection, on the server or the client side. It has one read loop and
@@ -94,6 +97,9 @@ type Conn struct {
 
 	attMu sync.Mutex
 	att   any
+
+	inReserved atomic.Int64 // inbound budget held by the frame being read
+	lastRead   atomic.Int64 // unix nanos of the last read that returned bytes (when reserved)
 
 	lang atomic.Uint32
 	ver  atomic.Int32
@@ -211,16 +217,26 @@ func (c *Conn) readLoop() {
 }
 
 func (c *Conn) readFrames() error {
-	fr := NewFrameReader(bufio.NewReaderSize(c.nc, readBufferSize), c.cfg.maxFrame)
+	var src io.Reader = c.nc
+	if c.cfg.in != nil {
+		src = progressReader{c}
+	}
+	fr := NewFrameReader(bufio.NewReaderSize(src, readBufferSize), c.cfg.maxFrame)
 	var armed time.Time
 	if in := c.cfg.in; in != nil {
 		fr.reserve = func(n int) (func(), error) {
-			if !in.acquire(int64(n), c.done, c.cfg.stall) {
+			var short func()
+			if c.cfg.inboundShort != nil {
+				short = func() { c.cfg.inboundShort(int64(n)) }
+			}
+			if !in.acquire(int64(n), c.done, c.cfg.stall, short) {
 				if c.closed() {
 					return nil, ErrConnClosed
 				}
 				return nil, errInboundBudget
 			}
+			c.lastRead.Store(time.Now().UnixNano())
+			c.inReserved.Store(int64(n))
 			// A frame holding a reservation must arrive at minFrameRate; the idle
 			// deadline is re-armed for the next frame.
 			armed = time.Time{}
@@ -230,6 +246,7 @@ func (c *Conn) readFrames() error {
 				return nil, err
 			}
 			return func() {
+				c.inReserved.Store(0)
 				in.release(int64(n))
 				if c.cfg.idle <= 0 {
 					_ = c.nc.SetReadDeadline(time.Time{})
@@ -262,6 +279,18 @@ func (c *Conn) readFrames() error {
 	}
 }
 
+// progressReader notes when the connection last received bytes, so that the server can
+// tell a frame that stalled while holding inbound budget from one still arriving.
+type progressReader struct{ c *Conn }
+
+func (r progressReader) Read(p []byte) (int, error) {
+	n, err := r.c.nc.Read(p)
+	if n > 0 && r.c.inReserved.Load() > 0 {
+		r.c.lastRead.Store(time.Now().UnixNano())
+	}
+	return n, err
+}
+
 func isCodecError(err error) bool {
 	return errors.Is(err, ErrFrameTooLarge) || errors.Is(err, ErrBadLength) ||
 		errors.Is(err, ErrUnknownSerializeType) || errors.Is(err, ErrBadHeader)
@@ -280,12 +309,14 @@ func (c *Conn) logClose(err error) {
 		log.Warn("malformed frame, connection closed", "remote", c.remote, "err", err)
 	case err == errSlowPeer:
 		log.Warn("slow peer, connection closed", "remote", c.remote, "err", err)
-	case err == errOutboundBudget:
-		log.Warn("outbound memory budget exhausted, connection closed", "remote", c.remote, "err", err)
-	case err == errInboundBudget:
-		log.Warn("inbound memory budget exhausted, connection closed", "remote", c.remote, "err", err)
 	case isTLSHandshakeError(err):
 		log.Warn("tls handshake failed, connection closed", "remote", c.remote, "err", err)
+	case err == errOutboundBudget:
+		log.Warn("outbound memory budget exhausted, connection closed", "remote", c.remote, "err", err)
+	case err == errStalledFrame:
+		log.Warn("frame stalled while the inbound budget is short, connection closed", "remote", c.remote, "err", err)
+	case err == errInboundBudget:
+		log.Warn("inbound memory budget exhausted, connection closed", "remote", c.remote, "err", err)
 	case errors.As(err, &ne) && ne.Timeout() && c.cfg.idle > 0:
 		log.Info("idle connection closed", "remote", c.remote, "idle", c.cfg.idle)
 	case err == io.EOF || err == ErrConnClosed || errors.Is(err, net.ErrClosed):

@@ -71,8 +71,9 @@
 //     Requests a Server or Client sends wait for room instead (up to 10 s, then the peer is
 //     disconnected as slow).
 //   - inbound (InboundBytes): a frame of 16 KiB or more reserves its length before its body
-//     is read and must then arrive at 1 MiB/s; one that cannot reserve within 10 s closes
-//     its connection.
+//     is read and must then arrive at 1 MiB/s. While one waits for room, connections whose
+//     reserved frame received nothing for a second are closed; one that cannot reserve
+//     within 10 s closes its connection.
 //   - MaxConnections: connections over it are closed at accept. Below the reservation size a
 //     connection holds at most its 16 KiB read buffer and one 16 KiB frame.
 //

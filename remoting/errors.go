@@ -38,6 +38,9 @@ var (
 	// errInboundBudget is the close reason of a connection whose large frame waited too
 	// long for room in the server's inbound budget.
 	errInboundBudget = errors.New("remoting: inbound memory budget exhausted")
+	// errStalledFrame is the close reason of a connection whose frame held inbound budget
+	// but received nothing for a second while others waited for it.
+	errStalledFrame = errors.New("remoting: frame stalled while the inbound budget is short")
 )
 
 // Response codes of the remoting layer itself (RemotingSysResponseCode.java). The protocol

@@ -25,6 +25,9 @@ type ServerConfig struct {
 	// IdleTimeout closes connections that send nothing for this long (default 120 s, as
 	// Java's serverChannelMaxIdleTimeSeconds; negative disables).
 	IdleTimeout time.Duration
+	// TLS, when set, is used as TLSMode says (tls.go); nil serves plain connections.
+	TLS     *tls.Config
+	TLSMode TLSMode
 	// MaxConnections is the most connections open at once; more are closed at accept
 	// (default DefaultMaxConnections(), from the open-file limit; negative: no limit).
 	MaxConnections int
@@ -37,11 +40,9 @@ type ServerConfig struct {
 	OutboundBytes int64
 	// InboundBytes bounds the frames of 16 KiB or more being received at once, in bytes
 	// (default DefaultInboundBytes; negative: no limit). Such a frame reserves its length
-	// before its body is read; one that cannot within 10 s closes its connection.
+	// before its body is read; connections whose reserved frame stalled for a second are
+	// closed while others wait, and one that cannot reserve within 10 s closes its own.
 	InboundBytes int64
-	// TLS, when set, is used as TLSMode says (tls.go); nil serves plain connections.
-	TLS     *tls.Config
-	TLSMode TLSMode
 }
 
 // orDefault maps 0 to def and negative values to 0 (no limit).
@@ -89,6 +90,7 @@ type Server struct {
 
 	maxConns     int
 	lastShed     atomic.Int64 // unix nanos of the last shedOutbound scan
+	lastShedIn   atomic.Int64 // unix nanos of the last shedInbound scan
 	refused      atomic.Int64
 	lastRefusedW atomic.Int64 // unix nanos of the last "too many connections" warning
 }
@@ -149,6 +151,9 @@ func NewServer(cfg ServerConfig) *Server {
 	s.conf.in = newBudget(orDefault(cfg.InboundBytes, DefaultInboundBytes))
 	if s.conf.out != nil {
 		s.conf.budgetShort = s.shedOutbound
+	}
+	if s.conf.in != nil {
+		s.conf.inboundShort = s.shedInbound
 	}
 	s.maxConns = cfg.MaxConnections
 	if s.maxConns == 0 {
@@ -307,6 +312,41 @@ func (s *Server) shedOutbound() {
 		}
 		h.c.closeWith(errOutboundBudget)
 		excess -= h.n
+	}
+}
+
+// shedInbound runs while a frame of n bytes waits for the inbound budget: connections whose
+// reserved frame has received nothing for a second are closed, largest reservation first,
+// until n would fit; it scans at most every 100 ms. A peer that sends part of a large frame
+// and stops cannot keep the budget from frames that are arriving.
+func (s *Server) shedInbound(n int64) {
+	now := time.Now().UnixNano()
+	last := s.lastShedIn.Load()
+	if now-last < int64(100*time.Millisecond) || !s.lastShedIn.CompareAndSwap(last, now) {
+		return
+	}
+	type holder struct {
+		c *Conn
+		n int64
+	}
+	var stalled []holder
+	s.mu.Lock()
+	for c := range s.conns {
+		r := c.inReserved.Load()
+		if r > 0 && now-c.lastRead.Load() >= int64(time.Second) {
+			stalled = append(stalled, holder{c, r})
+		}
+	}
+	s.mu.Unlock()
+	slices.SortFunc(stalled, func(a, b holder) int { return cmp.Compare(b.n, a.n) })
+	b := s.conf.in
+	need := b.used.Load() + n - b.limit
+	for _, h := range stalled {
+		if need <= 0 {
+			break
+		}
+		h.c.closeWith(errStalledFrame)
+		need -= h.n
 	}
 }
 

@@ -14,11 +14,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 short=""
 if [ "${1:-}" = "--short" ]; then short="-short"; shift; fi
-# Any further arguments go to scripts/abuse (e.g. -probes unread,query).
+# Any further arguments go to scripts/abuse (e.g. -probes unread,query); ABUSE_KEEP=1 keeps the
+# work directory (standalone.log, store).
 
 work=$(mktemp -d)
 pid=""
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true; rm -rf "$work"; }
+cleanup() {
+  [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+  if [ -n "${ABUSE_KEEP:-}" ]; then echo "abuse: kept $work"; else rm -rf "$work"; fi
+}
 trap cleanup EXIT
 go build -o "$work/mq" ./cmd/mq
 go build -o "$work/abuse" ./scripts/abuse

@@ -18,4 +18,6 @@ scripts/check-deps.sh
 mod=$(go list -m)
 go test -race -timeout 20m "$@" $(go list ./... | grep -v "^$mod/broker/e2e\$")
 go test -timeout 20m "$@" ./broker/e2e
+# The TUI end-to-end test drives the official client too: without -race, in a process of its own.
+go test -timeout 10m "$@" -run '^TestTUIInTmux$' ./cmd/mq
 scripts/chaos.sh --short

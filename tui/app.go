@@ -193,11 +193,24 @@ func (m *Model) fetch(v view) tea.Cmd {
 
 // run runs fn for v on its own goroutine, bounded by the fetch timeout.
 func (m *Model) run(v view, fn func(ctx context.Context, e env) result) tea.Cmd {
-	e, parent, timeout := m.env(), m.cfg.Context, m.cfg.Timeout
-	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(parent, timeout)
-		defer cancel()
-		return loadedMsg{v: v, res: fn(ctx, e)}
+	e := m.env()
+	return m.background()(func(ctx context.Context, _ Source) tea.Msg { return loadedMsg{v: v, res: fn(ctx, e)} })
+}
+
+// background runs work off the UI goroutine against the cluster of the moment: bg(fn) is a
+// command calling fn with a context bounded by the fetch timeout and the Source m had when
+// background was called (a later :ctx switch does not redirect it). bg may be called from
+// any goroutine.
+type background func(fn func(ctx context.Context, src Source) tea.Msg) tea.Cmd
+
+func (m *Model) background() background {
+	src, parent, timeout := m.src, m.cfg.Context, m.cfg.Timeout
+	return func(fn func(ctx context.Context, src Source) tea.Msg) tea.Cmd {
+		return func() tea.Msg {
+			ctx, cancel := context.WithTimeout(parent, timeout)
+			defer cancel()
+			return fn(ctx, src)
+		}
 	}
 }
 

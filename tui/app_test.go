@@ -161,6 +161,7 @@ func TestTUIViews(t *testing.T) {
 		}},
 		{"topic", func(t *testing.T, m *Model) { cmdKeys(t, m, "topics Orders") }},
 		{"groups", func(t *testing.T, m *Model) { cmdKeys(t, m, "groups") }},
+		{"groups-all", func(t *testing.T, m *Model) { cmdKeys(t, m, "groups -a") }},
 		{"group", func(t *testing.T, m *Model) { cmdKeys(t, m, "groups billing") }},
 		{"messages", func(t *testing.T, m *Model) { cmdKeys(t, m, "msgs Orders") }},
 		{"messages-jump-time", func(t *testing.T, m *Model) {
@@ -242,6 +243,19 @@ func TestTUIPartialAndErrors(t *testing.T) {
 		if !strings.Contains(s, "broker-a") || !strings.Contains(s, "error: dial tcp") {
 			t.Errorf("want old rows and the error:\n%s", s)
 		}
+	})
+	t.Run("answer=broker-gone", func(t *testing.T) {
+		src := &fakeSource{}
+		m := newTestModel(t, src)
+		src.gone = true
+		send(t, m, tickMsg{})
+		s := screen(t, m)
+		for _, want := range []string{"10.0.0.2:10911", "GONE", "2/2 brokers answered, 1 gone", "broker broker-b 10.0.0.2:10911 seen earlier is no longer listed"} {
+			if !strings.Contains(s, want) {
+				t.Errorf("screen lacks %q:\n%s", want, s)
+			}
+		}
+		golden(t, s)
 	})
 	t.Run("answer=unknown-topic", func(t *testing.T) {
 		m := newTestModel(t, &fakeSource{})
@@ -366,5 +380,114 @@ func TestTUIBugNewestMessages(t *testing.T) {
 	// The newest message is offset 99 of queue 1 (stored last) on either broker.
 	if !strings.Contains(s, "7F00000100a010099") && !strings.Contains(s, "7F00000100b010099") {
 		t.Fatalf("newest message (offset 99) missing:\n%s", s)
+	}
+}
+
+// TestTUIKeys covers the k9s habits: completion and history in the prompt, sort, pause,
+// copy.
+func TestTUIKeys(t *testing.T) {
+	m := newTestModel(t, &fakeSource{})
+	t.Run("complete=command", func(t *testing.T) {
+		press(t, m, ":")
+		typeText(t, m, "gro")
+		press(t, m, "tab")
+		if m.input != "groups " {
+			t.Errorf("completed %q, want %q", m.input, "groups ")
+		}
+		press(t, m, "esc")
+	})
+	t.Run("complete=live-names", func(t *testing.T) {
+		cmdKeys(t, m, "topics") // loads the names
+		press(t, m, ":")
+		typeText(t, m, "msgs Pa")
+		press(t, m, "tab")
+		if m.input != "msgs Payments " {
+			t.Errorf("completed %q", m.input)
+		}
+		press(t, m, "esc")
+		press(t, m, ":")
+		typeText(t, m, "topics %")
+		if s := screen(t, m); !strings.Contains(s, "%DLQ%billing %RETRY%billing") {
+			t.Errorf("candidates not offered:\n%s", s)
+		}
+		press(t, m, "esc")
+	})
+	t.Run("history", func(t *testing.T) {
+		cmdKeys(t, m, "groups")
+		press(t, m, ":", "up")
+		if m.input != "groups" {
+			t.Errorf("up: %q", m.input)
+		}
+		press(t, m, "up")
+		if m.input != "topics" {
+			t.Errorf("up up: %q", m.input)
+		}
+		press(t, m, "esc")
+	})
+	t.Run("sort", func(t *testing.T) {
+		cmdKeys(t, m, "topics")
+		press(t, m, "o", "O") // by TOPIC, then descending
+		if id, _ := m.top().selected(); id != "Payments" {
+			t.Errorf("first row after sorting by name descending: %q", id)
+		}
+		if !strings.Contains(m.status, "sorted by TOPIC descending") {
+			t.Errorf("status %q", m.status)
+		}
+	})
+	t.Run("copy", func(t *testing.T) {
+		_, cmd := m.Update(tea.KeyPressMsg{Code: 'c', Text: "c"})
+		if cmd == nil || !strings.Contains(m.status, "copied Payments") {
+			t.Errorf("copy: cmd %v status %q", cmd, m.status)
+		}
+	})
+	t.Run("pause", func(t *testing.T) {
+		press(t, m, "p")
+		_, cmd := m.Update(tickMsg{})
+		if m.inflight[m.top()] || cmd != nil { // Refresh is 0 here: no next tick either
+			t.Errorf("paused model fetched on tick")
+		}
+		if !strings.Contains(screen(t, m), "PAUSED") {
+			t.Errorf("no PAUSED badge")
+		}
+		press(t, m, "p")
+		m.Update(tickMsg{})
+		if !m.inflight[m.top()] {
+			t.Errorf("resumed model did not fetch on tick")
+		}
+	})
+}
+
+// TestTUIContextSwitch: :ctx lists the contexts, enter switches the Source, the header and the
+// read-only mode with them.
+func TestTUIContextSwitch(t *testing.T) {
+	dev, prod := &fakeSource{}, &fakeSource{down: map[string]bool{"10.0.0.2:10911": true}}
+	ctxs := []Context{{Name: "dev", NameServers: "127.0.0.1:9876"}, {Name: "prod", NameServers: "10.1.1.1:9876", ReadOnly: true}}
+	var asked []string
+	m := New(Config{Source: dev, NameServers: "127.0.0.1:9876", ContextName: "dev", Contexts: ctxs, NoColor: true, Context: t.Context(),
+		Now: func() time.Time { return refreshedAt }, Switch: func(name string) (Source, Context, error) {
+			asked = append(asked, name)
+			for _, c := range ctxs {
+				if c.Name == name {
+					return prod, c, nil
+				}
+			}
+			return nil, Context{}, fmt.Errorf("context %q is not in the config", name)
+		}})
+	send(t, m, tea.WindowSizeMsg{Width: 120, Height: 24})
+	run(t, m, m.Init())
+	cmdKeys(t, m, "ctx")
+	press(t, m, "down", "enter")
+	s := screen(t, m)
+	for _, want := range []string{"ctx prod", "ns 10.1.1.1:9876", "READ-ONLY", "2/3 brokers answered", "switched to context prod"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("after switching, screen lacks %q:\n%s", want, s)
+		}
+	}
+	if m.src != prod || m.readOnly != `context "prod" is read-only` || len(asked) != 1 {
+		t.Errorf("source switched %v, read-only %q, asked %q", m.src == prod, m.readOnly, asked)
+	}
+	cmdKeys(t, m, "ctx nope")
+	if !strings.Contains(m.status, `context "nope" is not in the config`) || m.ctxName != "prod" {
+		t.Errorf("unknown context: status %q, ctx %q", m.status, m.ctxName)
 	}
 }

@@ -39,7 +39,7 @@ func bigGroups(n int) *groupsView {
 		rows[i] = render.GroupRow{Name: fmt.Sprintf("group-%04d", i), Brokers: []string{"broker-a", "broker-b"}, Lag: int64(n - i),
 			TimeLagMs: int64(i * 1000), Clients: 2, Tps: 1.5, State: "draining"}
 	}
-	v := newGroupsView()
+	v := newGroupsView(false)
 	v.setTable(render.GroupsTable(rows))
 	return v
 }
@@ -100,6 +100,21 @@ func BenchmarkKeystrokeFilter10kTopics(b *testing.B) {
 func BenchmarkRender1kGroups(b *testing.B) {
 	m := benchModel(b, bigGroups(1000))
 	for b.Loop() {
+		_ = m.View()
+	}
+	reportFrame(b)
+}
+
+// BenchmarkRefresh1kGroups is a refresh of :groups with 1,000 groups: rows, sort, frame.
+func BenchmarkRefresh1kGroups(b *testing.B) {
+	v := bigGroups(1000)
+	m := benchModel(b, v)
+	rows := make([]render.GroupRow, 1000)
+	for i := range rows {
+		rows[i] = render.GroupRow{Name: fmt.Sprintf("group-%04d", i), Lag: int64(i), TimeLagMs: 1000, Clients: 1, State: "lagging"}
+	}
+	for b.Loop() {
+		v.setTable(render.GroupsTable(rows))
 		_ = m.View()
 	}
 	reportFrame(b)

@@ -19,6 +19,7 @@ type fakeSource struct {
 	down       map[string]bool
 	clusterErr error
 	perQueue   int64 // messages in every queue; 0 means 3+queue id
+	gone       bool  // broker-b is no longer registered with the nameservers
 
 	mu      sync.Mutex
 	changes []string // the mutations asked, in order
@@ -46,13 +47,18 @@ func (f *fakeSource) ClusterInfo(context.Context) (protocol.ClusterInfo, error) 
 	if f.clusterErr != nil {
 		return protocol.ClusterInfo{}, f.clusterErr
 	}
-	return protocol.ClusterInfo{
+	ci := protocol.ClusterInfo{
 		BrokerAddrTable: map[string]protocol.BrokerData{
 			"broker-a": {BrokerName: "broker-a", Cluster: "DefaultCluster", BrokerAddrs: protocol.BrokerAddrs{0: "10.0.0.1:10911", 1: "10.0.0.3:10911"}},
 			"broker-b": {BrokerName: "broker-b", Cluster: "DefaultCluster", BrokerAddrs: protocol.BrokerAddrs{0: "10.0.0.2:10911"}},
 		},
 		ClusterAddrTable: map[string][]string{"DefaultCluster": {"broker-a", "broker-b"}},
-	}, nil
+	}
+	if f.gone {
+		delete(ci.BrokerAddrTable, "broker-b")
+		ci.ClusterAddrTable["DefaultCluster"] = []string{"broker-a"}
+	}
+	return ci, nil
 }
 
 func results[T any](f *fakeSource, bs []admin.Broker, fn func(b admin.Broker) T) admin.Results[T] {
@@ -375,7 +381,7 @@ func (f *fakeSource) GroupList(_ context.Context, bs []admin.Broker) admin.Group
 		if it.Err != nil {
 			continue
 		}
-		for _, g := range []string{"billing", "audit"} {
+		for _, g := range []string{"billing", "audit", admin.ToolsGroup} {
 			cfg := protocol.SubscriptionGroupConfig{GroupName: g, ConsumeEnable: true, ConsumeBroadcastEnable: g == "audit",
 				RetryQueueNums: 1, RetryMaxTimes: 16}
 			gl.Groups = append(gl.Groups, admin.GroupConfig{BrokerName: it.Name, Addr: it.Addr, SubscriptionGroupConfig: cfg})
@@ -393,8 +399,11 @@ func (f *fakeSource) GroupList(_ context.Context, bs []admin.Broker) admin.Group
 	return gl
 }
 
-func (f *fakeSource) GroupProgress(_ context.Context, group, _ string) (admin.GroupProgress, error) {
+func (f *fakeSource) GroupProgress(_ context.Context, group, topic string) (admin.GroupProgress, error) {
 	gp := admin.GroupProgress{Group: group}
+	if group == admin.ToolsGroup {
+		return gp, &admin.GroupError{Group: group, Topic: topic, Err: admin.ErrGroupNoOffsets}
+	}
 	gp.Brokers = results(f, f.routeMasters(), func(admin.Broker) protocol.ConsumeStats { return protocol.ConsumeStats{ConsumeTps: 1.5} })
 	for _, it := range gp.Brokers.Items {
 		if it.Err != nil {

@@ -159,14 +159,14 @@ func (m *Model) footer(v view) string {
 	if st := v.state(); st.err != nil {
 		return m.th.Error.Render(render.Cut(" error: "+oneLine(st.err.Error()), m.width))
 	}
-	var hints []string
+	hints := []string{"<?>help"}
 	for _, a := range v.actions() {
 		if a.write != "" && m.readOnly != "" {
 			continue
 		}
 		hints = append(hints, "<"+a.key.Help().Key+">"+a.key.Help().Desc)
 	}
-	s := strings.Join(append(hints, "<:>cmd </>filter <esc>back <?>help"), " ")
+	s := strings.Join(append(hints, "<:>cmd </>filter <esc>back"), " ")
 	if m.readOnly != "" {
 		s = "read-only (" + m.readOnly + "): changes disabled │ " + s
 	}

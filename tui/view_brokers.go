@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
 
@@ -66,13 +67,18 @@ func (v *brokersView) load(ctx context.Context, e env) result {
 			r.PutHist = v.hist[r.Broker.Addr]
 		}
 		t := render.BrokersTable(rows)
+		gone := 0
 		for _, addr := range slices.Sorted(maps.Keys(v.seen)) {
 			if b := v.seen[addr]; !listed[addr] {
+				gone++
 				v.err = errors.Join(v.err, errors.New("broker "+b.Name+" "+addr+" seen earlier is no longer listed by the nameservers (GONE)"))
 				v.partial = true
 				t.Rows = append(t.Rows, []string{b.Cluster, b.Name, "-", "-", addr, "-", "-", "", "-", "-", "-", "-", "GONE"})
 				t.Keys = append(t.Keys, addr)
 			}
+		}
+		if gone > 0 {
+			v.summary += fmt.Sprintf(", %d gone", gone)
 		}
 		v.setTable(t)
 	}

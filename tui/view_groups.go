@@ -3,10 +3,12 @@ package tui
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -16,28 +18,39 @@ import (
 )
 
 func init() {
-	register(command{names: []string{"groups", "group", "g", "cg"}, usage: ":groups [GROUP]", complete: "groups",
+	register(command{names: []string{"groups", "group", "g", "cg"}, usage: ":groups [-a] [GROUP]", complete: "groups",
 		open: func(m *Model, args []string) tea.Cmd {
+			v := newGroupsView(slices.Contains(args, "-a"))
+			args = slices.DeleteFunc(args, func(s string) bool { return s == "-a" })
 			if len(args) > 0 {
-				return m.switchTo(newGroupsView(), &groupView{group: args[0]})
+				return m.switchTo(v, &groupView{group: args[0]})
 			}
-			return m.switchTo(newGroupsView())
+			return m.switchTo(v)
 		}})
 }
 
 // groupsView lists consumer groups lag first, with time lag, clients, TPS and a state that
-// compares each refresh with the previous one (draining, growing, stalled for N min…).
+// compares each refresh with the previous one (draining, growing, stalled for N min…). The
+// brokers' own groups (admin.IsSystemGroup) are hidden unless -a or `a`.
 type groupsView struct {
 	tableView
+	all      atomic.Bool // read by load, toggled by `a`
 	prev     map[string]render.GroupSample
 	lastMove map[string]int64
 }
 
-func newGroupsView() *groupsView {
-	return &groupsView{tableView: newTable(), prev: map[string]render.GroupSample{}, lastMove: map[string]int64{}}
+func newGroupsView(all bool) *groupsView {
+	v := &groupsView{tableView: newTable(), prev: map[string]render.GroupSample{}, lastMove: map[string]int64{}}
+	v.all.Store(all)
+	return v
 }
 
-func (v *groupsView) crumb() string { return "Groups" }
+func (v *groupsView) crumb() string {
+	if v.all.Load() {
+		return "Groups(all)"
+	}
+	return "Groups"
+}
 
 type groupReading struct {
 	row    render.GroupRow
@@ -54,9 +67,16 @@ func (v *groupsView) load(ctx context.Context, e env) result {
 		return result{err: err}
 	}
 	gl := e.src.GroupList(ctx, bs)
-	var names []string
+	var names, all []string
 	brokers := map[string][]string{}
+	showAll := v.all.Load()
 	for _, g := range gl.Groups {
+		if len(brokers[g.GroupName]) == 0 {
+			all = append(all, g.GroupName)
+		}
+		if !showAll && admin.IsSystemGroup(g.GroupName) {
+			continue
+		}
 		if len(brokers[g.GroupName]) == 0 {
 			names = append(names, g.GroupName)
 		}
@@ -79,7 +99,7 @@ func (v *groupsView) load(ctx context.Context, e env) result {
 	}
 	wg.Wait()
 	return result{summary: gl.Brokers.Summary(), partial: !gl.Brokers.Complete(), err: gl.Brokers.Err(),
-		names: map[string][]string{"groups": sortedNames(names)},
+		names: map[string][]string{"groups": sortedNames(all)},
 		apply: func() {
 			rows := make([]render.GroupRow, len(reads))
 			for i, r := range reads {
@@ -111,6 +131,13 @@ func (v *groupsView) load(ctx context.Context, e env) result {
 func readGroup(ctx context.Context, src Source, g string, brokers []string, now int64) groupReading {
 	r := groupReading{row: render.GroupRow{Name: g, Brokers: brokers, Lag: -1, TimeLagMs: -1, Clients: -1}}
 	gp, err := src.GroupProgress(ctx, g, "")
+	if errors.Is(err, admin.ErrGroupNoOffsets) { // never consumed: no lag to speak of
+		r.row.State = "no offsets"
+		if gc, err := src.GroupConnections(ctx, g); err == nil {
+			r.row.Clients = len(gc.Clients)
+		}
+		return r
+	}
 	if err != nil {
 		r.row.Err = err
 		return r
@@ -131,6 +158,11 @@ func readGroup(ctx context.Context, src Source, g string, brokers []string, now 
 func (v *groupsView) actions() []action {
 	sel := func() string { id, _ := v.selected(); return id }
 	return []action{
+		{key: bind("a", "all/application groups", "a"), run: func(m *Model) tea.Cmd {
+			v.all.Store(!v.all.Load())
+			delete(m.inflight, v)
+			return m.fetch(v)
+		}},
 		{key: bind("enter", "open group", "enter"), run: func(m *Model) tea.Cmd {
 			if g := sel(); g != "" {
 				return m.push(&groupView{group: g})
@@ -147,14 +179,12 @@ func (v *groupsView) actions() []action {
 }
 
 func confirmDeleteGroup(m *Model, group string, refresh view) {
-	src, parent, timeout := m.src, m.cfg.Context, m.cfg.Timeout
+	bg := m.background()
 	m.confirm("delete group "+group, []string{
 		"delete consumer group " + group + " (its subscription config) from every master,",
 		"and clean its committed offsets. Online consumers of it will recreate it with default settings.",
 	}, func() tea.Cmd {
-		return func() tea.Msg {
-			ctx, cancel := context.WithTimeout(parent, timeout)
-			defer cancel()
+		return bg(func(ctx context.Context, src Source) tea.Msg {
 			ci, err := src.ClusterInfo(ctx)
 			if err != nil {
 				return doneMsg{err: err}
@@ -165,7 +195,7 @@ func confirmDeleteGroup(m *Model, group string, refresh view) {
 			}
 			res := src.DeleteGroup(ctx, bs, group, true)
 			return doneMsg{text: "deleted group " + group + " (" + res.Summary() + ")", err: res.Err(), refresh: refresh}
-		}
+		})
 	})
 }
 
@@ -273,10 +303,8 @@ func planReset(m *Model, v *groupView, topic, to string) tea.Cmd {
 		m.setStatus("", err)
 		return nil
 	}
-	src, parent, timeout, group := m.src, m.cfg.Context, m.cfg.Timeout, v.group
-	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(parent, timeout)
-		defer cancel()
+	bg, group := m.background(), v.group
+	return bg(func(ctx context.Context, src Source) tea.Msg {
 		p, err := src.PlanReset(ctx, group, topic, rt)
 		if err != nil && len(p.Queues) == 0 {
 			return confirmMsg{err: err}
@@ -285,11 +313,9 @@ func planReset(m *Model, v *groupView, topic, to string) tea.Cmd {
 		if err != nil {
 			lines = append(lines, "some brokers did not answer: "+oneLine(err.Error()))
 		}
-		return confirmMsg{title: "reset " + group + " on " + topic + " to " + to, lines: lines, yes: func() tea.Msg {
-			ctx, cancel := context.WithTimeout(parent, timeout)
-			defer cancel()
+		return confirmMsg{title: "reset " + group + " on " + topic + " to " + to, lines: lines, yes: bg(func(ctx context.Context, src Source) tea.Msg {
 			err := src.ApplyReset(ctx, &p)
 			return doneMsg{text: fmt.Sprintf("reset %s on %s to %s: %d queues", group, topic, to, len(p.Queues)), err: err, refresh: v}
-		}}
-	}
+		})}
+	})
 }

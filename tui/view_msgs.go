@@ -302,19 +302,16 @@ func (v *messageView) actions() []action {
 // confirmConsumeAgain confirms, then has an online consumer of group consume the message
 // again (admin.ConsumeAgain, as `mq message resend`).
 func confirmConsumeAgain(m *Model, fm admin.FoundMessage, group string) {
-	src, parent, timeout := m.src, m.cfg.Context, m.cfg.Timeout
-	topic, id := fm.Topic, fm.OffsetMsgID()
+	bg, topic, id := m.background(), fm.Topic, fm.OffsetMsgID()
 	m.confirm("consume "+fm.MsgID()+" again by "+group, []string{
 		"hand message " + fm.MsgID() + " (" + topic + ", stored " + admin.FormatTime(fm.StoreTimestamp) + ")",
 		"to an online consumer of group " + group + " to consume once more (CONSUME_MESSAGE_DIRECTLY).",
 		"Nothing is stored or sent to the topic; the consumer's code runs again.",
 	}, func() tea.Cmd {
-		return func() tea.Msg {
-			ctx, cancel := context.WithTimeout(parent, timeout)
-			defer cancel()
+		return bg(func(ctx context.Context, src Source) tea.Msg {
 			r, err := src.ConsumeAgain(ctx, topic, id, group, "")
 			return doneMsg{text: fmt.Sprintf("%s consumed by %s: %s in %dms", fm.MsgID(), r.Client, r.Result, r.SpentMs), err: err}
-		}
+		})
 	})
 }
 

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -202,12 +201,12 @@ func (v *dlqView) actions() []action {
 const resendMax = 10000
 
 func confirmResend(m *Model, group string, msgs []message.MessageExt, refresh view) {
-	d := resendDialog(m.src, m.cfg.Context, m.cfg.Timeout, group, msgs, refresh)
+	d := resendDialog(m.background(), group, msgs, refresh)
 	m.confirm(d.title, d.lines, func() tea.Cmd { return d.yes })
 }
 
 // resendDialog is the confirmation of a resend: which messages go where.
-func resendDialog(src Source, parent context.Context, timeout time.Duration, group string, msgs []message.MessageExt, refresh view) confirmMsg {
+func resendDialog(bg background, group string, msgs []message.MessageExt, refresh view) confirmMsg {
 	lines := []string{fmt.Sprintf("send %d dead letter(s) of %s back to %s (or their original topic),", len(msgs), group, admin.RetryTopic(group)),
 		"with fresh retry counts, for the group's consumers to consume again:"}
 	for i, x := range msgs {
@@ -217,22 +216,18 @@ func resendDialog(src Source, parent context.Context, timeout time.Duration, gro
 		}
 		lines = append(lines, fmt.Sprintf("  %s  keys=%s  stored %s", x.MsgID(), x.Keys(), admin.FormatTime(x.StoreTimestamp)))
 	}
-	return confirmMsg{title: fmt.Sprintf("resend %d dead letter(s) of %s", len(msgs), group), lines: lines, yes: func() tea.Msg {
-		ctx, cancel := context.WithTimeout(parent, timeout)
-		defer cancel()
+	return confirmMsg{title: fmt.Sprintf("resend %d dead letter(s) of %s", len(msgs), group), lines: lines, yes: bg(func(ctx context.Context, src Source) tea.Msg {
 		rs := src.ResendDeadLetters(ctx, group, msgs)
 		return doneMsg{text: fmt.Sprintf("resent %d of %d dead letters of %s", len(rs)-admin.ResendFailures(rs), len(msgs), group),
 			err: admin.ResendErr(rs), refresh: refresh}
-	}}
+	})}
 }
 
 // confirmResendAll reads the group's dead letters (admin.DeadLetters, as `mq dlq resend
 // --all`), then confirms.
 func confirmResendAll(m *Model, group string, refresh view) tea.Cmd {
-	src, parent, timeout := m.src, m.cfg.Context, m.cfg.Timeout
-	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(parent, timeout)
-		defer cancel()
+	bg := m.background()
+	return bg(func(ctx context.Context, src Source) tea.Msg {
 		msgs, err := src.DeadLetters(ctx, group, "", resendMax)
 		if err != nil {
 			return confirmMsg{err: err}
@@ -240,6 +235,6 @@ func confirmResendAll(m *Model, group string, refresh view) tea.Cmd {
 		if len(msgs) == 0 {
 			return confirmMsg{err: fmt.Errorf("%s holds no dead letters", admin.DLQTopic(group))}
 		}
-		return resendDialog(src, parent, timeout, group, msgs, refresh)
-	}
+		return resendDialog(bg, group, msgs, refresh)
+	})
 }

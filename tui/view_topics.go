@@ -62,11 +62,13 @@ func (v *topicsView) load(ctx context.Context, e env) result {
 	sys, _ := e.src.SystemTopics(ctx) // optional: without it names still classify by prefix
 	var cfgs []protocol.TopicConfigSerializeWrapper
 	var errs []error
+	answers := admin.Results[struct{}]{Kind: admin.KindBroker}
 	ci, err := e.src.ClusterInfo(ctx)
 	if err == nil {
 		ms, _ := admin.Masters(ci, "")
 		for _, b := range ms {
 			c, err := e.src.AllTopicConfig(ctx, b.Addr)
+			answers.Items = append(answers.Items, admin.Result[struct{}]{Cluster: b.Cluster, Name: b.Name, ID: b.ID, Addr: b.Addr, Err: err})
 			if err != nil {
 				errs = append(errs, fmt.Errorf("topic configs of %s %s: %w", b.Name, b.Addr, err))
 				continue
@@ -90,7 +92,11 @@ func (v *topicsView) load(ctx context.Context, e env) result {
 			rows[i].Messages, rows[i].InTPS, rows[i].Groups = f.Messages, f.InTPS, f.Groups
 		}
 	}
-	return result{err: errors.Join(errs...), partial: len(errs) > 0, names: map[string][]string{"topics": sortedNames(ts)},
+	summary := ""
+	if len(answers.Items) > 0 {
+		summary = answers.Summary()
+	}
+	return result{err: errors.Join(errs...), partial: len(errs) > 0, summary: summary, names: map[string][]string{"topics": sortedNames(ts)},
 		apply: func() { v.rows = rows; v.setTable(render.TopicsTable(rows, v.all.Load())) }}
 }
 
@@ -181,10 +187,8 @@ func createTopic(m *Model, answer string) tea.Cmd {
 		}
 		tc.ReadQueueNums, tc.WriteQueueNums = int32(n), int32(n)
 	}
-	src, refresh := m.src, m.top()
-	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(m.cfg.Context, m.cfg.Timeout)
-		defer cancel()
+	bg, refresh := m.background(), m.top()
+	return bg(func(ctx context.Context, src Source) tea.Msg {
 		ci, err := src.ClusterInfo(ctx)
 		if err != nil {
 			return doneMsg{err: err}
@@ -193,39 +197,31 @@ func createTopic(m *Model, answer string) tea.Cmd {
 		if err != nil {
 			return doneMsg{err: err}
 		}
-		var names []string
-		for _, b := range bs {
-			names = append(names, b.Name+" "+b.Addr)
-		}
 		lines := []string{fmt.Sprintf("create topic %s: %d read / %d write queues, perm %s", tc.TopicName, tc.ReadQueueNums,
 			tc.WriteQueueNums, admin.PermString(tc.Perm)), "on the masters:"}
-		for _, n := range names {
-			lines = append(lines, "  "+n)
+		for _, b := range bs {
+			lines = append(lines, "  "+b.Name+" "+b.Addr)
 		}
-		return confirmMsg{title: "create topic " + tc.TopicName, lines: lines, yes: func() tea.Msg {
-			ctx, cancel := context.WithTimeout(m.cfg.Context, m.cfg.Timeout)
-			defer cancel()
+		return confirmMsg{title: "create topic " + tc.TopicName, lines: lines, yes: bg(func(ctx context.Context, src Source) tea.Msg {
 			res := src.CreateTopic(ctx, bs, tc)
 			return doneMsg{text: "created topic " + tc.TopicName + " (" + res.Summary() + ")", err: res.Err(), refresh: refresh}
-		}}
-	}
+		})}
+	})
 }
 
 func confirmDeleteTopic(m *Model, topic string, refresh view) tea.Cmd {
-	src := m.src
+	bg := m.background()
 	m.confirm("delete topic "+topic, []string{
 		"delete topic " + topic + " from every broker of its route and from the nameservers.",
 		"Its messages become unreachable; consumers of it stop. This cannot be undone.",
 	}, func() tea.Cmd {
-		return func() tea.Msg {
-			ctx, cancel := context.WithTimeout(m.cfg.Context, m.cfg.Timeout)
-			defer cancel()
+		return bg(func(ctx context.Context, src Source) tea.Msg {
 			r, err := src.DeleteTopic(ctx, topic, "")
 			if err == nil {
 				err = r.Err()
 			}
 			return doneMsg{text: "deleted topic " + topic, err: err, refresh: refresh}
-		}
+		})
 	})
 	return nil
 }

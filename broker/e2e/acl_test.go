@@ -261,7 +261,7 @@ func TestACLMatrix(t *testing.T) {
 		off := request(protocol.UpdateBrokerConfig, nil, []byte("aclEnable=false\n"))
 		wantRefused(t, "broker aclEnable=false", invoke(t, baddr, credAdmin, off), protocol.NoPermission, "aclEnable (a security switch)")
 		tlsOff := request(protocol.UpdateBrokerConfig, nil, []byte("tlsServerMode=disabled\naccessKey=other00\n"))
-		wantRefused(t, "broker tls and credentials", invoke(t, baddr, credAdmin, tlsOff), protocol.NoPermission, "tlsServerMode (a security setting, read at start), accessKey (a security setting, read at start)")
+		wantRefused(t, "broker tls and credentials", invoke(t, baddr, credAdmin, tlsOff), protocol.NoPermission, "tlsServerMode (a security setting), accessKey (a security setting)")
 		nsOff := request(protocol.UpdateNamesrvConfig, nil, []byte("aclConfigFile=/tmp/open.yml\n"))
 		wantRefused(t, "namesrv aclConfigFile", invoke(t, ns, credAdmin, nsOff), protocol.NoPermission, "Can not update config in black list: aclConfigFile")
 		if !c.b.Broker.Config().AclEnable || c.ns.Server.Config().AclConfigFile != c.path {

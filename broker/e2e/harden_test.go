@@ -221,6 +221,9 @@ func TestSendRefusals(t *testing.T) {
 		if resp.Code != int16(protocol.ServiceNotAvailable) || i < 7 {
 			t.Fatalf("send %d: code %d %q, want SERVICE_NOT_AVAILABLE once the first segment is full", i, resp.Code, resp.Remark)
 		}
+		if strings.Contains(resp.Remark, dir) {
+			t.Errorf("remark %q shows the store's path to a client", resp.Remark)
+		}
 		return
 	}
 	t.Fatal("every send succeeded past the first segment")

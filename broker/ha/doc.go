@@ -51,8 +51,17 @@
 //	              or FLUSH_SLAVE_TIMEOUT (12); the message is stored in every case.
 //	SLAVE         Client to the master's haServerAddr (REGISTER_BROKER answer) or
 //	              haMasterAddress; sends answer SERVICE_NOT_AVAILABLE (14), end-transaction
-//	              SLAVE_NOT_AVAILABLE (11); pulls are served with slaveReadEnable (else
-//	              SYSTEM_BUSY, as Apache 5's rejectRequest); no schedule, timer or
-//	              transaction check runs; topics, groups, consumer and delay offsets are
-//	              copied from the master every 10 s and persisted.
+//	              SLAVE_NOT_AVAILABLE (11); pulls are served with slaveReadEnable or once
+//	              the replication connection is lost (else SYSTEM_BUSY, as Apache 5's
+//	              rejectRequest); no schedule, timer or transaction check runs; topics,
+//	              groups, consumer and delay offsets are copied from the master every 10 s
+//	              and persisted. With enableSlaveActingMaster a slave whose master is lost
+//	              takes offset commits, and sends those ahead of the master's to it when it
+//	              answers again (broker/acting.go).
+//
+// GET_BROKER_HA_STATUS (907) reports both sides as Apache 5's HARuntimeInfo
+// (broker/ha_status.go): per slave connection the acked offset, bytes behind, in sync, bytes
+// per second of the last whole second (flowMonitor) and the last report; on a slave the
+// master's address, connection state and bytes behind. A slave's lost connection and failed
+// metadata syncs are logged once, then at a falling rate (LogLimiter).
 package ha

@@ -99,6 +99,9 @@ type Server struct {
 	closed  bool
 	waiters []*ackWaiter // sorted by end
 
+	refused    atomic.Int64 // connections Admit refused
+	refusedLog atomic.Int64 // when the last refusal was logged (unix ns): at most one line per 10 s
+
 	list  atomic.Pointer[[]*slaveConn] // snapshot of conns for Notify
 	acked atomic.Int64                 // the highest offset any slave reported
 	wg    sync.WaitGroup
@@ -207,7 +210,12 @@ func (s *Server) snapshotLocked() {
 // at once.
 func (s *Server) serveConn(sc *slaveConn) {
 	if s.cfg.Admit != nil && !s.cfg.Admit(remoteIP(sc.c)) {
-		s.log.Warn("HA connection refused: not a registered slave of this broker", "remote", sc.c.RemoteAddr().String())
+		s.refused.Add(1)
+		if now := time.Now().UnixNano(); now-s.refusedLog.Load() >= int64(10*time.Second) {
+			s.refusedLog.Store(now)
+			s.log.Warn("HA connection refused: not a registered slave of this broker", "remote", sc.c.RemoteAddr().String(),
+				"refusedTotal", s.refused.Load())
+		}
 		sc.c.Close()
 		s.mu.Lock()
 		delete(s.conns, sc)

@@ -34,41 +34,34 @@ func newACLCmd(streams IOStreams) *cobra.Command {
 	return cmd
 }
 
-type aclRunF = func(context.Context, *aclOptions) error
-
-func newACLListCmd(streams IOStreams, runF aclRunF) *cobra.Command {
+func newACLListCmd(streams IOStreams, runF func(context.Context, *aclOptions) error) *cobra.Command {
 	return aclCmd("list", "List the accounts of each broker (secret keys hidden)", "  mq acl list -c DefaultCluster",
-		cobra.NoArgs, streams, runACLList, nil, "", runF)
+		cobra.NoArgs, streams, runF, runACLList, nil)
 }
 
-func newACLGetCmd(streams IOStreams, runF aclRunF) *cobra.Command {
+func newACLGetCmd(streams IOStreams, runF func(context.Context, *aclOptions) error) *cobra.Command {
 	return aclCmd("get ACCESS_KEY", "Show one account on each broker", "  mq acl get RocketMQ -b 127.0.0.1:10911 -o json",
-		cobra.ExactArgs(1), streams, runACLList, nil, "", runF)
+		cobra.ExactArgs(1), streams, runF, runACLList, nil)
 }
 
-func newACLUpdateCmd(streams IOStreams, runF aclRunF) *cobra.Command {
-	cmd := aclCmd("update ACCESS_KEY", "Create or replace an account on each broker (written to its accounts file)",
+func newACLUpdateCmd(streams IOStreams, runF func(context.Context, *aclOptions) error) *cobra.Command {
+	return aclCmd("update ACCESS_KEY", "Create or replace an account on each broker (written to its accounts file)",
 		"  mq acl update app0001 --account-secret s3cret-key --topic-perm Orders=PUB --group-perm cg=SUB -c DefaultCluster",
-		cobra.ExactArgs(1), streams, runACLUpdate, addACLAccountFlags, "", runF)
-	cmdutil.Writes(cmd, "update an acl account")
-	return cmd
+		cobra.ExactArgs(1), streams, runF, runACLUpdate, addACLAccountFlags)
 }
 
-func newACLDeleteCmd(streams IOStreams, runF aclRunF) *cobra.Command {
+func newACLDeleteCmd(streams IOStreams, runF func(context.Context, *aclOptions) error) *cobra.Command {
 	return aclCmd("delete ACCESS_KEY", "Delete an account on each broker", "  mq acl delete app0001 -c DefaultCluster",
-		cobra.ExactArgs(1), streams, runACLDelete, nil, "delete an acl account", runF)
+		cobra.ExactArgs(1), streams, runF, runACLDelete, nil)
 }
 
-func newACLWhiteListCmd(streams IOStreams, runF aclRunF) *cobra.Command {
+func newACLWhiteListCmd(streams IOStreams, runF func(context.Context, *aclOptions) error) *cobra.Command {
 	return aclCmd("white-list [ADDR...]", "Replace the global white addresses on each broker (none clears them)",
-		"  mq acl white-list 10.1.0.* -c DefaultCluster", cobra.ArbitraryArgs, streams, runACLWhite, nil,
-		"replace the global white addresses", runF)
+		"  mq acl white-list 10.1.0.* -c DefaultCluster", cobra.ArbitraryArgs, streams, runF, runACLWhite, nil)
 }
 
-// aclCmd builds one acl command; confirm, when set, makes it destructive (asks unless --yes).
-func aclCmd(use, short, example string, args cobra.PositionalArgs, streams IOStreams,
-	run func(context.Context, *aclOptions, IOStreams) error, extra func(*cobra.Command, *aclOptions),
-	confirm string, runF aclRunF) *cobra.Command {
+func aclCmd(use, short, example string, args cobra.PositionalArgs, streams IOStreams, runF func(context.Context, *aclOptions) error,
+	run func(context.Context, *aclOptions, IOStreams) error, extra func(*cobra.Command, *aclOptions)) *cobra.Command {
 	opts := &aclOptions{}
 	cmd := &cobra.Command{
 		Use: use, Short: short, Example: example, Args: args,
@@ -80,13 +73,21 @@ func aclCmd(use, short, example string, args cobra.PositionalArgs, streams IOStr
 			if err := opts.checkOne(); err != nil {
 				return err
 			}
-			return runWith(cmd.Context(), opts, runF, func() error { return run(cmd.Context(), opts, streams) })
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return run(cmd.Context(), opts, streams)
 		},
 	}
 	opts.adminFlags.Register(cmd, cmdutil.Noun)
 	opts.addFlags(cmd, "broker", "cluster")
-	if confirm != "" {
-		cmdutil.Confirms(cmd, confirm)
+	switch {
+	case strings.HasPrefix(use, "delete"):
+		cmdutil.Confirms(cmd, "delete acl account {0}")
+	case strings.HasPrefix(use, "white-list"):
+		cmdutil.Confirms(cmd, "replace the global white addresses")
+	case strings.HasPrefix(use, "update"):
+		cmdutil.Writes(cmd, "update acl account {0}")
 	}
 	if extra != nil {
 		extra(cmd, opts)
@@ -157,7 +158,7 @@ func runACLList(ctx context.Context, o *aclOptions, streams IOStreams) error {
 func runACLUpdate(ctx context.Context, o *aclOptions, streams IOStreams) error {
 	o.account.AccessKey = o.accessKey
 	if len(o.account.AccessKey) < 7 || len(o.account.SecretKey) < 7 {
-		return &usageError{Err: errors.New("access key and --account-secret need at least 7 characters (as Apache requires)")}
+		return cmdutil.Usagef("access key and --account-secret need at least 7 characters (as Apache requires)")
 	}
 	return aclChange(ctx, o, streams, func(a *admin.Admin, addr string) error {
 		return a.UpdateACLAccount(ctx, addr, o.account)
@@ -176,7 +177,6 @@ func runACLWhite(ctx context.Context, o *aclOptions, streams IOStreams) error {
 	})
 }
 
-// aclChange runs fn on each broker; the guard asked and checked read-only before RunE.
 func aclChange(ctx context.Context, o *aclOptions, streams IOStreams, fn func(*admin.Admin, string) error) error {
 	a, bs, err := o.openBrokers(ctx)
 	if err != nil {
@@ -204,7 +204,7 @@ func aclResultErr(errs []error, n int) error {
 	case len(errs) == 0:
 		return nil
 	case len(errs) < n:
-		return &partialError{Err: errors.Join(errs...)}
+		return &cmdutil.PartialError{Err: errors.Join(errs...)}
 	}
 	return errors.Join(errs...)
 }

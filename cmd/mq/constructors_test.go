@@ -48,28 +48,6 @@ var flagCases = map[string]func(t *testing.T){
 		o := parseInto(t, newBrokerStatusCmd, "-b", "b:1", "-q")
 		want(t, o.brokerAddr == "b:1" && o.Quiet, o)
 	},
-	"acl list": func(t *testing.T) {
-		o := parseInto(t, newACLListCmd, "-c", "C1", "-o", "json")
-		want(t, o.cluster == "C1" && o.Output == "json", o)
-	},
-	"acl get": func(t *testing.T) {
-		o := parseInto(t, newACLGetCmd, "RocketMQ", "-b", "b:1")
-		want(t, o.accessKey == "RocketMQ" && o.brokerAddr == "b:1", o)
-	},
-	"acl update": func(t *testing.T) {
-		o := parseInto(t, newACLUpdateCmd, "app0001", "-c", "C1", "--account-secret", "s3cret-key", "--admin",
-			"--topic-perm", "Orders=PUB", "--group-perm", "cg=SUB", "--default-topic-perm", "SUB")
-		want(t, o.accessKey == "app0001" && o.account.SecretKey == "s3cret-key" && o.account.Admin &&
-			len(o.account.TopicPerms) == 1 && o.account.GroupPerms[0] == "cg=SUB" && o.account.DefaultTopicPerm == "SUB", o)
-	},
-	"acl delete": func(t *testing.T) {
-		o := parseInto(t, newACLDeleteCmd, "app0001", "-c", "C1", "--yes")
-		want(t, o.accessKey == "app0001" && o.cluster == "C1", o)
-	},
-	"acl white-list": func(t *testing.T) {
-		o := parseInto(t, newACLWhiteListCmd, "10.1.0.*", "192.168.0.*", "-b", "b:1", "--yes")
-		want(t, len(o.white) == 2 && o.white[1] == "192.168.0.*", o)
-	},
 	"broker ha": func(t *testing.T) {
 		o := parseInto(t, newBrokerHACmd, "-c", "C1", "-o", "json")
 		want(t, o.cluster == "C1" && o.Output == "json", o)
@@ -347,6 +325,28 @@ var flagCases = map[string]func(t *testing.T){
 		want(t, o.topic == "T" && o.activeOnly, o)
 	},
 	"tui": func(t *testing.T) { t.Skip("TestTUIFlags") },
+	"acl list": func(t *testing.T) {
+		o := parseInto(t, newACLListCmd, "-c", "C1", "-o", "json", "--access-key", "ak00001", "--secret-key", "sk00001")
+		want(t, o.cluster == "C1" && o.Output == "json" && o.AccessKey == "ak00001", o)
+	},
+	"acl get": func(t *testing.T) {
+		o := parseInto(t, newACLGetCmd, "app0001", "-b", "b:1", "--tls", "--tls-ca", "ca.pem")
+		want(t, o.accessKey == "app0001" && o.brokerAddr == "b:1" && o.TLS && o.TLSCA == "ca.pem", o)
+	},
+	"acl update": func(t *testing.T) {
+		o := parseInto(t, newACLUpdateCmd, "app0001", "-c", "C1", "--account-secret", "secret01", "--admin",
+			"--white-address", "10.0.0.*", "--default-topic-perm", "SUB", "--topic-perm", "a=PUB", "--topic-perm", "b=SUB", "--group-perm", "g=SUB")
+		want(t, o.accessKey == "app0001" && o.account.SecretKey == "secret01" && o.account.Admin && o.account.WhiteRemoteAddress == "10.0.0.*" &&
+			o.account.DefaultTopicPerm == "SUB" && len(o.account.TopicPerms) == 2 && o.account.GroupPerms[0] == "g=SUB", o)
+	},
+	"acl delete": func(t *testing.T) {
+		o := parseInto(t, newACLDeleteCmd, "app0001", "-c", "C1", "--yes")
+		want(t, o.accessKey == "app0001" && o.cluster == "C1", o)
+	},
+	"acl white-list": func(t *testing.T) {
+		o := parseInto(t, newACLWhiteListCmd, "10.0.0.*", "10.0.1.*", "-b", "b:1", "--yes")
+		want(t, len(o.white) == 2 && o.white[1] == "10.0.1.*", o)
+	},
 }
 
 func TestCommandFlags(t *testing.T) {

@@ -20,10 +20,10 @@ import (
 // such command must declare a guard (cmdutil.Writes or Confirms); TestEveryCommandClassified
 // fails when a new command is neither.
 var readOnlyCommands = []string{
-	"acl get", "acl list",
 	"admin brokerConsumeStats", "admin brokerStatus", "admin clusterList", "admin consumerConnection",
 	"admin consumerProgress", "admin getBrokerConfig", "admin producerConnection", "admin queryMsgByKey",
 	"admin queryMsgById", "admin queryMsgByOffset", "admin queryMsgByUniqueKey", "admin queryMsgTraceById",
+	"acl get", "acl list",
 	"admin statsAll", "admin topicList", "admin topicRoute", "admin topicStatus",
 	"bench consume", "broker config", "broker ha", "broker list", "broker status", "cluster list",
 	"delay status", "dlq browse", "kv get", "kv list", "dlq list", "group connections", "group list", "group progress",

@@ -20,13 +20,13 @@ import (
 
 // startStandaloneProc runs `mq standalone args…` as a child process and returns its ports-file
 // addresses and its stderr.
-func startStandaloneProc(t *testing.T, dir string, args ...string) (ns, brk string, stderr *bytes.Buffer) {
+func startStandaloneProc(t *testing.T, dir string, args ...string) (ns, brk string, stderr *lockedBuffer) {
 	t.Helper()
 	ports := filepath.Join(dir, "ports")
 	cmd := exec.Command(os.Args[0], append([]string{"standalone", "--namesrv-port", "0", "--broker-port", "0",
 		"--store", filepath.Join(dir, "store"), "--ports-file", ports}, args...)...)
 	cmd.Env = append(os.Environ(), "MQ_TEST_RUN_MAIN=1", "HOME="+dir)
-	stderr = &bytes.Buffer{}
+	stderr = &lockedBuffer{}
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

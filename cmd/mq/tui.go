@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,7 +14,6 @@ import (
 
 	"github.com/mq-project/mq/admin"
 	"github.com/mq-project/mq/cmd/mq/internal/cmdutil"
-	"github.com/mq-project/mq/remoting"
 	"github.com/mq-project/mq/tui"
 )
 
@@ -73,6 +71,8 @@ It refreshes every --refresh and logs only to --log-file.`,
 	fs.StringVar(&opts.logFile, "log-file", "", "log file (default <user cache dir>/mq/tui.log); the TUI never logs to the terminal")
 	fs.IntVar(&opts.browseN, "browse", 50, "how many messages per queue a page of the messages view reads")
 	fs.BoolVar(&opts.readOnly, "readonly", false, "refuse every change (reset, resend, create, delete)")
+	fs.BoolVar(&opts.readOnly, "read-only", false, "the same as --readonly (mq ctx add's spelling)")
+	_ = fs.MarkHidden("read-only")
 	return cmd
 }
 
@@ -103,10 +103,11 @@ func runTUI(ctx context.Context, opts *tuiOptions, streams IOStreams) error {
 	defer f.Close()
 	log := slog.New(slog.NewTextHandler(f, nil))
 	r := opts.resolved
-	open := func(ns string, creds *remoting.Credentials, tlsCfg *tls.Config) (*admin.Admin, error) {
-		return admin.New(admin.Options{NameServers: admin.SplitAddrs(ns), Timeout: opts.Timeout, Credentials: creds, TLS: tlsCfg, Logger: log})
+	open := func(r cmdutil.Resolved) (*admin.Admin, error) {
+		return admin.New(admin.Options{NameServers: admin.SplitAddrs(r.NameServers), Timeout: opts.Timeout, Credentials: r.Credentials,
+			TLS: r.TLS, Logger: log})
 	}
-	a, err := open(r.NameServers, r.Credentials, r.TLS)
+	a, err := open(r)
 	if err != nil {
 		return err
 	}
@@ -133,18 +134,12 @@ func runTUI(ctx context.Context, opts *tuiOptions, streams IOStreams) error {
 				return nil, tui.Context{}, fmt.Errorf("context %q is not in the config (see mq ctx list)", name)
 			}
 			x := c.Contexts[i]
-			var creds *remoting.Credentials
-			if x.AccessKey != "" {
-				creds = &remoting.Credentials{AccessKey: x.AccessKey, SecretKey: x.SecretKey}
+			// The context resolves as --context NAME would (credentials, TLS).
+			xr, err := (&cmdutil.AdminFlags{Context: x.Name}).Resolve()
+			if err != nil {
+				return nil, tui.Context{}, err
 			}
-			var tlsCfg *tls.Config
-			if x.TLS {
-				var terr error
-				if tlsCfg, terr = remoting.ClientTLS(x.TLSCAFile, x.TLSCertFile, x.TLSKeyFile); terr != nil {
-					return nil, tui.Context{}, terr
-				}
-			}
-			na, err := open(x.NameServers, creds, tlsCfg)
+			na, err := open(xr)
 			if err != nil {
 				return nil, tui.Context{}, err
 			}

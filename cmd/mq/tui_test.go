@@ -27,6 +27,8 @@ func TestTUIFlags(t *testing.T) {
 			want: tuiOptions{adminFlags: adminFlags{Namesrv: "10.0.0.1:9876"}, refresh: 2 * time.Second, browseN: 50}},
 		{name: "flags=readonly", args: []string{"-n", "x:1", "--readonly"},
 			want: tuiOptions{adminFlags: adminFlags{Namesrv: "x:1"}, refresh: 2 * time.Second, browseN: 50, readOnly: true}},
+		{name: "flags=read-only-spelling", args: []string{"-n", "x:1", "--read-only"},
+			want: tuiOptions{adminFlags: adminFlags{Namesrv: "x:1"}, refresh: 2 * time.Second, browseN: 50, readOnly: true}},
 		{name: "flags=negative-refresh", args: []string{"-n", "x:1", "--refresh", "-1s"}, wantErr: "--refresh"},
 		{name: "flags=extra-arg", args: []string{"-n", "x:1", "topics"}, wantErr: "unknown command"},
 	}

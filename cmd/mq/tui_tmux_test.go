@@ -46,8 +46,8 @@ func startStandalone(t *testing.T, props string) string {
 	cmd := exec.Command(os.Args[0], "standalone", "--namesrv-port", "0", "--broker-port", "0",
 		"--store", filepath.Join(dir, "store"), "--ports-file", ports, "-c", cfg)
 	cmd.Env = append(os.Environ(), "MQ_TEST_RUN_MAIN=1", "HOME="+dir)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	stderr := &lockedBuffer{}
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -66,6 +66,24 @@ func startStandalone(t *testing.T, props string) string {
 		return nil
 	})
 	return ns
+}
+
+// lockedBuffer is a bytes.Buffer a child process writes while the test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // tmuxTUI is `mq tui` running in a detached tmux session on a private server (-S socket).
@@ -124,6 +142,11 @@ func (x *tmuxTUI) screen(refresh bool, patterns ...string) string {
 func TestTUIInTmux(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end: runs a standalone cluster and tmux")
+	}
+	if raceEnabled {
+		// The official client races (and keeps process-wide trace state that an earlier
+		// test's client poisons): scripts/test.sh runs this test alone without -race.
+		t.Skip("run without -race, in a process of its own (scripts/test.sh)")
 	}
 	if _, err := exec.LookPath("tmux"); err != nil {
 		t.Skip("tmux is not installed (apt-get install -y tmux); this end-to-end test needs it")

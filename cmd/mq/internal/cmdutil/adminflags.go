@@ -52,13 +52,13 @@ type AdminFlags struct {
 	Context   string
 	AccessKey string
 	SecretKey string
-	Output    string
-	Timeout   time.Duration
+	// TLS connects with TLS (also when the context says so); TLSCA verifies the servers.
+	TLS     bool
+	TLSCA   string
+	Output  string
+	Timeout time.Duration
 	// Quiet turns progress output off (bars are drawn only on a terminal anyway).
 	Quiet bool
-	// TLS connects with TLS (also when the context says so); TLSCA verifies the servers.
-	TLS   bool
-	TLSCA string
 }
 
 // Register declares every admin flag on cmd: the connection flags, -o and -q.
@@ -68,7 +68,8 @@ func (f *AdminFlags) Register(cmd *cobra.Command, style Style) {
 	f.RegisterQuiet(cmd, style)
 }
 
-// RegisterConnection declares -n, --context, --access-key, --secret-key and --timeout.
+// RegisterConnection declares -n, --context, --access-key, --secret-key, --tls, --tls-ca and
+// --timeout.
 func (f *AdminFlags) RegisterConnection(cmd *cobra.Command, style Style) {
 	fs := cmd.Flags()
 	ns := "namesrv"
@@ -79,9 +80,9 @@ func (f *AdminFlags) RegisterConnection(cmd *cobra.Command, style Style) {
 	fs.StringVar(&f.Context, "context", os.Getenv(EnvContext), "use this context of mq ctx (default: the current one; -n wins)")
 	fs.StringVar(&f.AccessKey, "access-key", os.Getenv(EnvAccessKey), "ACL access key (default $MQ_ACCESS_KEY, else the context's)")
 	fs.StringVar(&f.SecretKey, "secret-key", os.Getenv(EnvSecretKey), "ACL secret key (default $MQ_SECRET_KEY, else the context's)")
-	fs.DurationVar(&f.Timeout, "timeout", admin.DefaultTimeout, "timeout of each request to a server")
 	fs.BoolVar(&f.TLS, "tls", false, "connect with TLS (default: the context's setting)")
-	fs.StringVar(&f.TLSCA, "tls-ca", "", "CA file that verifies the servers with --tls (default: not verified)")
+	fs.StringVar(&f.TLSCA, "tls-ca", "", "CA file that verifies the servers with TLS (default: the context's; none: not verified)")
+	fs.DurationVar(&f.Timeout, "timeout", admin.DefaultTimeout, "timeout of each request to a server")
 	_ = cmd.RegisterFlagCompletionFunc("context", CompleteContexts)
 }
 
@@ -123,21 +124,32 @@ func CheckOutput(format string) error {
 type Resolved struct {
 	NameServers string
 	Credentials *remoting.Credentials
+	// TLS is the client TLS of --tls or the context (nil: plain connections).
+	TLS *tls.Config
 	// Context is the name of the context used, "" when none.
 	Context  string
 	ReadOnly bool
-	// TLS, when set, wraps every connection (from --tls/--tls-ca or the context).
-	TLS *tls.Config
+
+	tlsContext ClusterContext // the context's TLS settings
 }
 
 // Resolve picks the nameservers: -n/$NAMESRV_ADDR when set (and no --context), else the
 // named or current context. --access-key/--secret-key win over the context's credentials.
 func (f *AdminFlags) Resolve() (Resolved, error) {
-	r, x, err := f.resolveContext()
+	r, err := f.resolveContext()
 	if err != nil {
 		return r, err
 	}
-	x.TLS = x.TLS || f.TLS
+	if f.AccessKey != "" || f.SecretKey != "" {
+		if f.AccessKey == "" || f.SecretKey == "" {
+			return r, Usagef("--access-key and --secret-key go together")
+		}
+		r.Credentials = &remoting.Credentials{AccessKey: f.AccessKey, SecretKey: f.SecretKey}
+	}
+	x := r.tlsContext
+	if f.TLS {
+		x.TLS = true
+	}
 	if f.TLSCA != "" {
 		x.TLSCAFile = f.TLSCA
 	}
@@ -146,43 +158,37 @@ func (f *AdminFlags) Resolve() (Resolved, error) {
 			return r, err
 		}
 	}
-	if f.AccessKey != "" || f.SecretKey != "" {
-		if f.AccessKey == "" || f.SecretKey == "" {
-			return r, Usagef("--access-key and --secret-key go together")
-		}
-		r.Credentials = &remoting.Credentials{AccessKey: f.AccessKey, SecretKey: f.SecretKey}
-	}
 	return r, nil
 }
 
-func (f *AdminFlags) resolveContext() (Resolved, ClusterContext, error) {
+func (f *AdminFlags) resolveContext() (Resolved, error) {
 	if f.Namesrv != "" && f.Context == "" {
-		return Resolved{NameServers: f.Namesrv}, ClusterContext{}, nil
+		return Resolved{NameServers: f.Namesrv}, nil
 	}
 	c, p, err := LoadConfig()
 	if err != nil {
-		return Resolved{}, ClusterContext{}, err
+		return Resolved{}, err
 	}
 	name := f.Context
 	if name == "" {
 		name = c.Current
 	}
 	if name == "" {
-		return Resolved{NameServers: f.Namesrv}, ClusterContext{}, nil
+		return Resolved{NameServers: f.Namesrv}, nil
 	}
 	i := c.Find(name)
 	if i < 0 {
-		return Resolved{}, ClusterContext{}, Usagef("context %q is not in %s (see mq ctx list)", name, p)
+		return Resolved{}, Usagef("context %q is not in %s (see mq ctx list)", name, p)
 	}
 	x := c.Contexts[i]
-	r := Resolved{NameServers: x.NameServers, Context: x.Name, ReadOnly: x.ReadOnly}
+	r := Resolved{NameServers: x.NameServers, Context: x.Name, ReadOnly: x.ReadOnly, tlsContext: x}
 	if f.Namesrv != "" {
 		r.NameServers = f.Namesrv
 	}
 	if x.AccessKey != "" {
 		r.Credentials = &remoting.Credentials{AccessKey: x.AccessKey, SecretKey: x.SecretKey}
 	}
-	return r, x, nil
+	return r, nil
 }
 
 // ErrNoNameserver is the usage error of a command that has nowhere to go.
