@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"maps"
@@ -134,10 +135,13 @@ func produceLoop(ctx, reqCtx context.Context, stop context.CancelFunc, client *r
 		t := targets[ti]
 		now := time.Now()
 		uniq := gen.Next(now)
-		req := tpl.request(ti, uniq, now, body)
+		var f *remoting.RequestFrame
+		if o.Credentials == nil {
+			f = tpl.frame(ti, uniq, now, body)
+		}
 		began := time.Now()
 		inflight.Add(1)
-		err := client.InvokeAsync(sendCtx, t.Addr, req, func(resp *remoting.Command, err error) {
+		cb := func(resp *remoting.Command, err error) {
 			if err == nil {
 				err = resp.Err()
 			}
@@ -158,7 +162,13 @@ func produceLoop(ctx, reqCtx context.Context, stop context.CancelFunc, client *r
 			}
 			commit := !rollsBack(seq, o.RollbackRatio)
 			endTransaction(reqCtx, client, o, t, uniq, commit, resp, began, len(body), s, func() { <-sem; inflight.Done() })
-		})
+		}
+		var err error
+		if f != nil {
+			err = client.InvokeAsyncFrame(sendCtx, t.Addr, f, cb)
+		} else {
+			err = client.InvokeAsync(sendCtx, t.Addr, tpl.request(ti, uniq, now, body), cb)
+		}
 		if err != nil {
 			inflight.Done()
 			<-sem
@@ -184,6 +194,49 @@ type sendTemplate struct {
 	// propsPrefix is the encoding of the properties but UNIQ_KEY, then "UNIQ_KEY\x01".
 	propsPrefix string
 	props       []byte
+	// frames are the whole request frames of each target (built on first use), patched in
+	// place for each message: UNIQ_KEY at uniqAt, the born timestamp at bornAt. nil when a
+	// frame cannot be patched (a sentinel not found exactly once).
+	frames         []*remoting.RequestFrame
+	uniqAt, bornAt []int
+}
+
+// Sentinels of the patched fields in a frame: a UNIQ_KEY is 32 hex digits, a born timestamp
+// in milliseconds 13 decimal digits (years 2001 to 2286).
+const (
+	uniqSentinel = "ZQZQZQZQZQZQZQZQZQZQZQZQZQZQZQZQ"
+	bornSentinel = 9_999_999_999_999
+)
+
+// frame returns the request frame of one message to targets[ti], or nil when the message
+// must take the request path (see frames); it is valid until the next call.
+func (st *sendTemplate) frame(ti int, uniq string, born time.Time, body []byte) *remoting.RequestFrame {
+	ms := born.UnixMilli()
+	if len(uniq) != len(uniqSentinel) || ms < 1e12 || ms >= 1e13 {
+		return nil
+	}
+	if st.frames == nil {
+		st.frames = make([]*remoting.RequestFrame, len(st.queueIDs))
+		st.uniqAt, st.bornAt = make([]int, len(st.queueIDs)), make([]int, len(st.queueIDs))
+	}
+	f := st.frames[ti]
+	if f == nil {
+		var err error
+		f, err = remoting.NewRequestFrame(st.request(ti, uniqSentinel, time.UnixMilli(bornSentinel), body))
+		if err != nil {
+			return nil
+		}
+		b := f.Bytes()
+		u, bt := []byte(uniqSentinel), []byte(strconv.Itoa(bornSentinel))
+		if bytes.Count(b, u) != 1 || bytes.Count(b, bt) != 1 {
+			return nil
+		}
+		st.frames[ti], st.uniqAt[ti], st.bornAt[ti] = f, bytes.Index(b, u), bytes.Index(b, bt)
+	}
+	b := f.Bytes()
+	copy(b[st.uniqAt[ti]:], uniq)
+	strconv.AppendInt(b[st.bornAt[ti]:st.bornAt[ti]], ms, 10)
+	return f
 }
 
 func newSendTemplate(o *Options, props map[string]string, targets []admin.WriteQueue) *sendTemplate {

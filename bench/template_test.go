@@ -56,8 +56,16 @@ func TestSendTemplate(t *testing.T) {
 				ti := i % len(templateTargets)
 				born := time.UnixMilli(1_700_000_000_000 + int64(i)*1234)
 				uniq := gen.Next(born)
-				got := tpl.request(ti, uniq, born, body)
 				want := slowRequest(&tc.o, maps.Clone(tc.props), map[string]string{}, templateTargets[ti], uniq, born, body)
+				f := tpl.frame(ti, uniq, born, body)
+				if f == nil {
+					t.Fatalf("message %d: no frame", i)
+				}
+				dec, err := remoting.DecodeFrame(f.Bytes()[4:])
+				if err != nil || dec.Code != want.Code || !maps.Equal(dec.ExtFields, want.ExtFields) || string(dec.Body) != string(body) {
+					t.Fatalf("message %d: frame decodes to %+v (%v), want %q", i, dec, err, want.ExtFields)
+				}
+				got := tpl.request(ti, uniq, born, body)
 				if !maps.Equal(got.ExtFields, want.ExtFields) {
 					t.Fatalf("message %d: extFields\n got %q\nwant %q", i, got.ExtFields, want.ExtFields)
 				}
@@ -83,13 +91,13 @@ func TestSendTemplate(t *testing.T) {
 
 // BenchmarkSendRequest is the generator's per-message cost of a send request, built and
 // encoded to its frame: "slow" is the former per-message header encoding, "template" the
-// sendTemplate path produceLoop uses.
+// sendTemplate's extFields, "frame" its patched frame (copied as the connection does).
 func BenchmarkSendRequest(b *testing.B) {
 	o := &Options{Topic: "BenchmarkTopic", Group: "mq_bench_producer"}
 	props := map[string]string{}
 	body := make([]byte, 1024)
 	gen := message.NewUniqIDGenerator(netip.AddrFrom4([4]byte{127, 0, 0, 1}), 1, 0, nil)
-	for _, mode := range []string{"slow", "template"} {
+	for _, mode := range []string{"slow", "template", "frame"} {
 		b.Run(mode, func(b *testing.B) {
 			tpl := newSendTemplate(o, props, templateTargets)
 			ext := make(map[string]string, 16)
@@ -100,10 +108,14 @@ func BenchmarkSendRequest(b *testing.B) {
 				now := time.Now()
 				uniq := gen.Next(now)
 				var req *remoting.Command
-				if mode == "slow" {
+				switch mode {
+				case "slow":
 					req = slowRequest(o, props, ext, templateTargets[ti], uniq, now, body)
-				} else {
+				case "template":
 					req = tpl.request(ti, uniq, now, body)
+				default:
+					buf = append(buf[:0], tpl.frame(ti, uniq, now, body).Bytes()...)
+					continue
 				}
 				buf, _ = remoting.AppendFrame(buf[:0], req)
 			}
