@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"maps"
@@ -46,6 +47,18 @@ func produce(ctx context.Context, o *Options) (Result, error) {
 	defer stop()
 	start := time.Now()
 	defer startTicker(runCtx, o, s, start)()
+	clients := make([]*remoting.Client, o.Producers)
+	for p := range clients {
+		// Plain sends check their answer in the read loop (no hand-off to a worker); a
+		// transaction's callback sends END_TRANSACTION, which may wait, so it keeps the workers.
+		clients[p] = remoting.NewClient(remoting.ClientConfig{Credentials: o.Credentials, InlineCallbacks: !o.Transaction})
+	}
+	closeClients := func() {
+		for _, c := range clients {
+			_ = c.Close()
+		}
+	}
+	defer closeClients()
 	// Requests in flight when the run ends may still finish: they get requestGrace after its
 	// end. Not Duration + grace from the start: a --count run outlasting that failed every
 	// later send with "context deadline exceeded".
@@ -63,14 +76,16 @@ func produce(ctx context.Context, o *Options) (Result, error) {
 		select {
 		case <-t.C:
 			reqCancel()
+			// Plain sends carry no deadline of their own (a context.AfterFunc per request
+			// costs the generator CPU): closing the connections fails what is left.
+			closeClients()
 		case <-reqCtx.Done():
 		}
 	}()
 	var sent atomic.Int64
 	var wg sync.WaitGroup
-	for p := range o.Producers {
+	for p, client := range clients {
 		wg.Go(func() {
-			client := remoting.NewClient(remoting.ClientConfig{Credentials: o.Credentials})
 			defer client.Close()
 			produceLoop(runCtx, reqCtx, stop, client, o, p, targets, body, props, s, &sent, keys)
 		})
@@ -96,8 +111,13 @@ func produceLoop(ctx, reqCtx context.Context, stop context.CancelFunc, client *r
 	sem := make(chan struct{}, o.Inflight)
 	var inflight sync.WaitGroup
 	defer inflight.Wait()
-	ext := make(map[string]string, 16)
-	props = maps.Clone(props)
+	tpl := newSendTemplate(o, props, targets)
+	// Plain sends get no context deadline (see produce: closing the client ends them);
+	// a context with a Done channel costs a context.AfterFunc per request.
+	sendCtx := context.WithoutCancel(reqCtx)
+	if o.Transaction {
+		sendCtx = reqCtx
+	}
 	gen := message.NewUniqIDGenerator(netip.AddrFrom4([4]byte{127, 0, 0, 1}), os.Getpid()+p, 0, nil)
 	for i := p; ; i++ {
 		select {
@@ -111,39 +131,44 @@ func produceLoop(ctx, reqCtx context.Context, stop context.CancelFunc, client *r
 			stop()
 			return
 		}
-		t := targets[i%len(targets)]
-		uniq := gen.Next(time.Now())
-		props[message.PropertyUniqClientMessageIDKeyIndex] = uniq
-		h := protocol.SendMessageRequestHeaderV2{ProducerGroup: o.Group, Topic: o.Topic, DefaultTopic: admin.AutoCreateTopic,
-			DefaultTopicQueueNums: 4, QueueID: t.QueueID, BornTimestamp: time.Now().UnixMilli(),
-			Properties: message.EncodeProperties(props), BrokerName: t.BrokerName}
-		if o.Transaction {
-			h.SysFlag = message.TransactionPreparedType
+		ti := i % len(targets)
+		t := targets[ti]
+		now := time.Now()
+		uniq := gen.Next(now)
+		var f *remoting.RequestFrame
+		if o.Credentials == nil {
+			f = tpl.frame(ti, uniq, now, body)
 		}
-		clear(ext)
-		h.Encode(ext)
-		req := remoting.NewRequest(int16(protocol.SendMessageV2), ext, body)
 		began := time.Now()
 		inflight.Add(1)
-		done := func() { <-sem; inflight.Done() }
-		err := client.InvokeAsync(reqCtx, t.Addr, req, func(resp *remoting.Command, err error) {
+		cb := func(resp *remoting.Command, err error) {
 			if err == nil {
 				err = resp.Err()
 			}
 			if err != nil {
 				s.fail(err)
-				done()
+				<-sem
+				inflight.Done()
 				return
 			}
 			if !o.Transaction {
-				keys.add([]byte(uniq))
+				if keys != nil {
+					keys.add([]byte(uniq))
+				}
 				s.record(time.Since(began), 1, int64(len(body)))
-				done()
+				<-sem
+				inflight.Done()
 				return
 			}
 			commit := !rollsBack(seq, o.RollbackRatio)
-			endTransaction(reqCtx, client, o, t, uniq, commit, resp, began, len(body), s, done)
-		})
+			endTransaction(reqCtx, client, o, t, uniq, commit, resp, began, len(body), s, func() { <-sem; inflight.Done() })
+		}
+		var err error
+		if f != nil {
+			err = client.InvokeAsyncFrame(sendCtx, t.Addr, f, cb)
+		} else {
+			err = client.InvokeAsync(sendCtx, t.Addr, tpl.request(ti, uniq, now, body), cb)
+		}
 		if err != nil {
 			inflight.Done()
 			<-sem
@@ -154,6 +179,110 @@ func produceLoop(ctx, reqCtx context.Context, stop context.CancelFunc, client *r
 			time.Sleep(10 * time.Millisecond) // a broken connection: do not spin
 		}
 	}
+}
+
+// sendTemplate builds a producer's SEND_MESSAGE_V2 requests: the header fields every message
+// shares are encoded once into one extFields map, reused for every request (the connection
+// encodes a request before InvokeAsync returns); each message sets only its queue, broker,
+// born timestamp and properties (its own UNIQ_KEY). The properties string is the fixed
+// properties' encoding followed by UNIQ_KEY, as message.EncodeProperties orders them.
+type sendTemplate struct {
+	ext  map[string]string
+	keys struct{ queueID, brokerName, born, props string }
+	// queueIDs and brokers are the header values of each target.
+	queueIDs, brokers []string
+	// propsPrefix is the encoding of the properties but UNIQ_KEY, then "UNIQ_KEY\x01".
+	propsPrefix string
+	props       []byte
+	// frames are the whole request frames of each target (built on first use), patched in
+	// place for each message: UNIQ_KEY at uniqAt, the born timestamp at bornAt. nil when a
+	// frame cannot be patched (a sentinel not found exactly once).
+	frames         []*remoting.RequestFrame
+	uniqAt, bornAt []int
+}
+
+// Sentinels of the patched fields in a frame: a UNIQ_KEY is 32 hex digits, a born timestamp
+// in milliseconds 13 decimal digits (years 2001 to 2286).
+const (
+	uniqSentinel = "ZQZQZQZQZQZQZQZQZQZQZQZQZQZQZQZQ"
+	bornSentinel = 9_999_999_999_999
+)
+
+// frame returns the request frame of one message to targets[ti], or nil when the message
+// must take the request path (see frames); it is valid until the next call.
+func (st *sendTemplate) frame(ti int, uniq string, born time.Time, body []byte) *remoting.RequestFrame {
+	ms := born.UnixMilli()
+	if len(uniq) != len(uniqSentinel) || ms < 1e12 || ms >= 1e13 {
+		return nil
+	}
+	if st.frames == nil {
+		st.frames = make([]*remoting.RequestFrame, len(st.queueIDs))
+		st.uniqAt, st.bornAt = make([]int, len(st.queueIDs)), make([]int, len(st.queueIDs))
+	}
+	f := st.frames[ti]
+	if f == nil {
+		var err error
+		f, err = remoting.NewRequestFrame(st.request(ti, uniqSentinel, time.UnixMilli(bornSentinel), body))
+		if err != nil {
+			return nil
+		}
+		b := f.Bytes()
+		u, bt := []byte(uniqSentinel), []byte(strconv.Itoa(bornSentinel))
+		if bytes.Count(b, u) != 1 || bytes.Count(b, bt) != 1 {
+			return nil
+		}
+		st.frames[ti], st.uniqAt[ti], st.bornAt[ti] = f, bytes.Index(b, u), bytes.Index(b, bt)
+	}
+	b := f.Bytes()
+	copy(b[st.uniqAt[ti]:], uniq)
+	strconv.AppendInt(b[st.bornAt[ti]:st.bornAt[ti]], ms, 10)
+	return f
+}
+
+func newSendTemplate(o *Options, props map[string]string, targets []admin.WriteQueue) *sendTemplate {
+	// The varying fields get sentinel values, to find which extFields keys they encode to.
+	const queueID, born, propsMark, brokerMark = 7_000_001, 7_000_002, "\x00properties", "\x00broker"
+	h := protocol.SendMessageRequestHeaderV2{ProducerGroup: o.Group, Topic: o.Topic, DefaultTopic: admin.AutoCreateTopic,
+		DefaultTopicQueueNums: 4, QueueID: queueID, BornTimestamp: born, Properties: propsMark, BrokerName: brokerMark}
+	if o.Transaction {
+		h.SysFlag = message.TransactionPreparedType
+	}
+	st := &sendTemplate{ext: make(map[string]string, 16)}
+	h.Encode(st.ext)
+	for k, v := range st.ext {
+		switch v {
+		case strconv.Itoa(queueID):
+			st.keys.queueID = k
+		case strconv.Itoa(born):
+			st.keys.born = k
+		case propsMark:
+			st.keys.props = k
+		case brokerMark:
+			st.keys.brokerName = k
+		}
+	}
+	for _, t := range targets {
+		st.queueIDs = append(st.queueIDs, strconv.Itoa(int(t.QueueID)))
+		st.brokers = append(st.brokers, t.BrokerName)
+	}
+	rest := maps.Clone(props)
+	delete(rest, message.PropertyUniqClientMessageIDKeyIndex)
+	st.propsPrefix = message.EncodeProperties(rest) + message.PropertyUniqClientMessageIDKeyIndex + string(rune(message.NameValueSeparator))
+	return st
+}
+
+// request returns the SEND_MESSAGE_V2 request of one message to targets[ti]; it is valid
+// until the next call.
+func (st *sendTemplate) request(ti int, uniq string, born time.Time, body []byte) *remoting.Command {
+	b := append(st.props[:0], st.propsPrefix...)
+	b = append(b, uniq...)
+	b = append(b, message.PropertySeparator)
+	st.props = b
+	st.ext[st.keys.queueID] = st.queueIDs[ti]
+	st.ext[st.keys.brokerName] = st.brokers[ti]
+	st.ext[st.keys.born] = strconv.FormatInt(born.UnixMilli(), 10)
+	st.ext[st.keys.props] = string(b)
+	return remoting.NewRequest(int16(protocol.SendMessageV2), st.ext, body)
 }
 
 // rollsBack spreads rollbacks evenly over the transaction sequence numbers 1, 2, …: the n-th

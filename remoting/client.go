@@ -26,6 +26,11 @@ type ClientConfig struct {
 	Credentials *Credentials
 	// TLS, when set, wraps every connection in TLS (ClientTLS builds one).
 	TLS *tls.Config
+	// InlineCallbacks runs InvokeAsync callbacks on the connection's read goroutine instead
+	// of a client worker: one goroutine hand-off less per response (a load generator's
+	// choice). Callbacks must then be short and must not block, nor wait for another
+	// response on the same connection (no InvokeSync, no InvokeAsync that may wait for room).
+	InlineCallbacks bool
 }
 
 const (
@@ -83,8 +88,11 @@ func NewClient(cfg ClientConfig) *Client {
 	c.dialer.Timeout = cfg.DialTimeout
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	handlers := NewPool("client", clientPoolWorkers, clientPoolQueue)
-	callbacks := NewPool("callbacks", clientCallbackWorker, clientCallbackQueue)
-	callbacks.startOnce(c.g, log)
+	var callbacks *Pool // nil runs callbacks in the read loop
+	if !cfg.InlineCallbacks {
+		callbacks = NewPool("callbacks", clientCallbackWorker, clientCallbackQueue)
+		callbacks.startOnce(c.g, log)
+	}
 	c.mux = newMux(log, c.g, handlers)
 	c.conf = connConfig{
 		log:       log,

@@ -19,6 +19,9 @@ const maxHeaderLen = 1<<24 - 1
 // AppendFrame appends c as a whole frame (length, header-length word, header, body) in
 // c.Serialize and returns the extended slice.
 func AppendFrame(dst []byte, c *Command) ([]byte, error) {
+	if c.frame != nil {
+		return c.frame.appendTo(dst, c.Opaque), nil
+	}
 	dst, err := appendFrameHead(dst, c, len(c.Body))
 	if err != nil {
 		return dst, err

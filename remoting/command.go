@@ -101,6 +101,9 @@ type Command struct {
 	// written is called once they are no longer needed (see SetBodyParts).
 	parts   [][]byte
 	written func()
+	// frame, when set, is the whole frame of this request, written as is but for Opaque
+	// (Client.InvokeAsyncFrame).
+	frame *RequestFrame
 }
 
 // SetBodyParts makes parts the body of c (after Body, usually empty): a Conn writes them

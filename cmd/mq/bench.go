@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -22,6 +24,8 @@ import (
 type benchOptions struct {
 	adminFlags
 	bench.Options
+	// cpuProfile, when set (hidden --cpuprofile), gets the run's CPU profile.
+	cpuProfile string
 }
 
 func newBenchCmd(streams IOStreams) *cobra.Command {
@@ -43,6 +47,8 @@ func addBenchFlags(cmd *cobra.Command, o *benchOptions) {
 	f.Int64Var(&o.Count, "count", 0, "stop after this many messages")
 	f.StringVar(&o.KeysFile, "keys-file", "",
 		"append the UNIQ_KEY of every acknowledged send (produce) or pulled message (consume) to this file")
+	f.StringVar(&o.cpuProfile, "cpuprofile", "", "write the generator's CPU profile to this file")
+	_ = f.MarkHidden("cpuprofile")
 }
 
 // newBenchProduceCmd builds `mq bench produce`; runF replaces runBench in flag-parsing tests.
@@ -117,6 +123,17 @@ func runBench(ctx context.Context, o *benchOptions, streams IOStreams) error {
 	opts := o.Options
 	if !o.Quiet {
 		opts.Tick = benchProgress(streams)
+	}
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	res, err := bench.Run(ctx, opts)
 	if !o.Quiet && streams.IsStderrTTY() {
