@@ -93,19 +93,24 @@ func pullLoop(ctx context.Context, client *remoting.Client, o *Options, t admin.
 			<-answers
 		}
 	}()
+	// nextSpan is the next range to ask for: a gap first, then a fresh range below the end.
+	nextSpan := func() (span, bool) {
+		switch {
+		case len(gaps) > 0:
+			r := gaps[len(gaps)-1]
+			gaps = gaps[:len(gaps)-1]
+			return r, true
+		case end < 0 || next < end:
+			r := span{next, next + int64(o.Batch)}
+			next = r.to
+			return r, true
+		}
+		return span{}, false
+	}
 	for {
 		for inflight < o.Pulls && ctx.Err() == nil {
-			var r span
-			switch {
-			case len(gaps) > 0:
-				r, gaps = gaps[len(gaps)-1], gaps[:len(gaps)-1]
-			case end < 0 || next < end:
-				r = span{next, next + int64(o.Batch)}
-				next = r.to
-			default:
-				r.to = -1
-			}
-			if r.to < 0 {
+			r, ok := nextSpan()
+			if !ok {
 				break
 			}
 			h := protocol.PullMessageRequestHeader{ConsumerGroup: o.Group, Topic: o.Topic, QueueID: t.QueueID,
