@@ -119,7 +119,10 @@ func TestDelayLevelDelivered(t *testing.T) {
 	a := consumeAll(t, c, p, "gDelayLevel", topic)
 	m := primitive.NewMessage(topic, []byte("level-2"))
 	m.WithDelayTimeLevel(2)
-	sent := time.Now()
+	// The due time is the store timestamp (whole milliseconds) plus 5 s, so it can fall up
+	// to a millisecond before the sub-millisecond send instant: compare at the store's
+	// precision.
+	sent := time.UnixMilli(time.Now().UnixMilli())
 	res, err := p.SendSync(t.Context(), m)
 	if err != nil || res.Status != primitive.SendOK {
 		t.Fatalf("send: %v %v", res, err)
@@ -147,7 +150,9 @@ func TestTimerDelivered(t *testing.T) {
 	p := newProducer(t, c)
 	a := consumeAll(t, c, p, "gTimer", topic)
 	m := primitive.NewMessage(topic, []byte("in-3s"))
-	sent := time.Now()
+	// Delay timestamps are whole milliseconds: start from one, so the due time is exactly
+	// sent + 3 s.
+	sent := time.UnixMilli(time.Now().UnixMilli())
 	m.WithDelayTimestamp(sent.Add(3 * time.Second))
 	res, err := p.SendSync(t.Context(), m)
 	if err != nil || res.Status != primitive.SendOK {
