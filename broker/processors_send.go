@@ -55,8 +55,8 @@ func refuse(code protocol.ResponseCode, format string, args ...any) *sendError {
 // queueId, queueOffset, transactionId, MSG_REGION and TRACE_ON.
 func (b *Broker) sendMessage(ctx context.Context, c *remoting.Conn, req *remoting.Command) *remoting.Command {
 	code := protocol.RequestCode(req.Code)
-	// req.Ext reads the pairs of a RawExt route (rawExtCodes) as well as the map.
-	h, err := protocol.DecodeSendMessageRequestHeaderFrom(code, req.Ext)
+	// req.ExtAll reads the pairs of a RawExt route (rawExtCodes) as well as the map.
+	h, err := protocol.DecodeSendMessageRequestHeaderSeq(code, req.ExtAll())
 	if err != nil {
 		return errorResponse(req, protocol.SystemError, err.Error())
 	}

@@ -1,5 +1,7 @@
 package protocol
 
+import "iter"
+
 // The headers on the hot path (send and pull) are encoded and decoded by hand: no reflection,
 // one map write or read per field. Their struct tags document the keys and let the tests
 // compare the hand-written code with the reflection codec.
@@ -82,14 +84,24 @@ func (h *SendMessageRequestHeader) decode(ext map[string]string, k *[sendKeyCoun
 
 // decodeFrom decodes the header from get, which returns a key's value or "" when absent.
 func (h *SendMessageRequestHeader) decodeFrom(get func(key string) string, k *[sendKeyCount]string) error {
+	var vals [sendKeyCount]string
+	for i := range vals {
+		vals[i] = get(k[i])
+	}
+	return h.decodeVals(&vals, k)
+}
+
+// decodeVals decodes the header from its fields' values ("" when absent), in the order of
+// the sendKey constants; k names them in errors.
+func (h *SendMessageRequestHeader) decodeVals(vals *[sendKeyCount]string, k *[sendKeyCount]string) error {
 	*h = SendMessageRequestHeader{
-		ProducerGroup: get(k[sendKeyProducerGroup]),
-		Topic:         get(k[sendKeyTopic]),
-		DefaultTopic:  get(k[sendKeyDefaultTopic]),
-		Properties:    get(k[sendKeyProperties]),
-		UnitMode:      parseBool(get(k[sendKeyUnitMode])),
-		Batch:         parseBool(get(k[sendKeyBatch])),
-		BrokerName:    get(k[sendKeyBrokerName]),
+		ProducerGroup: vals[sendKeyProducerGroup],
+		Topic:         vals[sendKeyTopic],
+		DefaultTopic:  vals[sendKeyDefaultTopic],
+		Properties:    vals[sendKeyProperties],
+		UnitMode:      parseBool(vals[sendKeyUnitMode]),
+		Batch:         parseBool(vals[sendKeyBatch]),
+		BrokerName:    vals[sendKeyBrokerName],
 	}
 	if h.ProducerGroup == "" {
 		return &MissingFieldError{Field: k[sendKeyProducerGroup]}
@@ -108,11 +120,54 @@ func (h *SendMessageRequestHeader) decodeFrom(get func(key string) string, k *[s
 		{sendKeyReconsumeTimes, &h.ReconsumeTimes},
 		{sendKeyMaxReconsumeTimes, &h.MaxReconsumeTimes},
 	} {
-		if err := parseInt32(k[f.key], get(k[f.key]), f.dst); err != nil {
+		if err := parseInt32(k[f.key], vals[f.key], f.dst); err != nil {
 			return err
 		}
 	}
-	return parseInt64(k[sendKeyBornTimestamp], get(k[sendKeyBornTimestamp]), &h.BornTimestamp)
+	return parseInt64(k[sendKeyBornTimestamp], vals[sendKeyBornTimestamp], &h.BornTimestamp)
+}
+
+// sendKeyV1 returns the sendKey constant of a V1 (full) name, or -1.
+func sendKeyV1(key string) int {
+	switch key {
+	case "producerGroup":
+		return sendKeyProducerGroup
+	case "topic":
+		return sendKeyTopic
+	case "defaultTopic":
+		return sendKeyDefaultTopic
+	case "defaultTopicQueueNums":
+		return sendKeyDefaultTopicQueueNums
+	case "queueId":
+		return sendKeyQueueID
+	case "sysFlag":
+		return sendKeySysFlag
+	case "bornTimestamp":
+		return sendKeyBornTimestamp
+	case "flag":
+		return sendKeyFlag
+	case "properties":
+		return sendKeyProperties
+	case "reconsumeTimes":
+		return sendKeyReconsumeTimes
+	case "unitMode":
+		return sendKeyUnitMode
+	case "maxReconsumeTimes":
+		return sendKeyMaxReconsumeTimes
+	case "batch":
+		return sendKeyBatch
+	case "bname":
+		return sendKeyBrokerName
+	}
+	return -1
+}
+
+// sendKeyV2 returns the sendKey constant of a V2 letter, or -1.
+func sendKeyV2(key string) int {
+	if len(key) == 1 && key[0] >= 'a' && key[0] < 'a'+sendKeyCount {
+		return int(key[0] - 'a')
+	}
+	return -1
 }
 
 // Encode writes the header with the V1 (full) names.
@@ -150,16 +205,23 @@ func DecodeSendMessageRequestHeader(code RequestCode, ext map[string]string) (Se
 	return h, h.decode(ext, &sendKeysV1)
 }
 
-// DecodeSendMessageRequestHeaderFrom is DecodeSendMessageRequestHeader reading the fields
-// through get, which returns a key's value or "" when absent (remoting.Command.Ext), so a
-// request decoded without its ExtFields map is read the same way.
-func DecodeSendMessageRequestHeaderFrom(code RequestCode, get func(key string) string) (SendMessageRequestHeader, error) {
+// DecodeSendMessageRequestHeaderSeq is DecodeSendMessageRequestHeader reading the fields from
+// ext, the request's extFields as key/value pairs in which the last of repeated keys wins
+// (remoting.Command.ExtAll): one pass over the fields, whatever their number.
+func DecodeSendMessageRequestHeaderSeq(code RequestCode, ext iter.Seq2[string, string]) (SendMessageRequestHeader, error) {
 	var h SendMessageRequestHeader
+	var vals [sendKeyCount]string
+	k, index := &sendKeysV1, sendKeyV1
 	switch code {
 	case SendMessageV2, SendBatchMessage, SendReplyMessageV2:
-		return h, h.decodeFrom(get, &sendKeysV2)
+		k, index = &sendKeysV2, sendKeyV2
 	}
-	return h, h.decodeFrom(get, &sendKeysV1)
+	for key, v := range ext {
+		if i := index(key); i >= 0 {
+			vals[i] = v
+		}
+	}
+	return h, h.decodeVals(&vals, k)
 }
 
 // SendMessageResponseHeader is the header of a send response (SendMessageResponseHeader.java

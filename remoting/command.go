@@ -1,6 +1,7 @@
 package remoting
 
 import (
+	"iter"
 	"slices"
 	"strconv"
 	"strings"
@@ -187,6 +188,27 @@ func (c *Command) LookupExt(key string) (string, bool) {
 	}
 	v, ok := c.ExtFields[key]
 	return v, ok
+}
+
+// ExtAll returns c's extFields as a sequence of key/value pairs: the pairs of a request
+// decoded for a RawExt route (each key once), else the map. Pairs set with SetExtPairs are
+// yielded as they are, repeated keys included (the last wins, as when written).
+func (c *Command) ExtAll() iter.Seq2[string, string] {
+	return func(yield func(string, string) bool) {
+		if c.pairs != nil {
+			for _, p := range c.pairs {
+				if !yield(p.Key, p.Value) {
+					return
+				}
+			}
+			return
+		}
+		for k, v := range c.ExtFields {
+			if !yield(k, v) {
+				return
+			}
+		}
+	}
 }
 
 // LoadExt builds ExtFields from the pairs of a request decoded for a RawExt route; code that

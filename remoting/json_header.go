@@ -112,16 +112,25 @@ func appendJSONString(dst []byte, s string) []byte {
 	return append(dst, '"')
 }
 
-// interner returns a shared string for b, to avoid allocating the same extFields keys for
-// every frame. A nil interner allocates.
+// interner returns a shared string for an extFields key, to avoid allocating the same keys
+// for every frame, and gives each interned key a small id so that a frame's keys are checked
+// for repeats without comparing strings. A nil interner allocates.
 type interner struct {
-	m   map[string]string
-	ext extBuilder
-	tmp []byte // the JSON scanner's unescaping scratch, kept between frames
+	m    map[string]internedKey
+	last [maxPairs]internedKey // the interned keys of earlier frames, by position
+	have uint32                // the positions of last that are set
+	ext  extBuilder
+	tmp  []byte // the JSON scanner's unescaping scratch, kept between frames
 
 	// pairsFor, when set, reports whether requests with a code take their extFields as
 	// pairs (Command.pairs, see RawExt) instead of a map.
 	pairsFor func(code int16) bool
+}
+
+// internedKey is an interned key and its id (< maxInterned), or -1 for a key not interned.
+type internedKey struct {
+	s  string
+	id int32
 }
 
 // wantsPairs reports whether a frame with this code gets its extFields as pairs.
@@ -144,33 +153,44 @@ func (e *extBuilder) finish(c *Command, pairs bool) {
 }
 
 // buildPairs returns what build would put in its map as a slice of pairs (nil when empty),
-// with all long values sharing one string allocation.
+// with all values sharing one string allocation. When every key is interned, set once and
+// never deleted (every frame a client sends), the pairs are the operations in order; any
+// other frame takes the general path, where the last of repeated keys wins.
 func (e *extBuilder) buildPairs() []ExtPair {
 	if len(e.ops) == 0 {
 		return nil
 	}
 	all := string(e.buf)
+	defer e.reset()
+	var seen [maxInterned / 64]uint64
+	plain := true
+	for _, op := range e.ops {
+		if op.del || op.id < 0 || seen[op.id>>6]&(1<<(op.id&63)) != 0 {
+			plain = false
+			break
+		}
+		seen[op.id>>6] |= 1 << (op.id & 63)
+	}
 	ps := make([]ExtPair, 0, len(e.ops))
+	if plain {
+		for _, op := range e.ops {
+			ps = append(ps, ExtPair{Key: op.key, Value: all[op.a:op.b]})
+		}
+		return ps
+	}
 	for _, op := range e.ops {
 		i := slices.IndexFunc(ps, func(p ExtPair) bool { return p.Key == op.key })
-		switch {
-		case op.del:
+		if op.del {
 			if i >= 0 {
 				ps = slices.Delete(ps, i, i+1)
 			}
 			continue
-		case op.a >= 0:
-			op.val = all[op.a:op.b]
 		}
 		if i >= 0 {
-			ps[i].Value = op.val
+			ps[i].Value = all[op.a:op.b]
 		} else {
-			ps = append(ps, ExtPair{Key: op.key, Value: op.val})
+			ps = append(ps, ExtPair{Key: op.key, Value: all[op.a:op.b]})
 		}
-	}
-	clear(e.ops)
-	if cap(e.buf) > maxKeptExtBuf {
-		e.buf = nil
 	}
 	if len(ps) == 0 {
 		return nil
@@ -178,19 +198,27 @@ func (e *extBuilder) buildPairs() []ExtPair {
 	return ps
 }
 
-// extBuilder collects one frame's extFields and builds the map at the end, with all long
-// values sharing one string allocation.
+// reset forgets the frame's operations (their keys) and drops a large value buffer.
+func (e *extBuilder) reset() {
+	clear(e.ops)
+	if cap(e.buf) > maxKeptExtBuf {
+		e.buf = nil
+	}
+}
+
+// extBuilder collects one frame's extFields and builds the map (or the pairs) at the end,
+// with all values sharing one string allocation.
 type extBuilder struct {
 	ops    []extOp
 	buf    []byte
 	direct map[string]string // without an interner: the map itself, filled as we go
 }
 
-// extOp sets key to val (a < 0) or to buf[a:b], or deletes key.
+// extOp sets key to buf[a:b], or deletes key; id is the key's interned id (or -1).
 type extOp struct {
 	key  string
-	val  string
 	a, b int
+	id   int32
 	del  bool
 }
 
@@ -207,26 +235,22 @@ func (in *interner) builder() *extBuilder {
 	return &in.ext
 }
 
-func (e *extBuilder) set(key string, v []byte, in *interner) {
+func (e *extBuilder) set(k internedKey, v []byte) {
 	if e.direct != nil {
-		e.direct[key] = string(v)
-		return
-	}
-	if len(v) <= 5 && in != nil {
-		e.ops = append(e.ops, extOp{key: key, val: in.str(v), a: -1})
+		e.direct[k.s] = string(v)
 		return
 	}
 	a := len(e.buf)
 	e.buf = append(e.buf, v...)
-	e.ops = append(e.ops, extOp{key: key, a: a, b: len(e.buf)})
+	e.ops = append(e.ops, extOp{key: k.s, a: a, b: len(e.buf), id: k.id})
 }
 
-func (e *extBuilder) del(key string) {
+func (e *extBuilder) del(k internedKey) {
 	if e.direct != nil {
-		delete(e.direct, key)
+		delete(e.direct, k.s)
 		return
 	}
-	e.ops = append(e.ops, extOp{key: key, del: true})
+	e.ops = append(e.ops, extOp{key: k.s, id: k.id, del: true})
 }
 
 // build returns the map, or nil when it would be empty.
@@ -241,20 +265,14 @@ func (e *extBuilder) build() map[string]string {
 		return nil
 	}
 	all := string(e.buf)
+	defer e.reset()
 	m := make(map[string]string, len(e.ops))
 	for _, op := range e.ops {
-		switch {
-		case op.del:
+		if op.del {
 			delete(m, op.key)
-		case op.a < 0:
-			m[op.key] = op.val
-		default:
+		} else {
 			m[op.key] = all[op.a:op.b]
 		}
-	}
-	clear(e.ops)
-	if cap(e.buf) > maxKeptExtBuf {
-		e.buf = nil
 	}
 	if len(m) == 0 {
 		return nil
@@ -269,21 +287,31 @@ const (
 	maxInternLen = 64
 )
 
-func (in *interner) str(b []byte) string {
+// key returns the interned key for b, the i-th key of its frame: frames of one kind list
+// their keys in the same order, so the previous frame's i-th key is tried first.
+func (in *interner) key(b []byte, i int) internedKey {
 	if in == nil || len(b) > maxInternLen {
-		return string(b)
+		return internedKey{s: string(b), id: -1}
 	}
-	if s, ok := in.m[string(b)]; ok {
-		return s
+	if i < len(in.last) && in.have&(1<<i) != 0 && in.last[i].s == string(b) {
+		return in.last[i]
 	}
-	s := string(b)
-	if len(in.m) < maxInterned {
-		if in.m == nil {
-			in.m = make(map[string]string, 64)
+	k, ok := in.m[string(b)]
+	if !ok {
+		k = internedKey{s: string(b), id: -1}
+		if len(in.m) < maxInterned {
+			if in.m == nil {
+				in.m = make(map[string]internedKey, 64)
+			}
+			k.id = int32(len(in.m))
+			in.m[k.s] = k
 		}
-		in.m[s] = s
 	}
-	return s
+	if i < len(in.last) && k.id >= 0 {
+		in.last[i] = k
+		in.have |= 1 << i
+	}
+	return k
 }
 
 // jsonScanner is a small hand-written JSON reader for headers. It never panics: every
@@ -669,12 +697,12 @@ func (s *jsonScanner) extFields(c *Command, pairs bool) error {
 		return nil
 	}
 	ext := s.in.builder()
-	for {
+	for n := 0; ; n++ {
 		kb, err := s.rawString()
 		if err != nil {
 			return err
 		}
-		key := s.in.str(kb)
+		key := s.in.key(kb, n)
 		if err := s.expect(':'); err != nil {
 			return err
 		}
@@ -684,14 +712,14 @@ func (s *jsonScanner) extFields(c *Command, pairs bool) error {
 			if err != nil {
 				return err
 			}
-			ext.set(key, vb, s.in)
+			ext.set(key, vb)
 		case 'n':
 			if !s.literal("null") {
-				return s.errf("extFields value for %q is not a string", key)
+				return s.errf("extFields value for %q is not a string", key.s)
 			}
 			ext.del(key)
 		default:
-			return s.errf("extFields value for %q is not a string", key)
+			return s.errf("extFields value for %q is not a string", key.s)
 		}
 		switch s.peek() {
 		case ',':

@@ -59,6 +59,16 @@ func checkSame(t *testing.T, st SerializeType, h []byte, inPairs, inMap *interne
 			t.Fatalf("key %q: pairs (%q, %v), map (%q, %v)", k, pv, pok, mv, mok)
 		}
 	}
+	all := map[string]string{}
+	for k, v := range pc.ExtAll() {
+		if _, ok := all[k]; ok {
+			t.Fatalf("ExtAll repeats %q", k)
+		}
+		all[k] = v
+	}
+	if !maps.Equal(all, mc.ExtFields) {
+		t.Fatalf("ExtAll: %q, map path: %q", all, mc.ExtFields)
+	}
 	if n := len(pc.pairs) + len(pc.ExtFields); n != len(mc.ExtFields) {
 		t.Fatalf("%d fields, %d map entries", n, len(mc.ExtFields))
 	}
