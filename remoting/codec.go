@@ -123,6 +123,14 @@ type FrameReader struct {
 	max int
 	hdr []byte
 	in  interner
+	// words holds the frame's length and header-length words (a local would escape to the
+	// heap through io.ReadFull).
+	words [8]byte
+
+	// lendFor, when set, reports whether a request with this code may have its body lent
+	// (Command.lent): left in the reader's buffer instead of copied into its own, valid
+	// only until the next ReadFrame.
+	lendFor func(code int16) bool
 
 	// reserve, when set, is called before a frame of reserveFrom bytes or more is read
 	// past its first 8 bytes; the frame is read only if it succeeds, and release is called
@@ -151,7 +159,7 @@ const maxKeptHeader = 64 << 10
 // ErrBadLength, ErrUnknownSerializeType or ErrBadHeader (wrapped) for malformed frames;
 // after an error the stream position is undefined and the connection should be closed.
 func (fr *FrameReader) ReadFrame() (*Command, error) {
-	var words [8]byte
+	words := fr.words[:]
 	if _, err := io.ReadFull(fr.r, words[:4]); err != nil {
 		return nil, err
 	}
@@ -173,19 +181,34 @@ func (fr *FrameReader) ReadFrame() (*Command, error) {
 		}
 		defer release()
 	}
-	if cap(fr.hdr) < hl {
-		if hl > bodyChunk {
-			// Large headers are rare: read them incrementally, like bodies.
-			h, err := readGrow(fr.r, hl)
-			if err != nil {
-				return nil, err
-			}
-			c := new(Command)
-			if err := decodeHeader(st, h, c, &fr.in); err != nil {
-				return nil, err
-			}
-			return fr.body(c, int(n)-4-hl)
+	c := new(Command)
+	if hl <= fr.r.Size() {
+		// Decoded in place: the decode copies what it keeps.
+		h, err := fr.r.Peek(hl)
+		if err != nil {
+			return nil, unexpected(err)
 		}
+		err = decodeHeader(st, h, c, &fr.in)
+		if _, derr := fr.r.Discard(hl); err == nil {
+			err = derr
+		}
+		if err != nil {
+			return nil, err
+		}
+		return fr.body(c, int(n)-4-hl)
+	}
+	if hl > bodyChunk {
+		// Large headers are rare: read them incrementally, like bodies.
+		h, err := readGrow(fr.r, hl)
+		if err != nil {
+			return nil, err
+		}
+		if err := decodeHeader(st, h, c, &fr.in); err != nil {
+			return nil, err
+		}
+		return fr.body(c, int(n)-4-hl)
+	}
+	if cap(fr.hdr) < hl {
 		fr.hdr = make([]byte, hl)
 	}
 	h := fr.hdr[:hl]
@@ -195,15 +218,27 @@ func (fr *FrameReader) ReadFrame() (*Command, error) {
 	if cap(fr.hdr) > maxKeptHeader {
 		fr.hdr = nil
 	}
-	c := new(Command)
 	if err := decodeHeader(st, h, c, &fr.in); err != nil {
 		return nil, err
 	}
 	return fr.body(c, int(n)-4-hl)
 }
 
+// body reads the frame's body of n bytes into c. A request that lendFor accepts, whose body
+// fits the reader's buffer, gets it lent: in place in the buffer, no copy and no allocation.
 func (fr *FrameReader) body(c *Command, n int) (*Command, error) {
 	if n == 0 {
+		return c, nil
+	}
+	if n <= fr.r.Size() && !c.IsResponse() && fr.lendFor != nil && fr.lendFor(c.Code) {
+		b, err := fr.r.Peek(n)
+		if err != nil {
+			return nil, unexpected(err)
+		}
+		if _, err := fr.r.Discard(n); err != nil {
+			return nil, err
+		}
+		c.Body, c.lent = b[:n:n], true
 		return c, nil
 	}
 	b, err := readGrow(fr.r, n)

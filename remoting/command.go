@@ -1,6 +1,7 @@
 package remoting
 
 import (
+	"bytes"
 	"iter"
 	"slices"
 	"strconv"
@@ -94,6 +95,10 @@ type Command struct {
 	// Serialize is the header serialisation the frame arrived in, or will be written in.
 	Serialize SerializeType
 
+	// lent is set while Body is lent by the connection's reader: it is valid only until
+	// the read loop reads the next frame (see Inline and ownBody).
+	lent bool
+
 	// pairs, when set, hold the extFields of a request decoded for a RawExt route, and
 	// ExtFields is nil until LoadExt builds it from them.
 	pairs []ExtPair
@@ -105,6 +110,13 @@ type Command struct {
 	// frame, when set, is the whole frame of this request, written as is but for Opaque
 	// (Client.InvokeAsyncFrame).
 	frame *RequestFrame
+}
+
+// ownBody gives c a copy of a lent body, so that it outlives the next frame.
+func (c *Command) ownBody() {
+	if c.lent {
+		c.Body, c.lent = bytes.Clone(c.Body), false
+	}
 }
 
 // SetBodyParts makes parts the body of c (after Body, usually empty): a Conn writes them
