@@ -106,7 +106,7 @@ func benchDecode(b *testing.B, c *Command, pairs, lent bool) {
 		fr.in.pairsFor = func(int16) bool { return true }
 	}
 	if lent {
-		fr.lendFor = func(int16) bool { return true }
+		fr.in.lendFor = func(int16) bool { return true }
 	}
 	b.SetBytes(int64(len(frame)))
 	b.ReportAllocs()

@@ -93,6 +93,14 @@ func decodeHeader(st SerializeType, h []byte, c *Command, in *interner) error {
 		// after extFields.
 		c.LoadExt()
 	}
+	if c.pairs != nil {
+		// The pairs are built in the interner's slice, reused by the next frame.
+		if in.lends(c) {
+			c.lentPairs = true
+		} else {
+			c.pairs = slices.Clone(c.pairs)
+		}
+	}
 	return err
 }
 
@@ -126,11 +134,6 @@ type FrameReader struct {
 	// words holds the frame's length and header-length words (a local would escape to the
 	// heap through io.ReadFull).
 	words [8]byte
-
-	// lendFor, when set, reports whether a request with this code may have its body lent
-	// (Command.lent): left in the reader's buffer instead of copied into its own, valid
-	// only until the next ReadFrame.
-	lendFor func(code int16) bool
 
 	// reserve, when set, is called before a frame of reserveFrom bytes or more is read
 	// past its first 8 bytes; the frame is read only if it succeeds, and release is called
@@ -224,13 +227,14 @@ func (fr *FrameReader) ReadFrame() (*Command, error) {
 	return fr.body(c, int(n)-4-hl)
 }
 
-// body reads the frame's body of n bytes into c. A request that lendFor accepts, whose body
-// fits the reader's buffer, gets it lent: in place in the buffer, no copy and no allocation.
+// body reads the frame's body of n bytes into c. A request the interner lends to (lendFor),
+// whose body fits the reader's buffer, gets it lent: in place in the buffer, no copy and no
+// allocation.
 func (fr *FrameReader) body(c *Command, n int) (*Command, error) {
 	if n == 0 {
 		return c, nil
 	}
-	if n <= fr.r.Size() && !c.IsResponse() && fr.lendFor != nil && fr.lendFor(c.Code) {
+	if n <= fr.r.Size() && fr.in.lends(c) {
 		b, err := fr.r.Peek(n)
 		if err != nil {
 			return nil, unexpected(err)

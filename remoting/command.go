@@ -95,9 +95,9 @@ type Command struct {
 	// Serialize is the header serialisation the frame arrived in, or will be written in.
 	Serialize SerializeType
 
-	// lent is set while Body is lent by the connection's reader: it is valid only until
-	// the read loop reads the next frame (see Inline and ownBody).
-	lent bool
+	// lent is set while Body is lent by the connection's reader, lentPairs while pairs
+	// are: they are valid only until the read loop reads the next frame (see Inline, own).
+	lent, lentPairs bool
 
 	// pairs, when set, hold the extFields of a request decoded for a RawExt route, and
 	// ExtFields is nil until LoadExt builds it from them.
@@ -112,10 +112,13 @@ type Command struct {
 	frame *RequestFrame
 }
 
-// ownBody gives c a copy of a lent body, so that it outlives the next frame.
-func (c *Command) ownBody() {
+// own gives c copies of a lent body and pairs, so that they outlive the next frame.
+func (c *Command) own() {
 	if c.lent {
 		c.Body, c.lent = bytes.Clone(c.Body), false
+	}
+	if c.lentPairs {
+		c.pairs, c.lentPairs = slices.Clone(c.pairs), false
 	}
 }
 

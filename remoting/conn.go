@@ -258,7 +258,7 @@ func (c *Conn) readFrames() error {
 	fr := NewFrameReader(bufio.NewReaderSize(src, readBufferSize), c.cfg.maxFrame)
 	if c.cfg.mux != nil {
 		fr.in.pairsFor = c.cfg.mux.rawExt
-		fr.lendFor = c.cfg.mux.inline
+		fr.in.lendFor = c.cfg.mux.inline
 	}
 	var armed time.Time
 	if in := c.cfg.in; in != nil {

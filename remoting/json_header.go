@@ -125,6 +125,15 @@ type interner struct {
 	// pairsFor, when set, reports whether requests with a code take their extFields as
 	// pairs (Command.pairs, see RawExt) instead of a map.
 	pairsFor func(code int16) bool
+	// lendFor, when set, reports whether requests with a code may be lent their pairs and
+	// body (Command.lentPairs and lent): left in memory the reader reuses for the next
+	// frame instead of copied, which the request's consumer must be done with by then.
+	lendFor func(code int16) bool
+}
+
+// lends reports whether c, just decoded, may be lent its pairs and body.
+func (in *interner) lends(c *Command) bool {
+	return in != nil && in.lendFor != nil && !c.IsResponse() && in.lendFor(c.Code)
 }
 
 // internedKey is an interned key and its id (< maxInterned), or -1 for a key not interned.
@@ -153,7 +162,8 @@ func (e *extBuilder) finish(c *Command, pairs bool) {
 }
 
 // buildPairs returns what build would put in its map as a slice of pairs (nil when empty),
-// with all values sharing one string allocation. When every key is interned, set once and
+// with all values sharing one string allocation. The slice is the builder's, reused by the
+// next frame (decodeHeader copies it unless the request is lent it). When every key is interned, set once and
 // never deleted (every frame a client sends), the pairs are the operations in order; any
 // other frame takes the general path, where the last of repeated keys wins.
 func (e *extBuilder) buildPairs() []ExtPair {
@@ -171,7 +181,10 @@ func (e *extBuilder) buildPairs() []ExtPair {
 		}
 		seen[op.id>>6] |= 1 << (op.id & 63)
 	}
-	ps := make([]ExtPair, 0, len(e.ops))
+	if cap(e.pairs) < len(e.ops) {
+		e.pairs = make([]ExtPair, 0, maxPairs) // finish sends more ops to the map
+	}
+	ps := e.pairs[:0]
 	if plain {
 		for _, op := range e.ops {
 			ps = append(ps, ExtPair{Key: op.key, Value: all[op.a:op.b]})
@@ -211,6 +224,7 @@ func (e *extBuilder) reset() {
 type extBuilder struct {
 	ops    []extOp
 	buf    []byte
+	pairs  []ExtPair         // what buildPairs returns, reused
 	direct map[string]string // without an interner: the map itself, filled as we go
 }
 

@@ -19,12 +19,13 @@ func lentBody(i int) []byte {
 }
 
 // TestFrameReaderLendsBody: a request whose code lendFor accepts gets its body in the
-// reader's buffer, valid until the next ReadFrame; ownBody gives it a copy that survives the
-// following frames. Responses, other codes and bodies larger than the buffer are not lent.
+// reader's buffer and its extFields pairs in the interner's slice, valid until the next
+// ReadFrame; own gives it copies that survive the following frames. Responses and other
+// codes are lent nothing, a body larger than the buffer is not lent (its pairs are).
 func TestFrameReaderLendsBody(t *testing.T) {
 	var stream []byte
 	add := func(code int16, flag int32, body []byte) {
-		c := NewRequest(code, map[string]string{"k": "v"}, body)
+		c := NewRequest(code, map[string]string{"k": string(body[:8])}, body)
 		c.Flag = flag
 		var err error
 		if stream, err = AppendFrame(stream, c); err != nil {
@@ -38,45 +39,47 @@ func TestFrameReaderLendsBody(t *testing.T) {
 	add(11, 0, lentBody(41))                      // a code not lent
 	add(10, 0, bytes.Repeat([]byte("z"), 20<<10)) // larger than the buffer
 	fr := NewFrameReader(bufio.NewReaderSize(bytes.NewReader(stream), readBufferSize), 0)
-	fr.lendFor = func(code int16) bool { return code == 10 }
+	fr.in.lendFor = func(code int16) bool { return code == 10 }
+	fr.in.pairsFor = func(int16) bool { return true }
 	var kept []*Command
 	for i := range 40 {
 		c, err := fr.ReadFrame()
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !c.lent || !bytes.Equal(c.Body, lentBody(i)) || c.Ext("k") != "v" {
-			t.Fatalf("frame %d: lent %v, body %.8q", i, c.lent, c.Body)
+		if !c.lent || !c.lentPairs || !bytes.Equal(c.Body, lentBody(i)) || c.Ext("k") != string(lentBody(i)[:8]) {
+			t.Fatalf("frame %d: lent %v %v, body %.8q, k %q", i, c.lent, c.lentPairs, c.Body, c.Ext("k"))
 		}
-		c.ownBody()
-		if c.lent {
-			t.Fatal("ownBody left the body lent")
+		c.own()
+		if c.lent || c.lentPairs {
+			t.Fatal("own left the body or pairs lent")
 		}
 		kept = append(kept, c)
 	}
 	for _, want := range []struct {
-		code int16
-		lent bool
-		n    int
-	}{{10, false, 1024}, {11, false, 1024}, {10, false, 20 << 10}} {
+		code        int16
+		lent, pairs bool
+		n           int
+	}{{10, false, false, 1024}, {11, false, false, 1024}, {10, false, true, 20 << 10}} {
 		c, err := fr.ReadFrame()
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c.Code != want.code || c.lent != want.lent || len(c.Body) != want.n {
+		if c.Code != want.code || c.lent != want.lent || c.lentPairs != want.pairs || len(c.Body) != want.n {
 			t.Fatalf("code %d flag %d: lent %v, %d bytes", c.Code, c.Flag, c.lent, len(c.Body))
 		}
 	}
 	for i, c := range kept {
-		if !bytes.Equal(c.Body, lentBody(i)) {
-			t.Fatalf("kept body %d was overwritten: %.8q", i, c.Body)
+		if !bytes.Equal(c.Body, lentBody(i)) || c.Ext("k") != string(lentBody(i)[:8]) {
+			t.Fatalf("kept request %d was overwritten: body %.8q, k %q", i, c.Body, c.Ext("k"))
 		}
 	}
 }
 
-// TestLentBodyQueuedForPool: requests of an Inline route that queue behind the pool's backlog
+// TestLentBodyQueuedForPool: requests of an Inline (and RawExt) route that queue behind the pool's backlog
 // are served after the read loop has read the frames that follow them; their bodies, kept by
-// the handler without a copy, must still be theirs (dispatch gives them a copy).
+// the handler without a copy, and their extFields pairs must still be theirs (dispatch gives
+// them copies).
 func TestLentBodyQueuedForPool(t *testing.T) {
 	s, _ := newTestServer(t, ServerConfig{})
 	const n = 40 // ~48 KiB of frames: the read buffer (16 KiB) is refilled several times
@@ -95,7 +98,7 @@ func TestLentBodyQueuedForPool(t *testing.T) {
 		kept[req.Ext("i")] = req.Body // no copy: a queued request owns its body
 		mu.Unlock()
 		return NewResponse(req, CodeSuccess, "")
-	}), WithPool(p), Inline())
+	}), WithPool(p), Inline(), RawExt())
 	addr := startServer(t, s)
 	released := false
 	defer func() {
@@ -175,15 +178,18 @@ func TestLentBodyInline(t *testing.T) {
 		if !bytes.Equal(req.Body, lentBody(i)) {
 			bad = append(bad, fmt.Sprintf("request %d: body %.8q", i, req.Body))
 		}
-		if prev != nil && prev.Body != nil {
-			bad = append(bad, "the previous request kept its lent body")
+		if prev != nil && (prev.Body != nil || prev.pairs != nil) {
+			bad = append(bad, "the previous request kept its lent body or pairs")
+		}
+		if !req.lentPairs {
+			bad = append(bad, fmt.Sprintf("request %d: pairs not lent", i))
 		}
 		mu.Unlock()
 		prev = req
 		resp := NewResponse(req, CodeSuccess, "")
 		resp.Body = req.Body
 		return resp
-	}), Inline())
+	}), Inline(), RawExt())
 	addr := startServer(t, s)
 	cl := newTestClient(t)
 	ctx := ctxTimeout(t, 20*time.Second)

@@ -56,8 +56,8 @@ func (m *mux) rawExt(code int16) bool {
 	return ok && r.raw
 }
 
-// inline reports whether requests with code go to an Inline route: their bodies may be
-// lent (FrameReader.lendFor), dispatch copies them when they go to the pool after all.
+// inline reports whether requests with code go to an Inline route: their bodies and pairs
+// may be lent (interner.lendFor); dispatch copies them when they go to the pool after all.
 func (m *mux) inline(code int16) bool {
 	r, ok := (*m.routes.Load())[code]
 	return ok && r.inline
@@ -84,7 +84,7 @@ func (m *mux) dispatch(c *Conn, req *Command) {
 		serveInline(c, r.h, req, m.log)
 		return
 	}
-	req.ownBody() // the worker reads it after the read loop has moved on
+	req.own() // the worker reads it after the read loop has moved on
 	if !r.pool.trySubmit(task{conn: c, req: req, h: r.h}) {
 		if now := time.Now().UnixNano(); now-m.lastBusyWarn.Load() > int64(time.Second) {
 			m.lastBusyWarn.Store(now)
@@ -94,11 +94,12 @@ func (m *mux) dispatch(c *Conn, req *Command) {
 	}
 }
 
-// serveInline serves req on the read goroutine. A lent body is valid only until the
-// handler returns: a response that carries it gets a copy, and req loses it, so that anything
-// that kept req (an answer sent later) cannot read the next frame's bytes in its place.
+// serveInline serves req on the read goroutine. A lent body and pairs are valid only until
+// the handler returns: a response that carries the body gets a copy, and req loses both, so
+// that anything that kept req (an answer sent later) cannot read the next frame's in their
+// place.
 func serveInline(c *Conn, h Handler, req *Command, log *slog.Logger) {
-	if !req.lent {
+	if !req.lent && !req.lentPairs {
 		serveRequest(c, h, req, log)
 		return
 	}
@@ -106,7 +107,12 @@ func serveInline(c *Conn, h Handler, req *Command, log *slog.Logger) {
 	if resp != nil && overlaps(resp.Body, req.Body) {
 		resp.Body = bytes.Clone(resp.Body)
 	}
-	req.Body, req.lent = nil, false
+	if req.lent {
+		req.Body, req.lent = nil, false
+	}
+	if req.lentPairs {
+		req.pairs, req.lentPairs = nil, false
+	}
 	if resp != nil {
 		replyServed(c, req, resp, log)
 	}

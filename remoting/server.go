@@ -113,8 +113,10 @@ func WithPool(p *Pool) HandleOption {
 // it is valid only until the handler returns (the next frame is read into the same memory).
 // The handler must copy whatever it keeps of it past its return (a body it hands to a
 // goroutine, a queue or a timer); a response whose Body shares it is copied before it is
-// sent, and req.Body is set to nil when the handler returns. A request that waits for the
-// pool gets a body of its own.
+// sent, and req.Body is set to nil when the handler returns. The same holds for the
+// extFields pairs of a RawExt route (read with Ext, LookupExt, ExtAll): read them, or
+// LoadExt, before returning; the strings read are the handler's to keep. A request that
+// waits for the pool gets its own.
 func Inline() HandleOption {
 	return func(r *route) { r.inline = true }
 }
