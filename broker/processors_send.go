@@ -56,7 +56,11 @@ func refuse(code protocol.ResponseCode, format string, args ...any) *sendError {
 func (b *Broker) sendMessage(ctx context.Context, c *remoting.Conn, req *remoting.Command) *remoting.Command {
 	code := protocol.RequestCode(req.Code)
 	// req.ExtAll reads the pairs of a RawExt route (rawExtCodes) as well as the map.
-	h, err := protocol.DecodeSendMessageRequestHeaderSeq(code, req.ExtAll())
+	d := protocol.NewSendHeaderDecoder(code)
+	for k, v := range req.ExtAll() {
+		d.Set(k, v)
+	}
+	h, err := d.Header()
 	if err != nil {
 		return errorResponse(req, protocol.SystemError, err.Error())
 	}

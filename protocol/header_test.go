@@ -285,10 +285,10 @@ func TestSendResponseEncodeTo(t *testing.T) {
 	}
 }
 
-// TestDecodeSendHeaderSeq checks the one-pass decode of a send header from key/value pairs
+// TestSendHeaderDecoder checks the one-pass decode of a send header from key/value pairs
 // against the map decode, for both name sets, missing and malformed fields; repeated keys
 // take the last value and unknown keys are ignored.
-func TestDecodeSendHeaderSeq(t *testing.T) {
+func TestSendHeaderDecoder(t *testing.T) {
 	del := func(m map[string]string, k string) map[string]string { delete(m, k); return m }
 	set := func(m map[string]string, k, v string) map[string]string { m[k] = v; return m }
 	for _, tc := range []struct {
@@ -310,19 +310,20 @@ func TestDecodeSendHeaderSeq(t *testing.T) {
 		{SendMessage, map[string]string{}},
 	} {
 		want, werr := DecodeSendMessageRequestHeader(tc.code, tc.ext)
-		got, gerr := DecodeSendMessageRequestHeaderSeq(tc.code, maps.All(tc.ext))
+		d := NewSendHeaderDecoder(tc.code)
+		for k, v := range tc.ext {
+			d.Set(k, v)
+		}
+		got, gerr := d.Header()
 		if got != want || (werr == nil) != (gerr == nil) || (werr != nil && werr.Error() != gerr.Error()) {
 			t.Errorf("code %d %v:\n got %+v, %v\nwant %+v, %v", tc.code, tc.ext, got, gerr, want, werr)
 		}
 	}
-	pairs := [][2]string{{"a", "g1"}, {"b", "first"}, {"zz", "1"}, {"b", "second"}}
-	h, err := DecodeSendMessageRequestHeaderSeq(SendMessageV2, func(yield func(string, string) bool) {
-		for _, p := range pairs {
-			if !yield(p[0], p[1]) {
-				return
-			}
-		}
-	})
+	d := NewSendHeaderDecoder(SendMessageV2)
+	for _, p := range [][2]string{{"a", "g1"}, {"b", "first"}, {"zz", "1"}, {"b", "second"}} {
+		d.Set(p[0], p[1])
+	}
+	h, err := d.Header()
 	if err != nil || h.ProducerGroup != "g1" || h.Topic != "second" {
 		t.Fatalf("repeated keys: %+v, %v", h, err)
 	}

@@ -1,7 +1,5 @@
 package protocol
 
-import "iter"
-
 // The headers on the hot path (send and pull) are encoded and decoded by hand: no reflection,
 // one map write or read per field. Their struct tags document the keys and let the tests
 // compare the hand-written code with the reflection codec.
@@ -205,23 +203,45 @@ func DecodeSendMessageRequestHeader(code RequestCode, ext map[string]string) (Se
 	return h, h.decode(ext, &sendKeysV1)
 }
 
-// DecodeSendMessageRequestHeaderSeq is DecodeSendMessageRequestHeader reading the fields from
-// ext, the request's extFields as key/value pairs in which the last of repeated keys wins
-// (remoting.Command.ExtAll): one pass over the fields, whatever their number.
-func DecodeSendMessageRequestHeaderSeq(code RequestCode, ext iter.Seq2[string, string]) (SendMessageRequestHeader, error) {
-	var h SendMessageRequestHeader
-	var vals [sendKeyCount]string
-	k, index := &sendKeysV1, sendKeyV1
+// SendHeaderDecoder decodes the header of a send request from its extFields fed one at a time
+// (Set), the last of repeated keys winning: one pass over the fields of a request decoded
+// without its ExtFields map (remoting.Command.ExtAll), with nothing allocated. It reads the
+// names DecodeSendMessageRequestHeader reads for the code.
+type SendHeaderDecoder struct {
+	vals [sendKeyCount]string
+	v2   bool
+}
+
+// NewSendHeaderDecoder returns a decoder for a send request with this code.
+func NewSendHeaderDecoder(code RequestCode) SendHeaderDecoder {
 	switch code {
 	case SendMessageV2, SendBatchMessage, SendReplyMessageV2:
-		k, index = &sendKeysV2, sendKeyV2
+		return SendHeaderDecoder{v2: true}
 	}
-	for key, v := range ext {
-		if i := index(key); i >= 0 {
-			vals[i] = v
-		}
+	return SendHeaderDecoder{}
+}
+
+// Set records one extFields entry; keys of no header field are ignored.
+func (d *SendHeaderDecoder) Set(key, value string) {
+	i := -1
+	if d.v2 {
+		i = sendKeyV2(key)
+	} else {
+		i = sendKeyV1(key)
 	}
-	return h, h.decodeVals(&vals, k)
+	if i >= 0 {
+		d.vals[i] = value
+	}
+}
+
+// Header returns the decoded header; producerGroup and topic are required.
+func (d *SendHeaderDecoder) Header() (SendMessageRequestHeader, error) {
+	var h SendMessageRequestHeader
+	k := &sendKeysV1
+	if d.v2 {
+		k = &sendKeysV2
+	}
+	return h, h.decodeVals(&d.vals, k)
 }
 
 // SendMessageResponseHeader is the header of a send response (SendMessageResponseHeader.java
