@@ -247,8 +247,16 @@ func (c *Command) SetExtPairs(ps []ExtPair) {
 }
 
 // sortedPairs returns c's pairs sorted by key with repeated keys dropped (the last wins),
-// in dst when it is large enough.
+// in dst when it is large enough; pairs already in strictly increasing key order (a send's
+// response) are returned as they are, to be read only.
 func (c *Command) sortedPairs(dst []ExtPair) []ExtPair {
+	sorted := true
+	for i := 1; i < len(c.pairs) && sorted; i++ {
+		sorted = c.pairs[i-1].Key < c.pairs[i].Key
+	}
+	if sorted {
+		return c.pairs
+	}
 	ps := append(dst[:0], c.pairs...)
 	slices.SortStableFunc(ps, func(a, b ExtPair) int { return strings.Compare(a.Key, b.Key) })
 	out := ps[:0]

@@ -240,6 +240,9 @@ func TestExtPairsEncode(t *testing.T) {
 		{{"queueOffset", "12"}, {"msgId", "7F00000100002A9F0000000000000000"}, {"queueId", "3"},
 			{"MSG_REGION", "DefaultRegion"}, {"TRACE_ON", "true"}, {"transactionId", "C0\"\\\u2028\x01"}},
 		{{"b", "1"}, {"a", "2"}, {"b", "3"}, {"", ""}},
+		{{"MSG_REGION", "DefaultRegion"}, {"TRACE_ON", "true"}, {"msgId", "7F00000100002A9F0000000000000000"},
+			{"queueId", "3"}, {"queueOffset", "12"}}, // already sorted: written as they are
+		{{"a", "1"}, {"a", "2"}, {"b", "3"}}, // sorted with a repeat
 	} {
 		m := map[string]string{}
 		for _, p := range ps {

@@ -96,3 +96,32 @@ func TestSendPipelinedBodies(t *testing.T) {
 		})
 	}
 }
+
+// TestSendResponseMatchesMap: a send's response built as pairs (newSendResponse) is written
+// byte for byte as the same response with its header in the ExtFields map.
+func TestSendResponseMatchesMap(t *testing.T) {
+	for _, st := range []remoting.SerializeType{remoting.JSON, remoting.RocketMQ} {
+		for _, rh := range []protocol.SendMessageResponseHeader{
+			{MsgID: "7F00000100002A9F0000000000000000", QueueID: 3, QueueOffset: 123456789, TransactionID: "C0A8",
+				MsgRegion: "DefaultRegion", TraceOn: "true"},
+			{MsgID: "7F00000100002A9F0000000000000000,7F00000100002A9F0000000000000100", QueueID: 0, TraceOn: "false"},
+		} {
+			req := remoting.NewRequest(int16(protocol.SendMessageV2), nil, nil)
+			req.Opaque, req.Serialize = 77, st
+			got, err := remoting.AppendFrame(nil, newSendResponse(req, protocol.Success, &rh))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := remoting.NewResponse(req, int16(protocol.Success), "")
+			want.ExtFields = map[string]string{}
+			rh.Encode(want.ExtFields)
+			wf, err := remoting.AppendFrame(nil, want)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, wf) {
+				t.Fatalf("%v:\npairs %q\nmap   %q", st, got, wf)
+			}
+		}
+	}
+}
