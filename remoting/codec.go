@@ -82,6 +82,9 @@ func checkFrameLen(n int32, max int) error {
 
 func decodeHeader(st SerializeType, h []byte, c *Command, in *interner) error {
 	c.Serialize = st
+	if in != nil {
+		in.route.set = false // asked again for this frame
+	}
 	var err error
 	if st == JSON {
 		err = decodeJSONHeader(h, c, in)

@@ -129,11 +129,32 @@ type interner struct {
 	// body (Command.lentPairs and lent): left in memory the reader reuses for the next
 	// frame instead of copied, which the request's consumer must be done with by then.
 	lendFor func(code int16) bool
+	route   codeRoute // this frame's answers of pairsFor and lendFor
 }
 
 // lends reports whether c, just decoded, may be lent its pairs and body.
 func (in *interner) lends(c *Command) bool {
-	return in != nil && in.lendFor != nil && !c.IsResponse() && in.lendFor(c.Code)
+	return in != nil && in.lendFor != nil && !c.IsResponse() && in.routeOf(c.Code).lend
+}
+
+// codeRoute is what pairsFor and lendFor said of a code, kept for the frame being decoded
+// (a frame asks up to four times; routes may change between frames).
+type codeRoute struct {
+	code        int16
+	set         bool
+	pairs, lend bool
+}
+
+// routeOf returns pairsFor and lendFor of code, asking them once a frame.
+func (in *interner) routeOf(code int16) codeRoute {
+	if r := in.route; r.set && r.code == code {
+		return r
+	}
+	r := codeRoute{code: code, set: true}
+	r.pairs = in.pairsFor != nil && in.pairsFor(code)
+	r.lend = in.lendFor != nil && in.lendFor(code)
+	in.route = r
+	return r
 }
 
 // internedKey is an interned key and its id (< maxInterned), or -1 for a key not interned.
@@ -144,7 +165,7 @@ type internedKey struct {
 
 // wantsPairs reports whether a frame with this code gets its extFields as pairs.
 func (in *interner) wantsPairs(code int16) bool {
-	return in != nil && in.pairsFor != nil && in.pairsFor(code)
+	return in != nil && in.pairsFor != nil && in.routeOf(code).pairs
 }
 
 // maxPairs is the most extFields operations collected as pairs: lookups in pairs are
@@ -187,12 +208,13 @@ func (e *extBuilder) buildPairs() []ExtPair {
 	ps := e.pairs[:0]
 	if plain {
 		for _, op := range e.ops {
-			ps = append(ps, ExtPair{Key: op.key, Value: all[op.a:op.b]})
+			ps = append(ps, ExtPair{Key: e.keyOf(op, all), Value: all[op.a:op.b]})
 		}
 		return ps
 	}
 	for _, op := range e.ops {
-		i := slices.IndexFunc(ps, func(p ExtPair) bool { return p.Key == op.key })
+		key := e.keyOf(op, all)
+		i := slices.IndexFunc(ps, func(p ExtPair) bool { return p.Key == key })
 		if op.del {
 			if i >= 0 {
 				ps = slices.Delete(ps, i, i+1)
@@ -202,7 +224,7 @@ func (e *extBuilder) buildPairs() []ExtPair {
 		if i >= 0 {
 			ps[i].Value = all[op.a:op.b]
 		} else {
-			ps = append(ps, ExtPair{Key: op.key, Value: all[op.a:op.b]})
+			ps = append(ps, ExtPair{Key: key, Value: all[op.a:op.b]})
 		}
 	}
 	if len(ps) == 0 {
@@ -211,9 +233,8 @@ func (e *extBuilder) buildPairs() []ExtPair {
 	return ps
 }
 
-// reset forgets the frame's operations (their keys) and drops a large value buffer.
+// reset drops a large value buffer.
 func (e *extBuilder) reset() {
-	clear(e.ops)
 	if cap(e.buf) > maxKeptExtBuf {
 		e.buf = nil
 	}
@@ -225,15 +246,36 @@ type extBuilder struct {
 	ops    []extOp
 	buf    []byte
 	pairs  []ExtPair         // what buildPairs returns, reused
+	keys   []string          // the interned keys, by id
 	direct map[string]string // without an interner: the map itself, filled as we go
 }
 
-// extOp sets key to buf[a:b], or deletes key; id is the key's interned id (or -1).
+// extOp sets a key to buf[a:b], or deletes it. The key is keys[id], or buf[ka:kb] when it is
+// not interned (id < 0). No pointers: the operations of every frame are written without
+// write barriers, and nothing needs clearing.
 type extOp struct {
-	key  string
-	a, b int
-	id   int32
-	del  bool
+	a, b, ka, kb int32
+	id           int32
+	del          bool
+}
+
+// keyOf returns op's key; all is string(e.buf).
+func (e *extBuilder) keyOf(op extOp, all string) string {
+	if op.id >= 0 {
+		return e.keys[op.id]
+	}
+	return all[op.ka:op.kb]
+}
+
+// keyOp returns an operation on k, copying k into buf when it is not interned.
+func (e *extBuilder) keyOp(k internedKey) extOp {
+	op := extOp{id: k.id}
+	if k.id < 0 {
+		op.ka = int32(len(e.buf))
+		e.buf = append(e.buf, k.s...)
+		op.kb = int32(len(e.buf))
+	}
+	return op
 }
 
 // maxKeptExtBuf is the largest value buffer kept between frames.
@@ -254,9 +296,11 @@ func (e *extBuilder) set(k internedKey, v []byte) {
 		e.direct[k.s] = string(v)
 		return
 	}
-	a := len(e.buf)
+	op := e.keyOp(k)
+	op.a = int32(len(e.buf))
 	e.buf = append(e.buf, v...)
-	e.ops = append(e.ops, extOp{key: k.s, a: a, b: len(e.buf), id: k.id})
+	op.b = int32(len(e.buf))
+	e.ops = append(e.ops, op)
 }
 
 func (e *extBuilder) del(k internedKey) {
@@ -264,7 +308,9 @@ func (e *extBuilder) del(k internedKey) {
 		delete(e.direct, k.s)
 		return
 	}
-	e.ops = append(e.ops, extOp{key: k.s, id: k.id, del: true})
+	op := e.keyOp(k)
+	op.del = true
+	e.ops = append(e.ops, op)
 }
 
 // build returns the map, or nil when it would be empty.
@@ -283,9 +329,9 @@ func (e *extBuilder) build() map[string]string {
 	m := make(map[string]string, len(e.ops))
 	for _, op := range e.ops {
 		if op.del {
-			delete(m, op.key)
+			delete(m, e.keyOf(op, all))
 		} else {
-			m[op.key] = all[op.a:op.b]
+			m[e.keyOf(op, all)] = all[op.a:op.b]
 		}
 	}
 	if len(m) == 0 {
@@ -319,6 +365,7 @@ func (in *interner) key(b []byte, i int) internedKey {
 			}
 			k.id = int32(len(in.m))
 			in.m[k.s] = k
+			in.ext.keys = append(in.ext.keys, k.s)
 		}
 	}
 	if i < len(in.last) && k.id >= 0 {

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"maps"
+	"strings"
 	"testing"
 	"time"
 )
@@ -141,6 +142,14 @@ func rawExtHeaders(t testing.TB) [][2]any {
 		`{"code":310,"extFields":{"a":"\ud83d\ude00\ud800x\u00e9\/","b":"\"t\""},"extFields":{"b":"again"}}`,
 		`{"code":310,"extFields":{"a":"g","b":1}}`, // bad: not a string
 		`{"code":10,"extFields":{"producerGroup":"g","topic":"t","queueId":" 3 ","bornTimestamp":"x"}}`,
+	} {
+		out = append(out, [2]any{JSON, []byte(s)})
+	}
+	// Keys too long to be interned, once and repeated.
+	long := strings.Repeat("k", maxInternLen+6)
+	for _, s := range []string{
+		`{"code":310,"extFields":{"a":"g","` + long + `":"1","b":"t"}}`,
+		`{"code":310,"extFields":{"a":"g","` + long + `":"1","b":"t","` + long + `":"2","` + long + `x":null}}`,
 	} {
 		out = append(out, [2]any{JSON, []byte(s)})
 	}
