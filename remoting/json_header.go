@@ -425,6 +425,23 @@ func (s *jsonScanner) literal(lit string) bool {
 	return false
 }
 
+// jsonPlain marks the bytes a JSON string holds as they are: not '"', '\\' nor a control
+// character.
+var jsonPlain = func() (t [256]bool) {
+	for c := 0x20; c < len(t); c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// plainRun returns the end of the run of plain string bytes that starts at i.
+func (s *jsonScanner) plainRun(i int) int {
+	for i < len(s.b) && jsonPlain[s.b[i]] {
+		i++
+	}
+	return i
+}
+
 // rawString reads a JSON string and returns its contents. The result aliases s.b when the
 // string has no escapes, otherwise s.tmp; either way it is only valid until the next call.
 func (s *jsonScanner) rawString() ([]byte, error) {
@@ -433,27 +450,29 @@ func (s *jsonScanner) rawString() ([]byte, error) {
 	}
 	s.i++
 	start := s.i
-	for s.i < len(s.b) {
-		c := s.b[s.i]
-		if c == '"' {
-			out := s.b[start:s.i]
-			s.i++
-			return out, nil
-		}
-		if c == '\\' {
-			return s.slowString(start)
-		}
-		if c < 0x20 {
-			return nil, s.errf("control character in string")
-		}
-		s.i++
+	s.i = s.plainRun(s.i)
+	if s.i >= len(s.b) {
+		return nil, s.errf("unterminated string")
 	}
-	return nil, s.errf("unterminated string")
+	switch s.b[s.i] {
+	case '"':
+		out := s.b[start:s.i]
+		s.i++
+		return out, nil
+	case '\\':
+		return s.slowString(start)
+	}
+	return nil, s.errf("control character in string")
 }
 
 func (s *jsonScanner) slowString(start int) ([]byte, error) {
 	out := append(s.tmp[:0], s.b[start:s.i]...)
 	for s.i < len(s.b) {
+		if end := s.plainRun(s.i); end > s.i {
+			out = append(out, s.b[s.i:end]...)
+			s.i = end
+			continue
+		}
 		c := s.b[s.i]
 		switch {
 		case c == '"':
@@ -462,10 +481,6 @@ func (s *jsonScanner) slowString(start int) ([]byte, error) {
 			return out, nil
 		case c < 0x20:
 			return nil, s.errf("control character in string")
-		case c != '\\':
-			out = append(out, c)
-			s.i++
-			continue
 		}
 		if s.i+1 >= len(s.b) {
 			return nil, s.errf("unterminated escape")
