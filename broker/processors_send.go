@@ -151,7 +151,10 @@ func (b *Broker) doSend(ctx context.Context, c *remoting.Conn, req *remoting.Com
 	if qid < 0 {
 		qid = rand.Int32N(max(tc.WriteQueueNums, 1))
 	}
-	bornHost := addrPortOf(c.RemoteAddr())
+	bornHost := c.RemoteAddrPort()
+	if !bornHost.IsValid() {
+		bornHost = addrPortOf(c.RemoteAddr())
+	}
 	if batch {
 		return b.sendBatch(ctx, c, req, h, qid, bornHost)
 	}

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/netip"
 	"sync"
 	"testing"
 	"time"
@@ -220,5 +221,23 @@ func TestLentBodyInline(t *testing.T) {
 	defer mu.Unlock()
 	for _, b := range bad {
 		t.Error(b)
+	}
+}
+
+// TestRemoteAddrPort: a connection's parsed peer address is what its RemoteAddr string says.
+func TestRemoteAddrPort(t *testing.T) {
+	s, _ := newTestServer(t, ServerConfig{})
+	got := make(chan [2]string, 1)
+	s.Handle(2, HandlerFunc(func(_ context.Context, c *Conn, req *Command) *Command {
+		got <- [2]string{c.RemoteAddrPort().String(), c.RemoteAddr()}
+		return NewResponse(req, CodeSuccess, "")
+	}))
+	addr := startServer(t, s)
+	if _, err := newTestClient(t).InvokeSync(ctxTimeout(t, 5*time.Second), addr, NewRequest(2, nil, nil)); err != nil {
+		t.Fatal(err)
+	}
+	a := <-got
+	if want, err := netip.ParseAddrPort(a[1]); err != nil || a[0] != want.String() || !want.IsValid() {
+		t.Fatalf("RemoteAddrPort %s, RemoteAddr %s (%v)", a[0], a[1], err)
 	}
 }
