@@ -12,17 +12,29 @@ const (
 	PropertySeparator  byte = 2
 )
 
-// sortedKeys returns the keys of props in order, using buf when it is big enough.
-func sortedKeys(props map[string]string, buf []string) []string {
-	keys := buf[:0]
+// property is one name and value.
+type property struct{ name, value string }
+
+// sortedProperties appends props' pairs with a non-empty name and value to buf, sorted by
+// name: insertion sort for the handful of a typical message, slices.SortFunc beyond.
+func sortedProperties(props map[string]string, buf []property) []property {
+	ps := buf[:0]
 	for k, v := range props {
 		if k == "" || v == "" {
 			continue
 		}
-		keys = append(keys, k)
+		ps = append(ps, property{k, v})
 	}
-	slices.Sort(keys)
-	return keys
+	if len(ps) > 12 {
+		slices.SortFunc(ps, func(a, b property) int { return strings.Compare(a.name, b.name) })
+		return ps
+	}
+	for i := 1; i < len(ps); i++ {
+		for j := i; j > 0 && ps[j].name < ps[j-1].name; j-- {
+			ps[j], ps[j-1] = ps[j-1], ps[j]
+		}
+	}
+	return ps
 }
 
 // PropertiesLen returns the length of the properties string AppendProperties writes for props.
@@ -40,11 +52,11 @@ func PropertiesLen(props map[string]string) int {
 // AppendProperties appends the properties string of props to dst: NAME\x01VALUE\x02 for every
 // pair with a non-empty name and value, names in ascending order so the output is deterministic.
 func AppendProperties(dst []byte, props map[string]string) []byte {
-	var buf [32]string
-	for _, k := range sortedKeys(props, buf[:]) {
-		dst = append(dst, k...)
+	var buf [16]property
+	for _, p := range sortedProperties(props, buf[:]) {
+		dst = append(dst, p.name...)
 		dst = append(dst, NameValueSeparator)
-		dst = append(dst, props[k]...)
+		dst = append(dst, p.value...)
 		dst = append(dst, PropertySeparator)
 	}
 	return dst

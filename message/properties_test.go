@@ -2,7 +2,9 @@ package message
 
 import (
 	"bytes"
+	"fmt"
 	"maps"
+	"slices"
 	"testing"
 )
 
@@ -100,4 +102,39 @@ func BenchmarkDecodeProperties(b *testing.B) {
 			m[PropertyCluster], m[PropertyMsgRegion], m[PropertyTraceSwitch], m["X"] = "c", "r", "false", "x"
 		}
 	})
+}
+
+// TestAppendPropertiesSorted: the properties string lists the pairs with a non-empty name and
+// value in ascending name order, for a message's handful and for many.
+func TestAppendPropertiesSorted(t *testing.T) {
+	for _, n := range []int{0, 1, 7, 12, 13, 200} {
+		props := map[string]string{"": "x", "EMPTY": ""}
+		for i := range n {
+			props[fmt.Sprintf("K%03d", (i*37)%1000)] = fmt.Sprint(i)
+		}
+		var keys []string
+		for k, v := range props {
+			if k != "" && v != "" {
+				keys = append(keys, k)
+			}
+		}
+		slices.Sort(keys)
+		var want []byte
+		for _, k := range keys {
+			want = append(want, k+"\x01"+props[k]+"\x02"...)
+		}
+		if got := AppendProperties(nil, props); string(got) != string(want) {
+			t.Fatalf("%d properties:\n got %q\nwant %q", n, got, want)
+		}
+	}
+}
+
+func BenchmarkAppendProperties(b *testing.B) {
+	props := map[string]string{"UNIQ_KEY": "C000020255F6000000008aa6d3c80001", "WAIT": "true", "TAGS": "TagA",
+		"KEYS": "k1 k2", "CLUSTER": "DefaultCluster", "MSG_REGION": "DefaultRegion", "TRACE_ON": "true"}
+	buf := make([]byte, 0, 512)
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = AppendProperties(buf[:0], props)
+	}
 }
