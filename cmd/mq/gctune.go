@@ -19,9 +19,9 @@ import (
 //
 // Measured with GODEBUG=gctrace=1 over 6 s of `mq bench produce --producers 4 --inflight 256`
 // (1 KiB bodies) against `mq standalone`: GOGC=100 ran 146 collections (live heap 2–3 MB,
-// goal 5–7 MB, the collector's share of CPU 8%); the tuner with 24 MiB of headroom ran 27
-// (goal ~30 MB, 2%), for about 17 MiB more RssAnon under load.
-const gcHeadroom = 24 << 20
+// goal 5–7 MB, the collector's share of CPU 8%); with 16 MiB of headroom 60 (goal ~20 MB,
+// 2%), with 24 MiB 27 (2%) for ~8 MiB more RSS: 16 MiB keeps most of the gain.
+const gcHeadroom = 16 << 20
 
 const (
 	gcPercentBase = 100
