@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -99,9 +101,10 @@ type pullQueue struct {
 	gaps      []span
 	next, end int64 // end: the queue's max offset once a pull found it, else -1
 	inflight  int
-	retries   int  // PULL_RETRY_IMMEDIATELY answers in a row
-	stopped   bool // failed: no more pulls
-	done      bool // reported drained
+	retries   int           // PULL_RETRY_IMMEDIATELY answers in a row
+	stopped   bool          // failed: no more pulls
+	done      bool          // reported drained
+	tpl       *pullTemplate // nil: each pull's header is encoded
 }
 
 // maxRetries bounds PULL_RETRY_IMMEDIATELY answers in a row: a slave that does not check
@@ -177,7 +180,9 @@ type pullConn struct {
 	drained func() // called once per queue when it is drained (or stopped)
 
 	rd      frameReader
-	out     []byte // requests not yet written
+	dec     remoting.FrameDecoder
+	resp    remoting.Command // the answer being handled
+	out     []byte           // requests not yet written
 	ext     map[string]string
 	opaque  int32
 	pending map[int32]inflightPull
@@ -187,7 +192,9 @@ func newPullConn(o *Options, s *stats, keys *keyLog, qs []admin.WriteQueue, drai
 	p := &pullConn{o: o, s: s, keys: keys, drained: drained, ext: make(map[string]string, 16),
 		pending: make(map[int32]inflightPull, len(qs)*o.Pulls)}
 	for _, t := range qs {
-		p.queues = append(p.queues, &pullQueue{t: t, end: -1})
+		q := &pullQueue{t: t, end: -1}
+		q.tpl = newPullTemplate(o, q)
+		p.queues = append(p.queues, q)
 	}
 	return p
 }
@@ -254,31 +261,27 @@ func (p *pullConn) fill(ctx context.Context, q *pullQueue) error {
 
 // request appends the pull of r from q to the requests to write.
 func (p *pullConn) request(q *pullQueue, r span) error {
-	h := protocol.PullMessageRequestHeader{ConsumerGroup: p.o.Group, Topic: p.o.Topic, QueueID: q.t.QueueID,
-		QueueOffset: r.from, MaxMsgNums: int32(r.to - r.from), SysFlag: pullFlagSubscription,
-		Subscription: "*", ExpressionType: "TAG", BrokerName: q.t.BrokerName}
-	clear(p.ext)
-	h.Encode(p.ext)
-	req := remoting.NewRequest(int16(protocol.PullMessage), p.ext, nil)
-	if p.o.Credentials != nil {
-		p.o.Credentials.Sign(req)
-	}
 	p.opaque++
-	req.Opaque = p.opaque
-	out, err := remoting.AppendFrame(p.out, req)
-	if err != nil {
-		return err
+	if q.tpl != nil {
+		p.out = q.tpl.append(p.out, p.opaque, r.from, int32(r.to-r.from))
+	} else {
+		req := pullRequest(p.o, q, r, p.ext)
+		req.Opaque = p.opaque
+		out, err := remoting.AppendFrame(p.out, req)
+		if err != nil {
+			return err
+		}
+		p.out = out
 	}
-	p.out = out
-	p.pending[req.Opaque] = inflightPull{q: q, r: r, began: time.Now()}
+	p.pending[p.opaque] = inflightPull{q: q, r: r, began: time.Now()}
 	q.inflight++
 	return nil
 }
 
 // handle takes one frame (valid only until it returns): the answer to a pull.
 func (p *pullConn) handle(ctx context.Context, frame []byte) error {
-	resp, err := remoting.DecodeFrame(frame)
-	if err != nil {
+	resp := &p.resp
+	if err := p.dec.Decode(frame, resp); err != nil {
 		return err
 	}
 	if !resp.IsResponse() {
@@ -291,20 +294,34 @@ func (p *pullConn) handle(ctx context.Context, frame []byte) error {
 	delete(p.pending, resp.Opaque)
 	q := pl.q
 	q.inflight--
-	var rh protocol.PullMessageResponseHeader
-	if err := rh.Decode(resp.ExtFields); err != nil {
+	code := protocol.ResponseCode(resp.Code)
+	nb, err := nextBeginOffset(resp)
+	if err != nil {
 		return err
 	}
-	code := protocol.ResponseCode(resp.Code)
 	if code == protocol.Success {
-		n, err := walkRecords(resp.Body, pl.r.from, rh.NextBeginOffset, p.keys)
+		n, err := walkRecords(resp.Body, pl.r.from, nb, p.keys)
 		p.s.record(time.Since(pl.began), n, int64(len(resp.Body)))
 		if err != nil {
 			p.s.fail(fmt.Errorf("queue %d: %w", q.t.QueueID, err))
 		}
 	}
-	if err := q.answer(pl.r, code, rh.NextBeginOffset, resp.Err); err != nil {
+	if err := q.answer(pl.r, code, nb, resp.Err); err != nil {
 		p.s.fail(err)
 	}
 	return p.fill(ctx, q)
+}
+
+// nextBeginOffset reads an answer's nextBeginOffset as PullMessageResponseHeader.Decode
+// does (absent is 0), from its extFields pairs.
+func nextBeginOffset(resp *remoting.Command) (int64, error) {
+	s, ok := resp.LookupExt("nextBeginOffset")
+	if !ok || s == "" {
+		return 0, nil
+	}
+	nb, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("pull answer: nextBeginOffset %q: %w", s, err)
+	}
+	return nb, nil
 }
