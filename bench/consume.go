@@ -47,12 +47,7 @@ func consume(ctx context.Context, o *Options) (Result, error) {
 		}
 	}
 	for _, addr := range addrs {
-		wg.Go(func() {
-			p := newPullConn(o, s, keys, byAddr[addr], queueDrained)
-			if err := p.run(runCtx, addr); err != nil && runCtx.Err() == nil {
-				s.fail(err)
-			}
-		})
+		wg.Go(func() { drainBroker(runCtx, o, s, keys, addr, byAddr[addr], queueDrained) })
 	}
 	if o.Count > 0 {
 		// --count: stop once enough were pulled.
@@ -240,6 +235,26 @@ func (p *pullConn) run(ctx context.Context, addr string) error {
 	return nil
 }
 
+// drainBroker drains the queues qs of the broker at addr over one connection; drained is
+// called once per queue, when it is drained or its pulls end (an error, ctx done).
+func drainBroker(ctx context.Context, o *Options, s *stats, keys *keyLog, addr string, qs []admin.WriteQueue, drained func()) {
+	p := newPullConn(o, s, keys, qs, drained)
+	if err := p.run(ctx, addr); err != nil && ctx.Err() == nil {
+		s.fail(err)
+	}
+	p.stopAll() // a failed connection's queues end with it
+}
+
+// stopAll reports every queue not yet drained as drained.
+func (p *pullConn) stopAll() {
+	for _, q := range p.queues {
+		if !q.done {
+			q.done = true
+			p.drained()
+		}
+	}
+}
+
 // fill queues pulls for q up to Options.Pulls in flight, and reports q drained when it has
 // nothing in flight and nothing more to ask for.
 func (p *pullConn) fill(ctx context.Context, q *pullQueue) error {
@@ -294,6 +309,9 @@ func (p *pullConn) handle(ctx context.Context, frame []byte) error {
 	delete(p.pending, resp.Opaque)
 	q := pl.q
 	q.inflight--
+	if q.stopped {
+		return p.fill(ctx, q) // the queue failed: the answers still due are dropped
+	}
 	code := protocol.ResponseCode(resp.Code)
 	nb, err := nextBeginOffset(resp)
 	if err != nil {

@@ -3,15 +3,18 @@ package bench
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"math"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mq-project/mq/admin"
 	"github.com/mq-project/mq/message"
@@ -286,5 +289,39 @@ func TestPullTemplate(t *testing.T) {
 	o.Credentials = &remoting.Credentials{AccessKey: "ak", SecretKey: "sk"}
 	if newPullTemplate(o, q) != nil {
 		t.Fatal("a signed pull was templated")
+	}
+}
+
+// TestDrainBrokerConnectionLost checks that when a broker's connection fails (here: it is
+// closed as soon as it is accepted) every one of its queues is reported drained and the
+// failure counted, so a run with other brokers still ends when those are drained rather than
+// at its duration.
+func TestDrainBrokerConnectionLost(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	o := &Options{Mode: ModeConsume, NameServers: []string{"unused:1"}, Topic: "T", Group: "g"}
+	if err := o.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	qs := []admin.WriteQueue{{Addr: ln.Addr().String(), BrokerName: "b", QueueID: 0}, {Addr: ln.Addr().String(), BrokerName: "b", QueueID: 1}}
+	s := newStats()
+	var drained int
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	drainBroker(ctx, o, s, nil, ln.Addr().String(), qs, func() { drained++ })
+	if drained != len(qs) || s.errs.Load() != 1 || ctx.Err() != nil {
+		t.Fatalf("%d queues drained, %d errors (%v); want %d, 1", drained, s.errs.Load(), ctx.Err(), len(qs))
 	}
 }
