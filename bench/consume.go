@@ -177,6 +177,7 @@ type pullConn struct {
 	rd      frameReader
 	dec     remoting.FrameDecoder
 	resp    remoting.Command // the answer being handled
+	now     time.Time        // when the answer being handled was read: one clock read an answer
 	out     []byte           // requests not yet written
 	ext     map[string]string
 	opaque  int32
@@ -205,6 +206,7 @@ func (p *pullConn) run(ctx context.Context, addr string) error {
 	defer nc.Close()
 	defer context.AfterFunc(ctx, func() { nc.Close() })()
 	p.rd.reset(nc)
+	p.now = time.Now()
 	for _, q := range p.queues {
 		if err := p.fill(ctx, q); err != nil {
 			return err
@@ -218,9 +220,9 @@ func (p *pullConn) run(ctx context.Context, addr string) error {
 			}
 			p.out = p.out[:0]
 		}
-		if now := time.Now(); now.Sub(armed) > time.Second {
-			armed = now
-			if err := nc.SetReadDeadline(now.Add(pullTimeout)); err != nil {
+		if p.now.Sub(armed) > time.Second {
+			armed = p.now
+			if err := nc.SetReadDeadline(p.now.Add(pullTimeout)); err != nil {
 				return err
 			}
 		}
@@ -228,6 +230,7 @@ func (p *pullConn) run(ctx context.Context, addr string) error {
 		if err != nil {
 			return fmt.Errorf("bench: pull from %s: %w", addr, err)
 		}
+		p.now = time.Now()
 		if err := p.handle(ctx, frame); err != nil {
 			return fmt.Errorf("bench: pull from %s: %w", addr, err)
 		}
@@ -288,7 +291,7 @@ func (p *pullConn) request(q *pullQueue, r span) error {
 		}
 		p.out = out
 	}
-	p.pending[p.opaque] = inflightPull{q: q, r: r, began: time.Now()}
+	p.pending[p.opaque] = inflightPull{q: q, r: r, began: p.now}
 	q.inflight++
 	return nil
 }
@@ -319,7 +322,7 @@ func (p *pullConn) handle(ctx context.Context, frame []byte) error {
 	}
 	if code == protocol.Success {
 		n, err := walkRecords(resp.Body, pl.r.from, nb, p.keys)
-		p.s.record(time.Since(pl.began), n, int64(len(resp.Body)))
+		p.s.record(p.now.Sub(pl.began), n, int64(len(resp.Body)))
 		if err != nil {
 			p.s.fail(fmt.Errorf("queue %d: %w", q.t.QueueID, err))
 		}
