@@ -78,7 +78,8 @@ func consume(ctx context.Context, o *Options) (Result, error) {
 // subscription, so a pull needs no heartbeat first.
 const pullFlagSubscription = 0x4
 
-// pullTimeout fails a connection that has pulls in flight and receives nothing for so long.
+// pullTimeout fails a connection that has pulls in flight and cannot write them or receives
+// nothing for so long.
 const pullTimeout = 30 * time.Second
 
 // span is a range of queue offsets [from, to).
@@ -214,17 +215,17 @@ func (p *pullConn) run(ctx context.Context, addr string) error {
 	}
 	var armed time.Time
 	for len(p.pending) > 0 {
+		if p.now.Sub(armed) > time.Second {
+			armed = p.now
+			if err := nc.SetDeadline(p.now.Add(pullTimeout)); err != nil {
+				return err
+			}
+		}
 		if len(p.out) > 0 && !p.rd.frameBuffered() {
 			if _, err := nc.Write(p.out); err != nil {
 				return fmt.Errorf("bench: pull from %s: %w", addr, err)
 			}
 			p.out = p.out[:0]
-		}
-		if p.now.Sub(armed) > time.Second {
-			armed = p.now
-			if err := nc.SetReadDeadline(p.now.Add(pullTimeout)); err != nil {
-				return err
-			}
 		}
 		frame, err := p.rd.next()
 		if err != nil {

@@ -325,3 +325,39 @@ func TestDrainBrokerConnectionLost(t *testing.T) {
 		t.Fatalf("%d queues drained, %d errors (%v); want %d, 1", drained, s.errs.Load(), ctx.Err(), len(qs))
 	}
 }
+
+// TestDrainBrokerStops checks that the end of the run (ctx) ends a connection whose broker
+// never answers without counting an error, every queue reported drained.
+func TestDrainBrokerStops(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	held := make(chan net.Conn, 1)
+	go func() {
+		if c, err := ln.Accept(); err == nil {
+			held <- c // accepted, never answered
+		}
+	}()
+	t.Cleanup(func() {
+		select {
+		case c := <-held:
+			c.Close()
+		default:
+		}
+	})
+	o := &Options{Mode: ModeConsume, NameServers: []string{"unused:1"}, Topic: "T", Group: "g"}
+	if err := o.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	qs := []admin.WriteQueue{{Addr: ln.Addr().String(), BrokerName: "b", QueueID: 0}}
+	s := newStats()
+	var drained int
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	drainBroker(ctx, o, s, nil, ln.Addr().String(), qs, func() { drained++ })
+	if drained != 1 || s.errs.Load() != 0 {
+		t.Fatalf("%d queues drained, %d errors; want 1, 0", drained, s.errs.Load())
+	}
+}
