@@ -318,8 +318,10 @@ func (p *pullConn) handle(ctx context.Context, frame []byte) error {
 	}
 	code := protocol.ResponseCode(resp.Code)
 	nb, err := nextBeginOffset(resp)
-	if err != nil {
-		return err
+	if err != nil { // the queue cannot go on; the others can
+		q.stopped = true
+		p.s.fail(fmt.Errorf("queue %d: %w", q.t.QueueID, err))
+		return p.fill(ctx, q)
 	}
 	if code == protocol.Success {
 		n, err := walkRecords(resp.Body, pl.r.from, nb, p.keys)
