@@ -162,8 +162,8 @@ func TestFrameReader(t *testing.T) {
 
 // BenchmarkPullAnswer measures what a consumer spends on one answer to a 32-message pull of
 // 1 KiB messages once its bytes are in memory: reading the frame, decoding the header and
-// walking the records (count and queue offsets), per message. "in place" is bench
-// consume's path (frameReader, remoting.FrameDecoder); "remoting.FrameReader" is what the
+// walking the records (count and queue offsets), per message. read=inplace is bench
+// consume's path (frameReader, remoting.FrameDecoder); read=FrameReader is what the
 // remoting client does (the body copied into a fresh buffer, the header into a map)
 // followed by the same walk.
 func BenchmarkPullAnswer(b *testing.B) {
@@ -188,7 +188,7 @@ func BenchmarkPullAnswer(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/batch, "ns/msg")
 	}
-	b.Run("in place", func(b *testing.B) {
+	b.Run("read=inplace", func(b *testing.B) {
 		var f frameReader
 		var d remoting.FrameDecoder
 		var c remoting.Command
@@ -211,7 +211,7 @@ func BenchmarkPullAnswer(b *testing.B) {
 			return &c, nb, err
 		})
 	})
-	b.Run("remoting.FrameReader", func(b *testing.B) {
+	b.Run("read=FrameReader", func(b *testing.B) {
 		r := bytes.NewReader(stream)
 		fr := remoting.NewFrameReader(bufio.NewReaderSize(r, 16<<10), 0)
 		run(b, func() (*remoting.Command, int64, error) {
@@ -238,13 +238,13 @@ func BenchmarkPullRequest(b *testing.B) {
 	q := &pullQueue{t: admin.WriteQueue{BrokerName: "broker-a", QueueID: 3}}
 	tpl := newPullTemplate(o, q)
 	var out []byte
-	b.Run("template", func(b *testing.B) {
+	b.Run("encode=template", func(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; b.Loop(); i++ {
 			out = tpl.append(out[:0], int32(i), int64(i)*32, 32)
 		}
 	})
-	b.Run("AppendFrame", func(b *testing.B) {
+	b.Run("encode=AppendFrame", func(b *testing.B) {
 		b.ReportAllocs()
 		ext := map[string]string{}
 		for i := 0; b.Loop(); i++ {

@@ -75,7 +75,7 @@ func BenchmarkFrameDecoder(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Run("DecodeFrame", func(b *testing.B) {
+	b.Run("decoder=DecodeFrame", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			if c, err := DecodeFrame(f[4:]); err != nil || c.Ext("nextBeginOffset") != "1234" {
@@ -83,7 +83,7 @@ func BenchmarkFrameDecoder(b *testing.B) {
 			}
 		}
 	})
-	b.Run("FrameDecoder", func(b *testing.B) {
+	b.Run("decoder=FrameDecoder", func(b *testing.B) {
 		b.ReportAllocs()
 		var d FrameDecoder
 		var c Command
@@ -91,6 +91,36 @@ func BenchmarkFrameDecoder(b *testing.B) {
 			if err := d.Decode(f[4:], &c); err != nil || c.Ext("nextBeginOffset") != "1234" {
 				b.Fatal(err)
 			}
+		}
+	})
+}
+
+// FuzzFrameDecoder checks FrameDecoder against DecodeFrame on any bytes: the same verdict,
+// and the same command once extFields are loaded, with one decoder reused across inputs.
+func FuzzFrameDecoder(f *testing.F) {
+	for _, g := range goldenFiles(f) {
+		f.Add(g[4:])
+		f.Add(g[4 : len(g)-1])
+	}
+	for _, c := range seedCommands() {
+		for _, st := range []SerializeType{JSON, RocketMQ} {
+			f.Add(mustEncode(f, withSerialize(c, st))[4:])
+		}
+	}
+	var d FrameDecoder
+	f.Fuzz(func(t *testing.T, data []byte) {
+		want, werr := DecodeFrame(data)
+		var got Command
+		err := d.Decode(data, &got)
+		if (err == nil) != (werr == nil) {
+			t.Fatalf("Decode err %v, DecodeFrame err %v", err, werr)
+		}
+		if err != nil {
+			return
+		}
+		got.LoadExt()
+		if !reflect.DeepEqual(&got, want) {
+			t.Fatalf("Decode %+v, DecodeFrame %+v", got, *want)
 		}
 	})
 }
