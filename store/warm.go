@@ -29,7 +29,7 @@ type warmer struct {
 	wake chan struct{}
 	off  atomic.Bool // the kernel does not support it
 
-	advised *mappedFile // the last segment given MADV_HUGEPAGE (warmer goroutine only)
+	advised *mappedFile  // the last segment given MADV_HUGEPAGE (warmer goroutine only)
 	huge    atomic.Int64 // segments the kernel took MADV_HUGEPAGE for, for tests
 }
 
