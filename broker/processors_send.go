@@ -55,8 +55,12 @@ func refuse(code protocol.ResponseCode, format string, args ...any) *sendError {
 // queueId, queueOffset, transactionId, MSG_REGION and TRACE_ON.
 func (b *Broker) sendMessage(ctx context.Context, c *remoting.Conn, req *remoting.Command) *remoting.Command {
 	code := protocol.RequestCode(req.Code)
-	// req.Ext reads the pairs of a RawExt route (rawExtCodes) as well as the map.
-	h, err := protocol.DecodeSendMessageRequestHeaderFrom(code, req.Ext)
+	// req.ExtAll reads the pairs of a RawExt route (rawExtCodes) as well as the map.
+	d := protocol.NewSendHeaderDecoder(code)
+	for k, v := range req.ExtAll() {
+		d.Set(k, v)
+	}
+	h, err := d.Header()
 	if err != nil {
 		return errorResponse(req, protocol.SystemError, err.Error())
 	}
@@ -147,7 +151,10 @@ func (b *Broker) doSend(ctx context.Context, c *remoting.Conn, req *remoting.Com
 	if qid < 0 {
 		qid = rand.Int32N(max(tc.WriteQueueNums, 1))
 	}
-	bornHost := addrPortOf(c.RemoteAddr())
+	bornHost := c.RemoteAddrPort()
+	if !bornHost.IsValid() {
+		bornHost = addrPortOf(c.RemoteAddr())
+	}
 	if batch {
 		return b.sendBatch(ctx, c, req, h, qid, bornHost)
 	}
@@ -181,26 +188,45 @@ func (b *Broker) doSend(ctx context.Context, c *remoting.Conn, req *remoting.Com
 		return nil, b.storeRefusal(err)
 	}
 	b.countPut(h.Topic, 1, len(m.Body))
-	return b.finishSend(ctx, c, req, m.Properties, res, func(rcode protocol.ResponseCode) *remoting.Command {
-		resp := remoting.NewResponse(req, int16(rcode), "")
-		rh := protocol.SendMessageResponseHeader{
-			MsgID:         message.OffsetMsgID(b.storeHost, res.PhysicalOffset),
-			QueueID:       respQID,
-			QueueOffset:   res.QueueOffset,
-			TransactionID: m.Properties[message.PropertyUniqClientMessageIDKeyIndex],
-			MsgRegion:     b.conf().RegionID,
-			TraceOn:       strconv.FormatBool(b.conf().TraceOn),
-		}
-		setSendResponseHeader(resp, &rh)
-		return resp
+	txID := m.Properties[message.PropertyUniqClientMessageIDKeyIndex]
+	if b.answerNow(req, m.Properties) {
+		// Built here rather than through finishSend's closure: one allocation less a send.
+		return b.sendResponse(req, protocol.Success, res, respQID, txID), nil
+	}
+	return b.answerLater(ctx, c, req, m.Properties, res, func(rcode protocol.ResponseCode) *remoting.Command {
+		return b.sendResponse(req, rcode, res, respQID, txID)
 	}), nil
 }
 
-// setSendResponseHeader puts rh in resp as extFields pairs: no map to build and sort.
-func setSendResponseHeader(resp *remoting.Command, rh *protocol.SendMessageResponseHeader) {
-	ps := make([]remoting.ExtPair, 0, 7)
+// sendResponse is the answer to a stored send with code rcode.
+func (b *Broker) sendResponse(req *remoting.Command, rcode protocol.ResponseCode, res store.AppendResult, qid int32, txID string) *remoting.Command {
+	rh := protocol.SendMessageResponseHeader{
+		MsgID:         message.OffsetMsgID(b.storeHost, res.PhysicalOffset),
+		QueueID:       qid,
+		QueueOffset:   res.QueueOffset,
+		TransactionID: txID,
+		MsgRegion:     b.conf().RegionID,
+		TraceOn:       strconv.FormatBool(b.conf().TraceOn),
+	}
+	return newSendResponse(req, rcode, &rh)
+}
+
+// sendResponseAlloc is a send's response and the room for its extFields pairs, allocated
+// together.
+type sendResponseAlloc struct {
+	cmd   remoting.Command
+	pairs [7]remoting.ExtPair
+}
+
+// newSendResponse returns the response to req with rh as extFields pairs: no map to build
+// and sort, and one allocation for the command and its pairs.
+func newSendResponse(req *remoting.Command, rcode protocol.ResponseCode, rh *protocol.SendMessageResponseHeader) *remoting.Command {
+	r := &sendResponseAlloc{cmd: remoting.Command{Code: int16(rcode), Language: remoting.Go, Version: remoting.Version,
+		Opaque: req.Opaque, Flag: remoting.FlagResponse, Serialize: req.Serialize}}
+	ps := r.pairs[:0]
 	rh.EncodeTo(func(k, v string) { ps = append(ps, remoting.ExtPair{Key: k, Value: v}) })
-	resp.SetExtPairs(ps)
+	r.cmd.SetExtPairs(ps)
+	return &r.cmd
 }
 
 // finishSend answers a stored send. With nothing to wait for (ASYNC_FLUSH and no SYNC_MASTER
@@ -210,15 +236,31 @@ func setSendResponseHeader(resp *remoting.Command, rh *protocol.SendMessageRespo
 // commit at the size of the send pool. It then returns nil (the answer comes later).
 func (b *Broker) finishSend(ctx context.Context, c *remoting.Conn, req *remoting.Command, props map[string]string,
 	res store.AppendResult, build func(protocol.ResponseCode) *remoting.Command) *remoting.Command {
-	noWait := props[message.PropertyWaitStoreMsgOK] == "false" || req.IsOneway()
-	waitFlush := b.ms.SyncFlush() && !noWait
-	if b.ms.SyncFlush() && noWait {
-		b.ms.RequestFlush()
-	}
-	waitSlave := b.cfg.BrokerRole == SyncMaster && !noWait
-	if !waitFlush && !waitSlave {
+	if b.answerNow(req, props) {
 		return build(protocol.Success)
 	}
+	return b.answerLater(ctx, c, req, props, res, build)
+}
+
+// answerNow reports whether a stored send is answered at once: there is no flush (SYNC_FLUSH)
+// nor slave (SYNC_MASTER) to wait for, or the producer does not wait (a SYNC_FLUSH store is
+// then asked to flush soon).
+func (b *Broker) answerNow(req *remoting.Command, props map[string]string) bool {
+	noWait := props[message.PropertyWaitStoreMsgOK] == "false" || req.IsOneway()
+	if noWait {
+		if b.ms.SyncFlush() {
+			b.ms.RequestFlush()
+		}
+		return true
+	}
+	return !b.ms.SyncFlush() && b.cfg.BrokerRole != SyncMaster
+}
+
+// answerLater is finishSend's answer once the flush and the slave are done (answerNow is
+// false): it returns nil and answers through c.Reply.
+func (b *Broker) answerLater(ctx context.Context, c *remoting.Conn, req *remoting.Command, props map[string]string,
+	res store.AppendResult, build func(protocol.ResponseCode) *remoting.Command) *remoting.Command {
+	waitFlush := b.ms.SyncFlush()
 	complete := func() *remoting.Command {
 		rcode := protocol.Success
 		if waitFlush {
@@ -300,13 +342,11 @@ func (b *Broker) sendBatch(ctx context.Context, c *remoting.Conn, req *remoting.
 		ids.Write(buf)
 	}
 	return b.finishSend(ctx, c, req, ptrs[0].Properties, res, func(rcode protocol.ResponseCode) *remoting.Command {
-		resp := remoting.NewResponse(req, int16(rcode), "")
 		rh := protocol.SendMessageResponseHeader{
 			MsgID: ids.String(), QueueID: qid, QueueOffset: res.QueueOffset,
 			MsgRegion: b.conf().RegionID, TraceOn: strconv.FormatBool(b.conf().TraceOn),
 		}
-		setSendResponseHeader(resp, &rh)
-		return resp
+		return newSendResponse(req, rcode, &rh)
 	}), nil
 }
 

@@ -22,6 +22,10 @@ func (b *Broker) timerRewrite(m *message.MessageExt) *sendError {
 	if t := message.TransactionType(m.SysFlag); t != message.TransactionNotType && t != message.TransactionCommitType {
 		return nil
 	}
+	if m.Properties[message.PropertyTimerDeliverMs] == "" && m.Properties[message.PropertyTimerDelaySec] == "" &&
+		m.Properties[message.PropertyTimerDelayMs] == "" {
+		return nil // not a timer message (DeliverAt would say so, after reading the clock)
+	}
 	now := b.now()
 	ms, ok, err := timer.DeliverAt(m.Properties, now, time.Duration(b.conf().TimerMaxDelaySec)*time.Second)
 	if !ok {

@@ -284,3 +284,47 @@ func TestSendResponseEncodeTo(t *testing.T) {
 		}
 	}
 }
+
+// TestSendHeaderDecoder checks the one-pass decode of a send header from key/value pairs
+// against the map decode, for both name sets, missing and malformed fields; repeated keys
+// take the last value and unknown keys are ignored.
+func TestSendHeaderDecoder(t *testing.T) {
+	del := func(m map[string]string, k string) map[string]string { delete(m, k); return m }
+	set := func(m map[string]string, k, v string) map[string]string { m[k] = v; return m }
+	for _, tc := range []struct {
+		code RequestCode
+		ext  map[string]string
+	}{
+		{SendMessage, goSendV1()},
+		{SendMessageV2, goSendV2()},
+		{SendBatchMessage, goSendV2()},
+		{SendMessage, goSendV2()}, // letters under a V1 code: no producerGroup
+		{SendMessageV2, goSendV1()},
+		{SendMessage, del(goSendV1(), "topic")},
+		{SendMessageV2, del(goSendV2(), "a")},
+		{SendMessage, set(goSendV1(), "queueId", "x")},
+		{SendMessageV2, set(goSendV2(), "g", "12y")},
+		{SendMessageV2, set(goSendV2(), "e", " 3 ")},
+		{SendMessageV2, set(goSendV2(), "o", "unknown")},
+		{SendMessage, set(goSendV1(), "unitMode", "TRUE")},
+		{SendMessage, map[string]string{}},
+	} {
+		want, werr := DecodeSendMessageRequestHeader(tc.code, tc.ext)
+		d := NewSendHeaderDecoder(tc.code)
+		for k, v := range tc.ext {
+			d.Set(k, v)
+		}
+		got, gerr := d.Header()
+		if got != want || (werr == nil) != (gerr == nil) || (werr != nil && werr.Error() != gerr.Error()) {
+			t.Errorf("code %d %v:\n got %+v, %v\nwant %+v, %v", tc.code, tc.ext, got, gerr, want, werr)
+		}
+	}
+	d := NewSendHeaderDecoder(SendMessageV2)
+	for _, p := range [][2]string{{"a", "g1"}, {"b", "first"}, {"zz", "1"}, {"b", "second"}} {
+		d.Set(p[0], p[1])
+	}
+	h, err := d.Header()
+	if err != nil || h.ProducerGroup != "g1" || h.Topic != "second" {
+		t.Fatalf("repeated keys: %+v, %v", h, err)
+	}
+}

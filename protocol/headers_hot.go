@@ -82,14 +82,24 @@ func (h *SendMessageRequestHeader) decode(ext map[string]string, k *[sendKeyCoun
 
 // decodeFrom decodes the header from get, which returns a key's value or "" when absent.
 func (h *SendMessageRequestHeader) decodeFrom(get func(key string) string, k *[sendKeyCount]string) error {
+	var vals [sendKeyCount]string
+	for i := range vals {
+		vals[i] = get(k[i])
+	}
+	return h.decodeVals(&vals, k)
+}
+
+// decodeVals decodes the header from its fields' values ("" when absent), in the order of
+// the sendKey constants; k names them in errors.
+func (h *SendMessageRequestHeader) decodeVals(vals *[sendKeyCount]string, k *[sendKeyCount]string) error {
 	*h = SendMessageRequestHeader{
-		ProducerGroup: get(k[sendKeyProducerGroup]),
-		Topic:         get(k[sendKeyTopic]),
-		DefaultTopic:  get(k[sendKeyDefaultTopic]),
-		Properties:    get(k[sendKeyProperties]),
-		UnitMode:      parseBool(get(k[sendKeyUnitMode])),
-		Batch:         parseBool(get(k[sendKeyBatch])),
-		BrokerName:    get(k[sendKeyBrokerName]),
+		ProducerGroup: vals[sendKeyProducerGroup],
+		Topic:         vals[sendKeyTopic],
+		DefaultTopic:  vals[sendKeyDefaultTopic],
+		Properties:    vals[sendKeyProperties],
+		UnitMode:      parseBool(vals[sendKeyUnitMode]),
+		Batch:         parseBool(vals[sendKeyBatch]),
+		BrokerName:    vals[sendKeyBrokerName],
 	}
 	if h.ProducerGroup == "" {
 		return &MissingFieldError{Field: k[sendKeyProducerGroup]}
@@ -108,11 +118,54 @@ func (h *SendMessageRequestHeader) decodeFrom(get func(key string) string, k *[s
 		{sendKeyReconsumeTimes, &h.ReconsumeTimes},
 		{sendKeyMaxReconsumeTimes, &h.MaxReconsumeTimes},
 	} {
-		if err := parseInt32(k[f.key], get(k[f.key]), f.dst); err != nil {
+		if err := parseInt32(k[f.key], vals[f.key], f.dst); err != nil {
 			return err
 		}
 	}
-	return parseInt64(k[sendKeyBornTimestamp], get(k[sendKeyBornTimestamp]), &h.BornTimestamp)
+	return parseInt64(k[sendKeyBornTimestamp], vals[sendKeyBornTimestamp], &h.BornTimestamp)
+}
+
+// sendKeyV1 returns the sendKey constant of a V1 (full) name, or -1.
+func sendKeyV1(key string) int {
+	switch key {
+	case "producerGroup":
+		return sendKeyProducerGroup
+	case "topic":
+		return sendKeyTopic
+	case "defaultTopic":
+		return sendKeyDefaultTopic
+	case "defaultTopicQueueNums":
+		return sendKeyDefaultTopicQueueNums
+	case "queueId":
+		return sendKeyQueueID
+	case "sysFlag":
+		return sendKeySysFlag
+	case "bornTimestamp":
+		return sendKeyBornTimestamp
+	case "flag":
+		return sendKeyFlag
+	case "properties":
+		return sendKeyProperties
+	case "reconsumeTimes":
+		return sendKeyReconsumeTimes
+	case "unitMode":
+		return sendKeyUnitMode
+	case "maxReconsumeTimes":
+		return sendKeyMaxReconsumeTimes
+	case "batch":
+		return sendKeyBatch
+	case "bname":
+		return sendKeyBrokerName
+	}
+	return -1
+}
+
+// sendKeyV2 returns the sendKey constant of a V2 letter, or -1.
+func sendKeyV2(key string) int {
+	if len(key) == 1 && key[0] >= 'a' && key[0] < 'a'+sendKeyCount {
+		return int(key[0] - 'a')
+	}
+	return -1
 }
 
 // Encode writes the header with the V1 (full) names.
@@ -150,16 +203,45 @@ func DecodeSendMessageRequestHeader(code RequestCode, ext map[string]string) (Se
 	return h, h.decode(ext, &sendKeysV1)
 }
 
-// DecodeSendMessageRequestHeaderFrom is DecodeSendMessageRequestHeader reading the fields
-// through get, which returns a key's value or "" when absent (remoting.Command.Ext), so a
-// request decoded without its ExtFields map is read the same way.
-func DecodeSendMessageRequestHeaderFrom(code RequestCode, get func(key string) string) (SendMessageRequestHeader, error) {
-	var h SendMessageRequestHeader
+// SendHeaderDecoder decodes the header of a send request from its extFields fed one at a time
+// (Set), the last of repeated keys winning: one pass over the fields of a request decoded
+// without its ExtFields map (remoting.Command.ExtAll), with nothing allocated. It reads the
+// names DecodeSendMessageRequestHeader reads for the code.
+type SendHeaderDecoder struct {
+	vals [sendKeyCount]string
+	v2   bool
+}
+
+// NewSendHeaderDecoder returns a decoder for a send request with this code.
+func NewSendHeaderDecoder(code RequestCode) SendHeaderDecoder {
 	switch code {
 	case SendMessageV2, SendBatchMessage, SendReplyMessageV2:
-		return h, h.decodeFrom(get, &sendKeysV2)
+		return SendHeaderDecoder{v2: true}
 	}
-	return h, h.decodeFrom(get, &sendKeysV1)
+	return SendHeaderDecoder{}
+}
+
+// Set records one extFields entry; keys of no header field are ignored.
+func (d *SendHeaderDecoder) Set(key, value string) {
+	i := -1
+	if d.v2 {
+		i = sendKeyV2(key)
+	} else {
+		i = sendKeyV1(key)
+	}
+	if i >= 0 {
+		d.vals[i] = value
+	}
+}
+
+// Header returns the decoded header; producerGroup and topic are required.
+func (d *SendHeaderDecoder) Header() (SendMessageRequestHeader, error) {
+	var h SendMessageRequestHeader
+	k := &sendKeysV1
+	if d.v2 {
+		k = &sendKeysV2
+	}
+	return h, h.decodeVals(&d.vals, k)
 }
 
 // SendMessageResponseHeader is the header of a send response (SendMessageResponseHeader.java

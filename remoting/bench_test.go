@@ -67,6 +67,16 @@ func sendMessageV2Like(st SerializeType) *Command {
 	return c
 }
 
+// BenchmarkDecodeLent is BenchmarkDecode's pairs decode of an Inline route's request, whose
+// body is lent from the read buffer instead of allocated (what the broker's sends get).
+func BenchmarkDecodeLent(b *testing.B) {
+	for _, st := range []SerializeType{JSON, RocketMQ} {
+		b.Run("header=sendV2/serialize="+st.String(), func(b *testing.B) {
+			benchDecode(b, sendMessageV2Like(st), true, true)
+		})
+	}
+}
+
 // BenchmarkDecode reads a SEND_MESSAGE frame (V1 names) and a SEND_MESSAGE_V2 frame (one-letter
 // names) in both serialisations, as the read loop does: ext=map builds the ExtFields map,
 // ext=pairs is a RawExt route's decode.
@@ -82,18 +92,21 @@ func BenchmarkDecode(b *testing.B) {
 					ext = "pairs"
 				}
 				b.Run("header="+tc.name+"/serialize="+st.String()+"/ext="+ext, func(b *testing.B) {
-					benchDecode(b, tc.mk(st), pairs)
+					benchDecode(b, tc.mk(st), pairs, false)
 				})
 			}
 		}
 	}
 }
 
-func benchDecode(b *testing.B, c *Command, pairs bool) {
+func benchDecode(b *testing.B, c *Command, pairs, lent bool) {
 	frame, _ := AppendFrame(nil, c)
 	fr := NewFrameReader(bufio.NewReaderSize(&loopReader{b: frame}, 64<<10), 0)
 	if pairs {
 		fr.in.pairsFor = func(int16) bool { return true }
+	}
+	if lent {
+		fr.in.lendFor = func(int16) bool { return true }
 	}
 	b.SetBytes(int64(len(frame)))
 	b.ReportAllocs()

@@ -82,6 +82,9 @@ func checkFrameLen(n int32, max int) error {
 
 func decodeHeader(st SerializeType, h []byte, c *Command, in *interner) error {
 	c.Serialize = st
+	if in != nil {
+		in.route.set = false // asked again for this frame
+	}
 	var err error
 	if st == JSON {
 		err = decodeJSONHeader(h, c, in)
@@ -92,6 +95,14 @@ func decodeHeader(st SerializeType, h []byte, c *Command, in *interner) error {
 		// Only requests take pairs; a JSON header may name its flag (or its code again)
 		// after extFields.
 		c.LoadExt()
+	}
+	if c.pairs != nil {
+		// The pairs are built in the interner's slice, reused by the next frame.
+		if in.lends(c) {
+			c.lentPairs = true
+		} else {
+			c.pairs = slices.Clone(c.pairs)
+		}
 	}
 	return err
 }
@@ -123,6 +134,9 @@ type FrameReader struct {
 	max int
 	hdr []byte
 	in  interner
+	// words holds the frame's length and header-length words (a local would escape to the
+	// heap through io.ReadFull).
+	words [8]byte
 
 	// reserve, when set, is called before a frame of reserveFrom bytes or more is read
 	// past its first 8 bytes; the frame is read only if it succeeds, and release is called
@@ -151,7 +165,7 @@ const maxKeptHeader = 64 << 10
 // ErrBadLength, ErrUnknownSerializeType or ErrBadHeader (wrapped) for malformed frames;
 // after an error the stream position is undefined and the connection should be closed.
 func (fr *FrameReader) ReadFrame() (*Command, error) {
-	var words [8]byte
+	words := fr.words[:]
 	if _, err := io.ReadFull(fr.r, words[:4]); err != nil {
 		return nil, err
 	}
@@ -173,19 +187,34 @@ func (fr *FrameReader) ReadFrame() (*Command, error) {
 		}
 		defer release()
 	}
-	if cap(fr.hdr) < hl {
-		if hl > bodyChunk {
-			// Large headers are rare: read them incrementally, like bodies.
-			h, err := readGrow(fr.r, hl)
-			if err != nil {
-				return nil, err
-			}
-			c := new(Command)
-			if err := decodeHeader(st, h, c, &fr.in); err != nil {
-				return nil, err
-			}
-			return fr.body(c, int(n)-4-hl)
+	c := new(Command)
+	if hl <= fr.r.Size() {
+		// Decoded in place: the decode copies what it keeps.
+		h, err := fr.r.Peek(hl)
+		if err != nil {
+			return nil, unexpected(err)
 		}
+		err = decodeHeader(st, h, c, &fr.in)
+		if _, derr := fr.r.Discard(hl); err == nil {
+			err = derr
+		}
+		if err != nil {
+			return nil, err
+		}
+		return fr.body(c, int(n)-4-hl)
+	}
+	if hl > bodyChunk {
+		// Large headers are rare: read them incrementally, like bodies.
+		h, err := readGrow(fr.r, hl)
+		if err != nil {
+			return nil, err
+		}
+		if err := decodeHeader(st, h, c, &fr.in); err != nil {
+			return nil, err
+		}
+		return fr.body(c, int(n)-4-hl)
+	}
+	if cap(fr.hdr) < hl {
 		fr.hdr = make([]byte, hl)
 	}
 	h := fr.hdr[:hl]
@@ -195,15 +224,28 @@ func (fr *FrameReader) ReadFrame() (*Command, error) {
 	if cap(fr.hdr) > maxKeptHeader {
 		fr.hdr = nil
 	}
-	c := new(Command)
 	if err := decodeHeader(st, h, c, &fr.in); err != nil {
 		return nil, err
 	}
 	return fr.body(c, int(n)-4-hl)
 }
 
+// body reads the frame's body of n bytes into c. A request the interner lends to (lendFor),
+// whose body fits the reader's buffer, gets it lent: in place in the buffer, no copy and no
+// allocation.
 func (fr *FrameReader) body(c *Command, n int) (*Command, error) {
 	if n == 0 {
+		return c, nil
+	}
+	if n <= fr.r.Size() && fr.in.lends(c) {
+		b, err := fr.r.Peek(n)
+		if err != nil {
+			return nil, unexpected(err)
+		}
+		if _, err := fr.r.Discard(n); err != nil {
+			return nil, err
+		}
+		c.Body, c.lent = b[:n:n], true
 		return c, nil
 	}
 	b, err := readGrow(fr.r, n)

@@ -1,6 +1,8 @@
 package remoting
 
 import (
+	"bytes"
+	"iter"
 	"slices"
 	"strconv"
 	"strings"
@@ -93,6 +95,10 @@ type Command struct {
 	// Serialize is the header serialisation the frame arrived in, or will be written in.
 	Serialize SerializeType
 
+	// lent is set while Body is lent by the connection's reader, lentPairs while pairs
+	// are: they are valid only until the read loop reads the next frame (see Inline, own).
+	lent, lentPairs bool
+
 	// pairs, when set, hold the extFields of a request decoded for a RawExt route, and
 	// ExtFields is nil until LoadExt builds it from them.
 	pairs []ExtPair
@@ -104,6 +110,16 @@ type Command struct {
 	// frame, when set, is the whole frame of this request, written as is but for Opaque
 	// (Client.InvokeAsyncFrame).
 	frame *RequestFrame
+}
+
+// own gives c copies of a lent body and pairs, so that they outlive the next frame.
+func (c *Command) own() {
+	if c.lent {
+		c.Body, c.lent = bytes.Clone(c.Body), false
+	}
+	if c.lentPairs {
+		c.pairs, c.lentPairs = slices.Clone(c.pairs), false
+	}
 }
 
 // SetBodyParts makes parts the body of c (after Body, usually empty): a Conn writes them
@@ -189,6 +205,27 @@ func (c *Command) LookupExt(key string) (string, bool) {
 	return v, ok
 }
 
+// ExtAll returns c's extFields as a sequence of key/value pairs: the pairs of a request
+// decoded for a RawExt route (each key once), else the map. Pairs set with SetExtPairs are
+// yielded as they are, repeated keys included (the last wins, as when written).
+func (c *Command) ExtAll() iter.Seq2[string, string] {
+	return func(yield func(string, string) bool) {
+		if c.pairs != nil {
+			for _, p := range c.pairs {
+				if !yield(p.Key, p.Value) {
+					return
+				}
+			}
+			return
+		}
+		for k, v := range c.ExtFields {
+			if !yield(k, v) {
+				return
+			}
+		}
+	}
+}
+
 // LoadExt builds ExtFields from the pairs of a request decoded for a RawExt route; code that
 // reads ExtFields directly calls it first. It does nothing for any other command.
 func (c *Command) LoadExt() {
@@ -210,8 +247,16 @@ func (c *Command) SetExtPairs(ps []ExtPair) {
 }
 
 // sortedPairs returns c's pairs sorted by key with repeated keys dropped (the last wins),
-// in dst when it is large enough.
+// in dst when it is large enough; pairs already in strictly increasing key order (a send's
+// response) are returned as they are, to be read only.
 func (c *Command) sortedPairs(dst []ExtPair) []ExtPair {
+	sorted := true
+	for i := 1; i < len(c.pairs) && sorted; i++ {
+		sorted = c.pairs[i-1].Key < c.pairs[i].Key
+	}
+	if sorted {
+		return c.pairs
+	}
 	ps := append(dst[:0], c.pairs...)
 	slices.SortStableFunc(ps, func(a, b ExtPair) int { return strings.Compare(a.Key, b.Key) })
 	out := ps[:0]

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -62,10 +63,12 @@ type Conn struct {
 	id     uint64
 	nc     net.Conn
 	remote string
-	local  string
-	cfg    *connConfig
-	ctx    context.Context
-	cancel context.CancelFunc
+	// remoteAP is the peer's address parsed once (zero when it is not a TCP address).
+	remoteAP netip.AddrPort
+	local    string
+	cfg      *connConfig
+	ctx      context.Context
+	cancel   context.CancelFunc
 
 	// Outbound queue, guarded by omu: obuf holds encoded frames; osegs holds, in order,
 	// slices of obuf and large bodies written without copying; osegStart is where the part
@@ -139,6 +142,10 @@ func newConn(id uint64, nc net.Conn, cfg *connConfig) *Conn {
 		pending: make(map[int32]*call),
 	}
 	c.ctx, c.cancel = context.WithCancel(cfg.parent)
+	if ta, ok := nc.RemoteAddr().(*net.TCPAddr); ok {
+		ap := ta.AddrPort()
+		c.remoteAP = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+	}
 	if tc, ok := nc.(*net.TCPConn); ok {
 		if rc, err := tc.SyscallConn(); err == nil {
 			c.raw = rc
@@ -152,6 +159,10 @@ func (c *Conn) ID() uint64 { return c.id }
 
 // RemoteAddr returns the peer's address as host:port.
 func (c *Conn) RemoteAddr() string { return c.remote }
+
+// RemoteAddrPort returns the peer's address with an IPv4-mapped IPv6 address unmapped, or
+// the zero value when the connection is not over TCP.
+func (c *Conn) RemoteAddrPort() netip.AddrPort { return c.remoteAP }
 
 // LocalAddr returns our address as host:port.
 func (c *Conn) LocalAddr() string { return c.local }
@@ -258,6 +269,7 @@ func (c *Conn) readFrames() error {
 	fr := NewFrameReader(bufio.NewReaderSize(src, readBufferSize), c.cfg.maxFrame)
 	if c.cfg.mux != nil {
 		fr.in.pairsFor = c.cfg.mux.rawExt
+		fr.in.lendFor = c.cfg.mux.inline
 	}
 	var armed time.Time
 	if in := c.cfg.in; in != nil {
@@ -291,8 +303,11 @@ func (c *Conn) readFrames() error {
 			}, nil
 		}
 	}
+	frames := 0
 	for {
-		if idle := c.cfg.idle; idle > 0 {
+		// The idle deadline is checked before a read may wait (nothing buffered), every 64
+		// frames of a burst that never empties the buffer, and after a reserved frame.
+		if idle := c.cfg.idle; idle > 0 && (fr.r.Buffered() == 0 || frames%64 == 0 || armed.IsZero()) {
 			// Re-arm the idle deadline at most every idle/8, to keep timer updates off the
 			// per-frame path.
 			if now := time.Now(); now.Sub(armed) > idle/8 {
@@ -306,6 +321,7 @@ func (c *Conn) readFrames() error {
 		if err != nil {
 			return err
 		}
+		frames++
 		if fr.r.Buffered() > 0 {
 			c.batching.Store(true)
 		} else {

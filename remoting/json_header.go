@@ -112,21 +112,60 @@ func appendJSONString(dst []byte, s string) []byte {
 	return append(dst, '"')
 }
 
-// interner returns a shared string for b, to avoid allocating the same extFields keys for
-// every frame. A nil interner allocates.
+// interner returns a shared string for an extFields key, to avoid allocating the same keys
+// for every frame, and gives each interned key a small id so that a frame's keys are checked
+// for repeats without comparing strings. A nil interner allocates.
 type interner struct {
-	m   map[string]string
-	ext extBuilder
-	tmp []byte // the JSON scanner's unescaping scratch, kept between frames
+	m    map[string]internedKey
+	last [maxPairs]internedKey // the interned keys of earlier frames, by position
+	have uint32                // the positions of last that are set
+	ext  extBuilder
+	tmp  []byte // the JSON scanner's unescaping scratch, kept between frames
 
 	// pairsFor, when set, reports whether requests with a code take their extFields as
 	// pairs (Command.pairs, see RawExt) instead of a map.
 	pairsFor func(code int16) bool
+	// lendFor, when set, reports whether requests with a code may be lent their pairs and
+	// body (Command.lentPairs and lent): left in memory the reader reuses for the next
+	// frame instead of copied, which the request's consumer must be done with by then.
+	lendFor func(code int16) bool
+	route   codeRoute // this frame's answers of pairsFor and lendFor
+}
+
+// lends reports whether c, just decoded, may be lent its pairs and body.
+func (in *interner) lends(c *Command) bool {
+	return in != nil && in.lendFor != nil && !c.IsResponse() && in.routeOf(c.Code).lend
+}
+
+// codeRoute is what pairsFor and lendFor said of a code, kept for the frame being decoded
+// (a frame asks up to four times; routes may change between frames).
+type codeRoute struct {
+	code        int16
+	set         bool
+	pairs, lend bool
+}
+
+// routeOf returns pairsFor and lendFor of code, asking them once a frame.
+func (in *interner) routeOf(code int16) codeRoute {
+	if r := in.route; r.set && r.code == code {
+		return r
+	}
+	r := codeRoute{code: code, set: true}
+	r.pairs = in.pairsFor != nil && in.pairsFor(code)
+	r.lend = in.lendFor != nil && in.lendFor(code)
+	in.route = r
+	return r
+}
+
+// internedKey is an interned key and its id (< maxInterned), or -1 for a key not interned.
+type internedKey struct {
+	s  string
+	id int32
 }
 
 // wantsPairs reports whether a frame with this code gets its extFields as pairs.
 func (in *interner) wantsPairs(code int16) bool {
-	return in != nil && in.pairsFor != nil && in.pairsFor(code)
+	return in != nil && in.pairsFor != nil && in.routeOf(code).pairs
 }
 
 // maxPairs is the most extFields operations collected as pairs: lookups in pairs are
@@ -144,33 +183,49 @@ func (e *extBuilder) finish(c *Command, pairs bool) {
 }
 
 // buildPairs returns what build would put in its map as a slice of pairs (nil when empty),
-// with all long values sharing one string allocation.
+// with all values sharing one string allocation. The slice is the builder's, reused by the
+// next frame (decodeHeader copies it unless the request is lent it). When every key is interned, set once and
+// never deleted (every frame a client sends), the pairs are the operations in order; any
+// other frame takes the general path, where the last of repeated keys wins.
 func (e *extBuilder) buildPairs() []ExtPair {
 	if len(e.ops) == 0 {
 		return nil
 	}
 	all := string(e.buf)
-	ps := make([]ExtPair, 0, len(e.ops))
+	defer e.reset()
+	var seen [maxInterned / 64]uint64
+	plain := true
 	for _, op := range e.ops {
-		i := slices.IndexFunc(ps, func(p ExtPair) bool { return p.Key == op.key })
-		switch {
-		case op.del:
+		if op.del || op.id < 0 || seen[op.id>>6]&(1<<(op.id&63)) != 0 {
+			plain = false
+			break
+		}
+		seen[op.id>>6] |= 1 << (op.id & 63)
+	}
+	if cap(e.pairs) < len(e.ops) {
+		e.pairs = make([]ExtPair, 0, maxPairs) // finish sends more ops to the map
+	}
+	ps := e.pairs[:0]
+	if plain {
+		for _, op := range e.ops {
+			ps = append(ps, ExtPair{Key: e.keyOf(op, all), Value: all[op.a:op.b]})
+		}
+		return ps
+	}
+	for _, op := range e.ops {
+		key := e.keyOf(op, all)
+		i := slices.IndexFunc(ps, func(p ExtPair) bool { return p.Key == key })
+		if op.del {
 			if i >= 0 {
 				ps = slices.Delete(ps, i, i+1)
 			}
 			continue
-		case op.a >= 0:
-			op.val = all[op.a:op.b]
 		}
 		if i >= 0 {
-			ps[i].Value = op.val
+			ps[i].Value = all[op.a:op.b]
 		} else {
-			ps = append(ps, ExtPair{Key: op.key, Value: op.val})
+			ps = append(ps, ExtPair{Key: key, Value: all[op.a:op.b]})
 		}
-	}
-	clear(e.ops)
-	if cap(e.buf) > maxKeptExtBuf {
-		e.buf = nil
 	}
 	if len(ps) == 0 {
 		return nil
@@ -178,20 +233,49 @@ func (e *extBuilder) buildPairs() []ExtPair {
 	return ps
 }
 
-// extBuilder collects one frame's extFields and builds the map at the end, with all long
-// values sharing one string allocation.
+// reset drops a large value buffer.
+func (e *extBuilder) reset() {
+	if cap(e.buf) > maxKeptExtBuf {
+		e.buf = nil
+	}
+}
+
+// extBuilder collects one frame's extFields and builds the map (or the pairs) at the end,
+// with all values sharing one string allocation.
 type extBuilder struct {
 	ops    []extOp
 	buf    []byte
+	pairs  []ExtPair         // what buildPairs returns, reused
+	keys   []string          // the interned keys, by id
 	direct map[string]string // without an interner: the map itself, filled as we go
 }
 
-// extOp sets key to val (a < 0) or to buf[a:b], or deletes key.
+// extOp sets a key to buf[a:b], or deletes it. The key is keys[id], or buf[ka:kb] when it is
+// not interned (id < 0). No pointers: the operations of every frame are written without
+// write barriers, and nothing needs clearing.
 type extOp struct {
-	key  string
-	val  string
-	a, b int
-	del  bool
+	a, b, ka, kb int32
+	id           int32
+	del          bool
+}
+
+// keyOf returns op's key; all is string(e.buf).
+func (e *extBuilder) keyOf(op extOp, all string) string {
+	if op.id >= 0 {
+		return e.keys[op.id]
+	}
+	return all[op.ka:op.kb]
+}
+
+// keyOp returns an operation on k, copying k into buf when it is not interned.
+func (e *extBuilder) keyOp(k internedKey) extOp {
+	op := extOp{id: k.id}
+	if k.id < 0 {
+		op.ka = int32(len(e.buf))
+		e.buf = append(e.buf, k.s...)
+		op.kb = int32(len(e.buf))
+	}
+	return op
 }
 
 // maxKeptExtBuf is the largest value buffer kept between frames.
@@ -207,26 +291,26 @@ func (in *interner) builder() *extBuilder {
 	return &in.ext
 }
 
-func (e *extBuilder) set(key string, v []byte, in *interner) {
+func (e *extBuilder) set(k internedKey, v []byte) {
 	if e.direct != nil {
-		e.direct[key] = string(v)
+		e.direct[k.s] = string(v)
 		return
 	}
-	if len(v) <= 5 && in != nil {
-		e.ops = append(e.ops, extOp{key: key, val: in.str(v), a: -1})
-		return
-	}
-	a := len(e.buf)
+	op := e.keyOp(k)
+	op.a = int32(len(e.buf))
 	e.buf = append(e.buf, v...)
-	e.ops = append(e.ops, extOp{key: key, a: a, b: len(e.buf)})
+	op.b = int32(len(e.buf))
+	e.ops = append(e.ops, op)
 }
 
-func (e *extBuilder) del(key string) {
+func (e *extBuilder) del(k internedKey) {
 	if e.direct != nil {
-		delete(e.direct, key)
+		delete(e.direct, k.s)
 		return
 	}
-	e.ops = append(e.ops, extOp{key: key, del: true})
+	op := e.keyOp(k)
+	op.del = true
+	e.ops = append(e.ops, op)
 }
 
 // build returns the map, or nil when it would be empty.
@@ -241,20 +325,14 @@ func (e *extBuilder) build() map[string]string {
 		return nil
 	}
 	all := string(e.buf)
+	defer e.reset()
 	m := make(map[string]string, len(e.ops))
 	for _, op := range e.ops {
-		switch {
-		case op.del:
-			delete(m, op.key)
-		case op.a < 0:
-			m[op.key] = op.val
-		default:
-			m[op.key] = all[op.a:op.b]
+		if op.del {
+			delete(m, e.keyOf(op, all))
+		} else {
+			m[e.keyOf(op, all)] = all[op.a:op.b]
 		}
-	}
-	clear(e.ops)
-	if cap(e.buf) > maxKeptExtBuf {
-		e.buf = nil
 	}
 	if len(m) == 0 {
 		return nil
@@ -269,21 +347,32 @@ const (
 	maxInternLen = 64
 )
 
-func (in *interner) str(b []byte) string {
+// key returns the interned key for b, the i-th key of its frame: frames of one kind list
+// their keys in the same order, so the previous frame's i-th key is tried first.
+func (in *interner) key(b []byte, i int) internedKey {
 	if in == nil || len(b) > maxInternLen {
-		return string(b)
+		return internedKey{s: string(b), id: -1}
 	}
-	if s, ok := in.m[string(b)]; ok {
-		return s
+	if i < len(in.last) && in.have&(1<<i) != 0 && in.last[i].s == string(b) {
+		return in.last[i]
 	}
-	s := string(b)
-	if len(in.m) < maxInterned {
-		if in.m == nil {
-			in.m = make(map[string]string, 64)
+	k, ok := in.m[string(b)]
+	if !ok {
+		k = internedKey{s: string(b), id: -1}
+		if len(in.m) < maxInterned {
+			if in.m == nil {
+				in.m = make(map[string]internedKey, 64)
+			}
+			k.id = int32(len(in.m))
+			in.m[k.s] = k
+			in.ext.keys = append(in.ext.keys, k.s)
 		}
-		in.m[s] = s
 	}
-	return s
+	if i < len(in.last) && k.id >= 0 {
+		in.last[i] = k
+		in.have |= 1 << i
+	}
+	return k
 }
 
 // jsonScanner is a small hand-written JSON reader for headers. It never panics: every
@@ -336,6 +425,23 @@ func (s *jsonScanner) literal(lit string) bool {
 	return false
 }
 
+// jsonPlain marks the bytes a JSON string holds as they are: not '"', '\\' nor a control
+// character.
+var jsonPlain = func() (t [256]bool) {
+	for c := 0x20; c < len(t); c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// plainRun returns the end of the run of plain string bytes that starts at i.
+func (s *jsonScanner) plainRun(i int) int {
+	for i < len(s.b) && jsonPlain[s.b[i]] {
+		i++
+	}
+	return i
+}
+
 // rawString reads a JSON string and returns its contents. The result aliases s.b when the
 // string has no escapes, otherwise s.tmp; either way it is only valid until the next call.
 func (s *jsonScanner) rawString() ([]byte, error) {
@@ -344,27 +450,29 @@ func (s *jsonScanner) rawString() ([]byte, error) {
 	}
 	s.i++
 	start := s.i
-	for s.i < len(s.b) {
-		c := s.b[s.i]
-		if c == '"' {
-			out := s.b[start:s.i]
-			s.i++
-			return out, nil
-		}
-		if c == '\\' {
-			return s.slowString(start)
-		}
-		if c < 0x20 {
-			return nil, s.errf("control character in string")
-		}
-		s.i++
+	s.i = s.plainRun(s.i)
+	if s.i >= len(s.b) {
+		return nil, s.errf("unterminated string")
 	}
-	return nil, s.errf("unterminated string")
+	switch s.b[s.i] {
+	case '"':
+		out := s.b[start:s.i]
+		s.i++
+		return out, nil
+	case '\\':
+		return s.slowString(start)
+	}
+	return nil, s.errf("control character in string")
 }
 
 func (s *jsonScanner) slowString(start int) ([]byte, error) {
 	out := append(s.tmp[:0], s.b[start:s.i]...)
 	for s.i < len(s.b) {
+		if end := s.plainRun(s.i); end > s.i {
+			out = append(out, s.b[s.i:end]...)
+			s.i = end
+			continue
+		}
 		c := s.b[s.i]
 		switch {
 		case c == '"':
@@ -373,10 +481,6 @@ func (s *jsonScanner) slowString(start int) ([]byte, error) {
 			return out, nil
 		case c < 0x20:
 			return nil, s.errf("control character in string")
-		case c != '\\':
-			out = append(out, c)
-			s.i++
-			continue
 		}
 		if s.i+1 >= len(s.b) {
 			return nil, s.errf("unterminated escape")
@@ -669,12 +773,12 @@ func (s *jsonScanner) extFields(c *Command, pairs bool) error {
 		return nil
 	}
 	ext := s.in.builder()
-	for {
+	for n := 0; ; n++ {
 		kb, err := s.rawString()
 		if err != nil {
 			return err
 		}
-		key := s.in.str(kb)
+		key := s.in.key(kb, n)
 		if err := s.expect(':'); err != nil {
 			return err
 		}
@@ -684,14 +788,14 @@ func (s *jsonScanner) extFields(c *Command, pairs bool) error {
 			if err != nil {
 				return err
 			}
-			ext.set(key, vb, s.in)
+			ext.set(key, vb)
 		case 'n':
 			if !s.literal("null") {
-				return s.errf("extFields value for %q is not a string", key)
+				return s.errf("extFields value for %q is not a string", key.s)
 			}
 			ext.del(key)
 		default:
-			return s.errf("extFields value for %q is not a string", key)
+			return s.errf("extFields value for %q is not a string", key.s)
 		}
 		switch s.peek() {
 		case ',':

@@ -1,6 +1,7 @@
 package remoting
 
 import (
+	"bytes"
 	"context"
 	"log/slog"
 	"maps"
@@ -8,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 )
 
 // route is the handler registered for one request code and the pool it runs on.
@@ -54,6 +56,13 @@ func (m *mux) rawExt(code int16) bool {
 	return ok && r.raw
 }
 
+// inline reports whether requests with code go to an Inline route: their bodies and pairs
+// may be lent (interner.lendFor); dispatch copies them when they go to the pool after all.
+func (m *mux) inline(code int16) bool {
+	r, ok := (*m.routes.Load())[code]
+	return ok && r.inline
+}
+
 // The remarks Java's NettyRemotingAbstract answers with.
 const (
 	remarkOverload = "[OVERLOAD]system busy, start flow control for a while"
@@ -72,9 +81,10 @@ func (m *mux) dispatch(c *Conn, req *Command) {
 		return
 	}
 	if r.inline && r.pool.Queued() == 0 {
-		serveRequest(c, r.h, req, m.log)
+		serveInline(c, r.h, req, m.log)
 		return
 	}
+	req.own() // the worker reads it after the read loop has moved on
 	if !r.pool.trySubmit(task{conn: c, req: req, h: r.h}) {
 		if now := time.Now().UnixNano(); now-m.lastBusyWarn.Load() > int64(time.Second) {
 			m.lastBusyWarn.Store(now)
@@ -82,6 +92,39 @@ func (m *mux) dispatch(c *Conn, req *Command) {
 		}
 		m.reply(c, req, CodeSystemBusy, remarkOverload)
 	}
+}
+
+// serveInline serves req on the read goroutine. A lent body and pairs are valid only until
+// the handler returns: a response that carries the body gets a copy, and req loses both, so
+// that anything that kept req (an answer sent later) cannot read the next frame's in their
+// place.
+func serveInline(c *Conn, h Handler, req *Command, log *slog.Logger) {
+	if !req.lent && !req.lentPairs {
+		serveRequest(c, h, req, log)
+		return
+	}
+	resp := callHandler(c, h, req, log)
+	if resp != nil && overlaps(resp.Body, req.Body) {
+		resp.Body = bytes.Clone(resp.Body)
+	}
+	if req.lent {
+		req.Body, req.lent = nil, false
+	}
+	if req.lentPairs {
+		req.pairs, req.lentPairs = nil, false
+	}
+	if resp != nil {
+		replyServed(c, req, resp, log)
+	}
+}
+
+// overlaps reports whether a and b share memory.
+func overlaps(a, b []byte) bool {
+	if len(a) == 0 || len(b) == 0 {
+		return false
+	}
+	pa, pb := uintptr(unsafe.Pointer(unsafe.SliceData(a))), uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	return pa < pb+uintptr(len(b)) && pb < pa+uintptr(len(a))
 }
 
 func (m *mux) reply(c *Conn, req *Command, code int16, remark string) {

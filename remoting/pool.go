@@ -225,10 +225,13 @@ func (p *Pool) run(t task, log *slog.Logger) {
 // serveRequest runs h for req and sends its response, if any. A panicking handler is
 // answered with SYSTEM_ERROR, as Java answers an exception.
 func serveRequest(c *Conn, h Handler, req *Command, log *slog.Logger) {
-	resp := callHandler(c, h, req, log)
-	if resp == nil {
-		return
+	if resp := callHandler(c, h, req, log); resp != nil {
+		replyServed(c, req, resp, log)
 	}
+}
+
+// replyServed sends a handler's response, logging a failure other than a closed connection.
+func replyServed(c *Conn, req, resp *Command, log *slog.Logger) {
 	if err := c.Reply(req, resp); err != nil && err != ErrConnClosed {
 		log.Warn("send response", "remote", c.remote, "code", req.Code, "opaque", req.Opaque, "err", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"maps"
+	"strings"
 	"testing"
 	"time"
 )
@@ -58,6 +59,16 @@ func checkSame(t *testing.T, st SerializeType, h []byte, inPairs, inMap *interne
 		if pv != mv || pok != mok || pc.Ext(k) != mc.Ext(k) {
 			t.Fatalf("key %q: pairs (%q, %v), map (%q, %v)", k, pv, pok, mv, mok)
 		}
+	}
+	all := map[string]string{}
+	for k, v := range pc.ExtAll() {
+		if _, ok := all[k]; ok {
+			t.Fatalf("ExtAll repeats %q", k)
+		}
+		all[k] = v
+	}
+	if !maps.Equal(all, mc.ExtFields) {
+		t.Fatalf("ExtAll: %q, map path: %q", all, mc.ExtFields)
 	}
 	if n := len(pc.pairs) + len(pc.ExtFields); n != len(mc.ExtFields) {
 		t.Fatalf("%d fields, %d map entries", n, len(mc.ExtFields))
@@ -131,6 +142,14 @@ func rawExtHeaders(t testing.TB) [][2]any {
 		`{"code":310,"extFields":{"a":"\ud83d\ude00\ud800x\u00e9\/","b":"\"t\""},"extFields":{"b":"again"}}`,
 		`{"code":310,"extFields":{"a":"g","b":1}}`, // bad: not a string
 		`{"code":10,"extFields":{"producerGroup":"g","topic":"t","queueId":" 3 ","bornTimestamp":"x"}}`,
+	} {
+		out = append(out, [2]any{JSON, []byte(s)})
+	}
+	// Keys too long to be interned, once and repeated.
+	long := strings.Repeat("k", maxInternLen+6)
+	for _, s := range []string{
+		`{"code":310,"extFields":{"a":"g","` + long + `":"1","b":"t"}}`,
+		`{"code":310,"extFields":{"a":"g","` + long + `":"1","b":"t","` + long + `":"2","` + long + `x":null}}`,
 	} {
 		out = append(out, [2]any{JSON, []byte(s)})
 	}
@@ -230,6 +249,9 @@ func TestExtPairsEncode(t *testing.T) {
 		{{"queueOffset", "12"}, {"msgId", "7F00000100002A9F0000000000000000"}, {"queueId", "3"},
 			{"MSG_REGION", "DefaultRegion"}, {"TRACE_ON", "true"}, {"transactionId", "C0\"\\\u2028\x01"}},
 		{{"b", "1"}, {"a", "2"}, {"b", "3"}, {"", ""}},
+		{{"MSG_REGION", "DefaultRegion"}, {"TRACE_ON", "true"}, {"msgId", "7F00000100002A9F0000000000000000"},
+			{"queueId", "3"}, {"queueOffset", "12"}}, // already sorted: written as they are
+		{{"a", "1"}, {"a", "2"}, {"b", "3"}}, // sorted with a repeat
 	} {
 		m := map[string]string{}
 		for _, p := range ps {

@@ -107,7 +107,7 @@ func decodeRocketMQHeader(b []byte, c *Command, in *interner) error {
 		return nil
 	}
 	ext := in.builder()
-	for len(b) > 0 {
+	for n := 0; len(b) > 0; n++ {
 		if len(b) < 2 {
 			return truncated("key length", 2, len(b))
 		}
@@ -116,14 +116,14 @@ func decodeRocketMQHeader(b []byte, c *Command, in *interner) error {
 		if kl < 0 || kl+4 > len(b) {
 			return truncated("key", kl+4, len(b))
 		}
-		key := in.str(b[:kl])
+		key := in.key(b[:kl], n)
 		b = b[kl:]
 		vl := int64(int32(binary.BigEndian.Uint32(b)))
 		b = b[4:]
 		if vl < 0 || vl > int64(len(b)) {
 			return truncated("value", int(vl), len(b))
 		}
-		ext.set(key, b[:vl], in)
+		ext.set(key, b[:vl])
 		b = b[vl:]
 	}
 	ext.finish(c, in.wantsPairs(c.Code))

@@ -108,6 +108,15 @@ func WithPool(p *Pool) HandleOption {
 // request. The connection reads nothing more until the handler returns, so only handlers
 // that never wait long — and never for a response on a connection — may be inline; when the
 // pool has a backlog the request queues behind it as usual.
+//
+// An Inline handler's req.Body may be lent: read in place in the connection's read buffer,
+// it is valid only until the handler returns (the next frame is read into the same memory).
+// The handler must copy whatever it keeps of it past its return (a body it hands to a
+// goroutine, a queue or a timer); a response whose Body shares it is copied before it is
+// sent, and req.Body is set to nil when the handler returns. The same holds for the
+// extFields pairs of a RawExt route (read with Ext, LookupExt, ExtAll): read them, or
+// LoadExt, before returning; the strings read are the handler's to keep. A request that
+// waits for the pool gets its own.
 func Inline() HandleOption {
 	return func(r *route) { r.inline = true }
 }

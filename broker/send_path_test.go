@@ -1,0 +1,127 @@
+package broker
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mq-project/mq/message"
+	"github.com/mq-project/mq/protocol"
+	"github.com/mq-project/mq/remoting"
+)
+
+// TestSendPipelinedBodies: sends pipelined on one connection, V1 and V2 headers, each with a
+// body of its own, are stored with exactly their body, served inline (where the read loop
+// lends the body from its buffer) or on the send pool.
+func TestSendPipelinedBodies(t *testing.T) {
+	for _, inline := range []bool{true, false} {
+		t.Run(fmt.Sprintf("inline=%v", inline), func(t *testing.T) {
+			defer func(was bool) { inlineSends = was }(inlineSends)
+			inlineSends = inline
+			br, addr := startBroker(t, testConfig(t), nil)
+			if err := br.Topics().Update(protocol.NewTopicConfig("LentTopic")); err != nil {
+				t.Fatal(err)
+			}
+			c := remoting.NewClient(remoting.ClientConfig{})
+			defer c.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			const n = 600
+			body := func(i int) []byte {
+				b := bytes.Repeat([]byte{byte('a' + i%26)}, 900+i%300)
+				copy(b, fmt.Sprintf("#%d#", i))
+				return b
+			}
+			var wg sync.WaitGroup
+			var mu sync.Mutex
+			offsets := make(map[int]int64, n)
+			errs := make(chan error, n)
+			sem := make(chan struct{}, 128)
+			for i := range n {
+				h := protocol.SendMessageRequestHeader{ProducerGroup: "g", Topic: "LentTopic", QueueID: int32(i % 4),
+					BornTimestamp: time.Now().UnixMilli(),
+					Properties:    message.EncodeProperties(map[string]string{"UNIQ_KEY": fmt.Sprintf("0A000001000000000000000000%06X", i)})}
+				code := protocol.SendMessage
+				var ext map[string]string
+				if i%2 == 0 {
+					ext = protocol.EncodeHeader(&h)
+				} else {
+					code = protocol.SendMessageV2
+					ext = protocol.EncodeHeader((*protocol.SendMessageRequestHeaderV2)(&h))
+				}
+				sem <- struct{}{}
+				wg.Add(1)
+				err := c.InvokeAsync(ctx, addr, remoting.NewRequest(int16(code), ext, body(i)), func(resp *remoting.Command, err error) {
+					defer wg.Done()
+					defer func() { <-sem }()
+					if err == nil && resp.Code != 0 {
+						err = fmt.Errorf("send %d: code %d %s", i, resp.Code, resp.Remark)
+					}
+					if err != nil {
+						errs <- err
+						return
+					}
+					_, off, perr := message.ParseOffsetMsgID(resp.Ext("msgId"))
+					if perr != nil {
+						errs <- perr
+						return
+					}
+					mu.Lock()
+					offsets[i] = off
+					mu.Unlock()
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Fatal(err)
+			}
+			for i := range n {
+				rec, err := br.ms.ReadAt(offsets[i])
+				if err != nil {
+					t.Fatalf("message %d: %v", i, err)
+				}
+				got := bytes.Clone(rec.Body())
+				rec.Release()
+				if !bytes.Equal(got, body(i)) {
+					t.Fatalf("message %d stored with body %.8q (%d bytes)", i, got, len(got))
+				}
+			}
+		})
+	}
+}
+
+// TestSendResponseMatchesMap: a send's response built as pairs (newSendResponse) is written
+// byte for byte as the same response with its header in the ExtFields map.
+func TestSendResponseMatchesMap(t *testing.T) {
+	for _, st := range []remoting.SerializeType{remoting.JSON, remoting.RocketMQ} {
+		for _, rh := range []protocol.SendMessageResponseHeader{
+			{MsgID: "7F00000100002A9F0000000000000000", QueueID: 3, QueueOffset: 123456789, TransactionID: "C0A8",
+				MsgRegion: "DefaultRegion", TraceOn: "true"},
+			{MsgID: "7F00000100002A9F0000000000000000,7F00000100002A9F0000000000000100", QueueID: 0, TraceOn: "false"},
+		} {
+			req := remoting.NewRequest(int16(protocol.SendMessageV2), nil, nil)
+			req.Opaque, req.Serialize = 77, st
+			got, err := remoting.AppendFrame(nil, newSendResponse(req, protocol.Success, &rh))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := remoting.NewResponse(req, int16(protocol.Success), "")
+			want.ExtFields = map[string]string{}
+			rh.Encode(want.ExtFields)
+			wf, err := remoting.AppendFrame(nil, want)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, wf) {
+				t.Fatalf("%v:\npairs %q\nmap   %q", st, got, wf)
+			}
+		}
+	}
+}
