@@ -38,22 +38,11 @@ func (k *keyLog) add(key []byte) {
 	k.mu.Unlock()
 }
 
-// addRecords logs the UNIQ_KEY of every stored record in a pull response body.
-func (k *keyLog) addRecords(b []byte) {
-	if k == nil {
-		return
-	}
-	for len(b) >= 4 {
-		size := int(uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3]))
-		if size <= 0 || size > len(b) {
-			return
-		}
-		if rec, err := message.ParseStored(b[:size]); err == nil {
-			if v, ok := message.PropertyValue(rec.Properties(), message.PropertyUniqClientMessageIDKeyIndex); ok {
-				k.add(v)
-			}
-		}
-		b = b[size:]
+// addStoredLocked logs the UNIQ_KEY of a stored record, if it has one; k.mu is held.
+func (k *keyLog) addStoredLocked(rec message.Stored) {
+	if v, ok := message.PropertyValue(rec.Properties(), message.PropertyUniqClientMessageIDKeyIndex); ok {
+		k.w.Write(v)
+		k.w.WriteByte('\n')
 	}
 }
 

@@ -23,7 +23,22 @@ type dispatcher struct {
 	wake chan struct{}
 	quit chan struct{}
 	wg   sync.WaitGroup
+
+	rounds atomic.Int64 // rounds run, for tests
 }
+
+// Under ASYNC_FLUSH every append wakes the dispatcher. At a steady stream of small appends
+// (16 closed-loop senders put a record every ~50 µs) it ran one round per record, and waking
+// a parked goroutine per record cost the broker more than the round's work: measured side by
+// side under `mq bench produce --sync --producers 16`, the broker used 55 µs of CPU per
+// message dispatching at once and 47 µs with this pause, and sent 12% more. A wake within
+// dispatchPause of the previous round's start therefore waits until dispatchPause has passed
+// since it, and that round takes every record appended meanwhile; a wake after a quiet spell
+// dispatches at once. Consumers see a record at most dispatchPause (about a millisecond on an
+// idle machine, where Go's timers round up) later; Java's ReputMessageService sleeps 1 ms
+// between rounds. Under SYNC_FLUSH the flusher already wakes the dispatcher once per group
+// commit.
+const dispatchPause = 500 * time.Microsecond
 
 func newDispatcher(s *Store, from int64) *dispatcher {
 	d := &dispatcher{s: s, log: s.log, wake: make(chan struct{}, 1), quit: make(chan struct{})}
@@ -48,6 +63,11 @@ func (d *dispatcher) loop() {
 	debug.SetPanicOnFault(true)
 	retry := time.NewTicker(time.Second)
 	defer retry.Stop()
+	pause := time.NewTimer(time.Hour)
+	pause.Stop()
+	defer pause.Stop()
+	coalesce := d.s.cfg.FlushDiskType != SyncFlush
+	var last time.Time // start of the previous round
 	failed := false
 	for {
 		select {
@@ -55,17 +75,29 @@ func (d *dispatcher) loop() {
 			d.guardedRun(d.limit())
 			return
 		case <-d.wake:
+			if wait := dispatchPause - time.Since(last); coalesce && wait > 0 {
+				pause.Reset(wait)
+				select {
+				case <-pause.C:
+				case <-d.quit:
+					pause.Stop()
+					d.guardedRun(d.limit())
+					return
+				}
+			}
 		case <-retry.C:
 			if !failed {
 				continue
 			}
 		}
+		last = time.Now()
 		failed = !d.guardedRun(d.limit())
 	}
 }
 
 // guardedRun is run with a fault (SIGBUS) writing a mapped file turned into an error.
 func (d *dispatcher) guardedRun(limit int64) (ok bool) {
+	d.rounds.Add(1)
 	defer func() {
 		if r := recover(); r != nil {
 			// A fault at a real (not near-nil) address: a mapped file's page. Anything

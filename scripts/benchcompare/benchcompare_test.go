@@ -117,3 +117,21 @@ func TestEvaluate(t *testing.T) {
 		t.Fatalf("failed %d (want 1); table:\n%s", failed, b.String())
 	}
 }
+
+func TestOutOfReach(t *testing.T) {
+	reps := []figures{
+		{"sync.nats": 25000, "sync.null": 28000, "async.nats": 60000, "async.null": 120000},
+		{"sync.nats": 26000, "sync.null": 29000, "async.nats": 70000, "async.null": 110000},
+	}
+	got := outOfReach(reps)
+	if len(got) != 1 {
+		t.Fatalf("got %q, want one line (sync only: 1.5 × 25,500 > 28,500; async 1.6 × 65,000 = 104,000 < 115,000)", got)
+	}
+	want := "Out of reach in this run: the sync target needs 38,250 msgs/s (1.5 × NATS), above the load generator's own ceiling of 28,500 (1.12 × NATS)."
+	if got[0] != want {
+		t.Fatalf("got  %q\nwant %q", got[0], want)
+	}
+	if l := outOfReach([]figures{{"sync.nats": 10}}); len(l) != 0 {
+		t.Fatalf("without a ceiling: %q", l)
+	}
+}

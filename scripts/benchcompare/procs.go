@@ -170,6 +170,11 @@ func cpuTime(pid int) (time.Duration, error) {
 	return time.Duration(ut+st) * time.Second / clockTicks, nil
 }
 
+// loadGOGC is the GOGC of every load generator, mq bench and the nats.go and official-client
+// ones alike: their heaps are small and they allocate per message, so at Go's default their
+// collectors spend CPU the servers share. The servers keep their own defaults.
+const loadGOGC = "400"
+
 // runLoad runs a load generator that prints one JSON Result and returns it; its stderr goes
 // to logPath (appended).
 func runLoad(ctx context.Context, argv []string, logPath string) (*Result, error) {
@@ -180,6 +185,7 @@ func runLoad(ctx context.Context, argv []string, logPath string) (*Result, error
 	defer lf.Close()
 	fmt.Fprintf(lf, "\n$ %s\n", strings.Join(argv, " "))
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Env = append(os.Environ(), "GOGC="+loadGOGC)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, lf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}

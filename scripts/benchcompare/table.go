@@ -168,6 +168,9 @@ func printTable(w io.Writer, o *runOptions, rows []Row, reps []figures, took tim
 			"(sync p50 %.3f ms vs %.3f ms on the null broker). NATS consumer: %s.\n",
 			commas(int64(med(reps, "sync.null"))), commas(int64(med(reps, "async.null"))), median(sync)*100, median(async)*100,
 			median(p50), median(p50n), natsConsumerName(o.natsConsume))
+		for _, l := range outOfReach(reps) {
+			fmt.Fprintln(w, l)
+		}
 		fmt.Fprintf(w, "Load generator CPU per message (µs, utime + stime of its process): sync mq bench %.1f (%.1f against "+
 			"the null broker), nats.go %.1f; async %.1f (%.1f), %.1f; drain mq bench %.1f, nats.go %.1f.\n",
 			med(reps, "syncclient.mq"), med(reps, "syncclient.null"), med(reps, "syncclient.nats"),
@@ -224,4 +227,24 @@ func writeJSON(o *runOptions, rows []Row, reps []figures) error {
 		return err
 	}
 	return os.WriteFile(o.jsonOut, append(b, '\n'), 0o644)
+}
+
+// outOfReach says, for the produce shapes measured against both NATS and the null broker,
+// when the target (its ratio times NATS' median) is above what `mq bench` reached against a
+// broker that answers at once: no broker can pass that row in that run, whatever it does.
+func outOfReach(reps []figures) []string {
+	var out []string
+	for _, r := range rowSpecs {
+		if r.Key != "sync" && r.Key != "async" {
+			continue
+		}
+		nats, ceiling := med(reps, r.Key+".nats"), med(reps, r.Key+".null")
+		if nats <= 0 || ceiling <= 0 || r.Target*nats <= ceiling {
+			continue
+		}
+		out = append(out, fmt.Sprintf("Out of reach in this run: the %s target needs %s msgs/s (%.4g × NATS), above the "+
+			"load generator's own ceiling of %s (%.2f × NATS).", r.Key, commas(int64(r.Target*nats)), r.Target,
+			commas(int64(ceiling)), ceiling/nats))
+	}
+	return out
 }
