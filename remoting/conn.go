@@ -29,6 +29,10 @@ const (
 	// maxSpareBuffer is the largest outbound buffer kept for reuse after a write.
 	maxSpareBuffer = 1 << 20
 	readBufferSize = 16 << 10
+	// bigReadBuffer is the read buffer of a connection that pipelines: after growAfter frames
+	// in a row found more buffered behind them, reads take up to this much per system call.
+	bigReadBuffer = 64 << 10
+	growAfter     = 256
 )
 
 // connConfig is what a Server or Client gives each of its connections.
@@ -303,7 +307,7 @@ func (c *Conn) readFrames() error {
 			}, nil
 		}
 	}
-	frames := 0
+	frames, burst := 0, 0
 	for {
 		// The idle deadline is checked before a read may wait (nothing buffered), every 64
 		// frames of a burst that never empties the buffer, and after a reserved frame.
@@ -324,7 +328,13 @@ func (c *Conn) readFrames() error {
 		frames++
 		if fr.r.Buffered() > 0 {
 			c.batching.Store(true)
+			if burst++; burst == growAfter && fr.r.Size() < bigReadBuffer {
+				// The small reader is drained first, then read around (bufio reads a large
+				// request straight into it); cmd's lent body stays valid until the next read.
+				fr.r = bufio.NewReaderSize(fr.r, bigReadBuffer)
+			}
 		} else {
+			burst = 0
 			c.endBurst()
 		}
 		if cmd.IsResponse() {

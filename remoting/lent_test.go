@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net"
 	"net/netip"
 	"sync"
 	"testing"
@@ -239,5 +240,49 @@ func TestRemoteAddrPort(t *testing.T) {
 	a := <-got
 	if want, err := netip.ParseAddrPort(a[1]); err != nil || a[0] != want.String() || !want.IsValid() {
 		t.Fatalf("RemoteAddrPort %s, RemoteAddr %s (%v)", a[0], a[1], err)
+	}
+}
+
+// TestPipelinedBurst: a long burst of pipelined requests (written at once, so that the read
+// loop finds more buffered behind each frame and moves to its large read buffer midway) is
+// answered in order, each Inline handler seeing its own lent body and pairs.
+func TestPipelinedBurst(t *testing.T) {
+	s, _ := newTestServer(t, ServerConfig{})
+	s.Handle(2, HandlerFunc(func(_ context.Context, _ *Conn, req *Command) *Command {
+		resp := NewResponse(req, CodeSuccess, "")
+		resp.Body = req.Body
+		resp.ExtFields = map[string]string{"i": req.Ext("i")}
+		return resp
+	}), Inline(), RawExt())
+	addr := startServer(t, s)
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	const n = 3 * growAfter
+	var stream []byte
+	for i := range n {
+		req := NewRequest(2, map[string]string{"i": fmt.Sprint(i)}, lentBody(i))
+		req.Opaque = int32(i)
+		if stream, err = AppendFrame(stream, req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	werr := make(chan error, 1)
+	go func() { _, err := nc.Write(stream); werr <- err }()
+	_ = nc.SetReadDeadline(time.Now().Add(20 * time.Second))
+	fr := NewFrameReader(bufio.NewReader(nc), 0)
+	for i := range n {
+		resp, err := fr.ReadFrame()
+		if err != nil {
+			t.Fatalf("response %d: %v", i, err)
+		}
+		if resp.Opaque != int32(i) || resp.Ext("i") != fmt.Sprint(i) || !bytes.Equal(resp.Body, lentBody(i)) {
+			t.Fatalf("response %d: opaque %d, i %q, body %.8q", i, resp.Opaque, resp.Ext("i"), resp.Body)
+		}
+	}
+	if err := <-werr; err != nil {
+		t.Fatal(err)
 	}
 }
