@@ -261,6 +261,9 @@ func (b *Broker) answerNow(req *remoting.Command, props map[string]string) bool 
 func (b *Broker) answerLater(ctx context.Context, c *remoting.Conn, req *remoting.Command, props map[string]string,
 	res store.AppendResult, build func(protocol.ResponseCode) *remoting.Command) *remoting.Command {
 	waitFlush := b.ms.SyncFlush()
+	if waitFlush && b.cfg.BrokerRole != SyncMaster {
+		return b.answerFlushed(ctx, c, req, res, build)
+	}
 	complete := func() *remoting.Command {
 		rcode := protocol.Success
 		if waitFlush {
@@ -280,6 +283,37 @@ func (b *Broker) answerLater(ctx context.Context, c *remoting.Conn, req *remotin
 	b.sendWG.Go(func() {
 		defer func() { <-b.sendWaits }()
 		resp := complete()
+		if err := c.Reply(req, resp); err != nil && !errors.Is(err, remoting.ErrConnClosed) {
+			b.log.Warn("answer send", "remote", c.RemoteAddr(), "err", err)
+		}
+	})
+	return nil
+}
+
+// answerFlushed answers a SYNC_FLUSH send once its records are on disk. The store's
+// completion goroutine answers every send of a group commit (c.Reply does not block), so a
+// round of N sends costs one wake-up rather than N goroutines.
+func (b *Broker) answerFlushed(ctx context.Context, c *remoting.Conn, req *remoting.Command,
+	res store.AppendResult, build func(protocol.ResponseCode) *remoting.Command) *remoting.Command {
+	select {
+	case b.sendWaits <- struct{}{}:
+	case <-ctx.Done():
+		return nil // the connection is gone: nobody to answer
+	}
+	b.sendWG.Add(1)
+	b.ms.OnFlushed(res, func(err error) {
+		defer b.sendWG.Done()
+		defer func() { <-b.sendWaits }()
+		var resp *remoting.Command
+		rcode := protocol.Success
+		if err != nil {
+			if rcode = storeErrorCode(err); rcode != protocol.FlushDiskTimeout {
+				resp = errorResponse(req, rcode, err.Error())
+			}
+		}
+		if resp == nil {
+			resp = build(rcode)
+		}
 		if err := c.Reply(req, resp); err != nil && !errors.Is(err, remoting.ErrConnClosed) {
 			b.log.Warn("answer send", "remote", c.RemoteAddr(), "err", err)
 		}

@@ -26,7 +26,29 @@ type flusher struct {
 	rounds, served atomic.Int64 // group commits with a waiter, and the waiters they served
 
 	timers sync.Pool
+
+	// Callbacks of finished rounds (onFlushed), run by completeLoop: one goroutine answers a
+	// round's waiters instead of each waking on its own.
+	cmu     sync.Mutex
+	pending []flushCallback
+	cwake   chan struct{} // 1-slot: pending is not empty
 }
+
+// flushCallback is a writer that asked to be called (onFlushed) rather than to block
+// (waitFor) once the CommitLog is flushed past end.
+type flushCallback struct {
+	end      int64
+	deadline int64 // unix nanoseconds: answered ErrFlushTimeout from then on
+	fn       func(error)
+	err      error // the error of the flush of the round it was in
+}
+
+// deadRound is the round once the flusher stopped: closed, and never done.
+var deadRound = func() *flushRound {
+	r := newFlushRound()
+	r.closed = true
+	return r
+}()
 
 // flushRound is one group commit: every writer that joins it before the flush starts has
 // appended already, so that flush covers it. A writer that joins a round whose flush has
@@ -37,6 +59,67 @@ type flushRound struct {
 	waiters atomic.Int64  // writers that joined
 	target  atomic.Int64  // writers the flusher waits for
 	err     error         // the flush's error, set before done is closed
+
+	mu     sync.Mutex
+	closed bool            // the flusher took cbs: a callback joins the next round
+	cbs    []flushCallback // in order of their deadlines
+	timer  *time.Timer     // armed for cbs[0]'s deadline
+}
+
+// addCallback adds cb to the round unless the flusher already took its callbacks.
+func (r *flushRound) addCallback(cb flushCallback) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return false
+	}
+	r.cbs = append(r.cbs, cb)
+	if len(r.cbs) == 1 {
+		d := time.Duration(cb.deadline - time.Now().UnixNano())
+		if r.timer == nil {
+			r.timer = time.AfterFunc(d, r.expire)
+		} else {
+			r.timer.Reset(d)
+		}
+	}
+	return true
+}
+
+// takeCallbacks closes the round to new callbacks and returns those it has.
+func (r *flushRound) takeCallbacks() []flushCallback {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.closed = true
+	if r.timer != nil {
+		r.timer.Stop()
+	}
+	cbs := r.cbs
+	r.cbs = nil
+	return cbs
+}
+
+// expire answers ErrFlushTimeout to the callbacks whose deadline passed while the round
+// waited for its flush (a flush stuck for the sync flush timeout).
+func (r *flushRound) expire() {
+	now := time.Now().UnixNano()
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return
+	}
+	n := 0
+	for n < len(r.cbs) && r.cbs[n].deadline <= now {
+		n++
+	}
+	expired := r.cbs[:n:n]
+	r.cbs = r.cbs[n:]
+	if len(r.cbs) > 0 {
+		r.timer.Reset(time.Duration(r.cbs[0].deadline - now))
+	}
+	r.mu.Unlock()
+	for _, cb := range expired {
+		cb.fn(ErrFlushTimeout)
+	}
 }
 
 func newFlushRound() *flushRound {
@@ -69,10 +152,11 @@ func (r *flushRound) signalFull() {
 
 func newFlusher(cl *commitLog, cfg *Config, log *slog.Logger, onFlush func()) *flusher {
 	f := &flusher{cl: cl, cfg: cfg, log: log, onFlush: onFlush, wake: make(chan struct{}, 1),
-		quit: make(chan struct{})}
+		quit: make(chan struct{}), cwake: make(chan struct{}, 1)}
 	f.round.Store(newFlushRound())
 	if cfg.FlushDiskType == SyncFlush {
 		f.wg.Go(f.groupCommitLoop)
+		f.wg.Go(f.completeLoop)
 	} else {
 		f.wg.Go(f.asyncLoop)
 	}
@@ -179,7 +263,94 @@ func (f *flusher) groupCommitLoop() {
 		next := f.round.Load()
 		next.setTarget(r.waiters.Load() + next.waiters.Load())
 		close(r.done)
+		f.complete(r.takeCallbacks(), err)
 		notify = notify || (moved && f.onFlush != nil)
+	}
+}
+
+// complete hands a finished round's callbacks to completeLoop.
+func (f *flusher) complete(cbs []flushCallback, err error) {
+	if len(cbs) == 0 {
+		return
+	}
+	if err != nil {
+		for i := range cbs {
+			cbs[i].err = err
+		}
+	}
+	f.cmu.Lock()
+	if len(f.pending) == 0 {
+		f.pending = cbs
+	} else {
+		f.pending = append(f.pending, cbs...)
+	}
+	f.cmu.Unlock()
+	select {
+	case f.cwake <- struct{}{}:
+	default:
+	}
+}
+
+// completeLoop runs the callbacks of finished rounds. Answering a round's writers from one
+// goroutine, while the flusher goes on to the next round, costs one wake-up a round where a
+// goroutine per writer cost one each (and their timers and selects).
+func (f *flusher) completeLoop() {
+	for {
+		select {
+		case <-f.cwake:
+			f.runPending()
+		case <-f.quit:
+			return // close runs what is left once the flusher has stopped
+		}
+	}
+}
+
+// runPending runs the pending callbacks: a writer the round's flush did not cover (it joined
+// after the flush started) joins the next round.
+func (f *flusher) runPending() {
+	for {
+		f.cmu.Lock()
+		cbs := f.pending
+		f.pending = nil
+		f.cmu.Unlock()
+		if len(cbs) == 0 {
+			return
+		}
+		flushed := f.cl.flushedOffset.Load()
+		for _, cb := range cbs {
+			switch {
+			case cb.end <= flushed:
+				cb.fn(nil)
+			case cb.err != nil:
+				cb.fn(cb.err)
+			default:
+				f.onFlushed(cb)
+			}
+		}
+	}
+}
+
+// onFlushed calls cb.fn once the CommitLog is flushed past cb.end (nil), cb.deadline passes
+// (ErrFlushTimeout) or the flusher stops (ErrClosed unless the last flush covered it). fn
+// runs on the flusher's completion goroutine (or a timer's, or the caller's when it can be
+// answered at once) and must not block.
+func (f *flusher) onFlushed(cb flushCallback) {
+	for {
+		if f.cl.flushedOffset.Load() >= cb.end {
+			cb.fn(nil)
+			return
+		}
+		r := f.round.Load()
+		if r == deadRound {
+			cb.fn(ErrClosed)
+			return
+		}
+		if r.addCallback(cb) {
+			r.join()
+			f.poke()
+			return
+		}
+		// The flusher took r's callbacks after this writer loaded r: the next round is stored.
 	}
 }
 
@@ -196,9 +367,10 @@ const maxGroupWait = time.Millisecond
 
 // finishRound runs a last flush for the waiting round when the flusher stops.
 func (f *flusher) finishRound() {
-	r := f.round.Swap(newFlushRound())
+	r := f.round.Swap(deadRound)
 	_, r.err = f.sync()
 	close(r.done)
+	f.complete(r.takeCallbacks(), r.err)
 	if f.onFlush != nil {
 		f.onFlush()
 	}
@@ -276,8 +448,9 @@ func (f *flusher) asyncLoop() {
 	}
 }
 
-// close stops the loop after a final flush.
+// close stops the loop after a final flush, and answers the callbacks still pending.
 func (f *flusher) close() {
 	close(f.quit)
 	f.wg.Wait()
+	f.runPending()
 }
