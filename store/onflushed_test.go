@@ -200,3 +200,19 @@ func BenchmarkGroupCommitWaiters(b *testing.B) {
 		})
 	}
 }
+
+// TestGatherWait pins the gather policy: a round waits up to four flush times for the last
+// round's writers (one flush time cut rounds in half on a busy machine), capped at 1 ms.
+func TestGatherWait(t *testing.T) {
+	for _, c := range []struct{ last, want time.Duration }{
+		{0, 0},
+		{100 * time.Microsecond, 400 * time.Microsecond},
+		{200 * time.Microsecond, 800 * time.Microsecond},
+		{300 * time.Microsecond, time.Millisecond},
+		{time.Second, time.Millisecond},
+	} {
+		if got := gatherWait(c.last); got != c.want {
+			t.Errorf("gatherWait(%v) = %v, want %v", c.last, got, c.want)
+		}
+	}
+}
