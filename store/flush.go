@@ -62,8 +62,9 @@ type flushRound struct {
 
 	mu     sync.Mutex
 	closed bool            // the flusher took cbs: a callback joins the next round
-	cbs    []flushCallback // in order of their deadlines
-	timer  *time.Timer     // armed for cbs[0]'s deadline
+	cbs    []flushCallback // writers to call once the round's flush ends
+	timer  *time.Timer     // goes off at the earliest deadline of cbs
+	armed  int64           // when timer goes off (unix nanoseconds)
 }
 
 // addCallback adds cb to the round unless the flusher already took its callbacks.
@@ -73,16 +74,25 @@ func (r *flushRound) addCallback(cb flushCallback) bool {
 	if r.closed {
 		return false
 	}
+	if r.cbs == nil {
+		r.cbs = make([]flushCallback, 0, 16)
+	}
 	r.cbs = append(r.cbs, cb)
-	if len(r.cbs) == 1 {
-		d := time.Duration(cb.deadline - time.Now().UnixNano())
-		if r.timer == nil {
-			r.timer = time.AfterFunc(d, r.expire)
-		} else {
-			r.timer.Reset(d)
-		}
+	if len(r.cbs) == 1 || cb.deadline < r.armed {
+		r.arm(cb.deadline)
 	}
 	return true
+}
+
+// arm sets the round's timer to go off at deadline (unix nanoseconds); r.mu is held.
+func (r *flushRound) arm(deadline int64) {
+	r.armed = deadline
+	d := time.Duration(deadline - time.Now().UnixNano())
+	if r.timer == nil {
+		r.timer = time.AfterFunc(d, r.expire)
+	} else {
+		r.timer.Reset(d)
+	}
 }
 
 // takeCallbacks closes the round to new callbacks and returns those it has.
@@ -102,19 +112,28 @@ func (r *flushRound) takeCallbacks() []flushCallback {
 // waited for its flush (a flush stuck for the sync flush timeout).
 func (r *flushRound) expire() {
 	now := time.Now().UnixNano()
+	var expired []flushCallback
 	r.mu.Lock()
 	if r.closed {
 		r.mu.Unlock()
 		return
 	}
-	n := 0
-	for n < len(r.cbs) && r.cbs[n].deadline <= now {
-		n++
+	keep := r.cbs[:0]
+	next := int64(0)
+	for _, cb := range r.cbs {
+		if cb.deadline <= now {
+			expired = append(expired, cb)
+			continue
+		}
+		keep = append(keep, cb)
+		if next == 0 || cb.deadline < next {
+			next = cb.deadline
+		}
 	}
-	expired := r.cbs[:n:n]
-	r.cbs = r.cbs[n:]
-	if len(r.cbs) > 0 {
-		r.timer.Reset(time.Duration(r.cbs[0].deadline - now))
+	clear(r.cbs[len(keep):])
+	r.cbs = keep
+	if len(keep) > 0 {
+		r.arm(next)
 	}
 	r.mu.Unlock()
 	for _, cb := range expired {

@@ -98,7 +98,24 @@ func TestOnFlushedTimeout(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Error("stuck flush: not called")
 	}
+	// A writer with a later deadline does not hold back one with an earlier deadline.
+	late := make(chan error, 1)
+	s.flusher.onFlushed(flushCallback{end: res.End, deadline: time.Now().Add(time.Hour).UnixNano(),
+		fn: func(err error) { late <- err }})
+	s.flusher.onFlushed(flushCallback{end: res.End, deadline: time.Now().Add(20 * time.Millisecond).UnixNano(),
+		fn: func(err error) { got <- err }})
+	select {
+	case err := <-got:
+		if !errors.Is(err, ErrFlushTimeout) {
+			t.Errorf("earlier deadline: %v, want ErrFlushTimeout", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("earlier deadline behind a later one: not called")
+	}
 	s.cl.mu.Unlock()
+	if err := <-late; err != nil {
+		t.Errorf("later deadline, flush done: %v", err)
+	}
 	checkFor(t, 5*time.Second, time.Millisecond, func() error {
 		if s.FlushedOffset() < res.End {
 			return fmt.Errorf("flushed %d < %d", s.FlushedOffset(), res.End)
