@@ -290,9 +290,9 @@ func (b *Broker) answerLater(ctx context.Context, c *remoting.Conn, req *remotin
 	return nil
 }
 
-// answerFlushed answers a SYNC_FLUSH send once its records are on disk. The store's
-// completion goroutine answers every send of a group commit (c.Reply does not block), so a
-// round of N sends costs one wake-up rather than N goroutines.
+// answerFlushed answers a SYNC_FLUSH send once its records are on disk. The store's flusher
+// answers every send of a group commit right after its flush (c.Reply does not block), so
+// a round of N sends costs no goroutine rather than N.
 func (b *Broker) answerFlushed(ctx context.Context, c *remoting.Conn, req *remoting.Command,
 	res store.AppendResult, build func(protocol.ResponseCode) *remoting.Command) *remoting.Command {
 	select {

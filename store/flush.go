@@ -26,12 +26,6 @@ type flusher struct {
 	rounds, served atomic.Int64 // group commits with a waiter, and the waiters they served
 
 	timers sync.Pool
-
-	// Callbacks of finished rounds (onFlushed), run by completeLoop: one goroutine answers a
-	// round's waiters instead of each waking on its own.
-	cmu     sync.Mutex
-	pending []flushCallback
-	cwake   chan struct{} // 1-slot: pending is not empty
 }
 
 // flushCallback is a writer that asked to be called (onFlushed) rather than to block
@@ -40,7 +34,6 @@ type flushCallback struct {
 	end      int64
 	deadline int64 // unix nanoseconds: answered ErrFlushTimeout from then on
 	fn       func(error)
-	err      error // the error of the flush of the round it was in
 }
 
 // deadRound is the round once the flusher stopped: closed, and never done.
@@ -171,11 +164,10 @@ func (r *flushRound) signalFull() {
 
 func newFlusher(cl *commitLog, cfg *Config, log *slog.Logger, onFlush func()) *flusher {
 	f := &flusher{cl: cl, cfg: cfg, log: log, onFlush: onFlush, wake: make(chan struct{}, 1),
-		quit: make(chan struct{}), cwake: make(chan struct{}, 1)}
+		quit: make(chan struct{})}
 	f.round.Store(newFlushRound())
 	if cfg.FlushDiskType == SyncFlush {
 		f.wg.Go(f.groupCommitLoop)
-		f.wg.Go(f.completeLoop)
 	} else {
 		f.wg.Go(f.asyncLoop)
 	}
@@ -290,72 +282,28 @@ func (f *flusher) groupCommitLoop() {
 	}
 }
 
-// complete hands a finished round's callbacks to completeLoop.
+// complete calls a finished round's callbacks: a writer the round's flush did not cover (it
+// joined after the flush started) joins the next round. The flusher answers the round's
+// writers itself, before it waits for them to come back: one goroutine rather than one a
+// writer wakes, and the wait for the next round starts once every answer is out.
 func (f *flusher) complete(cbs []flushCallback, err error) {
-	if len(cbs) == 0 {
-		return
-	}
-	if err != nil {
-		for i := range cbs {
-			cbs[i].err = err
-		}
-	}
-	f.cmu.Lock()
-	if len(f.pending) == 0 {
-		f.pending = cbs
-	} else {
-		f.pending = append(f.pending, cbs...)
-	}
-	f.cmu.Unlock()
-	select {
-	case f.cwake <- struct{}{}:
-	default:
-	}
-}
-
-// completeLoop runs the callbacks of finished rounds. Answering a round's writers from one
-// goroutine, while the flusher goes on to the next round, costs one wake-up a round where a
-// goroutine per writer cost one each (and their timers and selects).
-func (f *flusher) completeLoop() {
-	for {
-		select {
-		case <-f.cwake:
-			f.runPending()
-		case <-f.quit:
-			return // close runs what is left once the flusher has stopped
-		}
-	}
-}
-
-// runPending runs the pending callbacks: a writer the round's flush did not cover (it joined
-// after the flush started) joins the next round.
-func (f *flusher) runPending() {
-	for {
-		f.cmu.Lock()
-		cbs := f.pending
-		f.pending = nil
-		f.cmu.Unlock()
-		if len(cbs) == 0 {
-			return
-		}
-		flushed := f.cl.flushedOffset.Load()
-		for _, cb := range cbs {
-			switch {
-			case cb.end <= flushed:
-				cb.fn(nil)
-			case cb.err != nil:
-				cb.fn(cb.err)
-			default:
-				f.onFlushed(cb)
-			}
+	flushed := f.cl.flushedOffset.Load()
+	for _, cb := range cbs {
+		switch {
+		case cb.end <= flushed:
+			cb.fn(nil)
+		case err != nil:
+			cb.fn(err)
+		default:
+			f.onFlushed(cb)
 		}
 	}
 }
 
 // onFlushed calls cb.fn once the CommitLog is flushed past cb.end (nil), cb.deadline passes
 // (ErrFlushTimeout) or the flusher stops (ErrClosed unless the last flush covered it). fn
-// runs on the flusher's completion goroutine (or a timer's, or the caller's when it can be
-// answered at once) and must not block.
+// runs on the flusher's goroutine (or a timer's, or the caller's when it can be answered at
+// once) and must not block.
 func (f *flusher) onFlushed(cb flushCallback) {
 	for {
 		if f.cl.flushedOffset.Load() >= cb.end {
@@ -479,9 +427,8 @@ func (f *flusher) asyncLoop() {
 	}
 }
 
-// close stops the loop after a final flush, and answers the callbacks still pending.
+// close stops the loop after a final flush.
 func (f *flusher) close() {
 	close(f.quit)
 	f.wg.Wait()
-	f.runPending()
 }

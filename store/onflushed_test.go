@@ -14,7 +14,7 @@ import (
 // TestOnFlushed: 16 closed-loop writers under SYNC_FLUSH that are answered through OnFlushed
 // (as the broker answers SYNC_FLUSH sends) are each called exactly once per append, only once
 // the flushed offset covers their record, and never by more than one goroutine at a time: a
-// round's writers are answered by the store's completion goroutine, not one goroutine each.
+// round's writers are answered by the flusher, not by one goroutine each.
 // Their group commits serve several writers each. Under ASYNC_FLUSH done is called at once.
 func TestOnFlushed(t *testing.T) {
 	s := mustOpen(t, testConfig(t, SyncFlush))
