@@ -231,9 +231,10 @@ func newSendResponse(req *remoting.Command, rcode protocol.ResponseCode, rh *pro
 
 // finishSend answers a stored send. With nothing to wait for (ASYNC_FLUSH and no SYNC_MASTER
 // ack, or the producer's WAIT=false) it builds the response now. Otherwise the request worker
-// is freed and a goroutine waits for the group commit (and the slave) and answers through
-// c.Reply, as Java's asynchronous put does: a worker blocked per send would cap a group
-// commit at the size of the send pool. It then returns nil (the answer comes later).
+// is freed and the answer comes later through c.Reply, as Java's asynchronous put does: a
+// worker blocked per send would cap a group commit at the size of the send pool. Under
+// SYNC_FLUSH alone the store's flusher answers (answerFlushed); with a SYNC_MASTER slave to
+// wait for, a goroutine does. It then returns nil (the answer comes later).
 func (b *Broker) finishSend(ctx context.Context, c *remoting.Conn, req *remoting.Command, props map[string]string,
 	res store.AppendResult, build func(protocol.ResponseCode) *remoting.Command) *remoting.Command {
 	if b.answerNow(req, props) {
