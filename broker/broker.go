@@ -100,7 +100,7 @@ type Broker struct {
 	wg     sync.WaitGroup
 
 	sendWaits chan struct{}  // finishSend's slots, maxSendWaits of them
-	sendWG    sync.WaitGroup // finishSend goroutines
+	sendWG    sync.WaitGroup // sends finishSend answers later (goroutines and flush callbacks)
 
 	mu       sync.Mutex
 	addr     string // announced brokerIP1:port, "" until Serve

@@ -231,9 +231,10 @@ func newSendResponse(req *remoting.Command, rcode protocol.ResponseCode, rh *pro
 
 // finishSend answers a stored send. With nothing to wait for (ASYNC_FLUSH and no SYNC_MASTER
 // ack, or the producer's WAIT=false) it builds the response now. Otherwise the request worker
-// is freed and a goroutine waits for the group commit (and the slave) and answers through
-// c.Reply, as Java's asynchronous put does: a worker blocked per send would cap a group
-// commit at the size of the send pool. It then returns nil (the answer comes later).
+// is freed and the answer comes later through c.Reply, as Java's asynchronous put does: a
+// worker blocked per send would cap a group commit at the size of the send pool. Under
+// SYNC_FLUSH alone the store's flusher answers (answerFlushed); with a SYNC_MASTER slave to
+// wait for, a goroutine does. It then returns nil (the answer comes later).
 func (b *Broker) finishSend(ctx context.Context, c *remoting.Conn, req *remoting.Command, props map[string]string,
 	res store.AppendResult, build func(protocol.ResponseCode) *remoting.Command) *remoting.Command {
 	if b.answerNow(req, props) {
@@ -261,6 +262,9 @@ func (b *Broker) answerNow(req *remoting.Command, props map[string]string) bool 
 func (b *Broker) answerLater(ctx context.Context, c *remoting.Conn, req *remoting.Command, props map[string]string,
 	res store.AppendResult, build func(protocol.ResponseCode) *remoting.Command) *remoting.Command {
 	waitFlush := b.ms.SyncFlush()
+	if waitFlush && b.cfg.BrokerRole != SyncMaster {
+		return b.answerFlushed(ctx, c, req, res, build)
+	}
 	complete := func() *remoting.Command {
 		rcode := protocol.Success
 		if waitFlush {
@@ -280,6 +284,37 @@ func (b *Broker) answerLater(ctx context.Context, c *remoting.Conn, req *remotin
 	b.sendWG.Go(func() {
 		defer func() { <-b.sendWaits }()
 		resp := complete()
+		if err := c.Reply(req, resp); err != nil && !errors.Is(err, remoting.ErrConnClosed) {
+			b.log.Warn("answer send", "remote", c.RemoteAddr(), "err", err)
+		}
+	})
+	return nil
+}
+
+// answerFlushed answers a SYNC_FLUSH send once its records are on disk. The store's flusher
+// answers every send of a group commit right after its flush (c.Reply does not block), so
+// a round of N sends costs no goroutine rather than N.
+func (b *Broker) answerFlushed(ctx context.Context, c *remoting.Conn, req *remoting.Command,
+	res store.AppendResult, build func(protocol.ResponseCode) *remoting.Command) *remoting.Command {
+	select {
+	case b.sendWaits <- struct{}{}:
+	case <-ctx.Done():
+		return nil // the connection is gone: nobody to answer
+	}
+	b.sendWG.Add(1)
+	b.ms.OnFlushed(res, func(err error) {
+		defer b.sendWG.Done()
+		defer func() { <-b.sendWaits }()
+		var resp *remoting.Command
+		rcode := protocol.Success
+		if err != nil {
+			if rcode = storeErrorCode(err); rcode != protocol.FlushDiskTimeout {
+				resp = errorResponse(req, rcode, err.Error())
+			}
+		}
+		if resp == nil {
+			resp = build(rcode)
+		}
 		if err := c.Reply(req, resp); err != nil && !errors.Is(err, remoting.ErrConnClosed) {
 			b.log.Warn("answer send", "remote", c.RemoteAddr(), "err", err)
 		}

@@ -28,6 +28,21 @@ type flusher struct {
 	timers sync.Pool
 }
 
+// flushCallback is a writer that asked to be called (onFlushed) rather than to block
+// (waitFor) once the CommitLog is flushed past end.
+type flushCallback struct {
+	end      int64
+	deadline int64 // unix nanoseconds: answered ErrFlushTimeout from then on
+	fn       func(error)
+}
+
+// deadRound is the round once the flusher stopped: closed, and never done.
+var deadRound = func() *flushRound {
+	r := newFlushRound()
+	r.closed = true
+	return r
+}()
+
 // flushRound is one group commit: every writer that joins it before the flush starts has
 // appended already, so that flush covers it. A writer that joins a round whose flush has
 // started is not covered; waitFor then joins the next one.
@@ -37,6 +52,86 @@ type flushRound struct {
 	waiters atomic.Int64  // writers that joined
 	target  atomic.Int64  // writers the flusher waits for
 	err     error         // the flush's error, set before done is closed
+
+	mu     sync.Mutex
+	closed bool            // the flusher took cbs: a callback joins the next round
+	cbs    []flushCallback // writers to call once the round's flush ends
+	timer  *time.Timer     // goes off at the earliest deadline of cbs
+	armed  int64           // when timer goes off (unix nanoseconds)
+}
+
+// addCallback adds cb to the round unless the flusher already took its callbacks.
+func (r *flushRound) addCallback(cb flushCallback) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return false
+	}
+	if r.cbs == nil {
+		r.cbs = make([]flushCallback, 0, 16)
+	}
+	r.cbs = append(r.cbs, cb)
+	if len(r.cbs) == 1 || cb.deadline < r.armed {
+		r.arm(cb.deadline)
+	}
+	return true
+}
+
+// arm sets the round's timer to go off at deadline (unix nanoseconds); r.mu is held.
+func (r *flushRound) arm(deadline int64) {
+	r.armed = deadline
+	d := time.Duration(deadline - time.Now().UnixNano())
+	if r.timer == nil {
+		r.timer = time.AfterFunc(d, r.expire)
+	} else {
+		r.timer.Reset(d)
+	}
+}
+
+// takeCallbacks closes the round to new callbacks and returns those it has.
+func (r *flushRound) takeCallbacks() []flushCallback {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.closed = true
+	if r.timer != nil {
+		r.timer.Stop()
+	}
+	cbs := r.cbs
+	r.cbs = nil
+	return cbs
+}
+
+// expire answers ErrFlushTimeout to the callbacks whose deadline passed while the round
+// waited for its flush (a flush stuck for the sync flush timeout).
+func (r *flushRound) expire() {
+	now := time.Now().UnixNano()
+	var expired []flushCallback
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return
+	}
+	keep := r.cbs[:0]
+	next := int64(0)
+	for _, cb := range r.cbs {
+		if cb.deadline <= now {
+			expired = append(expired, cb)
+			continue
+		}
+		keep = append(keep, cb)
+		if next == 0 || cb.deadline < next {
+			next = cb.deadline
+		}
+	}
+	clear(r.cbs[len(keep):])
+	r.cbs = keep
+	if len(keep) > 0 {
+		r.arm(next)
+	}
+	r.mu.Unlock()
+	for _, cb := range expired {
+		cb.fn(ErrFlushTimeout)
+	}
 }
 
 func newFlushRound() *flushRound {
@@ -110,9 +205,12 @@ func (f *flusher) sync() (moved bool, err error) {
 func (f *flusher) groupCommitLoop() {
 	// A round's target is how many writers the last round served plus those already waiting
 	// for the next one. In a closed loop the served ones come straight back with their next
-	// record, so a round waits briefly (at most one flush time, capped) for the target to
-	// join: one fsync then serves every writer instead of alternating half-size cohorts. The
-	// last writer to join signals full; the flusher sleeps meanwhile (spinning would take a
+	// record, so a round waits briefly (at most gatherFlushes flush times, capped) for the
+	// target to join: one fsync then serves every writer instead of alternating half-size
+	// cohorts. The wait is a few flush times rather than one because on a busy machine the
+	// writers' way round (reply, client, next request, append) takes longer than a flush: cut
+	// at one flush time, rounds served ~8 of 16 closed-loop senders, and each flush costs CPU
+	// as well as time (msync was ~15% of the broker's CPU at that shape). The last writer to join signals full; the flusher sleeps meanwhile (spinning would take a
 	// core from the writers it waits for). While rounds keep filling up, the flusher goes
 	// from one straight to waiting for the next, without first being woken by a writer.
 	//
@@ -148,7 +246,7 @@ func (f *flusher) groupCommitLoop() {
 			}
 		}
 		if t := r.target.Load(); t > 1 && r.waiters.Load() < t {
-			gather.Reset(min(lastFlush, maxGroupWait))
+			gather.Reset(gatherWait(lastFlush))
 			select {
 			case <-r.full:
 			case <-gather.C:
@@ -179,7 +277,50 @@ func (f *flusher) groupCommitLoop() {
 		next := f.round.Load()
 		next.setTarget(r.waiters.Load() + next.waiters.Load())
 		close(r.done)
+		f.complete(r.takeCallbacks(), err)
 		notify = notify || (moved && f.onFlush != nil)
+	}
+}
+
+// complete calls a finished round's callbacks: a writer the round's flush did not cover (it
+// joined after the flush started) joins the next round. The flusher answers the round's
+// writers itself, before it waits for them to come back: one goroutine rather than one a
+// writer wakes, and the wait for the next round starts once every answer is out.
+func (f *flusher) complete(cbs []flushCallback, err error) {
+	flushed := f.cl.flushedOffset.Load()
+	for _, cb := range cbs {
+		switch {
+		case cb.end <= flushed:
+			cb.fn(nil)
+		case err != nil:
+			cb.fn(err)
+		default:
+			f.onFlushed(cb)
+		}
+	}
+}
+
+// onFlushed calls cb.fn once the CommitLog is flushed past cb.end (nil), cb.deadline passes
+// (ErrFlushTimeout) or the flusher stops (ErrClosed unless the last flush covered it). fn
+// runs on the flusher's goroutine (or a timer's, or the caller's when it can be answered at
+// once) and must not block.
+func (f *flusher) onFlushed(cb flushCallback) {
+	for {
+		if f.cl.flushedOffset.Load() >= cb.end {
+			cb.fn(nil)
+			return
+		}
+		r := f.round.Load()
+		if r == deadRound {
+			cb.fn(ErrClosed)
+			return
+		}
+		if r.addCallback(cb) {
+			r.join()
+			f.poke()
+			return
+		}
+		// The flusher took r's callbacks after this writer loaded r: the next round is stored.
 	}
 }
 
@@ -191,14 +332,24 @@ func (f *flusher) poke() {
 	}
 }
 
-// maxGroupWait bounds how long a group-commit round waits for writers to rejoin it.
-const maxGroupWait = time.Millisecond
+// A group-commit round waits for the last round's writers to rejoin it at most gatherFlushes
+// times as long as the last flush took, and never more than maxGroupWait.
+const (
+	gatherFlushes = 4
+	maxGroupWait  = time.Millisecond
+)
+
+// gatherWait is how long a round waits for its target writers after a flush that took last.
+func gatherWait(last time.Duration) time.Duration {
+	return min(gatherFlushes*last, maxGroupWait)
+}
 
 // finishRound runs a last flush for the waiting round when the flusher stops.
 func (f *flusher) finishRound() {
-	r := f.round.Swap(newFlushRound())
+	r := f.round.Swap(deadRound)
 	_, r.err = f.sync()
 	close(r.done)
+	f.complete(r.takeCallbacks(), r.err)
 	if f.onFlush != nil {
 		f.onFlush()
 	}

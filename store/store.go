@@ -840,3 +840,18 @@ func (s *Store) closeFiles() {
 		s.lockFile.Close()
 	}
 }
+
+// OnFlushed calls done once what res describes is on disk under SYNC_FLUSH (nil), the sync
+// flush timeout passes (ErrFlushTimeout; the records stay stored), the flush fails, or the
+// store closes (ErrClosed unless its last flush covered res): WaitFlushed without a
+// goroutine per waiter. done runs on the flusher's goroutine right after the flush (a flush
+// timer's, or the caller's when res can be answered at once) and must not block: the next
+// group commit waits for it. Under ASYNC_FLUSH it calls done(nil) at once.
+func (s *Store) OnFlushed(res AppendResult, done func(error)) {
+	if s.cfg.FlushDiskType != SyncFlush || res.MsgNum == 0 {
+		done(nil)
+		return
+	}
+	timeout := time.Duration(s.cfg.SyncFlushTimeout) * time.Millisecond
+	s.flusher.onFlushed(flushCallback{end: res.End, deadline: time.Now().Add(timeout).UnixNano(), fn: done})
+}
