@@ -42,8 +42,8 @@ type pendingSend struct {
 // one goroutine, like pullConn. It keeps Options.Inflight sends in flight, each its own
 // SEND_MESSAGE_V2 frame spliced from the queue's template (its own opaque, UNIQ_KEY and born
 // timestamp), round robin over the queues; it writes the requests in one batch whenever the
-// next answer is not already buffered, decodes each answer in place (remoting.FrameDecoder:
-// no extFields map) and matches it to its send by opaque. One clock read an answer serves
+// next answer is not already buffered, decodes each answer in place (remoting.FrameDecoder,
+// its extFields checked but not kept: msgId and offsets are not used) and matches it to its send by opaque. One clock read an answer serves
 // its latency and the born timestamp of the sends that follow it.
 type sendConn struct {
 	o       *Options
@@ -73,6 +73,7 @@ func newSendConn(o *Options, p int, s *stats, keys *keyLog, targets []admin.Writ
 	return &sendConn{o: o, s: s, keys: keys, targets: targets, body: body, sent: sent, stop: stop,
 		tpl:     newSendTemplate(o, props, targets),
 		gen:     message.NewUniqIDGenerator(netip.AddrFrom4([4]byte{127, 0, 0, 1}), os.Getpid()+p, 0, nil),
+		dec:     remoting.FrameDecoder{SkipExt: true}, // a send's answer is checked by its code alone
 		hist:    newStats().hist,
 		next:    p,
 		pending: make(map[int32]pendingSend, o.Inflight)}

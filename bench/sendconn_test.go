@@ -246,8 +246,8 @@ func TestSendConnGrace(t *testing.T) {
 }
 
 // BenchmarkSendAnswer measures what a producer spends on one SEND_MESSAGE_V2 answer once
-// its bytes are in memory: read=inplace is the lean path (frameReader, remoting.FrameDecoder,
-// the code checked), read=FrameReader the remoting client's (a Command and an extFields map
+// its bytes are in memory: read=inplace is the lean path (frameReader, remoting.FrameDecoder
+// with SkipExt, the code checked), read=FrameReader the remoting client's (a Command and an extFields map
 // per answer).
 func BenchmarkSendAnswer(b *testing.B) {
 	frame := sendAnswer(b, 7, protocol.Success)
@@ -267,7 +267,7 @@ func BenchmarkSendAnswer(b *testing.B) {
 	}
 	b.Run("read=inplace", func(b *testing.B) {
 		var f frameReader
-		var d remoting.FrameDecoder
+		d := remoting.FrameDecoder{SkipExt: true}
 		var c remoting.Command
 		r := bytes.NewReader(stream)
 		f.reset(r)
