@@ -298,3 +298,27 @@ func BenchmarkSendAnswer(b *testing.B) {
 		})
 	})
 }
+
+// TestLeanProduce pins which runs take the lean path: plain and delayed sends to one broker;
+// transactions, ACL-signed runs and topics on several brokers take remoting.Client.
+func TestLeanProduce(t *testing.T) {
+	one := []admin.WriteQueue{{Addr: "127.0.0.1:1", QueueID: 0}, {Addr: "127.0.0.1:1", QueueID: 1}}
+	two := append(slices.Clone(one), admin.WriteQueue{Addr: "127.0.0.1:2", QueueID: 0})
+	for _, c := range []struct {
+		name    string
+		o       Options
+		targets []admin.WriteQueue
+		want    bool
+	}{
+		{"plain", Options{}, one, true},
+		{"sync", Options{Sync: true}, one, true},
+		{"delay", Options{DelayLevel: 3}, one, true},
+		{"transaction", Options{Transaction: true}, one, false},
+		{"signed", Options{Credentials: &remoting.Credentials{AccessKey: "ak", SecretKey: "sk"}}, one, false},
+		{"two brokers", Options{}, two, false},
+	} {
+		if got := leanProduce(&c.o, c.targets); got != c.want {
+			t.Errorf("%s: lean %v, want %v", c.name, got, c.want)
+		}
+	}
+}
