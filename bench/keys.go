@@ -38,16 +38,6 @@ func (k *keyLog) add(key []byte) {
 	k.mu.Unlock()
 }
 
-func (k *keyLog) addString(key string) {
-	if k == nil {
-		return
-	}
-	k.mu.Lock()
-	k.w.WriteString(key)
-	k.w.WriteByte('\n')
-	k.mu.Unlock()
-}
-
 // addStoredLocked logs the UNIQ_KEY of a stored record, if it has one; k.mu is held.
 func (k *keyLog) addStoredLocked(rec message.Stored) {
 	if v, ok := message.PropertyValue(rec.Properties(), message.PropertyUniqClientMessageIDKeyIndex); ok {

@@ -168,7 +168,7 @@ func produceLoop(ctx, reqCtx context.Context, stop context.CancelFunc, client *r
 		uniq := gen.Next(now)
 		var f *remoting.RequestFrame
 		if o.Credentials == nil {
-			f = tpl.frame(ti, uniq, now, body)
+			f = tpl.frame(ti, []byte(uniq), now, body)
 		}
 		began := time.Now()
 		inflight.Add(1)
@@ -241,7 +241,7 @@ const (
 
 // frame returns the request frame of one message to targets[ti], or nil when the message
 // must take the request path (see frames); it is valid until the next call.
-func (st *sendTemplate) frame(ti int, uniq string, born time.Time, body []byte) *remoting.RequestFrame {
+func (st *sendTemplate) frame(ti int, uniq []byte, born time.Time, body []byte) *remoting.RequestFrame {
 	ms := born.UnixMilli()
 	if len(uniq) != len(uniqSentinel) || ms < 1e12 || ms >= 1e13 {
 		return nil

@@ -32,9 +32,13 @@ func leanProduce(o *Options, targets []admin.WriteQueue) bool {
 	return true
 }
 
+// maxUniqKey is the length of the longest UNIQ_KEY (an IPv6 client's: 28 bytes in hex).
+const maxUniqKey = 56
+
 // pendingSend is a send waiting for its answer.
 type pendingSend struct {
-	uniq  string
+	uniq  [maxUniqKey]byte
+	n     uint8 // the length of the UNIQ_KEY in uniq
 	began time.Time
 }
 
@@ -62,6 +66,7 @@ type sendConn struct {
 	hist    *hdrhistogram.Histogram // merged into s.hist at the end
 	now     time.Time
 	out     []byte
+	uniq    [maxUniqKey]byte // the UNIQ_KEY being sent
 	opaque  int32
 	next    int  // the round-robin index of the next send
 	done    bool // no more sends: the run ended or --count was reached
@@ -171,12 +176,14 @@ func (c *sendConn) fill(ctx context.Context) error {
 func (c *sendConn) appendSend() error {
 	ti := c.next % len(c.targets)
 	c.next++
-	uniq := c.gen.Next(c.now)
+	ps := pendingSend{began: c.now}
+	uniq := c.gen.AppendNext(c.uniq[:0], c.now)
+	ps.n = uint8(copy(ps.uniq[:], uniq)) // an id is at most maxUniqKey long
 	c.opaque++
 	if f := c.tpl.frame(ti, uniq, c.now, c.body); f != nil {
 		c.out = f.AppendTo(c.out, c.opaque)
 	} else {
-		req := c.tpl.request(ti, uniq, c.now, c.body)
+		req := c.tpl.request(ti, string(uniq), c.now, c.body)
 		req.Opaque = c.opaque
 		out, err := remoting.AppendFrame(c.out, req)
 		if err != nil {
@@ -184,7 +191,7 @@ func (c *sendConn) appendSend() error {
 		}
 		c.out = out
 	}
-	c.pending[c.opaque] = pendingSend{uniq: uniq, began: c.now}
+	c.pending[c.opaque] = ps
 	return nil
 }
 
@@ -207,7 +214,9 @@ func (c *sendConn) handle(frame []byte) error {
 		c.s.fail(err)
 		return nil
 	}
-	c.keys.addString(ps.uniq)
+	if c.keys != nil {
+		c.keys.add(c.uniq[:copy(c.uniq[:], ps.uniq[:ps.n])]) // a copy: ps stays on the stack
+	}
 	c.s.msgs.Add(1)
 	c.s.bytes.Add(int64(len(c.body)))
 	_ = c.hist.RecordValue(c.now.Sub(ps.began).Microseconds())

@@ -57,7 +57,7 @@ func TestSendTemplate(t *testing.T) {
 				born := time.UnixMilli(1_700_000_000_000 + int64(i)*1234)
 				uniq := gen.Next(born)
 				want := slowRequest(&tc.o, maps.Clone(tc.props), map[string]string{}, templateTargets[ti], uniq, born, body)
-				f := tpl.frame(ti, uniq, born, body)
+				f := tpl.frame(ti, []byte(uniq), born, body)
 				if f == nil {
 					t.Fatalf("message %d: no frame", i)
 				}
@@ -114,7 +114,7 @@ func BenchmarkSendRequest(b *testing.B) {
 				case "template":
 					req = tpl.request(ti, uniq, now, body)
 				default:
-					buf = append(buf[:0], tpl.frame(ti, uniq, now, body).Bytes()...)
+					buf = append(buf[:0], tpl.frame(ti, []byte(uniq), now, body).Bytes()...)
 					continue
 				}
 				buf, _ = remoting.AppendFrame(buf[:0], req)
