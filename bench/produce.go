@@ -47,23 +47,29 @@ func produce(ctx context.Context, o *Options) (Result, error) {
 	defer stop()
 	start := time.Now()
 	defer startTicker(runCtx, o, s, start)()
-	clients := make([]*remoting.Client, o.Producers)
-	for p := range clients {
-		// Plain sends check their answer in the read loop (no hand-off to a worker); a
-		// transaction's callback sends END_TRANSACTION, which may wait, so it keeps the workers.
-		clients[p] = remoting.NewClient(remoting.ClientConfig{Credentials: o.Credentials, InlineCallbacks: !o.Transaction})
+	var sent atomic.Int64
+	if leanProduce(o, targets) {
+		produceLean(ctx, runCtx, stop, o, s, keys, targets, body, props, &sent)
+	} else {
+		produceClients(ctx, runCtx, stop, o, s, keys, targets, body, props, &sent)
 	}
-	closeClients := func() {
-		for _, c := range clients {
-			_ = c.Close()
-		}
+	if err := keys.close(); err != nil {
+		return Result{}, err
 	}
-	defer closeClients()
-	// Requests in flight when the run ends may still finish: they get requestGrace after its
-	// end. Not Duration + grace from the start: a --count run outlasting that failed every
-	// later send with "context deadline exceeded".
+	res := s.result(mode, time.Since(start))
+	if o.Transaction {
+		n := s.rolledBack.Load()
+		res.RolledBack = &n
+	}
+	return res, nil
+}
+
+// graceContext is the context of the requests of a run: it ends requestGrace after runCtx
+// does (requests in flight then may still finish), and then calls expire. Not Duration +
+// grace from the start: a --count run outlasting that failed every later send with
+// "context deadline exceeded". The returned cancel ends it and waits for nothing.
+func graceContext(ctx, runCtx context.Context, expire func()) (context.Context, context.CancelFunc) {
 	reqCtx, reqCancel := context.WithCancel(context.WithoutCancel(ctx))
-	defer reqCancel()
 	grace := requestGrace
 	go func() {
 		select {
@@ -76,30 +82,55 @@ func produce(ctx context.Context, o *Options) (Result, error) {
 		select {
 		case <-t.C:
 			reqCancel()
-			// Plain sends carry no deadline of their own (a context.AfterFunc per request
-			// costs the generator CPU): closing the connections fails what is left.
-			closeClients()
+			expire()
 		case <-reqCtx.Done():
 		}
 	}()
-	var sent atomic.Int64
+	return reqCtx, reqCancel
+}
+
+// produceLean runs the producers of the lean path (leanProduce), each on its own connection.
+func produceLean(ctx, runCtx context.Context, stop context.CancelFunc, o *Options, s *stats, keys *keyLog,
+	targets []admin.WriteQueue, body []byte, props map[string]string, sent *atomic.Int64) {
+	// A connection closes itself when reqCtx ends, failing the sends it still has in flight.
+	reqCtx, reqCancel := graceContext(ctx, runCtx, func() {})
+	defer reqCancel()
+	var wg sync.WaitGroup
+	for p := range o.Producers {
+		c := newSendConn(o, p, s, keys, targets, body, props, sent, stop)
+		wg.Go(func() { c.run(runCtx, reqCtx) })
+	}
+	wg.Wait()
+}
+
+// produceClients runs the producers through remoting.Client (produceLoop): transactions,
+// ACL-signed requests, topics on several brokers.
+func produceClients(ctx, runCtx context.Context, stop context.CancelFunc, o *Options, s *stats, keys *keyLog,
+	targets []admin.WriteQueue, body []byte, props map[string]string, sent *atomic.Int64) {
+	clients := make([]*remoting.Client, o.Producers)
+	for p := range clients {
+		// Plain sends check their answer in the read loop (no hand-off to a worker); a
+		// transaction's callback sends END_TRANSACTION, which may wait, so it keeps the workers.
+		clients[p] = remoting.NewClient(remoting.ClientConfig{Credentials: o.Credentials, InlineCallbacks: !o.Transaction})
+	}
+	closeClients := func() {
+		for _, c := range clients {
+			_ = c.Close()
+		}
+	}
+	defer closeClients()
+	// Plain sends carry no deadline of their own (a context.AfterFunc per request costs the
+	// generator CPU): closing the connections when reqCtx expires fails what is left.
+	reqCtx, reqCancel := graceContext(ctx, runCtx, closeClients)
+	defer reqCancel()
 	var wg sync.WaitGroup
 	for p, client := range clients {
 		wg.Go(func() {
 			defer client.Close()
-			produceLoop(runCtx, reqCtx, stop, client, o, p, targets, body, props, s, &sent, keys)
+			produceLoop(runCtx, reqCtx, stop, client, o, p, targets, body, props, s, sent, keys)
 		})
 	}
 	wg.Wait()
-	if err := keys.close(); err != nil {
-		return Result{}, err
-	}
-	res := s.result(mode, time.Since(start))
-	if o.Transaction {
-		n := s.rolledBack.Load()
-		res.RolledBack = &n
-	}
-	return res, nil
 }
 
 // requestGrace is how long requests in flight at the end of a run may still take (tests
@@ -137,7 +168,7 @@ func produceLoop(ctx, reqCtx context.Context, stop context.CancelFunc, client *r
 		uniq := gen.Next(now)
 		var f *remoting.RequestFrame
 		if o.Credentials == nil {
-			f = tpl.frame(ti, uniq, now, body)
+			f = tpl.frame(ti, []byte(uniq), now, body)
 		}
 		began := time.Now()
 		inflight.Add(1)
@@ -210,7 +241,7 @@ const (
 
 // frame returns the request frame of one message to targets[ti], or nil when the message
 // must take the request path (see frames); it is valid until the next call.
-func (st *sendTemplate) frame(ti int, uniq string, born time.Time, body []byte) *remoting.RequestFrame {
+func (st *sendTemplate) frame(ti int, uniq []byte, born time.Time, body []byte) *remoting.RequestFrame {
 	ms := born.UnixMilli()
 	if len(uniq) != len(uniqSentinel) || ms < 1e12 || ms >= 1e13 {
 		return nil

@@ -57,7 +57,7 @@ func TestSendTemplate(t *testing.T) {
 				born := time.UnixMilli(1_700_000_000_000 + int64(i)*1234)
 				uniq := gen.Next(born)
 				want := slowRequest(&tc.o, maps.Clone(tc.props), map[string]string{}, templateTargets[ti], uniq, born, body)
-				f := tpl.frame(ti, uniq, born, body)
+				f := tpl.frame(ti, []byte(uniq), born, body)
 				if f == nil {
 					t.Fatalf("message %d: no frame", i)
 				}
@@ -91,13 +91,15 @@ func TestSendTemplate(t *testing.T) {
 
 // BenchmarkSendRequest is the generator's per-message cost of a send request, built and
 // encoded to its frame: "slow" is the former per-message header encoding, "template" the
-// sendTemplate's extFields, "frame" its patched frame (copied as the connection does).
+// sendTemplate's extFields, "frame" its patched frame (copied as the connection does),
+// "lean" what bench produce's lean path does (sendConn.appendSend without its pending map):
+// the UNIQ_KEY appended, the frame patched and appended with its opaque.
 func BenchmarkSendRequest(b *testing.B) {
 	o := &Options{Topic: "BenchmarkTopic", Group: "mq_bench_producer"}
 	props := map[string]string{}
 	body := make([]byte, 1024)
 	gen := message.NewUniqIDGenerator(netip.AddrFrom4([4]byte{127, 0, 0, 1}), 1, 0, nil)
-	for _, mode := range []string{"slow", "template", "frame"} {
+	for _, mode := range []string{"slow", "template", "frame", "lean"} {
 		b.Run(mode, func(b *testing.B) {
 			tpl := newSendTemplate(o, props, templateTargets)
 			ext := make(map[string]string, 16)
@@ -106,6 +108,11 @@ func BenchmarkSendRequest(b *testing.B) {
 			for i := 0; b.Loop(); i++ {
 				ti := i % len(templateTargets)
 				now := time.Now()
+				if mode == "lean" {
+					var u [maxUniqKey]byte
+					buf = tpl.frame(ti, gen.AppendNext(u[:0], now), now, body).AppendTo(buf[:0], int32(i))
+					continue
+				}
 				uniq := gen.Next(now)
 				var req *remoting.Command
 				switch mode {
@@ -114,7 +121,7 @@ func BenchmarkSendRequest(b *testing.B) {
 				case "template":
 					req = tpl.request(ti, uniq, now, body)
 				default:
-					buf = append(buf[:0], tpl.frame(ti, uniq, now, body).Bytes()...)
+					buf = append(buf[:0], tpl.frame(ti, []byte(uniq), now, body).Bytes()...)
 					continue
 				}
 				buf, _ = remoting.AppendFrame(buf[:0], req)

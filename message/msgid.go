@@ -104,6 +104,24 @@ func (g *UniqIDGenerator) Next(now time.Time) string {
 	return string(appendUpperHex(buf, tail[:]))
 }
 
+// AppendNext appends a new unique id for time now to dst, the id Next would return.
+func (g *UniqIDGenerator) AppendNext(dst []byte, now time.Time) []byte {
+	ms := now.UnixMilli()
+	g.mu.Lock()
+	if ms >= g.next || ms < g.start {
+		t := now.In(g.loc)
+		s := time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, g.loc)
+		g.start, g.next = s.UnixMilli(), s.AddDate(0, 1, 0).UnixMilli()
+	}
+	g.counter++
+	var tail [6]byte
+	binary.BigEndian.PutUint32(tail[:], uint32(ms-g.start))
+	binary.BigEndian.PutUint16(tail[4:], g.counter)
+	g.mu.Unlock()
+	dst = append(dst, g.prefix...) // set once by NewUniqIDGenerator
+	return appendUpperHex(dst, tail[:])
+}
+
 // UniqIDInfo is what a unique id says about its producer.
 type UniqIDInfo struct {
 	Addr            netip.Addr

@@ -60,6 +60,15 @@ func TestUniqID(t *testing.T) {
 	if id := g6.Next(now); len(id) != 56 {
 		t.Fatalf("v6 id %s", id)
 	}
+	// AppendNext appends the id Next would give: the same layout, the next counter.
+	c := g.AppendNext([]byte("x"), now)
+	info, err = ParseUniqID(string(c[1:]))
+	if c[0] != 'x' || len(c) != 33 || string(c[1:21]) != a[:20] || err != nil || info.Counter != 3 || info.MonthOffsetMs != wantMs {
+		t.Fatalf("AppendNext %s: %+v %v", c, info, err)
+	}
+	if n := testing.AllocsPerRun(100, func() { c = g.AppendNext(c[:0], now) }); n != 0 {
+		t.Fatalf("AppendNext into room allocates %v times", n)
+	}
 }
 
 func TestTagsHash(t *testing.T) {

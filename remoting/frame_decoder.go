@@ -10,7 +10,13 @@ import (
 // values across frames and leaves extFields as pairs (Ext and LookupExt read them, LoadExt
 // builds the map), so a frame with a few extFields costs about two allocations and no map.
 // The zero value is ready to use; it is not safe for concurrent use.
-type FrameDecoder struct{ in interner }
+type FrameDecoder struct {
+	// SkipExt, when set, checks each frame's extFields as Decode would but keeps none (the
+	// Command has no extFields): for a reader that needs only the code, opaque and remark
+	// (a load generator's send answers).
+	SkipExt bool
+	in      interner
+}
 
 func allPairs(int16) bool { return true }
 
@@ -26,6 +32,7 @@ func (d *FrameDecoder) Decode(b []byte, c *Command) error {
 	}
 	*c = Command{Serialize: st}
 	d.in.pairsFor = allPairs
+	d.in.skipExt = d.SkipExt
 	if st == JSON {
 		err = decodeJSONHeader(b[4:4+hl], c, &d.in)
 	} else {

@@ -67,6 +67,43 @@ func TestFrameDecoder(t *testing.T) {
 	}
 }
 
+// TestFrameDecoderSkipExt checks that a FrameDecoder with SkipExt decodes every frame as
+// DecodeFrame does but for the extFields, which it drops, in both serialisations, and
+// rejects what DecodeFrame rejects, extFields that are no strings included.
+func TestFrameDecoderSkipExt(t *testing.T) {
+	d := FrameDecoder{SkipExt: true}
+	var got Command
+	for _, st := range []SerializeType{JSON, RocketMQ} {
+		for _, c := range []*Command{
+			{Code: 0, Flag: FlagResponse, Opaque: 7, ExtFields: map[string]string{"msgId": "7F0000010000", "queueId": "3",
+				"queueOffset": "123456789012", "MSG_REGION": "DefaultRegion", "TRACE_ON": "true"}},
+			{Code: 1, Flag: FlagResponse, Opaque: 8, Remark: "failed \"quoted\"", ExtFields: map[string]string{"k": "ünïcode"}},
+			{Code: 14, Flag: FlagResponse, Opaque: -9, Body: []byte("body")},
+		} {
+			c.Serialize = st
+			f, err := AppendFrame(nil, c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := DecodeFrame(f[4:])
+			if err != nil {
+				t.Fatal(err)
+			}
+			want.ExtFields = nil
+			if err := d.Decode(f[4:], &got); err != nil || !reflect.DeepEqual(&got, want) {
+				t.Fatalf("%v:\n got %+v (%v)\nwant %+v", st, got, err, *want)
+			}
+		}
+	}
+	for _, h := range []string{`{"code":0,"extFields":{"a":1}}`, `{"code":0,"extFields":{"a":"b",}}`, `{"code":0,"extFields":[]}`} {
+		f := append([]byte{0, 0, 0, byte(len(h))}, h...)
+		_, want := DecodeFrame(f)
+		if err := d.Decode(f, &got); want == nil || err == nil {
+			t.Fatalf("%s: %v, DecodeFrame %v; want errors", h, err, want)
+		}
+	}
+}
+
 // BenchmarkFrameDecoder is the decoding of a pull's SUCCESS answer header (four extFields):
 // DecodeFrame builds a map, FrameDecoder pairs.
 func BenchmarkFrameDecoder(b *testing.B) {
@@ -108,12 +145,14 @@ func FuzzFrameDecoder(f *testing.F) {
 		}
 	}
 	var d FrameDecoder
+	skip := FrameDecoder{SkipExt: true}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		want, werr := DecodeFrame(data)
-		var got Command
+		var got, gotSkip Command
 		err := d.Decode(data, &got)
-		if (err == nil) != (werr == nil) {
-			t.Fatalf("Decode err %v, DecodeFrame err %v", err, werr)
+		serr := skip.Decode(data, &gotSkip)
+		if (err == nil) != (werr == nil) || (serr == nil) != (werr == nil) {
+			t.Fatalf("Decode err %v, with SkipExt %v; DecodeFrame err %v", err, serr, werr)
 		}
 		if err != nil {
 			return
@@ -121,6 +160,10 @@ func FuzzFrameDecoder(f *testing.F) {
 		got.LoadExt()
 		if !reflect.DeepEqual(&got, want) {
 			t.Fatalf("Decode %+v, DecodeFrame %+v", got, *want)
+		}
+		want.ExtFields = nil
+		if !reflect.DeepEqual(&gotSkip, want) {
+			t.Fatalf("Decode with SkipExt %+v, DecodeFrame without extFields %+v", gotSkip, *want)
 		}
 	})
 }

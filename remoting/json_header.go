@@ -130,6 +130,8 @@ type interner struct {
 	// frame instead of copied, which the request's consumer must be done with by then.
 	lendFor func(code int16) bool
 	route   codeRoute // this frame's answers of pairsFor and lendFor
+	// skipExt, when set, checks extFields but keeps none of them (FrameDecoder.SkipExt).
+	skipExt bool
 }
 
 // lends reports whether c, just decoded, may be lent its pairs and body.
@@ -772,13 +774,20 @@ func (s *jsonScanner) extFields(c *Command, pairs bool) error {
 		s.i++
 		return nil
 	}
-	ext := s.in.builder()
+	skip := s.in != nil && s.in.skipExt
+	var ext *extBuilder
+	if !skip {
+		ext = s.in.builder()
+	}
 	for n := 0; ; n++ {
 		kb, err := s.rawString()
 		if err != nil {
 			return err
 		}
-		key := s.in.key(kb, n)
+		var key internedKey
+		if !skip {
+			key = s.in.key(kb, n)
+		}
 		if err := s.expect(':'); err != nil {
 			return err
 		}
@@ -788,21 +797,27 @@ func (s *jsonScanner) extFields(c *Command, pairs bool) error {
 			if err != nil {
 				return err
 			}
-			ext.set(key, vb)
+			if !skip {
+				ext.set(key, vb)
+			}
 		case 'n':
 			if !s.literal("null") {
-				return s.errf("extFields value for %q is not a string", key.s)
+				return s.errf("extFields value for %q is not a string", kb)
 			}
-			ext.del(key)
+			if !skip {
+				ext.del(key)
+			}
 		default:
-			return s.errf("extFields value for %q is not a string", key.s)
+			return s.errf("extFields value for %q is not a string", kb)
 		}
 		switch s.peek() {
 		case ',':
 			s.i++
 		case '}':
 			s.i++
-			ext.finish(c, pairs)
+			if !skip {
+				ext.finish(c, pairs)
+			}
 			return nil
 		default:
 			return s.errf("expected ',' or '}' in extFields")

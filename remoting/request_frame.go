@@ -58,6 +58,10 @@ func NewRequestFrame(req *Command) (*RequestFrame, error) {
 // Bytes returns the whole frame, for the caller to patch in place (not the opaque).
 func (f *RequestFrame) Bytes() []byte { return f.buf }
 
+// AppendTo appends the frame to dst with opaque in place, for a caller that writes its own
+// connection (its answers are matched by that opaque).
+func (f *RequestFrame) AppendTo(dst []byte, opaque int32) []byte { return f.appendTo(dst, opaque) }
+
 // appendTo appends the frame with opaque in place.
 func (f *RequestFrame) appendTo(dst []byte, opaque int32) []byte {
 	start := len(dst)

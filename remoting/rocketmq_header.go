@@ -106,7 +106,11 @@ func decodeRocketMQHeader(b []byte, c *Command, in *interner) error {
 	if len(b) == 0 {
 		return nil
 	}
-	ext := in.builder()
+	skip := in != nil && in.skipExt
+	var ext *extBuilder
+	if !skip {
+		ext = in.builder()
+	}
 	for n := 0; len(b) > 0; n++ {
 		if len(b) < 2 {
 			return truncated("key length", 2, len(b))
@@ -116,16 +120,20 @@ func decodeRocketMQHeader(b []byte, c *Command, in *interner) error {
 		if kl < 0 || kl+4 > len(b) {
 			return truncated("key", kl+4, len(b))
 		}
-		key := in.key(b[:kl], n)
+		kb := b[:kl]
 		b = b[kl:]
 		vl := int64(int32(binary.BigEndian.Uint32(b)))
 		b = b[4:]
 		if vl < 0 || vl > int64(len(b)) {
 			return truncated("value", int(vl), len(b))
 		}
-		ext.set(key, b[:vl])
+		if !skip {
+			ext.set(in.key(kb, n), b[:vl])
+		}
 		b = b[vl:]
 	}
-	ext.finish(c, in.wantsPairs(c.Code))
+	if !skip {
+		ext.finish(c, in.wantsPairs(c.Code))
+	}
 	return nil
 }
