@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"net"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,8 @@ import (
 	"github.com/apache/rocketmq-client-go/v2/rlog"
 
 	"github.com/mq-project/mq/bench"
+	"github.com/mq-project/mq/protocol"
+	"github.com/mq-project/mq/remoting"
 )
 
 // startNullBroker serves the null broker on 127.0.0.1:0 until the test ends.
@@ -133,5 +136,33 @@ func TestOutOfReach(t *testing.T) {
 	}
 	if l := outOfReach([]figures{{"sync.nats": 10}}); len(l) != 0 {
 		t.Fatalf("without a ceiling: %q", l)
+	}
+}
+
+// A send's answer carries the fields of a real broker's (mq's, pinned in broker's
+// TestSendResponseMatchesMap, and Apache's): the official client parses as much per answer
+// against the null broker as against either.
+func TestNullBrokerAnswersLikeABroker(t *testing.T) {
+	addr := startNullBroker(t)
+	c := remoting.NewClient(remoting.ClientConfig{})
+	defer c.Close()
+	req := remoting.NewRequest(int16(protocol.SendMessageV2), nil, []byte("body"))
+	req.ExtFields = map[string]string{"a": "g", "b": "T", "e": "2"}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	resp, err := c.InvokeSync(ctx, addr, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for k := range resp.ExtFields {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	if got, want := strings.Join(keys, ","), "MSG_REGION,TRACE_ON,msgId,queueId,queueOffset"; got != want {
+		t.Fatalf("answer fields %s, want %s", got, want)
+	}
+	if resp.ExtFields["queueId"] != "2" || len(resp.ExtFields["msgId"]) != 32 {
+		t.Fatalf("answer %v", resp.ExtFields)
 	}
 }

@@ -79,9 +79,11 @@ func newNullBroker(addr string) *remoting.Server {
 		if queueID == "" {
 			queueID = "0"
 		}
+		// The fields a real broker's answer carries (Apache's and mq's alike, transactionId only
+		// for transactions), so a client parses as much per answer as it does against either.
 		resp := remoting.NewResponse(req, int16(protocol.Success), "")
 		resp.ExtFields = map[string]string{"msgId": fmt.Sprintf("%X", id[:]), "queueId": queueID,
-			"queueOffset": strconv.FormatInt(off, 10)}
+			"queueOffset": strconv.FormatInt(off, 10), "MSG_REGION": "DefaultRegion", "TRACE_ON": "true"}
 		return resp
 	})
 	// Sends are registered as mq's broker registers them: a pool sized like its send pool
