@@ -87,21 +87,7 @@ func NewUniqIDGenerator(ip netip.Addr, pid int, classLoaderHash int32, loc *time
 
 // Next returns a new unique id for time now.
 func (g *UniqIDGenerator) Next(now time.Time) string {
-	ms := now.UnixMilli()
-	g.mu.Lock()
-	if ms >= g.next || ms < g.start {
-		t := now.In(g.loc)
-		s := time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, g.loc)
-		g.start, g.next = s.UnixMilli(), s.AddDate(0, 1, 0).UnixMilli()
-	}
-	g.counter++
-	var tail [6]byte
-	binary.BigEndian.PutUint32(tail[:], uint32(ms-g.start))
-	binary.BigEndian.PutUint16(tail[4:], g.counter)
-	buf := make([]byte, 0, len(g.prefix)+12)
-	buf = append(buf, g.prefix...)
-	g.mu.Unlock()
-	return string(appendUpperHex(buf, tail[:]))
+	return string(g.AppendNext(make([]byte, 0, len(g.prefix)+12), now))
 }
 
 // AppendNext appends a new unique id for time now to dst, the id Next would return.
