@@ -221,13 +221,7 @@ func (p *pullConn) run(ctx context.Context, addr string) error {
 				return err
 			}
 		}
-		if len(p.out) > 0 && !p.rd.frameBuffered() {
-			if _, err := nc.Write(p.out); err != nil {
-				return fmt.Errorf("bench: pull from %s: %w", addr, err)
-			}
-			p.out = p.out[:0]
-		}
-		frame, err := p.rd.next()
+		frame, err := p.rd.roundTrip(nc, &p.out)
 		if err != nil {
 			return fmt.Errorf("bench: pull from %s: %w", addr, err)
 		}

@@ -50,6 +50,18 @@ func (f *frameReader) frameBuffered() bool {
 	return int64(n-4) >= int64(binary.BigEndian.Uint32(h))
 }
 
+// roundTrip writes the requests out holds when no answer is already buffered (so requests
+// queued while answers wait to be read go out in one write) and returns the next frame.
+func (f *frameReader) roundTrip(w io.Writer, out *[]byte) ([]byte, error) {
+	if len(*out) > 0 && !f.frameBuffered() {
+		if _, err := w.Write(*out); err != nil {
+			return nil, err
+		}
+		*out = (*out)[:0]
+	}
+	return f.next()
+}
+
 // next returns the next frame past its length word (as remoting.DecodeFrame takes it).
 func (f *frameReader) next() ([]byte, error) {
 	f.discard()

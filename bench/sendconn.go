@@ -129,13 +129,7 @@ func (c *sendConn) session(runCtx, reqCtx context.Context, addr string) error {
 		return err
 	}
 	for len(c.pending) > 0 {
-		if len(c.out) > 0 && !c.rd.frameBuffered() {
-			if _, err := nc.Write(c.out); err != nil {
-				return fmt.Errorf("bench: send to %s: %w", addr, err)
-			}
-			c.out = c.out[:0]
-		}
-		frame, err := c.rd.next()
+		frame, err := c.rd.roundTrip(nc, &c.out)
 		if err != nil {
 			return fmt.Errorf("bench: send to %s: %w", addr, err)
 		}
