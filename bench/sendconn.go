@@ -47,8 +47,9 @@ type pendingSend struct {
 // SEND_MESSAGE_V2 frame spliced from the queue's template (its own opaque, UNIQ_KEY and born
 // timestamp), round robin over the queues; it writes the requests in one batch whenever the
 // next answer is not already buffered, decodes each answer in place (remoting.FrameDecoder,
-// its extFields checked but not kept: msgId and offsets are not used) and matches it to its send by opaque. One clock read an answer serves
-// its latency and the born timestamp of the sends that follow it.
+// its extFields checked but not kept: msgId and offsets are not used) and matches it to its
+// send by opaque. One clock read an answer serves its latency and the born timestamp of the
+// sends that follow it.
 type sendConn struct {
 	o       *Options
 	s       *stats

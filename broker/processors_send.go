@@ -268,25 +268,19 @@ func (b *Broker) answerLater(ctx context.Context, c *remoting.Conn, req *remotin
 	complete := func() *remoting.Command {
 		rcode := protocol.Success
 		if waitFlush {
-			if err := b.ms.WaitFlushed(ctx, res); err != nil {
-				if rcode = storeErrorCode(err); rcode != protocol.FlushDiskTimeout {
-					return errorResponse(req, rcode, err.Error())
-				}
+			var refused *remoting.Command
+			if rcode, refused = flushOutcome(req, b.ms.WaitFlushed(ctx, res)); refused != nil {
+				return refused
 			}
 		}
 		return build(b.waitSlave(ctx, props, res, rcode))
 	}
-	select {
-	case b.sendWaits <- struct{}{}:
-	case <-ctx.Done():
+	if !b.takeSendWait(ctx) {
 		return nil // the connection is gone: nobody to answer
 	}
 	b.sendWG.Go(func() {
 		defer func() { <-b.sendWaits }()
-		resp := complete()
-		if err := c.Reply(req, resp); err != nil && !errors.Is(err, remoting.ErrConnClosed) {
-			b.log.Warn("answer send", "remote", c.RemoteAddr(), "err", err)
-		}
+		b.replyLater(c, req, complete())
 	})
 	return nil
 }
@@ -296,30 +290,51 @@ func (b *Broker) answerLater(ctx context.Context, c *remoting.Conn, req *remotin
 // a round of N sends costs no goroutine rather than N.
 func (b *Broker) answerFlushed(ctx context.Context, c *remoting.Conn, req *remoting.Command,
 	res store.AppendResult, build func(protocol.ResponseCode) *remoting.Command) *remoting.Command {
-	select {
-	case b.sendWaits <- struct{}{}:
-	case <-ctx.Done():
+	if !b.takeSendWait(ctx) {
 		return nil // the connection is gone: nobody to answer
 	}
 	b.sendWG.Add(1)
 	b.ms.OnFlushed(res, func(err error) {
 		defer b.sendWG.Done()
 		defer func() { <-b.sendWaits }()
-		var resp *remoting.Command
-		rcode := protocol.Success
-		if err != nil {
-			if rcode = storeErrorCode(err); rcode != protocol.FlushDiskTimeout {
-				resp = errorResponse(req, rcode, err.Error())
-			}
-		}
+		rcode, resp := flushOutcome(req, err)
 		if resp == nil {
 			resp = build(rcode)
 		}
-		if err := c.Reply(req, resp); err != nil && !errors.Is(err, remoting.ErrConnClosed) {
-			b.log.Warn("answer send", "remote", c.RemoteAddr(), "err", err)
-		}
+		b.replyLater(c, req, resp)
 	})
 	return nil
+}
+
+// flushOutcome maps how a send's wait for its flush ended: the send's answer is built with
+// rcode (SUCCESS, or FLUSH_DISK_TIMEOUT as Java answers a flush that timed out: the message
+// is stored), unless refused is the error answer to send instead.
+func flushOutcome(req *remoting.Command, err error) (rcode protocol.ResponseCode, refused *remoting.Command) {
+	if err == nil {
+		return protocol.Success, nil
+	}
+	if rcode = storeErrorCode(err); rcode != protocol.FlushDiskTimeout {
+		return rcode, errorResponse(req, rcode, err.Error())
+	}
+	return rcode, nil
+}
+
+// takeSendWait takes one of the maxSendWaits slots of sends answered later, waiting for one
+// when all are taken (backpressure on the producers); false when ctx ended first.
+func (b *Broker) takeSendWait(ctx context.Context) bool {
+	select {
+	case b.sendWaits <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// replyLater sends an answer that comes after its handler returned.
+func (b *Broker) replyLater(c *remoting.Conn, req, resp *remoting.Command) {
+	if err := c.Reply(req, resp); err != nil && !errors.Is(err, remoting.ErrConnClosed) {
+		b.log.Warn("answer send", "remote", c.RemoteAddr(), "err", err)
+	}
 }
 
 // maxSendWaits bounds the sends waiting for a flush or a slave at once; a request worker

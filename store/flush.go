@@ -210,9 +210,10 @@ func (f *flusher) groupCommitLoop() {
 	// cohorts. The wait is a few flush times rather than one because on a busy machine the
 	// writers' way round (reply, client, next request, append) takes longer than a flush: cut
 	// at one flush time, rounds served ~8 of 16 closed-loop senders, and each flush costs CPU
-	// as well as time (msync was ~15% of the broker's CPU at that shape). The last writer to join signals full; the flusher sleeps meanwhile (spinning would take a
-	// core from the writers it waits for). While rounds keep filling up, the flusher goes
-	// from one straight to waiting for the next, without first being woken by a writer.
+	// as well as time (msync was ~15% of the broker's CPU at that shape). The last writer to
+	// join signals full; the flusher sleeps meanwhile (spinning would take a core from the
+	// writers it waits for). While rounds keep filling up, the flusher goes from one straight
+	// to waiting for the next, without first being woken by a writer.
 	//
 	// The dispatcher is told about a flush only when the next one starts (or the flusher goes
 	// idle): woken right away it ran first on the processor the released writers were queued
