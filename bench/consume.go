@@ -237,7 +237,7 @@ func (p *pullConn) run(ctx context.Context, addr string) error {
 // called once per queue, when it is drained or its pulls end (an error, ctx done).
 func drainBroker(ctx context.Context, o *Options, s *stats, keys *keyLog, addr string, qs []admin.WriteQueue, drained func()) {
 	p := newPullConn(o, s, keys, qs, drained)
-	if err := p.run(ctx, addr); err != nil && ctx.Err() == nil {
+	if err := p.run(ctx, addr); err != nil && !ended(ctx) {
 		s.fail(err)
 	}
 	p.stopAll() // a failed connection's queues end with it

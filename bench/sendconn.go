@@ -96,15 +96,15 @@ func (c *sendConn) run(runCtx, reqCtx context.Context) {
 		if err == nil {
 			return
 		}
-		if len(c.pending) == 0 {
-			c.s.fail(err)
+		if len(c.pending) == 0 && !ended(runCtx) {
+			c.s.fail(err) // a failure with nothing in flight (a dial) while the run goes on
 		}
 		for range c.pending {
 			c.s.fail(err)
 		}
 		clear(c.pending)
 		c.out = c.out[:0]
-		if c.done || runCtx.Err() != nil {
+		if c.done || ended(runCtx) {
 			return
 		}
 		select { // do not spin on a broker that refuses connections
@@ -113,6 +113,16 @@ func (c *sendConn) run(runCtx, reqCtx context.Context) {
 			return
 		}
 	}
+}
+
+// ended reports whether ctx is done or its deadline has passed: a dial bounded by that
+// deadline can fail with a timeout a moment before ctx's own timer marks it done.
+func ended(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	dl, ok := ctx.Deadline()
+	return ok && !time.Now().Before(dl)
 }
 
 // session runs one connection until nothing is left to send or wait for (nil) or it fails.

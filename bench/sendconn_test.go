@@ -217,6 +217,19 @@ func TestSendConnDropped(t *testing.T) {
 	}
 }
 
+// TestSendConnRunEndedIsNoError: a dial cut short because the run ended (the last redial of
+// TestSendConnDropped could race the run's end) sends nothing and counts no error; each error
+// is a send that failed or a failure while the run goes on.
+func TestSendConnRunEndedIsNoError(t *testing.T) {
+	addr := fakeSendBroker(t, func(*remoting.Command) (protocol.ResponseCode, bool) { return protocol.Success, true })
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	s, sent := runSendConn(t, ctx, &Options{Inflight: 8, Duration: time.Second}, addr, nil)
+	if s.errs.Load() != 0 || s.msgs.Load() != 0 || sent != 0 {
+		t.Fatalf("%d errors, %d messages, %d sends after the run ended; want none", s.errs.Load(), s.msgs.Load(), sent)
+	}
+}
+
 // TestSendConnGrace checks that a broker that never answers holds the run only for the
 // request grace after its end: the sends in flight then fail and the run returns.
 func TestSendConnGrace(t *testing.T) {
