@@ -167,6 +167,7 @@ func New(cfg Config, logger *slog.Logger) (*Broker, error) {
 	b.items = newStatsItems()
 	sc := cfg.storeConfig()
 	sc.Listener = b.svc.dispatch
+	sc.Appended = b.svc.appended
 	sc.TagsCode = b.tagsCode
 	ms, err := store.Open(sc, logger)
 	if err != nil {

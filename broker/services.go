@@ -131,6 +131,16 @@ func (s *services) close() error {
 	return errors.Join(errs...)
 }
 
+// appended is the store's append hook (ASYNC_FLUSH; the appender's goroutine, must not
+// block): the HA writers ship new CommitLog bytes without waiting for the dispatcher's next
+// round, so an ASYNC slave lags the master by as little as it did before the dispatcher
+// paused between rounds.
+func (s *services) appended() {
+	if srv := s.ha.server.Load(); srv != nil {
+		srv.Notify()
+	}
+}
+
 // dispatch is the store's dispatch listener (it runs on the dispatcher goroutine and must not
 // block): held pulls of the queue, the timer for its topic, and the HA writers.
 func (s *services) dispatch(topic string, queueID int32, offset int64) {

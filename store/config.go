@@ -112,6 +112,11 @@ type Config struct {
 	// Listener, when set, is called by the dispatcher after it adds entries to a ConsumeQueue,
 	// with the queue's new max offset. It runs on the dispatcher goroutine and must not block.
 	Listener func(topic string, queueID int32, maxOffset int64) `prop:"-"`
+	// Appended, when set, is called after records are appended under ASYNC_FLUSH, on the
+	// appender's goroutine (it must be cheap and must not block): what ships CommitLog bytes
+	// (a master's HA server) learns of them at once, not when the dispatcher, which pauses
+	// up to dispatchPause between rounds, reaches them.
+	Appended func() `prop:"-"`
 	// TagsCode, when set, computes the ConsumeQueue tags code of a record instead of the hash
 	// of its TAGS (the broker uses it for SCHEDULE_TOPIC_XXXX, whose entries hold delivery times).
 	TagsCode func(rec message.Stored) int64 `prop:"-"`

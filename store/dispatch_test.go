@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -61,6 +62,30 @@ func TestDispatchAfterQuietIsImmediate(t *testing.T) {
 		waitDispatched(t, s)
 		if r := s.disp.rounds.Load() - before; r != 1 {
 			t.Fatalf("a lone record took %d rounds, want 1", r)
+		}
+	}
+}
+
+// TestAppendedHook: under ASYNC_FLUSH the Appended hook runs once per append, on the
+// appender's goroutine (what ships CommitLog bytes does not wait for the dispatcher's pause);
+// under SYNC_FLUSH it is not called.
+func TestAppendedHook(t *testing.T) {
+	for _, flush := range []FlushDiskType{AsyncFlush, SyncFlush} {
+		cfg := testConfig(t, flush)
+		var calls atomic.Int64
+		cfg.Appended = func() { calls.Add(1) }
+		s := mustOpen(t, cfg)
+		for i := range 10 {
+			if _, err := s.Append(context.Background(), newMsg("T", 0, fmt.Sprint(i), nil)); err != nil {
+				t.Fatal(err)
+			}
+			if want := int64(i + 1); flush == AsyncFlush && calls.Load() != want {
+				t.Fatalf("after append %d the hook ran %d times, want %d (at once, not at dispatch)", i+1, calls.Load(), want)
+			}
+		}
+		s.Close()
+		if flush == SyncFlush && calls.Load() != 0 {
+			t.Fatalf("SYNC_FLUSH: the hook ran %d times, want 0", calls.Load())
 		}
 	}
 }

@@ -341,6 +341,9 @@ func (s *Store) AppendBatch(ctx context.Context, ms []*message.MessageExt) (Appe
 // ASYNC_FLUSH up to end.
 func (s *Store) appendedAsync(end int64) {
 	s.disp.notify()
+	if s.cfg.Appended != nil {
+		s.cfg.Appended()
+	}
 	if s.warm != nil {
 		s.warm.notify(end)
 	}
