@@ -289,10 +289,12 @@ type shape struct {
 
 // mainPhases: idle RSS; then sync 16 × 1, async 4 × 256 into the backlog topic, a fill that tops
 // the backlog up to its size (not a figure), the drain; each against every target in turn.
-// Server CPU and peak RssAnon cover those phases.
+// Server CPU and peak RssAnon cover those phases. After every produce phase the page cache is
+// written back (settleWriteback, untimed), so no phase runs during another's writeback.
 func mainPhases(ctx context.Context, o *runOptions, ts []*target, f figures) error {
 	cpu0 := map[string]time.Duration{}
 	msgs := map[string]int64{}
+	produced := map[string]int64{} // messages of the produce phases, for the writeback figures
 	asyncMsgs := map[string]int64{}
 	backlog := map[string]int64{} // messages produced into the backlog topic
 	for _, t := range ts {
@@ -350,12 +352,27 @@ func mainPhases(ctx context.Context, o *runOptions, ts []*target, f figures) err
 				asyncMsgs[t.sys] = r.Messages
 			}
 			msgs[t.sys] += r.Messages
+			produced[t.sys] += r.Messages
+			dirty, busy, err := settleWriteback()
+			if err != nil {
+				return err
+			}
+			f["dirty."+t.sys] += float64(dirty)
+			f["wbcpu."+t.sys] += float64(busy.Microseconds())
 			if topic == backlogTopic {
 				backlog[t.sys] += r.Messages
 			}
 			logf("  %-5s %-8s %9.0f msgs/s (%d msgs, %d errors, p50 %.2f ms, p99 %.2f ms; CPU µs/msg server %.1f, generator %.1f)",
 				t.sys, sh.key, r.MsgsPerSec, r.Messages, r.Errors, r.P50Ms, r.P99Ms, f[sh.key+"server."+t.sys], r.ClientCPUUs)
 		}
+	}
+	for _, t := range ts {
+		if produced[t.sys] > 0 {
+			f["dirty."+t.sys] /= float64(produced[t.sys])
+			f["wbcpu."+t.sys] /= float64(produced[t.sys])
+		}
+		logf("  %-5s left %.0f B/msg dirty after its produce phases; writing it back took %.2f µs/msg of machine CPU",
+			t.sys, f["dirty."+t.sys], f["wbcpu."+t.sys])
 	}
 	for _, t := range ts {
 		c0, _ := t.srv.cpu()
