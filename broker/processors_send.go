@@ -200,15 +200,89 @@ func (b *Broker) doSend(ctx context.Context, c *remoting.Conn, req *remoting.Com
 
 // sendResponse is the answer to a stored send with code rcode.
 func (b *Broker) sendResponse(req *remoting.Command, rcode protocol.ResponseCode, res store.AppendResult, qid int32, txID string) *remoting.Command {
+	conf := b.conf()
+	if req.Serialize == remoting.JSON {
+		if r := newSendResponseJSON(req, rcode, b.storeHost, res, qid, txID, conf.RegionID, conf.TraceOn); r != nil {
+			return r
+		}
+	}
 	rh := protocol.SendMessageResponseHeader{
 		MsgID:         message.OffsetMsgID(b.storeHost, res.PhysicalOffset),
 		QueueID:       qid,
 		QueueOffset:   res.QueueOffset,
 		TransactionID: txID,
-		MsgRegion:     b.conf().RegionID,
-		TraceOn:       strconv.FormatBool(b.conf().TraceOn),
+		MsgRegion:     conf.RegionID,
+		TraceOn:       strconv.FormatBool(conf.TraceOn),
 	}
 	return newSendResponse(req, rcode, &rh)
+}
+
+// sendResponseJSON is a send's answer for a JSON header and its pairs, allocated together.
+type sendResponseJSON struct {
+	cmd   remoting.Command
+	pairs [6]remoting.ExtPair
+}
+
+// newSendResponseJSON builds what newSendResponse builds from the same header, for a JSON
+// request, in two allocations: the command with its pairs, and one string holding the
+// extFields members as written (SetExtPairsJSON), of which every value is a substring. No
+// string per value and nothing escaped on the way out. It returns nil when the region or
+// the transaction id would need escaping (newSendResponse then writes them).
+func newSendResponseJSON(req *remoting.Command, rcode protocol.ResponseCode, storeHost netip.AddrPort,
+	res store.AppendResult, qid int32, txID, region string, traceOn bool) *remoting.Command {
+	if !remoting.JSONPlain(region) || !remoting.JSONPlain(txID) {
+		return nil
+	}
+	// The keys in SendMessageResponseHeader.EncodeTo's order, which is sorted.
+	var buf [256]byte
+	var ends [6][2]int // each value's start and end in b
+	var keys [6]string
+	n := 0
+	b := buf[:0]
+	value := func(key string) {
+		if n > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '"')
+		b = append(b, key...)
+		b = append(b, `":"`...)
+		keys[n], ends[n][0] = key, len(b)
+	}
+	end := func() {
+		ends[n][1] = len(b)
+		b = append(b, '"')
+		n++
+	}
+	if region != "" {
+		value("MSG_REGION")
+		b = append(b, region...)
+		end()
+	}
+	value("TRACE_ON")
+	b = strconv.AppendBool(b, traceOn)
+	end()
+	value("msgId")
+	b = message.AppendOffsetMsgID(b, storeHost, res.PhysicalOffset)
+	end()
+	value("queueId")
+	b = strconv.AppendInt(b, int64(qid), 10)
+	end()
+	value("queueOffset")
+	b = strconv.AppendInt(b, res.QueueOffset, 10)
+	end()
+	if txID != "" {
+		value("transactionId")
+		b = append(b, txID...)
+		end()
+	}
+	members := string(b)
+	r := &sendResponseJSON{cmd: remoting.Command{Code: int16(rcode), Language: remoting.Go, Version: remoting.Version,
+		Opaque: req.Opaque, Flag: remoting.FlagResponse, Serialize: req.Serialize}}
+	for i := range n {
+		r.pairs[i] = remoting.ExtPair{Key: keys[i], Value: members[ends[i][0]:ends[i][1]]}
+	}
+	r.cmd.SetExtPairsJSON(r.pairs[:n], members)
+	return &r.cmd
 }
 
 // sendResponseAlloc is a send's response and the room for its extFields pairs, allocated

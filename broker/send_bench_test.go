@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/mq-project/mq/message"
 	"github.com/mq-project/mq/protocol"
 	"github.com/mq-project/mq/remoting"
+	"github.com/mq-project/mq/store"
 )
 
 // BenchmarkSendLoopback measures the broker's send path over loopback: SEND_MESSAGE of
@@ -125,4 +127,31 @@ func benchmarkSendSync(b *testing.B) {
 	wg.Wait()
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+}
+
+// BenchmarkSendResponse builds a send's answer and writes its frame: path=pairs is
+// newSendResponse (a string per value, each escaped on the way out), path=json
+// newSendResponseJSON (one string, written as it is), which JSON requests get.
+func BenchmarkSendResponse(b *testing.B) {
+	host := netip.MustParseAddrPort("127.0.0.1:10911")
+	req := remoting.NewRequest(int16(protocol.SendMessageV2), nil, nil)
+	req.Opaque = 77
+	res := store.AppendResult{PhysicalOffset: 1 << 30, QueueOffset: 123456}
+	const txID = "7F0000012A9F18B4AAC2653B5B4C0001"
+	var buf []byte
+	b.Run("path=pairs", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			rh := protocol.SendMessageResponseHeader{MsgID: message.OffsetMsgID(host, res.PhysicalOffset), QueueID: 3,
+				QueueOffset: res.QueueOffset, TransactionID: txID, MsgRegion: "DefaultRegion", TraceOn: "true"}
+			buf, _ = remoting.AppendFrame(buf[:0], newSendResponse(req, protocol.Success, &rh))
+		}
+	})
+	b.Run("path=json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			r := newSendResponseJSON(req, protocol.Success, host, res, 3, txID, "DefaultRegion", true)
+			buf, _ = remoting.AppendFrame(buf[:0], r)
+		}
+	})
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/netip"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -11,6 +13,7 @@ import (
 	"github.com/mq-project/mq/message"
 	"github.com/mq-project/mq/protocol"
 	"github.com/mq-project/mq/remoting"
+	"github.com/mq-project/mq/store"
 )
 
 // TestSendPipelinedBodies: sends pipelined on one connection, V1 and V2 headers, each with a
@@ -94,6 +97,57 @@ func TestSendPipelinedBodies(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSendResponseJSON: the answer built straight into JSON (newSendResponseJSON) is written
+// byte for byte as newSendResponse writes the same header, its pairs read the same values,
+// and a region or transaction id that needs escaping is left to newSendResponse.
+func TestSendResponseJSON(t *testing.T) {
+	host := netip.MustParseAddrPort("127.0.0.1:10911")
+	for _, c := range []struct {
+		region, txID string
+		traceOn      bool
+		qid          int32
+		res          store.AppendResult
+	}{
+		{"DefaultRegion", "7F0000012A9F18B4AAC2653B5B4C0001", true, 3, store.AppendResult{PhysicalOffset: 2028, QueueOffset: 123456789}},
+		{"", "", false, 0, store.AppendResult{}},
+		{"r\u00e9gion é", "tx", true, 1 << 20, store.AppendResult{PhysicalOffset: 1 << 40, QueueOffset: 1 << 33}},
+	} {
+		req := remoting.NewRequest(int16(protocol.SendMessageV2), nil, nil)
+		req.Opaque, req.Serialize = 77, remoting.JSON
+		got := newSendResponseJSON(req, protocol.Success, host, c.res, c.qid, c.txID, c.region, c.traceOn)
+		if got == nil {
+			t.Fatalf("%+v: nil", c)
+		}
+		rh := protocol.SendMessageResponseHeader{MsgID: message.OffsetMsgID(host, c.res.PhysicalOffset), QueueID: c.qid,
+			QueueOffset: c.res.QueueOffset, TransactionID: c.txID, MsgRegion: c.region, TraceOn: strconv.FormatBool(c.traceOn)}
+		want := newSendResponse(req, protocol.Success, &rh)
+		gf, err1 := remoting.AppendFrame(nil, got)
+		wf, err2 := remoting.AppendFrame(nil, want)
+		if err1 != nil || err2 != nil || !bytes.Equal(gf, wf) {
+			t.Fatalf("%+v:\njson  %q\npairs %q (%v, %v)", c, gf, wf, err1, err2)
+		}
+		for k, v := range want.ExtAll() {
+			if got.Ext(k) != v {
+				t.Errorf("%+v: Ext(%q) = %q, want %q", c, k, got.Ext(k), v)
+			}
+		}
+		// Set a field after: the answer is written from its fields, not the stale JSON.
+		got.SetExt("extra", "1")
+		want.SetExt("extra", "1")
+		gf, _ = remoting.AppendFrame(nil, got)
+		wf, _ = remoting.AppendFrame(nil, want)
+		if !bytes.Equal(gf, wf) {
+			t.Fatalf("%+v after SetExt:\njson  %q\npairs %q", c, gf, wf)
+		}
+	}
+	req := remoting.NewRequest(int16(protocol.SendMessageV2), nil, nil)
+	for _, c := range [][2]string{{"quote\"region", ""}, {"r", "tx\x01"}, {"back\\slash", ""}, {"r", "\u2028"}} {
+		if r := newSendResponseJSON(req, protocol.Success, host, store.AppendResult{}, 0, c[1], c[0], true); r != nil {
+			t.Errorf("region %q, txID %q need escaping: got an answer, want nil", c[0], c[1])
+		}
 	}
 }
 

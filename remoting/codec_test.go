@@ -367,3 +367,42 @@ func TestJSONDecodeAllocs(t *testing.T) {
 		t.Fatalf("allocations per frame: JSON %v, ROCKETMQ %v", allocs[JSON], allocs[RocketMQ])
 	}
 }
+
+// A command given its pairs as JSON members writes them as they are in a JSON header, the
+// pairs in a ROCKETMQ one, and forgets the JSON once its fields change.
+func TestSetExtPairsJSON(t *testing.T) {
+	ps := []ExtPair{{"a", "1"}, {"b", "x y"}}
+	for _, st := range []SerializeType{JSON, RocketMQ} {
+		c := &Command{Code: 0, Flag: FlagResponse, Opaque: 9, Serialize: st}
+		c.SetExtPairs(ps)
+		want, _ := AppendFrame(nil, c)
+		c.SetExtPairsJSON(ps, `"a":"1","b":"x y"`)
+		got, _ := AppendFrame(nil, c)
+		if !bytes.Equal(got, want) {
+			t.Fatalf("%v: %q, want %q", st, got, want)
+		}
+	}
+	c := &Command{Flag: FlagResponse, Serialize: JSON}
+	c.SetExtPairsJSON(ps, `"a":"stale"`) // what a JSON header writes while it is set
+	if f, _ := AppendFrame(nil, c); !bytes.Contains(f, []byte(`{"a":"stale"}`)) {
+		t.Fatalf("members not written as they are: %q", f)
+	}
+	c.SetExtPairs([]ExtPair{{"c", "3"}})
+	if f, _ := AppendFrame(nil, c); !bytes.Contains(f, []byte(`"extFields":{"c":"3"}`)) {
+		t.Fatalf("after SetExtPairs: %q", f)
+	}
+	c.SetExtPairsJSON(ps, `"a":"stale"`)
+	c.SetExt("d", "4")
+	if f, _ := AppendFrame(nil, c); !bytes.Contains(f, []byte(`"extFields":{"a":"1","b":"x y","d":"4"}`)) {
+		t.Fatalf("after SetExt: %q", f)
+	}
+}
+
+func TestJSONPlain(t *testing.T) {
+	for s, want := range map[string]bool{"": true, "DefaultRegion": true, "région": true, "a\"b": false, `a\b`: false,
+		"a\x1fb": false, "\u2028": false, "\u2029": false, "\u2020": false} {
+		if got := JSONPlain(s); got != want {
+			t.Errorf("JSONPlain(%q) = %v, want %v", s, got, want)
+		}
+	}
+}

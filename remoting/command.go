@@ -102,6 +102,9 @@ type Command struct {
 	// pairs, when set, hold the extFields of a request decoded for a RawExt route, and
 	// ExtFields is nil until LoadExt builds it from them.
 	pairs []ExtPair
+	// pairsJSON, when set, is pairs as the members of a JSON object, written as they are
+	// in a JSON header (SetExtPairsJSON).
+	pairsJSON string
 
 	// parts, when set, follow Body on the wire and are written without being copied;
 	// written is called once they are no longer needed (see SetBodyParts).
@@ -236,14 +239,23 @@ func (c *Command) LoadExt() {
 	for _, p := range c.pairs {
 		m[p.Key] = p.Value
 	}
-	c.ExtFields, c.pairs = m, nil
+	c.ExtFields, c.pairs, c.pairsJSON = m, nil, ""
 }
 
 // SetExtPairs makes ps the extFields of c in place of the map: a response built without a
 // map is written as if ExtFields held ps (in sorted key order; the last of repeated keys
 // wins). ExtFields is nil until LoadExt.
 func (c *Command) SetExtPairs(ps []ExtPair) {
-	c.ExtFields, c.pairs = nil, ps
+	c.ExtFields, c.pairs, c.pairsJSON = nil, ps, ""
+}
+
+// SetExtPairsJSON is SetExtPairs with the same pairs already encoded as the members of a
+// JSON object: in strictly increasing key order, each key and value a JSON string,
+// separated by commas, no braces and no whitespace ("a":"1","b":"2"). A JSON header writes
+// members as they are instead of encoding ps; everything else reads ps. The caller vouches
+// that the two agree (a send's answer builds its values as substrings of members).
+func (c *Command) SetExtPairsJSON(ps []ExtPair, members string) {
+	c.ExtFields, c.pairs, c.pairsJSON = nil, ps, members
 }
 
 // sortedPairs returns c's pairs sorted by key with repeated keys dropped (the last wins),

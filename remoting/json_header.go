@@ -25,6 +25,10 @@ func appendJSONHeader(dst []byte, c *Command) []byte {
 	dst = append(dst, `,"remark":`...)
 	dst = appendJSONString(dst, c.Remark)
 	dst = append(dst, `,"extFields":{`...)
+	if c.pairs != nil && c.pairsJSON != "" {
+		dst = append(dst, c.pairsJSON...)
+		return append(dst, "}}"...)
+	}
 	if c.pairs != nil {
 		var arr [16]ExtPair
 		for i, p := range c.sortedPairs(arr[:0]) {
@@ -70,6 +74,18 @@ func sortedKeys(dst []string, m map[string]string) []string {
 }
 
 const hexDigits = "0123456789abcdef"
+
+// JSONPlain reports whether s is written in a JSON header as it is, between quotes: none of
+// its bytes is escaped by appendJSONString. It is conservative: any 0xE2 byte, which may
+// start U+2028 or U+2029, counts as escaped.
+func JSONPlain(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if b := s[i]; b < 0x20 || b == '"' || b == '\\' || b == 0xE2 {
+			return false
+		}
+	}
+	return true
+}
 
 // appendJSONString appends s as a JSON string. It escapes '"', '\\', control characters and
 // U+2028/U+2029 (as encoding/json does); other bytes, including invalid UTF-8, are copied
