@@ -255,7 +255,5 @@ func fastJSONResponse(req *remoting.Command, v any) *remoting.Command {
 
 // countPut adds n stored messages of size bytes in all to topic's stats items.
 func (b *Broker) countPut(topic string, n, size int) {
-	b.items.add(statsTopicPutNums, topic, int64(n))
-	b.items.add(statsTopicPutSize, topic, int64(size))
-	b.items.add(statsBrokerPutNums, b.conf().BrokerClusterName, int64(n))
+	b.items.addPut(topic, b.conf().BrokerClusterName, int64(n), int64(size))
 }

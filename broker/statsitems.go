@@ -44,6 +44,19 @@ type statsItem struct {
 type statsItems struct {
 	items sync.Map // statsKey → *statsItem
 	ticks atomic.Int64
+
+	// Every send counts three items: a topic's two, found together by topic (one string
+	// lookup instead of two by name and key), and the broker's, kept with its cluster name.
+	// Items are never removed, so the pointers stay valid.
+	puts      sync.Map // topic → *topicPutItems
+	brokerPut atomic.Pointer[brokerPutItem]
+}
+
+type topicPutItems struct{ nums, size *statsItem }
+
+type brokerPutItem struct {
+	cluster string
+	nums    *statsItem
 }
 
 type statsKey struct{ name, key string }
@@ -51,7 +64,10 @@ type statsKey struct{ name, key string }
 func newStatsItems() *statsItems { return &statsItems{} }
 
 // add counts value (and one operation) under name/key.
-func (s *statsItems) add(name, key string, value int64) {
+func (s *statsItems) add(name, key string, value int64) { s.item(name, key).add(value) }
+
+// item returns the item of name/key, created on first use.
+func (s *statsItems) item(name, key string) *statsItem {
 	v, ok := s.items.Load(statsKey{name, key})
 	if !ok {
 		it := &statsItem{}
@@ -61,7 +77,28 @@ func (s *statsItems) add(name, key string, value int64) {
 		}
 		v, _ = s.items.LoadOrStore(statsKey{name, key}, it)
 	}
-	it := v.(*statsItem)
+	return v.(*statsItem)
+}
+
+// addPut counts n messages of size bytes stored in topic: TOPIC_PUT_NUMS and TOPIC_PUT_SIZE
+// under the topic, BROKER_PUT_NUMS under cluster.
+func (s *statsItems) addPut(topic, cluster string, n, size int64) {
+	v, ok := s.puts.Load(topic)
+	if !ok {
+		v, _ = s.puts.LoadOrStore(topic, &topicPutItems{s.item(statsTopicPutNums, topic), s.item(statsTopicPutSize, topic)})
+	}
+	p := v.(*topicPutItems)
+	p.nums.add(n)
+	p.size.add(size)
+	bp := s.brokerPut.Load()
+	if bp == nil || bp.cluster != cluster { // the first send, or the cluster was renamed
+		bp = &brokerPutItem{cluster: cluster, nums: s.item(statsBrokerPutNums, cluster)}
+		s.brokerPut.Store(bp)
+	}
+	bp.nums.add(n)
+}
+
+func (it *statsItem) add(value int64) {
 	it.value.Add(value)
 	it.times.Add(1)
 }

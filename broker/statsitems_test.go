@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"sync"
 	"testing"
 	"time"
 
@@ -45,14 +46,19 @@ func TestStatsItemsWindows(t *testing.T) {
 // answered by VIEW_BROKER_STATS_DATA as Apache answers it; an item with no traffic is
 // SYSTEM_ERROR "not exist".
 func TestViewBrokerStatsData(t *testing.T) {
-	_, addr := startBroker(t, testConfig(t), nil)
+	br, addr := startBroker(t, testConfig(t), nil)
 	c := newTestClient(t, nil)
 	for range 4 {
 		wantCode(t, sendOne(t, c, addr, "ST", 0, nil, []byte("12345")), protocol.Success)
 	}
 	h := pullHeader("ST", 0, 0, pullSubscription, "*")
 	h.ConsumerGroup = "sg"
-	checkFor(t, 5*time.Second, 10*time.Millisecond, func() error {
+	checkFor(t, 5*time.Second, time.Millisecond, func() error {
+		// All four dispatched first (the dispatcher may pause up to 500 µs between rounds),
+		// so that the one pull gets them all.
+		if n := br.ms.MaxOffset("ST", 0); n != 4 {
+			return fmt.Errorf("%d of 4 dispatched", n)
+		}
 		resp := call(t, c, addr, protocol.PullMessage, h, nil)
 		if resp.Code != int16(protocol.Success) {
 			return fmt.Errorf("pull: code %d", resp.Code)
@@ -87,4 +93,52 @@ func TestViewBrokerStatsData(t *testing.T) {
 	if resp.Remark != "The stats <GROUP_GET_NUMS> <ST@nobody> not exist" {
 		t.Fatalf("remark %q", resp.Remark)
 	}
+}
+
+// addPut counts a send under TOPIC_PUT_NUMS and TOPIC_PUT_SIZE of its topic and
+// BROKER_PUT_NUMS of the cluster, as three adds would, also when called concurrently and
+// after the cluster is renamed.
+func TestStatsAddPut(t *testing.T) {
+	s := newStatsItems()
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 1000 {
+				s.addPut([]string{"A", "B"}[(g+i)%2], "c1", 2, 100)
+			}
+		})
+	}
+	wg.Wait()
+	s.addPut("A", "c2", 1, 7) // renamed cluster
+	for _, c := range []struct {
+		name, key    string
+		value, times int64
+	}{
+		{statsTopicPutNums, "A", 4001, 2001}, {statsTopicPutSize, "A", 200_007, 2001},
+		{statsTopicPutNums, "B", 4000, 2000}, {statsTopicPutSize, "B", 200_000, 2000},
+		{statsBrokerPutNums, "c1", 8000, 4000}, {statsBrokerPutNums, "c2", 1, 1},
+	} {
+		it := s.item(c.name, c.key)
+		if v, n := it.value.Load(), it.times.Load(); v != c.value || n != c.times {
+			t.Errorf("%s@%s: value %d times %d, want %d %d", c.name, c.key, v, n, c.value, c.times)
+		}
+	}
+}
+
+// BenchmarkCountPut is a send's statistics: path=items is three lookups by name and key,
+// path=addPut one by topic and the broker's item kept.
+func BenchmarkCountPut(b *testing.B) {
+	s := newStatsItems()
+	b.Run("path=items", func(b *testing.B) {
+		for b.Loop() {
+			s.add(statsTopicPutNums, "BenchmarkTopic", 1)
+			s.add(statsTopicPutSize, "BenchmarkTopic", 1024)
+			s.add(statsBrokerPutNums, "DefaultCluster", 1)
+		}
+	})
+	b.Run("path=addPut", func(b *testing.B) {
+		for b.Loop() {
+			s.addPut("BenchmarkTopic", "DefaultCluster", 1, 1024)
+		}
+	})
 }
