@@ -63,18 +63,26 @@ func assignsQueueOffset(sysFlag int32) bool {
 	return t == message.TransactionNotType || t == message.TransactionCommitType
 }
 
-// prepared is an append request with its size and CRC computed outside the lock.
+// prepared is an append request with its size, CRC and properties string computed outside
+// the lock.
 type prepared struct {
-	m    *message.MessageExt
-	size int
+	m     *message.MessageExt
+	size  int
+	props []byte // m.Properties encoded: copied into the record under the lock
 }
 
-func (cl *commitLog) prepare(m *message.MessageExt) (prepared, error) {
+// prepare checks m and encodes what does not depend on its place in the log; the properties
+// string is appended to buf (which may be a caller's stack array) and kept in the result.
+func (cl *commitLog) prepare(m *message.MessageExt, buf []byte) (prepared, error) {
 	if err := checkQueue(m.Topic, m.QueueID); err != nil {
 		return prepared{}, err
 	}
 	m.StoreHost = cl.cfg.StoreHost
-	size, err := message.StoredLen(m, message.PropertiesLen(m.Properties))
+	props := message.AppendProperties(buf, m.Properties)[len(buf):]
+	if props == nil {
+		props = []byte{} // non-nil: PutStored writes it as is
+	}
+	size, err := message.StoredLen(m, len(props))
 	if err != nil {
 		return prepared{}, err
 	}
@@ -83,7 +91,7 @@ func (cl *commitLog) prepare(m *message.MessageExt) (prepared, error) {
 	}
 	m.BodyCRC = message.BodyCRC(m.Body)
 	m.StoreSize = int32(size)
-	return prepared{m: m, size: size}, nil
+	return prepared{m: m, size: size, props: props}, nil
 }
 
 // appendLocked writes one prepared record, rolling to a new segment when it does not fit.
@@ -129,7 +137,7 @@ func (cl *commitLog) appendLocked(p prepared, now int64, res *AppendResult) erro
 	m.QueueOffset = qoff
 	m.CommitLogOffset = mf.start + pos
 	m.StoreTimestamp = now
-	if err := cl.writeLocked(mf, pos, p.size, func(b []byte) { message.PutStored(b, m, nil, p.size) }); err != nil {
+	if err := cl.writeLocked(mf, pos, p.size, func(b []byte) { message.PutStored(b, m, p.props, p.size) }); err != nil {
 		return err
 	}
 	end := pos + int64(p.size)
@@ -248,7 +256,8 @@ func (cl *commitLog) storeNowLocked() int64 {
 func (cl *commitLog) append(ms []*message.MessageExt, one *message.MessageExt) (AppendResult, error) {
 	var res AppendResult
 	if one != nil {
-		p, err := cl.prepare(one)
+		var buf [512]byte // the properties of most messages fit
+		p, err := cl.prepare(one, buf[:0])
 		if err != nil {
 			return res, err
 		}
@@ -261,11 +270,13 @@ func (cl *commitLog) append(ms []*message.MessageExt, one *message.MessageExt) (
 		return res, err
 	}
 	ps := make([]prepared, len(ms))
+	var props []byte // room after the previous message's properties, for the next one's
 	for i, m := range ms {
-		p, err := cl.prepare(m)
+		p, err := cl.prepare(m, props)
 		if err != nil {
 			return res, err
 		}
+		props = p.props[len(p.props):]
 		ps[i] = p
 	}
 	cl.mu.Lock()

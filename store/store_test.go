@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -224,4 +225,58 @@ func TestBatchAppend(t *testing.T) {
 		t.Fatalf("got %d", len(r.Messages))
 	}
 	r.Release()
+}
+
+// Records carry their properties exactly as message.EncodeProperties writes them, for one
+// message (its properties encoded before the lock, past the 512-byte stack buffer too) and for
+// a batch (all encoded into one buffer, each record getting its own).
+func TestAppendPropertiesEncoded(t *testing.T) {
+	s := mustOpen(t, testConfig(t, AsyncFlush))
+	defer s.Close()
+	props := func(i, n int) map[string]string {
+		p := map[string]string{message.PropertyUniqClientMessageIDKeyIndex: fmt.Sprintf("ID%04d", i)}
+		for k := range n {
+			p[fmt.Sprintf("k%02d", k)] = strings.Repeat(string(rune('a'+i%26)), 20)
+		}
+		return p
+	}
+	one := newMsg("P", 0, "one", props(0, 40)) // ~1 KiB of properties
+	big, err := s.Append(context.Background(), one)
+	if err != nil {
+		t.Fatal(err)
+	}
+	none := newMsg("P", 0, "none", nil)
+	empty, err := s.Append(context.Background(), none)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ms []*message.MessageExt
+	for i := range 5 {
+		ms = append(ms, newMsg("P", 1, fmt.Sprint(i), props(i+1, 3*i)))
+	}
+	batch, err := s.AppendBatch(context.Background(), ms)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(phys int64, m *message.MessageExt) {
+		t.Helper()
+		r, err := s.ReadAt(phys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Release()
+		if got, want := string(r.Properties()), message.EncodeProperties(m.Properties); got != want {
+			t.Fatalf("record at %d: properties %q, want %q", phys, got, want)
+		}
+		if r.TotalSize() != m.StoreSize {
+			t.Fatalf("record at %d: %d bytes, StoreSize %d", phys, r.TotalSize(), m.StoreSize)
+		}
+	}
+	check(big.PhysicalOffset, one)
+	check(empty.PhysicalOffset, none)
+	phys := batch.PhysicalOffset
+	for _, m := range ms {
+		check(phys, m)
+		phys += int64(m.StoreSize)
+	}
 }
