@@ -80,12 +80,16 @@ const hexDigits = "0123456789abcdef"
 // start U+2028 or U+2029, counts as escaped.
 func JSONPlain(s string) bool {
 	for i := 0; i < len(s); i++ {
-		if b := s[i]; b < 0x20 || b == '"' || b == '\\' || b == 0xE2 {
+		if !copiedAsIs(s[i]) {
 			return false
 		}
 	}
 	return true
 }
+
+// copiedAsIs reports whether appendJSONString copies byte b without looking further: not
+// '"', '\\', a control character, nor 0xE2 (which may start U+2028 or U+2029).
+func copiedAsIs(b byte) bool { return b >= 0x20 && b != '"' && b != '\\' && b != 0xE2 }
 
 // appendJSONString appends s as a JSON string. It escapes '"', '\\', control characters and
 // U+2028/U+2029 (as encoding/json does); other bytes, including invalid UTF-8, are copied
@@ -95,7 +99,7 @@ func appendJSONString(dst []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); i++ {
 		b := s[i]
-		if b >= 0x20 && b != '"' && b != '\\' && b != 0xE2 {
+		if copiedAsIs(b) {
 			continue
 		}
 		if b == 0xE2 {
