@@ -218,11 +218,11 @@ func (e *extBuilder) buildPairs() []ExtPair {
 	var seen [maxInterned / 64]uint64
 	plain := true
 	for _, op := range e.ops {
-		if op.del || op.id < 0 || seen[op.id>>6]&(1<<(op.id&63)) != 0 {
+		if op.del() || !op.interned() || seen[op.k>>6]&(1<<(op.k&63)) != 0 {
 			plain = false
 			break
 		}
-		seen[op.id>>6] |= 1 << (op.id & 63)
+		seen[op.k>>6] |= 1 << (op.k & 63)
 	}
 	if cap(e.pairs) < len(e.ops) {
 		e.pairs = make([]ExtPair, 0, maxPairs) // finish sends more ops to the map
@@ -237,7 +237,7 @@ func (e *extBuilder) buildPairs() []ExtPair {
 	for _, op := range e.ops {
 		key := e.keyOf(op, all)
 		i := slices.IndexFunc(ps, func(p ExtPair) bool { return p.Key == key })
-		if op.del {
+		if op.del() {
 			if i >= 0 {
 				ps = slices.Delete(ps, i, i+1)
 			}
@@ -272,32 +272,39 @@ type extBuilder struct {
 	direct map[string]string // without an interner: the map itself, filled as we go
 }
 
-// extOp sets a key to buf[a:b], or deletes it. The key is keys[id], or buf[ka:kb] when it is
-// not interned (id < 0). No pointers: the operations of every frame are written without
-// write barriers, and nothing needs clearing.
+// extOp sets a key to buf[a:b], or deletes it (a < 0). The key is keys[k] when kb < 0 (an
+// interned key, k its id), otherwise buf[k:kb]. No pointers: the operations of every frame
+// are written without write barriers, and nothing needs clearing. Four int32 fields, so that
+// the compiler keeps an operation in registers: a larger struct is built on the stack with
+// stores of mixed sizes and copied with wider loads, which stalled store forwarding (a third
+// of BenchmarkDecodeLent's time went to two such copies).
 type extOp struct {
-	a, b, ka, kb int32
-	id           int32
-	del          bool
+	a, b  int32
+	k, kb int32
 }
+
+// interned reports whether op's key is keys[op.k].
+func (op extOp) interned() bool { return op.kb < 0 }
+
+// del reports whether op deletes its key.
+func (op extOp) del() bool { return op.a < 0 }
 
 // keyOf returns op's key; all is string(e.buf).
 func (e *extBuilder) keyOf(op extOp, all string) string {
-	if op.id >= 0 {
-		return e.keys[op.id]
+	if op.interned() {
+		return e.keys[op.k]
 	}
-	return all[op.ka:op.kb]
+	return all[op.k:op.kb]
 }
 
 // keyOp returns an operation on k, copying k into buf when it is not interned.
 func (e *extBuilder) keyOp(k internedKey) extOp {
-	op := extOp{id: k.id}
-	if k.id < 0 {
-		op.ka = int32(len(e.buf))
-		e.buf = append(e.buf, k.s...)
-		op.kb = int32(len(e.buf))
+	if k.id >= 0 {
+		return extOp{k: k.id, kb: -1}
 	}
-	return op
+	ka := int32(len(e.buf))
+	e.buf = append(e.buf, k.s...)
+	return extOp{k: ka, kb: int32(len(e.buf))}
 }
 
 // maxKeptExtBuf is the largest value buffer kept between frames.
@@ -331,7 +338,7 @@ func (e *extBuilder) del(k internedKey) {
 		return
 	}
 	op := e.keyOp(k)
-	op.del = true
+	op.a, op.b = -1, -1
 	e.ops = append(e.ops, op)
 }
 
@@ -350,7 +357,7 @@ func (e *extBuilder) build() map[string]string {
 	defer e.reset()
 	m := make(map[string]string, len(e.ops))
 	for _, op := range e.ops {
-		if op.del {
+		if op.del() {
 			delete(m, e.keyOf(op, all))
 		} else {
 			m[e.keyOf(op, all)] = all[op.a:op.b]
