@@ -3,11 +3,14 @@ package remoting
 import (
 	"bufio"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"testing"
+	"unicode/utf8"
 )
 
 // goldenFiles lists the hex frames in testdata.
@@ -212,4 +215,56 @@ func TestGoldenFilesParse(t *testing.T) {
 		}
 		mustDecode(t, readHexFile(t, filepath.Base(n)))
 	}
+}
+
+// FuzzExtFieldsStdlib decodes an extFields object as a broker's send route does (an
+// interner, pairs) and as a map, and checks both against encoding/json: for valid UTF-8 the
+// same inputs are accepted and the same fields read, a null deleting the key and the last of
+// repeated keys winning. The seeds cover the escapes plainMembers and slowString take fast
+// (\u00XX below 0x80) and those they leave to the general path.
+func FuzzExtFieldsStdlib(f *testing.F) {
+	for _, s := range []string{
+		`{}`, `null`, `{"a":"b"}`, `{"a":"b","c":"d"}`, `{ "a" : "b" , "c":"d" }`, `{"a":"b" ,"c":"d"}`,
+		`{"i":"TAGS\u0001TagA\u0002KEYS\u0001k1 k2\u0002UNIQ_KEY\u0001C0A8\u0002WAIT\u0001true\u0002"}`,
+		`{"a":"\u007F\u007f\u0080\u00e9\u00E9\u00ff\u0000\u001F"}`, `{"a":"\u00G1"}`, `{"a":"\u00"}`,
+		`{"a":"\u0","b":"c"}`, `{"a":"x\"y\\z\/\b\f\n\r\t"}`, `{"a":"\ud83d\ude00\ud800\u0041"}`,
+		`{"a\u0062":"c"}`, `{"a":null,"a":"x"}`, `{"a":"x","a":null}`, `{"a":"b",}`, `{"a":"b"`,
+		`{"a":"b"}}`, `{"a":1}`, `{"a":"b","c":nul}`, `{"a":"` + "\x01" + `"}`, `{"a":"b"  }`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, ext []byte) {
+		h := append([]byte(`{"code":310,"extFields":`), ext...)
+		h = append(h, '}')
+		var pc, mc Command
+		perr := decodeJSONHeader(h, &pc, sendPairs())
+		merr := decodeJSONHeader(h, &mc, new(interner))
+		if (perr == nil) != (merr == nil) {
+			t.Fatalf("pairs %v, map %v", perr, merr)
+		}
+		if !utf8.Valid(ext) {
+			return
+		}
+		var std map[string]*string
+		serr := json.Unmarshal(ext, &std)
+		if (serr == nil) != (perr == nil) {
+			t.Fatalf("encoding/json %v, ours %v", serr, perr)
+		}
+		if serr != nil {
+			return
+		}
+		want := map[string]string{}
+		for k, v := range std {
+			if v != nil {
+				want[k] = *v
+			}
+		}
+		got := map[string]string{}
+		for k, v := range pc.ExtAll() {
+			got[k] = v
+		}
+		if !maps.Equal(got, want) || !maps.Equal(mc.ExtFields, want) && len(want) > 0 {
+			t.Fatalf("pairs %q, map %q, encoding/json %q", got, mc.ExtFields, want)
+		}
+	})
 }
