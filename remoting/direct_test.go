@@ -3,8 +3,12 @@ package remoting
 import (
 	"bufio"
 	"context"
+	"errors"
+	"io"
 	"log/slog"
 	"net"
+	"os"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -113,5 +117,113 @@ func TestBurstRepliesWaitForBurstEnd(t *testing.T) {
 		if err != nil || got.Opaque != int32(i) {
 			t.Fatalf("response %d: %+v %v", i, got, err)
 		}
+	}
+}
+
+// tcpPair returns both ends of a loopback TCP connection.
+func tcpPair(t *testing.T) (a, b *net.TCPConn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	d, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	acc, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { acc.Close() })
+	return acc.(*net.TCPConn), d.(*net.TCPConn)
+}
+
+func newRawReader(t *testing.T, tc *net.TCPConn) *rawReader {
+	t.Helper()
+	rc, err := tc.SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &rawReader{raw: rc, nc: tc}
+}
+
+// TestRawReader: the raw-syscall reader reads as net.Conn.Read does: what is there, waiting
+// for data that comes later, a short read into a small buffer and the rest on the next call,
+// the read deadline as a timeout, io.EOF at the peer's close, and a reset as an error naming
+// ECONNRESET.
+func TestRawReader(t *testing.T) {
+	srv, cl := tcpPair(t)
+	r := newRawReader(t, srv)
+	if _, err := cl.Write([]byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 64)
+	if n, err := io.ReadAtLeast(r, buf, 5); err != nil || string(buf[:n]) != "hello" {
+		t.Fatalf("read %q, %v", buf[:n], err)
+	}
+	go func() {
+		time.Sleep(50 * time.Millisecond)
+		cl.Write([]byte("later-and-longer"))
+	}()
+	small := make([]byte, 5)
+	if n, err := r.Read(small); err != nil || string(small[:n]) != "later" {
+		t.Fatalf("waited read %q, %v", small[:n], err)
+	}
+	if n, err := io.ReadAtLeast(r, buf, 11); err != nil || string(buf[:n]) != "-and-longer" {
+		t.Fatalf("rest %q, %v", buf[:n], err)
+	}
+	if n, err := r.Read(nil); n != 0 || err != nil {
+		t.Fatalf("empty read: %d %v", n, err)
+	}
+
+	srv.SetReadDeadline(time.Now().Add(30 * time.Millisecond))
+	_, err := r.Read(buf)
+	var ne net.Error
+	if !errors.As(err, &ne) || !ne.Timeout() || !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("deadline: %v", err)
+	}
+	srv.SetReadDeadline(time.Time{})
+
+	cl.Write([]byte("bye"))
+	cl.Close()
+	if n, err := io.ReadAtLeast(r, buf, 3); err != nil || string(buf[:n]) != "bye" {
+		t.Fatalf("before close %q, %v", buf[:n], err)
+	}
+	if n, err := r.Read(buf); n != 0 || err != io.EOF {
+		t.Fatalf("at close: %d %v", n, err)
+	}
+
+	srv2, cl2 := tcpPair(t)
+	r2 := newRawReader(t, srv2)
+	cl2.SetLinger(0)
+	cl2.Close() // RST
+	time.Sleep(20 * time.Millisecond)
+	if _, err := r2.Read(buf); !errors.Is(err, syscall.ECONNRESET) {
+		t.Fatalf("reset: %v", err)
+	}
+	srv2.Close()
+	if _, err := r2.Read(buf); !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("closed: %v", err)
+	}
+}
+
+// TestConnReadsRaw: a Conn over plain TCP reads with rawReader, and one over anything else
+// (here a pipe) with the net.Conn's own Read; frames arrive either way.
+func TestConnReadsRaw(t *testing.T) {
+	srv, _ := tcpPair(t)
+	c := newConn(1, srv, &connConfig{maxQueue: 16, log: slog.New(slog.DiscardHandler), parent: context.Background()})
+	defer c.closeWith(ErrConnClosed)
+	if _, ok := c.source().(*rawReader); !ok {
+		t.Fatalf("TCP conn reads through %T", c.source())
+	}
+	p1, p2 := net.Pipe()
+	defer p2.Close()
+	cp := newConn(2, p1, &connConfig{maxQueue: 16, log: slog.New(slog.DiscardHandler), parent: context.Background()})
+	defer cp.closeWith(ErrConnClosed)
+	if _, ok := cp.source().(*rawReader); ok {
+		t.Fatal("pipe conn reads through rawReader")
 	}
 }
