@@ -206,7 +206,8 @@ func (p *pullConn) run(ctx context.Context, addr string) error {
 	}
 	defer nc.Close()
 	defer context.AfterFunc(ctx, func() { nc.Close() })()
-	p.rd.reset(nc)
+	r, w, _ := remoting.RawIO(nc) // as sendConn's
+	p.rd.reset(r)
 	p.now = time.Now()
 	for _, q := range p.queues {
 		if err := p.fill(ctx, q); err != nil {
@@ -221,7 +222,7 @@ func (p *pullConn) run(ctx context.Context, addr string) error {
 				return err
 			}
 		}
-		frame, err := p.rd.roundTrip(nc, &p.out)
+		frame, err := p.rd.roundTrip(w, &p.out)
 		if err != nil {
 			return fmt.Errorf("bench: pull from %s: %w", addr, err)
 		}

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
-	"os"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -369,63 +368,6 @@ func (r progressReader) Read(p []byte) (int, error) {
 		r.c.lastRead.Store(time.Now().UnixNano())
 	}
 	return n, err
-}
-
-// rawReader reads a plain TCP connection as net.Conn.Read does (try, and wait for the poller
-// on EAGAIN, honouring the read deadline), but makes the read(2) a raw system call: the
-// socket is non-blocking, so the call never blocks, and the runtime's syscall entry is
-// skipped. That entry wakes the runtime's monitor thread whenever the process was wholly
-// idle, and the monitor then polls every 20 µs until the process is idle again: under a
-// client that leaves the broker idle between its bursts, that was a third of the broker's
-// context switches.
-type rawReader struct {
-	raw  syscall.RawConn
-	nc   net.Conn // for the errors' addresses
-	n    int
-	err  syscall.Errno
-	p    []byte
-	read func(fd uintptr) bool // r.try, bound once
-}
-
-func (r *rawReader) Read(p []byte) (int, error) {
-	if len(p) == 0 {
-		return 0, nil
-	}
-	if r.read == nil {
-		r.read = r.try
-	}
-	r.p, r.n, r.err = p, 0, 0
-	err := r.raw.Read(r.read)
-	n, errno := r.n, r.err
-	r.p = nil
-	switch {
-	case err != nil: // closed, or the read deadline passed while waiting
-		return 0, err
-	case errno != 0:
-		return 0, &net.OpError{Op: "read", Net: "tcp", Source: r.nc.LocalAddr(), Addr: r.nc.RemoteAddr(),
-			Err: os.NewSyscallError("read", errno)}
-	case n == 0:
-		return 0, io.EOF
-	}
-	return n, nil
-}
-
-// try is the RawConn callback: false asks the poller to wait for data.
-func (r *rawReader) try(fd uintptr) bool {
-	for {
-		n, errno := readFD(fd, r.p)
-		switch errno {
-		case syscall.EINTR:
-			continue
-		case syscall.EAGAIN:
-			return false
-		case 0:
-			r.n = n
-		default:
-			r.err = errno
-		}
-		return true
-	}
 }
 
 func isCodecError(err error) bool {

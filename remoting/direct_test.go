@@ -2,6 +2,7 @@ package remoting
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -225,5 +226,69 @@ func TestConnReadsRaw(t *testing.T) {
 	defer cp.closeWith(ErrConnClosed)
 	if _, ok := cp.source().(*rawReader); ok {
 		t.Fatal("pipe conn reads through rawReader")
+	}
+}
+
+// TestRawIO: RawIO's writer writes all of a buffer larger than the socket can hold, waiting
+// while the peer is slow to read; the write deadline fails a write the peer never reads as a
+// timeout; a write to a peer that is gone fails; anything but plain TCP is left as it is.
+func TestRawIO(t *testing.T) {
+	a, b := tcpPair(t)
+	_, w, ok := RawIO(a)
+	br, _, _ := RawIO(b)
+	if !ok {
+		t.Fatal("RawIO refused a TCP conn")
+	}
+	big := make([]byte, 8<<20)
+	for i := range big {
+		big[i] = byte(i * 7)
+	}
+	got := make(chan []byte, 1)
+	go func() {
+		time.Sleep(50 * time.Millisecond) // let the writer fill the socket and wait
+		buf := make([]byte, len(big))
+		n, _ := io.ReadFull(br, buf)
+		got <- buf[:n]
+	}()
+	if n, err := w.Write(big); err != nil || n != len(big) {
+		t.Fatalf("wrote %d, %v", n, err)
+	}
+	if r := <-got; !bytes.Equal(r, big) {
+		t.Fatalf("read %d bytes, not what was written", len(r))
+	}
+
+	a.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
+	var err error
+	n := 0
+	for i := 0; i < 64 && err == nil; i++ { // nobody reads: the socket buffers fill
+		n, err = w.Write(big)
+	}
+	var ne net.Error
+	if !errors.As(err, &ne) || !ne.Timeout() || n >= len(big) {
+		t.Fatalf("deadline: wrote %d, %v", n, err)
+	}
+	a.SetWriteDeadline(time.Time{})
+
+	c, d := tcpPair(t)
+	_, cw, _ := RawIO(c)
+	d.SetLinger(0)
+	d.Close()
+	time.Sleep(20 * time.Millisecond)
+	var werr error
+	for range 3 { // the first write may be taken before the reset is seen
+		if _, werr = cw.Write([]byte("x")); werr != nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !errors.Is(werr, syscall.ECONNRESET) && !errors.Is(werr, syscall.EPIPE) {
+		t.Fatalf("write to a reset peer: %v", werr)
+	}
+
+	p1, p2 := net.Pipe()
+	defer p1.Close()
+	defer p2.Close()
+	if r, w, ok := RawIO(p1); ok || r != p1 || w != p1 {
+		t.Fatal("RawIO took a pipe")
 	}
 }
