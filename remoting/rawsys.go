@@ -47,6 +47,11 @@ func writeFD(fd uintptr, p []byte) (int, syscall.Errno) {
 	return int(n), errno
 }
 
+// opError is the error net.Conn's Read or Write returns for a failed system call.
+func opError(op string, nc net.Conn, errno syscall.Errno) error {
+	return &net.OpError{Op: op, Net: "tcp", Source: nc.LocalAddr(), Addr: nc.RemoteAddr(), Err: os.NewSyscallError(op, errno)}
+}
+
 func errnoOf(err error) syscall.Errno {
 	if err == nil {
 		return 0
@@ -88,8 +93,7 @@ func (r *rawReader) Read(p []byte) (int, error) {
 	case err != nil: // closed, or the read deadline passed while waiting
 		return 0, err
 	case errno != 0:
-		return 0, &net.OpError{Op: "read", Net: "tcp", Source: r.nc.LocalAddr(), Addr: r.nc.RemoteAddr(),
-			Err: os.NewSyscallError("read", errno)}
+		return 0, opError("read", r.nc, errno)
 	case n == 0:
 		return 0, io.EOF
 	}
@@ -137,8 +141,7 @@ func (w *rawWriter) Write(p []byte) (int, error) {
 	case err != nil: // closed, or the write deadline passed while waiting
 		return n, err
 	case errno != 0:
-		return n, &net.OpError{Op: "write", Net: "tcp", Source: w.nc.LocalAddr(), Addr: w.nc.RemoteAddr(),
-			Err: os.NewSyscallError("write", errno)}
+		return n, opError("write", w.nc, errno)
 	}
 	return n, nil
 }
