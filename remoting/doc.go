@@ -61,7 +61,10 @@
 // with REQUEST_CODE_NOT_SUPPORTED, and malformed input closes that connection with one
 // warning. Senders encode frames into the connection's outbound buffer; the write loop takes
 // the whole buffer and writes it at once (large bodies and SetBodyParts parts by reference,
-// with writev). A Server bounds what clients can make it hold:
+// with writev). On plain TCP the read loop's reads and a response written by its replying
+// goroutine (an empty queue, no burst being read) are raw read(2)/write(2) calls on the
+// non-blocking socket (RawIO), so an idle process's first call does not wake the runtime's
+// monitor thread. A Server bounds what clients can make it hold:
 //
 //   - outbound, per connection (ConnOutboundBytes) and shared (OutboundBytes, the heap: body
 //     parts, mapped memory, count only per connection). A response that does not fit its
