@@ -99,6 +99,7 @@ type Conn struct {
 	// (tryDirectLocked), encoded into dbuf (kept up to maxKeptDirect bytes), instead of
 	// waking the write loop.
 	raw  syscall.RawConn
+	rw   *rawWriter // the write loop's writer on plain TCP (nil under the race detector)
 	dbuf []byte
 	// batching is set by the read loop while more requests are buffered behind the one being
 	// dispatched: responses queued meanwhile do not wake the write loop (heldWake notes that
@@ -153,6 +154,11 @@ func newConn(id uint64, nc net.Conn, cfg *connConfig) *Conn {
 	if tc, ok := nc.(*net.TCPConn); ok {
 		if rc, err := tc.SyscallConn(); err == nil {
 			c.raw = rc
+			if !raceEnabled {
+				// The write loop's writev too; under the race detector it keeps net.Conn's,
+				// whose annotations order a test's writes before the peer's reads.
+				c.rw = &rawWriter{raw: rc, nc: nc}
+			}
 		}
 	}
 	return c
@@ -443,7 +449,9 @@ func (c *Conn) writeLoop() {
 		var err error
 		c.writingSince.Store(time.Now().UnixNano())
 		if err = c.nc.SetWriteDeadline(time.Now().Add(writeTimeout)); err == nil {
-			if len(segs) == 1 {
+			if c.rw != nil {
+				_, err = c.rw.writeBuffers(segs)
+			} else if len(segs) == 1 {
 				_, err = c.nc.Write(segs[0])
 			} else {
 				w := segs

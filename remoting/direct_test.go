@@ -292,3 +292,42 @@ func TestRawIO(t *testing.T) {
 		t.Fatal("RawIO took a pipe")
 	}
 }
+
+// TestRawWriteBuffers: the write loop's writev writes every buffer in order, empty ones and
+// more than one writev takes (IOV_MAX) included, waiting while a slow peer's socket is full,
+// and a Conn on plain TCP writes its queue through it (outside the race detector).
+func TestRawWriteBuffers(t *testing.T) {
+	a, b := tcpPair(t)
+	_, w, _ := RawIO(a)
+	rw := w.(*rawWriter)
+	var bufs [][]byte
+	var want []byte
+	for i := range 12000 { // ~15 MB: more than the socket buffers hold
+		n := (i * 37) % 3000
+		if i%7 == 0 {
+			n = 0
+		}
+		p := bytes.Repeat([]byte{byte(i)}, n)
+		bufs = append(bufs, p)
+		want = append(want, p...)
+	}
+	got := make(chan []byte, 1)
+	go func() {
+		time.Sleep(50 * time.Millisecond) // the writer fills the socket first
+		buf := make([]byte, len(want))
+		n, _ := io.ReadFull(b, buf)
+		got <- buf[:n]
+	}()
+	n, err := rw.writeBuffers(bufs)
+	if err != nil || n != int64(len(want)) {
+		t.Fatalf("wrote %d of %d: %v", n, len(want), err)
+	}
+	if r := <-got; !bytes.Equal(r, want) {
+		t.Fatalf("read %d bytes, not what was written", len(r))
+	}
+	c := newConn(1, a, &connConfig{maxQueue: 16, log: slog.New(slog.DiscardHandler), parent: context.Background()})
+	defer c.closeWith(ErrConnClosed)
+	if (c.rw != nil) == raceEnabled {
+		t.Fatalf("write loop writer %v with the race detector %v", c.rw, raceEnabled)
+	}
+}

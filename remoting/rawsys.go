@@ -6,6 +6,8 @@ import (
 	"os"
 	"syscall"
 	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // RawIO returns a reader and a writer for a plain TCP connection that behave as its Read and
@@ -44,6 +46,17 @@ func writeFD(fd uintptr, p []byte) (int, syscall.Errno) {
 		return n, errnoOf(err)
 	}
 	n, _, errno := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)))
+	return int(n), errno
+}
+
+// writevFD is writev(2) of iov (bufs as iovecs) as a raw system call, like writeFD; under the
+// race detector it is unix.Writev of bufs.
+func writevFD(fd uintptr, iov []unix.Iovec, bufs [][]byte) (int, syscall.Errno) {
+	if raceEnabled {
+		n, err := unix.Writev(int(fd), bufs)
+		return n, errnoOf(err)
+	}
+	n, _, errno := syscall.RawSyscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(unsafe.SliceData(iov))), uintptr(len(iov)))
 	return int(n), errno
 }
 
@@ -127,6 +140,7 @@ type rawWriter struct {
 	n     int
 	err   syscall.Errno
 	write func(fd uintptr) bool // w.try, bound once
+	iov   []unix.Iovec          // writeBuffers' iovecs, reused
 }
 
 func (w *rawWriter) Write(p []byte) (int, error) {
@@ -162,4 +176,61 @@ func (w *rawWriter) try(fd uintptr) bool {
 		}
 	}
 	return true
+}
+
+// maxIovecs is the most buffers one writev(2) takes (IOV_MAX).
+const maxIovecs = 1024
+
+// writeBuffers writes all of bufs with writev(2), as net.Buffers.WriteTo does, waiting for
+// the poller while the socket buffer is full. It consumes bufs (the slice's elements are
+// resliced as they are written).
+func (w *rawWriter) writeBuffers(bufs [][]byte) (int64, error) {
+	var total int64
+	var werr error
+	var errno syscall.Errno
+	err := w.raw.Write(func(fd uintptr) bool {
+		for len(bufs) > 0 {
+			if len(bufs[0]) == 0 {
+				bufs = bufs[1:]
+				continue
+			}
+			batch := bufs[:min(len(bufs), maxIovecs)]
+			w.iov = w.iov[:0]
+			for _, b := range batch {
+				var v unix.Iovec
+				v.Base = unsafe.SliceData(b)
+				v.SetLen(len(b))
+				w.iov = append(w.iov, v)
+			}
+			n, e := writevFD(fd, w.iov, batch)
+			switch e {
+			case 0:
+			case syscall.EINTR:
+				continue
+			case syscall.EAGAIN:
+				return false
+			default:
+				errno = e
+				return true
+			}
+			total += int64(n)
+			for n > 0 {
+				k := min(n, len(bufs[0]))
+				bufs[0] = bufs[0][k:]
+				n -= k
+				if len(bufs[0]) == 0 {
+					bufs = bufs[1:]
+				}
+			}
+		}
+		return true
+	})
+	clear(w.iov)
+	switch {
+	case err != nil:
+		werr = err
+	case errno != 0:
+		werr = opError("writev", w.nc, errno)
+	}
+	return total, werr
 }
