@@ -157,7 +157,7 @@ func newConn(id uint64, nc net.Conn, cfg *connConfig) *Conn {
 			if !raceEnabled {
 				// The write loop's writev too; under the race detector it keeps net.Conn's,
 				// whose annotations order a test's writes before the peer's reads.
-				c.rw = &rawWriter{raw: rc, nc: nc}
+				c.rw = &rawWriter{rawCall: rawCall{raw: rc, nc: nc}}
 			}
 		}
 	}
@@ -274,7 +274,7 @@ func (c *Conn) readLoop() {
 // source returns what the read loop reads from: a plain TCP connection through rawReader.
 func (c *Conn) source() io.Reader {
 	if c.raw != nil {
-		return &rawReader{raw: c.raw, nc: c.nc}
+		return &rawReader{rawCall: rawCall{raw: c.raw, nc: c.nc}}
 	}
 	return c.nc
 }

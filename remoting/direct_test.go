@@ -148,7 +148,7 @@ func newRawReader(t *testing.T, tc *net.TCPConn) *rawReader {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &rawReader{raw: rc, nc: tc}
+	return &rawReader{rawCall: rawCall{raw: rc, nc: tc}}
 }
 
 // TestRawReader: the raw-syscall reader reads as net.Conn.Read does: what is there, waiting

@@ -23,7 +23,7 @@ func RawIO(nc net.Conn) (r io.Reader, w io.Writer, ok bool) {
 	if err != nil {
 		return nc, nc, false
 	}
-	return &rawReader{raw: rc, nc: nc}, &rawWriter{raw: rc, nc: nc}, true
+	return &rawReader{rawCall: rawCall{raw: rc, nc: nc}}, &rawWriter{rawCall: rawCall{raw: rc, nc: nc}}, true
 }
 
 // readFD and writeFD are read(2) and write(2) on a non-blocking socket as raw system calls:
@@ -83,11 +83,7 @@ func errnoOf(err error) syscall.Errno {
 // client that leaves the broker idle between its bursts, that was a third of the broker's
 // context switches.
 type rawReader struct {
-	raw  syscall.RawConn
-	nc   net.Conn // for the errors' addresses
-	n    int
-	err  syscall.Errno
-	p    []byte
+	rawCall
 	read func(fd uintptr) bool // r.try, bound once
 }
 
@@ -98,10 +94,7 @@ func (r *rawReader) Read(p []byte) (int, error) {
 	if r.read == nil {
 		r.read = r.try
 	}
-	r.p, r.n, r.err = p, 0, 0
-	err := r.raw.Read(r.read)
-	n, errno := r.n, r.err
-	r.p = nil
+	n, errno, err := r.run(r.raw.Read, r.read, p)
 	switch {
 	case err != nil: // closed, or the read deadline passed while waiting
 		return 0, err
@@ -111,6 +104,25 @@ func (r *rawReader) Read(p []byte) (int, error) {
 		return 0, io.EOF
 	}
 	return n, nil
+}
+
+// rawCall is what a RawConn callback reads and leaves: the buffer, how much of it was done
+// and the error of the system call.
+type rawCall struct {
+	raw syscall.RawConn
+	nc  net.Conn // for the errors' addresses
+	p   []byte
+	n   int
+	err syscall.Errno
+}
+
+// run calls do (the RawConn's Read or Write) with try over p, and returns what try did.
+func (c *rawCall) run(do func(func(uintptr) bool) error, try func(uintptr) bool, p []byte) (int, syscall.Errno, error) {
+	c.p, c.n, c.err = p, 0, 0
+	err := do(try)
+	n, errno := c.n, c.err
+	c.p = nil
+	return n, errno, err
 }
 
 // try is the RawConn callback: false asks the poller to wait for data.
@@ -134,11 +146,7 @@ func (r *rawReader) try(fd uintptr) bool {
 // rawWriter writes all of p as net.Conn.Write does, waiting for the poller while the socket
 // buffer is full, with raw write(2) calls.
 type rawWriter struct {
-	raw   syscall.RawConn
-	nc    net.Conn // for the errors' addresses
-	p     []byte
-	n     int
-	err   syscall.Errno
+	rawCall
 	write func(fd uintptr) bool // w.try, bound once
 	iov   []unix.Iovec          // writeBuffers' iovecs, reused
 }
@@ -147,17 +155,11 @@ func (w *rawWriter) Write(p []byte) (int, error) {
 	if w.write == nil {
 		w.write = w.try
 	}
-	w.p, w.n, w.err = p, 0, 0
-	err := w.raw.Write(w.write)
-	n, errno := w.n, w.err
-	w.p = nil
-	switch {
-	case err != nil: // closed, or the write deadline passed while waiting
-		return n, err
-	case errno != 0:
-		return n, opError("write", w.nc, errno)
+	n, errno, err := w.run(w.raw.Write, w.write, p)
+	if err == nil && errno != 0 {
+		err = opError("write", w.nc, errno)
 	}
-	return n, nil
+	return n, err // err: closed, or the write deadline passed while waiting
 }
 
 // try is the RawConn callback: false asks the poller to wait for room.
