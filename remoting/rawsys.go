@@ -148,7 +148,12 @@ func (r *rawReader) try(fd uintptr) bool {
 type rawWriter struct {
 	rawCall
 	write func(fd uintptr) bool // w.try, bound once
-	iov   []unix.Iovec          // writeBuffers' iovecs, reused
+	// writeBuffers' state: what is left to write, what was written, the iovecs (reused) and
+	// w.tryv, bound once.
+	bufs   [][]byte
+	total  int64
+	iov    []unix.Iovec
+	writev func(fd uintptr) bool
 }
 
 func (w *rawWriter) Write(p []byte) (int, error) {
@@ -187,52 +192,55 @@ const maxIovecs = 1024
 // the poller while the socket buffer is full. It consumes bufs (the slice's elements are
 // resliced as they are written).
 func (w *rawWriter) writeBuffers(bufs [][]byte) (int64, error) {
-	var total int64
-	var werr error
-	var errno syscall.Errno
-	err := w.raw.Write(func(fd uintptr) bool {
-		for len(bufs) > 0 {
-			if len(bufs[0]) == 0 {
-				bufs = bufs[1:]
-				continue
-			}
-			batch := bufs[:min(len(bufs), maxIovecs)]
-			w.iov = w.iov[:0]
-			for _, b := range batch {
-				var v unix.Iovec
-				v.Base = unsafe.SliceData(b)
-				v.SetLen(len(b))
-				w.iov = append(w.iov, v)
-			}
-			n, e := writevFD(fd, w.iov, batch)
-			switch e {
-			case 0:
-			case syscall.EINTR:
-				continue
-			case syscall.EAGAIN:
-				return false
-			default:
-				errno = e
-				return true
-			}
-			total += int64(n)
-			for n > 0 {
-				k := min(n, len(bufs[0]))
-				bufs[0] = bufs[0][k:]
-				n -= k
-				if len(bufs[0]) == 0 {
-					bufs = bufs[1:]
-				}
+	if w.writev == nil {
+		w.writev = w.tryv
+	}
+	w.bufs, w.total, w.err = bufs, 0, 0
+	err := w.raw.Write(w.writev)
+	total, errno := w.total, w.err
+	clear(w.iov)
+	w.bufs = nil
+	if err == nil && errno != 0 {
+		err = opError("writev", w.nc, errno)
+	}
+	return total, err
+}
+
+// tryv is writeBuffers' RawConn callback: false asks the poller to wait for room.
+func (w *rawWriter) tryv(fd uintptr) bool {
+	for len(w.bufs) > 0 {
+		if len(w.bufs[0]) == 0 {
+			w.bufs = w.bufs[1:]
+			continue
+		}
+		batch := w.bufs[:min(len(w.bufs), maxIovecs)]
+		w.iov = w.iov[:0]
+		for _, b := range batch {
+			var v unix.Iovec
+			v.Base = unsafe.SliceData(b)
+			v.SetLen(len(b))
+			w.iov = append(w.iov, v)
+		}
+		n, errno := writevFD(fd, w.iov, batch)
+		switch errno {
+		case 0:
+		case syscall.EINTR:
+			continue
+		case syscall.EAGAIN:
+			return false
+		default:
+			w.err = errno
+			return true
+		}
+		w.total += int64(n)
+		for n > 0 {
+			k := min(n, len(w.bufs[0]))
+			w.bufs[0] = w.bufs[0][k:]
+			n -= k
+			if len(w.bufs[0]) == 0 {
+				w.bufs = w.bufs[1:]
 			}
 		}
-		return true
-	})
-	clear(w.iov)
-	switch {
-	case err != nil:
-		werr = err
-	case errno != 0:
-		werr = opError("writev", w.nc, errno)
 	}
-	return total, werr
+	return true
 }
