@@ -6,8 +6,6 @@ import (
 	"os"
 	"syscall"
 	"unsafe"
-
-	"golang.org/x/sys/unix"
 )
 
 // RawIO returns a reader and a writer for a plain TCP connection that behave as its Read and
@@ -49,12 +47,13 @@ func writeFD(fd uintptr, p []byte) (int, syscall.Errno) {
 	return int(n), errno
 }
 
-// writevFD is writev(2) of iov (bufs as iovecs) as a raw system call, like writeFD; under the
-// race detector it is unix.Writev of bufs.
-func writevFD(fd uintptr, iov []unix.Iovec, bufs [][]byte) (int, syscall.Errno) {
+// writevFD is writev(2) of iov (the buffers of bufs) as a raw system call, like writeFD; under
+// the race detector an ordinary one (the write loop keeps net.Conn's writev there, and tests
+// order their reads through channels).
+func writevFD(fd uintptr, iov []syscall.Iovec) (int, syscall.Errno) {
 	if raceEnabled {
-		n, err := unix.Writev(int(fd), bufs)
-		return n, errnoOf(err)
+		n, _, errno := syscall.Syscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(unsafe.SliceData(iov))), uintptr(len(iov)))
+		return int(n), errno
 	}
 	n, _, errno := syscall.RawSyscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(unsafe.SliceData(iov))), uintptr(len(iov)))
 	return int(n), errno
@@ -152,7 +151,7 @@ type rawWriter struct {
 	// w.tryv, bound once.
 	bufs   [][]byte
 	total  int64
-	iov    []unix.Iovec
+	iov    []syscall.Iovec
 	writev func(fd uintptr) bool
 }
 
@@ -216,12 +215,12 @@ func (w *rawWriter) tryv(fd uintptr) bool {
 		batch := w.bufs[:min(len(w.bufs), maxIovecs)]
 		w.iov = w.iov[:0]
 		for _, b := range batch {
-			var v unix.Iovec
+			var v syscall.Iovec
 			v.Base = unsafe.SliceData(b)
 			v.SetLen(len(b))
 			w.iov = append(w.iov, v)
 		}
-		n, errno := writevFD(fd, w.iov, batch)
+		n, errno := writevFD(fd, w.iov)
 		switch errno {
 		case 0:
 		case syscall.EINTR:
