@@ -610,17 +610,11 @@ func (s *jsonScanner) hex4() (rune, bool) {
 	}
 	var r rune
 	for _, c := range s.b[s.i : s.i+4] {
-		switch {
-		case c >= '0' && c <= '9':
-			c -= '0'
-		case c >= 'a' && c <= 'f':
-			c = c - 'a' + 10
-		case c >= 'A' && c <= 'F':
-			c = c - 'A' + 10
-		default:
+		d := unhex[c]
+		if d > 15 {
 			return 0, false
 		}
-		r = r<<4 | rune(c)
+		r = r<<4 | rune(d)
 	}
 	s.i += 4
 	return r, true

@@ -74,6 +74,25 @@ func errnoOf(err error) syscall.Errno {
 	return syscall.EIO
 }
 
+// rawCall is what a RawConn callback reads and leaves: the buffer, how much of it was done
+// and the error of the system call.
+type rawCall struct {
+	raw syscall.RawConn
+	nc  net.Conn // for the errors' addresses
+	p   []byte
+	n   int
+	err syscall.Errno
+}
+
+// run calls do (the RawConn's Read or Write) with try over p, and returns what try did.
+func (c *rawCall) run(do func(func(uintptr) bool) error, try func(uintptr) bool, p []byte) (int, syscall.Errno, error) {
+	c.p, c.n, c.err = p, 0, 0
+	err := do(try)
+	n, errno := c.n, c.err
+	c.p = nil
+	return n, errno, err
+}
+
 // rawReader reads a plain TCP connection as net.Conn.Read does (try, and wait for the poller
 // on EAGAIN, honouring the read deadline), but makes the read(2) a raw system call: the
 // socket is non-blocking, so the call never blocks, and the runtime's syscall entry is
@@ -103,25 +122,6 @@ func (r *rawReader) Read(p []byte) (int, error) {
 		return 0, io.EOF
 	}
 	return n, nil
-}
-
-// rawCall is what a RawConn callback reads and leaves: the buffer, how much of it was done
-// and the error of the system call.
-type rawCall struct {
-	raw syscall.RawConn
-	nc  net.Conn // for the errors' addresses
-	p   []byte
-	n   int
-	err syscall.Errno
-}
-
-// run calls do (the RawConn's Read or Write) with try over p, and returns what try did.
-func (c *rawCall) run(do func(func(uintptr) bool) error, try func(uintptr) bool, p []byte) (int, syscall.Errno, error) {
-	c.p, c.n, c.err = p, 0, 0
-	err := do(try)
-	n, errno := c.n, c.err
-	c.p = nil
-	return n, errno, err
 }
 
 // try is the RawConn callback: false asks the poller to wait for data.
@@ -160,10 +160,14 @@ func (w *rawWriter) Write(p []byte) (int, error) {
 		w.write = w.try
 	}
 	n, errno, err := w.run(w.raw.Write, w.write, p)
-	if err == nil && errno != 0 {
+	switch {
+	case err != nil: // closed, or the write deadline passed while waiting
+	case errno != 0:
 		err = opError("write", w.nc, errno)
+	case n < len(p): // write(2) took nothing and said nothing, as net.Conn's Write reports it
+		err = io.ErrUnexpectedEOF
 	}
-	return n, err // err: closed, or the write deadline passed while waiting
+	return n, err
 }
 
 // try is the RawConn callback: false asks the poller to wait for room.
@@ -172,6 +176,9 @@ func (w *rawWriter) try(fd uintptr) bool {
 		n, errno := writeFD(fd, w.p[w.n:])
 		switch errno {
 		case 0:
+			if n <= 0 {
+				return true // no progress and no error: Write reports it
+			}
 			w.n += n
 		case syscall.EINTR:
 		case syscall.EAGAIN:
@@ -196,11 +203,15 @@ func (w *rawWriter) writeBuffers(bufs [][]byte) (int64, error) {
 	}
 	w.bufs, w.total, w.err = bufs, 0, 0
 	err := w.raw.Write(w.writev)
-	total, errno := w.total, w.err
+	total, errno, left := w.total, w.err, len(w.bufs) > 0
 	clear(w.iov)
 	w.bufs = nil
-	if err == nil && errno != 0 {
+	switch {
+	case err != nil:
+	case errno != 0:
 		err = opError("writev", w.nc, errno)
+	case left: // writev(2) took nothing and said nothing
+		err = io.ErrUnexpectedEOF
 	}
 	return total, err
 }
@@ -223,6 +234,9 @@ func (w *rawWriter) tryv(fd uintptr) bool {
 		n, errno := writevFD(fd, w.iov)
 		switch errno {
 		case 0:
+			if n <= 0 {
+				return true // no progress and no error: writeBuffers reports it
+			}
 		case syscall.EINTR:
 			continue
 		case syscall.EAGAIN:
