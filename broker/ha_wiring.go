@@ -14,7 +14,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/mq-project/mq/broker/ha"
-	"github.com/mq-project/mq/message"
 	"github.com/mq-project/mq/protocol"
 	"github.com/mq-project/mq/remoting"
 	"github.com/mq-project/mq/store"
@@ -173,9 +172,9 @@ func (b *Broker) learnMaster(h protocol.RegisterBrokerResponseHeader) {
 
 // waitSlave makes a SYNC_MASTER send wait until a slave has its record (CommitLog#handleHA):
 // SLAVE_NOT_AVAILABLE without a slave, FLUSH_SLAVE_TIMEOUT after syncFlushTimeout. Messages
-// with WAIT=false and other roles do not wait.
-func (b *Broker) waitSlave(ctx context.Context, props map[string]string, res store.AppendResult, rcode protocol.ResponseCode) protocol.ResponseCode {
-	if b.cfg.BrokerRole != SyncMaster || props[message.PropertyWaitStoreMsgOK] == "false" {
+// with WAIT=false (wait is the send's WAIT property) and other roles do not wait.
+func (b *Broker) waitSlave(ctx context.Context, wait string, res store.AppendResult, rcode protocol.ResponseCode) protocol.ResponseCode {
+	if b.cfg.BrokerRole != SyncMaster || wait == "false" {
 		return rcode
 	}
 	srv := b.svc.ha.server.Load()

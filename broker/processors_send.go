@@ -158,6 +158,11 @@ func (b *Broker) doSend(ctx context.Context, c *remoting.Conn, req *remoting.Com
 	if batch {
 		return b.sendBatch(ctx, c, req, h, qid, bornHost)
 	}
+	if plainSends {
+		if resp, serr, ok := b.sendPlain(ctx, c, req, h, qid, bornHost); ok {
+			return resp, serr
+		}
+	}
 	m := &message.MessageExt{
 		Message: message.Message{Topic: h.Topic, Flag: h.Flag, Properties: message.DecodePropertiesString(h.Properties, 4),
 			Body: req.Body},
@@ -189,13 +194,62 @@ func (b *Broker) doSend(ctx context.Context, c *remoting.Conn, req *remoting.Com
 	}
 	b.countPut(h.Topic, 1, len(m.Body))
 	txID := m.Properties[message.PropertyUniqClientMessageIDKeyIndex]
-	if b.answerNow(req, m.Properties) {
+	wait := m.Properties[message.PropertyWaitStoreMsgOK]
+	if b.answerNow(req, wait) {
 		// Built here rather than through finishSend's closure: one allocation less a send.
 		return b.sendResponse(req, protocol.Success, res, respQID, txID), nil
 	}
-	return b.answerLater(ctx, c, req, m.Properties, res, func(rcode protocol.ResponseCode) *remoting.Command {
+	return b.answerLater(ctx, c, req, wait, res, func(rcode protocol.ResponseCode) *remoting.Command {
 		return b.sendResponse(req, rcode, res, respQID, txID)
 	}), nil
+}
+
+// plainSends turns sendPlain on; tests turn it off to compare with the general path.
+var plainSends = true
+
+// sendPlain stores a send that takes none of the paths its properties or topic would change
+// (a retry topic, a prepared transaction, a delay level, a timer), without building a
+// properties map: the properties string is parsed into a list, given its UNIQ_KEY when it has
+// none and the broker's stamps (stampProperties), and encoded once for the store, as doSend's
+// map would be. ok is false, nothing done, when the send needs doSend's general path or
+// carries more properties than the list holds.
+func (b *Broker) sendPlain(ctx context.Context, c *remoting.Conn, req *remoting.Command, h *protocol.SendMessageRequestHeader,
+	qid int32, bornHost netip.AddrPort) (resp *remoting.Command, serr *sendError, ok bool) {
+	if strings.HasPrefix(h.Topic, RetryGroupTopicPrefix) || message.TransactionType(h.SysFlag) == message.TransactionPreparedType {
+		return nil, nil, false
+	}
+	var pl message.PropertyList
+	if !pl.Parse(h.Properties, 4) || pl.Get(message.PropertyDelayTimeLevel) != "" ||
+		pl.Get(message.PropertyTimerDeliverMs) != "" || pl.Get(message.PropertyTimerDelaySec) != "" ||
+		pl.Get(message.PropertyTimerDelayMs) != "" {
+		return nil, nil, false
+	}
+	txID := pl.Get(message.PropertyUniqClientMessageIDKeyIndex)
+	if txID == "" {
+		txID = b.uniq.Next(b.now())
+		pl.Set(message.PropertyUniqClientMessageIDKeyIndex, txID)
+	}
+	conf := b.conf()
+	pl.Set(message.PropertyCluster, conf.BrokerClusterName)
+	pl.Set(message.PropertyMsgRegion, conf.RegionID)
+	pl.Set(message.PropertyTraceSwitch, strconv.FormatBool(conf.TraceOn))
+	m := &message.MessageExt{
+		Message: message.Message{Topic: h.Topic, Flag: h.Flag, Body: req.Body},
+		QueueID: qid, SysFlag: h.SysFlag, BornTimestamp: h.BornTimestamp, BornHost: bornHost,
+		ReconsumeTimes: h.ReconsumeTimes, EncodedProperties: pl.Append(make([]byte, 0, pl.Len())),
+	}
+	res, err := b.putMessageNoWait(m)
+	if err != nil {
+		return nil, b.storeRefusal(err), true
+	}
+	b.countPut(h.Topic, 1, len(m.Body))
+	wait := pl.Get(message.PropertyWaitStoreMsgOK)
+	if b.answerNow(req, wait) {
+		return b.sendResponse(req, protocol.Success, res, qid, txID), nil, true
+	}
+	return b.answerLater(ctx, c, req, wait, res, func(rcode protocol.ResponseCode) *remoting.Command {
+		return b.sendResponse(req, rcode, res, qid, txID)
+	}), nil, true
 }
 
 // sendResponse is the answer to a stored send with code rcode.
@@ -309,19 +363,19 @@ func newSendResponse(req *remoting.Command, rcode protocol.ResponseCode, rh *pro
 // worker blocked per send would cap a group commit at the size of the send pool. Under
 // SYNC_FLUSH alone the store's flusher answers (answerFlushed); with a SYNC_MASTER slave to
 // wait for, a goroutine does. It then returns nil (the answer comes later).
-func (b *Broker) finishSend(ctx context.Context, c *remoting.Conn, req *remoting.Command, props map[string]string,
+func (b *Broker) finishSend(ctx context.Context, c *remoting.Conn, req *remoting.Command, wait string,
 	res store.AppendResult, build func(protocol.ResponseCode) *remoting.Command) *remoting.Command {
-	if b.answerNow(req, props) {
+	if b.answerNow(req, wait) {
 		return build(protocol.Success)
 	}
-	return b.answerLater(ctx, c, req, props, res, build)
+	return b.answerLater(ctx, c, req, wait, res, build)
 }
 
 // answerNow reports whether a stored send is answered at once: there is no flush (SYNC_FLUSH)
 // nor slave (SYNC_MASTER) to wait for, or the producer does not wait (a SYNC_FLUSH store is
-// then asked to flush soon).
-func (b *Broker) answerNow(req *remoting.Command, props map[string]string) bool {
-	noWait := props[message.PropertyWaitStoreMsgOK] == "false" || req.IsOneway()
+// then asked to flush soon). wait is the send's WAIT property.
+func (b *Broker) answerNow(req *remoting.Command, wait string) bool {
+	noWait := wait == "false" || req.IsOneway()
 	if noWait {
 		if b.ms.SyncFlush() {
 			b.ms.RequestFlush()
@@ -333,7 +387,7 @@ func (b *Broker) answerNow(req *remoting.Command, props map[string]string) bool 
 
 // answerLater is finishSend's answer once the flush and the slave are done (answerNow is
 // false): it returns nil and answers through c.Reply.
-func (b *Broker) answerLater(ctx context.Context, c *remoting.Conn, req *remoting.Command, props map[string]string,
+func (b *Broker) answerLater(ctx context.Context, c *remoting.Conn, req *remoting.Command, wait string,
 	res store.AppendResult, build func(protocol.ResponseCode) *remoting.Command) *remoting.Command {
 	waitFlush := b.ms.SyncFlush()
 	if waitFlush && b.cfg.BrokerRole != SyncMaster {
@@ -347,7 +401,7 @@ func (b *Broker) answerLater(ctx context.Context, c *remoting.Conn, req *remotin
 				return refused
 			}
 		}
-		return build(b.waitSlave(ctx, props, res, rcode))
+		return build(b.waitSlave(ctx, wait, res, rcode))
 	}
 	if !b.takeSendWait(ctx) {
 		return nil // the connection is gone: nobody to answer
@@ -465,7 +519,7 @@ func (b *Broker) sendBatch(ctx context.Context, c *remoting.Conn, req *remoting.
 		buf = message.AppendOffsetMsgID(buf[:0], b.storeHost, m.CommitLogOffset)
 		ids.Write(buf)
 	}
-	return b.finishSend(ctx, c, req, ptrs[0].Properties, res, func(rcode protocol.ResponseCode) *remoting.Command {
+	return b.finishSend(ctx, c, req, ptrs[0].Properties[message.PropertyWaitStoreMsgOK], res, func(rcode protocol.ResponseCode) *remoting.Command {
 		rh := protocol.SendMessageResponseHeader{
 			MsgID: ids.String(), QueueID: qid, QueueOffset: res.QueueOffset,
 			MsgRegion: b.conf().RegionID, TraceOn: strconv.FormatBool(b.conf().TraceOn),

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -176,6 +177,77 @@ func TestSendResponseMatchesMap(t *testing.T) {
 			if !bytes.Equal(got, wf) {
 				t.Fatalf("%v:\npairs %q\nmap   %q", st, got, wf)
 			}
+		}
+	}
+}
+
+// TestSendPlainMatchesGeneralPath: a send stored by sendPlain (no properties map) has the
+// topic, queue and properties string, byte for byte, and gets the transaction id that doSend's
+// general path gives it, for properties as clients write them: unsorted, repeated names, empty
+// names and values, no UNIQ_KEY, WAIT=false, the broker's own stamps already set, more pairs
+// than a PropertyList holds; sends with a delay level or a timer (which the general path
+// rewrites) come out as the general path stores them.
+func TestSendPlainMatchesGeneralPath(t *testing.T) {
+	br, addr := startBroker(t, testConfig(t), nil)
+	if err := br.Topics().Update(protocol.NewTopicConfig("PlainTopic")); err != nil {
+		t.Fatal(err)
+	}
+	c := newTestClient(t, nil)
+	var many strings.Builder
+	for i := range 30 {
+		fmt.Fprintf(&many, "P%02d\x01v%d\x02", 29-i, i)
+	}
+	cases := []string{
+		"WAIT\x01true\x02TAGS\x01TagA\x02UNIQ_KEY\x01C0A800010000000000000000000000AA\x02KEYS\x01k1 k2\x02",
+		"UNIQ_KEY\x01C0A800010000000000000000000000AB",
+		"TAGS\x01a\x02TAGS\x01b\x02\x01novalue\x02EMPTY\x01\x02noseparator\x02UNIQ_KEY\x01C0A800010000000000000000000000AC\x02",
+		"WAIT\x01false\x02UNIQ_KEY\x01C0A800010000000000000000000000AD\x02",
+		"CLUSTER\x01theirs\x02MSG_REGION\x01x\x02TRACE_ON\x01false\x02UNIQ_KEY\x01C0A800010000000000000000000000AE\x02",
+		"KEYS\x01nouniq\x02",
+		"",
+		many.String() + "UNIQ_KEY\x01C0A800010000000000000000000000AF\x02",
+		"DELAY\x012\x02UNIQ_KEY\x01C0A800010000000000000000000000B0\x02",
+		"DELAY\x01\x02TIMER_DELAY_SEC\x015\x02UNIQ_KEY\x01C0A800010000000000000000000000B1\x02",
+	}
+	defer func(was bool) { plainSends = was }(plainSends)
+	type stored struct{ topic, props, txID string }
+	for i, props := range cases {
+		var got [2]stored
+		for j, plain := range []bool{true, false} {
+			plainSends = plain
+			h := protocol.SendMessageRequestHeader{ProducerGroup: "pg", Topic: "PlainTopic", QueueID: 1,
+				BornTimestamp: time.Now().UnixMilli(), Properties: props}
+			resp, err := c.InvokeSync(t.Context(), addr,
+				remoting.NewRequest(int16(protocol.SendMessage), protocol.EncodeHeader(&h), []byte("body")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.Code != int16(protocol.Success) {
+				t.Fatalf("case %d plain=%v: code %d %s", i, plain, resp.Code, resp.Remark)
+			}
+			_, off, err := message.ParseOffsetMsgID(resp.Ext("msgId"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec, err := br.ms.ReadAt(off)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := stored{fmt.Sprintf("%s/%d", rec.Topic(), rec.QueueID()), string(rec.Properties()), resp.Ext("transactionId")}
+			rec.Release()
+			uniq, _ := message.PropertyValue([]byte(s.props), message.PropertyUniqClientMessageIDKeyIndex)
+			if len(uniq) == 0 || string(uniq) != s.txID {
+				t.Fatalf("case %d plain=%v: UNIQ_KEY %q, transactionId %q", i, plain, uniq, s.txID)
+			}
+			if !strings.Contains(props, message.PropertyUniqClientMessageIDKeyIndex) {
+				// The broker's id differs from send to send.
+				s.props = strings.Replace(s.props, s.txID, "<generated>", 1)
+				s.txID = "<generated>"
+			}
+			got[j] = s
+		}
+		if got[0] != got[1] {
+			t.Fatalf("case %d (%q):\nplain   %+q\ngeneral %+q", i, props, got[0], got[1])
 		}
 	}
 }

@@ -74,6 +74,10 @@ type MessageExt struct {
 	PreparedTransactionOffset int64
 	BodyCRC                   int32
 	StoreSize                 int32
+	// EncodedProperties, when not nil, is the properties string the store writes for this
+	// message instead of encoding Properties (the broker's send path builds it without a map
+	// and leaves Properties nil). Nothing sets it when decoding.
+	EncodedProperties []byte
 }
 
 // OffsetMsgID returns the offset message id of the record (store host and CommitLog offset).

@@ -140,3 +140,105 @@ func HasKey(keys, key string) bool {
 	}
 	return false
 }
+
+// maxListed is the most pairs a PropertyList holds: a message's handful and the broker's
+// stamps, with room to spare.
+const maxListed = 24
+
+// PropertyList is a properties string's pairs in a fixed array, for the send path: what
+// DecodePropertiesString, a few map reads and writes and AppendProperties do to a message's
+// handful of properties, without building a map. The zero value is an empty list.
+//
+// Pairs are kept in the order parsed and set; Get and Append give the last of a name the
+// precedence a map's last write has.
+type PropertyList struct {
+	n  int
+	ps [maxListed]property
+}
+
+// Parse sets l to the pairs of s, by DecodeProperties' rules (pairs split on \x02, the first
+// \x01 separates name and value, pairs with an empty name or value dropped). It returns false,
+// leaving l undefined, when s holds more than maxListed-reserve pairs: the caller then decodes
+// s into a map instead. reserve is room kept for Set.
+func (l *PropertyList) Parse(s string, reserve int) bool {
+	l.n = 0
+	limit := maxListed - max(reserve, 0)
+	for len(s) > 0 {
+		var pair string
+		if i := strings.IndexByte(s, PropertySeparator); i >= 0 {
+			pair, s = s[:i], s[i+1:]
+		} else {
+			pair, s = s, ""
+		}
+		i := strings.IndexByte(pair, NameValueSeparator)
+		if i <= 0 || i == len(pair)-1 {
+			continue
+		}
+		if l.n >= limit {
+			return false
+		}
+		l.ps[l.n] = property{pair[:i], pair[i+1:]}
+		l.n++
+	}
+	return true
+}
+
+// Get returns the value of name, or "" (as a map read does).
+func (l *PropertyList) Get(name string) string {
+	for i := l.n - 1; i >= 0; i-- {
+		if l.ps[i].name == name {
+			return l.ps[i].value
+		}
+	}
+	return ""
+}
+
+// Set sets name to value, as a map write does: an empty value makes Get return "" and Append
+// leave the name out. It returns false, changing nothing, when the list is full.
+func (l *PropertyList) Set(name, value string) bool {
+	if l.n == len(l.ps) {
+		return false
+	}
+	l.ps[l.n] = property{name, value}
+	l.n++
+	return true
+}
+
+// Len returns the length of the string Append writes.
+func (l *PropertyList) Len() int {
+	n := 0
+	l.each(func(p property) { n += len(p.name) + len(p.value) + 2 })
+	return n
+}
+
+// Append appends the properties string of l to dst: what AppendProperties writes for the map
+// the same reads and writes would have built (the last value of each name, non-empty names and
+// values only, names in ascending order). It sorts l's pairs.
+func (l *PropertyList) Append(dst []byte) []byte {
+	l.each(func(p property) {
+		dst = append(dst, p.name...)
+		dst = append(dst, NameValueSeparator)
+		dst = append(dst, p.value...)
+		dst = append(dst, PropertySeparator)
+	})
+	return dst
+}
+
+// each sorts the pairs by name (stably: of one name the last set stays last) and calls fn for
+// the last pair of every name whose name and value are not empty.
+func (l *PropertyList) each(fn func(property)) {
+	ps := l.ps[:l.n]
+	for i := 1; i < len(ps); i++ {
+		for j := i; j > 0 && ps[j].name < ps[j-1].name; j-- {
+			ps[j], ps[j-1] = ps[j-1], ps[j]
+		}
+	}
+	for i, p := range ps {
+		if i+1 < len(ps) && ps[i+1].name == p.name {
+			continue // a later value of the same name wins
+		}
+		if p.name != "" && p.value != "" {
+			fn(p)
+		}
+	}
+}

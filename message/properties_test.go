@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -70,7 +71,7 @@ func FuzzDecodeProperties(f *testing.F) {
 	})
 }
 
-// TestDecodePropertiesStringAllocs: the send path decodes a producer's properties and adds the
+// TestDecodePropertiesStringAllocs: the general send path (doSend; plain sends use a PropertyList) decodes a producer's properties and adds the
 // broker's stamps (CLUSTER, MSG_REGION, TRACE_ON, UNIQ_KEY) with no allocation but the map's
 // (its header and its group: the map never grows): names and values are substrings of the
 // header's string.
@@ -137,4 +138,124 @@ func BenchmarkAppendProperties(b *testing.B) {
 	for b.Loop() {
 		buf = AppendProperties(buf[:0], props)
 	}
+}
+
+// FuzzPropertyList: a PropertyList parsed from any string, with any names set (an empty value
+// included), reads and encodes what DecodePropertiesString's map with the same writes reads
+// and encodes (AppendProperties), byte for byte; Parse refuses only strings with more pairs
+// than it has room for. The input is the properties string, then after a \x00 the writes as
+// name\x01value pairs split on \x02.
+func FuzzPropertyList(f *testing.F) {
+	for _, s := range []string{
+		"",
+		"UNIQ_KEY\x01C0A8\x02WAIT\x01true\x02TAGS\x01TagA\x02\x00CLUSTER\x01c\x02MSG_REGION\x01r\x02TRACE_ON\x01true",
+		"WAIT\x01false\x02KEYS\x01k1 k2\x02\x00CLUSTER\x01c\x02MSG_REGION\x01\x02TRACE_ON\x01false",
+		"A\x011\x02A\x012\x02B\x01\x02\x01x\x02C\x01y\x01z\x00A\x013\x02A\x01",
+		"Z\x01z\x02Y\x01y\x02X\x01x\x02W\x01w\x02V\x01v\x02U\x01u\x02T\x01t\x02S\x01s\x02R\x01r\x02Q\x01q\x02" +
+			"P\x01p\x02O\x01o\x02N\x01n\x02M\x01m\x02L\x01l\x02K\x01k\x02J\x01j\x02I\x01i\x02H\x01h\x02G\x01g",
+		"\x02\x02noseparator\x02A\x01\x00\x01v\x02",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		src, writes, _ := strings.Cut(in, "\x00")
+		var sets []property
+		if writes != "" {
+			for w := range strings.SplitSeq(writes, "\x02") {
+				name, value, _ := strings.Cut(w, "\x01")
+				sets = append(sets, property{name, value})
+			}
+		}
+		var l PropertyList
+		if !l.Parse(src, len(sets)) {
+			n := 0 // pairs Parse would keep, repeats included
+			for p := range strings.SplitSeq(src, "\x02") {
+				if i := strings.IndexByte(p, NameValueSeparator); i > 0 && i < len(p)-1 {
+					n++
+				}
+			}
+			if n+len(sets) <= maxListed {
+				t.Fatalf("Parse refused %d pairs with %d writes to come", n, len(sets))
+			}
+			return
+		}
+		if len(sets) > maxListed {
+			return
+		}
+		m := DecodePropertiesString(src, 0)
+		for _, s := range sets {
+			if !l.Set(s.name, s.value) {
+				t.Fatalf("Set refused after Parse kept room for %d writes", len(sets))
+			}
+			m[s.name] = s.value
+		}
+		for _, s := range sets {
+			if got := l.Get(s.name); got != m[s.name] {
+				t.Fatalf("Get(%q) = %q, map %q", s.name, got, m[s.name])
+			}
+		}
+		for k, v := range m {
+			if got := l.Get(k); got != v {
+				t.Fatalf("Get(%q) = %q, map %q", k, got, v)
+			}
+		}
+		want := AppendProperties(nil, m)
+		n := l.Len()
+		got := l.Append([]byte("prefix"))
+		if string(got) != "prefix"+string(want) || n != len(want) {
+			t.Fatalf("Append %q (Len %d)\nwant %q", got, n, want)
+		}
+		if got := l.Get("never set"); got != "" {
+			t.Fatalf("Get of an absent name = %q", got)
+		}
+	})
+}
+
+// TestPropertyListAllocs: parsing, stamping and encoding a message's properties allocates
+// nothing but the caller's buffer.
+func TestPropertyListAllocs(t *testing.T) {
+	in := "TAGS\x01TagA\x02KEYS\x01k1 k2\x02UNIQ_KEY\x01C000020255F6000000008aa6d3c80001\x02WAIT\x01true\x02"
+	buf := make([]byte, 0, 512)
+	var out []byte
+	allocs := testing.AllocsPerRun(100, func() {
+		var l PropertyList
+		if !l.Parse(in, 4) {
+			t.Fatal("Parse refused")
+		}
+		l.Set(PropertyCluster, "c")
+		l.Set(PropertyMsgRegion, "r")
+		l.Set(PropertyTraceSwitch, "false")
+		out = l.Append(buf[:0])
+	})
+	want := "CLUSTER\x01c\x02KEYS\x01k1 k2\x02MSG_REGION\x01r\x02TAGS\x01TagA\x02TRACE_ON\x01false\x02" +
+		"UNIQ_KEY\x01C000020255F6000000008aa6d3c80001\x02WAIT\x01true\x02"
+	if allocs != 0 || string(out) != want {
+		t.Fatalf("%v allocations, %q", allocs, out)
+	}
+}
+
+func BenchmarkPropertyList(b *testing.B) {
+	in := "TAGS\x01TagA\x02KEYS\x01k1 k2\x02UNIQ_KEY\x01C000020255F6000000008aa6d3c80001\x02WAIT\x01true\x02"
+	buf := make([]byte, 0, 512)
+	b.Run("list", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var l PropertyList
+			l.Parse(in, 4)
+			_ = l.Get(PropertyDelayTimeLevel) + l.Get(PropertyUniqClientMessageIDKeyIndex)
+			l.Set(PropertyCluster, "DefaultCluster")
+			l.Set(PropertyMsgRegion, "DefaultRegion")
+			l.Set(PropertyTraceSwitch, "true")
+			buf = l.Append(buf[:0])
+		}
+	})
+	b.Run("map", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			m := DecodePropertiesString(in, 4)
+			_ = m[PropertyDelayTimeLevel] + m[PropertyUniqClientMessageIDKeyIndex]
+			m[PropertyCluster], m[PropertyMsgRegion], m[PropertyTraceSwitch] = "DefaultCluster", "DefaultRegion", "true"
+			buf = AppendProperties(buf[:0], m)
+		}
+	})
 }

@@ -78,7 +78,10 @@ func (cl *commitLog) prepare(m *message.MessageExt, buf []byte) (prepared, error
 		return prepared{}, err
 	}
 	m.StoreHost = cl.cfg.StoreHost
-	props := message.AppendProperties(buf, m.Properties)[len(buf):]
+	props := m.EncodedProperties
+	if props == nil {
+		props = message.AppendProperties(buf, m.Properties)[len(buf):]
+	}
 	if props == nil {
 		props = []byte{} // non-nil: PutStored writes it as is
 	}
