@@ -207,7 +207,9 @@ func TestSendPlainMatchesGeneralPath(t *testing.T) {
 		"",
 		many.String() + "UNIQ_KEY\x01C0A800010000000000000000000000AF\x02",
 		"DELAY\x012\x02UNIQ_KEY\x01C0A800010000000000000000000000B0\x02",
-		"DELAY\x01\x02TIMER_DELAY_SEC\x015\x02UNIQ_KEY\x01C0A800010000000000000000000000B1\x02",
+		// An absolute time: both sends get the same TIMER_OUT_MS.
+		fmt.Sprintf("DELAY\x01\x02TIMER_DELIVER_MS\x01%d\x02UNIQ_KEY\x01C0A800010000000000000000000000B1\x02",
+			time.Now().Add(time.Hour).UnixMilli()),
 	}
 	defer func(was bool) { plainSends = was }(plainSends)
 	type stored struct{ topic, props, txID string }
