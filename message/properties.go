@@ -80,19 +80,27 @@ func DecodeProperties(s []byte) map[string]string {
 func DecodePropertiesString(s string, spare int) map[string]string {
 	m := make(map[string]string, min(strings.Count(s, string(rune(PropertySeparator))), 64)+max(spare, 0))
 	for len(s) > 0 {
-		var pair string
-		if i := strings.IndexByte(s, PropertySeparator); i >= 0 {
-			pair, s = s[:i], s[i+1:]
-		} else {
-			pair, s = s, ""
+		var name, value string
+		if name, value, s = nextPair(s); name != "" {
+			m[name] = value
 		}
-		i := strings.IndexByte(pair, NameValueSeparator)
-		if i <= 0 || i == len(pair)-1 {
-			continue
-		}
-		m[pair[:i]] = pair[i+1:]
 	}
 	return m
+}
+
+// nextPair splits the first pair off a properties string: its name and value, both "" when
+// either is empty (the decoders drop such a pair), and the rest of s. The first \x01 separates
+// name and value.
+func nextPair(s string) (name, value, rest string) {
+	pair := s
+	if i := strings.IndexByte(s, PropertySeparator); i >= 0 {
+		pair, rest = s[:i], s[i+1:]
+	}
+	i := strings.IndexByte(pair, NameValueSeparator)
+	if i <= 0 || i == len(pair)-1 {
+		return "", "", rest
+	}
+	return pair[:i], pair[i+1:], rest
 }
 
 // PropertyValue finds the value of key in a properties string without allocating.
@@ -164,20 +172,14 @@ func (l *PropertyList) Parse(s string, reserve int) bool {
 	l.n = 0
 	limit := maxListed - max(reserve, 0)
 	for len(s) > 0 {
-		var pair string
-		if i := strings.IndexByte(s, PropertySeparator); i >= 0 {
-			pair, s = s[:i], s[i+1:]
-		} else {
-			pair, s = s, ""
-		}
-		i := strings.IndexByte(pair, NameValueSeparator)
-		if i <= 0 || i == len(pair)-1 {
+		var name, value string
+		if name, value, s = nextPair(s); name == "" {
 			continue
 		}
 		if l.n >= limit {
 			return false
 		}
-		l.ps[l.n] = property{pair[:i], pair[i+1:]}
+		l.ps[l.n] = property{name, value}
 		l.n++
 	}
 	return true
