@@ -480,23 +480,29 @@ func (b *Broker) sendBatch(ctx context.Context, c *remoting.Conn, req *remoting.
 			return nil, refuse(protocol.MessageIllegal, "batch message does not support delay level %d", d)
 		}
 	}
-	msgs, err := message.DecodeBatch(req.Body, h.Topic, maxBatchMessages)
+	members, err := message.SplitBatch(req.Body, maxBatchMessages)
 	if err != nil {
 		return nil, refuse(protocol.MessageIllegal, "bad batch body: %v", err)
 	}
-	if len(msgs) == 0 {
+	if len(members) == 0 {
 		return nil, refuse(protocol.MessageIllegal, "empty batch")
 	}
-	exts := make([]message.MessageExt, len(msgs))
-	ptrs := make([]*message.MessageExt, len(msgs))
-	for i := range msgs {
-		if msgs[i].Properties == nil {
-			msgs[i].Properties = make(map[string]string, 4)
-		}
-		b.stampProperties(msgs[i].Properties)
-		exts[i] = message.MessageExt{Message: msgs[i], QueueID: qid, SysFlag: h.SysFlag &^ message.SysFlagTransactionMask,
-			BornTimestamp: h.BornTimestamp, BornHost: bornHost, ReconsumeTimes: h.ReconsumeTimes}
+	exts := make([]message.MessageExt, len(members))
+	ptrs := make([]*message.MessageExt, len(members))
+	for i, bm := range members {
+		exts[i] = message.MessageExt{Message: message.Message{Topic: h.Topic, Flag: bm.Flag, Body: bm.Body}, QueueID: qid,
+			SysFlag: h.SysFlag &^ message.SysFlagTransactionMask, BornTimestamp: h.BornTimestamp, BornHost: bornHost,
+			ReconsumeTimes: h.ReconsumeTimes}
 		ptrs[i] = &exts[i]
+	}
+	var wait string // the first member's WAIT
+	if !plainSends || !b.batchPropertiesPlain(exts, members, &wait) {
+		for i, bm := range members {
+			exts[i].Properties = message.DecodeProperties(bm.Properties)
+			exts[i].EncodedProperties = nil
+			b.stampProperties(exts[i].Properties)
+		}
+		wait = exts[0].Properties[message.PropertyWaitStoreMsgOK]
 	}
 	t0 := b.putStart()
 	res, err := b.ms.AppendBatchNoWait(ptrs)
@@ -519,13 +525,45 @@ func (b *Broker) sendBatch(ctx context.Context, c *remoting.Conn, req *remoting.
 		buf = message.AppendOffsetMsgID(buf[:0], b.storeHost, m.CommitLogOffset)
 		ids.Write(buf)
 	}
-	return b.finishSend(ctx, c, req, ptrs[0].Properties[message.PropertyWaitStoreMsgOK], res, func(rcode protocol.ResponseCode) *remoting.Command {
+	return b.finishSend(ctx, c, req, wait, res, func(rcode protocol.ResponseCode) *remoting.Command {
 		rh := protocol.SendMessageResponseHeader{
 			MsgID: ids.String(), QueueID: qid, QueueOffset: res.QueueOffset,
 			MsgRegion: b.conf().RegionID, TraceOn: strconv.FormatBool(b.conf().TraceOn),
 		}
 		return newSendResponse(req, rcode, &rh)
 	}), nil
+}
+
+// batchPropertiesPlain gives every member of a batch its stored properties string without a
+// map, as sendPlain does (the member's properties and the broker's stamps, encoded once), all in
+// one buffer, and sets *wait to the first member's WAIT. It returns false, leaving exts' properties
+// to the caller, when a member carries more properties than a PropertyList holds.
+func (b *Broker) batchPropertiesPlain(exts []message.MessageExt, members []message.BatchMember, wait *string) bool {
+	conf := b.conf()
+	traceOn := strconv.FormatBool(conf.TraceOn)
+	stamps := len(message.PropertyCluster) + len(conf.BrokerClusterName) + len(message.PropertyMsgRegion) +
+		len(conf.RegionID) + len(message.PropertyTraceSwitch) + len(traceOn) + 6
+	n := 0
+	for _, bm := range members {
+		n += len(bm.Properties) + 1 + stamps // +1: a last pair without its separator gets one
+	}
+	buf := make([]byte, 0, n)
+	var pl message.PropertyList
+	for i, bm := range members {
+		if !pl.Parse(string(bm.Properties), 3) {
+			return false
+		}
+		if i == 0 {
+			*wait = pl.Get(message.PropertyWaitStoreMsgOK)
+		}
+		pl.Set(message.PropertyCluster, conf.BrokerClusterName)
+		pl.Set(message.PropertyMsgRegion, conf.RegionID)
+		pl.Set(message.PropertyTraceSwitch, traceOn)
+		from := len(buf)
+		buf = pl.Append(buf)
+		exts[i].EncodedProperties = buf[from:len(buf):len(buf)]
+	}
+	return true
 }
 
 // stampProperties adds what Apache adds to every stored message: CLUSTER, MSG_REGION and

@@ -3,8 +3,10 @@ package broker
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -181,6 +183,20 @@ func TestSendResponseMatchesMap(t *testing.T) {
 	}
 }
 
+// startPlainBroker starts a broker with topic, a client, and returns a properties string of more
+// pairs than a PropertyList holds, unsorted.
+func startPlainBroker(t *testing.T, topic string) (*Broker, string, *remoting.Client, string) {
+	br, addr := startBroker(t, testConfig(t), nil)
+	if err := br.Topics().Update(protocol.NewTopicConfig(topic)); err != nil {
+		t.Fatal(err)
+	}
+	var many strings.Builder
+	for i := range 30 {
+		fmt.Fprintf(&many, "P%02d\x01v%d\x02", 29-i, i)
+	}
+	return br, addr, newTestClient(t, nil), many.String()
+}
+
 // TestSendPlainMatchesGeneralPath: a send stored by sendPlain (no properties map) has the
 // topic, queue and properties string, byte for byte, and gets the transaction id that doSend's
 // general path gives it, for properties as clients write them: unsorted, repeated names, empty
@@ -188,15 +204,7 @@ func TestSendResponseMatchesMap(t *testing.T) {
 // than a PropertyList holds; sends with a delay level or a timer (which the general path
 // rewrites) come out as the general path stores them.
 func TestSendPlainMatchesGeneralPath(t *testing.T) {
-	br, addr := startBroker(t, testConfig(t), nil)
-	if err := br.Topics().Update(protocol.NewTopicConfig("PlainTopic")); err != nil {
-		t.Fatal(err)
-	}
-	c := newTestClient(t, nil)
-	var many strings.Builder
-	for i := range 30 {
-		fmt.Fprintf(&many, "P%02d\x01v%d\x02", 29-i, i)
-	}
+	br, addr, c, many := startPlainBroker(t, "PlainTopic")
 	cases := []string{
 		"WAIT\x01true\x02TAGS\x01TagA\x02UNIQ_KEY\x01C0A800010000000000000000000000AA\x02KEYS\x01k1 k2\x02",
 		"UNIQ_KEY\x01C0A800010000000000000000000000AB",
@@ -205,7 +213,7 @@ func TestSendPlainMatchesGeneralPath(t *testing.T) {
 		"CLUSTER\x01theirs\x02MSG_REGION\x01x\x02TRACE_ON\x01false\x02UNIQ_KEY\x01C0A800010000000000000000000000AE\x02",
 		"KEYS\x01nouniq\x02",
 		"",
-		many.String() + "UNIQ_KEY\x01C0A800010000000000000000000000AF\x02",
+		many + "UNIQ_KEY\x01C0A800010000000000000000000000AF\x02",
 		"DELAY\x012\x02UNIQ_KEY\x01C0A800010000000000000000000000B0\x02",
 		// An absolute time: both sends get the same TIMER_OUT_MS.
 		fmt.Sprintf("DELAY\x01\x02TIMER_DELIVER_MS\x01%d\x02UNIQ_KEY\x01C0A800010000000000000000000000B1\x02",
@@ -250,6 +258,70 @@ func TestSendPlainMatchesGeneralPath(t *testing.T) {
 		}
 		if got[0] != got[1] {
 			t.Fatalf("case %d (%q):\nplain   %+q\ngeneral %+q", i, props, got[0], got[1])
+		}
+	}
+}
+
+// TestSendBatchPlainMatchesGeneralPath: the members of a SEND_BATCH_MESSAGE stored with their
+// properties built without a map (batchPropertiesPlain) are stored exactly as the general path
+// (a map per member) stores them, for members written as clients write them and for a batch
+// with one member over a PropertyList's room (which takes the general path for all).
+func TestSendBatchPlainMatchesGeneralPath(t *testing.T) {
+	br, addr, c, many := startPlainBroker(t, "PlainBatch")
+	member := func(flag int32, body, props string) []byte {
+		b := binary.BigEndian.AppendUint32(nil, uint32(20+len(body)+2+len(props)))
+		b = binary.BigEndian.AppendUint32(b, 0) // magic
+		b = binary.BigEndian.AppendUint32(b, 0) // body CRC
+		b = binary.BigEndian.AppendUint32(b, uint32(flag))
+		b = binary.BigEndian.AppendUint32(b, uint32(len(body)))
+		b = append(b, body...)
+		b = binary.BigEndian.AppendUint16(b, uint16(len(props)))
+		return append(b, props...)
+	}
+	batches := [][]string{
+		{"WAIT\x01true\x02UNIQ_KEY\x01B1\x02KEYS\x01k1\x02", "UNIQ_KEY\x01B2\x02TAGS\x01a\x02TAGS\x01b", "", "\x01x\x02E\x01\x02"},
+		{"WAIT\x01false\x02UNIQ_KEY\x01B3", "CLUSTER\x01theirs\x02TRACE_ON\x01false\x02UNIQ_KEY\x01B4\x02"},
+		{"UNIQ_KEY\x01B5\x02", many + "UNIQ_KEY\x01B6\x02"},
+	}
+	defer func(was bool) { plainSends = was }(plainSends)
+	for i, props := range batches {
+		var got [2][]string
+		for j, plain := range []bool{true, false} {
+			plainSends = plain
+			var body []byte
+			for k, p := range props {
+				body = append(body, member(int32(k), fmt.Sprintf("m%d", k), p)...)
+			}
+			h := protocol.SendMessageRequestHeader{ProducerGroup: "pg", Topic: "PlainBatch", QueueID: 2,
+				BornTimestamp: time.Now().UnixMilli(), Batch: true}
+			resp, err := c.InvokeSync(t.Context(), addr, remoting.NewRequest(int16(protocol.SendBatchMessage),
+				protocol.EncodeHeader((*protocol.SendMessageRequestHeaderV2)(&h)), body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.Code != int16(protocol.Success) {
+				t.Fatalf("batch %d plain=%v: code %d %s", i, plain, resp.Code, resp.Remark)
+			}
+			ids := strings.Split(resp.Ext("msgId"), ",")
+			if len(ids) != len(props) {
+				t.Fatalf("batch %d plain=%v: %d ids for %d members", i, plain, len(ids), len(props))
+			}
+			for _, id := range ids {
+				_, off, err := message.ParseOffsetMsgID(id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				rec, err := br.ms.ReadAt(off)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got[j] = append(got[j], fmt.Sprintf("%s/%d flag %d %s %q", rec.Topic(), rec.QueueID(), rec.Flag(),
+					rec.Body(), rec.Properties()))
+				rec.Release()
+			}
+		}
+		if !slices.Equal(got[0], got[1]) {
+			t.Fatalf("batch %d:\nplain   %q\ngeneral %q", i, got[0], got[1])
 		}
 	}
 }

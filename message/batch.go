@@ -5,11 +5,19 @@ import "encoding/binary"
 // batchFixedLen is the size of a batch member with empty body and properties.
 const batchFixedLen = 4 + 4 + 4 + 4 + 4 + 2
 
-// DecodeBatch splits a SEND_BATCH_MESSAGE body into messages (reference §4.5). Every message
-// gets topic; bodies alias the input. It returns at most maxCount messages (ErrBadLength when
-// there are more) and checks every length against the remaining input before using it.
-func DecodeBatch(body []byte, topic string, maxCount int) ([]Message, error) {
-	var out []Message
+// BatchMember is one message of a SEND_BATCH_MESSAGE body, its properties string undecoded;
+// Body and Properties alias the body it was split from.
+type BatchMember struct {
+	Flag       int32
+	Body       []byte
+	Properties []byte
+}
+
+// SplitBatch splits a SEND_BATCH_MESSAGE body into its members (reference §4.5). It returns at
+// most maxCount members (ErrBadLength when there are more) and checks every length against the
+// remaining input before using it.
+func SplitBatch(body []byte, maxCount int) ([]BatchMember, error) {
+	var out []BatchMember
 	be := binary.BigEndian
 	for len(body) > 0 {
 		if len(out) >= maxCount {
@@ -23,7 +31,6 @@ func DecodeBatch(body []byte, topic string, maxCount int) ([]Message, error) {
 			return nil, ErrBadLength
 		}
 		rec := body[:total]
-		flag := int32(be.Uint32(rec[12:]))
 		bodyLen := int(int32(be.Uint32(rec[16:])))
 		if bodyLen < 0 || bodyLen > total-batchFixedLen {
 			return nil, ErrBadLength
@@ -33,12 +40,25 @@ func DecodeBatch(body []byte, topic string, maxCount int) ([]Message, error) {
 		if p+2+propsLen != total {
 			return nil, ErrBadLength
 		}
-		m := Message{Topic: topic, Flag: flag, Body: rec[20:p:p]}
-		if propsLen > 0 {
-			m.Properties = DecodeProperties(rec[p+2:])
-		}
-		out = append(out, m)
+		out = append(out, BatchMember{Flag: int32(be.Uint32(rec[12:])), Body: rec[20:p:p], Properties: rec[p+2 : total : total]})
 		body = body[total:]
+	}
+	return out, nil
+}
+
+// DecodeBatch splits a SEND_BATCH_MESSAGE body into messages as SplitBatch does and decodes
+// their properties. Every message gets topic; bodies alias the input.
+func DecodeBatch(body []byte, topic string, maxCount int) ([]Message, error) {
+	members, err := SplitBatch(body, maxCount)
+	if err != nil || len(members) == 0 {
+		return nil, err
+	}
+	out := make([]Message, len(members))
+	for i, bm := range members {
+		out[i] = Message{Topic: topic, Flag: bm.Flag, Body: bm.Body}
+		if len(bm.Properties) > 0 {
+			out[i].Properties = DecodeProperties(bm.Properties)
+		}
 	}
 	return out, nil
 }
