@@ -207,7 +207,7 @@ func (p *pullConn) run(ctx context.Context, addr string) error {
 	defer nc.Close()
 	defer context.AfterFunc(ctx, func() { nc.Close() })()
 	r, w, _ := remoting.RawIO(nc) // as sendConn's
-	p.rd.reset(r)
+	p.rd.reset(r, false)
 	p.now = time.Now()
 	for _, q := range p.queues {
 		if err := p.fill(ctx, q); err != nil {

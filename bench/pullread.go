@@ -20,15 +20,24 @@ type frameReader struct {
 	br   *bufio.Reader
 	skip int    // bytes of the frame handed out last, still to discard
 	big  []byte // frames larger than br's buffer
+	// ahead, when set (a connection with one request in flight, over RawIO), is the reader's
+	// AheadWriter: roundTrip hands it the request when nothing is buffered, so the read that
+	// follows waits for the answer without first trying a read(2) that would fail.
+	ahead remoting.AheadWriter
 }
 
-func (f *frameReader) reset(r io.Reader) {
+// reset makes f read r; oneInFlight asks for r's AheadWriter, if it has one.
+func (f *frameReader) reset(r io.Reader, oneInFlight bool) {
 	if f.br == nil {
 		f.br = bufio.NewReaderSize(r, pullReadBuffer)
 	} else {
 		f.br.Reset(r)
 	}
 	f.skip = 0
+	f.ahead = nil
+	if aw, ok := r.(remoting.AheadWriter); ok && oneInFlight {
+		f.ahead = aw
+	}
 }
 
 func (f *frameReader) discard() {
@@ -54,6 +63,11 @@ func (f *frameReader) frameBuffered() bool {
 // queued while answers wait to be read go out in one write) and returns the next frame.
 func (f *frameReader) roundTrip(w io.Writer, out *[]byte) ([]byte, error) {
 	if len(*out) > 0 && !f.frameBuffered() {
+		if f.ahead != nil && f.br.Buffered() == 0 {
+			f.ahead.WriteAhead(*out) // written by the read next makes, before it waits
+			*out = (*out)[:0]        // not appended to before next returns
+			return f.next()
+		}
 		if _, err := w.Write(*out); err != nil {
 			return nil, err
 		}

@@ -110,7 +110,7 @@ func TestFrameReader(t *testing.T) {
 	big := pullAnswer(t, 2, 4, storedRecords(t, pullReadBuffer, 3)) // larger than the buffer
 	stream := bytes.Join([][]byte{small, big, small}, nil)
 	var f frameReader
-	f.reset(bytes.NewReader(stream))
+	f.reset(bytes.NewReader(stream), false)
 	if f.frameBuffered() {
 		t.Fatal("frameBuffered before anything was read")
 	}
@@ -142,7 +142,7 @@ func TestFrameReader(t *testing.T) {
 		t.Fatalf("at the end: %v, want EOF", err)
 	}
 
-	f.reset(io.MultiReader(bytes.NewReader(small), bytes.NewReader(small[:len(small)-1])))
+	f.reset(io.MultiReader(bytes.NewReader(small), bytes.NewReader(small[:len(small)-1])), false)
 	if _, err := f.next(); err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +153,7 @@ func TestFrameReader(t *testing.T) {
 		t.Fatalf("truncated frame: %v, want ErrUnexpectedEOF", err)
 	}
 	for _, n := range []uint32{0, 3, remoting.MaxFrameSize + 1, 1 << 31} {
-		f.reset(bytes.NewReader([]byte{byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n), 0, 0, 0, 0}))
+		f.reset(bytes.NewReader([]byte{byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n), 0, 0, 0, 0}), false)
 		if _, err := f.next(); !errors.Is(err, remoting.ErrBadLength) {
 			t.Fatalf("length %d: %v, want ErrBadLength", n, err)
 		}
@@ -193,12 +193,12 @@ func BenchmarkPullAnswer(b *testing.B) {
 		var d remoting.FrameDecoder
 		var c remoting.Command
 		r := bytes.NewReader(stream)
-		f.reset(r)
+		f.reset(r, false)
 		run(b, func() (*remoting.Command, int64, error) {
 			fr, err := f.next()
 			if err == io.EOF {
 				r.Reset(stream)
-				f.reset(r)
+				f.reset(r, false)
 				fr, err = f.next()
 			}
 			if err != nil {

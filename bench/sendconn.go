@@ -137,7 +137,7 @@ func (c *sendConn) session(runCtx, reqCtx context.Context, addr string) error {
 	// Raw read(2)/write(2) on TCP, as the broker's connections: the generator's CPU per
 	// message is part of what every shape measures on a shared machine.
 	r, w, _ := remoting.RawIO(nc)
-	c.rd.reset(r)
+	c.rd.reset(r, c.o.Inflight == 1)
 	c.now = time.Now()
 	if err := c.fill(runCtx); err != nil {
 		return err

@@ -283,12 +283,12 @@ func BenchmarkSendAnswer(b *testing.B) {
 		d := remoting.FrameDecoder{SkipExt: true}
 		var c remoting.Command
 		r := bytes.NewReader(stream)
-		f.reset(r)
+		f.reset(r, false)
 		run(b, func() (*remoting.Command, error) {
 			fr, err := f.next()
 			if err == io.EOF {
 				r.Reset(stream)
-				f.reset(r)
+				f.reset(r, false)
 				fr, err = f.next()
 			}
 			if err != nil {

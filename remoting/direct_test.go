@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"io"
 	"log/slog"
@@ -329,5 +330,68 @@ func TestRawWriteBuffers(t *testing.T) {
 	defer c.closeWith(ErrConnClosed)
 	if (c.rw != nil) == raceEnabled {
 		t.Fatalf("write loop writer %v with the race detector %v", c.rw, raceEnabled)
+	}
+}
+
+// TestRawReaderWriteAhead: a request handed to WriteAhead is written by the reader's next
+// Read, which then waits for the answer: 2,000 round trips with a peer answering each request
+// at once (an answer can come before the reader waits), an 8 MiB request the socket takes only
+// part of (the rest written waiting for room, then the answer read), the read deadline while
+// no answer comes, and the error of a peer that reset the connection.
+func TestRawReaderWriteAhead(t *testing.T) {
+	a, b := tcpPair(t)
+	r, _, _ := RawIO(a)
+	aw, ok := r.(AheadWriter)
+	if !ok {
+		t.Fatal("RawIO's reader is no AheadWriter")
+	}
+	go func() { // answers each length-prefixed request with its first 8 bytes
+		br := bufio.NewReader(b)
+		for {
+			var hdr [4]byte
+			if _, err := io.ReadFull(br, hdr[:]); err != nil {
+				return
+			}
+			p := make([]byte, binary.BigEndian.Uint32(hdr[:]))
+			if _, err := io.ReadFull(br, p); err != nil {
+				return
+			}
+			if _, err := b.Write(p[:min(len(p), 8)]); err != nil {
+				return
+			}
+		}
+	}()
+	request := func(id uint64, size int) []byte {
+		p := binary.BigEndian.AppendUint32(nil, uint32(size))
+		if size >= 8 {
+			p = binary.BigEndian.AppendUint64(p, id)
+		}
+		return append(p, make([]byte, max(size-8, 0))...)
+	}
+	answer := make([]byte, 8)
+	for i := range 2000 {
+		aw.WriteAhead(request(uint64(i), 100))
+		if _, err := io.ReadFull(r, answer); err != nil || binary.BigEndian.Uint64(answer) != uint64(i) {
+			t.Fatalf("round trip %d: answer %x, %v", i, answer, err)
+		}
+	}
+	aw.WriteAhead(request(7777, 8<<20))
+	if _, err := io.ReadFull(r, answer); err != nil || binary.BigEndian.Uint64(answer) != 7777 {
+		t.Fatalf("8 MiB request: answer %x, %v", answer, err)
+	}
+
+	a.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+	aw.WriteAhead(request(0, 0)) // answered with nothing
+	if _, err := r.Read(answer); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("no answer: %v", err)
+	}
+	a.SetReadDeadline(time.Time{})
+
+	b.SetLinger(0)
+	b.Close() // a reset
+	time.Sleep(20 * time.Millisecond)
+	aw.WriteAhead(request(1, 100))
+	if _, err := r.Read(answer); err == nil {
+		t.Fatal("a reset connection read without an error")
 	}
 }

@@ -103,16 +103,43 @@ func (c *rawCall) run(do func(func(uintptr) bool) error, try func(uintptr) bool,
 type rawReader struct {
 	rawCall
 	read func(fd uintptr) bool // r.try, bound once
+
+	ahead     []byte                // WriteAhead's request, not yet written
+	aheadErr  syscall.Errno         // the write(2) error of ahead
+	readAhead func(fd uintptr) bool // r.tryAhead, bound once
 }
+
+// AheadWriter is implemented by the reader RawIO returns for a TCP connection.
+type AheadWriter interface {
+	// WriteAhead makes the reader's next Read write p first, inside the same wait for the
+	// poller, and then wait for the answer without trying a read(2) that would fail with
+	// EAGAIN: the poller's readiness is reset only when a wait begins, before p is written,
+	// so an answer to p is never missed. p must ask for an answer, and the reader's buffer
+	// must be empty when Read runs; if the socket takes only part of p, Read writes the rest
+	// waiting for room and then reads as usual. A write error is Read's error.
+	WriteAhead(p []byte)
+}
+
+// WriteAhead implements AheadWriter.
+func (r *rawReader) WriteAhead(p []byte) { r.ahead = p }
 
 func (r *rawReader) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
 	if r.read == nil {
-		r.read = r.try
+		r.read, r.readAhead = r.try, r.tryAhead
 	}
-	n, errno, err := r.run(r.raw.Read, r.read, p)
+	try := r.read
+	if len(r.ahead) > 0 {
+		try = r.readAhead
+	}
+	n, errno, err := r.run(r.raw.Read, try, p)
+	if err == nil && (len(r.ahead) > 0 || r.aheadErr != 0) {
+		if err = r.finishAhead(); err == nil {
+			n, errno, err = r.run(r.raw.Read, r.read, p)
+		}
+	}
 	switch {
 	case err != nil: // closed, or the read deadline passed while waiting
 		return 0, err
@@ -140,6 +167,45 @@ func (r *rawReader) try(fd uintptr) bool {
 		}
 		return true
 	}
+}
+
+// tryAhead is Read's RawConn callback after WriteAhead: it writes the request, then asks the
+// poller to wait for the answer (false); called again when data arrives, it reads (try). On a
+// full socket or an error it stops (true) with the request's rest left for finishAhead.
+func (r *rawReader) tryAhead(fd uintptr) bool {
+	if len(r.ahead) == 0 {
+		return r.try(fd)
+	}
+	for len(r.ahead) > 0 {
+		n, errno := writeFD(fd, r.ahead)
+		switch errno {
+		case 0:
+			if n <= 0 {
+				return true // no progress and no error: finishAhead's Write reports it
+			}
+			r.ahead = r.ahead[n:]
+		case syscall.EINTR:
+		case syscall.EAGAIN:
+			return true
+		default:
+			r.aheadErr = errno
+			return true
+		}
+	}
+	r.ahead = nil
+	return false
+}
+
+// finishAhead writes what tryAhead left of the request, waiting for room, or reports its error.
+func (r *rawReader) finishAhead() error {
+	rest, errno := r.ahead, r.aheadErr
+	r.ahead, r.aheadErr = nil, 0
+	if errno != 0 {
+		return opError("write", r.nc, errno)
+	}
+	w := rawWriter{rawCall: rawCall{raw: r.raw, nc: r.nc}}
+	_, err := w.Write(rest)
+	return err
 }
 
 // rawWriter writes all of p as net.Conn.Write does, waiting for the poller while the socket
