@@ -35,7 +35,7 @@ func childMaster(t *testing.T, ns, dir string, port, haPort int) (kill func()) {
 func childBroker(t *testing.T, ns, dir string, port, haPort int, role broker.BrokerRole, acting bool) (kill func()) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestChildBroker$", "-test.v")
-	cmd.Env = append(os.Environ(), childEnv+"="+dir, childNsEnv+"="+ns, childRoleEnv+"="+string(role),
+	cmd.Env = append(os.Environ(), childTempEnv(t), childEnv+"="+dir, childNsEnv+"="+ns, childRoleEnv+"="+string(role),
 		childPortEnv+"="+strconv.Itoa(port), childHAPortEnv+"="+strconv.Itoa(haPort))
 	if acting {
 		cmd.Env = append(cmd.Env, childActingEnv+"=1")

@@ -67,6 +67,11 @@ func TestChildBroker(t *testing.T) {
 	<-sig // never comes: the parent sends SIGKILL
 }
 
+// childTempEnv is the TMPDIR of a child broker process: a directory of the parent test, so
+// what the child's own t.TempDir creates (it is killed, its cleanup never runs) goes with the
+// parent's.
+func childTempEnv(t *testing.T) string { return "TMPDIR=" + t.TempDir() }
+
 func cmpOr(s, def string) string {
 	if s == "" {
 		return def
@@ -88,7 +93,7 @@ func TestKill9DelayAndTimer(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestChildBroker$", "-test.v")
-	cmd.Env = append(os.Environ(), childEnv+"="+dir, childNsEnv+"="+ns.Addr, childLevelEnv+"="+levels)
+	cmd.Env = append(os.Environ(), childTempEnv(t), childEnv+"="+dir, childNsEnv+"="+ns.Addr, childLevelEnv+"="+levels)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
