@@ -229,10 +229,7 @@ func (b *Broker) sendPlain(ctx context.Context, c *remoting.Conn, req *remoting.
 		txID = b.uniq.Next(b.now())
 		pl.Set(message.PropertyUniqClientMessageIDKeyIndex, txID)
 	}
-	conf := b.conf()
-	pl.Set(message.PropertyCluster, conf.BrokerClusterName)
-	pl.Set(message.PropertyMsgRegion, conf.RegionID)
-	pl.Set(message.PropertyTraceSwitch, strconv.FormatBool(conf.TraceOn))
+	b.stampList(&pl)
 	m := &message.MessageExt{
 		Message: message.Message{Topic: h.Topic, Flag: h.Flag, Body: req.Body},
 		QueueID: qid, SysFlag: h.SysFlag, BornTimestamp: h.BornTimestamp, BornHost: bornHost,
@@ -495,8 +492,11 @@ func (b *Broker) sendBatch(ctx context.Context, c *remoting.Conn, req *remoting.
 			ReconsumeTimes: h.ReconsumeTimes}
 		ptrs[i] = &exts[i]
 	}
-	var wait string // the first member's WAIT
-	if !plainSends || !b.batchPropertiesPlain(exts, members, &wait) {
+	wait, plain := "", false // wait: the first member's WAIT
+	if plainSends {
+		wait, plain = b.batchPropertiesPlain(exts, members)
+	}
+	if !plain {
 		for i, bm := range members {
 			exts[i].Properties = message.DecodeProperties(bm.Properties)
 			exts[i].EncodedProperties = nil
@@ -536,13 +536,12 @@ func (b *Broker) sendBatch(ctx context.Context, c *remoting.Conn, req *remoting.
 
 // batchPropertiesPlain gives every member of a batch its stored properties string without a
 // map, as sendPlain does (the member's properties and the broker's stamps, encoded once), all in
-// one buffer, and sets *wait to the first member's WAIT. It returns false, leaving exts' properties
-// to the caller, when a member carries more properties than a PropertyList holds.
-func (b *Broker) batchPropertiesPlain(exts []message.MessageExt, members []message.BatchMember, wait *string) bool {
+// one buffer, and returns the first member's WAIT. ok is false, exts' properties left to the
+// caller, when a member carries more properties than a PropertyList holds.
+func (b *Broker) batchPropertiesPlain(exts []message.MessageExt, members []message.BatchMember) (wait string, ok bool) {
 	conf := b.conf()
-	traceOn := strconv.FormatBool(conf.TraceOn)
 	stamps := len(message.PropertyCluster) + len(conf.BrokerClusterName) + len(message.PropertyMsgRegion) +
-		len(conf.RegionID) + len(message.PropertyTraceSwitch) + len(traceOn) + 6
+		len(conf.RegionID) + len(message.PropertyTraceSwitch) + len("false") + 6
 	n := 0
 	for _, bm := range members {
 		n += len(bm.Properties) + 1 + stamps // +1: a last pair without its separator gets one
@@ -551,19 +550,25 @@ func (b *Broker) batchPropertiesPlain(exts []message.MessageExt, members []messa
 	var pl message.PropertyList
 	for i, bm := range members {
 		if !pl.Parse(string(bm.Properties), 3) {
-			return false
+			return "", false
 		}
 		if i == 0 {
-			*wait = pl.Get(message.PropertyWaitStoreMsgOK)
+			wait = pl.Get(message.PropertyWaitStoreMsgOK)
 		}
-		pl.Set(message.PropertyCluster, conf.BrokerClusterName)
-		pl.Set(message.PropertyMsgRegion, conf.RegionID)
-		pl.Set(message.PropertyTraceSwitch, traceOn)
+		b.stampList(&pl)
 		from := len(buf)
 		buf = pl.Append(buf)
 		exts[i].EncodedProperties = buf[from:len(buf):len(buf)]
 	}
-	return true
+	return wait, true
+}
+
+// stampList is stampProperties for a PropertyList (which keeps room for the three).
+func (b *Broker) stampList(pl *message.PropertyList) {
+	conf := b.conf()
+	pl.Set(message.PropertyCluster, conf.BrokerClusterName)
+	pl.Set(message.PropertyMsgRegion, conf.RegionID)
+	pl.Set(message.PropertyTraceSwitch, strconv.FormatBool(conf.TraceOn))
 }
 
 // stampProperties adds what Apache adds to every stored message: CLUSTER, MSG_REGION and

@@ -29,12 +29,18 @@ func sortedProperties(props map[string]string, buf []property) []property {
 		slices.SortFunc(ps, func(a, b property) int { return strings.Compare(a.name, b.name) })
 		return ps
 	}
+	sortByName(ps)
+	return ps
+}
+
+// sortByName sorts a handful of pairs by name with an insertion sort: stable, so of pairs
+// with one name the last stays last.
+func sortByName(ps []property) {
 	for i := 1; i < len(ps); i++ {
 		for j := i; j > 0 && ps[j].name < ps[j-1].name; j-- {
 			ps[j], ps[j-1] = ps[j-1], ps[j]
 		}
 	}
-	return ps
 }
 
 // PropertiesLen returns the length of the properties string AppendProperties writes for props.
@@ -230,11 +236,7 @@ func (l *PropertyList) Append(dst []byte) []byte {
 // the last pair of every name whose name and value are not empty.
 func (l *PropertyList) each(fn func(property)) {
 	ps := l.ps[:l.n]
-	for i := 1; i < len(ps); i++ {
-		for j := i; j > 0 && ps[j].name < ps[j-1].name; j-- {
-			ps[j], ps[j-1] = ps[j-1], ps[j]
-		}
-	}
+	sortByName(ps)
 	for i, p := range ps {
 		if i+1 < len(ps) && ps[i+1].name == p.name {
 			continue // a later value of the same name wins

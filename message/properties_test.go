@@ -71,10 +71,10 @@ func FuzzDecodeProperties(f *testing.F) {
 	})
 }
 
-// TestDecodePropertiesStringAllocs: the general send path (doSend; plain sends use a PropertyList) decodes a producer's properties and adds the
-// broker's stamps (CLUSTER, MSG_REGION, TRACE_ON, UNIQ_KEY) with no allocation but the map's
-// (its header and its group: the map never grows): names and values are substrings of the
-// header's string.
+// TestDecodePropertiesStringAllocs: the general send path (doSend; plain sends use a
+// PropertyList) decodes a producer's properties and adds the broker's stamps (CLUSTER,
+// MSG_REGION, TRACE_ON, UNIQ_KEY) with no allocation but the map's (its header and its group:
+// the map never grows): names and values are substrings of the header's string.
 func TestDecodePropertiesStringAllocs(t *testing.T) {
 	in := "TAGS\x01TagA\x02KEYS\x01k1 k2\x02UNIQ_KEY\x01C000020255F6000000008aa6d3c80001\x02WAIT\x01true\x02"
 	var m map[string]string

@@ -176,21 +176,13 @@ func (r *rawReader) tryAhead(fd uintptr) bool {
 	if len(r.ahead) == 0 {
 		return r.try(fd)
 	}
-	for len(r.ahead) > 0 {
-		n, errno := writeFD(fd, r.ahead)
-		switch errno {
-		case 0:
-			if n <= 0 {
-				return true // no progress and no error: finishAhead's Write reports it
-			}
-			r.ahead = r.ahead[n:]
-		case syscall.EINTR:
-		case syscall.EAGAIN:
-			return true
-		default:
-			r.aheadErr = errno
-			return true
-		}
+	n, errno := writeSome(fd, r.ahead)
+	r.ahead = r.ahead[n:]
+	if errno != syscall.EAGAIN {
+		r.aheadErr = errno
+	}
+	if len(r.ahead) > 0 || errno != 0 {
+		return true // a full socket, no progress (finishAhead's Write reports it) or an error
 	}
 	r.ahead = nil
 	return false
@@ -238,23 +230,32 @@ func (w *rawWriter) Write(p []byte) (int, error) {
 
 // try is the RawConn callback: false asks the poller to wait for room.
 func (w *rawWriter) try(fd uintptr) bool {
-	for w.n < len(w.p) {
-		n, errno := writeFD(fd, w.p[w.n:])
-		switch errno {
-		case 0:
-			if n <= 0 {
-				return true // no progress and no error: Write reports it
-			}
-			w.n += n
-		case syscall.EINTR:
-		case syscall.EAGAIN:
-			return false
+	n, errno := writeSome(fd, w.p[w.n:])
+	w.n += n
+	if errno == syscall.EAGAIN {
+		return false
+	}
+	w.err = errno // 0 when all is written, or when write(2) took nothing and said nothing
+	return true
+}
+
+// writeSome writes p with write(2) until all of it is written, the socket is full (EAGAIN),
+// a call takes nothing without an error (0 with n < len(p)) or fails, and returns what was
+// written and how it stopped.
+func writeSome(fd uintptr, p []byte) (written int, errno syscall.Errno) {
+	for written < len(p) {
+		n, errno := writeFD(fd, p[written:])
+		switch {
+		case errno == syscall.EINTR:
+		case errno != 0:
+			return written, errno
+		case n <= 0:
+			return written, 0
 		default:
-			w.err = errno
-			return true
+			written += n
 		}
 	}
-	return true
+	return written, 0
 }
 
 // maxIovecs is the most buffers one writev(2) takes (IOV_MAX).
