@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -400,7 +401,12 @@ func TestInboundShedsStalledFrames(t *testing.T) {
 	if d := time.Since(start); d > 5*time.Second {
 		t.Fatalf("large frame waited %v for the inbound budget", d)
 	}
-	if n := len(rec.records(slog.LevelWarn, "frame stalled while the inbound budget is short, connection closed")); n == 0 {
-		t.Fatal("no stalled frame closed")
-	}
+	// The shed connection's budget is freed as it closes, before its
+	// warning is logged: the large frame's answer can come first.
+	checkFor(t, 5*time.Second, 10*time.Millisecond, func() error {
+		if len(rec.records(slog.LevelWarn, "frame stalled while the inbound budget is short, connection closed")) == 0 {
+			return errors.New("no stalled frame closed")
+		}
+		return nil
+	})
 }
