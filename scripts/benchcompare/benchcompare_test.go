@@ -139,6 +139,32 @@ func TestOutOfReach(t *testing.T) {
 	}
 }
 
+// TestCPUFloor: the null broker's CPU at mq's phases, the drain free, against NATS's figure.
+func TestCPUFloor(t *testing.T) {
+	rep := figures{"syncmsgs.mq": 600_000, "asyncmsgs.mq": 2_000_000, "fillmsgs.mq": 0, "drained.mq": 2_000_000,
+		"syncserver.null": 12, "asyncserver.null": 3, "cpu.nats": 6}
+	// (12 × 0.6M + 3 × 2M) / 4.6M = 13.2M / 4.6M = 2.87 µs/msg, 0.478 × NATS: under 0.5.
+	got := cpuFloor([]figures{rep})
+	want := "Floor of the server CPU row: the null broker (mq's remoting path, nothing stored) used 12.0 µs/msg sync and 3.0 async; " +
+		"at mq's phases, the drain counted free, that is 2.87 µs/msg, 0.478 × NATS (target 0.5 ×), before any store work or " +
+		"page-cache first touch."
+	if got != want {
+		t.Fatalf("got  %q\nwant %q", got, want)
+	}
+	rep["fillmsgs.mq"] = 400_000 // the fill counts at the async cost: 14.4M / 5M = 2.88, 0.48 ×
+	rep["cpu.nats"] = 5          // 0.576 ×
+	if got := cpuFloor([]figures{rep}); !strings.HasPrefix(got, "Out of reach in this run: the server CPU row") ||
+		!strings.Contains(got, "2.88 µs/msg, 0.576 × NATS") {
+		t.Fatalf("got %q", got)
+	}
+	if got := cpuFloor([]figures{{"cpu.nats": 6}}); got != "" {
+		t.Fatalf("without the null broker's CPU: %q", got)
+	}
+	if l := outOfReach([]figures{rep}); len(l) != 1 || !strings.HasPrefix(l[0], "Out of reach in this run: the server CPU row") {
+		t.Fatalf("outOfReach: %q", l)
+	}
+}
+
 // A send's answer carries the fields of a real broker's (mq's, pinned in broker's
 // TestSendResponseMatchesMap, and Apache's): the official client parses as much per answer
 // against the null broker as against either.

@@ -217,14 +217,20 @@ func mainAndClient(ctx context.Context, o *runOptions, i int, mqFirst bool, f fi
 	if o.has(groupMain) {
 		// The lean generator's ceiling, for context.
 		for _, sh := range []shape{{"sync", syncConns, 1, true}, {"async", asyncConns, asyncInflight, false}} {
+			c0, _ := null.srv.cpu()
 			r, err := null.produce(benchTopic, sh, 0)
 			if err != nil {
 				return err
 			}
+			c1, _ := null.srv.cpu()
+			if r.Messages > 0 {
+				f[sh.key+"server.null"] = float64((c1 - c0).Microseconds()) / float64(r.Messages)
+			}
 			f[sh.key+".null"] = r.MsgsPerSec
 			f[sh.key+"p50.null"] = r.P50Ms
 			f[sh.key+"client.null"] = r.ClientCPUUs
-			logf("  null  %-8s %9.0f msgs/s (mq bench; p50 %.2f ms, %d errors)", sh.key, r.MsgsPerSec, r.P50Ms, r.Errors)
+			logf("  null  %-8s %9.0f msgs/s (mq bench; p50 %.2f ms, %d errors; CPU µs/msg server %.1f, generator %.1f)",
+				sh.key, r.MsgsPerSec, r.P50Ms, r.Errors, f[sh.key+"server.null"], r.ClientCPUUs)
 		}
 	}
 	return nil
@@ -353,6 +359,7 @@ func mainPhases(ctx context.Context, o *runOptions, ts []*target, f figures) err
 			}
 			msgs[t.sys] += r.Messages
 			produced[t.sys] += r.Messages
+			f[sh.key+"msgs."+t.sys] = float64(r.Messages)
 			dirty, busy, err := settleWriteback()
 			if err != nil {
 				return err

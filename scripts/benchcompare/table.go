@@ -250,5 +250,42 @@ func outOfReach(reps []figures) []string {
 			"load generator's own ceiling of %s (%.2f × NATS).", r.Key, commas(int64(r.Target*nats)), r.Target,
 			commas(int64(ceiling)), ceiling/nats))
 	}
+	if l := cpuFloor(reps); l != "" {
+		out = append(out, l)
+	}
 	return out
+}
+
+// cpuFloor describes the server CPU row's floor: what the null broker (mq's remoting path,
+// no store) used per message at mq's own phases, the sync and async ones at its measured
+// cost and the drain counted free. No store work and no page-cache first touch are in it,
+// so mq cannot measure below it on this machine. It returns "" without the figures.
+func cpuFloor(reps []figures) string {
+	var floors, ratios []float64
+	for _, f := range reps {
+		syncN, asyncN := f["syncmsgs.mq"], f["asyncmsgs.mq"]+f["fillmsgs.mq"]
+		all := syncN + asyncN + f["drained.mq"]
+		if f["syncserver.null"] <= 0 || f["asyncserver.null"] <= 0 || all <= 0 || f["cpu.nats"] <= 0 {
+			continue
+		}
+		floor := (f["syncserver.null"]*syncN + f["asyncserver.null"]*asyncN) / all
+		floors, ratios = append(floors, floor), append(ratios, floor/f["cpu.nats"])
+	}
+	if len(floors) == 0 {
+		return ""
+	}
+	var target float64
+	for _, r := range rowSpecs {
+		if r.Key == "cpu" {
+			target = r.Target
+		}
+	}
+	verdict := "Floor of the server CPU row"
+	if median(ratios) > target {
+		verdict = "Out of reach in this run: the server CPU row"
+	}
+	return fmt.Sprintf("%s: the null broker (mq's remoting path, nothing stored) used %.1f µs/msg sync and %.1f async; "+
+		"at mq's phases, the drain counted free, that is %.2f µs/msg, %.3f × NATS (target %.4g ×), before any store "+
+		"work or page-cache first touch.", verdict, med(reps, "syncserver.null"), med(reps, "asyncserver.null"),
+		median(floors), median(ratios), target)
 }
