@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -380,6 +381,20 @@ func mainPhases(ctx context.Context, o *runOptions, ts []*target, f figures) err
 		}
 		logf("  %-5s left %.0f B/msg dirty after its produce phases; writing it back took %.2f µs/msg of machine CPU",
 			t.sys, f["dirty."+t.sys], f["wbcpu."+t.sys])
+		pages, _, err := residentPages(filepath.Join(t.dir, "store"))
+		if err != nil {
+			return fmt.Errorf("%s: store pages: %w", t.sys, err)
+		}
+		f["pages."+t.sys] = float64(pages)
+		if produced[t.sys] > 0 {
+			logf("  %-5s store fills %d page-cache pages, %.0f B/msg", t.sys, pages, float64(pages*4096)/float64(produced[t.sys]))
+		}
+	}
+	if touch, err := firstTouchUs(o.tmp, 64<<20); err != nil {
+		logf("  first-touch probe: %v (the server CPU row's floor leaves it out)", err) // before Linux 5.14
+	} else {
+		f["touchus"] = touch
+		logf("  first touch of a new page-cache page: %.2f µs (MADV_POPULATE_WRITE over a new 64 MiB file)", touch)
 	}
 	for _, t := range ts {
 		c0, _ := t.srv.cpu()
