@@ -3,6 +3,7 @@ package broker
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"testing"
 	"time"
@@ -101,12 +102,25 @@ func TestPullResultCodes(t *testing.T) {
 	}
 }
 
+// waitMaxOffset waits until queue qid of topic holds n messages: a send is answered once
+// its record is in the CommitLog, before the dispatcher has put it in the ConsumeQueue.
+func waitMaxOffset(t *testing.T, br *Broker, topic string, qid int32, n int64) {
+	t.Helper()
+	checkFor(t, 5*time.Second, time.Millisecond, func() error {
+		if got := br.ms.MaxOffset(topic, qid); got != n {
+			return fmt.Errorf("%s/%d at %d, want %d", topic, qid, got, n)
+		}
+		return nil
+	})
+}
+
 // TestLongPollWokenBySend: a pull at the queue's end with SUSPEND is held and answered with
 // the message as soon as it is dispatched, not at the timeout.
 func TestLongPollWokenBySend(t *testing.T) {
 	br, addr := startBroker(t, testConfig(t), nil)
 	c := newTestClient(t, nil)
 	wantCode(t, sendOne(t, c, addr, "LP", 0, nil, []byte("0")), protocol.Success)
+	waitMaxOffset(t, br, "LP", 0, 1) // a pull past a queue not yet dispatched is answered at once
 	type result struct {
 		resp *remoting.Command
 		took time.Duration
@@ -148,6 +162,7 @@ func TestHeldPullsFreeTheirWorkers(t *testing.T) {
 	c := newTestClient(t, nil)
 	const held = 20
 	wantCode(t, sendOne(t, c, addr, "HP", 0, nil, []byte("0")), protocol.Success)
+	waitMaxOffset(t, br, "HP", 0, 1)
 	done := make(chan *remoting.Command, held)
 	for range held {
 		go func() {
