@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/mq-project/mq/bench"
+	"github.com/mq-project/mq/message"
 	"github.com/mq-project/mq/protocol"
 	"github.com/mq-project/mq/remoting"
 )
@@ -227,23 +229,38 @@ func TestNullBrokerAnswersLikeABroker(t *testing.T) {
 	addr := startNullBroker(t)
 	c := remoting.NewClient(remoting.ClientConfig{})
 	defer c.Close()
-	req := remoting.NewRequest(int16(protocol.SendMessageV2), nil, []byte("body"))
-	req.ExtFields = map[string]string{"a": "g", "b": "T", "e": "2"}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	resp, err := c.InvokeSync(ctx, addr, req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var keys []string
-	for k := range resp.ExtFields {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	if got, want := strings.Join(keys, ","), "MSG_REGION,TRACE_ON,msgId,queueId,queueOffset"; got != want {
-		t.Fatalf("answer fields %s, want %s", got, want)
-	}
-	if resp.ExtFields["queueId"] != "2" || len(resp.ExtFields["msgId"]) != 32 {
-		t.Fatalf("answer %v", resp.ExtFields)
+	var last int64
+	for _, ser := range []remoting.SerializeType{remoting.JSON, remoting.RocketMQ} {
+		// A queue id as clients send it, and one a JSON header must escape (the answer is
+		// then encoded from its pairs).
+		for _, qid := range []string{"2", "q\"\\\x01"} {
+			req := remoting.NewRequest(int16(protocol.SendMessageV2), nil, []byte("body"))
+			req.Serialize = ser
+			req.ExtFields = map[string]string{"a": "g", "b": "T", "e": qid}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			resp, err := c.InvokeSync(ctx, addr, req)
+			cancel()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var keys []string
+			for k := range resp.ExtFields {
+				keys = append(keys, k)
+			}
+			slices.Sort(keys)
+			if got, want := strings.Join(keys, ","), "MSG_REGION,TRACE_ON,msgId,queueId,queueOffset"; got != want {
+				t.Fatalf("answer fields %s, want %s", got, want)
+			}
+			e := resp.ExtFields
+			off, err := strconv.ParseInt(e["queueOffset"], 10, 64)
+			if err != nil || off <= last || e["queueId"] != qid || e["MSG_REGION"] != "DefaultRegion" || e["TRACE_ON"] != "true" {
+				t.Fatalf("serialize %d, queue %q: answer %v", ser, qid, e)
+			}
+			last = off
+			host, phys, err := message.ParseOffsetMsgID(e["msgId"])
+			if err != nil || host.Port() != 10911 || host.Addr().String() != "127.0.0.1" || phys != off*1100 {
+				t.Fatalf("msgId %s: %v %d %v", e["msgId"], host, phys, err)
+			}
+		}
 	}
 }
