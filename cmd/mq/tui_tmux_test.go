@@ -130,6 +130,9 @@ func TestTUIInTmux(t *testing.T) {
 	if _, err := exec.LookPath("tmux"); err != nil {
 		t.Skip("tmux is not installed (apt-get install -y tmux); this end-to-end test needs it")
 	}
+	if tracedRuns.Add(1) > 1 {
+		t.Skip(traceOncePerProcess)
+	}
 	// Levels 1-15 take a second (the dead letter's retries are quick), 16 keeps 30 minutes.
 	ns := startStandalone(t, "messageDelayLevel=1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 30m 1h 2h\n")
 	a, err := admin.New(admin.Options{NameServers: []string{ns}, Timeout: 5 * time.Second})
