@@ -46,8 +46,9 @@ func haPair(t *testing.T, topic string, queues int32, nsEdit func(*namesrv.Confi
 	return c, s
 }
 
-// waitCaughtUp waits until the slave's CommitLog ends where the master's does.
-func waitCaughtUp(t *testing.T, m, s *mqtest.Broker) {
+// waitCaughtUp waits until the slave's CommitLog ends where the master's does and its
+// metadata sync has brought it topic's config.
+func waitCaughtUp(t *testing.T, m, s *mqtest.Broker, topic string) {
 	t.Helper()
 	rc := remoting.NewClient(remoting.ClientConfig{})
 	defer rc.Close()
@@ -60,7 +61,7 @@ func waitCaughtUp(t *testing.T, m, s *mqtest.Broker) {
 		if err != nil || so != mo {
 			return fmt.Errorf("slave at %d (%v), master at %d", so, err, mo)
 		}
-		return nil
+		return topicKnown(t, rc, s.Addr, topic)
 	})
 }
 
@@ -106,7 +107,7 @@ func TestGoClientRunningConsumerFailsOverToSlave(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("consumer got nothing from the master")
 	}
-	waitCaughtUp(t, c.b, s)
+	waitCaughtUp(t, c.b, s, topic)
 	stopBroker(t, c.b)
 	close(gate)
 	mqtest.CheckFor(t, 60*time.Second, 50*time.Millisecond, func() error { return got.has(want) })
@@ -132,7 +133,7 @@ func TestGoClientActingMaster(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitCaughtUp(t, c.b, s)
+	waitCaughtUp(t, c.b, s, topic)
 	mcfg := c.b.Config
 	stopBroker(t, c.b)
 

@@ -32,6 +32,25 @@ func commitLogMaxOffset(t *testing.T, c *remoting.Client, addr string) (int64, e
 	return strconv.ParseInt(kv.Table["commitLogMaxOffset"], 10, 64)
 }
 
+// topicKnown reports whether the broker at addr has topic in its topic config
+// (GET_ALL_TOPIC_CONFIG).
+func topicKnown(t *testing.T, c *remoting.Client, addr, topic string) error {
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
+	defer cancel()
+	resp, err := c.InvokeSync(ctx, addr, remoting.NewRequest(int16(protocol.GetAllTopicConfig), map[string]string{}, nil))
+	if err != nil {
+		return err
+	}
+	var w protocol.TopicConfigSerializeWrapper
+	if err := protocol.DecodeBody(resp.Body, &w); err != nil {
+		return err
+	}
+	if _, ok := w.TopicConfigTable[topic]; !ok {
+		return fmt.Errorf("%s has no config for %s yet", addr, topic)
+	}
+	return nil
+}
+
 // TestGoClientConsumesFromSlaveAfterMasterStops: messages produced to an ASYNC_MASTER are
 // replicated to its SLAVE (slaveReadEnable); once the master is stopped and unregistered,
 // the official push consumer finds only the slave in the route and consumes them all there.
@@ -61,7 +80,9 @@ func TestGoClientConsumesFromSlaveAfterMasterStops(t *testing.T) {
 		if err != nil || so != mo {
 			return fmt.Errorf("slave at %d (%v), master at %d", so, err, mo)
 		}
-		return nil
+		// The topic's config comes with the slave's metadata sync, not with the CommitLog:
+		// a slave that never synced answers TOPIC_NOT_EXIST once the master is gone.
+		return topicKnown(t, rc, s.Addr, topic)
 	})
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
