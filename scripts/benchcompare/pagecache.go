@@ -53,13 +53,15 @@ func firstTouchUs(dir string, n int) (float64, error) {
 	return float64((t1 - t0).Nanoseconds()) / 1000 / float64(n/4096), nil
 }
 
-// threadCPU returns the calling thread's user + system time.
+// threadCPU returns the calling thread's CPU time: CLOCK_THREAD_CPUTIME_ID, which counts
+// the running thread's time up to now (getrusage(RUSAGE_THREAD) only up to its last tick or
+// switch, so a short populate could measure 0).
 func threadCPU() (time.Duration, error) {
-	var ru unix.Rusage
-	if err := unix.Getrusage(unix.RUSAGE_THREAD, &ru); err != nil {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
 		return 0, err
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), nil
+	return time.Duration(ts.Nano()), nil
 }
 
 // residentPages returns how many 4 KiB pages of the regular files under dir are in the page
