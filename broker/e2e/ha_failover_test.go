@@ -11,6 +11,7 @@ import (
 	"github.com/apache/rocketmq-client-go/v2/consumer"
 	"github.com/apache/rocketmq-client-go/v2/primitive"
 
+	"github.com/mq-project/mq/admin"
 	"github.com/mq-project/mq/broker"
 	"github.com/mq-project/mq/internal/mqtest"
 	"github.com/mq-project/mq/namesrv"
@@ -47,21 +48,32 @@ func haPair(t *testing.T, topic string, queues int32, nsEdit func(*namesrv.Confi
 }
 
 // waitCaughtUp waits until the slave's CommitLog ends where the master's does and its
-// metadata sync has brought it topic's config.
+// metadata sync has brought it topic's config: a slave that never synced has no config for
+// the topic and answers TOPIC_NOT_EXIST once the master is gone.
 func waitCaughtUp(t *testing.T, m, s *mqtest.Broker, topic string) {
 	t.Helper()
-	rc := remoting.NewClient(remoting.ClientConfig{})
-	defer rc.Close()
+	a, err := admin.New(admin.Options{BrokersOnly: true, Logger: mqtest.Logger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
 	mqtest.CheckFor(t, 10*time.Second, 10*time.Millisecond, func() error {
-		mo, err := commitLogMaxOffset(t, rc, m.Addr)
+		mi, err := a.BrokerRuntimeInfo(t.Context(), m.Addr)
 		if err != nil {
 			return err
 		}
-		so, err := commitLogMaxOffset(t, rc, s.Addr)
-		if err != nil || so != mo {
-			return fmt.Errorf("slave at %d (%v), master at %d", so, err, mo)
+		si, err := a.BrokerRuntimeInfo(t.Context(), s.Addr)
+		if err != nil || si["commitLogMaxOffset"] != mi["commitLogMaxOffset"] {
+			return fmt.Errorf("slave at %s (%v), master at %s", si["commitLogMaxOffset"], err, mi["commitLogMaxOffset"])
 		}
-		return topicKnown(t, rc, s.Addr, topic)
+		tc, err := a.AllTopicConfig(t.Context(), s.Addr)
+		if err != nil {
+			return err
+		}
+		if _, ok := tc.TopicConfigTable[topic]; !ok {
+			return fmt.Errorf("the slave has no config for %s yet", topic)
+		}
+		return nil
 	})
 }
 
