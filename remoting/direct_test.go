@@ -337,7 +337,8 @@ func TestRawWriteBuffers(t *testing.T) {
 // Read, which then waits for the answer: 2,000 round trips with a peer answering each request
 // at once (an answer can come before the reader waits), an 8 MiB request the socket takes only
 // part of (the rest written waiting for room, then the answer read), the read deadline while
-// no answer comes, and the error of a peer that reset the connection.
+// no answer comes, a Read failing before it wrote (its request dropped, not sent by the next
+// Read), and the error of a peer that reset the connection.
 func TestRawReaderWriteAhead(t *testing.T) {
 	a, b := tcpPair(t)
 	r, _, _ := RawIO(a)
@@ -384,6 +385,26 @@ func TestRawReaderWriteAhead(t *testing.T) {
 	aw.WriteAhead(request(0, 0)) // answered with nothing
 	if _, err := r.Read(answer); !errors.Is(err, os.ErrDeadlineExceeded) {
 		t.Fatalf("no answer: %v", err)
+	}
+	a.SetReadDeadline(time.Time{})
+
+	// A Read that fails before it could write drops the request: the next Read does not
+	// send it late (the peer would answer it first).
+	a.SetReadDeadline(time.Now().Add(-time.Second))
+	aw.WriteAhead(request(8888, 8))
+	if _, err := r.Read(answer); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("past deadline: %v", err)
+	}
+	a.SetReadDeadline(time.Time{})
+	if _, err := a.Write(request(9999, 8)); err != nil { // written as usual, not ahead
+		t.Fatal(err)
+	}
+	if _, err := io.ReadFull(r, answer); err != nil || binary.BigEndian.Uint64(answer) != 9999 {
+		t.Fatalf("after a failed Read: answer %d, %v (want 9999)", binary.BigEndian.Uint64(answer), err)
+	}
+	a.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+	if n, err := r.Read(answer); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("the dropped request was sent: read %d bytes (%x), %v", n, answer[:n], err)
 	}
 	a.SetReadDeadline(time.Time{})
 

@@ -116,7 +116,8 @@ type AheadWriter interface {
 	// EAGAIN: the poller's readiness is reset only when a wait begins, before p is written,
 	// so an answer to p is never missed. p must ask for an answer, and the reader's buffer
 	// must be empty when Read runs; if the socket takes only part of p, Read writes the rest
-	// waiting for room and then reads as usual. A write error is Read's error.
+	// waiting for room and then reads as usual. A write error is Read's error; a Read that
+	// fails (closed, the deadline passed) drops what it had not written of p.
 	WriteAhead(p []byte)
 }
 
@@ -135,6 +136,9 @@ func (r *rawReader) Read(p []byte) (int, error) {
 		try = r.readAhead
 	}
 	n, errno, err := r.run(r.raw.Read, try, p)
+	if err != nil { // closed, or the deadline passed, perhaps before the request was written:
+		r.ahead, r.aheadErr = nil, 0 // it is dropped, not sent by a later Read
+	}
 	if err == nil && (len(r.ahead) > 0 || r.aheadErr != 0) {
 		if err = r.finishAhead(); err == nil {
 			n, errno, err = r.run(r.raw.Read, r.read, p)
