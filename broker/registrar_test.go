@@ -5,13 +5,37 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"path/filepath"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/mq-project/mq/namesrv"
 	"github.com/mq-project/mq/protocol"
 )
+
+// holdPort binds a TCP socket to addr without listening: connections to addr are refused,
+// and no other socket can take the port until one with SO_REUSEADDR (net.Listen's) listens
+// on it. release closes the socket (at the test's end if not before).
+func holdPort(t *testing.T, addr string) (release func()) {
+	t.Helper()
+	ap := netip.MustParseAddrPort(addr)
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	release = sync.OnceFunc(func() { syscall.Close(fd) })
+	t.Cleanup(release)
+	if err := syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_REUSEADDR, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Port: int(ap.Port()), Addr: ap.Addr().As4()}); err != nil {
+		t.Fatalf("hold %s: %v", addr, err)
+	}
+	return release
+}
 
 // serveNamesrv runs a NameServer on ln until the returned stop is called (or the test ends).
 func serveNamesrv(t *testing.T, ln net.Listener) (stop func()) {
@@ -52,6 +76,9 @@ func TestReadyWithOneNamesrvDown(t *testing.T) {
 	}
 	nsB := lnB.Addr().String()
 	serveNamesrv(t, lnB)() // B ran once and is down now
+	// Its port stays bound, not listening (connections are refused), so that no listener of
+	// the test's (the broker's own took it once) gets it before B comes back.
+	release := holdPort(t, nsB)
 
 	cfg := testConfig(t)
 	cfg.NamesrvAddr = nsA + ";" + nsB
@@ -66,11 +93,11 @@ func TestReadyWithOneNamesrvDown(t *testing.T) {
 		t.Fatalf("nameserver A route: %d %+v", code, rd.BrokerDatas)
 	}
 
-	var ln net.Listener
-	checkFor(t, 5*time.Second, 20*time.Millisecond, func() (err error) {
-		ln, err = net.Listen("tcp", nsB)
-		return err
-	})
+	ln, err := net.Listen("tcp", nsB) // SO_REUSEADDR: beside the bound, not listening, hold
+	if err != nil {
+		t.Fatal(err)
+	}
+	release()
 	serveNamesrv(t, ln)
 	checkFor(t, 15*time.Second, 50*time.Millisecond, func() error {
 		if rd, code := route(t, c, nsB, "TBW102"); code != protocol.Success || rd.BrokerDatas[0].BrokerAddrs[0] != addr {
