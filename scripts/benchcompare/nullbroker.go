@@ -76,13 +76,19 @@ func newNullBroker(addr string) *remoting.Server {
 		}
 		return nullSendAnswer(req, storeHost, off, queueID)
 	})
-	// Sends are registered as mq's broker registers them: a pool sized like its send pool
-	// (sendMessageThreadPoolNums: min(CPUs, 4)), answered inline on the read goroutine while
-	// that pool has no backlog. The ceiling is then mq's remoting path without the store.
-	pool := remoting.NewPool("send", min(runtime.NumCPU(), 4), 4096)
-	srv.Handle(int16(protocol.SendMessage), send, remoting.WithPool(pool), remoting.Inline())
-	srv.Handle(int16(protocol.SendMessageV2), send, remoting.WithPool(pool), remoting.Inline())
+	handleSends(srv, send)
 	return srv
+}
+
+// handleSends registers h for SEND_MESSAGE and SEND_MESSAGE_V2 as mq's broker registers them:
+// a pool sized like its send pool (sendMessageThreadPoolNums: min(CPUs, 4)), answered inline
+// on the read goroutine while that pool has no backlog, the extFields read as pairs (RawExt:
+// no map a request). The ceiling is then mq's remoting path without the store.
+func handleSends(srv *remoting.Server, h remoting.Handler) {
+	pool := remoting.NewPool("send", min(runtime.NumCPU(), 4), 4096)
+	for _, code := range []protocol.RequestCode{protocol.SendMessage, protocol.SendMessageV2} {
+		srv.Handle(int16(code), h, remoting.WithPool(pool), remoting.Inline(), remoting.RawExt())
+	}
 }
 
 // nullSendAnswer is the null broker's answer to a send: the fields a real broker's answer
