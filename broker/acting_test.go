@@ -25,6 +25,19 @@ func masterConnected(s *Broker) func() error {
 	}
 }
 
+// slaveHasTopic: a slave learns its master's topics by its metadata sync, not by
+// replication; a slave that has a topic's records but not yet its config answers pulls of it
+// TOPIC_NOT_EXIST, as Apache's does. Tests that stop the master wait for this first: stopped
+// in the middle of the slave's first sync, the master never hands it over.
+func slaveHasTopic(s *Broker, topic string) func() error {
+	return func() error {
+		if _, ok := s.topics.Get(topic); !ok {
+			return fmt.Errorf("slave has no config for topic %s yet", topic)
+		}
+		return nil
+	}
+}
+
 // restartOn starts a broker with cfg on addr (the port a stopped broker used).
 func restartOn(t *testing.T, cfg Config, addr string) *Broker {
 	t.Helper()
@@ -77,6 +90,7 @@ func TestSlaveServesWhenMasterLost(t *testing.T) {
 	s, saddr := startBroker(t, scfg, fastSync)
 	checkFor(t, 10*time.Second, 5*time.Millisecond, slaveCaughtUp(m, s))
 	checkFor(t, 10*time.Second, 5*time.Millisecond, masterConnected(s))
+	checkFor(t, 10*time.Second, 5*time.Millisecond, slaveHasTopic(s, "Lost"))
 	wantCode(t, call(t, c, saddr, protocol.PullMessage, pullHeader("Lost", 0, 0, pullSubscription, "*"), nil), protocol.SystemBusy)
 
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
@@ -128,6 +142,7 @@ func TestActingMasterOffsetsReconciled(t *testing.T) {
 		}
 		return nil
 	})
+	checkFor(t, 10*time.Second, 5*time.Millisecond, slaveHasTopic(s, "Act"))
 
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
