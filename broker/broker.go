@@ -212,6 +212,7 @@ func New(cfg Config, logger *slog.Logger) (*Broker, error) {
 	b.reg = newRegistrar(log, b.client, cfg.NamesrvAddrs(), topics, b.identity, cfg.RegisterPeriod(), timeout)
 	topics.SetOnChange(b.reg.Trigger)
 	b.reg.onRegistered = b.learnMaster
+	b.reg.awaiting = b.awaitingMaster
 	b.makePools()
 	b.registerHandlers()
 	return b, nil

@@ -305,7 +305,9 @@ type MessageStoreConfig struct {
 	HaHousekeepingInterval int `prop:"haHousekeepingInterval"`
 	// HaTransferBatchSize is the largest CommitLog chunk in one HA frame, in bytes.
 	HaTransferBatchSize int `prop:"haTransferBatchSize"`
-	// HaMasterAddress is a slave's master HA address; empty means learned from the nameserver.
+	// HaMasterAddress is a slave's master HA address; empty means learned from the nameserver
+	// (a slave that has not learned it yet registers again after 1 s, doubling up to
+	// registerNameServerPeriod, instead of waiting the period).
 	HaMasterAddress string `prop:"haMasterAddress"`
 	// HaMaxGapNotInSync is how many bytes a slave may lag and still count as in sync.
 	HaMaxGapNotInSync int `prop:"haMaxGapNotInSync"`

@@ -373,3 +373,33 @@ func TestSyncMaster(t *testing.T) {
 	})
 	sameRecords(t, m, s, "SyncT", 0)
 }
+
+// TestSlaveStartedBeforeItsMaster: a slave whose first registration named no master (its
+// master was not up yet) asks the nameservers again soon, doubling from the registrar's
+// retry, instead of waiting for the first periodic registration 10 s after start: it
+// replicates from a master started after it within seconds, and a SYNC_MASTER accepts sends.
+func TestSlaveStartedBeforeItsMaster(t *testing.T) {
+	ns := startNamesrv(t)
+	c := newTestClient(t, nil)
+	mcfg, scfg := haConfigs(t, ns, SyncMaster)
+	s, _ := startBroker(t, scfg, func(b *Broker) { b.reg.retry = 50 * time.Millisecond })
+	select {
+	case <-s.reg.firstRegistered():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the slave did not register")
+	}
+	if !s.awaitingMaster() {
+		t.Fatal("the slave learned a master before any was started")
+	}
+	_, maddr := startBroker(t, mcfg, nil)
+	checkFor(t, 5*time.Second, 5*time.Millisecond, masterConnected(s))
+	if s.awaitingMaster() {
+		t.Fatal("connected but still awaiting its master")
+	}
+	checkFor(t, 5*time.Second, 10*time.Millisecond, func() error {
+		if resp := sendOne(t, c, maddr, "Early", 0, nil, []byte("x")); resp.Code != int16(protocol.Success) {
+			return fmt.Errorf("send answered %d (%s)", resp.Code, resp.Remark)
+		}
+		return nil
+	})
+}

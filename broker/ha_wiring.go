@@ -147,6 +147,19 @@ func (b *Broker) closeHA() {
 	}
 }
 
+// awaitingMaster reports a slave that has not learned its master's addresses yet (no
+// haMasterAddress configured and no registration answer naming them): the registrar then
+// registers again soon (registrar.awaiting).
+func (b *Broker) awaitingMaster() bool {
+	if !b.isSlave() || b.svc.ha.client == nil {
+		return false
+	}
+	b.svc.ha.mu.Lock()
+	known := b.svc.ha.masterAddr != ""
+	b.svc.ha.mu.Unlock()
+	return !known || b.svc.ha.client.MasterAddr() == ""
+}
+
 // learnMaster takes the master's addresses from a REGISTER_BROKER response (slaves).
 func (b *Broker) learnMaster(h protocol.RegisterBrokerResponseHeader) {
 	if !b.isSlave() || b.svc.ha.client == nil {

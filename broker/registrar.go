@@ -50,6 +50,13 @@ type registrar struct {
 	// onRegistered gets each successful REGISTER_BROKER answer (a slave learns its
 	// master's addresses from it); set before run.
 	onRegistered func(protocol.RegisterBrokerResponseHeader)
+	// awaiting reports that the broker still waits for what only a registration's answer
+	// gives: a slave started before its master, which the nameservers have not named yet.
+	// run then registers again after retry, doubling up to the period, rather than after
+	// the first delay or the period (Apache's slave waits those 10 s, then 30 s, with no
+	// replica meanwhile, and a SYNC_MASTER refuses every send as SLAVE_NOT_AVAILABLE).
+	// Optional; set before run.
+	awaiting func() bool
 
 	mu         sync.Mutex
 	registered map[string]bool // namesrv addr -> last registration succeeded
@@ -92,8 +99,14 @@ func (r *registrar) Trigger() {
 // maxRegisterRetry (a nameserver that was down at start learns of the broker soon after it
 // returns, not one period later).
 func (r *registrar) run(ctx context.Context) {
-	backoff := r.retry
+	backoff, await := r.retry, r.retry
 	next := func(allOK bool) time.Duration {
+		if allOK && r.awaiting != nil && r.awaiting() && await > 0 {
+			d := min(await, r.period)
+			await = min(2*await, r.period)
+			return d
+		}
+		await = r.retry
 		if allOK || backoff <= 0 {
 			backoff = r.retry
 			return r.period
@@ -103,8 +116,8 @@ func (r *registrar) run(ctx context.Context) {
 		return d
 	}
 	wait := r.first
-	if !r.registerAll(ctx) {
-		wait = min(wait, next(false))
+	if ok := r.registerAll(ctx); !ok || (r.awaiting != nil && r.awaiting()) {
+		wait = min(wait, next(ok))
 	}
 	t := time.NewTimer(wait)
 	defer t.Stop()
