@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/mq-project/mq/broker/ha"
+	"github.com/mq-project/mq/broker/timer"
 	"github.com/mq-project/mq/protocol"
 	"github.com/mq-project/mq/remoting"
 )
@@ -402,4 +403,63 @@ func TestSlaveStartedBeforeItsMaster(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestSlaveLearnsNewTopicAtOnce: a topic created on the master after the slave's last
+// metadata sync reaches the slave's config with its first replicated message, not at the
+// next periodic sync 10 s later, so the slave can serve it should the master go away.
+func TestSlaveLearnsNewTopicAtOnce(t *testing.T) {
+	ns := startNamesrv(t)
+	c := newTestClient(t, nil)
+	mcfg, scfg := haConfigs(t, ns, AsyncMaster)
+	_, maddr := startMaster(t, c, ns, mcfg)
+	s, _ := startBroker(t, scfg, nil) // the default sync period
+	checkFor(t, 10*time.Second, 5*time.Millisecond, masterConnected(s))
+	checkFor(t, 10*time.Second, 5*time.Millisecond, func() error { // the sync at start ran
+		s.svc.ha.mu.Lock()
+		defer s.svc.ha.mu.Unlock()
+		if s.svc.ha.lastSync.IsZero() {
+			return errors.New("no metadata sync yet")
+		}
+		return nil
+	})
+	if _, ok := s.topics.Get("Fresh"); ok {
+		t.Fatal("the slave knows the topic before it exists")
+	}
+	wantCode(t, sendOne(t, c, maddr, "Fresh", 0, nil, []byte("x")), protocol.Success) // created by the send
+	checkFor(t, 5*time.Second, 5*time.Millisecond, slaveHasTopic(s, "Fresh"))
+}
+
+// TestLearnTopicWakesOncePerTopic: the slave's dispatcher wakes the metadata sync once for a
+// topic it has no config for, never for one it has, and not again for a topic the sync did
+// not bring (the timer's records have no topic config: they must not sync every second).
+func TestLearnTopicWakesOncePerTopic(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.BrokerRole, cfg.BrokerID = Slave, 1
+	b, err := New(cfg, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = b.Shutdown(ctx)
+	}()
+	wakes := make(chan struct{}, 8)
+	b.svc.ha.syncWake = wakes // not started: no sync loop reads it
+	if err := b.Topics().Update(protocol.NewTopicConfig("Known")); err != nil {
+		t.Fatal(err)
+	}
+	for _, topic := range []string{"Known", "New", "Known", "New", timer.Topic, timer.Topic, "New"} {
+		b.learnTopic(topic)
+	}
+	if len(wakes) != 2 {
+		t.Fatalf("%d wakes, want 2 (New and the timer's topic, once each)", len(wakes))
+	}
+	for i := range maxTopicWakes + 10 {
+		b.learnTopic("T" + strconv.Itoa(i))
+	}
+	if n := len(b.svc.ha.topicWakes); n != maxTopicWakes {
+		t.Fatalf("%d topics remembered, want the bound %d", n, maxTopicWakes)
+	}
 }

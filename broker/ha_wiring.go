@@ -55,6 +55,13 @@ type haState struct {
 
 	acting    actingOffsets // offsets committed on this slave, for the master
 	syncFails ha.LogLimiter // "slave sync from master failed": once, then at a falling rate
+
+	// A slave's dispatcher wakes the metadata sync for a topic it has no config for
+	// (learnTopic); learning is set once syncWake exists. knownTopic and topicWakes belong
+	// to the dispatcher goroutine.
+	learning   atomic.Bool
+	knownTopic string
+	topicWakes map[string]struct{}
 }
 
 func (b *Broker) isSlave() bool { return b.cfg.BrokerRole == Slave }
@@ -134,6 +141,7 @@ func (b *Broker) startHA() {
 	}
 	b.svc.ha.client.Start()
 	b.svc.ha.syncWake = make(chan struct{}, 1)
+	b.svc.ha.learning.Store(true)
 	b.wg.Go(b.slaveSyncLoop)
 }
 
@@ -146,6 +154,38 @@ func (b *Broker) closeHA() {
 		b.svc.ha.client.Close()
 	}
 }
+
+// learnTopic runs on a slave's dispatcher goroutine for every record it dispatches. A record
+// of a topic the slave has no config for (created on the master since the last metadata
+// sync) wakes the sync at once, so that the slave holds the topic's config, and can serve it
+// should its master go away, within a round trip of the topic's first message instead of up
+// to slaveSyncInterval later (Apache's slave waits for its periodic sync). Each topic wakes
+// it once (up to maxTopicWakes topics): internal topics with no config (the timer's) and
+// topics deleted on the master are left to the periodic sync.
+func (b *Broker) learnTopic(topic string) {
+	h := &b.svc.ha
+	if topic == h.knownTopic {
+		return
+	}
+	if _, ok := b.topics.Get(topic); ok {
+		h.knownTopic = topic
+		return
+	}
+	if _, done := h.topicWakes[topic]; done || len(h.topicWakes) >= maxTopicWakes {
+		return
+	}
+	if h.topicWakes == nil {
+		h.topicWakes = make(map[string]struct{})
+	}
+	h.topicWakes[topic] = struct{}{}
+	select {
+	case h.syncWake <- struct{}{}:
+	default:
+	}
+}
+
+// maxTopicWakes bounds the topics a slave's dispatcher wakes the metadata sync for.
+const maxTopicWakes = 1024
 
 // awaitingMaster reports a slave that has not learned its master's addresses yet (no
 // haMasterAddress configured and no registration answer naming them): the registrar then

@@ -142,7 +142,8 @@ func (s *services) appended() {
 }
 
 // dispatch is the store's dispatch listener (it runs on the dispatcher goroutine and must not
-// block): held pulls of the queue, the timer for its topic, and the HA writers.
+// block): held pulls of the queue, the timer for its topic, the HA writers, and on a slave
+// the metadata sync when the topic is new to it.
 func (s *services) dispatch(topic string, queueID int32, offset int64) {
 	s.b.hold.notify(topic, queueID, offset)
 	if topic == timer.Topic {
@@ -152,5 +153,8 @@ func (s *services) dispatch(topic string, queueID int32, offset int64) {
 	}
 	if srv := s.ha.server.Load(); srv != nil {
 		srv.Notify()
+	}
+	if s.ha.learning.Load() { // a slave: a topic it has no config for wakes the metadata sync
+		s.b.learnTopic(topic)
 	}
 }
