@@ -38,8 +38,12 @@ mqbin() {
 }
 
 build() {
-  [ -n "${MQ_BIN:-}" ] && return
   mkdir -p "$dir/bin"
+  if [ -n "${MQ_BIN:-}" ]; then
+    # start, restart and status without MQ_BIN run the binary up was given
+    ln -sf "$(cd "$(dirname "$MQ_BIN")" && pwd)/$(basename "$MQ_BIN")" "$dir/bin/mq"
+    return
+  fi
   go build -o "$dir/bin/mq" ./cmd/mq
 }
 
