@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/mq-project/mq/broker"
 	"github.com/mq-project/mq/internal/mqtest"
 	"github.com/mq-project/mq/message"
+	"github.com/mq-project/mq/protocol"
 )
 
 // TestReadViewsFallBackToSlave: with broker-a's master stopped, topic status, group
@@ -141,6 +143,58 @@ func TestReadViewsFallBackToSlave(t *testing.T) {
 	}
 	if len(kq.Messages) != 30 || kq.Messages[0].Addr != s.Addr {
 		t.Fatalf("key query found %d messages (first from %v), want 30 from the slave", len(kq.Messages), kq.Messages)
+	}
+
+	// Browsing (raw pulls) reads broker-a's queues from its slave; broker-c's registered
+	// master does not answer.
+	rd, err := a.TopicRoute(ctx, tp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	qs, missing := admin.ReadQueues(rd)
+	if len(missing) != 0 {
+		t.Fatalf("missing %v, want none (every brokerName has a broker in the route)", missing)
+	}
+	read, failed := map[string]int{}, map[string]bool{}
+	for _, q := range qs {
+		if q.FromSlave() != (q.BrokerName == "broker-a") || (q.BrokerName == "broker-a" && q.Addr != s.Addr) {
+			t.Fatalf("queue %+v: read from the wrong broker", q)
+		}
+		if _, err := a.ScanQueue(ctx, admin.QueueScan{Addr: q.Addr, BrokerName: q.BrokerName, Topic: tp, QueueID: q.QueueID, From: -1},
+			func(*message.MessageExt) bool { read[q.BrokerName]++; return true }); err != nil {
+			failed[q.BrokerName] = true
+		}
+	}
+	if read["broker-a"] != 30 || read["broker-b"] != 4 || len(failed) != 1 || !failed["broker-c"] {
+		t.Fatalf("browsed %v, failed %v; want broker-a 30 (from the slave), broker-b 4 and broker-c failed", read, failed)
+	}
+}
+
+// TestReadQueues: each brokerName's read queues come from its master, or its lowest slave
+// when the route lists no master; a brokerName with queues and no broker is missing; queues
+// without read permission are left out.
+func TestReadQueues(t *testing.T) {
+	rd := protocol.TopicRouteData{
+		BrokerDatas: []protocol.BrokerData{
+			{BrokerName: "a", BrokerAddrs: protocol.BrokerAddrs{0: "m-a", 1: "s-a"}},
+			{BrokerName: "b", BrokerAddrs: protocol.BrokerAddrs{2: "s2-b", 1: "s1-b"}},
+			{BrokerName: "w", BrokerAddrs: protocol.BrokerAddrs{0: "m-w"}},
+		},
+		QueueDatas: []protocol.QueueData{
+			{BrokerName: "b", ReadQueueNums: 1, WriteQueueNums: 1, Perm: protocol.PermRead | protocol.PermWrite},
+			{BrokerName: "a", ReadQueueNums: 2, WriteQueueNums: 4, Perm: protocol.PermRead | protocol.PermWrite},
+			{BrokerName: "c", ReadQueueNums: 2, WriteQueueNums: 2, Perm: protocol.PermRead},
+			{BrokerName: "w", ReadQueueNums: 2, WriteQueueNums: 2, Perm: protocol.PermWrite},
+		},
+	}
+	qs, missing := admin.ReadQueues(rd)
+	var got []string
+	for _, q := range qs {
+		got = append(got, fmt.Sprintf("%s/%d@%s#%d", q.BrokerName, q.QueueID, q.Addr, q.ID))
+	}
+	want := []string{"a/0@m-a#0", "a/1@m-a#0", "b/0@s1-b#1"}
+	if !slices.Equal(got, want) || !slices.Equal(missing, []string{"c"}) {
+		t.Fatalf("queues %v, missing %v; want %v and [c]", got, missing, want)
 	}
 }
 

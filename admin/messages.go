@@ -592,6 +592,56 @@ func TopicQueues(rd protocol.TopicRouteData, write bool) []WriteQueue {
 	return out
 }
 
+// ReadQueue is a readable queue and the broker to read it from.
+type ReadQueue struct {
+	WriteQueue
+	// ID is Addr's broker id: 0 for the master; a slave's id when the route lists no master
+	// for the brokerName (it is gone).
+	ID int64
+}
+
+// FromSlave reports whether the queue is read from a slave.
+func (q ReadQueue) FromSlave() bool { return q.ID != protocol.MasterID }
+
+// ReadQueues returns a topic's read queues, each with the broker to read it from: its
+// brokerName's master, or, when the route lists none, its lowest slave, which holds the
+// master's CommitLog and ConsumeQueues and answers pulls once its master is gone (the read
+// views' fallback, ForEachBrokerSet). missing names the brokerNames with readable queues
+// and no live broker, so that a caller says its answer is partial rather than smaller.
+func ReadQueues(rd protocol.TopicRouteData) (qs []ReadQueue, missing []string) {
+	readers := map[string]Broker{}
+	for _, set := range RouteBrokerSets(rd) {
+		if bs := set.Brokers(); len(bs) > 0 {
+			readers[set.Name] = bs[0]
+		}
+	}
+	seen := map[string]bool{}
+	for _, qd := range rd.QueueDatas {
+		if qd.Perm&protocol.PermRead == 0 || qd.ReadQueueNums <= 0 {
+			continue
+		}
+		b, ok := readers[qd.BrokerName]
+		if !ok {
+			if !seen[qd.BrokerName] {
+				seen[qd.BrokerName] = true
+				missing = append(missing, qd.BrokerName)
+			}
+			continue
+		}
+		for q := range qd.ReadQueueNums {
+			qs = append(qs, ReadQueue{WriteQueue: WriteQueue{BrokerName: qd.BrokerName, Addr: b.Addr, QueueID: q}, ID: b.ID})
+		}
+	}
+	sort.Slice(qs, func(i, j int) bool {
+		if qs[i].BrokerName != qs[j].BrokerName {
+			return qs[i].BrokerName < qs[j].BrokerName
+		}
+		return qs[i].QueueID < qs[j].QueueID
+	})
+	sort.Strings(missing)
+	return qs, missing
+}
+
 // ConsumeDirectly asks the broker at addr to have client clientID of group consume the
 // message with offset id msgID (CONSUME_MESSAGE_DIRECTLY, as mqadmin consumeMessageDirectly).
 func (a *Admin) ConsumeDirectly(ctx context.Context, addr, group, clientID, topic, brokerName, msgID string) (protocol.ConsumeMessageDirectlyResult, error) {

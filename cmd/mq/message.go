@@ -289,12 +289,22 @@ func runMessageBrowse(ctx context.Context, opts *messageBrowseOptions, streams I
 	var errs []error
 	pctx, bar := withProgress(ctx, streams, &opts.adminFlags, "browse "+opts.topic)
 	defer bar.finish()
-	for _, q := range admin.TopicQueues(rd, false) {
+	qs, missing := admin.ReadQueues(rd)
+	for _, name := range missing {
+		errs = append(errs, fmt.Errorf("broker %s: %w", name, admin.ErrNoLiveBroker))
+	}
+	noted := map[string]bool{}
+	for _, q := range qs {
 		if opts.queue >= 0 && q.QueueID != opts.queue {
 			continue
 		}
 		if len(out) >= opts.max {
 			break
+		}
+		if q.FromSlave() && !noted[q.BrokerName] {
+			noted[q.BrokerName] = true
+			fmt.Fprintf(streams.ErrOut, "mq: note: %s read from its slave %s (brokerId %d): the route lists no master\n",
+				q.BrokerName, q.Addr, q.ID)
 		}
 		scan := admin.QueueScan{Addr: q.Addr, BrokerName: q.BrokerName, Topic: opts.topic, QueueID: q.QueueID,
 			From: opts.offset, Begin: begin, End: end}
