@@ -54,18 +54,7 @@ func TestReadViewsFallBackToSlave(t *testing.T) {
 	s := mqtest.StartBroker(t, ns.Addr, func(c *broker.Config) {
 		c.BrokerRole, c.BrokerID, c.HaSendHeartbeatInterval = broker.Slave, 1, 200
 	})
-	mqtest.CheckFor(t, 10*time.Second, 20*time.Millisecond, func() error {
-		mi, err := a.BrokerRuntimeInfo(ctx, m.Addr)
-		if err != nil {
-			return err
-		}
-		si, err := a.BrokerRuntimeInfo(ctx, s.Addr)
-		if err != nil {
-			return err
-		}
-		if mi["commitLogMaxOffset"] != si["commitLogMaxOffset"] {
-			return fmt.Errorf("slave at %s, master at %s", si["commitLogMaxOffset"], mi["commitLogMaxOffset"])
-		}
+	mqtest.WaitSlaveCaughtUp(t, a, m.Addr, s.Addr, func() error {
 		if off, err := a.ConsumerOffset(ctx, s.Addr, group, tp, 1); err != nil || off != 5 {
 			return fmt.Errorf("slave offset %d: %v", off, err)
 		}

@@ -3,11 +3,13 @@ package mqtest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"strconv"
 	"testing"
 	"time"
 
+	"github.com/mq-project/mq/admin"
 	"github.com/mq-project/mq/broker"
 )
 
@@ -108,4 +110,31 @@ func listen(port int) (net.Listener, error) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// WaitSlaveCaughtUp waits until the slave at slave holds the master's CommitLog (their
+// GET_BROKER_RUNTIME_INFO commitLogMaxOffset agree) and extra, when given, holds too (a
+// topic's config or an offset the slave's metadata sync brings): what a test waits for
+// before it stops the master and reads from the slave.
+func WaitSlaveCaughtUp(t testing.TB, a *admin.Admin, master, slave string, extra func() error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	CheckFor(t, 10*time.Second, 20*time.Millisecond, func() error {
+		mi, err := a.BrokerRuntimeInfo(ctx, master)
+		if err != nil {
+			return err
+		}
+		si, err := a.BrokerRuntimeInfo(ctx, slave)
+		if err != nil {
+			return err
+		}
+		if mi["commitLogMaxOffset"] != si["commitLogMaxOffset"] {
+			return fmt.Errorf("slave at %s, master at %s", si["commitLogMaxOffset"], mi["commitLogMaxOffset"])
+		}
+		if extra != nil {
+			return extra()
+		}
+		return nil
+	})
 }
