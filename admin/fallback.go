@@ -170,18 +170,27 @@ func (a *Admin) groupBrokerSets(ctx context.Context, group string) ([]BrokerSet,
 }
 
 // offsetIDOnSlaves looks for the record of an offset message id whose broker (host) the
-// nameservers no longer list, a dead master, on the other brokers of topic's route: a slave
-// holds its master's CommitLog at the same offsets, and the record names the master as its
-// store host.
+// nameservers no longer list, a dead master, on the other brokers of topic's route, or of
+// every cluster when topic is "": a slave holds its master's CommitLog at the same offsets,
+// and the record names the master as its store host.
 func (a *Admin) offsetIDOnSlaves(ctx context.Context, topic string, host netip.AddrPort, off int64) (FoundMessage, bool) {
-	if topic == "" {
-		return FoundMessage{}, false
+	var sets []BrokerSet
+	if topic != "" {
+		rd, err := a.TopicRoute(ctx, topic)
+		if err != nil {
+			return FoundMessage{}, false
+		}
+		sets = RouteBrokerSets(rd)
+	} else {
+		ci, err := a.ClusterInfo(ctx)
+		if err != nil {
+			return FoundMessage{}, false
+		}
+		if sets, err = ClusterBrokerSets(ci, ""); err != nil {
+			return FoundMessage{}, false
+		}
 	}
-	rd, err := a.TopicRoute(ctx, topic)
-	if err != nil {
-		return FoundMessage{}, false
-	}
-	for _, s := range RouteBrokerSets(rd) {
+	for _, s := range sets {
 		for _, b := range s.Brokers() {
 			m, err := a.ViewMessage(ctx, b.Addr, off)
 			if err == nil && m.StoreHost == host && m.CommitLogOffset == off {

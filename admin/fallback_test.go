@@ -121,9 +121,11 @@ func TestReadViewsFallBackToSlave(t *testing.T) {
 		t.Fatalf("group connections did not ask broker-a's slave: %+v", gc.Brokers.Items)
 	}
 
-	found, kind, err := a.MessageByID(ctx, tp, offsetID)
-	if err != nil || kind != admin.IDOffset || len(found) != 1 || found[0].Addr != s.Addr {
-		t.Fatalf("offset id %s of the dead master: %v %v %+v, want the record from the slave", offsetID, kind, err, found)
+	for _, topic := range []string{tp, ""} { // without a topic, every cluster's slaves are asked
+		found, kind, err := a.MessageByID(ctx, topic, offsetID)
+		if err != nil || kind != admin.IDOffset || len(found) != 1 || found[0].Addr != s.Addr {
+			t.Fatalf("offset id %s of the dead master (topic %q): %v %v %+v, want the record from the slave", offsetID, topic, kind, err, found)
+		}
 	}
 
 	kq, err := a.QueryByKey(ctx, tp, "k-broker-a", 0, 0, 0)
