@@ -51,6 +51,38 @@ func (a *Admin) ResolveBrokers(ctx context.Context, cluster, addr string) ([]Bro
 	return ms, nil
 }
 
+// ResolveReaders picks the brokers a read view asks: the broker at addr when addr is set,
+// else one broker per brokerName of cluster: its master, or, when the nameservers list none
+// (it is gone), its lowest slave, which holds the master's data and, synced every 10 s, its
+// topics, groups and offsets. Results name a slave by its id (Result.FromSlave); commands
+// that change brokers use ResolveBrokers.
+func (a *Admin) ResolveReaders(ctx context.Context, cluster, addr string) ([]Broker, error) {
+	if addr != "" {
+		return a.ResolveBrokers(ctx, cluster, addr)
+	}
+	ci, err := a.ClusterInfo(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sets, err := ClusterBrokerSets(ci, cluster)
+	if err != nil {
+		return nil, err
+	}
+	var out []Broker
+	for _, s := range sets {
+		if bs := s.Brokers(); len(bs) > 0 {
+			out = append(out, bs[0])
+		}
+	}
+	if len(out) == 0 {
+		if cluster == "" {
+			return nil, wrapf("%w: the nameservers know no broker", ErrNoBrokers)
+		}
+		return nil, wrapf("%w: cluster %s has no broker", ErrNoBrokers, cluster)
+	}
+	return out, nil
+}
+
 // RuntimeInfos asks every broker for its runtime statistics (GET_BROKER_RUNTIME_INFO).
 func (a *Admin) RuntimeInfos(ctx context.Context, bs []Broker) Results[map[string]string] {
 	return ForEachBroker(ctx, a, bs, a.BrokerRuntimeInfo)

@@ -92,10 +92,20 @@ func (o *brokerTargetOptions) addFlags(cmd *cobra.Command, addrName, clusterName
 	cmd.Flags().StringVarP(&o.cluster, clusterName, "c", "", "every master of this cluster")
 }
 
-// openBrokers opens the admin client and resolves -b / -c to brokers; the caller closes
-// the client.
-// With -b no nameserver is needed.
+// openBrokers opens the admin client and resolves -b / -c to brokers (every master of the
+// cluster); the caller closes the client. With -b no nameserver is needed.
 func (o *brokerTargetOptions) openBrokers(ctx context.Context) (*admin.Admin, []admin.Broker, error) {
+	return o.openWith(ctx, (*admin.Admin).ResolveBrokers)
+}
+
+// openReaders is openBrokers for read views: a brokerName whose master is gone is asked on
+// its lowest slave (admin.ResolveReaders); the command notes it with noteFromSlave.
+func (o *brokerTargetOptions) openReaders(ctx context.Context) (*admin.Admin, []admin.Broker, error) {
+	return o.openWith(ctx, (*admin.Admin).ResolveReaders)
+}
+
+func (o *brokerTargetOptions) openWith(ctx context.Context,
+	resolve func(*admin.Admin, context.Context, string, string) ([]admin.Broker, error)) (*admin.Admin, []admin.Broker, error) {
 	open := o.Open
 	if o.brokerAddr != "" {
 		open = o.OpenDirect
@@ -104,7 +114,7 @@ func (o *brokerTargetOptions) openBrokers(ctx context.Context) (*admin.Admin, []
 	if err != nil {
 		return nil, nil, err
 	}
-	bs, err := a.ResolveBrokers(ctx, o.cluster, o.brokerAddr)
+	bs, err := resolve(a, ctx, o.cluster, o.brokerAddr)
 	if err != nil {
 		a.Close()
 		return nil, nil, err
@@ -190,7 +200,7 @@ func newBrokerConfigCmd(streams IOStreams, runF func(context.Context, *brokerTar
 // the broker in front when there are several).
 func runBrokerMaps(ctx context.Context, opts *brokerTargetOptions, streams IOStreams,
 	get func(*admin.Admin, context.Context, string) (map[string]string, error)) error {
-	a, bs, err := opts.openBrokers(ctx)
+	a, bs, err := opts.openReaders(ctx)
 	if err != nil {
 		return err
 	}
@@ -198,6 +208,7 @@ func runBrokerMaps(ctx context.Context, opts *brokerTargetOptions, streams IOStr
 	res := admin.ForEachBroker(ctx, a, bs, func(ctx context.Context, addr string) (map[string]string, error) {
 		return get(a, ctx, addr)
 	})
+	noteFromSlave(streams.ErrOut, res)
 	out := make([]brokerMap, len(res.Items))
 	for i, it := range res.Items {
 		out[i] = brokerMap{BrokerName: it.Name, Addr: it.Addr, Values: it.Value, Error: errText(it.Err)}

@@ -79,4 +79,15 @@ func TestMessageBrowseFallsBackToSlave(t *testing.T) {
 	if perBroker["broker-a"] != 3 || perBroker["broker-b"] != 3 {
 		t.Fatalf("messages by broker %v, want 3 and 3", perBroker)
 	}
+
+	// The per-broker read views ask broker-a's slave too, and say so.
+	for _, args := range [][]string{{"group", "list"}, {"delay", "status"}, {"txn", "half"}, {"broker", "status"}} {
+		code, out, errOut := runMQ(t, append(args, "-n", ns.Addr, "-c", "DefaultCluster", "-o", "json")...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, errOut)
+		}
+		if !strings.Contains(errOut, "broker-a answered by its slave "+s.Addr) || !strings.Contains(out, `"brokerName": "broker-a"`) {
+			t.Fatalf("%v does not read broker-a from its slave: stderr %q, out %.300s", args, errOut, out)
+		}
+	}
 }

@@ -38,12 +38,13 @@ func newDelayStatusCmd(streams IOStreams, runF func(context.Context, *delayStatu
 }
 
 func runDelayStatus(ctx context.Context, opts *delayStatusOptions, streams IOStreams) error {
-	a, bs, err := opts.openBrokers(ctx)
+	a, bs, err := opts.openReaders(ctx)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
 	res := admin.ForEachBroker(ctx, a, bs, a.DelayStatus)
+	noteFromSlave(streams.ErrOut, res)
 	type row struct {
 		BrokerName string `json:"brokerName"`
 		Addr       string `json:"addr"`

@@ -62,12 +62,13 @@ func newGroupListCmd(streams IOStreams, runF func(context.Context, *groupListOpt
 }
 
 func runGroupList(ctx context.Context, opts *groupListOptions, streams IOStreams) error {
-	a, bs, err := opts.openBrokers(ctx)
+	a, bs, err := opts.openReaders(ctx)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
 	gl := a.GroupList(ctx, bs)
+	noteFromSlave(streams.ErrOut, gl.Brokers)
 	rows := gl.Groups
 	if rows == nil {
 		rows = []admin.GroupConfig{}

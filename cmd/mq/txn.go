@@ -42,7 +42,7 @@ func newTxnHalfCmd(streams IOStreams, runF func(context.Context, *txnHalfOptions
 }
 
 func runTxnHalf(ctx context.Context, opts *txnHalfOptions, streams IOStreams) error {
-	a, bs, err := opts.openBrokers(ctx)
+	a, bs, err := opts.openReaders(ctx)
 	if err != nil {
 		return err
 	}
@@ -50,6 +50,7 @@ func runTxnHalf(ctx context.Context, opts *txnHalfOptions, streams IOStreams) er
 	res := admin.ForEachBroker(ctx, a, bs, func(ctx context.Context, addr string) (admin.TxnStatus, error) {
 		return a.TransactionStatus(ctx, addr, opts.limit)
 	})
+	noteFromSlave(streams.ErrOut, res)
 	type row struct {
 		BrokerName string `json:"brokerName"`
 		Addr       string `json:"addr"`
