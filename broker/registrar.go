@@ -97,11 +97,12 @@ func (r *registrar) Trigger() {
 // run registers at once, then on every tick or trigger, until ctx is done. While some
 // nameserver refused the last registration, it tries again after retry, doubling up to
 // maxRegisterRetry (a nameserver that was down at start learns of the broker soon after it
-// returns, not one period later).
+// returns, not one period later). While the broker awaits an answer (awaiting), it registers
+// again after retry, doubling up to the period.
 func (r *registrar) run(ctx context.Context) {
 	backoff, await := r.retry, r.retry
 	next := func(allOK bool) time.Duration {
-		if allOK && r.awaiting != nil && r.awaiting() && await > 0 {
+		if allOK && r.stillAwaiting() && await > 0 {
 			d := min(await, r.period)
 			await = min(2*await, r.period)
 			return d
@@ -116,7 +117,7 @@ func (r *registrar) run(ctx context.Context) {
 		return d
 	}
 	wait := r.first
-	if ok := r.registerAll(ctx); !ok || (r.awaiting != nil && r.awaiting()) {
+	if ok := r.registerAll(ctx); !ok || r.stillAwaiting() {
 		wait = min(wait, next(ok))
 	}
 	t := time.NewTimer(wait)
@@ -134,6 +135,8 @@ func (r *registrar) run(ctx context.Context) {
 		}
 	}
 }
+
+func (r *registrar) stillAwaiting() bool { return r.awaiting != nil && r.awaiting() }
 
 // registerAll sends REGISTER_BROKER to every nameserver in parallel and waits for all. It
 // reports whether every nameserver accepted; failures are logged and retried by run.
